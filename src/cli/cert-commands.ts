@@ -1,0 +1,144 @@
+import type { Certificate } from '../model/certificate.js';
+import { fail } from '../model/gatehouse-error.js';
+import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
+import { parseStoreName } from '../model/store-name.js';
+import { type Command, int, list, required, str } from './command.js';
+import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
+import { day, details, table } from './table.js';
+
+const STATUS_TEXT: Record<Certificate['status'], string> = {
+  valid: 'valid',
+  expiring: 'expiring soon',
+  expired: 'EXPIRED',
+  'chain-incomplete': 'chain incomplete',
+};
+
+/** The lines `cert show` prints, shared with the commands that install a certificate. */
+export function certificateDetails(c: Certificate): string {
+  return details([
+    ['Friendly name', c.friendlyName],
+    ['Thumbprint', c.thumbprint],
+    ['Store', c.store],
+    ['Issued to', c.issuedTo],
+    ['Issued by', c.issuedBy],
+    ['Subject', c.subject],
+    ['Issuer', c.issuer],
+    ['Names', c.sans.join(', ')],
+    ['Valid from', c.notBefore],
+    ['Expiration', c.notAfter],
+    ['Status', STATUS_TEXT[c.status]],
+    ['Key', c.hasPrivateKey ? `${c.keyType}${c.exportable ? ', exportable' : ', not exportable'}` : `${c.keyType}, no private key`],
+    ['Serial number', c.serialNumber],
+    ['Chain', c.chain.length === 0 ? (c.chainComplete ? 'self-signed' : 'none') : c.chain.map((x) => x.subject).join(' <- ')],
+  ]);
+}
+
+function storeOption(value: string | undefined) {
+  return value === undefined ? undefined : parseStoreName(value);
+}
+
+export const certCommands: Command[] = [
+  {
+    noun: 'cert',
+    verb: 'list',
+    usage: 'gatehouse cert list [--store webhosting|personal] [--expiring DAYS]',
+    summary: 'List certificates (the Server Certificates page); --expiring 30 shows those that end within 30 days.',
+    options: { store: { type: 'string' }, expiring: { type: 'string' } },
+    run({ values, gatehouse }) {
+      const expiringDays = int(values, 'expiring');
+      if (expiringDays !== undefined && expiringDays < 0) throw fail('GH_USAGE', '--expiring takes a number of days, 0 or more.');
+      const certs = gatehouse().certificates.list({ store: storeOption(str(values, 'store')), expiringDays });
+      const rows = certs.map((c) => [c.friendlyName, c.issuedTo, c.issuedBy, day(c.notAfter), c.thumbprint, c.store, STATUS_TEXT[c.status]]);
+      return { json: certs, text: certs.length === 0 ? 'No certificates.' : table(['Friendly name', 'Issued to', 'Issued by', 'Expiration', 'Thumbprint', 'Store', 'Status'], rows) };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'show',
+    usage: 'gatehouse cert show REF',
+    summary: 'Show one certificate. REF: thumbprint, 8+ leading hex digits of one, or the exact friendly name.',
+    options: {},
+    positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
+    run({ positionals, gatehouse }) {
+      const c = gatehouse().certificates.show(positionals[0]!);
+      return { json: c, text: certificateDetails(c) };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'rename',
+    usage: 'gatehouse cert rename REF --friendly-name NAME',
+    summary: 'Change a certificate\'s friendly name.',
+    options: { 'friendly-name': { type: 'string' } },
+    positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
+    run({ values, positionals, gatehouse }) {
+      const c = gatehouse().certificates.rename(positionals[0]!, required(values, 'friendly-name', this.usage));
+      return { json: c, text: `Renamed ${c.thumbprint} to "${c.friendlyName}".` };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'remove',
+    usage: 'gatehouse cert remove REF',
+    summary: 'Remove a certificate and its private key from the store.',
+    options: {},
+    positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
+    run({ positionals, gatehouse }) {
+      const r = gatehouse().certificates.remove(positionals[0]!);
+      return { json: r, text: `Removed "${r.friendlyName}" (${r.thumbprint}) and its private key.` };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'import',
+    usage: 'gatehouse cert import --file FILE [--key-file FILE] [--password-file FILE] [--friendly-name NAME] [--store webhosting|personal] [--exportable]',
+    summary: 'Import a PFX/PKCS#12 file, or a PEM/DER certificate with its private key.',
+    options: { file: { type: 'string' }, 'key-file': { type: 'string' }, 'password-file': { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, exportable: { type: 'boolean' } },
+    async run({ values, gatehouse, cwd }) {
+      const file = readInputFile(cwd, required(values, 'file', this.usage));
+      const keyPath = str(values, 'key-file');
+      const passwordPath = str(values, 'password-file');
+      const c = await gatehouse().certificates.import({
+        file: file.data, fileName: file.name, keyFile: keyPath === undefined ? undefined : readInputFile(cwd, keyPath).data,
+        password: passwordPath === undefined ? undefined : readPasswordFile(cwd, passwordPath),
+        friendlyName: str(values, 'friendly-name'), store: storeOption(str(values, 'store')), exportable: values.exportable === true,
+      });
+      return { json: c, text: `Imported "${c.friendlyName}" into the ${c.store} store.\n${certificateDetails(c)}` };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'export',
+    usage: 'gatehouse cert export REF --out FILE [--format pfx|pem] [--password-file FILE] [--legacy] [--no-key]',
+    summary: 'Export a certificate with its chain and private key as PFX (default) or PEM; --no-key exports only the certificate and chain.',
+    options: { out: { type: 'string' }, format: { type: 'string' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' }, 'no-key': { type: 'boolean' } },
+    positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
+    run({ values, positionals, gatehouse, cwd }) {
+      const out = required(values, 'out', this.usage);
+      const format = (str(values, 'format') ?? 'pfx').toLowerCase();
+      if (format !== 'pfx' && format !== 'pem' && format !== 'p12') throw fail('GH_USAGE', `--format must be pfx or pem; got "${format}".`);
+      if (format !== 'pem' && values['no-key']) throw fail('GH_USAGE', '--no-key goes with --format pem (a PFX always carries the key).');
+      const passwordPath = str(values, 'password-file');
+      const password = passwordPath === undefined ? undefined : readPasswordFile(cwd, passwordPath);
+      if (passwordPath !== undefined && password === '') throw fail('GH_PASSWORD_INVALID', `The password file ${passwordPath} is empty; put the password on its first line.`);
+      const r = gatehouse().certificates.export(positionals[0]!, { format: format === 'pem' ? 'pem' : 'pfx', password, legacy: values.legacy === true, includeKey: values['no-key'] !== true });
+      const path = writeOutputFile(cwd, out, r.data, 0o600);
+      return { json: { thumbprint: r.thumbprint, out: path, format: r.format }, text: `Exported ${r.thumbprint} to ${out} (${r.format}).` };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'self-signed',
+    usage: 'gatehouse cert self-signed --cn NAME [--san NAME]... [--days N] [--key TYPE] [--friendly-name NAME] [--store webhosting|personal] [--exportable]',
+    summary: 'Create a self-signed certificate (IIS: Create Self-Signed Certificate).',
+    options: { cn: { type: 'string' }, san: { type: 'string', multiple: true }, days: { type: 'string' }, key: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, exportable: { type: 'boolean' } },
+    async run({ values, gatehouse }) {
+      const c = await gatehouse().certificates.selfSigned({
+        cn: required(values, 'cn', this.usage), sans: list(values, 'san'), days: int(values, 'days'),
+        keyType: str(values, 'key') === undefined ? DEFAULT_KEY_TYPE : parseKeyType(str(values, 'key')!),
+        friendlyName: str(values, 'friendly-name'), store: storeOption(str(values, 'store')), exportable: values.exportable === true,
+      });
+      return { json: c, text: `Created self-signed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+    },
+  },
+];

@@ -1,0 +1,104 @@
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { GatehouseError } from '../model/gatehouse-error.js';
+import { openGatehouse, type Gatehouse } from '../lifecycle/gatehouse.js';
+import { type Command, parseCommandLine } from './command.js';
+import { requestCommands } from './request-commands.js';
+import { certCommands } from './cert-commands.js';
+import { caCommands } from './ca-commands.js';
+import { serveCommands } from './serve-commands.js';
+
+export const VERSION = '0.1.0';
+
+const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...serveCommands];
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+function overview(): string {
+  const lines = ['Gatehouse — TLS front server and certificate manager', '', 'Usage: gatehouse NOUN VERB [flags]   (every command takes --json and --data DIR)', ''];
+  for (const c of COMMANDS) lines.push(`  ${`${c.noun} ${c.verb}`.trim().padEnd(20)}${c.summary}`);
+  lines.push('', 'Data directory: --data DIR, else $GATEHOUSE_DATA, else ./gatehouse-data.', '"gatehouse NOUN VERB --help" shows a command\'s flags.');
+  return lines.join('\n');
+}
+
+function helpFor(c: Command): string {
+  return `${c.summary}\n\nUsage: ${c.usage} [--json] [--data DIR]`;
+}
+
+/**
+ * The composition root of the CLI: the only place that reads the environment. Parses the command
+ * line, opens the core on the data directory when the command needs it, runs the command and
+ * prints its result — JSON on stdout with --json, text otherwise; errors as one line on stderr.
+ * Returns the exit code: 0 done, 1 refused (a GatehouseError), 2 usage.
+ */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [noun, maybeVerb] = argv;
+  if (noun === undefined || noun === '--help' || noun === '-h' || noun === 'help') {
+    io.stdout(`${overview()}\n`);
+    return noun === undefined ? 2 : 0;
+  }
+  if (noun === '--version' || noun === 'version') {
+    io.stdout(`gatehouse ${VERSION}\n`);
+    return 0;
+  }
+  const sameNoun = COMMANDS.filter((c) => c.noun === noun);
+  const cmd = sameNoun.find((c) => c.verb === maybeVerb) ?? sameNoun.find((c) => c.verb === '');
+  const wantsJson = argv.includes('--json');
+  let gatehouse: Gatehouse | undefined;
+  try {
+    if (!cmd) {
+      if (sameNoun.length > 0) {
+        if (maybeVerb === undefined || maybeVerb === '--help' || maybeVerb === '-h') {
+          io.stdout(`${sameNoun.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n`);
+          return maybeVerb === undefined ? 2 : 0;
+        }
+        throw new GatehouseError('GH_USAGE', `"${noun} ${maybeVerb}" is not a command; ${noun} has: ${sameNoun.map((c) => c.verb).join(', ')}.`);
+      }
+      throw new GatehouseError('GH_USAGE', `"${noun}" is not a command. Run "gatehouse --help" for the list.`);
+    }
+    const args = argv.slice(cmd.verb === '' ? 1 : 2);
+    const { values, positionals } = parseCommandLine(cmd, args);
+    if (values.help) {
+      io.stdout(`${helpFor(cmd)}\n`);
+      return 0;
+    }
+    const dataDir = resolve(io.cwd, (typeof values.data === 'string' ? values.data : undefined) ?? io.env.GATEHOUSE_DATA ?? 'gatehouse-data');
+    const open = () => {
+      gatehouse ??= openGatehouse({ dataDir, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
+      return gatehouse;
+    };
+    const out = await cmd.run({ values, positionals, gatehouse: open, cwd: io.cwd });
+    for (const note of out.notes ?? []) io.stderr(`warning: ${note}\n`);
+    if (wantsJson) io.stdout(`${JSON.stringify(out.json, null, 2)}\n`);
+    else if (out.text !== '') io.stdout(`${out.text}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof GatehouseError) {
+      io.stderr(`error: ${oneLine(e.message)} (${e.code})\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    io.stderr(`error: internal error: ${oneLine(err?.message ?? String(e))}; nothing was changed. Please report this with the command you ran (GH_INTERNAL)\n`);
+    if (io.env.GATEHOUSE_DEBUG) io.stderr(`${err?.stack ?? ''}\n`);
+    return 1;
+  } finally {
+    gatehouse?.store.close();
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}
+
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}

@@ -1,0 +1,121 @@
+import { DEFAULT_KEY_TYPE, KEY_TYPES, parseKeyType } from '../model/key-type.js';
+import { parseStoreName } from '../model/store-name.js';
+import type { PendingRequest } from '../model/certificate.js';
+import { type Command, int, list, required, requestId, str } from './command.js';
+import { readInputFile, writeOutputFile } from './files.js';
+import { day, details, table } from './table.js';
+import { certificateDetails } from './cert-commands.js';
+
+const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--out FILE]`;
+
+function requestText(r: PendingRequest): string {
+  return details([
+    ['Request', String(r.id)],
+    ['Subject', r.subject],
+    ['Names', r.sans.join(', ')],
+    ['Key', `${r.keyType}${r.exportable ? ', exportable' : ''}`],
+    ['Created', r.created],
+  ]);
+}
+
+function withoutCsr(r: PendingRequest): Omit<PendingRequest, 'csr'> {
+  const { csr: _csr, ...rest } = r;
+  return rest;
+}
+
+export const requestCommands: Command[] = [
+  {
+    noun: 'request',
+    verb: 'new',
+    usage: NEW_USAGE,
+    summary: 'Create a certificate request (CSR) and its private key, as the New Exchange Certificate wizard does.',
+    options: {
+      cn: { type: 'string' }, san: { type: 'string', multiple: true }, wildcard: { type: 'string' }, org: { type: 'string' },
+      ou: { type: 'string' }, city: { type: 'string' }, state: { type: 'string' }, country: { type: 'string' },
+      key: { type: 'string' }, exportable: { type: 'boolean' }, out: { type: 'string' },
+    },
+    async run({ values, gatehouse, cwd }) {
+      const cn = required(values, 'cn', NEW_USAGE);
+      const input = {
+        cn, sans: list(values, 'san'), wildcard: str(values, 'wildcard'), org: str(values, 'org'), ou: str(values, 'ou'),
+        city: str(values, 'city'), state: str(values, 'state'), country: str(values, 'country'),
+        keyType: str(values, 'key') === undefined ? DEFAULT_KEY_TYPE : parseKeyType(str(values, 'key')!),
+        exportable: values.exportable === true,
+      };
+      const r = await gatehouse().requests.create(input);
+      const out = str(values, 'out');
+      if (out) writeOutputFile(cwd, out, r.csr, 0o644);
+      const text = out
+        ? `Created certificate request ${r.id} for ${r.sans.join(', ')} (${r.keyType}).\nSaved the request to ${out}. Send it to your CA, then complete it with:\n  gatehouse request complete --file <the CA's response>`
+        : `${r.csr.trimEnd()}\n# request ${r.id}: send the CSR above to your CA, then run "gatehouse request complete --file <the CA's response>"`;
+      return { json: { ...r, ...(out ? { out } : {}) }, text };
+    },
+  },
+  {
+    noun: 'request',
+    verb: 'list',
+    usage: 'gatehouse request list',
+    summary: 'List pending certificate requests.',
+    options: {},
+    run({ gatehouse }) {
+      const rows = gatehouse().requests.list();
+      return {
+        json: rows.map(withoutCsr),
+        text: rows.length === 0 ? 'No pending certificate requests.' : table(['Id', 'Common name', 'Names', 'Key', 'Created'], rows.map((r) => [String(r.id), r.cn, r.sans.join(', '), r.keyType, day(r.created)])),
+      };
+    },
+  },
+  {
+    noun: 'request',
+    verb: 'show',
+    usage: 'gatehouse request show ID [--csr]',
+    summary: 'Show a pending request; --csr prints the CSR (PEM) again.',
+    options: { csr: { type: 'boolean' } },
+    positionals: { min: 1, max: 1, names: 'the request id' },
+    run({ values, positionals, gatehouse }) {
+      const r = gatehouse().requests.show(requestId(positionals[0]!));
+      if (values.csr) return { json: r, text: r.csr.trimEnd() };
+      return { json: withoutCsr(r), text: requestText(r) };
+    },
+  },
+  {
+    noun: 'request',
+    verb: 'cancel',
+    usage: 'gatehouse request cancel ID',
+    summary: 'Cancel a pending request and destroy its private key.',
+    options: {},
+    positionals: { min: 1, max: 1, names: 'the request id' },
+    run({ positionals, gatehouse }) {
+      const r = gatehouse().requests.cancel(requestId(positionals[0]!));
+      return { json: r, text: `Cancelled request ${r.id}; its private key was destroyed.` };
+    },
+  },
+  {
+    noun: 'request',
+    verb: 'complete',
+    usage: 'gatehouse request complete --file FILE [--friendly-name NAME] [--store webhosting|personal]',
+    summary: "Complete a pending request with the CA's response (.cer, .crt, .pem, .p7b; PEM or DER).",
+    options: { file: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' } },
+    run({ values, gatehouse, cwd }) {
+      const { data, name } = readInputFile(cwd, required(values, 'file', this.usage));
+      const store = str(values, 'store');
+      const c = gatehouse().requests.complete(data, name, { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) });
+      return { json: c, text: `Completed request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+    },
+  },
+  {
+    noun: 'request',
+    verb: 'submit',
+    usage: 'gatehouse request submit ID --ca internal [--friendly-name NAME] [--store webhosting|personal] [--days N]',
+    summary: 'Submit a pending request to the internal CA, which signs it; the request is completed at once.',
+    options: { ca: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
+    positionals: { min: 1, max: 1, names: 'the request id' },
+    async run({ values, positionals, gatehouse }) {
+      const store = str(values, 'store');
+      const c = await gatehouse().requests.submit(requestId(positionals[0]!), required(values, 'ca', this.usage), {
+        friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store), days: int(values, 'days'),
+      });
+      return { json: c, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+    },
+  },
+];

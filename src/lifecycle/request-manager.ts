@@ -1,0 +1,140 @@
+import type { PendingRequest, Certificate } from '../model/certificate.js';
+import { fail } from '../model/gatehouse-error.js';
+import type { KeyType } from '../model/key-type.js';
+import { readCertificates } from '../pki/ca-response.js';
+import { buildCertificateRequest, readCertificateRequest } from '../pki/certificate-request.js';
+import { describeCertificate, sha256Hex } from '../pki/certificate-info.js';
+import { parseSubjectNames, parseSubjectName } from '../pki/host-name.js';
+import { generateKeyPair, spkiDer } from '../pki/key-pair.js';
+import { validateSubject, type SubjectFields } from '../pki/subject.js';
+import type { GatehouseStore, RequestRow } from '../store/gatehouse-store.js';
+import { summary, type CertificateManager, type InstallOptions } from './certificate-manager.js';
+import type { InternalCa } from './internal-ca.js';
+
+/** The New Exchange Certificate wizard in one object: names, domain scope, organization and location, key. */
+export interface NewRequestInput {
+  cn: string;
+  sans: string[];
+  wildcard?: string | undefined;
+  org?: string | undefined;
+  ou?: string | undefined;
+  city?: string | undefined;
+  state?: string | undefined;
+  country?: string | undefined;
+  keyType: KeyType;
+  exportable: boolean;
+}
+
+/**
+ * Pending certificate requests: create (CSR + private key), list, cancel, and complete with what
+ * the CA sent — or submit to the internal CA, which signs and completes in one step.
+ */
+export class RequestManager {
+  constructor(
+    private readonly store: GatehouseStore,
+    private readonly certificates: CertificateManager,
+    private readonly ca: InternalCa,
+    private readonly clock: () => Date,
+  ) {}
+
+  async create(input: NewRequestInput): Promise<PendingRequest> {
+    const cnName = parseSubjectName(input.cn);
+    const scope: string[] = [];
+    if (input.wildcard !== undefined) {
+      const root = parseSubjectName(input.wildcard.replace(/^\*\./, ''));
+      if (root.type !== 'dns') throw fail('GH_NAME_INVALID', `The wildcard root domain "${input.wildcard}" must be a DNS name such as contoso.com.`);
+      scope.push(`*.${root.value}`, root.value);
+    }
+    // The common name is always a SAN too: browsers read only the SANs.
+    const names = parseSubjectNames([input.cn, ...scope, ...input.sans]);
+    const subject: SubjectFields = validateSubject({ cn: cnName.value, org: input.org, ou: input.ou, city: input.city, state: input.state, country: input.country });
+    const keys = await generateKeyPair(input.keyType);
+    const csr = await buildCertificateRequest({ subject, names }, keys);
+    const parsed = await readCertificateRequest(Buffer.from(csr));
+    const spki = sha256Hex(spkiDer(keys.publicKey));
+    const created = this.clock().toISOString();
+    const sans = names.map((n) => n.value);
+    const id = this.store.change(
+      (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable } }),
+      () => {
+        const keyId = this.store.insertKey({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
+        return this.store.insertRequest({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created });
+      },
+    );
+    return this.show(id);
+  }
+
+  list(): PendingRequest[] {
+    return this.store.listRequests().map(view);
+  }
+
+  show(id: number): PendingRequest {
+    return view(this.get(id));
+  }
+
+  cancel(id: number): { id: number; cancelled: true } {
+    const row = this.get(id);
+    this.store.change(
+      () => ({ action: 'request.cancel', target: `request ${id}`, before: { subject: row.subject, sans: row.sans } }),
+      () => {
+        this.store.deleteRequest(id);
+        this.store.deleteKeyIfUnused(row.keyId);
+      },
+    );
+    return { id, cancelled: true };
+  }
+
+  /**
+   * Complete Certificate Request: finds, among the certificates in what the CA sent, the one whose
+   * public key matches a pending request; installs it with its chain under the request's key and
+   * retires the request — all in one transaction.
+   */
+  complete(file: Buffer, fileName: string, options: InstallOptions): Certificate & { requestId: number } {
+    const certs = readCertificates(file, fileName);
+    const infos = certs.map((der) => describeCertificate(der));
+    let match: { info: (typeof infos)[number]; request: RequestRow } | undefined;
+    for (const info of infos) {
+      const request = this.store.findRequestsBySpki(info.spkiSha256)[0];
+      if (request) {
+        match = { info, request };
+        break;
+      }
+    }
+    if (!match) {
+      const leaf = infos.find((i) => !i.isCa) ?? infos[0]!;
+      const installed = this.store.getCertificate(leaf.thumbprint);
+      if (installed) {
+        throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${installed.store} store as "${installed.friendlyName}"; its request was completed before.`);
+      }
+      throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with "gatehouse cert import".`);
+    }
+    const { info, request } = match;
+    const { row, chainDer } = this.certificates.prepare(certs, info, options, request.keyId);
+    this.store.change(
+      () => ({ action: 'request.complete', target: row.thumbprint, before: { request: request.id, subject: request.subject }, after: summary(row) }),
+      () => {
+        this.store.insertCertificate(row, info.der, chainDer);
+        this.store.deleteRequest(request.id);
+      },
+    );
+    return { ...this.certificates.show(row.thumbprint), requestId: request.id };
+  }
+
+  /** `request submit ID --ca internal`: the internal CA signs the request and it is completed at once. */
+  async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number }> {
+    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use --ca internal, or save the CSR and send it to your CA.`);
+    const row = this.get(id);
+    const issued = await this.ca.sign(Buffer.from(row.csr), options.days);
+    return this.complete(issued.der, `the certificate issued for request ${id}`, options);
+  }
+
+  private get(id: number): RequestRow {
+    const row = Number.isInteger(id) ? this.store.getRequest(id) : undefined;
+    if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. "gatehouse request list" shows the pending ones.`);
+    return row;
+  }
+}
+
+function view(r: RequestRow): PendingRequest {
+  return { id: r.id, subject: r.subject, cn: r.cn, sans: r.sans, keyType: r.keyType, exportable: r.exportable, created: r.created, csr: r.csr };
+}

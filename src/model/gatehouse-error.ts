@@ -1,0 +1,72 @@
+/**
+ * The catalogue of errors a user can meet. Each has a stable code (callers match on it, never on
+ * the message), a CLI exit code and the HTTP status the admin API will answer with.
+ * `docs/errors.md` is generated from this table (`npm run docs:errors`).
+ */
+export const ERRORS = {
+  GH_USAGE: { exit: 2, status: 400, summary: 'The command line is not valid: unknown command or flag, or a required flag is missing.' },
+  GH_INTERNAL: { exit: 1, status: 500, summary: 'An unexpected failure inside Gatehouse; the message says where. Nothing was changed.' },
+  GH_FILE_NOT_FOUND: { exit: 1, status: 400, summary: 'A file named on the command line does not exist or cannot be read.' },
+  GH_FILE_TOO_LARGE: { exit: 1, status: 413, summary: 'A certificate, key or PFX file is larger than 1 MiB, far beyond any real one.' },
+  GH_NAME_INVALID: { exit: 1, status: 400, summary: 'A host name is not a valid DNS name or IP address.' },
+  GH_COUNTRY_INVALID: { exit: 1, status: 400, summary: 'The country is not a two-letter ISO 3166 code.' },
+  GH_SUBJECT_INVALID: { exit: 1, status: 400, summary: 'A subject field (organization, unit, city, state) is empty or too long.' },
+  GH_KEY_TYPE_INVALID: { exit: 1, status: 400, summary: 'The key type is not one Gatehouse makes.' },
+  GH_DAYS_INVALID: { exit: 1, status: 400, summary: 'The validity in days is not a whole number in range.' },
+  GH_STORE_INVALID: { exit: 1, status: 400, summary: 'The certificate store is not one of webhosting or personal.' },
+  GH_FRIENDLY_NAME_INVALID: { exit: 1, status: 400, summary: 'The friendly name is empty, too long or has control characters.' },
+  GH_REQUEST_NOT_FOUND: { exit: 1, status: 404, summary: 'No pending certificate request has that id.' },
+  GH_NO_MATCHING_REQUEST: { exit: 1, status: 409, summary: 'The certificate does not belong to any pending request on this server.' },
+  GH_NOT_A_CERTIFICATE: { exit: 1, status: 400, summary: 'The file holds no certificate (it is a request, a key, a web page, empty or damaged).' },
+  GH_CERT_EXPIRED: { exit: 1, status: 400, summary: 'The certificate has expired.' },
+  GH_CERT_NOT_YET_VALID: { exit: 1, status: 400, summary: 'The certificate is not valid yet.' },
+  GH_CERT_ALREADY_INSTALLED: { exit: 1, status: 409, summary: 'A certificate with the same thumbprint is already in a store.' },
+  GH_CERT_NOT_FOUND: { exit: 1, status: 404, summary: 'No certificate matches the reference (thumbprint, prefix or friendly name).' },
+  GH_CERT_REF_AMBIGUOUS: { exit: 1, status: 409, summary: 'More than one certificate matches the reference.' },
+  GH_CERT_IS_CA: { exit: 1, status: 400, summary: 'The certificate is a CA certificate, not a server certificate.' },
+  GH_PFX_INVALID: { exit: 1, status: 400, summary: 'The file is not a readable PFX/PKCS#12 file.' },
+  GH_PFX_BAD_PASSWORD: { exit: 1, status: 400, summary: 'The PFX password is wrong.' },
+  GH_PFX_NO_KEY: { exit: 1, status: 400, summary: 'The PFX holds no private key.' },
+  GH_PFX_NO_CERT: { exit: 1, status: 400, summary: 'The PFX holds no certificate.' },
+  GH_KEY_INVALID: { exit: 1, status: 400, summary: 'The private key file cannot be read as a private key.' },
+  GH_KEY_BAD_PASSWORD: { exit: 1, status: 400, summary: 'The private key is encrypted and the password is missing or wrong.' },
+  GH_KEY_MISMATCH: { exit: 1, status: 400, summary: 'The private key does not belong to the certificate.' },
+  GH_KEY_MISSING: { exit: 1, status: 400, summary: 'A certificate was given without its private key.' },
+  GH_KEY_UNSUPPORTED: { exit: 1, status: 400, summary: 'The key algorithm or size is not supported for TLS serving.' },
+  GH_KEY_NOT_EXPORTABLE: { exit: 1, status: 403, summary: 'The private key was not marked exportable.' },
+  GH_PASSWORD_REQUIRED: { exit: 1, status: 400, summary: 'A password is needed (e.g. to protect an exported PFX).' },
+  GH_PASSWORD_INVALID: { exit: 1, status: 400, summary: 'The password file is empty or unreadable.' },
+  GH_CSR_INVALID: { exit: 1, status: 400, summary: 'The file is not a valid PKCS#10 certificate request, or its signature does not verify.' },
+  GH_CA_NOT_INITIALIZED: { exit: 1, status: 409, summary: 'The internal CA has not been created yet.' },
+  GH_CA_EXISTS: { exit: 1, status: 409, summary: 'The internal CA already exists.' },
+  GH_CA_UNKNOWN: { exit: 1, status: 400, summary: 'The named CA is not one Gatehouse can submit to.' },
+  GH_MASTER_KEY_INVALID: { exit: 1, status: 500, summary: 'The master key is missing, malformed or not the one the store was made with.' },
+  GH_STORE_UNAVAILABLE: { exit: 1, status: 503, summary: 'The data directory or database cannot be opened.' },
+  GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
+} as const satisfies Record<string, { exit: number; status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * An error meant for the person running Gatehouse: `message` says what happened and what to do.
+ * Anything thrown that is not a GatehouseError is a bug and is reported as GH_INTERNAL.
+ */
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatehouseError';
+    this.code = code;
+  }
+  get exitCode(): number {
+    return ERRORS[this.code].exit;
+  }
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+/** Shorthand used across the core: `throw fail('GH_X', 'what happened; what to do')`. */
+export function fail(code: ErrorCode, message: string, cause?: unknown): GatehouseError {
+  return new GatehouseError(code, message, cause === undefined ? undefined : { cause });
+}

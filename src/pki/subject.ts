@@ -1,0 +1,48 @@
+import { fail } from '../model/gatehouse-error.js';
+
+/** The subject of a request, field by field, as the Exchange wizard's "Organization and Location" page asks for it. */
+export interface SubjectFields {
+  cn: string;
+  org?: string | undefined;
+  ou?: string | undefined;
+  city?: string | undefined;
+  state?: string | undefined;
+  country?: string | undefined;
+}
+
+const UPPER_BOUNDS: Record<string, number> = { org: 64, ou: 64, city: 128, state: 128 };
+
+/** Checks the free-text fields and the two-letter country code; returns the fields trimmed. */
+export function validateSubject(fields: SubjectFields): SubjectFields {
+  const out: SubjectFields = { cn: fields.cn };
+  for (const key of ['org', 'ou', 'city', 'state'] as const) {
+    const v = fields[key];
+    if (v === undefined) continue;
+    const t = v.trim();
+    // eslint-disable-next-line no-control-regex
+    if (t === '' || t.length > UPPER_BOUNDS[key]! || /[\x00-\x1f\x7f]/.test(t)) {
+      throw fail('GH_SUBJECT_INVALID', `The ${key} "${v}" is empty, longer than ${UPPER_BOUNDS[key]} characters or has control characters; give plain text.`);
+    }
+    out[key] = t;
+  }
+  if (fields.country !== undefined) {
+    const c = fields.country.trim();
+    if (!/^[A-Za-z]{2}$/.test(c)) {
+      throw fail('GH_COUNTRY_INVALID', `The country "${fields.country}" is not a two-letter ISO 3166 code; use e.g. US, GB or DE.`);
+    }
+    out.country = c.toUpperCase();
+  }
+  return out;
+}
+
+/** The subject as the X.509 builders take it, in the customary order C, ST, L, O, OU, CN. */
+export function distinguishedName(fields: SubjectFields): Array<Record<string, string[]>> {
+  const rdns: Array<Record<string, string[]>> = [];
+  if (fields.country) rdns.push({ C: [fields.country] });
+  if (fields.state) rdns.push({ ST: [fields.state] });
+  if (fields.city) rdns.push({ L: [fields.city] });
+  if (fields.org) rdns.push({ O: [fields.org] });
+  if (fields.ou) rdns.push({ OU: [fields.ou] });
+  rdns.push({ CN: [fields.cn] });
+  return rdns;
+}

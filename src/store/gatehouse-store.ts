@@ -1,0 +1,306 @@
+import type { KeyObject } from 'node:crypto';
+import { fail } from '../model/gatehouse-error.js';
+import type { ChainCertificate } from '../model/certificate.js';
+import type { StoreName } from '../model/store-name.js';
+import { pkcs8Der, privateKeyFromPkcs8 } from '../pki/key-pair.js';
+import type { Db } from './database.js';
+import type { KeyVault } from './key-vault.js';
+
+/** Who made a change and through which face; written to the audit log with every change. */
+export interface Actor {
+  name: string;
+  origin: 'cli' | 'api' | 'console' | 'system';
+}
+
+/** A certificate row, as stored (without the DER, which `certificateDer` reads on demand). */
+export interface CertificateRow {
+  thumbprint: string;
+  friendlyName: string;
+  store: StoreName;
+  subject: string;
+  issuer: string;
+  issuedTo: string;
+  issuedBy: string;
+  sans: string[];
+  notBefore: string;
+  notAfter: string;
+  serialNumber: string;
+  keyType: string;
+  spkiSha256: string;
+  keyId: number | null;
+  exportable: boolean;
+  chain: ChainCertificate[];
+  chainComplete: boolean;
+  created: string;
+}
+
+export interface RequestRow {
+  id: number;
+  subject: string;
+  cn: string;
+  sans: string[];
+  keyType: string;
+  keyId: number;
+  spkiSha256: string;
+  csr: string;
+  exportable: boolean;
+  created: string;
+}
+
+export interface NewKey {
+  key: KeyObject;
+  keyType: string;
+  spkiSha256: string;
+  exportable: boolean;
+}
+
+export interface Change {
+  action: string;
+  target: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+const CERT_COLUMNS = `c.thumbprint, c.friendly_name, c.store, c.subject, c.issuer, c.issued_to, c.issued_by, c.sans,
+  c.not_before, c.not_after, c.serial_number, c.key_type, c.spki_sha256, c.key_id, c.chain, c.chain_complete, c.created,
+  k.exportable`;
+
+/**
+ * The one store: certificates, pending requests, private keys (sealed by the KeyVault), the
+ * internal CA and the audit log, over one database. Every change runs in one transaction with its
+ * audit record and bumps the revision the serving plane watches. Not safe to share across threads;
+ * safe across processes (SQLite locking; writers queue on the busy timeout).
+ */
+export class GatehouseStore {
+  constructor(
+    private readonly db: Db,
+    private readonly vault: KeyVault,
+    private readonly clock: () => Date,
+    private readonly actor: Actor,
+  ) {}
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction, then records the change in the audit log and bumps the revision. */
+  change<T>(describe: (result: T) => Change, fn: () => T): T {
+    return this.db.transaction(() => {
+      const result = fn();
+      const c = describe(result);
+      this.db
+        .prepare('INSERT INTO audit (at, actor, origin, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(this.clock().toISOString(), this.actor.name, this.actor.origin, c.action, c.target, json(c.before), json(c.after));
+      this.db.prepare("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'").run();
+      return result;
+    }).immediate();
+  }
+
+  revision(): number {
+    return Number((this.db.prepare("SELECT value FROM meta WHERE name = 'revision'").get() as { value: string }).value);
+  }
+
+  /** Checks (and on first use records) which master key the store's keys are sealed with. */
+  checkMasterKey(): void {
+    const row = this.db.prepare("SELECT value FROM meta WHERE name = 'master_key_id'").get() as { value: string } | undefined;
+    if (!row) {
+      this.db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('master_key_id', ?)").run(this.vault.keyId);
+      return this.checkMasterKey();
+    }
+    if (row.value !== this.vault.keyId) {
+      throw fail('GH_MASTER_KEY_INVALID', 'The master key is not the one this store was made with, so its private keys cannot be read. Restore the original master.key (or $GATEHOUSE_MASTER_KEY).');
+    }
+  }
+
+  hasPrivateKeys(): boolean {
+    return this.db.prepare('SELECT 1 FROM private_keys LIMIT 1').get() !== undefined;
+  }
+
+  // --- private keys -------------------------------------------------------------------------
+
+  /** Seals and inserts a key; call inside `change`. */
+  insertKey(k: NewKey): number {
+    const sealed = this.vault.seal(pkcs8Der(k.key));
+    const r = this.db
+      .prepare('INSERT INTO private_keys (key_type, spki_sha256, sealed, exportable, created) VALUES (?, ?, ?, ?, ?)')
+      .run(k.keyType, k.spkiSha256, sealed, k.exportable ? 1 : 0, this.clock().toISOString());
+    return Number(r.lastInsertRowid);
+  }
+
+  loadKey(id: number): KeyObject {
+    const row = this.db.prepare('SELECT sealed FROM private_keys WHERE id = ?').get(id) as { sealed: Buffer } | undefined;
+    if (!row) throw fail('GH_INTERNAL', `Private key ${id} is missing from the store.`);
+    return privateKeyFromPkcs8(this.vault.open(row.sealed));
+  }
+
+  /** Deletes a key no request, certificate or CA refers to any more; call inside `change`. */
+  deleteKeyIfUnused(id: number | null): void {
+    if (id === null) return;
+    this.db
+      .prepare(`DELETE FROM private_keys WHERE id = ?
+        AND NOT EXISTS (SELECT 1 FROM certificates WHERE key_id = ?)
+        AND NOT EXISTS (SELECT 1 FROM requests WHERE key_id = ?)
+        AND NOT EXISTS (SELECT 1 FROM internal_ca WHERE key_id = ?)`)
+      .run(id, id, id, id);
+  }
+
+  // --- pending requests ---------------------------------------------------------------------
+
+  insertRequest(r: Omit<RequestRow, 'id' | 'exportable'>): number {
+    const res = this.db
+      .prepare('INSERT INTO requests (subject, cn, sans, key_type, key_id, spki_sha256, csr, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(r.subject, r.cn, JSON.stringify(r.sans), r.keyType, r.keyId, r.spkiSha256, r.csr, r.created);
+    return Number(res.lastInsertRowid);
+  }
+
+  listRequests(): RequestRow[] {
+    return (this.db.prepare(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id ORDER BY r.id`).all() as RawRequest[]).map(toRequest);
+  }
+
+  getRequest(id: number): RequestRow | undefined {
+    const row = this.db.prepare(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id WHERE r.id = ?`).get(id) as RawRequest | undefined;
+    return row && toRequest(row);
+  }
+
+  findRequestsBySpki(spkiSha256: string): RequestRow[] {
+    return (this.db.prepare(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id WHERE r.spki_sha256 = ?`).all(spkiSha256) as RawRequest[]).map(toRequest);
+  }
+
+  deleteRequest(id: number): void {
+    this.db.prepare('DELETE FROM requests WHERE id = ?').run(id);
+  }
+
+  // --- certificates -------------------------------------------------------------------------
+
+  insertCertificate(c: Omit<CertificateRow, 'exportable'>, der: Buffer, chainDer: Buffer[]): void {
+    this.db
+      .prepare(`INSERT INTO certificates (thumbprint, friendly_name, store, subject, issuer, issued_to, issued_by, sans, not_before,
+        not_after, serial_number, key_type, spki_sha256, key_id, der, chain, chain_der, chain_complete, created)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(c.thumbprint, c.friendlyName, c.store, c.subject, c.issuer, c.issuedTo, c.issuedBy, JSON.stringify(c.sans), c.notBefore,
+        c.notAfter, c.serialNumber, c.keyType, c.spkiSha256, c.keyId, der,
+        JSON.stringify(c.chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), c.chainComplete ? 1 : 0, c.created);
+  }
+
+  listCertificates(filter: { store?: StoreName | undefined; notAfterBefore?: string | undefined } = {}): CertificateRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.store) {
+      where.push('c.store = ?');
+      args.push(filter.store);
+    }
+    if (filter.notAfterBefore) {
+      where.push('c.not_after <= ?');
+      args.push(filter.notAfterBefore);
+    }
+    const sql = `SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.friendly_name, c.thumbprint`;
+    return (this.db.prepare(sql).all(...args) as RawCertificate[]).map(toCertificate);
+  }
+
+  getCertificate(thumbprint: string): CertificateRow | undefined {
+    const row = this.db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id WHERE c.thumbprint = ?`).get(thumbprint) as RawCertificate | undefined;
+    return row && toCertificate(row);
+  }
+
+  /** Candidates for a reference: thumbprints starting with `prefix` (upper-case hex) or an exact friendly name. */
+  findCertificates(prefix: string | undefined, friendlyName: string): CertificateRow[] {
+    const rows = this.db
+      .prepare(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id
+        WHERE (? IS NOT NULL AND substr(c.thumbprint, 1, length(?)) = ?) OR c.friendly_name = ? ORDER BY c.thumbprint`)
+      .all(prefix ?? null, prefix ?? '', prefix ?? '', friendlyName) as RawCertificate[];
+    return rows.map(toCertificate);
+  }
+
+  certificateDer(thumbprint: string): { der: Buffer; chain: Buffer[] } {
+    const row = this.db.prepare('SELECT der, chain_der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Buffer; chain_der: string } | undefined;
+    if (!row) throw fail('GH_CERT_NOT_FOUND', `No certificate has the thumbprint ${thumbprint}.`);
+    const chain = (JSON.parse(row.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64'));
+    return { der: row.der, chain };
+  }
+
+  findCertificateBySpki(spkiSha256: string): CertificateRow | undefined {
+    const row = this.db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id WHERE c.spki_sha256 = ? AND c.key_id IS NOT NULL LIMIT 1`).get(spkiSha256) as RawCertificate | undefined;
+    return row && toCertificate(row);
+  }
+
+  renameCertificate(thumbprint: string, friendlyName: string): void {
+    this.db.prepare('UPDATE certificates SET friendly_name = ? WHERE thumbprint = ?').run(friendlyName, thumbprint);
+  }
+
+  deleteCertificate(thumbprint: string): void {
+    const row = this.db.prepare('SELECT key_id FROM certificates WHERE thumbprint = ?').get(thumbprint) as { key_id: number | null } | undefined;
+    this.db.prepare('DELETE FROM certificates WHERE thumbprint = ?').run(thumbprint);
+    this.deleteKeyIfUnused(row?.key_id ?? null);
+  }
+
+  // --- internal CA --------------------------------------------------------------------------
+
+  getCa(): { der: Buffer; keyId: number; created: string } | undefined {
+    const row = this.db.prepare('SELECT der, key_id, created FROM internal_ca WHERE id = 1').get() as { der: Buffer; key_id: number; created: string } | undefined;
+    return row && { der: row.der, keyId: row.key_id, created: row.created };
+  }
+
+  insertCa(der: Buffer, keyId: number): void {
+    this.db.prepare('INSERT INTO internal_ca (id, der, key_id, created) VALUES (1, ?, ?, ?)').run(der, keyId, this.clock().toISOString());
+  }
+
+  // --- audit --------------------------------------------------------------------------------
+
+  listAudit(since?: string): Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: unknown; after: unknown }> {
+    const rows = this.db.prepare('SELECT * FROM audit WHERE at >= ? ORDER BY id').all(since ?? '') as Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: string | null; after: string | null }>;
+    return rows.map((r) => ({ ...r, before: r.before === null ? null : JSON.parse(r.before), after: r.after === null ? null : JSON.parse(r.after) }));
+  }
+}
+
+function json(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+interface RawRequest {
+  id: number;
+  subject: string;
+  cn: string;
+  sans: string;
+  key_type: string;
+  key_id: number;
+  spki_sha256: string;
+  csr: string;
+  created: string;
+  exportable: number;
+}
+
+function toRequest(r: RawRequest): RequestRow {
+  return { id: r.id, subject: r.subject, cn: r.cn, sans: JSON.parse(r.sans) as string[], keyType: r.key_type, keyId: r.key_id, spkiSha256: r.spki_sha256, csr: r.csr, exportable: r.exportable === 1, created: r.created };
+}
+
+interface RawCertificate {
+  thumbprint: string;
+  friendly_name: string;
+  store: StoreName;
+  subject: string;
+  issuer: string;
+  issued_to: string;
+  issued_by: string;
+  sans: string;
+  not_before: string;
+  not_after: string;
+  serial_number: string;
+  key_type: string;
+  spki_sha256: string;
+  key_id: number | null;
+  chain: string;
+  chain_complete: number;
+  created: string;
+  exportable: number | null;
+}
+
+function toCertificate(r: RawCertificate): CertificateRow {
+  const chain = JSON.parse(r.chain) as ChainCertificate[];
+  return {
+    thumbprint: r.thumbprint, friendlyName: r.friendly_name, store: r.store, subject: r.subject, issuer: r.issuer,
+    issuedTo: r.issued_to, issuedBy: r.issued_by, sans: JSON.parse(r.sans) as string[], notBefore: r.not_before,
+    notAfter: r.not_after, serialNumber: r.serial_number, keyType: r.key_type, spkiSha256: r.spki_sha256,
+    keyId: r.key_id, exportable: r.exportable === 1, chain, chainComplete: r.chain_complete === 1, created: r.created,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Versioned schema migrations, applied in order, each in its own transaction. Never edit a
+ * migration that has shipped: add the next one. The SQL stays portable to PostgreSQL (no SQLite-only
+ * types; INTEGER/TEXT/BLOB map to bigint/text/bytea) so the second engine can run the same list.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'certificate lifecycle',
+    sql: `
+      CREATE TABLE meta (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE private_keys (
+        id          INTEGER PRIMARY KEY,
+        key_type    TEXT    NOT NULL,
+        spki_sha256 TEXT    NOT NULL,
+        sealed      BLOB    NOT NULL,
+        exportable  INTEGER NOT NULL,
+        created     TEXT    NOT NULL
+      );
+      CREATE INDEX private_keys_spki ON private_keys (spki_sha256);
+      CREATE TABLE requests (
+        id          INTEGER PRIMARY KEY,
+        subject     TEXT    NOT NULL,
+        cn          TEXT    NOT NULL,
+        sans        TEXT    NOT NULL,
+        key_type    TEXT    NOT NULL,
+        key_id      INTEGER NOT NULL REFERENCES private_keys (id),
+        spki_sha256 TEXT    NOT NULL,
+        csr         TEXT    NOT NULL,
+        created     TEXT    NOT NULL
+      );
+      CREATE INDEX requests_spki ON requests (spki_sha256);
+      CREATE TABLE certificates (
+        thumbprint     TEXT    PRIMARY KEY,
+        friendly_name  TEXT    NOT NULL,
+        store          TEXT    NOT NULL,
+        subject        TEXT    NOT NULL,
+        issuer         TEXT    NOT NULL,
+        issued_to      TEXT    NOT NULL,
+        issued_by      TEXT    NOT NULL,
+        sans           TEXT    NOT NULL,
+        not_before     TEXT    NOT NULL,
+        not_after      TEXT    NOT NULL,
+        serial_number  TEXT    NOT NULL,
+        key_type       TEXT    NOT NULL,
+        spki_sha256    TEXT    NOT NULL,
+        key_id         INTEGER REFERENCES private_keys (id),
+        der            BLOB    NOT NULL,
+        chain          TEXT    NOT NULL,
+        chain_der      TEXT    NOT NULL,
+        chain_complete INTEGER NOT NULL,
+        created        TEXT    NOT NULL
+      );
+      CREATE INDEX certificates_friendly_name ON certificates (friendly_name);
+      CREATE INDEX certificates_store ON certificates (store);
+      CREATE INDEX certificates_not_after ON certificates (not_after);
+      CREATE TABLE internal_ca (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        der     BLOB    NOT NULL,
+        key_id  INTEGER NOT NULL REFERENCES private_keys (id),
+        created TEXT    NOT NULL
+      );
+      CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY,
+        at      TEXT NOT NULL,
+        actor   TEXT NOT NULL,
+        origin  TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        before  TEXT,
+        after   TEXT
+      );
+      INSERT INTO meta (name, value) VALUES ('revision', '0');
+    `,
+  },
+];

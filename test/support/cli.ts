@@ -1,0 +1,368 @@
+// Support for the end-to-end tests: run the real CLI binary, make temp dirs, drive openssl
+// (the independent peer), and build a small two-level test PKI with openssl.
+import { spawnSync, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+/** Repository root (this file compiles to dist/test/support/cli.js). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'gatehouse');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  args: string[];
+  json<T = any>(): T;
+}
+
+const tempDirs: string[] = [];
+
+/** A fresh directory under os.tmpdir(). */
+export function tmpDir(prefix = 'gh-e2e-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+/** A fresh, empty data directory for one test. */
+export function dataDir(): string {
+  return tmpDir('gh-data-');
+}
+
+process.on('exit', () => {
+  if (process.env.GH_KEEP_TMP) return;
+  for (const d of tempDirs) {
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
+      /* ignore */
+    }
+  }
+});
+
+function cliArgs(data: string, args: string[]): string[] {
+  return [...args, '--data', data];
+}
+
+/** Run `gatehouse ARGS --data DATA` and capture everything. Never throws. */
+export function gh(data: string, args: string[], opts: { input?: string } = {}): RunResult {
+  const full = cliArgs(data, args);
+  const r = spawnSync(BIN, full, {
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  const res: RunResult = {
+    code: r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    args: full,
+    json<T>(): T {
+      try {
+        return JSON.parse(res.stdout) as T;
+      } catch (e) {
+        throw new Error(`stdout of 'gatehouse ${full.join(' ')}' is not JSON: ${res.stdout}\nstderr: ${res.stderr}`);
+      }
+    },
+  };
+  return res;
+}
+
+export function describeRun(r: RunResult): string {
+  return `gatehouse ${r.args.join(' ')}\n  exit=${r.code} signal=${r.signal}\n  stdout=${r.stdout.slice(0, 2000)}\n  stderr=${r.stderr.slice(0, 2000)}`;
+}
+
+/** Run with --json, assert exit 0 and return parsed stdout. */
+export function ghJson<T = any>(data: string, args: string[]): T {
+  const r = gh(data, [...args, '--json']);
+  assert.equal(r.code, 0, `expected success:\n${describeRun(r)}`);
+  return r.json<T>();
+}
+
+/** Run expecting a user error: exit 1, exactly one stderr line with `(CODE)`, no stack trace. */
+export function ghFail(data: string, args: string[], code: string, exit = 1): RunResult {
+  const r = gh(data, args);
+  assertCleanError(r, code, exit);
+  return r;
+}
+
+export function assertCleanError(r: RunResult, code: string, exit = 1): void {
+  assert.equal(r.code, exit, `expected exit ${exit}:\n${describeRun(r)}`);
+  const text = r.stderr.replace(/\r?\n$/, '');
+  assert.ok(text.length > 0, `stderr is empty:\n${describeRun(r)}`);
+  assert.ok(!text.includes('\n'), `stderr must be exactly one line:\n${describeRun(r)}`);
+  assert.ok(!r.stderr.includes('    at '), `stack trace on stderr:\n${describeRun(r)}`);
+  assert.match(text, /^error: .+ \(GH_[A-Z_]+\)$/, `stderr not of the form 'error: <message> (GH_CODE)':\n${describeRun(r)}`);
+  assert.ok(text.endsWith(`(${code})`), `expected ${code}:\n${describeRun(r)}`);
+}
+
+/** Start the CLI asynchronously (for kill tests). */
+export function ghSpawn(data: string, args: string[]): ChildProcess {
+  return spawn(BIN, cliArgs(data, args), { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The store's visible state through the CLI itself. */
+export interface Snapshot {
+  certs: { code: number | null; stdout: string };
+  requests: { code: number | null; stdout: string };
+  ca: { code: number | null; stdout: string };
+}
+
+export function storeSnapshot(data: string): Snapshot {
+  const take = (args: string[]) => {
+    const r = gh(data, [...args, '--json']);
+    return { code: r.code, stdout: r.stdout };
+  };
+  return { certs: take(['cert', 'list']), requests: take(['request', 'list']), ca: take(['ca', 'show']) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// openssl
+
+/** Run openssl, return stdout as text; throws with stderr on failure. */
+export function openssl(args: string[], opts: { cwd?: string; input?: string | Buffer } = {}): string {
+  return opensslBuf(args, opts).toString('utf8');
+}
+
+export function opensslBuf(args: string[], opts: { cwd?: string; input?: string | Buffer } = {}): Buffer {
+  const r = spawnSync('openssl', args, { cwd: opts.cwd, input: opts.input ?? '', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) {
+    throw new Error(`openssl ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString()}`);
+  }
+  return r.stdout;
+}
+
+/** Run openssl, return {code, out, err} without throwing. */
+export function opensslTry(args: string[], opts: { cwd?: string } = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync('openssl', args, { cwd: opts.cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+/** SHA-1 thumbprint of a certificate file (PEM), upper-case hex without colons, as computed by openssl. */
+export function opensslThumbprint(certFile: string, form: 'PEM' | 'DER' = 'PEM'): string {
+  const out = openssl(['x509', '-in', certFile, '-inform', form, '-noout', '-fingerprint', '-sha1']);
+  const m = /Fingerprint=([0-9A-Fa-f:]+)/.exec(out);
+  assert.ok(m, `no fingerprint in ${out}`);
+  return m[1]!.replace(/:/g, '').toUpperCase();
+}
+
+/** notAfter of a certificate as an ISO date (YYYY-MM-DD) and full Date. */
+export function opensslNotAfter(certFile: string): Date {
+  const out = openssl(['x509', '-in', certFile, '-noout', '-enddate', '-dateopt', 'iso_8601']);
+  const m = /notAfter=(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})Z/.exec(out);
+  assert.ok(m, `cannot parse ${out}`);
+  return new Date(`${m[1]}T${m[2]}Z`);
+}
+
+export function opensslSerial(certFile: string): string {
+  const out = openssl(['x509', '-in', certFile, '-noout', '-serial']);
+  return out.trim().replace(/^serial=/, '').toUpperCase();
+}
+
+/** Subject fields (short names) of a CSR or certificate, e.g. {CN: 'x', O: 'y'}. */
+export function subjectFields(file: string, kind: 'req' | 'x509'): Record<string, string> {
+  const out = openssl([kind, '-in', file, '-noout', '-subject', '-nameopt', 'sep_multiline,sname,utf8,esc_ctrl']);
+  const fields: Record<string, string> = {};
+  for (const line of out.split('\n').slice(1)) {
+    const m = /^\s+([A-Za-z]+)=(.*)$/.exec(line);
+    if (m) fields[m[1]!] = m[2]!;
+  }
+  return fields;
+}
+
+/** SANs of a CSR or certificate as openssl prints them: "DNS:x", "IP Address:1.2.3.4". */
+export function opensslSans(file: string, kind: 'req' | 'x509'): string[] {
+  const text = openssl([kind, '-in', file, '-noout', '-text']);
+  const m = /X509v3 Subject Alternative Name:[^\n]*\n\s*([^\n]*)/.exec(text);
+  if (!m) return [];
+  return m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** Public key (SPKI PEM) of a certificate, as openssl extracts it. */
+export function certPubkey(certFile: string): string {
+  return openssl(['x509', '-in', certFile, '-noout', '-pubkey']).trim();
+}
+
+/** Public key (SPKI PEM) derived by openssl from a private key file. */
+export function keyPubkey(keyFile: string, passin?: string): string {
+  const args = ['pkey', '-in', keyFile, '-pubout'];
+  if (passin) args.push('-passin', passin);
+  return openssl(args).trim();
+}
+
+/** Split a PEM text into its blocks, with their labels. */
+export function pemBlocks(text: string): { label: string; pem: string }[] {
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+  const out: { label: string; pem: string }[] = [];
+  for (const m of text.matchAll(re)) out.push({ label: m[1]!, pem: m[0] + '\n' });
+  return out;
+}
+
+export function writeText(file: string, text: string | Buffer): string {
+  writeFileSync(file, text);
+  return file;
+}
+
+export function readText(file: string): string {
+  return readFileSync(file, 'utf8');
+}
+
+/** Write a password file (first line is the password). */
+export function passwordFile(dir: string, password: string, name = 'pw.txt'): string {
+  return writeText(join(dir, name), password + '\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// A test PKI made entirely with openssl: root CA -> intermediate CA ("Contoso CA") -> leaves.
+
+const OPENSSL_CNF = (dir: string) => `
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = placeholder
+[ v3_root ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[ v3_int ]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ v3_leaf ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid,issuer
+[ ca ]
+default_ca = int_ca
+[ int_ca ]
+database = ${dir}/index.txt
+serial = ${dir}/serial
+new_certs_dir = ${dir}/newcerts
+certificate = ${dir}/int.pem
+private_key = ${dir}/int.key
+default_md = sha256
+policy = pol_any
+copy_extensions = copy
+unique_subject = no
+preserve = yes
+default_days = 365
+x509_extensions = v3_leaf
+[ pol_any ]
+countryName = optional
+stateOrProvinceName = optional
+localityName = optional
+organizationName = optional
+organizationalUnitName = optional
+commonName = supplied
+emailAddress = optional
+`;
+
+export interface SignOptions {
+  days?: number;
+  /** openssl ca -startdate / -enddate, format YYYYMMDDHHMMSSZ */
+  startdate?: string;
+  enddate?: string;
+  out?: string;
+}
+
+export class TestPki {
+  readonly rootKey: string;
+  readonly rootCert: string;
+  readonly intKey: string;
+  readonly intCert: string;
+  readonly cnf: string;
+  private n = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly rootCn: string,
+    readonly intCn: string,
+  ) {
+    this.rootKey = join(dir, 'root.key');
+    this.rootCert = join(dir, 'root.pem');
+    this.intKey = join(dir, 'int.key');
+    this.intCert = join(dir, 'int.pem');
+    this.cnf = join(dir, 'openssl.cnf');
+  }
+
+  /** Make a root CA and an intermediate CA (EC P-256, fast) with openssl. */
+  static create(opts: { rootCn?: string; intCn?: string; intO?: string } = {}): TestPki {
+    const dir = tmpDir('gh-pki-');
+    const pki = new TestPki(dir, opts.rootCn ?? 'Gatehouse Test Root', opts.intCn ?? 'Contoso CA');
+    writeFileSync(pki.cnf, OPENSSL_CNF(dir));
+    writeFileSync(join(dir, 'index.txt'), '');
+    writeFileSync(join(dir, 'serial'), '1000\n');
+    mkdirSync(join(dir, 'newcerts'));
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    openssl(['req', '-config', pki.cnf, '-x509', ...ec, '-keyout', pki.rootKey, '-out', pki.rootCert,
+      '-subj', `/CN=${pki.rootCn}/O=Gatehouse Tests`, '-days', '3650', '-extensions', 'v3_root']);
+    const intCsr = join(dir, 'int.csr');
+    const intSubj = opts.intO ? `/CN=${pki.intCn}/O=${opts.intO}` : `/CN=${pki.intCn}/O=Contoso`;
+    openssl(['req', '-config', pki.cnf, '-new', ...ec, '-keyout', pki.intKey, '-out', intCsr, '-subj', intSubj]);
+    openssl(['x509', '-req', '-in', intCsr, '-CA', pki.rootCert, '-CAkey', pki.rootKey, '-set_serial', '0x77',
+      '-days', '3000', '-extfile', pki.cnf, '-extensions', 'v3_int', '-out', pki.intCert]);
+    return pki;
+  }
+
+  /** Sign a CSR (PEM file) with the intermediate via `openssl ca`; returns the leaf PEM path. */
+  sign(csrFile: string, opts: SignOptions = {}): string {
+    const out = opts.out ?? join(this.dir, `leaf-${++this.n}.pem`);
+    const args = ['ca', '-batch', '-config', this.cnf, '-notext', '-in', csrFile, '-out', out];
+    if (opts.startdate) args.push('-startdate', opts.startdate);
+    if (opts.enddate) args.push('-enddate', opts.enddate);
+    if (!opts.enddate) args.push('-days', String(opts.days ?? 365));
+    openssl(args);
+    return out;
+  }
+
+  /** A key + CSR made by openssl itself (not by gatehouse). */
+  opensslCsr(cn: string, opts: { sans?: string[]; ec?: boolean } = {}): { key: string; csr: string } {
+    const i = ++this.n;
+    const key = join(this.dir, `o-${i}.key`);
+    const csr = join(this.dir, `o-${i}.csr`);
+    const kargs = opts.ec === false
+      ? ['-newkey', 'rsa:2048']
+      : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+    const args = ['req', '-config', this.cnf, '-new', ...kargs, '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`];
+    const sans = opts.sans ?? [cn];
+    if (sans.length) args.push('-addext', 'subjectAltName=' + sans.map((s) => `DNS:${s}`).join(','));
+    openssl(args);
+    return { key, csr };
+  }
+
+  /** A self-contained leaf (key + cert signed by the intermediate), not from a gatehouse request. */
+  leaf(cn: string, opts: SignOptions & { ec?: boolean } = {}): { key: string; cert: string } {
+    const { key, csr } = this.opensslCsr(cn, { ec: opts.ec ?? true });
+    const cert = this.sign(csr, opts);
+    return { key, cert };
+  }
+
+  /** Text of intermediate + root PEMs. */
+  chainPem(): string {
+    return readText(this.intCert) + readText(this.rootCert);
+  }
+}
+
+/** Today + n days as YYYY-MM-DD (UTC). */
+export function isoDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** Sorted copy. */
+export function sorted(a: readonly string[]): string[] {
+  return [...a].sort();
+}
+
+export { join };
