@@ -29,8 +29,14 @@ export function certificateDetails(c: Certificate): string {
     ['Status', STATUS_TEXT[c.status]],
     ['Key', c.hasPrivateKey ? `${c.keyType}${c.exportable ? ', exportable' : ', not exportable'}` : `${c.keyType}, no private key`],
     ['Serial number', c.serialNumber],
-    ['Chain', c.chain.length === 0 ? (c.chainComplete ? 'self-signed' : 'none') : c.chain.map((x) => x.subject).join(' <- ')],
+    ['Chain', chainText(c)],
   ]);
+}
+
+function chainText(c: Certificate): string {
+  if (c.chain.length > 0) return `${c.chain.map((x) => x.subject).join(' <- ')}${c.chainComplete ? '' : ' (incomplete: the next issuer is missing)'}`;
+  if (c.subject === c.issuer) return 'self-signed';
+  return c.chainComplete ? `issued directly by the trusted root ${c.issuer}` : `incomplete: the issuer ${c.issuer} is missing; complete or import again with the CA's intermediate certificates`;
 }
 
 function storeOption(value: string | undefined) {

@@ -36,7 +36,8 @@ function helpFor(c: Command): string {
  * prints its result — JSON on stdout with --json, text otherwise; errors as one line on stderr.
  * Returns the exit code: 0 done, 1 refused (a GatehouseError), 2 usage.
  */
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(rawArgv: string[], io: Io): Promise<number> {
+  const argv = hoistGlobalFlags(rawArgv);
   const [noun, maybeVerb] = argv;
   if (noun === undefined || noun === '--help' || noun === '-h' || noun === 'help') {
     io.stdout(`${overview()}\n`);
@@ -89,6 +90,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } finally {
     gatehouse?.store.close();
   }
+}
+
+/** `gatehouse --data DIR --json cert list` means `gatehouse cert list --data DIR --json`. */
+function hoistGlobalFlags(argv: string[]): string[] {
+  const front: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === '--json') front.push(a);
+    else if (a === '--data' && i + 1 < argv.length) front.push(a, argv[++i]!);
+    else if (a.startsWith('--data=')) front.push(a);
+    else break;
+    i++;
+  }
+  return [...argv.slice(i), ...front];
 }
 
 function oneLine(s: string): string {

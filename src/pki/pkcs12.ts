@@ -105,7 +105,7 @@ export function writePfx(leaf: Buffer, chain: readonly Buffer[], key: KeyObject,
   const attrs = (withName: boolean) => {
     const list: forge.asn1.Asn1[] = [bagAttribute(pki.oids.localKeyId!, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, localKeyId))];
     if (withName && options.friendlyName) {
-      list.push(bagAttribute(pki.oids.friendlyName!, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, toBmp(options.friendlyName))));
+      list.push(bagAttribute(pki.oids.friendlyName!, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, options.friendlyName)));
     }
     return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, list);
   };
@@ -166,13 +166,4 @@ function explicit0(items: forge.asn1.Asn1[]): forge.asn1.Asn1 {
 }
 function bagAttribute(id: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
   return seq([oid(id), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [value])]);
-}
-function toBmp(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    if (code > 0xffff) continue;
-    out += String.fromCharCode(code >> 8, code & 0xff);
-  }
-  return out;
 }
