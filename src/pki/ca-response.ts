@@ -41,7 +41,7 @@ function readPem(text: string, notCert: NotCert): Buffer[] {
     if (label === 'CERTIFICATE' || label === 'X509 CERTIFICATE' || label === 'TRUSTED CERTIFICATE') {
       if (!isCertificate(body)) throw notCert('it holds a PEM certificate block that is damaged or truncated');
       out.push(body);
-    } else if (label === 'PKCS7' || label === 'CERTIFICATE CHAIN' || label === 'PKCS #7 SIGNED DATA') {
+    } else if (label === 'PKCS7' || label === 'CMS' || label === 'CERTIFICATE CHAIN' || label === 'PKCS #7 SIGNED DATA') {
       const certs = readPkcs7(body);
       if (!certs) throw notCert('it holds a PKCS#7 block that is damaged or truncated');
       out.push(...certs);

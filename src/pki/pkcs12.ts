@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, type KeyObject } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { fail } from '../model/gatehouse-error.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from './key-pair.js';
@@ -28,21 +28,31 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   } catch (e) {
     throw fail('GH_PFX_INVALID', 'The file is not a readable PFX/PKCS#12 file (damaged or another format). Export it again from its source.', e);
   }
-  const saved = { cert: pki.certificateFromAsn1, key: pki.privateKeyFromAsn1 };
-  let p12: forge.pkcs12.Pkcs12Pfx;
-  try {
-    (pki as { certificateFromAsn1: unknown }).certificateFromAsn1 = declineToDecode;
-    (pki as { privateKeyFromAsn1: unknown }).privateKeyFromAsn1 = declineToDecode;
-    p12 = pkcs12.pkcs12FromAsn1(der, false, password);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+  // The MAC is checked here rather than by forge: PKCS#12 derives the MAC key from the password as
+  // a BMPString (Unicode), while PBES2 (OpenSSL 3's default encryption) uses its UTF-8 bytes, and
+  // forge takes one password string for both.
+  const mac = detachMac(der);
+  if (mac && !macMatches(mac, password)) {
+    throw fail('GH_PFX_BAD_PASSWORD', 'The PFX password is wrong. Give the password the PFX was exported with in --password-file (the file\'s first line).');
+  }
+  const utf8 = Buffer.from(password, 'utf8').toString('binary');
+  const candidates = utf8 === password ? [password] : [password, utf8];
+  let p12: forge.pkcs12.Pkcs12Pfx | undefined;
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    try {
+      p12 = parseKeepingOriginals(der, candidate);
+      break;
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (!p12) {
+    const msg = lastError instanceof Error ? lastError.message : String(lastError);
     if (/MAC could not be verified|wrong password|Invalid password|decrypt/i.test(msg)) {
       throw fail('GH_PFX_BAD_PASSWORD', 'The PFX password is wrong. Give the password the PFX was exported with in --password-file (the file\'s first line).');
     }
-    throw fail('GH_PFX_INVALID', `The PFX file cannot be read (${msg}). Export it again from its source.`, e);
-  } finally {
-    (pki as { certificateFromAsn1: unknown }).certificateFromAsn1 = saved.cert;
-    (pki as { privateKeyFromAsn1: unknown }).privateKeyFromAsn1 = saved.key;
+    throw fail('GH_PFX_INVALID', `The PFX file cannot be read (${msg}). Export it again from its source.`, lastError);
   }
 
   const certificates: Buffer[] = [];
@@ -79,6 +89,64 @@ export function readPfx(data: Buffer, password: string): PfxContents {
     }
   }
   return { certificates, privateKey, friendlyName: friendlyName?.trim() || undefined };
+}
+
+function parseKeepingOriginals(der: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx {
+  const saved = { cert: pki.certificateFromAsn1, key: pki.privateKeyFromAsn1 };
+  try {
+    (pki as { certificateFromAsn1: unknown }).certificateFromAsn1 = declineToDecode;
+    (pki as { privateKeyFromAsn1: unknown }).privateKeyFromAsn1 = declineToDecode;
+    return pkcs12.pkcs12FromAsn1(der, false, password);
+  } finally {
+    (pki as { certificateFromAsn1: unknown }).certificateFromAsn1 = saved.cert;
+    (pki as { privateKeyFromAsn1: unknown }).privateKeyFromAsn1 = saved.key;
+  }
+}
+
+interface MacData {
+  digest: 'sha1' | 'sha256' | 'sha384' | 'sha512';
+  expected: Buffer;
+  salt: string;
+  iterations: number;
+  content: Buffer;
+}
+
+const MAC_DIGESTS: Record<string, MacData['digest']> = {
+  '1.3.14.3.2.26': 'sha1', '2.16.840.1.101.3.4.2.1': 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512',
+};
+
+/** Removes MacData from a parsed PFX (so forge skips it) and returns what is needed to check it. */
+function detachMac(pfx: forge.asn1.Asn1): MacData | undefined {
+  const parts = pfx.value as forge.asn1.Asn1[];
+  const macData = parts[2];
+  if (!Array.isArray(parts) || !macData) return undefined;
+  try {
+    const [digestInfo, salt, iterations] = macData.value as forge.asn1.Asn1[];
+    const [algorithm, digest] = digestInfo!.value as forge.asn1.Asn1[];
+    const oidValue = asn1.derToOid((algorithm!.value as forge.asn1.Asn1[])[0]!.value as string);
+    const name = MAC_DIGESTS[oidValue];
+    if (!name) throw new Error(`unsupported MAC digest ${oidValue}`);
+    const content = octetContent(((parts[1]!.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[])[0]!);
+    parts.splice(2, 1);
+    return {
+      digest: name, expected: Buffer.from(digest!.value as string, 'binary'), salt: salt!.value as string,
+      iterations: iterations ? asn1.derToInteger(iterations.value as string) : 1, content,
+    };
+  } catch (e) {
+    throw fail('GH_PFX_INVALID', `The PFX integrity check (MAC) cannot be read (${(e as Error).message}). Export it again from its source.`, e);
+  }
+}
+
+function octetContent(node: forge.asn1.Asn1): Buffer {
+  if (typeof node.value === 'string') return Buffer.from(node.value, 'binary');
+  return Buffer.concat((node.value as forge.asn1.Asn1[]).map(octetContent));
+}
+
+function macMatches(mac: MacData, password: string): boolean {
+  const length = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 }[mac.digest];
+  const key = pkcs12.generateKey(password, forge.util.createBuffer(mac.salt), 3, mac.iterations, length, forge.md[mac.digest].create());
+  const actual = createHmac(mac.digest, Buffer.from(key.getBytes(), 'binary')).update(mac.content).digest();
+  return actual.length === mac.expected.length && timingSafeEqual(actual, mac.expected);
 }
 
 function declineToDecode(): never {

@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildChain } from './certificate-chain.js';
+import { makeTestPki } from './test-certificates.js';
+
+test('the chain is ordered from the leaf upwards whatever order it came in', async () => {
+  const pki = await makeTestPki();
+  const built = buildChain(pki.leaf, [pki.root, pki.intermediate]);
+  assert.deepEqual(built.chain, [pki.intermediate, pki.root]);
+  assert.equal(built.complete, true);
+});
+
+test('without the root the chain is complete only when the root is a trust anchor', async () => {
+  const pki = await makeTestPki();
+  assert.equal(buildChain(pki.leaf, [pki.intermediate]).complete, false);
+  assert.equal(buildChain(pki.leaf, [pki.intermediate], [pki.root]).complete, true);
+});
+
+test('a missing intermediate leaves the chain incomplete; unrelated certificates are dropped', async () => {
+  const pki = await makeTestPki();
+  const other = await makeTestPki();
+  const built = buildChain(pki.leaf, [pki.root, other.intermediate], [pki.root]);
+  assert.deepEqual(built.chain, []);
+  assert.equal(built.complete, false);
+});
