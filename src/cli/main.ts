@@ -10,7 +10,7 @@ import { serveCommands } from './serve-commands.js';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs the Debian packages the tests use as independent peers, when they are missing.
+# The tests never skip for a missing peer: they need these.
+set -e
+missing=""
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -n "$missing" ]; then
+  echo "installing test peers:$missing"
+  if [ "$(id -u)" != "0" ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+fi

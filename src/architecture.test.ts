@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/** The import rules of ARCHITECTURE.md, checked: a part may import only the parts listed. */
+const ALLOWED: Record<string, string[]> = {
+  model: [],
+  pki: ['model'],
+  store: ['model', 'pki'],
+  lifecycle: ['model', 'pki', 'store'],
+  serve: ['model', 'lifecycle'],
+  cli: ['model', 'lifecycle', 'serve', 'pki'],
+};
+
+test('parts import only what ARCHITECTURE.md allows', () => {
+  const src = new URL('../../src/', import.meta.url).pathname;
+  const problems: string[] = [];
+  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+  for (const file of walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+    const part = relative(src, file).split('/')[0]!;
+    if (!(part in ALLOWED)) continue;
+    for (const m of readFileSync(file, 'utf8').matchAll(/from '\.\.\/([a-z-]+)\//g)) {
+      const target = m[1]!;
+      if (target !== part && !ALLOWED[part]!.includes(target)) problems.push(`${relative(src, file)} imports ${target}/`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
