@@ -2,6 +2,7 @@ import type { Certificate } from '../model/certificate.js';
 import { fail } from '../model/gatehouse-error.js';
 import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { parseStoreName } from '../model/store-name.js';
+import { chainWarnings } from '../lifecycle/certificate-manager.js';
 import { type Command, int, list, required, str } from './command.js';
 import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
@@ -109,7 +110,7 @@ export const certCommands: Command[] = [
         password: passwordPath === undefined ? undefined : readPasswordFile(cwd, passwordPath),
         friendlyName: str(values, 'friendly-name'), store: storeOption(str(values, 'store')), exportable: values.exportable === true,
       });
-      return { json: c, text: `Imported "${c.friendlyName}" into the ${c.store} store.\n${certificateDetails(c)}` };
+      return { json: c, notes: chainWarnings(c), text: `Imported "${c.friendlyName}" into the ${c.store} store.\n${certificateDetails(c)}` };
     },
   },
   {

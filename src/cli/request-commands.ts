@@ -100,7 +100,7 @@ export const requestCommands: Command[] = [
       const { data, name } = readInputFile(cwd, required(values, 'file', this.usage));
       const store = str(values, 'store');
       const c = gatehouse().requests.complete(data, name, { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) });
-      return { json: c, text: `Completed request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+      return { json: c, notes: c.warnings, text: `Completed request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
     },
   },
   {
@@ -115,7 +115,7 @@ export const requestCommands: Command[] = [
       const c = await gatehouse().requests.submit(requestId(positionals[0]!), required(values, 'ca', this.usage), {
         friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store), days: int(values, 'days'),
       });
-      return { json: c, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+      return { json: c, notes: c.warnings, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
     },
   },
 ];

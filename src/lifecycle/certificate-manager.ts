@@ -234,6 +234,14 @@ export class CertificateManager {
   }
 }
 
+/** Warnings worth showing when a certificate is installed: it will not be trusted, or not for long. */
+export function chainWarnings(c: Certificate): string[] {
+  const out: string[] = [];
+  if (!c.chainComplete) out.push(`the chain of "${c.friendlyName}" is incomplete (the certificate of ${c.chain.at(-1)?.issuer ?? c.issuer} is missing): clients may not trust it; install with the CA's intermediate certificates (a bundle or .p7b)`);
+  if (c.status === 'expiring') out.push(`"${c.friendlyName}" expires on ${c.notAfter.slice(0, 10)}, within 30 days`);
+  return out;
+}
+
 /** What the audit log keeps of a certificate: identity and placement, never key material. */
 export function summary(row: Pick<CertificateRow, 'thumbprint' | 'friendlyName' | 'store' | 'subject' | 'notAfter'>): Record<string, string> {
   return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, store: row.store, subject: row.subject, notAfter: row.notAfter };

@@ -8,7 +8,7 @@ import { parseSubjectNames, parseSubjectName } from '../pki/host-name.js';
 import { generateKeyPair, spkiDer } from '../pki/key-pair.js';
 import { validateSubject, type SubjectFields } from '../pki/subject.js';
 import type { GatehouseStore, RequestRow } from '../store/gatehouse-store.js';
-import { summary, type CertificateManager, type InstallOptions } from './certificate-manager.js';
+import { chainWarnings, summary, type CertificateManager, type InstallOptions } from './certificate-manager.js';
 import type { InternalCa } from './internal-ca.js';
 
 /** The New Exchange Certificate wizard in one object: names, domain scope, organization and location, key. */
@@ -89,7 +89,7 @@ export class RequestManager {
    * public key matches a pending request; installs it with its chain under the request's key and
    * retires the request — all in one transaction.
    */
-  complete(file: Buffer, fileName: string, options: InstallOptions): Certificate & { requestId: number } {
+  complete(file: Buffer, fileName: string, options: InstallOptions): Certificate & { requestId: number; warnings: string[] } {
     const certs = readCertificates(file, fileName);
     const infos = certs.map((der) => describeCertificate(der));
     let match: { info: (typeof infos)[number]; request: RequestRow } | undefined;
@@ -117,11 +117,14 @@ export class RequestManager {
         this.store.deleteRequest(request.id);
       },
     );
-    return { ...this.certificates.show(row.thumbprint), requestId: request.id };
+    const installed = this.certificates.show(row.thumbprint);
+    const missing = request.sans.filter((n) => !installed.sans.includes(n));
+    const warnings = [...(missing.length > 0 ? [`the CA left out ${missing.join(', ')}: clients asking for ${missing.length === 1 ? 'that name' : 'those names'} will get a name mismatch`] : []), ...chainWarnings(installed)];
+    return { ...installed, requestId: request.id, warnings };
   }
 
   /** `request submit ID --ca internal`: the internal CA signs the request and it is completed at once. */
-  async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number }> {
+  async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number; warnings: string[] }> {
     if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use --ca internal, or save the CSR and send it to your CA.`);
     const row = this.get(id);
     const issued = await this.ca.sign(Buffer.from(row.csr), options.days);
