@@ -167,7 +167,7 @@ async function seed() {
       stored += batch.length;
     };
 
-    const workers = Math.max(1, Math.min(4, availableParallelism(), count - 1));
+    const workers = Math.max(1, Math.min(Number(process.env.SEED_WORKERS ?? 4), availableParallelism(), count - 1));
     await Promise.all(
       Array.from({ length: count > 1 ? workers : 0 }, (_, w) => new Promise((resolve, reject) => {
         const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { ...shared, from: 1 + w, step: workers, count } });

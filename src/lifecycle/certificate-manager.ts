@@ -10,7 +10,7 @@ import { defaultFriendlyName, validateFriendlyName } from '../pki/friendly-name.
 import { assertServableKey, keyTypeName, spkiDer } from '../pki/key-pair.js';
 import { readPfx, writePfx } from '../pki/pkcs12.js';
 import { readPrivateKey } from '../pki/private-key-file.js';
-import { readCertificates } from '../pki/ca-response.js';
+import { looksLikePfx, readCertificates } from '../pki/ca-response.js';
 import { createSelfSignedCertificate } from '../pki/certificate-issuer.js';
 import { parseSubjectNames } from '../pki/host-name.js';
 import type { CertificateRow, GatehouseStore } from '../store/gatehouse-store.js';
@@ -141,7 +141,7 @@ export class CertificateManager {
     let key: KeyObject | undefined;
     let pfxName: string | undefined;
     const text = input.file.toString('latin1');
-    if (!text.includes('-----BEGIN') && input.file[0] === 0x30 && !isDerCertificate(input.file)) {
+    if (!text.includes('-----BEGIN') && looksLikePfx(input.file)) {
       const pfx = readPfx(input.file, input.password ?? '');
       if (pfx.certificates.length === 0) throw fail('GH_PFX_NO_CERT', `${input.fileName} holds no certificate. Export the PFX again with its certificate.`);
       if (!pfx.privateKey) throw fail('GH_PFX_NO_KEY', `${input.fileName} holds no private key, so the certificate could not serve TLS. Export it again with "Yes, export the private key".`);
@@ -256,13 +256,4 @@ export function newSerial(): string {
 
 function pem(der: Buffer): string {
   return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
-}
-
-function isDerCertificate(data: Buffer): boolean {
-  try {
-    new NodeX509(new Uint8Array(data));
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail } from '../model/gatehouse-error.js';
@@ -16,7 +16,10 @@ export function openDatabase(dataDir: string, options: { readonly?: boolean } = 
   let db: Db;
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    db = new Database(join(dataDir, DATABASE_FILE), { readonly: options.readonly ?? false });
+    const file = join(dataDir, DATABASE_FILE);
+    // Create the file owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    if (!options.readonly) closeSync(openSync(file, 'a', 0o600));
+    db = new Database(file, { readonly: options.readonly ?? false });
   } catch (e) {
     throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with --data.`, e);
   }
