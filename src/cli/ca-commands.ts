@@ -4,10 +4,8 @@ import { parseKeyType } from '../model/key-type.js';
 import { type Command, int, required, str } from './command.js';
 import { readInputFile, writeOutputFile } from './files.js';
 import { details } from './table.js';
+import { toPem } from '../pki/pem.js';
 
-function pem(der: Buffer): string {
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
-}
 
 export const caCommands: Command[] = [
   {
@@ -44,7 +42,7 @@ export const caCommands: Command[] = [
       const format = (str(values, 'format') ?? 'pem').toLowerCase();
       if (format !== 'pem' && format !== 'der') throw fail('GH_USAGE', `--format must be pem or der; got "${format}".`);
       const der = gatehouse().ca.certificate();
-      const path = writeOutputFile(cwd, out, format === 'pem' ? pem(der) : der, 0o644);
+      const path = writeOutputFile(cwd, out, format === 'pem' ? toPem(der) : der, 0o644);
       return { json: { out: path, format }, text: `Wrote the internal CA certificate to ${out}.` };
     },
   },
@@ -63,7 +61,7 @@ export const caCommands: Command[] = [
       const issued = await g.ca.sign(csr.data, int(values, 'days'));
       let data: Buffer | string;
       if (format === 'der') data = issued.der;
-      else if (format === 'pem') data = pem(issued.der) + pem(g.ca.certificate());
+      else if (format === 'pem') data = toPem(issued.der) + toPem(g.ca.certificate());
       else data = Buffer.from(new x509.X509Certificates([new x509.X509Certificate(new Uint8Array(issued.der)), new x509.X509Certificate(new Uint8Array(g.ca.certificate()))]).export('raw'));
       const path = writeOutputFile(cwd, out, data, 0o644);
       const { der: _der, ...rest } = issued;

@@ -9,6 +9,7 @@ import { describeCertificate, sha256Hex, type CertificateInfo } from '../pki/cer
 import { defaultFriendlyName, validateFriendlyName } from '../pki/friendly-name.js';
 import { assertServableKey, keyTypeName, spkiDer } from '../pki/key-pair.js';
 import { readPfx, writePfx } from '../pki/pkcs12.js';
+import { toPem } from '../pki/pem.js';
 import { readPrivateKey } from '../pki/private-key-file.js';
 import { looksLikePfx, readCertificates } from '../pki/ca-response.js';
 import { createSelfSignedCertificate } from '../pki/certificate-issuer.js';
@@ -180,7 +181,7 @@ export class CertificateManager {
     const row = this.resolve(ref);
     const { der, chain } = this.store.certificateDer(row.thumbprint);
     if (input.format === 'pem' && !input.includeKey) {
-      return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from([der, ...chain].map(pem).join('')) };
+      return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from([der, ...chain].map((d) => toPem(d)).join('')) };
     }
     if (row.keyId === null) {
       throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with --format pem --no-key.`);
@@ -199,7 +200,7 @@ export class CertificateManager {
       ? key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: input.password })
       : key.export({ type: 'pkcs8', format: 'pem' });
     this.auditExport(row, 'pem');
-    return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from(String(keyPem) + [der, ...chain].map(pem).join('')) };
+    return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from(String(keyPem) + [der, ...chain].map((d) => toPem(d)).join('')) };
   }
 
   /** IIS's "Create Self-Signed Certificate". */
@@ -252,8 +253,4 @@ export function newSerial(): string {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x01;
   return b.toString('hex');
-}
-
-function pem(der: Buffer): string {
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }

@@ -52,6 +52,4 @@ async function issueIntermediate(keys: KeyPair, rootKeys: KeyPair, root: Buffer,
   return Buffer.from(cert.rawData);
 }
 
-export function toPem(der: Buffer, label = 'CERTIFICATE'): string {
-  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
-}
+export { toPem } from './pem.js';

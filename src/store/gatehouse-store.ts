@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
-import type { ChainCertificate } from '../model/certificate.js';
+import type { Certificate, ChainCertificate } from '../model/certificate.js';
 import type { StoreName } from '../model/store-name.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from '../pki/key-pair.js';
 import type { Db } from './database.js';
@@ -13,25 +13,10 @@ export interface Actor {
 }
 
 /** A certificate row, as stored (without the DER, which `certificateDer` reads on demand). */
-export interface CertificateRow {
-  thumbprint: string;
-  friendlyName: string;
-  store: StoreName;
-  subject: string;
-  issuer: string;
-  issuedTo: string;
-  issuedBy: string;
-  sans: string[];
-  notBefore: string;
-  notAfter: string;
-  serialNumber: string;
-  keyType: string;
+export interface CertificateRow extends Omit<Certificate, 'hasPrivateKey' | 'status'> {
+  /** SHA-256 of the public key: how requests and keys find their certificate. */
   spkiSha256: string;
   keyId: number | null;
-  exportable: boolean;
-  chain: ChainCertificate[];
-  chainComplete: boolean;
-  created: string;
 }
 
 export interface RequestRow {
