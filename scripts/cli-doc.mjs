@@ -23,6 +23,7 @@ export function renderCliDoc() {
       out.push(`## ${noun}`, '');
     }
     out.push(`### \`${`${c.noun} ${c.verb}`.trim()}\``, '', c.summary, '', '```', c.usage, '```', '');
+    if (c.flags?.length) out.push('| flag | meaning |', '|---|---|', ...c.flags.map(([f, d]) => `| \`${f}\` | ${d.replace(/\|/g, '\\|')} |`), '');
   }
   return out.join('\n');
 }

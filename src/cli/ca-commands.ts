@@ -13,6 +13,11 @@ export const caCommands: Command[] = [
     verb: 'init',
     usage: 'gatehouse ca init [--cn NAME] [--key TYPE] [--days N]',
     summary: 'Create the internal CA (a self-signed root kept in the store; default ECDSA P-384, 10 years).',
+    flags: [
+      ['--cn NAME', "the CA's name (default \"Gatehouse Internal CA\")"],
+      ['--key TYPE', 'default ecdsa-p384'],
+      ['--days N', 'validity (default 3650)'],
+    ],
     options: { cn: { type: 'string' }, key: { type: 'string' }, days: { type: 'string' } },
     async run({ values, gatehouse }) {
       const key = str(values, 'key');
@@ -36,6 +41,10 @@ export const caCommands: Command[] = [
     verb: 'export',
     usage: 'gatehouse ca export --out FILE [--format pem|der]',
     summary: 'Write the internal CA certificate (for clients to trust); never its key.',
+    flags: [
+      ['--out FILE', 'where to write the CA certificate'],
+      ['--format pem|der', 'default pem'],
+    ],
     options: { out: { type: 'string' }, format: { type: 'string' } },
     run({ values, gatehouse, cwd }) {
       const out = required(values, 'out', this.usage);
@@ -51,6 +60,12 @@ export const caCommands: Command[] = [
     verb: 'sign',
     usage: 'gatehouse ca sign --csr FILE --out FILE [--days N] [--format pem|der|p7b]',
     summary: 'Issue a TLS server certificate for a CSR made anywhere (default 397 days).',
+    flags: [
+      ['--csr FILE', 'a PKCS#10 request (PEM or DER) made anywhere'],
+      ['--out FILE', 'where to write the certificate'],
+      ['--days N', 'validity (default 397, at most 825)'],
+      ['--format pem|der|p7b', 'pem (default; certificate then the CA certificate), der (the certificate), p7b (both)'],
+    ],
     options: { csr: { type: 'string' }, out: { type: 'string' }, days: { type: 'string' }, format: { type: 'string' } },
     async run({ values, gatehouse, cwd }) {
       const csr = readInputFile(cwd, required(values, 'csr', this.usage));

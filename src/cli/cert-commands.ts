@@ -50,6 +50,10 @@ export const certCommands: Command[] = [
     verb: 'list',
     usage: 'gatehouse cert list [--store webhosting|personal] [--expiring DAYS]',
     summary: 'List certificates (the Server Certificates page); --expiring 30 shows those that end within 30 days.',
+    flags: [
+      ['--store STORE', 'only webhosting or personal'],
+      ['--expiring DAYS', 'only certificates that end within DAYS days (expired ones included)'],
+    ],
     options: { store: { type: 'string' }, expiring: { type: 'string' } },
     run({ values, gatehouse }) {
       const expiringDays = int(values, 'expiring');
@@ -76,6 +80,9 @@ export const certCommands: Command[] = [
     verb: 'rename',
     usage: 'gatehouse cert rename REF --friendly-name NAME',
     summary: 'Change a certificate\'s friendly name.',
+    flags: [
+      ['--friendly-name NAME', 'the new friendly name'],
+    ],
     options: { 'friendly-name': { type: 'string' } },
     positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
     run({ values, positionals, gatehouse }) {
@@ -100,6 +107,14 @@ export const certCommands: Command[] = [
     verb: 'import',
     usage: 'gatehouse cert import --file FILE [--key-file FILE] [--password-file FILE] [--friendly-name NAME] [--store webhosting|personal] [--exportable]',
     summary: 'Import a PFX/PKCS#12 file, or a PEM/DER certificate with its private key.',
+    flags: [
+      ['--file FILE', 'a PFX/PKCS#12 (.pfx/.p12), or a PEM/DER certificate (with its key in the same PEM file or --key-file)'],
+      ['--key-file FILE', 'the private key: PEM or DER, PKCS#1, SEC1, PKCS#8 or encrypted PKCS#8'],
+      ['--password-file FILE', "the PFX's or the encrypted key's password, on the file's first line"],
+      ['--friendly-name NAME', "a label (default: the PFX's own friendly name, else host-issuer-(expiry))"],
+      ['--store STORE', 'webhosting (default) or personal'],
+      ['--exportable', 'allow the private key to be exported again (default: it never leaves)'],
+    ],
     options: { file: { type: 'string' }, 'key-file': { type: 'string' }, 'password-file': { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, exportable: { type: 'boolean' } },
     async run({ values, gatehouse, cwd }) {
       const file = readInputFile(cwd, required(values, 'file', this.usage));
@@ -118,6 +133,13 @@ export const certCommands: Command[] = [
     verb: 'export',
     usage: 'gatehouse cert export REF --out FILE [--format pfx|pem] [--password-file FILE] [--legacy] [--no-key]',
     summary: 'Export a certificate with its chain and private key as PFX (default) or PEM; --no-key exports only the certificate and chain.',
+    flags: [
+      ['--out FILE', 'where to write (mode 0600)'],
+      ['--format pfx|pem', 'pfx (default): certificate, chain and key, password-protected; pem: key, certificate, chain'],
+      ['--password-file FILE', 'the password (first line); required for pfx; encrypts the key in pem'],
+      ['--legacy', 'a PFX with 3DES and a SHA-1 MAC, for Windows Server 2016 and older'],
+      ['--no-key', 'pem only: the certificate and chain without the key (allowed for any certificate)'],
+    ],
     options: { out: { type: 'string' }, format: { type: 'string' }, 'password-file': { type: 'string' }, legacy: { type: 'boolean' }, 'no-key': { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
     run({ values, positionals, gatehouse, cwd }) {
@@ -138,6 +160,13 @@ export const certCommands: Command[] = [
     verb: 'self-signed',
     usage: 'gatehouse cert self-signed --cn NAME [--san NAME]... [--days N] [--key TYPE] [--friendly-name NAME] [--store webhosting|personal] [--exportable]',
     summary: 'Create a self-signed certificate (IIS: Create Self-Signed Certificate).',
+    flags: [
+      ['--cn NAME', 'the host name; always also a SAN'],
+      ['--san NAME', 'more names; repeat'],
+      ['--days N', 'validity (default 365, at most 3650)'],
+      ['--key TYPE', 'as for request new (default rsa-2048)'],
+      ['--friendly-name NAME, --store STORE, --exportable', 'as for cert import'],
+    ],
     options: { cn: { type: 'string' }, san: { type: 'string', multiple: true }, days: { type: 'string' }, key: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, exportable: { type: 'boolean' } },
     async run({ values, gatehouse }) {
       const c = await gatehouse().certificates.selfSigned({

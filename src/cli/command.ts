@@ -19,6 +19,8 @@ export interface Command {
   verb: string;
   usage: string;
   summary: string;
+  /** One line per flag for --help and docs/cli.md: [flag, what it does]. */
+  flags?: Array<[string, string]>;
   options: OptionSpec;
   positionals?: { min: number; max: number; names: string };
   /** Commands that work without opening the store (help, version). */

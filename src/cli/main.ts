@@ -27,7 +27,9 @@ function overview(): string {
 }
 
 function helpFor(c: Command): string {
-  return `${c.summary}\n\nUsage: ${c.usage} [--json] [--data DIR]`;
+  const flags = [...(c.flags ?? []), ['--json', 'machine-readable output on stdout'], ['--data DIR', 'the data directory (else $GATEHOUSE_DATA, else ./gatehouse-data)']];
+  const width = Math.max(...flags.map(([f]) => f!.length));
+  return `${c.summary}\n\nUsage: ${c.usage}\n\n${flags.map(([f, d]) => `  ${f!.padEnd(width)}  ${d}`).join('\n')}`;
 }
 
 /**

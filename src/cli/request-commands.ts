@@ -29,6 +29,17 @@ export const requestCommands: Command[] = [
     verb: 'new',
     usage: NEW_USAGE,
     summary: 'Create a certificate request (CSR) and its private key, as the New Exchange Certificate wizard does.',
+    flags: [
+      ['--cn NAME', 'the common name (\'Issued to\'); always also a SAN'],
+      ['--san NAME', 'another DNS name or IP address; repeat, or separate with commas'],
+      ['--wildcard DOMAIN', 'the root domain with \'Enable wildcard certificate\': adds *.DOMAIN and DOMAIN'],
+      ['--org O, --ou OU', 'organization and organizational unit'],
+      ['--city L, --state ST', 'locality and state or province, spelled out'],
+      ['--country CC', 'two-letter ISO 3166 country code, e.g. US'],
+      ['--key TYPE', 'rsa-2048 (default; what every CA and old client accepts), rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384'],
+      ['--exportable', 'allow the private key to be exported later (default: it never leaves this server)'],
+      ['--out FILE', 'save the CSR (PEM) there; without it the CSR is printed'],
+    ],
     options: {
       cn: { type: 'string' }, san: { type: 'string', multiple: true }, wildcard: { type: 'string' }, org: { type: 'string' },
       ou: { type: 'string' }, city: { type: 'string' }, state: { type: 'string' }, country: { type: 'string' },
@@ -70,6 +81,9 @@ export const requestCommands: Command[] = [
     verb: 'show',
     usage: 'gatehouse request show ID [--csr]',
     summary: 'Show a pending request; --csr prints the CSR (PEM) again.',
+    flags: [
+      ['--csr', 'print the CSR (PEM) instead of the summary'],
+    ],
     options: { csr: { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: 'the request id' },
     run({ values, positionals, gatehouse }) {
@@ -95,6 +109,11 @@ export const requestCommands: Command[] = [
     verb: 'complete',
     usage: 'gatehouse request complete --file FILE [--friendly-name NAME] [--store webhosting|personal]',
     summary: "Complete a pending request with the CA's response (.cer, .crt, .pem, .p7b; PEM or DER).",
+    flags: [
+      ['--file FILE', "the CA's response: .cer/.crt (PEM or DER), a PEM bundle with intermediates, or .p7b/.p7c"],
+      ['--friendly-name NAME', 'a label for the certificate (default: host-issuer-(expiry), as the IIS guide recommends)'],
+      ['--store STORE', 'webhosting (default, Web Hosting) or personal'],
+    ],
     options: { file: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' } },
     run({ values, gatehouse, cwd }) {
       const { data, name } = readInputFile(cwd, required(values, 'file', this.usage));
@@ -108,6 +127,12 @@ export const requestCommands: Command[] = [
     verb: 'submit',
     usage: 'gatehouse request submit ID --ca internal [--friendly-name NAME] [--store webhosting|personal] [--days N]',
     summary: 'Submit a pending request to the internal CA, which signs it; the request is completed at once.',
+    flags: [
+      ['--ca internal', 'the CA to submit to; the internal CA signs and the request is completed at once'],
+      ['--friendly-name NAME', 'as for request complete'],
+      ['--store STORE', 'webhosting (default) or personal'],
+      ['--days N', 'validity in days (default 397, at most 825)'],
+    ],
     options: { ca: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
     positionals: { min: 1, max: 1, names: 'the request id' },
     async run({ values, positionals, gatehouse }) {

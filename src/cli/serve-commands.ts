@@ -8,6 +8,9 @@ export const serveCommands: Command[] = [
     verb: '',
     usage: 'gatehouse serve [--once]',
     summary: 'Run the server on the store: report what it holds and apply changes made by other processes live (--once: report and exit).',
+    flags: [
+      ['--once', 'report what the store holds and exit instead of serving'],
+    ],
     options: { once: { type: 'boolean' } },
     async run({ values, gatehouse }) {
       const g = gatehouse();
@@ -31,6 +34,9 @@ export const serveCommands: Command[] = [
     verb: '',
     usage: 'gatehouse audit [--since ISO-TIME]',
     summary: 'Show the audit log: who changed what, when, before and after (never a secret).',
+    flags: [
+      ['--since ISO-TIME', 'only changes at or after that time'],
+    ],
     options: { since: { type: 'string' } },
     run({ values, gatehouse }) {
       const rows = gatehouse().store.listAudit(str(values, 'since'));
