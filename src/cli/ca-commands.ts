@@ -1,4 +1,4 @@
-import * as x509 from '../pki/x509.js';
+import { loadX509 } from '../pki/x509.js';
 import { fail } from '../model/gatehouse-error.js';
 import { parseKeyType } from '../model/key-type.js';
 import { type Command, int, required, str } from './command.js';
@@ -77,7 +77,10 @@ export const caCommands: Command[] = [
       let data: Buffer | string;
       if (format === 'der') data = issued.der;
       else if (format === 'pem') data = toPem(issued.der) + toPem(g.ca.certificate());
-      else data = Buffer.from(new x509.X509Certificates([new x509.X509Certificate(new Uint8Array(issued.der)), new x509.X509Certificate(new Uint8Array(g.ca.certificate()))]).export('raw'));
+      else {
+        const x509 = loadX509();
+        data = Buffer.from(new x509.X509Certificates([new x509.X509Certificate(new Uint8Array(issued.der)), new x509.X509Certificate(new Uint8Array(g.ca.certificate()))]).export('raw'));
+      }
       const path = writeOutputFile(cwd, out, data, 0o644);
       const { der: _der, ...rest } = issued;
       return { json: { ...rest, out: path, format }, text: `Issued ${issued.subject} (${issued.sans.join(', ')}), serial ${issued.serialNumber}, valid until ${issued.notAfter}.\nWrote it to ${out}.` };

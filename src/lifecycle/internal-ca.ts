@@ -1,5 +1,4 @@
 
-import * as x509 from '../pki/x509.js';
 import { fail } from '../model/gatehouse-error.js';
 import type { KeyType } from '../model/key-type.js';
 import { createCaCertificate, issueServerCertificate } from '../pki/certificate-issuer.js';
@@ -85,7 +84,7 @@ export class InternalCa {
     const validity = validateDays(days ?? 397, MAX_LEAF_DAYS);
     const caKey = this.store.loadKey(ca.keyId);
     const der = await issueServerCertificate(
-      { subject: [{ CN: [cn] }] as x509.JsonName, names, serialNumber: newSerial(), now: this.clock(), days: validity },
+      { subject: [{ CN: [cn] }], names, serialNumber: newSerial(), now: this.clock(), days: validity },
       request.publicKeySpki,
       { certificate: ca.der, keys: keyPairOf(caKey) },
     );

@@ -1,5 +1,5 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
-import * as x509 from './x509.js';
+import { loadX509 } from './x509.js';
 import { fail } from '../model/gatehouse-error.js';
 
 /**
@@ -80,7 +80,7 @@ function isCertificate(der: Buffer): boolean {
 
 function readPkcs7(der: Buffer): Buffer[] | undefined {
   try {
-    const certs = new x509.X509Certificates(new Uint8Array(der));
+    const certs = new (loadX509().X509Certificates)(new Uint8Array(der));
     if (certs.length === 0) return undefined;
     return certs.map((c) => Buffer.from(c.rawData));
   } catch {

@@ -1,5 +1,5 @@
 import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
-import * as x509 from './x509.js';
+import { loadX509 } from './x509.js';
 import { keyTypeName, spkiDer } from './key-pair.js';
 
 /** A read-only view of one X.509 certificate: everything the stores and faces show, parsed once. */
@@ -33,6 +33,7 @@ export function sha256Hex(data: Buffer): string {
 
 /** Parses a DER certificate. Throws whatever the parsers throw; callers turn that into a user error. */
 export function describeCertificate(der: Buffer): CertificateInfo {
+  const x509 = loadX509();
   const native = new NodeX509(der);
   const cert = new x509.X509Certificate(new Uint8Array(der));
   const sans: string[] = [];

@@ -1,5 +1,6 @@
 import { createPublicKey, webcrypto } from 'node:crypto';
-import * as x509 from './x509.js';
+import type * as X509 from '@peculiar/x509';
+import { loadX509 } from './x509.js';
 import { type KeyPair, signingAlgorithm, spkiDer, toCryptoKeyPair } from './key-pair.js';
 import type { SubjectName } from './host-name.js';
 
@@ -9,7 +10,7 @@ const DAY_MS = 86_400_000;
 /** Validity and identity of a certificate to issue; the clock and the serial are the caller's. */
 export interface IssueParams {
   /** The subject as the X.509 builders take it: a JsonName array or an RFC 4514 string. */
-  subject: x509.JsonName | string;
+  subject: X509.JsonName | string;
   names: SubjectName[];
   /** Hex serial, positive (the caller makes it from 128 random bits). */
   serialNumber: string;
@@ -27,12 +28,13 @@ export async function issueServerCertificate(
   subjectPublicKey: Buffer,
   issuer: { certificate: Buffer | undefined; keys: KeyPair },
 ): Promise<Buffer> {
+  const x509 = loadX509();
   const issuerKeys = await toCryptoKeyPair(issuer.keys);
   const publicKey = await x509.PublicKey.create(new Uint8Array(subjectPublicKey), crypto);
   const isRsa = createPublicKey({ key: subjectPublicKey, format: 'der', type: 'spki' }).asymmetricKeyType === 'rsa';
   const issuerCert = issuer.certificate ? new x509.X509Certificate(new Uint8Array(issuer.certificate)) : undefined;
   const usage = x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0);
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(usage, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
@@ -61,6 +63,7 @@ export async function issueServerCertificate(
 
 /** Creates the self-signed root of the internal CA: a CA with keyCertSign and cRLSign, path length 0 free. */
 export async function createCaCertificate(params: Omit<IssueParams, 'names'>, keys: KeyPair): Promise<Buffer> {
+  const x509 = loadX509();
   const cryptoKeys = await toCryptoKeyPair(keys);
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {

@@ -1,5 +1,6 @@
 import { webcrypto } from 'node:crypto';
-import * as x509 from './x509.js';
+import type * as X509 from '@peculiar/x509';
+import { loadX509 } from './x509.js';
 import { fail } from '../model/gatehouse-error.js';
 import { type KeyPair, signingAlgorithm, toCryptoKeyPair } from './key-pair.js';
 import type { SubjectName } from './host-name.js';
@@ -16,7 +17,8 @@ export interface CertificateRequestSpec {
  */
 export async function buildCertificateRequest(spec: CertificateRequestSpec, keys: KeyPair): Promise<string> {
   const cryptoKeys = await toCryptoKeyPair(keys);
-  const extensions: x509.Extension[] = [];
+  const x509 = loadX509();
+  const extensions: X509.Extension[] = [];
   if (spec.names.length > 0) {
     extensions.push(new x509.SubjectAlternativeNameExtension(spec.names.map((n) => ({ type: n.type, value: n.value }))));
   }
@@ -37,7 +39,8 @@ export interface ParsedRequest {
 
 /** Reads a PEM or DER PKCS#10 request and checks its self-signature. */
 export async function readCertificateRequest(data: Buffer): Promise<ParsedRequest> {
-  let csr: x509.Pkcs10CertificateRequest;
+  const x509 = loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     const text = data.toString('latin1');
     csr = new x509.Pkcs10CertificateRequest(text.includes('-----BEGIN') ? text : new Uint8Array(data));
@@ -52,7 +55,7 @@ export async function readCertificateRequest(data: Buffer): Promise<ParsedReques
   }
   if (!ok) throw fail('GH_CSR_INVALID', 'The certificate request\'s signature does not verify: the file was changed after it was made, or is damaged. Make the request again.');
   const names: SubjectName[] = [];
-  const san = csr.getExtension(x509.SubjectAlternativeNameExtension.NAME) as x509.SubjectAlternativeNameExtension | null;
+  const san = csr.getExtension(x509.SubjectAlternativeNameExtension.NAME) as X509.SubjectAlternativeNameExtension | null;
   for (const n of san?.names.items ?? []) {
     if (n.type === 'dns' || n.type === 'ip') names.push({ type: n.type, value: n.value.toLowerCase() });
   }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { loadForge } from './x509.js';
 import { fail } from '../model/gatehouse-error.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from './key-pair.js';
 
@@ -10,7 +11,6 @@ export interface PfxContents {
   friendlyName: string | undefined;
 }
 
-const { asn1, pki, pkcs12 } = forge;
 
 /**
  * Reads a PFX/PKCS#12 file as OpenSSL 3 writes it by default (PBES2, AES-256, SHA-256 MAC) or the
@@ -22,7 +22,9 @@ const { asn1, pki, pkcs12 } = forge;
  * hands back the original ASN.1 instead. Parsing is synchronous, so the swap cannot leak.
  */
 export function readPfx(data: Buffer, password: string): PfxContents {
-  let der: forge.asn1.Asn1;
+  const forge = loadForge();
+  const { asn1, pki, pkcs12 } = forge;
+  let der: Forge.asn1.Asn1;
   try {
     der = asn1.fromDer(forge.util.createBuffer(data.toString('binary')), { strict: false, decodeBitStrings: true } as never);
   } catch (e) {
@@ -37,7 +39,7 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   }
   const utf8 = Buffer.from(password, 'utf8').toString('binary');
   const candidates = utf8 === password ? [password] : [password, utf8];
-  let p12: forge.pkcs12.Pkcs12Pfx | undefined;
+  let p12: Forge.pkcs12.Pkcs12Pfx | undefined;
   let lastError: unknown;
   for (const candidate of candidates) {
     try {
@@ -59,7 +61,7 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   let privateKey: KeyObject | undefined;
   let friendlyName: string | undefined;
   let keyId: string | undefined;
-  const keyBags: forge.pkcs12.Bag[] = [];
+  const keyBags: Forge.pkcs12.Bag[] = [];
   for (const safe of p12.safeContents) {
     for (const bag of safe.safeBags) {
       if (bag.type === pki.oids.certBag && bag.asn1) {
@@ -91,7 +93,9 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   return { certificates, privateKey, friendlyName: friendlyName?.trim() || undefined };
 }
 
-function parseKeepingOriginals(der: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx {
+function parseKeepingOriginals(der: Forge.asn1.Asn1, password: string): Forge.pkcs12.Pkcs12Pfx {
+  const forge = loadForge();
+  const { pki, pkcs12 } = forge;
   const saved = { cert: pki.certificateFromAsn1, key: pki.privateKeyFromAsn1 };
   try {
     (pki as { certificateFromAsn1: unknown }).certificateFromAsn1 = declineToDecode;
@@ -116,17 +120,19 @@ const MAC_DIGESTS: Record<string, MacData['digest']> = {
 };
 
 /** Removes MacData from a parsed PFX (so forge skips it) and returns what is needed to check it. */
-function detachMac(pfx: forge.asn1.Asn1): MacData | undefined {
-  const parts = pfx.value as forge.asn1.Asn1[];
+function detachMac(pfx: Forge.asn1.Asn1): MacData | undefined {
+  const forge = loadForge();
+  const { asn1 } = forge;
+  const parts = pfx.value as Forge.asn1.Asn1[];
   const macData = parts[2];
   if (!Array.isArray(parts) || !macData) return undefined;
   try {
-    const [digestInfo, salt, iterations] = macData.value as forge.asn1.Asn1[];
-    const [algorithm, digest] = digestInfo!.value as forge.asn1.Asn1[];
-    const oidValue = asn1.derToOid((algorithm!.value as forge.asn1.Asn1[])[0]!.value as string);
+    const [digestInfo, salt, iterations] = macData.value as Forge.asn1.Asn1[];
+    const [algorithm, digest] = digestInfo!.value as Forge.asn1.Asn1[];
+    const oidValue = asn1.derToOid((algorithm!.value as Forge.asn1.Asn1[])[0]!.value as string);
     const name = MAC_DIGESTS[oidValue];
     if (!name) throw new Error(`unsupported MAC digest ${oidValue}`);
-    const content = octetContent(((parts[1]!.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[])[0]!);
+    const content = octetContent(((parts[1]!.value as Forge.asn1.Asn1[])[1]!.value as Forge.asn1.Asn1[])[0]!);
     parts.splice(2, 1);
     return {
       digest: name, expected: Buffer.from(digest!.value as string, 'binary'), salt: salt!.value as string,
@@ -137,12 +143,16 @@ function detachMac(pfx: forge.asn1.Asn1): MacData | undefined {
   }
 }
 
-function octetContent(node: forge.asn1.Asn1): Buffer {
+function octetContent(node: Forge.asn1.Asn1): Buffer {
+  const forge = loadForge();
+  const { asn1 } = forge;
   if (typeof node.value === 'string') return Buffer.from(node.value, 'binary');
-  return Buffer.concat((node.value as forge.asn1.Asn1[]).map(octetContent));
+  return Buffer.concat((node.value as Forge.asn1.Asn1[]).map(octetContent));
 }
 
 function macMatches(mac: MacData, password: string): boolean {
+  const forge = loadForge();
+  const { pkcs12 } = forge;
   const length = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 }[mac.digest];
   const key = pkcs12.generateKey(password, forge.util.createBuffer(mac.salt), 3, mac.iterations, length, forge.md[mac.digest].create());
   const actual = createHmac(mac.digest, Buffer.from(key.getBytes(), 'binary')).update(mac.content).digest();
@@ -168,10 +178,12 @@ export interface PfxWriteOptions {
  * The leaf and its chain go in one certificate bag each; the leaf and key share a localKeyId.
  */
 export function writePfx(leaf: Buffer, chain: readonly Buffer[], key: KeyObject, options: PfxWriteOptions): Buffer {
+  const forge = loadForge();
+  const { asn1, pki, pkcs12 } = forge;
   const iterations = options.iterations ?? (options.legacy ? 2048 : 2048);
   const localKeyId = forge.md.sha1.create().update(leaf.toString('binary')).digest().getBytes();
   const attrs = (withName: boolean) => {
-    const list: forge.asn1.Asn1[] = [bagAttribute(pki.oids.localKeyId!, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, localKeyId))];
+    const list: Forge.asn1.Asn1[] = [bagAttribute(pki.oids.localKeyId!, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, localKeyId))];
     if (withName && options.friendlyName) {
       list.push(bagAttribute(pki.oids.friendlyName!, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, options.friendlyName)));
     }
@@ -186,7 +198,7 @@ export function writePfx(leaf: Buffer, chain: readonly Buffer[], key: KeyObject,
     ]),
   );
 
-  let shrouded: forge.asn1.Asn1;
+  let shrouded: Forge.asn1.Asn1;
   if (options.legacy) {
     const info = asn1.fromDer(forge.util.createBuffer(pkcs8Der(key).toString('binary')));
     shrouded = pki.encryptPrivateKeyInfo(info, options.password, { algorithm: '3des', count: iterations, saltSize: 8 });
@@ -196,7 +208,7 @@ export function writePfx(leaf: Buffer, chain: readonly Buffer[], key: KeyObject,
   }
   const keyBag = seq([oid(pki.oids.pkcs8ShroudedKeyBag!), explicit0([shrouded]), attrs(true)]);
 
-  const dataContent = (bags: forge.asn1.Asn1[]) =>
+  const dataContent = (bags: Forge.asn1.Asn1[]) =>
     seq([oid(pki.oids.data!), explicit0([octets(asn1.toDer(seq(bags)).getBytes())])]);
   const authSafe = seq([dataContent(certBags), dataContent([keyBag])]);
   const authSafeDer = asn1.toDer(authSafe).getBytes();
@@ -220,18 +232,28 @@ export function writePfx(leaf: Buffer, chain: readonly Buffer[], key: KeyObject,
   return Buffer.from(asn1.toDer(pfx).getBytes(), 'binary');
 }
 
-function seq(items: forge.asn1.Asn1[]): forge.asn1.Asn1 {
+function seq(items: Forge.asn1.Asn1[]): Forge.asn1.Asn1 {
+  const forge = loadForge();
+  const { asn1 } = forge;
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
 }
-function oid(id: string): forge.asn1.Asn1 {
+function oid(id: string): Forge.asn1.Asn1 {
+  const forge = loadForge();
+  const { asn1 } = forge;
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
 }
-function octets(bytes: string): forge.asn1.Asn1 {
+function octets(bytes: string): Forge.asn1.Asn1 {
+  const forge = loadForge();
+  const { asn1 } = forge;
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
 }
-function explicit0(items: forge.asn1.Asn1[]): forge.asn1.Asn1 {
+function explicit0(items: Forge.asn1.Asn1[]): Forge.asn1.Asn1 {
+  const forge = loadForge();
+  const { asn1 } = forge;
   return asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, items);
 }
-function bagAttribute(id: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
+function bagAttribute(id: string, value: Forge.asn1.Asn1): Forge.asn1.Asn1 {
+  const forge = loadForge();
+  const { asn1 } = forge;
   return seq([oid(id), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [value])]);
 }

@@ -30,7 +30,7 @@ export async function makeTestPki(options: { leafKey?: KeyType; leafDays?: numbe
 }
 
 async function issueIntermediate(keys: KeyPair, rootKeys: KeyPair, root: Buffer, now: Date): Promise<Buffer> {
-  const x509 = await import('./x509.js');
+  const x509 = (await import('./x509.js')).loadX509();
   const { webcrypto } = await import('node:crypto');
   const { toCryptoKeyPair, signingAlgorithm } = await import('./key-pair.js');
   const rootCrypto = await toCryptoKeyPair(rootKeys);
