@@ -39,7 +39,9 @@ if (!existsSync(fileURLToPath(dist))) {
   process.exit(1);
 }
 const core = async (path) => import(new URL(path, dist).href);
-const x509 = await core('pki/x509.js');
+const x509Module = await core('pki/x509.js');
+// pki/x509.js either re-exports @peculiar/x509 or loads it lazily through loadX509().
+const x509 = typeof x509Module.loadX509 === 'function' ? x509Module.loadX509() : x509Module;
 const { describeCertificate } = await core('pki/certificate-info.js');
 const { defaultFriendlyName } = await core('pki/friendly-name.js');
 const { keyPairOf, spkiDer, toCryptoKeyPair } = await core('pki/key-pair.js');

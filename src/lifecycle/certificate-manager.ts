@@ -48,6 +48,8 @@ const THUMBPRINT_PREFIX = /^[0-9A-F]{8,40}$/;
  * Every change is one store transaction; refused changes leave the store untouched.
  */
 export class CertificateManager {
+  #anchors: NodeX509[] | undefined;
+
   constructor(
     private readonly store: GatehouseStore,
     private readonly clock: () => Date,
@@ -119,7 +121,7 @@ export class CertificateManager {
       throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; use "gatehouse cert show ${leaf.thumbprint.slice(0, 12)}".`);
     }
     const others = certs.filter((c) => !c.equals(leaf.der));
-    const built = buildChain(leaf.der, others, this.trustAnchors());
+    const built = buildChain(leaf.der, others, () => this.trustAnchors());
     const chain = built.chain.map((der) => {
       const info = describeCertificate(der);
       return { thumbprint: info.thumbprint, subject: info.subject, issuer: info.issuer, notAfter: info.notAfter.toISOString() };
@@ -222,12 +224,14 @@ export class CertificateManager {
     return this.show(row.thumbprint);
   }
 
-  /** Roots a chain may end at: the system's (node's bundled Mozilla list) and the internal CA. */
-  trustAnchors(): Buffer[] {
-    const anchors: Buffer[] = rootCertificates.map((p) => Buffer.from(new NodeX509(p).raw));
+  /**
+   * Roots a chain may end at: the system's (node's bundled Mozilla list) and the internal CA.
+   * Parsed once per manager (about 30 ms for 144 roots), and only when a chain needs them.
+   */
+  trustAnchors(): readonly NodeX509[] {
+    this.#anchors ??= rootCertificates.map((p) => new NodeX509(p));
     const ca = this.store.getCa();
-    if (ca) anchors.push(ca.der);
-    return anchors;
+    return ca ? [...this.#anchors, new NodeX509(ca.der)] : this.#anchors;
   }
 
   private auditExport(row: CertificateRow, format: string): void {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { buildChain } from './certificate-chain.js';
 import { makeTestPki } from './test-certificates.js';
 
@@ -8,18 +9,19 @@ test('the chain is ordered from the leaf upwards whatever order it came in', asy
   const built = buildChain(pki.leaf, [pki.root, pki.intermediate]);
   assert.deepEqual(built.chain, [pki.intermediate, pki.root]);
   assert.equal(built.complete, true);
+  assert.equal(buildChain(pki.leaf, [pki.intermediate, pki.root], () => assert.fail('a path ending at a root needs no anchors')).complete, true);
 });
 
 test('without the root the chain is complete only when the root is a trust anchor', async () => {
   const pki = await makeTestPki();
   assert.equal(buildChain(pki.leaf, [pki.intermediate]).complete, false);
-  assert.equal(buildChain(pki.leaf, [pki.intermediate], [pki.root]).complete, true);
+  assert.equal(buildChain(pki.leaf, [pki.intermediate], () => [new X509Certificate(pki.root)]).complete, true);
 });
 
 test('a missing intermediate leaves the chain incomplete; unrelated certificates are dropped', async () => {
   const pki = await makeTestPki();
   const other = await makeTestPki();
-  const built = buildChain(pki.leaf, [pki.root, other.intermediate], [pki.root]);
+  const built = buildChain(pki.leaf, [pki.root, other.intermediate], () => [new X509Certificate(pki.root)]);
   assert.deepEqual(built.chain, []);
   assert.equal(built.complete, false);
 });

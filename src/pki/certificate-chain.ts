@@ -10,9 +10,10 @@ export interface BuiltChain {
 /**
  * Orders the certificates a CA sent into the path from the leaf upwards, whatever order they came in.
  * A certificate is the next link when it names the current one's issuer and its key verifies the
- * current one's signature. Trust anchors (system roots, the internal CA) are passed in, never read here.
+ * current one's signature. Trust anchors (system roots, the internal CA) are passed in, never read
+ * here, and asked for only when the path does not already end at a self-issued root.
  */
-export function buildChain(leaf: Buffer, others: readonly Buffer[], anchors: readonly Buffer[] = []): BuiltChain {
+export function buildChain(leaf: Buffer, others: readonly Buffer[], anchors: () => readonly NodeX509[] = () => []): BuiltChain {
   const pool = others.map((der) => ({ der, cert: new NodeX509(der) }));
   let current = new NodeX509(leaf);
   const chain: Buffer[] = [];
@@ -26,14 +27,7 @@ export function buildChain(leaf: Buffer, others: readonly Buffer[], anchors: rea
     current = pool[idx]!.cert;
   }
   const top = current;
-  const complete = anchors.some((der) => {
-    try {
-      const anchor = new NodeX509(der);
-      return top.checkIssued(anchor) && safeVerify(top, anchor);
-    } catch {
-      return false;
-    }
-  });
+  const complete = anchors().some((anchor) => top.checkIssued(anchor) && safeVerify(top, anchor));
   return { chain, complete };
 }
 
