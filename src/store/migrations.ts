@@ -16,9 +16,9 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         id          INTEGER PRIMARY KEY,
         key_type    TEXT    NOT NULL,
         spki_sha256 TEXT    NOT NULL,
-        sealed      BLOB    NOT NULL,
         exportable  INTEGER NOT NULL,
-        created     TEXT    NOT NULL
+        created     TEXT    NOT NULL,
+        sealed      BLOB    NOT NULL
       );
       CREATE INDEX private_keys_spki ON private_keys (spki_sha256);
       CREATE TABLE requests (
@@ -48,13 +48,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         key_type       TEXT    NOT NULL,
         spki_sha256    TEXT    NOT NULL,
         key_id         INTEGER REFERENCES private_keys (id),
-        der            BLOB    NOT NULL,
         chain          TEXT    NOT NULL,
-        chain_der      TEXT    NOT NULL,
         chain_complete INTEGER NOT NULL,
-        created        TEXT    NOT NULL
+        created        TEXT    NOT NULL,
+        -- The large columns go last: listing reads the columns above without stepping over them.
+        der            BLOB    NOT NULL,
+        chain_der      TEXT    NOT NULL
       );
-      CREATE INDEX certificates_friendly_name ON certificates (friendly_name);
+      CREATE INDEX certificates_friendly_name ON certificates (friendly_name, thumbprint);
       CREATE INDEX certificates_store ON certificates (store);
       CREATE INDEX certificates_not_after ON certificates (not_after);
       CREATE TABLE internal_ca (
