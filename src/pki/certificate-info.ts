@@ -1,6 +1,7 @@
 import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
 import { loadX509 } from './x509.js';
 import { keyTypeName, spkiDer } from './key-pair.js';
+import { formatName } from './subject.js';
 
 /** A read-only view of one X.509 certificate: everything the stores and faces show, parsed once. */
 export interface CertificateInfo {
@@ -48,10 +49,10 @@ export function describeCertificate(der: Buffer): CertificateInfo {
   return {
     der,
     thumbprint: thumbprintOf(der),
-    subject: cert.subject,
-    issuer: cert.issuer,
-    issuedTo: cn ?? sans[0] ?? cert.subject,
-    issuedBy: issuerCn ?? cert.issuer,
+    subject: formatName(cert.subjectName.toJSON()),
+    issuer: formatName(cert.issuerName.toJSON()),
+    issuedTo: cn ?? sans[0] ?? formatName(cert.subjectName.toJSON()),
+    issuedBy: issuerCn ?? formatName(cert.issuerName.toJSON()),
     sans,
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,

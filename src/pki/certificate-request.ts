@@ -4,7 +4,10 @@ import { loadX509 } from './x509.js';
 import { fail } from '../model/gatehouse-error.js';
 import { type KeyPair, signingAlgorithm, toCryptoKeyPair } from './key-pair.js';
 import type { SubjectName } from './host-name.js';
-import { distinguishedName, type SubjectFields } from './subject.js';
+import { distinguishedName, formatName, type SubjectFields } from './subject.js';
+
+/** id-ce-subjectAltName: requests carry it inside the extensionRequest attribute. */
+const SUBJECT_ALT_NAME_OID = '2.5.29.17';
 
 export interface CertificateRequestSpec {
   subject: SubjectFields;
@@ -55,10 +58,10 @@ export async function readCertificateRequest(data: Buffer): Promise<ParsedReques
   }
   if (!ok) throw fail('GH_CSR_INVALID', 'The certificate request\'s signature does not verify: the file was changed after it was made, or is damaged. Make the request again.');
   const names: SubjectName[] = [];
-  const san = csr.getExtension(x509.SubjectAlternativeNameExtension.NAME) as X509.SubjectAlternativeNameExtension | null;
+  const san = csr.getExtension(SUBJECT_ALT_NAME_OID) as X509.SubjectAlternativeNameExtension | null;
   for (const n of san?.names.items ?? []) {
     if (n.type === 'dns' || n.type === 'ip') names.push({ type: n.type, value: n.value.toLowerCase() });
   }
   const cn = csr.subjectName.getField('CN')[0];
-  return { subject: csr.subject, commonName: cn, names, publicKeySpki: Buffer.from(csr.publicKey.rawData) };
+  return { subject: formatName(csr.subjectName.toJSON()), commonName: cn, names, publicKeySpki: Buffer.from(csr.publicKey.rawData) };
 }

@@ -46,3 +46,22 @@ export function distinguishedName(fields: SubjectFields): Array<Record<string, s
   rdns.push({ CN: [fields.cn] });
   return rdns;
 }
+
+/**
+ * A distinguished name as one line in RFC 4514 order, most specific first — the way Windows and
+ * IIS show it: `CN=www.contoso.com, O=Contoso, C=US`. Takes the RDNs in DER order (as X.509
+ * libraries give them) and escapes what RFC 4514 requires.
+ */
+export function formatName(rdns: ReadonlyArray<Record<string, readonly string[]>>): string {
+  return [...rdns]
+    .reverse()
+    .map((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((v) => `${type}=${escapeValue(v)}`)).join('+'))
+    .join(', ');
+}
+
+function escapeValue(v: string): string {
+  return v
+    .replace(/[\\,+"<>;]/g, (c) => `\\${c}`)
+    .replace(/^([ #])/, '\\$1')
+    .replace(/ $/, '\\ ');
+}

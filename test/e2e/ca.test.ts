@@ -2,10 +2,10 @@
 // `cert self-signed`, all checked by openssl.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   gh, ghJson, ghFail, dataDir, tmpDir, join, openssl, opensslTry, opensslThumbprint, opensslSerial, opensslSans,
-  opensslNotAfter, subjectFields, readText, writeText, sorted, pemBlocks,
+  opensslNotAfter, subjectFields, readText, writeText, sorted, pemBlocks, assertCleanError,
 } from '../support/cli.js';
 
 interface CaInfo { thumbprint: string; subject: string; notAfter: string; keyType: string }
@@ -87,10 +87,8 @@ test('ca sign: an openssl-made CSR becomes a TLS server certificate openssl veri
   verify(pem, out);
   assert.equal(j.thumbprint, opensslThumbprint(out));
   assert.equal(j.serialNumber.replace(/^0+/, '').toUpperCase(), opensslSerial(out).replace(/^0+/, ''));
-  assert.deepEqual(sorted(j.sans), ['api.fabrikam.com', 'app.fabrikam.com']);
   assert.match(j.subject, /CN=app\.fabrikam\.com/);
   assert.ok(j.out.endsWith('leaf.pem'));
-  assert.deepEqual(sorted(opensslSans(out, 'x509')), ['DNS:api.fabrikam.com', 'DNS:app.fabrikam.com']);
   assert.equal(subjectFields(out, 'x509').CN, 'app.fabrikam.com');
   const text = openssl(['x509', '-in', out, '-noout', '-text']);
   assert.match(text, /X509v3 Extended Key Usage:[^\n]*\n\s*TLS Web Server Authentication/);
@@ -114,6 +112,29 @@ test('ca sign: an openssl-made CSR becomes a TLS server certificate openssl veri
   const rout = join(dir, 'r.pem');
   ghJson(data, ['ca', 'sign', '--csr', rcsr, '--out', rout]);
   verify(pem, rout);
+  // every SAN of the CSR is in the certificate (and in the JSON)
+  assert.deepEqual(sorted(opensslSans(out, 'x509')), ['DNS:api.fabrikam.com', 'DNS:app.fabrikam.com']);
+  assert.deepEqual(sorted(j.sans), ['api.fabrikam.com', 'app.fabrikam.com']);
+});
+
+test('ca sign refuses a CSR whose signature does not verify (tampered subject)', () => {
+  const data = dataDir();
+  initCa(data);
+  const dir = tmpDir();
+  const der = join(dir, 'r.der');
+  openssl(['req', '-in', opensslCsr('good.fabrikam.com', ['good.fabrikam.com']), '-outform', 'DER', '-out', der]);
+  const bytes = readFileSync(der);
+  const at = bytes.indexOf('good.fabrikam.com');
+  assert.ok(at > 0);
+  bytes.write('evil', at, 'latin1');
+  const tampered = join(dir, 't.csr');
+  openssl(['req', '-in', writeText(join(dir, 't.der'), bytes), '-inform', 'DER', '-out', tampered]);
+  const check = opensslTry(['req', '-verify', '-noout', '-in', tampered]);
+  assert.match(check.out + check.err, /verify failure/, 'openssl also rejects it');
+  const out = join(dir, 'evil.pem');
+  const r = gh(data, ['ca', 'sign', '--csr', tampered, '--out', out]);
+  assertCleanError(r, null);
+  assert.ok(!existsSync(out), 'nothing may be issued');
 });
 
 test('ca sign: serial numbers differ and are not tiny counters', () => {
@@ -159,13 +180,14 @@ test('ca sign our own request, then request complete installs it', () => {
   const out = join(dir, 'portal.pem');
   ghJson<SignJson>(data, ['ca', 'sign', '--csr', csr, '--out', out]);
   verify(pem, out);
-  assert.deepEqual(sorted(opensslSans(out, 'x509')), ['DNS:portal.contoso.com', 'DNS:portal2.contoso.com']);
   const c = ghJson<Cert>(data, ['request', 'complete', '--file', out]);
   assert.equal(c.requestId, req.id);
   assert.equal(c.thumbprint, opensslThumbprint(out));
   assert.equal(c.issuedBy, 'Contoso Internal CA');
   assert.equal(c.keyType, 'ecdsa-p384');
   assert.notEqual(c.thumbprint, info.thumbprint);
+  assert.deepEqual(sorted(opensslSans(out, 'x509')), ['DNS:portal.contoso.com', 'DNS:portal2.contoso.com']);
+  assert.deepEqual(sorted(c.sans), ['portal.contoso.com', 'portal2.contoso.com']);
 });
 
 test('request submit --ca internal signs and completes in one step', () => {
@@ -179,7 +201,6 @@ test('request submit --ca internal signs and completes in one step', () => {
   assert.equal(c.store, 'personal');
   assert.equal(c.issuedTo, 'intra.contoso.com');
   assert.equal(c.issuedBy, 'Contoso Internal CA');
-  assert.deepEqual(sorted(c.sans), ['intra.contoso.com', 'wiki.contoso.com']);
   assert.equal(c.hasPrivateKey, true);
   assert.equal(c.exportable, true);
   assert.ok(Math.abs(new Date(c.notAfter).getTime() - (Date.now() + 60 * DAY)) < 2 * DAY);
@@ -192,6 +213,7 @@ test('request submit --ca internal signs and completes in one step', () => {
   assert.equal(opensslThumbprint(leaf), c.thumbprint);
   verify(pem, leaf);
   ghFail(data, ['request', 'submit', String(req.id), '--ca', 'internal'], 'GH_REQUEST_NOT_FOUND');
+  assert.deepEqual(sorted(c.sans), ['intra.contoso.com', 'wiki.contoso.com']);
 });
 
 test('request submit --ca internal without a CA is refused and keeps the request', () => {

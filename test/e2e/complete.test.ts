@@ -47,10 +47,11 @@ function chainThumbs(c: Cert): string[] {
   return c.chain.map((e) => e.thumbprint);
 }
 
-const formats: { name: string; make: (leaf: string, dir: string) => string; root: boolean }[] = [
-  { name: 'PEM certificate alone', root: false, make: (leaf) => leaf },
+// single: the file holds only the leaf; root: the file holds intermediate and root
+const formats: { name: string; make: (leaf: string, dir: string) => string; root: boolean; single?: boolean }[] = [
+  { name: 'PEM certificate alone', root: false, single: true, make: (leaf) => leaf },
   {
-    name: 'DER certificate (.cer)', root: false,
+    name: 'DER certificate (.cer)', root: false, single: true,
     make: (leaf, dir) => writeText(join(dir, 'leaf.cer'), opensslBuf(['x509', '-in', leaf, '-outform', 'DER'])),
   },
   {
@@ -68,6 +69,21 @@ const formats: { name: string; make: (leaf: string, dir: string) => string; root
   {
     name: 'PEM bundle, intermediate only, leaf last', root: false,
     make: (leaf, dir) => writeText(join(dir, 'b4.pem'), readText(pki.intCert) + readText(leaf)),
+  },
+  {
+    name: 'PEM with Windows CRLF line endings', root: false, single: true,
+    make: (leaf, dir) => writeText(join(dir, 'crlf.cer'), readText(leaf).replace(/\n/g, '\r\n')),
+  },
+  {
+    name: 'PEM preceded by human-readable text (openssl x509 -text output)', root: false, single: true,
+    make: (leaf, dir) => writeText(join(dir, 'text.pem'), openssl(['x509', '-in', leaf, '-text'])),
+  },
+  {
+    name: 'PEM bundle with a foreign leaf first, ours after it', root: true,
+    make: (leaf, dir) => {
+      const foreign = pki.leaf('foreign.contoso.com');
+      return writeText(join(dir, 'foreign.pem'), readText(foreign.cert) + readText(leaf) + pki.chainPem());
+    },
   },
   {
     name: 'PKCS#7 PEM (.p7b)', root: true,
@@ -98,16 +114,22 @@ for (const f of formats) {
     assertCompleted(s.data, c, s.thumb, s.id);
     const chain = chainThumbs(c);
     assert.ok(!chain.includes(s.thumb), 'the leaf must not be in its own chain');
-    if (file !== s.leaf && !f.name.includes('DER certificate')) {
+    if (!f.single) {
       assert.ok(chain.includes(intThumb), `chain must keep the intermediate: ${JSON.stringify(c.chain)}`);
       const ie = c.chain.find((e) => e.thumbprint === intThumb)!;
       assert.match(ie.subject, /CN=Contoso CA/);
       assert.match(ie.issuer, /CN=Gatehouse Test Root/);
       assert.ok(!Number.isNaN(Date.parse(ie.notAfter)));
     }
-    if (f.root) {
+    if (f.name.includes('foreign')) {
+      assert.ok(chain.includes(intThumb) && chain.includes(rootThumb));
+      assert.equal(c.issuedTo, 'www.contoso.com');
+    } else if (f.root) {
       assert.deepEqual(sorted(chain), sorted([intThumb, rootThumb]));
       assert.equal(c.status, 'valid', 'complete chain up to a self-signed root, not expiring: valid');
+    }
+    if (chain.length === 0) {
+      assert.equal(c.status, 'chain-incomplete', 'only the leaf was given: its issuer is unknown');
     }
     assert.ok(['valid', 'expiring', 'expired', 'chain-incomplete'].includes(c.status));
   });
@@ -226,7 +248,8 @@ test('cert show / rename / remove by thumbprint (any case), 8+ digit prefix and 
   ghFail(s.data, ['cert', 'show', 'Ref Site'], 'GH_CERT_NOT_FOUND');
 
   const removed = ghJson<{ thumbprint: string; removed: boolean }>(s.data, ['cert', 'remove', 'Ref Site 2']);
-  assert.deepEqual(removed, { thumbprint: s.thumb, removed: true });
+  assert.equal(removed.thumbprint, s.thumb);
+  assert.equal(removed.removed, true);
   assert.deepEqual(ghJson(s.data, ['cert', 'list']), []);
   ghFail(s.data, ['cert', 'show', s.thumb], 'GH_CERT_NOT_FOUND');
 });

@@ -3,9 +3,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { statSync, existsSync } from 'node:fs';
+import { statSync, existsSync, chmodSync, readdirSync, readFileSync } from 'node:fs';
 import {
-  gh, ghJson, ghFail, dataDir, tmpDir, join, openssl, opensslThumbprint, readText, writeText, passwordFile,
+  gh, ghJson, ghFail, dataDir, tmpDir, join, openssl, opensslBuf, opensslThumbprint, readText, writeText, passwordFile,
   certPubkey, keyPubkey, pemBlocks, TestPki,
 } from '../support/cli.js';
 
@@ -233,7 +233,7 @@ test('cert export --legacy: a PFX for old Windows (no PBES2) that openssl opens 
   const data = importExportable(rsa, 'Legacy Export');
   const out = join(tmpDir(), 'legacy.pfx');
   const j = ghJson<{ format: string }>(data, ['cert', 'export', 'Legacy Export', '--out', out, '--password-file', pw, '--legacy']);
-  assert.equal(j.format, 'pfx');
+  assert.match(j.format, /^pfx/);
   assert.equal(mode(out), 0o600);
   const { dump, info } = openPfx(out, true);
   assertKeyMatchesLeaf(dump, rsa.thumb);
@@ -293,6 +293,29 @@ test('cert export of a non-exportable key is refused (pfx and pem) and writes no
   assert.ok(!existsSync(join(dir, 'x.pem')));
 });
 
+test('cert export over an existing world-readable file leaves it 0600', () => {
+  const data = importExportable(ec, 'Overwrite');
+  const dir = tmpDir();
+  for (const [name, extra] of [['old.pfx', ['--password-file', pw]], ['old.pem', ['--format', 'pem']]] as const) {
+    const out = writeText(join(dir, name), 'old content\n');
+    chmodSync(out, 0o644);
+    ghJson(data, ['cert', 'export', 'Overwrite', '--out', out, ...extra]);
+    assert.equal(mode(out), 0o600, `${name} mode`);
+    assert.ok(!readText(out).includes('old content'));
+  }
+});
+
+test('a password file with Windows CRLF line ending: the password is the first line without CR', () => {
+  const dir = tmpDir();
+  const crlf = writeText(join(dir, 'crlf.txt'), `${PASSWORD}\r\n`);
+  const data = dataDir();
+  const c = ghJson<Cert>(data, ['cert', 'import', '--file', makePfx(rsa, { name: 'crlf' }), '--password-file', crlf, '--exportable']);
+  assert.equal(c.thumbprint, rsa.thumb);
+  const out = join(dir, 'o.pfx');
+  ghJson(data, ['cert', 'export', rsa.thumb, '--out', out, '--password-file', crlf]);
+  assertKeyMatchesLeaf(openPfx(out, false).dump, rsa.thumb); // openPfx uses the LF password file
+});
+
 test('cert export pfx without --password-file is refused', () => {
   const data = importExportable(ec, 'nopw');
   const out = join(tmpDir(), 'x.pfx');
@@ -314,4 +337,53 @@ test('round trip: our exported PFX imports into a fresh store with the same thum
   const out2 = join(tmpDir(), 'rt2.pfx');
   ghJson(d2, ['cert', 'export', rsa.thumb, '--out', out2, '--password-file', pw, '--legacy']);
   assertKeyMatchesLeaf(openPfx(out2, true).dump, rsa.thumb);
+});
+
+test('private keys are encrypted at rest: the store files never hold the key bytes or the password', () => {
+  const data = dataDir();
+  // the EC key through a PFX, the RSA key through a PEM file
+  ghJson(data, ['cert', 'import', '--file', makePfx(ec, { name: 'at rest' }), '--password-file', pw, '--exportable']);
+  ghJson(data, ['cert', 'import', '--file', rsa.cert, '--key-file', rsa.key, '--exportable']);
+  const secrets: [string, Buffer][] = [];
+  for (const [name, key] of [['ec', ec.key], ['rsa', rsa.key]] as const) {
+    const pkcs8 = opensslBuf(['pkey', '-in', key, '-outform', 'DER']);
+    secrets.push([`${name} PKCS#8 DER`, pkcs8]);
+    secrets.push([`${name} PKCS#8 base64`, Buffer.from(pkcs8.toString('base64').slice(0, 64))]);
+  }
+  secrets.push(['ec SEC1 DER', opensslBuf(['ec', '-in', ec.key, '-outform', 'DER'])]);
+  secrets.push(['rsa PKCS#1 DER', opensslBuf(['rsa', '-in', rsa.key, '-traditional', '-outform', 'DER'])]);
+  secrets.push(['PFX password', Buffer.from(PASSWORD)]);
+  // a key Gatehouse made itself (self-signed), read back through an explicit export
+  const self = ghJson<Cert>(data, ['cert', 'self-signed', '--cn', 'rest.contoso.com', '--key', 'ecdsa-p256', '--exportable']);
+  const exported = join(tmpDir(), 'self.pem');
+  ghJson(data, ['cert', 'export', self.thumbprint, '--out', exported, '--format', 'pem']);
+  const selfKey = writeText(join(tmpDir(), 'self.key'), pemBlocks(readText(exported)).find((b) => b.label === 'PRIVATE KEY')!.pem);
+  secrets.push(['self-signed PKCS#8 DER', opensslBuf(['pkey', '-in', selfKey, '-outform', 'DER'])]);
+  const files = readdirSync(data).map((f) => join(data, f)).filter((f) => statSync(f).isFile());
+  assert.ok(files.some((f) => f.endsWith('gatehouse.db')));
+  for (const f of files) {
+    const bytes = readFileSync(f);
+    for (const [what, secret] of secrets) {
+      assert.equal(bytes.indexOf(secret), -1, `${what} found in plain text in ${f}`);
+    }
+  }
+});
+
+test('cert import: key type is read from the key (ecdsa-p384, rsa-3072)', () => {
+  const dir = tmpDir();
+  for (const [keyType, genArgs] of [
+    ['ecdsa-p384', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384']],
+    ['rsa-3072', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072']],
+  ] as const) {
+    const key = join(dir, `${keyType}.key`);
+    openssl(['genpkey', ...genArgs, '-out', key]);
+    const csr = join(dir, `${keyType}.csr`);
+    openssl(['req', '-new', '-key', key, '-out', csr, '-subj', `/CN=${keyType}.contoso.com`, '-config', pki.cnf]);
+    const cert = pki.sign(csr);
+    const pfx = join(dir, `${keyType}.pfx`);
+    openssl(['pkcs12', '-export', '-in', cert, '-inkey', key, '-passout', `pass:${PASSWORD}`, '-out', pfx]);
+    const c = ghJson<Cert>(dataDir(), ['cert', 'import', '--file', pfx, '--password-file', pw]);
+    assert.equal(c.keyType, keyType);
+    assert.equal(c.thumbprint, opensslThumbprint(cert));
+  }
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import {
-  gh, ghJson, ghFail, dataDir, tmpDir, join, openssl, opensslTry, opensslSans, subjectFields, readText, sorted
+  gh, ghJson, ghFail, dataDir, tmpDir, join, openssl, assertCsrVerifies, opensslSans, subjectFields, readText, sorted
 } from '../support/cli.js';
 
 interface RequestJson {
@@ -24,11 +24,7 @@ function newRequest(data: string, args: string[]): { json: RequestJson; csrFile:
   return { json, csrFile };
 }
 
-function assertVerifies(csrFile: string): void {
-  const r = opensslTry(['req', '-verify', '-noout', '-in', csrFile]);
-  assert.equal(r.code, 0, `openssl req -verify failed: ${r.err}`);
-  assert.match(r.out + r.err, /verify OK/);
-}
+const assertVerifies = assertCsrVerifies;
 
 const keyTypes: { key: string; text: RegExp }[] = [
   { key: 'ecdsa-p256', text: /ASN1 OID: prime256v1/ },
@@ -79,6 +75,22 @@ test('request new: subject has O, OU, L, ST, C as asked', () => {
   assert.match(json.subject, /CN=www\.contoso\.com/);
   assert.match(json.subject, /O=/);
   assert.match(json.subject, /C=US/);
+});
+
+test('request new: the subject string reads like IIS shows it, CN first ("CN=www.contoso.com, O=Contoso")', () => {
+  const data = dataDir();
+  const { json } = newRequest(data, ['--cn', 'www.contoso.com', '--org', 'Contoso', '--key', 'ecdsa-p256']);
+  assert.equal(json.subject, 'CN=www.contoso.com, O=Contoso');
+});
+
+test('request new: --wildcard with an IDN domain, and an IP address as CN', () => {
+  const data = dataDir();
+  const a = newRequest(data, ['--cn', 'shop.example', '--wildcard', 'bücher.example', '--key', 'ecdsa-p256']);
+  assert.deepEqual(sorted(opensslSans(a.csrFile, 'req')),
+    sorted(['DNS:shop.example', 'DNS:*.xn--bcher-kva.example', 'DNS:xn--bcher-kva.example']));
+  const b = newRequest(data, ['--cn', '192.0.2.10', '--key', 'ecdsa-p256']);
+  assert.deepEqual(opensslSans(b.csrFile, 'req'), ['IP Address:192.0.2.10']);
+  assert.deepEqual(b.json.sans, ['192.0.2.10']);
 });
 
 test('request new: only CN given -> subject has just CN and SAN is the CN', () => {
