@@ -115,6 +115,9 @@ export interface Snapshot {
   certs: { code: number | null; stdout: string };
   requests: { code: number | null; stdout: string };
   ca: { code: number | null; stdout: string };
+  /** The audit log and the revision: a refused change writes neither. */
+  audit: { code: number | null; stdout: string };
+  revision: number;
 }
 
 export function storeSnapshot(data: string): Snapshot {
@@ -122,7 +125,9 @@ export function storeSnapshot(data: string): Snapshot {
     const r = gh(data, [...args, '--json']);
     return { code: r.code, stdout: r.stdout };
   };
-  return { certs: take(['cert', 'list']), requests: take(['request', 'list']), ca: take(['ca', 'show']) };
+  const serve = gh(data, ['serve', '--once', '--json']);
+  const revision = serve.code === 0 ? (JSON.parse(serve.stdout) as { revision: number }).revision : -1;
+  return { certs: take(['cert', 'list']), requests: take(['request', 'list']), ca: take(['ca', 'show']), audit: take(['audit']), revision };
 }
 
 // ---------------------------------------------------------------------------------------------
