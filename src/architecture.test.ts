@@ -7,9 +7,10 @@ import { join, relative } from 'node:path';
 const ALLOWED: Record<string, string[]> = {
   model: [],
   pki: ['model'],
-  store: ['model', 'pki'],
-  lifecycle: ['model', 'pki', 'store'],
-  serve: ['model', 'lifecycle'],
+  config: ['model'],
+  store: ['model', 'pki', 'config'],
+  lifecycle: ['model', 'pki', 'config', 'store'],
+  serve: ['model', 'pki', 'config', 'lifecycle'],
   cli: ['model', 'lifecycle', 'serve', 'pki'],
 };
 

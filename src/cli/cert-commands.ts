@@ -93,13 +93,15 @@ export const certCommands: Command[] = [
   {
     noun: 'cert',
     verb: 'remove',
-    usage: 'gatehouse cert remove REF',
-    summary: 'Remove a certificate and its private key from the store.',
-    options: {},
+    usage: 'gatehouse cert remove REF [--force]',
+    summary: 'Remove a certificate and its private key from the store (refused while bindings use it, unless --force).',
+    flags: [['--force', 'also remove the bindings that use it (their sites stop answering on them)']],
+    options: { force: { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
-    run({ positionals, gatehouse }) {
-      const r = gatehouse().certificates.remove(positionals[0]!);
-      return { json: r, text: `Removed "${r.friendlyName}" (${r.thumbprint}) and its private key.` };
+    run({ values, positionals, gatehouse }) {
+      const r = gatehouse().certificates.remove(positionals[0]!, values.force === true);
+      const also = r.bindingsRemoved.length > 0 ? `\nAlso removed the bindings ${r.bindingsRemoved.join(', ')}.` : '';
+      return { json: r, text: `Removed "${r.friendlyName}" (${r.thumbprint}) and its private key.${also}` };
     },
   },
   {

@@ -7,10 +7,12 @@ import { requestCommands } from './request-commands.js';
 import { certCommands } from './cert-commands.js';
 import { caCommands } from './ca-commands.js';
 import { serveCommands } from './serve-commands.js';
+import { siteCommands } from './site-commands.js';
+import { bindingCommands } from './binding-commands.js';
 
 export const VERSION = '0.1.0';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;
@@ -72,7 +74,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     }
     const dataDir = resolve(io.cwd, (typeof values.data === 'string' ? values.data : undefined) ?? io.env.GATEHOUSE_DATA ?? 'gatehouse-data');
     const open = () => {
-      gatehouse ??= openGatehouse({ dataDir, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
+      gatehouse ??= openGatehouse({ dataDir, cwd: io.cwd, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
       return gatehouse;
     };
     const out = await cmd.run({ values, positionals, gatehouse: open, cwd: io.cwd });

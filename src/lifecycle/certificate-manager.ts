@@ -2,6 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
+import { bindingText } from '../model/binding.js';
 import type { Certificate } from '../model/certificate.js';
 import { DEFAULT_STORE, type StoreName } from '../model/store-name.js';
 import { buildChain } from '../pki/certificate-chain.js';
@@ -94,13 +95,25 @@ export class CertificateManager {
     return this.show(row.thumbprint);
   }
 
-  remove(ref: string): { thumbprint: string; friendlyName: string; removed: true } {
+  /**
+   * Removes a certificate and its key. One that bindings use is refused unless `force`, which
+   * removes those bindings too (their sites stop answering on them) — and says which.
+   */
+  remove(ref: string, force = false): { thumbprint: string; friendlyName: string; removed: true; bindingsRemoved: string[] } {
     const row = this.resolve(ref);
+    const users = this.store.bindingsUsing(row.thumbprint);
+    const described = users.map((b) => `${bindingText(b)} on site "${b.site}"`);
+    if (users.length > 0 && !force) {
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate ("gatehouse binding edit") or remove them first; --force removes the certificate and those bindings.`);
+    }
     this.store.change(
-      () => ({ action: 'cert.remove', target: row.thumbprint, before: summary(row) }),
-      () => this.store.deleteCertificate(row.thumbprint),
+      () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described } }),
+      () => {
+        this.store.replaceBindings(this.store.listBindings().filter((b) => b.certificate !== row.thumbprint));
+        this.store.deleteCertificate(row.thumbprint);
+      },
     );
-    return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, removed: true };
+    return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, removed: true, bindingsRemoved: described };
   }
 
   /**

@@ -3,6 +3,8 @@ import { InternalCa } from './internal-ca.js';
 import { RequestManager } from './request-manager.js';
 import { openStore, type StoreOptions } from './open-store.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
+import { SiteManager } from './site-manager.js';
+import { BindingManager } from './binding-manager.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -11,14 +13,18 @@ export interface Gatehouse {
   certificates: CertificateManager;
   requests: RequestManager;
   ca: InternalCa;
+  sites: SiteManager;
+  bindings: BindingManager;
   clock: () => Date;
 }
 
-export function openGatehouse(options: StoreOptions): Gatehouse {
+export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehouse {
   const clock = options.clock ?? (() => new Date());
   const store = openStore({ ...options, clock });
   const certificates = new CertificateManager(store, clock);
   const ca = new InternalCa(store, clock);
   const requests = new RequestManager(store, certificates, ca, clock);
-  return { dataDir: options.dataDir, store, certificates, requests, ca, clock };
+  const sites = new SiteManager(store, clock, options.cwd ?? process.cwd());
+  const bindings = new BindingManager(store, certificates, clock);
+  return { dataDir: options.dataDir, store, certificates, requests, ca, sites, bindings, clock };
 }

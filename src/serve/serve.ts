@@ -1,4 +1,6 @@
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
+import { ContextCache, type KeyMaterial } from './context-cache.js';
+import { FrontServer } from './front-server.js';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */
@@ -6,6 +8,8 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** How often the store's revision is polled; changes by other processes apply within this. */
   pollMs?: number;
+  /** How many TLS contexts to keep built (least recently used beyond it are dropped). */
+  contextCapacity?: number;
   signal?: AbortSignal;
 }
 
@@ -47,27 +51,50 @@ export function describeSummary(s: StoreSummary): string {
 }
 
 /**
- * The serving plane's entry point. For now it opens the store, reports what it holds and follows
- * the revision: every change made by another process (a CLI call now, the API later) is noticed
- * within one poll and reported. Listeners and TLS contexts come with the bindings (issue 3).
+ * The serving plane's entry point: opens the store, reports what it holds, serves every binding of
+ * every started site, and follows the store's revision — every change made by another process (a
+ * CLI call now, the API later) is applied within one poll, without a restart.
  */
 export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreSummary> {
   let summary = summarize(g);
   options.log(describeSummary(summary));
   if (options.once) return summary;
-  const pollMs = options.pollMs ?? 500;
+  const contexts = new ContextCache((thumbprint) => keyMaterial(g, thumbprint), options.contextCapacity ?? 1000);
+  const front = new FrontServer(contexts, options.log);
+  await front.apply(g.store.servingConfig());
+  const pollMs = options.pollMs ?? 250;
+  let applying = false;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      const revision = g.store.revision();
-      if (revision === summary.revision) return;
-      summary = summarize(g);
-      options.log(`change applied: ${describeSummary(summary)}`);
+      if (applying) return;
+      if (g.store.revision() === front.revision) return;
+      applying = true;
+      const config = g.store.servingConfig();
+      front
+        .apply(config)
+        .then(() => {
+          summary = { ...summarize(g), revision: config.revision };
+          options.log(`change applied: ${describeSummary(summary)}`);
+        })
+        .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
+        .finally(() => {
+          applying = false;
+        });
     }, pollMs);
     options.signal?.addEventListener('abort', () => {
       clearInterval(timer);
       resolve();
     });
   });
+  await front.close();
   options.log('stopped');
   return summary;
+}
+
+/** The key and chain of a certificate, decrypted for a TLS context; undefined once it is gone. */
+function keyMaterial(g: Gatehouse, thumbprint: string): KeyMaterial | undefined {
+  const row = g.store.getCertificate(thumbprint);
+  if (!row || row.keyId === null) return undefined;
+  const { der, chain } = g.store.certificateDer(thumbprint);
+  return { key: g.store.loadKey(row.keyId), certificates: [der, ...chain] };
 }

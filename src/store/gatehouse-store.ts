@@ -2,6 +2,9 @@ import type { KeyObject } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
 import type { Certificate, ChainCertificate } from '../model/certificate.js';
 import type { StoreName } from '../model/store-name.js';
+import type { Site } from '../model/site.js';
+import type { Binding } from '../model/binding.js';
+import type { ServingConfig } from '../config/serving-config.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from '../pki/key-pair.js';
 import type { Db } from './database.js';
 import type { KeyVault } from './key-vault.js';
@@ -230,12 +233,113 @@ export class GatehouseStore {
     this.db.prepare('INSERT INTO internal_ca (id, der, key_id, created) VALUES (1, ?, ?, ?)').run(der, keyId, this.clock().toISOString());
   }
 
+  // --- sites and bindings -----------------------------------------------------------------
+
+  insertSite(site: Site): void {
+    this.db
+      .prepare('INSERT INTO sites (name, state, kind, target, https_redirect, hsts, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(site.name, site.state, site.content.kind, site.content.kind === 'static' ? site.content.root : site.content.upstream, site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.created);
+  }
+
+  updateSite(site: Site): void {
+    this.db
+      .prepare('UPDATE sites SET state = ?, kind = ?, target = ?, https_redirect = ?, hsts = ? WHERE name = ?')
+      .run(site.state, site.content.kind, site.content.kind === 'static' ? site.content.root : site.content.upstream, site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.name);
+  }
+
+  /** Deletes a site and, with it, its bindings. */
+  deleteSite(name: string): void {
+    this.db.prepare('DELETE FROM bindings WHERE site = ?').run(name);
+    this.db.prepare('DELETE FROM sites WHERE name = ?').run(name);
+  }
+
+  getSite(name: string): Site | undefined {
+    const row = this.db.prepare('SELECT * FROM sites WHERE name = ?').get(name) as RawSite | undefined;
+    return row && toSite(row);
+  }
+
+  listSites(): Site[] {
+    return (this.db.prepare('SELECT * FROM sites ORDER BY name').all() as RawSite[]).map(toSite);
+  }
+
+  listBindings(site?: string): Binding[] {
+    const rows = site === undefined
+      ? this.db.prepare('SELECT * FROM bindings ORDER BY site, protocol, port, ip, host').all()
+      : this.db.prepare('SELECT * FROM bindings WHERE site = ? ORDER BY protocol, port, ip, host').all(site);
+    return (rows as RawBinding[]).map(toBinding);
+  }
+
+  bindingsUsing(thumbprint: string): Binding[] {
+    return (this.db.prepare('SELECT * FROM bindings WHERE certificate = ? ORDER BY site').all(thumbprint) as RawBinding[]).map(toBinding);
+  }
+
+  /** Makes the bindings table equal `next`, writing only the difference; call inside `change`. */
+  replaceBindings(next: readonly Binding[]): void {
+    const key = (b: Binding) => `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
+    const before = new Map(this.listBindings().map((b) => [key(b), b]));
+    const after = new Map(next.map((b) => [key(b), b]));
+    const del = this.db.prepare('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?');
+    const put = this.db.prepare('INSERT OR REPLACE INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const [k, b] of before) if (!after.has(k)) del.run(b.protocol, b.ip, b.port, b.host);
+    for (const [k, b] of after) {
+      const old = before.get(k);
+      if (old && old.site === b.site && old.sni === b.sni && old.certificate === b.certificate) continue;
+      put.run(b.protocol, b.ip, b.port, b.host, b.site, b.sni ? 1 : 0, b.certificate);
+    }
+  }
+
+  serviceCertificate(service: string): string | null {
+    const row = this.db.prepare('SELECT certificate FROM service_assignments WHERE service = ?').get(service) as { certificate: string } | undefined;
+    return row?.certificate ?? null;
+  }
+
+  /** Everything the serving plane needs, read in one transaction so it is one revision's view. */
+  servingConfig(): ServingConfig {
+    return this.db.transaction(() => ({
+      revision: this.revision(),
+      sites: this.listSites(),
+      bindings: this.listBindings(),
+      httpsDefault: this.serviceCertificate('https'),
+    })).deferred();
+  }
+
   // --- audit --------------------------------------------------------------------------------
 
   listAudit(since?: string): Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: unknown; after: unknown }> {
     const rows = this.db.prepare('SELECT * FROM audit WHERE at >= ? ORDER BY id').all(since ?? '') as Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: string | null; after: string | null }>;
     return rows.map((r) => ({ ...r, before: r.before === null ? null : JSON.parse(r.before), after: r.after === null ? null : JSON.parse(r.after) }));
   }
+}
+
+interface RawSite {
+  name: string;
+  state: 'started' | 'stopped';
+  kind: 'static' | 'proxy';
+  target: string;
+  https_redirect: number;
+  hsts: number;
+  created: string;
+}
+
+function toSite(r: RawSite): Site {
+  return {
+    name: r.name, state: r.state, content: r.kind === 'static' ? { kind: 'static', root: r.target } : { kind: 'proxy', upstream: r.target },
+    httpsRedirect: r.https_redirect === 1, hsts: r.hsts === 1, created: r.created,
+  };
+}
+
+interface RawBinding {
+  protocol: 'http' | 'https';
+  ip: string;
+  port: number;
+  host: string;
+  site: string;
+  sni: number;
+  certificate: string | null;
+}
+
+function toBinding(r: RawBinding): Binding {
+  return { site: r.site, protocol: r.protocol, ip: r.ip, port: r.port, host: r.host, sni: r.sni === 1, certificate: r.certificate };
 }
 
 function json(v: unknown): string | null {

@@ -77,4 +77,35 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO meta (name, value) VALUES ('revision', '0');
     `,
   },
+  {
+    version: 2,
+    name: 'sites and bindings',
+    sql: `
+      CREATE TABLE sites (
+        name           TEXT    PRIMARY KEY,
+        state          TEXT    NOT NULL,
+        kind           TEXT    NOT NULL,
+        target         TEXT    NOT NULL,
+        https_redirect INTEGER NOT NULL,
+        hsts           INTEGER NOT NULL,
+        created        TEXT    NOT NULL
+      );
+      CREATE TABLE bindings (
+        protocol    TEXT    NOT NULL,
+        ip          TEXT    NOT NULL,
+        port        INTEGER NOT NULL,
+        host        TEXT    NOT NULL,
+        site        TEXT    NOT NULL REFERENCES sites (name) ON DELETE CASCADE,
+        sni         INTEGER NOT NULL,
+        certificate TEXT    REFERENCES certificates (thumbprint),
+        PRIMARY KEY (protocol, ip, port, host)
+      );
+      CREATE INDEX bindings_site ON bindings (site);
+      CREATE INDEX bindings_certificate ON bindings (certificate);
+      CREATE TABLE service_assignments (
+        service     TEXT PRIMARY KEY,
+        certificate TEXT NOT NULL REFERENCES certificates (thumbprint)
+      );
+    `,
+  },
 ];

@@ -1,0 +1,124 @@
+import type { Binding } from '../model/binding.js';
+import { bindingText } from '../model/binding.js';
+import { fail } from '../model/gatehouse-error.js';
+import type { Site } from '../model/site.js';
+import { type Command, str, type Values } from './command.js';
+import { details, table } from './table.js';
+
+const ON_OFF: Array<[string, string]> = [
+  ['--https-redirect on|off', 'answer plain-http requests with a redirect to https (default off)'],
+  ['--hsts on|off', 'send Strict-Transport-Security on https responses (default off)'],
+];
+
+function onOff(values: Values, name: string): boolean | undefined {
+  const v = str(values, name);
+  if (v === undefined) return undefined;
+  if (/^(on|yes|true|1)$/i.test(v)) return true;
+  if (/^(off|no|false|0)$/i.test(v)) return false;
+  throw fail('GH_USAGE', `--${name} takes on or off; got "${v}".`);
+}
+
+function serves(s: Site): string {
+  return s.content.kind === 'static' ? `files in ${s.content.root}` : `proxy to ${s.content.upstream}`;
+}
+
+function siteText(s: Site & { bindings: Binding[] }): string {
+  return details([
+    ['Site', s.name],
+    ['State', s.state],
+    ['Serves', serves(s)],
+    ['Options', [s.httpsRedirect ? 'redirect http to https' : '', s.hsts ? 'HSTS' : ''].filter(Boolean).join(', ') || 'none'],
+    ['Bindings', s.bindings.map((b) => `${bindingText(b)}${b.sni ? ' (SNI)' : ''}`).join('; ') || 'none'],
+  ]);
+}
+
+const one = { min: 1, max: 1, names: 'the site name' };
+
+export const siteCommands: Command[] = [
+  {
+    noun: 'site',
+    verb: 'add',
+    usage: 'gatehouse site add NAME (--root DIR | --proxy URL) [--https-redirect on|off] [--hsts on|off]',
+    summary: 'Add a site that serves a folder of static files or proxies to an upstream; it starts at once.',
+    flags: [['--root DIR', 'the folder of static files (index.html is the default document)'], ['--proxy URL', 'the upstream, http://host:port'], ...ON_OFF],
+    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' } },
+    positionals: one,
+    run({ values, positionals, gatehouse }) {
+      const s = gatehouse().sites.add({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts') });
+      return { json: s, text: `Added site "${s.name}" (${serves(s)}). Bind it: gatehouse binding add "${s.name}" --protocol https --port 443 --cert REF` };
+    },
+  },
+  {
+    noun: 'site',
+    verb: 'set',
+    usage: 'gatehouse site set NAME [--root DIR | --proxy URL] [--https-redirect on|off] [--hsts on|off]',
+    summary: 'Change what a site serves or its options.',
+    flags: [['--root DIR', 'serve this folder instead'], ['--proxy URL', 'proxy to this upstream instead'], ...ON_OFF],
+    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' } },
+    positionals: one,
+    run({ values, positionals, gatehouse }) {
+      const s = gatehouse().sites.set({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts') });
+      return { json: s, text: siteText(s) };
+    },
+  },
+  {
+    noun: 'site',
+    verb: 'list',
+    usage: 'gatehouse site list',
+    summary: 'List the sites with their state, content and bindings.',
+    options: {},
+    run({ gatehouse }) {
+      const sites = gatehouse().sites.list();
+      const rows = sites.map((s) => [s.name, s.state, serves(s), s.bindings.map(bindingText).join(', ')]);
+      return { json: sites, text: sites.length === 0 ? 'No sites. Add one with "gatehouse site add NAME --root DIR".' : table(['Name', 'State', 'Serves', 'Bindings'], rows) };
+    },
+  },
+  {
+    noun: 'site',
+    verb: 'show',
+    usage: 'gatehouse site show NAME',
+    summary: 'Show one site and its bindings.',
+    options: {},
+    positionals: one,
+    run({ positionals, gatehouse }) {
+      const s = gatehouse().sites.show(positionals[0]!);
+      return { json: s, text: siteText(s) };
+    },
+  },
+  {
+    noun: 'site',
+    verb: 'remove',
+    usage: 'gatehouse site remove NAME',
+    summary: 'Remove a site and its bindings (its certificates stay in the store).',
+    options: {},
+    positionals: one,
+    run({ positionals, gatehouse }) {
+      const r = gatehouse().sites.remove(positionals[0]!);
+      return { json: r, text: `Removed site "${r.name}" and its ${r.bindings} binding(s).` };
+    },
+  },
+  {
+    noun: 'site',
+    verb: 'stop',
+    usage: 'gatehouse site stop NAME',
+    summary: "Stop a site: its bindings stop answering; nothing else is disturbed.",
+    options: {},
+    positionals: one,
+    run({ positionals, gatehouse }) {
+      const s = gatehouse().sites.setState(positionals[0]!, 'stopped');
+      return { json: s, text: `Site "${s.name}" is stopped.` };
+    },
+  },
+  {
+    noun: 'site',
+    verb: 'start',
+    usage: 'gatehouse site start NAME',
+    summary: 'Start a stopped site.',
+    options: {},
+    positionals: one,
+    run({ positionals, gatehouse }) {
+      const s = gatehouse().sites.setState(positionals[0]!, 'started');
+      return { json: s, text: `Site "${s.name}" is started.` };
+    },
+  },
+];

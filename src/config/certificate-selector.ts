@@ -1,0 +1,77 @@
+import type { Binding } from '../model/binding.js';
+import { canonicalAddress } from './ip-address.js';
+import { normalizeHost, wildcardOf } from './host-match.js';
+import type { ServingConfig } from './serving-config.js';
+
+/** Which step of the selection order decided, in DESIGN.md's order. */
+export type SelectionRule = 'sni-exact' | 'sni-wildcard' | 'ip-port' | 'all-unassigned' | 'https-default' | 'none';
+
+export interface Selection {
+  thumbprint: string | null;
+  rule: SelectionRule;
+  /** The binding that decided (none for the https default and for a refusal). */
+  binding?: Binding;
+}
+
+export interface HandshakeProbe {
+  localAddress: string;
+  port: number;
+  /** The SNI server name, or undefined when the client sent none. */
+  servername?: string | undefined;
+}
+
+/**
+ * Certificate selection at the TLS handshake, exactly in http.sys's order: exact SNI host →
+ * wildcard SNI host → the IP:port binding of the local address → the `*`:port binding → the
+ * server's default HTTPS certificate → refuse. A client without SNI starts at the IP:port step.
+ * Only started sites' https bindings take part. Built once per configuration revision; `select` is
+ * a few map look-ups, safe to call on every handshake.
+ */
+export class CertificateSelector {
+  /** `port|host` → SNI bindings, the ones on a specific address first. */
+  readonly #sni = new Map<string, Binding[]>();
+  /** `port|ip` → the non-SNI binding that owns the endpoint's certificate. */
+  readonly #endpoint = new Map<string, Binding>();
+  readonly #httpsDefault: string | null;
+
+  constructor(config: ServingConfig) {
+    const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+    for (const b of config.bindings) {
+      if (b.protocol !== 'https' || !started.has(b.site) || !b.certificate) continue;
+      if (b.sni) {
+        const key = `${b.port}|${b.host}`;
+        const list = this.#sni.get(key) ?? [];
+        list.push(b);
+        list.sort((x, y) => Number(x.ip === '*') - Number(y.ip === '*'));
+        this.#sni.set(key, list);
+      } else {
+        const key = `${b.port}|${b.ip}`;
+        if (!this.#endpoint.has(key)) this.#endpoint.set(key, b);
+      }
+    }
+    this.#httpsDefault = config.httpsDefault;
+  }
+
+  select(probe: HandshakeProbe): Selection {
+    const local = canonicalAddress(probe.localAddress) ?? probe.localAddress;
+    const name = normalizeHost(probe.servername);
+    if (name !== '') {
+      const exact = this.#sniFor(probe.port, name, local);
+      if (exact) return { thumbprint: exact.certificate, rule: 'sni-exact', binding: exact };
+      const pattern = wildcardOf(name);
+      const wild = pattern ? this.#sniFor(probe.port, pattern, local) : undefined;
+      if (wild) return { thumbprint: wild.certificate, rule: 'sni-wildcard', binding: wild };
+    }
+    // `*` as the local address asks about an address with no binding of its own (binding explain).
+    const own = local === '*' ? undefined : this.#endpoint.get(`${probe.port}|${local}`);
+    if (own) return { thumbprint: own.certificate, rule: 'ip-port', binding: own };
+    const any = this.#endpoint.get(`${probe.port}|*`);
+    if (any) return { thumbprint: any.certificate, rule: 'all-unassigned', binding: any };
+    if (this.#httpsDefault) return { thumbprint: this.#httpsDefault, rule: 'https-default' };
+    return { thumbprint: null, rule: 'none' };
+  }
+
+  #sniFor(port: number, host: string, local: string): Binding | undefined {
+    return this.#sni.get(`${port}|${host}`)?.find((b) => b.ip === local || b.ip === '*');
+  }
+}

@@ -1,0 +1,58 @@
+import type { Binding, BindingProtocol } from '../model/binding.js';
+import { canonicalAddress } from './ip-address.js';
+import { normalizeHost, wildcardOf } from './host-match.js';
+import type { ServingConfig } from './serving-config.js';
+
+export interface RequestProbe {
+  protocol: BindingProtocol;
+  localAddress: string;
+  port: number;
+  /** The Host header (or :authority), port and all, as the client sent it. */
+  host?: string | undefined;
+}
+
+export type RouteRule = 'host-exact' | 'host-wildcard' | 'catch-all';
+
+export interface Route {
+  site: string;
+  binding: Binding;
+  rule: RouteRule;
+}
+
+/**
+ * Request routing after TLS: the site whose binding matches the local address, port and Host
+ * header. A binding on the local address wins over one on `*`; an exact host over a wildcard host;
+ * a binding with no host is the catch-all of its endpoint. No match → null (the server answers
+ * 400): a request is never handed to another customer's site.
+ */
+export class HostRouter {
+  /** `protocol|port|host` → bindings, specific addresses first; host '' holds the catch-alls. */
+  readonly #byHost = new Map<string, Binding[]>();
+
+  constructor(config: ServingConfig) {
+    const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+    for (const b of config.bindings) {
+      if (!started.has(b.site)) continue;
+      const key = `${b.protocol}|${b.port}|${b.host}`;
+      const list = this.#byHost.get(key) ?? [];
+      list.push(b);
+      list.sort((x, y) => Number(x.ip === '*') - Number(y.ip === '*'));
+      this.#byHost.set(key, list);
+    }
+  }
+
+  route(probe: RequestProbe): Route | null {
+    const local = canonicalAddress(probe.localAddress) ?? probe.localAddress;
+    const host = normalizeHost(probe.host);
+    const find = (h: string) => this.#byHost.get(`${probe.protocol}|${probe.port}|${h}`)?.find((b) => b.ip === local || b.ip === '*');
+    if (host !== '') {
+      const exact = find(host);
+      if (exact) return { site: exact.site, binding: exact, rule: 'host-exact' };
+      const pattern = wildcardOf(host);
+      const wild = pattern ? find(pattern) : undefined;
+      if (wild) return { site: wild.site, binding: wild, rule: 'host-wildcard' };
+    }
+    const any = find('');
+    return any ? { site: any.site, binding: any, rule: 'catch-all' } : null;
+  }
+}

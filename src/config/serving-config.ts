@@ -1,0 +1,24 @@
+import type { Binding } from '../model/binding.js';
+import type { Site } from '../model/site.js';
+
+/** What a certificate brings to the binding rules and to selection: no key material. */
+export interface CertificateSummary {
+  thumbprint: string;
+  friendlyName: string;
+  sans: string[];
+  notAfter: string;
+  hasPrivateKey: boolean;
+  store: 'webhosting' | 'personal';
+}
+
+/**
+ * One consistent view of everything the serving plane needs, read from the store in one
+ * transaction at one revision. The data plane builds its indexes from it and swaps them in whole.
+ */
+export interface ServingConfig {
+  revision: number;
+  sites: Site[];
+  bindings: Binding[];
+  /** The `https` service assignment: the server's default web certificate (issue #5), or null. */
+  httpsDefault: string | null;
+}

@@ -1,0 +1,162 @@
+import { type Binding, type BindingProtocol, bindingText } from '../model/binding.js';
+import { fail } from '../model/gatehouse-error.js';
+import { planBindingChange, type AffectedSite, type BindingChange } from '../config/binding-rules.js';
+import { CertificateSelector, type SelectionRule } from '../config/certificate-selector.js';
+import { HostRouter, type RouteRule } from '../config/host-router.js';
+import { canonicalAddress } from '../config/ip-address.js';
+import type { CertificateSummary } from '../config/serving-config.js';
+import { parseSubjectName } from '../pki/host-name.js';
+import type { GatehouseStore } from '../store/gatehouse-store.js';
+import type { CertificateManager } from './certificate-manager.js';
+
+export interface BindingInput {
+  site: string;
+  protocol: string;
+  port: number | undefined;
+  ip?: string | undefined;
+  host?: string | undefined;
+  sni?: boolean | undefined;
+  cert?: string | undefined;
+  /** Apply even when other sites' clients would get another certificate. */
+  force?: boolean | undefined;
+}
+
+export interface BindingResult {
+  binding: Binding;
+  warnings: string[];
+  affected: AffectedSite[];
+}
+
+export interface Explanation {
+  certificate: { thumbprint: string; friendlyName: string } | null;
+  rule: SelectionRule;
+  ruleText: string;
+  tlsBinding: string | null;
+  site: string | null;
+  routeRule: RouteRule | null;
+  routeBinding: string | null;
+}
+
+const RULE_TEXT: Record<SelectionRule, string> = {
+  'sni-exact': 'an SNI binding whose host name equals the name the client sent',
+  'sni-wildcard': 'an SNI binding whose wildcard host name covers the name the client sent',
+  'ip-port': 'the binding without SNI on this IP address and port',
+  'all-unassigned': 'the binding without SNI on All Unassigned (*) for this port',
+  'https-default': "the server's default HTTPS certificate (the https service assignment)",
+  none: 'nothing matches: the handshake is refused with an alert',
+};
+
+/** IIS's Site Bindings dialog: add, edit (swap the certificate), remove, list — and "what will this client get?". */
+export class BindingManager {
+  constructor(
+    private readonly store: GatehouseStore,
+    private readonly certificates: CertificateManager,
+    private readonly clock: () => Date,
+  ) {}
+
+  list(site?: string): Binding[] {
+    if (site !== undefined && !this.store.getSite(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". "gatehouse site list" shows the sites.`);
+    return this.store.listBindings(site);
+  }
+
+  add(input: BindingInput): BindingResult {
+    return this.apply('add', input);
+  }
+
+  edit(input: BindingInput): BindingResult {
+    return this.apply('edit', input);
+  }
+
+  remove(input: BindingInput): BindingResult {
+    return this.apply('remove', input);
+  }
+
+  /** Answers from the same selection and routing code the server runs. */
+  explain(probe: { port: number | undefined; ip?: string | undefined; sni?: string | undefined; host?: string | undefined; protocol?: string | undefined }): Explanation {
+    const port = validPort(probe.port);
+    const ip = probe.ip === undefined ? '*' : address(probe.ip);
+    const config = this.store.servingConfig();
+    const protocol = parseProtocol(probe.protocol ?? 'https');
+    let certificate: Explanation['certificate'] = null;
+    let rule: SelectionRule = 'none';
+    let tlsBinding: string | null = null;
+    if (protocol === 'https') {
+      const sel = new CertificateSelector(config).select({ localAddress: ip, port, servername: probe.sni });
+      rule = sel.rule;
+      tlsBinding = sel.binding ? `${bindingText(sel.binding)} (site "${sel.binding.site}")` : null;
+      if (sel.thumbprint) {
+        const row = this.store.getCertificate(sel.thumbprint);
+        certificate = { thumbprint: sel.thumbprint, friendlyName: row?.friendlyName ?? '(missing)' };
+      }
+    }
+    const route = new HostRouter(config).route({ protocol, localAddress: ip, port, host: probe.host ?? probe.sni });
+    return {
+      certificate, rule, ruleText: protocol === 'https' ? RULE_TEXT[rule] : 'plain http: no certificate', tlsBinding,
+      site: route?.site ?? null, routeRule: route?.rule ?? null, routeBinding: route ? bindingText(route.binding) : null,
+    };
+  }
+
+  private apply(op: BindingChange['op'], input: BindingInput): BindingResult {
+    const binding = this.normalize(op, input);
+    const config = this.store.servingConfig();
+    const plan = planBindingChange(config, { op, binding }, (t) => this.summary(t), this.clock());
+    if (plan.affected.length > 0 && !input.force) {
+      const list = plan.affected.map((a) => `site "${a.site}" (${a.binding}) would get ${this.name(a.after)} instead of ${this.name(a.before)}`).join('; ');
+      throw fail('GH_BINDING_AFFECTS_OTHERS', `This change reaches other sites on the shared endpoint: ${list}. Without SNI an IP:port has one certificate. Repeat with --force to apply it anyway, or give this site a host name with --sni.`);
+    }
+    const stored = op === 'remove' ? config.bindings.find((b) => bindingText(b) === bindingText(binding)) : undefined;
+    this.store.change(
+      () => ({ action: `binding.${op}`, target: `${binding.site}: ${bindingText(binding)}`, before: stored ?? config.bindings.find((b) => bindingText(b) === bindingText(binding)), after: op === 'remove' ? undefined : binding }),
+      () => this.store.replaceBindings(plan.bindings),
+    );
+    return { binding: stored ?? binding, warnings: plan.warnings, affected: plan.affected };
+  }
+
+  private normalize(op: BindingChange['op'], input: BindingInput): Binding {
+    const protocol = parseProtocol(input.protocol);
+    const port = validPort(input.port);
+    const ip = input.ip === undefined ? '*' : address(input.ip);
+    let host = '';
+    if (input.host !== undefined && input.host.trim() !== '') {
+      const n = parseSubjectName(input.host);
+      if (n.type !== 'dns') throw fail('GH_NAME_INVALID', `The host name "${input.host}" is an IP address; a binding's host name is a DNS name. Put the address in --ip instead.`);
+      host = n.value;
+    }
+    let certificate: string | null = null;
+    if (op !== 'remove' && input.cert !== undefined) certificate = this.certificates.resolve(input.cert).thumbprint;
+    const existing = op === 'edit' ? this.store.listBindings(input.site).find((b) => b.protocol === protocol && b.ip === ip && b.port === port && b.host === host) : undefined;
+    const sni = input.sni ?? existing?.sni ?? false;
+    if (op === 'edit' && certificate === null) throw fail('GH_BINDING_CERT_REQUIRED', 'binding edit changes the certificate: give --cert with a thumbprint or friendly name.');
+    return { site: input.site.trim(), protocol, ip, port, host, sni, certificate };
+  }
+
+  private summary(thumbprint: string): CertificateSummary | undefined {
+    const row = this.store.getCertificate(thumbprint);
+    return row && { thumbprint: row.thumbprint, friendlyName: row.friendlyName, sans: row.sans, notAfter: row.notAfter, hasPrivateKey: row.keyId !== null, store: row.store };
+  }
+
+  private name(thumbprint: string | null): string {
+    if (!thumbprint) return 'no certificate (the handshake is refused)';
+    const row = this.store.getCertificate(thumbprint);
+    return row ? `"${row.friendlyName}"` : thumbprint;
+  }
+}
+
+function parseProtocol(p: string): BindingProtocol {
+  const v = p.trim().toLowerCase();
+  if (v === 'http' || v === 'https') return v;
+  throw fail('GH_BINDING_INVALID', `The protocol "${p}" is not one Gatehouse serves; use http or https.`);
+}
+
+function validPort(port: number | undefined): number {
+  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw fail('GH_PORT_INVALID', `The port ${port ?? '(none)'} is not valid; give --port with a number from 1 to 65535 (443 for https, 80 for http).`);
+  }
+  return port;
+}
+
+function address(ip: string): string {
+  const a = canonicalAddress(ip);
+  if (!a) throw fail('GH_IP_INVALID', `"${ip}" is not an IP address; give an IPv4 or IPv6 address of this machine, or * for All Unassigned.`);
+  return a;
+}

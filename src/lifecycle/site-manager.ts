@@ -1,0 +1,98 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fail } from '../model/gatehouse-error.js';
+import { type Site, type SiteContent, validateSiteName } from '../model/site.js';
+import type { Binding } from '../model/binding.js';
+import type { GatehouseStore } from '../store/gatehouse-store.js';
+
+export interface SiteInput {
+  name: string;
+  root?: string | undefined;
+  proxy?: string | undefined;
+  httpsRedirect?: boolean | undefined;
+  hsts?: boolean | undefined;
+}
+
+/** IIS's Sites node: add, list, show, remove, start and stop sites. */
+export class SiteManager {
+  constructor(
+    private readonly store: GatehouseStore,
+    private readonly clock: () => Date,
+    private readonly cwd: string,
+  ) {}
+
+  add(input: SiteInput): Site & { bindings: Binding[] } {
+    const name = validateSiteName(input.name);
+    const content = this.content(input);
+    if (this.store.getSite(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or "gatehouse site show ${name}".`);
+    const site: Site = { name, state: 'started', content, httpsRedirect: input.httpsRedirect ?? false, hsts: input.hsts ?? false, created: this.clock().toISOString() };
+    this.store.change(() => ({ action: 'site.add', target: name, after: site }), () => this.store.insertSite(site));
+    return this.show(name);
+  }
+
+  /** Changes what a site serves or its options; what is not given stays. */
+  set(input: SiteInput): Site & { bindings: Binding[] } {
+    const before = this.get(input.name);
+    const content = input.root !== undefined || input.proxy !== undefined ? this.content(input) : before.content;
+    const after: Site = { ...before, content, httpsRedirect: input.httpsRedirect ?? before.httpsRedirect, hsts: input.hsts ?? before.hsts };
+    this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.updateSite(after));
+    return this.show(before.name);
+  }
+
+  list(): Array<Site & { bindings: Binding[] }> {
+    const bindings = this.store.listBindings();
+    return this.store.listSites().map((s) => ({ ...s, bindings: bindings.filter((b) => b.site === s.name) }));
+  }
+
+  show(name: string): Site & { bindings: Binding[] } {
+    const site = this.get(name);
+    return { ...site, bindings: this.store.listBindings(site.name) };
+  }
+
+  remove(name: string): { name: string; removed: true; bindings: number } {
+    const site = this.show(name);
+    this.store.change(() => ({ action: 'site.remove', target: site.name, before: site }), () => this.store.deleteSite(site.name));
+    return { name: site.name, removed: true, bindings: site.bindings.length };
+  }
+
+  setState(name: string, state: Site['state']): Site & { bindings: Binding[] } {
+    const site = this.get(name);
+    if (site.state !== state) {
+      this.store.change(() => ({ action: state === 'started' ? 'site.start' : 'site.stop', target: site.name, before: { state: site.state }, after: { state } }), () => this.store.updateSite({ ...site, state }));
+    }
+    return this.show(site.name);
+  }
+
+  private get(name: string): Site {
+    const site = this.store.getSite(name.trim());
+    if (!site) throw fail('GH_SITE_NOT_FOUND', `There is no site "${name}". "gatehouse site list" shows the sites.`);
+    return site;
+  }
+
+  private content(input: SiteInput): SiteContent {
+    if ((input.root === undefined) === (input.proxy === undefined)) {
+      throw fail('GH_USAGE', 'Give exactly one of --root DIR (a folder of static files) or --proxy URL (an upstream to forward to).');
+    }
+    if (input.root !== undefined) {
+      const root = isAbsolute(input.root) ? input.root : resolve(this.cwd, input.root);
+      let isDir = false;
+      try {
+        isDir = statSync(root).isDirectory();
+      } catch {
+        isDir = false;
+      }
+      if (!isDir) throw fail('GH_SITE_CONTENT_INVALID', `The folder ${root} does not exist or is not a folder. Create it (with an index.html) or give another --root.`);
+      return { kind: 'static', root };
+    }
+    let url: URL;
+    try {
+      url = new URL(input.proxy!);
+    } catch {
+      throw fail('GH_SITE_CONTENT_INVALID', `"${input.proxy}" is not a URL; give the upstream as http://host:port or https://host:port.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw fail('GH_SITE_CONTENT_INVALID', `The upstream "${input.proxy}" must be an http:// or https:// URL.`);
+    }
+    return { kind: 'proxy', upstream: url.origin + (url.pathname === '/' ? '' : url.pathname) };
+  }
+}

@@ -1,0 +1,53 @@
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { KeyObject } from 'node:crypto';
+import { INTERMEDIATE_PROFILE } from './tls-profile.js';
+
+/** What a TLS context is built from: the key, the certificate and its chain (leaf first, DER). */
+export interface KeyMaterial {
+  key: KeyObject;
+  certificates: Buffer[];
+}
+
+import { toPem as pem } from '../pki/pem.js';
+
+/**
+ * TLS contexts by thumbprint, built on first use and kept in least-recently-used order up to
+ * `capacity`, so memory grows with the certificates actually in use, not with all of the store
+ * (a context costs about 31 KiB). A thumbprint names immutable bytes, so a cached context never goes
+ * stale; certificates removed from the store simply age out. Not shared between processes.
+ */
+export class ContextCache {
+  readonly #contexts = new Map<string, SecureContext>();
+
+  constructor(
+    private readonly load: (thumbprint: string) => KeyMaterial | undefined,
+    private readonly capacity = 1000,
+  ) {}
+
+  get size(): number {
+    return this.#contexts.size;
+  }
+
+  /** The options a context for this certificate is made from (the profile, the key, the chain); not cached. */
+  options(thumbprint: string): SecureContextOptions | undefined {
+    const material = this.load(thumbprint);
+    if (!material) return undefined;
+    return { ...INTERMEDIATE_PROFILE, key: material.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: material.certificates.map((d) => pem(d)).join('') };
+  }
+
+  /** The context for a certificate, or undefined when it is not in the store (any more). */
+  get(thumbprint: string): SecureContext | undefined {
+    const hit = this.#contexts.get(thumbprint);
+    if (hit) {
+      this.#contexts.delete(thumbprint);
+      this.#contexts.set(thumbprint, hit);
+      return hit;
+    }
+    const options = this.options(thumbprint);
+    if (!options) return undefined;
+    const context = createSecureContext(options);
+    this.#contexts.set(thumbprint, context);
+    while (this.#contexts.size > this.capacity) this.#contexts.delete(this.#contexts.keys().next().value!);
+    return context;
+  }
+}

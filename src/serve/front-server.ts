@@ -1,0 +1,187 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import type { Binding, BindingProtocol } from '../model/binding.js';
+import type { Site } from '../model/site.js';
+import { CertificateSelector } from '../config/certificate-selector.js';
+import { HostRouter } from '../config/host-router.js';
+import { canonicalAddress } from '../config/ip-address.js';
+import type { ServingConfig } from '../config/serving-config.js';
+import type { ContextCache } from './context-cache.js';
+import { handleRequest, type RequestView } from './site-handler.js';
+import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from './tls-profile.js';
+
+/** One socket Gatehouse listens on: `*` bindings listen on every address (`::`, dual-stack). */
+interface ListenerSpec {
+  protocol: BindingProtocol;
+  port: number;
+  address: string;
+}
+
+interface Listener {
+  spec: ListenerSpec;
+  server: NetServer | HttpServer;
+}
+
+/** Everything one revision serves, built in full before it is swapped in. */
+interface ServingState {
+  revision: number;
+  selector: CertificateSelector;
+  view: RequestView;
+  listeners: ListenerSpec[];
+}
+
+const specKey = (s: ListenerSpec) => `${s.protocol}|${s.address}|${s.port}`;
+
+/**
+ * The data plane: listeners for every binding of every started site, certificate selection at the
+ * handshake and routing after it, reconciled to each new configuration revision without a restart.
+ * A new revision is built in full and swapped in: new handshakes and requests see it at once, open
+ * connections finish on what they had, listeners no longer wanted stop accepting and drain. A
+ * listener that cannot open (port in use) is logged and retried at the next revision; the rest serve on.
+ */
+export class FrontServer {
+  #state: ServingState | undefined;
+  readonly #listeners = new Map<string, Listener>();
+  /** One TLS server per (port, local address): its default context answers clients without SNI. */
+  readonly #endpoints = new Map<string, Http2SecureServer>();
+
+  constructor(
+    private readonly contexts: ContextCache,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get revision(): number | undefined {
+    return this.#state?.revision;
+  }
+
+  /** Builds the state for `config`, swaps it in and reconciles the listeners. */
+  async apply(config: ServingConfig): Promise<void> {
+    const next = buildState(config);
+    this.#state = next;
+    for (const [key, endpoint] of this.#endpoints) this.#setDefaultContext(endpoint, key);
+    const wanted = new Map(next.listeners.map((s) => [specKey(s), s]));
+    for (const [key, listener] of this.#listeners) {
+      if (wanted.has(key)) continue;
+      this.#listeners.delete(key);
+      listener.server.close();
+      this.log(`stopped listening on ${describe(listener.spec)}; open connections drain`);
+    }
+    await Promise.all([...wanted].filter(([key]) => !this.#listeners.has(key)).map(([key, spec]) => this.#open(key, spec)));
+  }
+
+  /** Stops accepting everywhere; open connections finish. */
+  async close(): Promise<void> {
+    const closing = [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+    for (const endpoint of this.#endpoints.values()) endpoint.close();
+    this.#listeners.clear();
+    await Promise.all(closing);
+  }
+
+  listening(): string[] {
+    return [...this.#listeners.values()].map((l) => describe(l.spec));
+  }
+
+  async #open(key: string, spec: ListenerSpec): Promise<void> {
+    const server = spec.protocol === 'http'
+      ? createHttpServer((req, res) => {
+        const state = this.#state;
+        if (state) handleRequest(state.view, 'http', spec.port, req, res);
+      })
+      : createNetServer({ pauseOnConnect: false }, (socket) => this.#dispatch(spec.port, socket));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: spec.port, host: spec.address === '*' ? '::' : spec.address, ipv6Only: false }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      this.log(`cannot listen on ${describe(spec)}: ${(e as Error).message}; the rest keeps serving, and it is tried again at the next change`);
+      return;
+    }
+    server.on('error', (e) => this.log(`listener ${describe(spec)} failed: ${(e as Error).message}`));
+    this.#listeners.set(key, { spec, server });
+    this.log(`listening on ${describe(spec)}`);
+  }
+
+  /** Hands a raw connection to the TLS server of its local address, created on first use. */
+  #dispatch(port: number, socket: Socket): void {
+    const local = canonicalAddress(socket.localAddress ?? '') ?? '';
+    const key = `${port}|${local}`;
+    let endpoint = this.#endpoints.get(key);
+    if (!endpoint) {
+      endpoint = createSecureServer({
+        ...INTERMEDIATE_PROFILE,
+        allowHTTP1: true,
+        ALPNProtocols: ALPN_PROTOCOLS,
+        SNICallback: (servername, cb) => {
+          const context = this.#context({ localAddress: local, port, servername });
+          if (context) cb(null, context);
+          else cb(new Error(`no certificate for ${servername} on ${local}:${port}`));
+        },
+      });
+      endpoint.on('request', (req, res) => {
+        const state = this.#state;
+        if (state) handleRequest(state.view, 'https', port, req, res);
+      });
+      endpoint.on('tlsClientError', () => undefined);
+      this.#setDefaultContext(endpoint, key);
+      this.#endpoints.set(key, endpoint);
+    }
+    endpoint.emit('connection', socket);
+  }
+
+  #context(probe: { localAddress: string; port: number; servername?: string }): SecureContext | undefined {
+    const selection = this.#state?.selector.select(probe);
+    return selection?.thumbprint ? this.contexts.get(selection.thumbprint) : undefined;
+  }
+
+  /** The context for clients that send no SNI: the IP:port step onwards; none means refuse. */
+  #setDefaultContext(endpoint: Http2SecureServer, key: string): void {
+    const [port, local] = key.split('|') as [string, string];
+    const selection = this.#state?.selector.select({ localAddress: local, port: Number(port) });
+    const options = selection?.thumbprint ? this.contexts.options(selection.thumbprint) : undefined;
+    // Without a certificate the default context has none, and a client without SNI gets a handshake alert.
+    endpoint.setSecureContext(options ?? INTERMEDIATE_PROFILE);
+  }
+}
+
+function buildState(config: ServingConfig): ServingState {
+  const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+  const live = config.bindings.filter((b) => started.has(b.site));
+  return {
+    revision: config.revision,
+    selector: new CertificateSelector(config),
+    view: {
+      router: new HostRouter(config),
+      sites: new Map<string, Site>(config.sites.filter((s) => started.has(s.name)).map((s) => [s.name, s])),
+      httpsPortOf: (site) => live.find((b) => b.site === site && b.protocol === 'https')?.port,
+    },
+    listeners: listenerSpecs(live),
+  };
+}
+
+/** `*` on a port covers every address, so specific addresses on that port need no socket of their own. */
+function listenerSpecs(bindings: readonly Binding[]): ListenerSpec[] {
+  const byPort = new Map<string, { protocol: BindingProtocol; port: number; addresses: Set<string> }>();
+  for (const b of bindings) {
+    const key = `${b.protocol}|${b.port}`;
+    const entry = byPort.get(key) ?? { protocol: b.protocol, port: b.port, addresses: new Set<string>() };
+    entry.addresses.add(b.ip);
+    byPort.set(key, entry);
+  }
+  const specs: ListenerSpec[] = [];
+  for (const e of byPort.values()) {
+    if (e.addresses.has('*')) specs.push({ protocol: e.protocol, port: e.port, address: '*' });
+    else for (const a of e.addresses) specs.push({ protocol: e.protocol, port: e.port, address: a });
+  }
+  return specs;
+}
+
+function describe(s: ListenerSpec): string {
+  const addr = s.address === '*' ? '*' : s.address.includes(':') ? `[${s.address}]` : s.address;
+  return `${s.protocol} ${addr}:${s.port}`;
+}

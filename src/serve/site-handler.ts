@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import send from 'send';
+import type { BindingProtocol } from '../model/binding.js';
+import type { Site } from '../model/site.js';
+import type { HostRouter } from '../config/host-router.js';
+
+export type AnyRequest = IncomingMessage | Http2ServerRequest;
+export type AnyResponse = ServerResponse | Http2ServerResponse;
+
+/** The view of the configuration one request needs; swapped whole when the revision changes. */
+export interface RequestView {
+  router: HostRouter;
+  sites: ReadonlyMap<string, Site>;
+  /** An https port of the site, for the http → https redirect. */
+  httpsPortOf: (site: string) => number | undefined;
+}
+
+const HSTS = 'max-age=31536000';
+
+/**
+ * Handles one request after TLS: routes by local address, port and Host to a started site, then
+ * serves it (static files through `send`: index.html, ETag and Last-Modified revalidation, Range,
+ * HEAD, no dotfiles, no directory listings, no path traversal). No matching site: a short 400 page —
+ * never another site's content.
+ */
+export function handleRequest(view: RequestView, protocol: BindingProtocol, port: number, req: AnyRequest, res: AnyResponse): void {
+  const host = (req.headers[':authority'] as string | undefined) ?? req.headers.host;
+  const route = view.router.route({ protocol, localAddress: req.socket.localAddress ?? '', port, host });
+  const site = route ? view.sites.get(route.site) : undefined;
+  if (!site) return plainPage(res, 400, 'Bad Request', 'No site is bound to this host name on this address and port.');
+  if (protocol === 'http' && site.httpsRedirect) {
+    const httpsPort = view.httpsPortOf(site.name);
+    const name = (host ?? '').replace(/:\d+$/, '');
+    if (httpsPort !== undefined && name !== '') {
+      res.statusCode = 301;
+      res.setHeader('location', `https://${name}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`);
+      res.end();
+      return;
+    }
+  }
+  if (protocol === 'https' && site.hsts) res.setHeader('strict-transport-security', HSTS);
+  if (site.content.kind === 'static') return serveStatic(site.content.root, req, res);
+  return plainPage(res, 502, 'Bad Gateway', 'This site proxies to an upstream, which this version of Gatehouse does not serve yet.');
+}
+
+function serveStatic(root: string, req: AnyRequest, res: AnyResponse): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return plainPage(res, 405, 'Method Not Allowed', 'A static site answers GET and HEAD.');
+  }
+  const path = (req.url ?? '/').split('?')[0]!;
+  const stream = send(req as IncomingMessage, path, { root, index: ['index.html'], dotfiles: 'deny', etag: true, lastModified: true, acceptRanges: true });
+  stream.on('error', (err: { status?: number }) => {
+    const status = err.status ?? 500;
+    if (status === 404 || status === 403 || status === 400) return plainPage(res, status === 403 ? 404 : status, status === 400 ? 'Bad Request' : 'Not Found', 'There is no such file here.');
+    return plainPage(res, 500, 'Internal Server Error', 'The file could not be read.');
+  });
+  // A folder asked for without its trailing slash: send the client to the folder's default document.
+  stream.on('directory', () => {
+    res.statusCode = 301;
+    res.setHeader('location', `${encodeURI(decodeSafe(path))}/`);
+    res.end();
+  });
+  stream.pipe(res as ServerResponse);
+}
+
+function decodeSafe(path: string): string {
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
+}
+
+/** A short HTML page for errors; no server details. */
+export function plainPage(res: AnyResponse, status: number, title: string, text: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = `<!DOCTYPE html><html><head><title>${status} ${title}</title></head><body><h1>${status} ${title}</h1><p>${text}</p></body></html>\n`;
+  res.statusCode = status;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.setHeader('cache-control', 'no-store');
+  res.end(body);
+}

@@ -1,0 +1,22 @@
+import type { SecureContextOptions } from 'node:tls';
+
+/**
+ * Mozilla's "intermediate" TLS profile (server side, v5.7): TLS 1.2 and 1.3 only; for TLS 1.2
+ * ECDHE/DHE with AES-GCM or ChaCha20-Poly1305; curves X25519, P-256, P-384; the client's cipher
+ * preference honoured (every offered cipher is strong). TLS 1.3 suites are OpenSSL's defaults,
+ * which are Mozilla's list.
+ */
+export const INTERMEDIATE_PROFILE: SecureContextOptions = {
+  minVersion: 'TLSv1.2',
+  maxVersion: 'TLSv1.3',
+  ciphers: [
+    'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384',
+    'DHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  ecdhCurve: 'X25519:prime256v1:secp384r1',
+  honorCipherOrder: false,
+};
+
+/** ALPN: HTTP/2 first, then HTTP/1.1, on every https binding. */
+export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
