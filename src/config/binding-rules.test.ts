@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Binding } from '../model/binding.js';
+import type { Site } from '../model/site.js';
+import { GatehouseError } from '../model/gatehouse-error.js';
+import { planBindingChange } from './binding-rules.js';
+import type { CertificateSummary, ServingConfig } from './serving-config.js';
+
+const now = new Date('2026-11-21T00:00:00Z');
+const site = (name: string): Site => ({ name, state: 'started', content: { kind: 'static', root: '/srv' }, httpsRedirect: false, hsts: false, created: '' });
+const cert = (thumbprint: string, sans: string[], days = 200, hasPrivateKey = true): CertificateSummary => ({ thumbprint, friendlyName: thumbprint, sans, notAfter: new Date(now.getTime() + days * 86_400_000).toISOString(), hasPrivateKey, store: 'webhosting' });
+const certs = new Map([cert('C1', ['a.test', 'b.test']), cert('C2', ['*.x.test']), cert('SOON', ['a.test'], 10), cert('NOKEY', ['a.test'], 200, false)].map((c) => [c.thumbprint, c]));
+const lookup = (t: string) => certs.get(t);
+const https = (s: string, port: number, host: string, sni: boolean, certificate: string, ip = '*'): Binding => ({ site: s, protocol: 'https', ip, port, host, sni, certificate });
+
+function cfg(bindings: Binding[]): ServingConfig {
+  return { revision: 1, sites: [site('A'), site('B')], bindings, httpsDefault: null };
+}
+
+function refused(code: string, fn: () => unknown): void {
+  assert.throws(fn, (e: unknown) => e instanceof GatehouseError && e.code === code, code);
+}
+
+test('refusals: duplicates, SNI without a host, a second certificate on an IP:port, certificates that cannot serve', () => {
+  const base = cfg([https('A', 443, '', false, 'C1')]);
+  refused('GH_BINDING_EXISTS', () => planBindingChange(base, { op: 'add', binding: https('B', 443, '', false, 'C1') }, lookup, now));
+  refused('GH_BINDING_SNI_NEEDS_HOST', () => planBindingChange(base, { op: 'add', binding: https('B', 443, '', true, 'C1', '10.0.0.1') }, lookup, now));
+  refused('GH_ENDPOINT_CERT_CONFLICT', () => planBindingChange(base, { op: 'add', binding: https('B', 443, 'b.test', false, 'C2') }, lookup, now));
+  refused('GH_CERT_NOT_FOUND', () => planBindingChange(base, { op: 'add', binding: https('B', 8443, '', false, 'NOPE') }, lookup, now));
+  refused('GH_CERT_NO_KEY', () => planBindingChange(base, { op: 'add', binding: https('B', 8443, '', false, 'NOKEY') }, lookup, now));
+  refused('GH_PORT_INVALID', () => planBindingChange(base, { op: 'add', binding: https('B', 70000, '', false, 'C1') }, lookup, now));
+  refused('GH_PORT_PROTOCOL_CONFLICT', () => planBindingChange(base, { op: 'add', binding: { site: 'B', protocol: 'http', ip: '*', port: 443, host: '', sni: false, certificate: null } }, lookup, now));
+  refused('GH_SITE_NOT_FOUND', () => planBindingChange(base, { op: 'add', binding: https('Z', 8443, '', false, 'C1') }, lookup, now));
+  refused('GH_BINDING_NOT_FOUND', () => planBindingChange(base, { op: 'remove', binding: https('B', 443, '', false, 'C1') }, lookup, now));
+});
+
+test('the same certificate on a shared IP:port is fine; SNI adds another certificate', () => {
+  const base = cfg([https('A', 443, 'a.test', false, 'C1')]);
+  assert.equal(planBindingChange(base, { op: 'add', binding: https('B', 443, 'b.test', false, 'C1') }, lookup, now).bindings.length, 2);
+  const plan = planBindingChange(base, { op: 'add', binding: https('B', 443, 'www.x.test', true, 'C2') }, lookup, now);
+  assert.deepEqual(plan.warnings, []);
+  assert.deepEqual(plan.affected, []);
+});
+
+test('warnings: a certificate that does not cover the host, or expires within 30 days', () => {
+  const plan = planBindingChange(cfg([]), { op: 'add', binding: https('A', 443, 'zzz.test', true, 'SOON') }, lookup, now);
+  assert.equal(plan.warnings.length, 2);
+  assert.match(plan.warnings.join('\n'), /does not cover zzz\.test/);
+  assert.match(plan.warnings.join('\n'), /within 30 days/);
+});
+
+test("editing a shared endpoint's certificate names the other sites it reaches, and moves them all", () => {
+  const base = cfg([https('A', 443, 'a.test', false, 'C1'), https('B', 443, 'b.test', false, 'C1')]);
+  const plan = planBindingChange(base, { op: 'edit', binding: https('A', 443, 'a.test', false, 'C2') }, lookup, now);
+  assert.deepEqual(plan.affected.map((a) => [a.site, a.before, a.after]), [['B', 'C1', 'C2']]);
+  assert.deepEqual(plan.bindings.map((b) => b.certificate), ['C2', 'C2']);
+});
