@@ -1,4 +1,5 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
@@ -9,7 +10,8 @@ import { HostRouter } from '../config/host-router.js';
 import { canonicalAddress } from '../config/ip-address.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { ContextCache } from './context-cache.js';
-import { handleRequest, type RequestView } from './site-handler.js';
+import { handleRequest, plainPage, siteFor, type RequestView } from './site-handler.js';
+import { UpstreamProxy } from './upstream-proxy.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from './tls-profile.js';
 
 /** One socket Gatehouse listens on: `*` bindings listen on every address (`::`, dual-stack). */
@@ -47,10 +49,18 @@ export class FrontServer {
   /** One TLS server per (port, local address): its default context answers clients without SNI. */
   readonly #endpoints = new Map<string, Http2SecureServer>();
 
+  readonly #proxy: UpstreamProxy;
+
   constructor(
     private readonly contexts: ContextCache,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.#proxy = new UpstreamProxy((req, res, error) => {
+      this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
+      if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
+      else res.destroy();
+    });
+  }
 
   get revision(): number | undefined {
     return this.#state?.revision;
@@ -76,6 +86,7 @@ export class FrontServer {
     const closing = [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
     for (const endpoint of this.#endpoints.values()) endpoint.close();
     this.#listeners.clear();
+    this.#proxy.close();
     await Promise.all(closing);
   }
 
@@ -87,7 +98,7 @@ export class FrontServer {
     const server = spec.protocol === 'http'
       ? createHttpServer((req, res) => {
         const state = this.#state;
-        if (state) handleRequest(state.view, 'http', spec.port, req, res);
+        if (state) handleRequest(state.view, this.#proxy, 'http', spec.port, req, res);
       })
       : createNetServer({ pauseOnConnect: false }, (socket) => this.#dispatch(spec.port, socket));
     try {
@@ -103,6 +114,7 @@ export class FrontServer {
       return;
     }
     server.on('error', (e) => this.log(`listener ${describe(spec)} failed: ${(e as Error).message}`));
+    if (spec.protocol === 'http') server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade('http', spec.port, req, socket, head));
     this.#listeners.set(key, { spec, server });
     this.log(`listening on ${describe(spec)}`);
   }
@@ -125,13 +137,25 @@ export class FrontServer {
       });
       endpoint.on('request', (req, res) => {
         const state = this.#state;
-        if (state) handleRequest(state.view, 'https', port, req, res);
+        if (state) handleRequest(state.view, this.#proxy, 'https', port, req, res);
       });
+      endpoint.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => this.#upgrade('https', port, req, sock, head));
       endpoint.on('tlsClientError', () => undefined);
       this.#setDefaultContext(endpoint, key);
       this.#endpoints.set(key, endpoint);
     }
     endpoint.emit('connection', socket);
+  }
+
+  /** WebSocket (HTTP/1.1 Upgrade) requests: relayed to a proxy site's upstream; refused otherwise. */
+  #upgrade(protocol: BindingProtocol, port: number, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const state = this.#state;
+    const site = state ? siteFor(state.view, protocol, port, req) : undefined;
+    if (site?.content.kind !== 'proxy') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#proxy.ws(req, socket, head, site.content.upstream);
   }
 
   #context(probe: { localAddress: string; port: number; servername?: string }): SecureContext | undefined {

@@ -16,6 +16,11 @@ export interface RequestView {
   httpsPortOf: (site: string) => number | undefined;
 }
 
+/** Where proxy sites' requests go; one per server, shared by every revision. */
+export interface ProxyPort {
+  web(req: AnyRequest, res: AnyResponse, upstream: string): void;
+}
+
 const HSTS = 'max-age=31536000';
 
 /**
@@ -24,14 +29,12 @@ const HSTS = 'max-age=31536000';
  * HEAD, no dotfiles, no directory listings, no path traversal). No matching site: a short 400 page —
  * never another site's content.
  */
-export function handleRequest(view: RequestView, protocol: BindingProtocol, port: number, req: AnyRequest, res: AnyResponse): void {
-  const host = (req.headers[':authority'] as string | undefined) ?? req.headers.host;
-  const route = view.router.route({ protocol, localAddress: req.socket.localAddress ?? '', port, host });
-  const site = route ? view.sites.get(route.site) : undefined;
+export function handleRequest(view: RequestView, proxy: ProxyPort, protocol: BindingProtocol, port: number, req: AnyRequest, res: AnyResponse): void {
+  const site = siteFor(view, protocol, port, req);
   if (!site) return plainPage(res, 400, 'Bad Request', 'No site is bound to this host name on this address and port.');
   if (protocol === 'http' && site.httpsRedirect) {
     const httpsPort = view.httpsPortOf(site.name);
-    const name = (host ?? '').replace(/:\d+$/, '');
+    const name = (requestHost(req) ?? '').replace(/:\d+$/, '');
     if (httpsPort !== undefined && name !== '') {
       res.statusCode = 301;
       res.setHeader('location', `https://${name}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`);
@@ -41,7 +44,18 @@ export function handleRequest(view: RequestView, protocol: BindingProtocol, port
   }
   if (protocol === 'https' && site.hsts) res.setHeader('strict-transport-security', HSTS);
   if (site.content.kind === 'static') return serveStatic(site.content.root, req, res);
-  return plainPage(res, 502, 'Bad Gateway', 'This site proxies to an upstream, which this version of Gatehouse does not serve yet.');
+  return proxy.web(req, res, site.content.upstream);
+}
+
+/** The started site a request is for, by local address, port and Host; undefined when none. */
+export function siteFor(view: RequestView, protocol: BindingProtocol, port: number, req: AnyRequest): Site | undefined {
+  const route = view.router.route({ protocol, localAddress: req.socket.localAddress ?? '', port, host: requestHost(req) });
+  return route ? view.sites.get(route.site) : undefined;
+}
+
+/** The Host header, or HTTP/2's :authority. */
+function requestHost(req: AnyRequest): string | undefined {
+  return (req.headers[':authority'] as string | undefined) ?? req.headers.host;
 }
 
 function serveStatic(root: string, req: AnyRequest, res: AnyResponse): void {

@@ -1,0 +1,53 @@
+import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { createProxyServer, type ProxyServer } from 'http-proxy-3';
+import type { AnyRequest, AnyResponse } from './site-handler.js';
+import { canonicalAddress } from '../config/ip-address.js';
+
+/**
+ * Forwards requests of proxy sites to their upstream with http-proxy-3 (a maintained rewrite of
+ * node-http-proxy): bodies stream both ways, X-Forwarded-For/-Proto/-Host/-Port are added, WebSocket
+ * upgrades are relayed, connections to upstreams are kept alive, and an upstream that does not
+ * answer gets the client a 502 page — never a hang.
+ */
+export class UpstreamProxy {
+  readonly #proxy: ProxyServer;
+  readonly #agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+
+  constructor(private readonly onError: (req: AnyRequest, res: AnyResponse | Duplex, error: Error) => void) {
+    this.#proxy = createProxyServer({ xfwd: false, ws: true, proxyTimeout: 60_000 });
+    this.#proxy.on('error', (error: Error, req: IncomingMessage, res: ServerResponse | Duplex) => this.onError(req, res, error));
+  }
+
+  web(req: AnyRequest, res: AnyResponse, upstream: string): void {
+    const agent = upstream.startsWith('https:') ? this.#agents.https : this.#agents.http;
+    this.#proxy.web(req as IncomingMessage, res as ServerResponse, { target: upstream, agent, headers: forwardedHeaders(req) });
+  }
+
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: string): void {
+    this.#proxy.ws(req, socket, head, { target: upstream, headers: forwardedHeaders(req) });
+  }
+
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+  }
+}
+
+/**
+ * X-Forwarded-For/-Proto/-Host/-Port, written here rather than by the library so the client's
+ * address is plain IPv4 for IPv4 clients (a dual-stack listener reports `::ffff:a.b.c.d`).
+ */
+function forwardedHeaders(req: AnyRequest): Record<string, string> {
+  const socket = req.socket as { remoteAddress?: string; localPort?: number; encrypted?: boolean };
+  const client = canonicalAddress(socket.remoteAddress ?? '') ?? socket.remoteAddress ?? '';
+  const prior = req.headers['x-forwarded-for'];
+  const host = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
+  return {
+    'x-forwarded-for': prior ? `${String(prior)}, ${client}` : client,
+    'x-forwarded-proto': socket.encrypted ? 'https' : 'http',
+    'x-forwarded-host': host,
+    'x-forwarded-port': String(socket.localPort ?? ''),
+  };
+}
