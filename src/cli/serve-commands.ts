@@ -6,12 +6,13 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once]',
-    summary: 'Run the server on the store: report what it holds and apply changes made by other processes live (--once: report and exit).',
+    usage: 'gatehouse serve [--once] [--log-dir DIR]',
+    summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
+      ['--log-dir DIR', "where each site's access log goes (default: logs/ in the data directory)"],
     ],
-    options: { once: { type: 'boolean' } },
+    options: { once: { type: 'boolean' }, 'log-dir': { type: 'string' } },
     async run({ values, gatehouse }) {
       const g = gatehouse();
       const controller = new AbortController();
@@ -21,6 +22,7 @@ export const serveCommands: Command[] = [
       const json = values.json === true;
       const summary = await serve(g, {
         once: values.once === true,
+        logDir: str(values, 'log-dir'),
         signal: controller.signal,
         log: (line) => {
           if (!json) process.stdout.write(`${new Date().toISOString()} gatehouse: ${line}\n`);

@@ -8,6 +8,7 @@ import { details, table } from './table.js';
 const ON_OFF: Array<[string, string]> = [
   ['--https-redirect on|off', 'answer plain-http requests with a redirect to https (default off)'],
   ['--hsts on|off', 'send Strict-Transport-Security on https responses (default off)'],
+  ['--log-format w3c|combined', "the access log's format: W3C extended as IIS writes it (default) or combined"],
 ];
 
 function onOff(values: Values, name: string): boolean | undefined {
@@ -28,6 +29,7 @@ function siteText(s: Site & { bindings: Binding[] }): string {
     ['State', s.state],
     ['Serves', serves(s)],
     ['Options', [s.httpsRedirect ? 'redirect http to https' : '', s.hsts ? 'HSTS' : ''].filter(Boolean).join(', ') || 'none'],
+    ['Access log', s.logFormat === 'w3c' ? 'W3C extended' : 'combined'],
     ['Bindings', s.bindings.map((b) => `${bindingText(b)}${b.sni ? ' (SNI)' : ''}`).join('; ') || 'none'],
   ]);
 }
@@ -38,26 +40,26 @@ export const siteCommands: Command[] = [
   {
     noun: 'site',
     verb: 'add',
-    usage: 'gatehouse site add NAME (--root DIR | --proxy URL) [--https-redirect on|off] [--hsts on|off]',
+    usage: 'gatehouse site add NAME (--root DIR | --proxy URL) [--https-redirect on|off] [--hsts on|off] [--log-format w3c|combined]',
     summary: 'Add a site that serves a folder of static files or proxies to an upstream; it starts at once.',
     flags: [['--root DIR', 'the folder of static files (index.html is the default document)'], ['--proxy URL', 'the upstream, http://host:port'], ...ON_OFF],
-    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' } },
+    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' }, 'log-format': { type: 'string' } },
     positionals: one,
     run({ values, positionals, gatehouse }) {
-      const s = gatehouse().sites.add({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts') });
+      const s = gatehouse().sites.add({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts'), logFormat: str(values, 'log-format') });
       return { json: s, text: `Added site "${s.name}" (${serves(s)}). Bind it: gatehouse binding add "${s.name}" --protocol https --port 443 --cert REF` };
     },
   },
   {
     noun: 'site',
     verb: 'set',
-    usage: 'gatehouse site set NAME [--root DIR | --proxy URL] [--https-redirect on|off] [--hsts on|off]',
+    usage: 'gatehouse site set NAME [--root DIR | --proxy URL] [--https-redirect on|off] [--hsts on|off] [--log-format w3c|combined]',
     summary: 'Change what a site serves or its options.',
     flags: [['--root DIR', 'serve this folder instead'], ['--proxy URL', 'proxy to this upstream instead'], ...ON_OFF],
-    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' } },
+    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' }, 'log-format': { type: 'string' } },
     positionals: one,
     run({ values, positionals, gatehouse }) {
-      const s = gatehouse().sites.set({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts') });
+      const s = gatehouse().sites.set({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts'), logFormat: str(values, 'log-format') });
       return { json: s, text: siteText(s) };
     },
   },

@@ -7,7 +7,7 @@ import { planBindingChange } from './binding-rules.js';
 import type { CertificateSummary, ServingConfig } from './serving-config.js';
 
 const now = new Date('2026-11-21T00:00:00Z');
-const site = (name: string): Site => ({ name, state: 'started', content: { kind: 'static', root: '/srv' }, httpsRedirect: false, hsts: false, created: '' });
+const site = (name: string): Site => ({ name, state: 'started', content: { kind: 'static', root: '/srv' }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: '' });
 const cert = (thumbprint: string, sans: string[], days = 200, hasPrivateKey = true): CertificateSummary => ({ thumbprint, friendlyName: thumbprint, sans, notAfter: new Date(now.getTime() + days * 86_400_000).toISOString(), hasPrivateKey, store: 'webhosting' });
 const certs = new Map([cert('C1', ['a.test', 'b.test']), cert('C2', ['*.x.test']), cert('SOON', ['a.test'], 10), cert('NOKEY', ['a.test'], 200, false)].map((c) => [c.thumbprint, c]));
 const lookup = (t: string) => certs.get(t);

@@ -5,7 +5,7 @@ import type { Site } from '../model/site.js';
 import { CertificateSelector } from './certificate-selector.js';
 import type { ServingConfig } from './serving-config.js';
 
-const site = (name: string, state: Site['state'] = 'started'): Site => ({ name, state, content: { kind: 'static', root: '/srv' }, httpsRedirect: false, hsts: false, created: '' });
+const site = (name: string, state: Site['state'] = 'started'): Site => ({ name, state, content: { kind: 'static', root: '/srv' }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: '' });
 const https = (s: string, ip: string, port: number, host: string, sni: boolean, certificate: string): Binding => ({ site: s, protocol: 'https', ip, port, host, sni, certificate });
 
 function config(bindings: Binding[], httpsDefault: string | null = null, sites = ['A', 'B', 'C', 'D'].map((n) => site(n))): ServingConfig {

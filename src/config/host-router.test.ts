@@ -4,7 +4,7 @@ import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { HostRouter } from './host-router.js';
 
-const site = (name: string): Site => ({ name, state: 'started', content: { kind: 'static', root: '/srv' }, httpsRedirect: false, hsts: false, created: '' });
+const site = (name: string): Site => ({ name, state: 'started', content: { kind: 'static', root: '/srv' }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: '' });
 const bind = (s: string, ip: string, host: string, protocol: Binding['protocol'] = 'https'): Binding => ({ site: s, protocol, ip, port: 443, host, sni: false, certificate: protocol === 'https' ? 'C' : null });
 
 test('routing: exact host, then wildcard host, then the endpoint catch-all; no match is null', () => {

@@ -11,6 +11,7 @@ export interface SiteInput {
   proxy?: string | undefined;
   httpsRedirect?: boolean | undefined;
   hsts?: boolean | undefined;
+  logFormat?: string | undefined;
 }
 
 /** IIS's Sites node: add, list, show, remove, start and stop sites. */
@@ -25,7 +26,7 @@ export class SiteManager {
     const name = validateSiteName(input.name);
     const content = this.content(input);
     if (this.store.getSite(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or "gatehouse site show ${name}".`);
-    const site: Site = { name, state: 'started', content, httpsRedirect: input.httpsRedirect ?? false, hsts: input.hsts ?? false, created: this.clock().toISOString() };
+    const site: Site = { name, state: 'started', content, httpsRedirect: input.httpsRedirect ?? false, hsts: input.hsts ?? false, logFormat: logFormat(input.logFormat) ?? 'w3c', created: this.clock().toISOString() };
     this.store.change(() => ({ action: 'site.add', target: name, after: site }), () => this.store.insertSite(site));
     return this.show(name);
   }
@@ -34,7 +35,7 @@ export class SiteManager {
   set(input: SiteInput): Site & { bindings: Binding[] } {
     const before = this.get(input.name);
     const content = input.root !== undefined || input.proxy !== undefined ? this.content(input) : before.content;
-    const after: Site = { ...before, content, httpsRedirect: input.httpsRedirect ?? before.httpsRedirect, hsts: input.hsts ?? before.hsts };
+    const after: Site = { ...before, content, httpsRedirect: input.httpsRedirect ?? before.httpsRedirect, hsts: input.hsts ?? before.hsts, logFormat: logFormat(input.logFormat) ?? before.logFormat };
     this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.updateSite(after));
     return this.show(before.name);
   }
@@ -95,4 +96,11 @@ export class SiteManager {
     }
     return { kind: 'proxy', upstream: url.origin + (url.pathname === '/' ? '' : url.pathname) };
   }
+}
+
+function logFormat(value: string | undefined): Site['logFormat'] | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === 'w3c' || v === 'combined') return v;
+  throw fail('GH_USAGE', `--log-format takes w3c (IIS's W3C extended format) or combined; got "${value}".`);
 }

@@ -10,7 +10,8 @@ import { HostRouter } from '../config/host-router.js';
 import { canonicalAddress } from '../config/ip-address.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { ContextCache } from './context-cache.js';
-import { handleRequest, plainPage, siteFor, type RequestView } from './site-handler.js';
+import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices } from './site-handler.js';
+import type { AccessLogs } from './access-log.js';
 import { UpstreamProxy } from './upstream-proxy.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from './tls-profile.js';
 
@@ -50,16 +51,19 @@ export class FrontServer {
   readonly #endpoints = new Map<string, Http2SecureServer>();
 
   readonly #proxy: UpstreamProxy;
+  readonly #services: SiteServices;
 
   constructor(
     private readonly contexts: ContextCache,
     private readonly log: (line: string) => void,
+    private readonly logs: AccessLogs,
   ) {
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
       if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
       else res.destroy();
     });
+    this.#services = { proxy: this.#proxy, logs };
   }
 
   get revision(): number | undefined {
@@ -87,6 +91,7 @@ export class FrontServer {
     for (const endpoint of this.#endpoints.values()) endpoint.close();
     this.#listeners.clear();
     this.#proxy.close();
+    await this.logs.close();
     await Promise.all(closing);
   }
 
@@ -98,7 +103,7 @@ export class FrontServer {
     const server = spec.protocol === 'http'
       ? createHttpServer((req, res) => {
         const state = this.#state;
-        if (state) handleRequest(state.view, this.#proxy, 'http', spec.port, req, res);
+        if (state) handleRequest(state.view, this.#services, 'http', spec.port, req, res);
       })
       : createNetServer({ pauseOnConnect: false }, (socket) => this.#dispatch(spec.port, socket));
     try {
@@ -137,7 +142,7 @@ export class FrontServer {
       });
       endpoint.on('request', (req, res) => {
         const state = this.#state;
-        if (state) handleRequest(state.view, this.#proxy, 'https', port, req, res);
+        if (state) handleRequest(state.view, this.#services, 'https', port, req, res);
       });
       endpoint.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => this.#upgrade('https', port, req, sock, head));
       endpoint.on('tlsClientError', () => undefined);

@@ -1,6 +1,8 @@
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { ContextCache, type KeyMaterial } from './context-cache.js';
 import { FrontServer } from './front-server.js';
+import { AccessLogs } from './access-log.js';
+import { join } from 'node:path';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */
@@ -8,6 +10,8 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** How often the store's revision is polled; changes by other processes apply within this. */
   pollMs?: number;
+  /** Where the access logs go (one file per site); default `logs/` in the data directory. */
+  logDir?: string | undefined;
   /** How many TLS contexts to keep built (least recently used beyond it are dropped). */
   contextCapacity?: number;
   signal?: AbortSignal;
@@ -60,7 +64,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   options.log(describeSummary(summary));
   if (options.once) return summary;
   const contexts = new ContextCache((thumbprint) => keyMaterial(g, thumbprint), options.contextCapacity ?? 1000);
-  const front = new FrontServer(contexts, options.log);
+  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')));
   await front.apply(g.store.servingConfig());
   const pollMs = options.pollMs ?? 250;
   let applying = false;

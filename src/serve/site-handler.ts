@@ -4,6 +4,7 @@ import send from 'send';
 import type { BindingProtocol } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import type { HostRouter } from '../config/host-router.js';
+import type { AccessRecord } from './access-log.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -16,9 +17,10 @@ export interface RequestView {
   httpsPortOf: (site: string) => number | undefined;
 }
 
-/** Where proxy sites' requests go; one per server, shared by every revision. */
-export interface ProxyPort {
-  web(req: AnyRequest, res: AnyResponse, upstream: string): void;
+/** What requests are handed to beyond the configuration: one per server, shared by every revision. */
+export interface SiteServices {
+  proxy: { web(req: AnyRequest, res: AnyResponse, upstream: string): void };
+  logs: { write(site: Site, record: AccessRecord): void };
 }
 
 const HSTS = 'max-age=31536000';
@@ -29,9 +31,18 @@ const HSTS = 'max-age=31536000';
  * HEAD, no dotfiles, no directory listings, no path traversal). No matching site: a short 400 page —
  * never another site's content.
  */
-export function handleRequest(view: RequestView, proxy: ProxyPort, protocol: BindingProtocol, port: number, req: AnyRequest, res: AnyResponse): void {
+export function handleRequest(view: RequestView, services: SiteServices, protocol: BindingProtocol, port: number, req: AnyRequest, res: AnyResponse): void {
   const site = siteFor(view, protocol, port, req);
   if (!site) return plainPage(res, 400, 'Bad Request', 'No site is bound to this host name on this address and port.');
+  const started = Date.now();
+  // Read the addresses now: an HTTP/2 stream's socket view is gone once the stream has finished.
+  const serverAddress = req.socket.localAddress ?? '';
+  const clientAddress = req.socket.remoteAddress ?? '';
+  res.once('finish', () => services.logs.write(site, {
+    at: new Date(started), serverAddress, serverPort: port, method: req.method ?? '', url: req.url ?? '',
+    clientAddress, userAgent: header(req, 'user-agent'), referer: header(req, 'referer'), status: res.statusCode,
+    bytes: Number(res.getHeader('content-length') ?? 0) || 0, httpVersion: req.httpVersion, millis: Date.now() - started,
+  }));
   if (protocol === 'http' && site.httpsRedirect) {
     const httpsPort = view.httpsPortOf(site.name);
     const name = (requestHost(req) ?? '').replace(/:\d+$/, '');
@@ -44,13 +55,18 @@ export function handleRequest(view: RequestView, proxy: ProxyPort, protocol: Bin
   }
   if (protocol === 'https' && site.hsts) res.setHeader('strict-transport-security', HSTS);
   if (site.content.kind === 'static') return serveStatic(site.content.root, req, res);
-  return proxy.web(req, res, site.content.upstream);
+  return services.proxy.web(req, res, site.content.upstream);
 }
 
 /** The started site a request is for, by local address, port and Host; undefined when none. */
 export function siteFor(view: RequestView, protocol: BindingProtocol, port: number, req: AnyRequest): Site | undefined {
   const route = view.router.route({ protocol, localAddress: req.socket.localAddress ?? '', port, host: requestHost(req) });
   return route ? view.sites.get(route.site) : undefined;
+}
+
+function header(req: AnyRequest, name: string): string {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : (v ?? '');
 }
 
 /** The Host header, or HTTP/2's :authority. */

@@ -237,14 +237,14 @@ export class GatehouseStore {
 
   insertSite(site: Site): void {
     this.db
-      .prepare('INSERT INTO sites (name, state, kind, target, https_redirect, hsts, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(site.name, site.state, site.content.kind, site.content.kind === 'static' ? site.content.root : site.content.upstream, site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.created);
+      .prepare('INSERT INTO sites (name, state, kind, target, https_redirect, hsts, log_format, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(site.name, site.state, site.content.kind, site.content.kind === 'static' ? site.content.root : site.content.upstream, site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.logFormat, site.created);
   }
 
   updateSite(site: Site): void {
     this.db
-      .prepare('UPDATE sites SET state = ?, kind = ?, target = ?, https_redirect = ?, hsts = ? WHERE name = ?')
-      .run(site.state, site.content.kind, site.content.kind === 'static' ? site.content.root : site.content.upstream, site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.name);
+      .prepare('UPDATE sites SET state = ?, kind = ?, target = ?, https_redirect = ?, hsts = ?, log_format = ? WHERE name = ?')
+      .run(site.state, site.content.kind, site.content.kind === 'static' ? site.content.root : site.content.upstream, site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.logFormat, site.name);
   }
 
   /** Deletes a site and, with it, its bindings. */
@@ -318,13 +318,14 @@ interface RawSite {
   target: string;
   https_redirect: number;
   hsts: number;
+  log_format: 'w3c' | 'combined';
   created: string;
 }
 
 function toSite(r: RawSite): Site {
   return {
     name: r.name, state: r.state, content: r.kind === 'static' ? { kind: 'static', root: r.target } : { kind: 'proxy', upstream: r.target },
-    httpsRedirect: r.https_redirect === 1, hsts: r.hsts === 1, created: r.created,
+    httpsRedirect: r.https_redirect === 1, hsts: r.hsts === 1, logFormat: r.log_format, created: r.created,
   };
 }
 

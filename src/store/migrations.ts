@@ -88,6 +88,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         target         TEXT    NOT NULL,
         https_redirect INTEGER NOT NULL,
         hsts           INTEGER NOT NULL,
+        log_format     TEXT    NOT NULL,
         created        TEXT    NOT NULL
       );
       CREATE TABLE bindings (

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 
 /** Repository root (this file compiles to dist/test/support/cli.js). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -382,3 +383,276 @@ export function sorted(a: readonly string[]): string[] {
 }
 
 export { join };
+
+// ---------------------------------------------------------------------------------------------
+// Sites, bindings and `gatehouse serve` (added for the serving-plane e2e tests)
+
+/** Run the CLI without blocking the event loop (for tests that keep connections busy meanwhile). */
+export function ghAsync(data: string, args: string[]): Promise<RunResult> {
+  const full = cliArgs(data, args);
+  return new Promise((resolvePromise) => {
+    const child = spawn(BIN, full, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code, signal) => {
+      const res: RunResult = {
+        code, signal, stdout, stderr, args: full,
+        json<T>(): T {
+          return JSON.parse(res.stdout) as T;
+        },
+      };
+      resolvePromise(res);
+    });
+  });
+}
+
+/** `storeSnapshot` plus the sites and the bindings: a refused site or binding change leaves all of it as it was. */
+export interface SnapshotWithBindings extends Snapshot {
+  sites: { code: number | null; stdout: string };
+  bindings: { code: number | null; stdout: string };
+}
+
+export function snapshotWithBindings(data: string): SnapshotWithBindings {
+  const take = (args: string[]) => {
+    const r = gh(data, [...args, '--json']);
+    return { code: r.code, stdout: r.stdout };
+  };
+  return { ...storeSnapshot(data), sites: take(['site', 'list']), bindings: take(['binding', 'list']) };
+}
+
+/** `n` distinct ports that were free a moment ago (listen on port 0, note it, close). */
+export async function freePorts(n: number): Promise<number[]> {
+  const { createServer } = await import('node:net');
+  const servers: import('node:net').Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < n) {
+      const s = createServer();
+      servers.push(s);
+      await new Promise<void>((res, rej) => {
+        s.once('error', rej);
+        s.listen({ port: 0, host: '::', ipv6Only: false }, () => res());
+      });
+      const port = (s.address() as import('node:net').AddressInfo).port;
+      if (!ports.includes(port)) ports.push(port);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+  }
+  return ports;
+}
+
+/** A certificate for `cn` (and `sans`) from the internal CA (which must exist); returns its thumbprint. */
+export function issueCert(data: string, cn: string, friendlyName: string, sans: string[] = []): string {
+  const args = ['request', 'new', '--cn', cn, '--key', 'ecdsa-p256'];
+  for (const s of sans) args.push('--san', s);
+  const req = ghJson<{ id: number }>(data, args);
+  const cert = ghJson<{ thumbprint: string }>(data, ['request', 'submit', String(req.id), '--ca', 'internal', '--friendly-name', friendlyName]);
+  return cert.thumbprint;
+}
+
+/** A self-signed certificate (ECDSA P-256); returns its thumbprint. */
+export function selfSignedCert(data: string, cn: string, friendlyName: string, extra: string[] = []): string {
+  return ghJson<{ thumbprint: string }>(data, ['cert', 'self-signed', '--cn', cn, '--key', 'ecdsa-p256', '--friendly-name', friendlyName, ...extra]).thumbprint;
+}
+
+/** A running `gatehouse serve`: its stdout, waits on its log lines, and a stop that always ends it. */
+export class ServeProcess {
+  out = '';
+  err = '';
+  readonly child: ChildProcess;
+  #listeners = new Set<() => void>();
+  #exit: Promise<number | null>;
+
+  constructor(readonly data: string) {
+    this.child = spawn(BIN, ['serve', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.out += d.toString();
+      for (const l of [...this.#listeners]) l();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.err += d.toString();
+      for (const l of [...this.#listeners]) l();
+    });
+    this.#exit = new Promise((res) => this.child.on('close', (c) => {
+      for (const l of [...this.#listeners]) l();
+      res(c);
+    }));
+  }
+
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** Waits until stdout matches `pattern` (bounded; fails with the log). */
+  waitFor(pattern: RegExp, what: string, timeoutMs = 15_000): Promise<void> {
+    return new Promise<void>((resolvePromise, reject) => {
+      const check = () => {
+        if (pattern.test(this.out)) {
+          clearTimeout(limit);
+          this.#listeners.delete(check);
+          resolvePromise();
+        } else if (this.exited) {
+          clearTimeout(limit);
+          this.#listeners.delete(check);
+          reject(new Error(`serve exited (${this.child.exitCode ?? this.child.signalCode}) before it reported ${what}:\n${this.log()}`));
+        }
+      };
+      const limit = setTimeout(() => {
+        this.#listeners.delete(check);
+        reject(new Error(`serve did not report ${what} within ${timeoutMs / 1000} s; it printed:\n${this.log()}`));
+      }, timeoutMs);
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  log(): string {
+    return `stdout:\n${this.out}\nstderr:\n${this.err}`;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not ended within 10 s; returns the exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.exited) this.child.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      if (!this.exited) this.child.kill('SIGKILL');
+    }, 10_000);
+    const code = await this.#exit;
+    clearTimeout(killer);
+    return code;
+  }
+}
+
+/** Start `gatehouse serve` and wait until it listens on every `https|http *:PORT` given. */
+export async function startServe(data: string, listening: string[] = []): Promise<ServeProcess> {
+  const s = new ServeProcess(data);
+  try {
+    for (const l of listening) await s.waitFor(new RegExp(`listening on ${l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm'), `"listening on ${l}"`);
+  } catch (e) {
+    await s.stop();
+    throw e;
+  }
+  return s;
+}
+
+/** Polls `probe` until it returns true (bounded); fails with `what` and the last detail. */
+export async function eventually(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000, everyMs = 100): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`not true within ${timeoutMs / 1000} s: ${what}${last ? ` (last error: ${(last as Error).message ?? last})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface CurlResult {
+  code: number | null;
+  status: number;
+  httpVersion: string;
+  headers: Record<string, string>;
+  body: string;
+  stderr: string;
+}
+
+/**
+ * curl as the HTTP peer: `args` are curl arguments (URL, --resolve, --cacert, ...). Returns the
+ * status, the HTTP version, the headers (lower-case names) and the body.
+ */
+export function curl(args: string[]): CurlResult {
+  const dir = tmpDir('gh-curl-');
+  const headersFile = join(dir, 'h');
+  const bodyFile = join(dir, 'b');
+  const r = spawnSync('curl', ['-sS', '--max-time', '10', '-D', headersFile, '-o', bodyFile, '-w', '%{http_code} %{http_version}', ...args], { encoding: 'utf8', timeout: 20_000 });
+  const [status, version] = (r.stdout ?? '').trim().split(' ');
+  const headers: Record<string, string> = {};
+  let headerText = '';
+  try {
+    headerText = readFileSync(headersFile, 'utf8');
+  } catch {
+    /* no response */
+  }
+  for (const line of headerText.split(/\r?\n/)) {
+    if (/^HTTP\//.test(line)) {
+      for (const k of Object.keys(headers)) delete headers[k];
+      continue;
+    }
+    const i = line.indexOf(':');
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  let body = '';
+  try {
+    body = readFileSync(bodyFile, 'utf8');
+  } catch {
+    /* none */
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { code: r.status, status: Number(status ?? 0), httpVersion: version ?? '', headers, body, stderr: r.stderr ?? '' };
+}
+
+/** Async curl (same result) for use while the test's event loop must keep running. */
+export async function curlAsync(args: string[]): Promise<CurlResult> {
+  const { execFile } = await import('node:child_process');
+  const dir = tmpDir('gh-curl-');
+  const headersFile = join(dir, 'h');
+  const bodyFile = join(dir, 'b');
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+    execFile('curl', ['-sS', '--max-time', '10', '-D', headersFile, '-o', bodyFile, '-w', '%{http_code} %{http_version}', ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+  const [status, version] = r.stdout.trim().split(' ');
+  const headers: Record<string, string> = {};
+  let headerText = '';
+  try {
+    headerText = readFileSync(headersFile, 'utf8');
+  } catch {
+    /* none */
+  }
+  for (const line of headerText.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !/^HTTP\//.test(line)) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  let body = '';
+  try {
+    body = readFileSync(bodyFile, 'utf8');
+  } catch {
+    /* none */
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { code: r.code, status: Number(status ?? 0), httpVersion: version ?? '', headers, body, stderr: r.stderr };
+}
+
+export interface SClientResult {
+  code: number | null;
+  /** SHA-1 of the server certificate's DER, upper-case hex (as gatehouse thumbprints), or null. */
+  thumbprint: string | null;
+  /** "TLSv1.3", ... or '' */
+  protocol: string;
+  out: string;
+  err: string;
+}
+
+/**
+ * `openssl s_client` as the TLS peer: connects to 127.0.0.1:port, with `-servername NAME` or,
+ * for `servername` null, `-noservername`; returns the server certificate's thumbprint.
+ */
+export function sClient(port: number, servername: string | null, extra: string[] = []): SClientResult {
+  const args = ['s_client', '-connect', `127.0.0.1:${port}`, ...(servername === null ? ['-noservername'] : ['-servername', servername]), ...extra];
+  const r = spawnSync('openssl', args, { input: '', encoding: 'utf8', timeout: 15_000 });
+  const out = r.stdout ?? '';
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(out);
+  let thumbprint: string | null = null;
+  if (pem) {
+    const der = Buffer.from(pem[0].replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    thumbprint = createHash('sha1').update(der).digest('hex').toUpperCase();
+  }
+  const proto = /Protocol\s*:\s*(\S+)/.exec(out) ?? /New, (TLSv[\d.]+)/.exec(out);
+  return { code: r.status, thumbprint, protocol: proto ? proto[1]! : '', out, err: r.stderr ?? '' };
+}
