@@ -1,33 +1,46 @@
-import { serve } from '../serve/serve.js';
-import { type Command, str } from './command.js';
+import { availableParallelism } from 'node:os';
+import { describeSummary, serve, summarize } from '../serve/serve.js';
+import { isWorker, listenForShutdown, runWorkerPool } from '../serve/worker-pool.js';
+import { fail } from '../model/gatehouse-error.js';
+import { type Command, int, str } from './command.js';
 
 
 export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
       ['--log-dir DIR', "where each site's access log goes (default: logs/ in the data directory)"],
+      ['--workers N', 'serving processes (default: one per CPU core; 1 serves in this process)'],
     ],
-    options: { once: { type: 'boolean' }, 'log-dir': { type: 'string' } },
+    options: { once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' } },
     async run({ values, gatehouse }) {
+      const workers = int(values, 'workers') ?? availableParallelism();
+      if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
       const g = gatehouse();
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      listenForShutdown(stop);
       const json = values.json === true;
-      const summary = await serve(g, {
-        once: values.once === true,
-        logDir: str(values, 'log-dir'),
-        signal: controller.signal,
-        log: (line) => {
-          if (!json) process.stdout.write(`${new Date().toISOString()} gatehouse: ${line}\n`);
-        },
-      });
+      const tag = isWorker() ? `gatehouse[${process.pid}]` : 'gatehouse';
+      const log = (line: string) => {
+        if (!json) process.stdout.write(`${new Date().toISOString()} ${tag}: ${line}\n`);
+      };
+      if (workers > 1 && !isWorker() && values.once !== true) {
+        const summary = summarize(g);
+        log(describeSummary(summary));
+        await runWorkerPool({ workers, log, signal: controller.signal });
+        log('stopped');
+        return { json: summarize(g), text: '' };
+      }
+      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), signal: controller.signal, log });
+      // A worker's channel to the supervisor would keep it alive; close it so the process can end.
+      if (isWorker()) process.disconnect?.();
       return { json: summary, text: '' };
     },
   },

@@ -52,6 +52,8 @@ export class FrontServer {
 
   readonly #proxy: UpstreamProxy;
   readonly #services: SiteServices;
+  /** Raw TLS connections still open, cut after the grace period when the server shuts down. */
+  readonly #openSockets = new Set<Socket>();
 
   constructor(
     private readonly contexts: ContextCache,
@@ -85,14 +87,29 @@ export class FrontServer {
     await Promise.all([...wanted].filter(([key]) => !this.#listeners.has(key)).map(([key, spec]) => this.#open(key, spec)));
   }
 
-  /** Stops accepting everywhere; open connections finish. */
-  async close(): Promise<void> {
-    const closing = [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
-    for (const endpoint of this.#endpoints.values()) endpoint.close();
+  /**
+   * Stops accepting everywhere and lets open requests finish: idle keep-alive connections are
+   * closed at once, busy ones get `graceMs` before they are cut.
+   */
+  async close(graceMs = 5000): Promise<void> {
+    const sockets = new Set<Socket>();
+    const closing = [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => {
+      l.server.close(() => resolve());
+      if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
+    }));
+    for (const endpoint of this.#endpoints.values()) {
+      endpoint.close();
+    }
+    for (const s of this.#openSockets) sockets.add(s);
     this.#listeners.clear();
+    const timer = setTimeout(() => {
+      for (const s of sockets) s.destroy();
+    }, graceMs);
+    timer.unref();
     this.#proxy.close();
     await this.logs.close();
-    await Promise.all(closing);
+    await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, graceMs + 100).unref())]);
+    clearTimeout(timer);
   }
 
   listening(): string[] {
@@ -126,6 +143,8 @@ export class FrontServer {
 
   /** Hands a raw connection to the TLS server of its local address, created on first use. */
   #dispatch(port: number, socket: Socket): void {
+    this.#openSockets.add(socket);
+    socket.once('close', () => this.#openSockets.delete(socket));
     const local = canonicalAddress(socket.localAddress ?? '') ?? '';
     const key = `${port}|${local}`;
     let endpoint = this.#endpoints.get(key);

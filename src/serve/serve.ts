@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface ServeOptions {
   /** Report once and return instead of watching. */
   once: boolean;
+  /** Leave the opening summary out of the log (workers: the supervisor reports it). */
+  quiet?: boolean;
   log: (line: string) => void;
   /** How often the store's revision is polled; changes by other processes apply within this. */
   pollMs?: number;
@@ -27,25 +29,14 @@ export interface StoreSummary {
 
 /** What the store holds, in the words `gatehouse serve` reports it. */
 export function summarize(g: Gatehouse): StoreSummary {
-  const certs = g.certificates.list();
   let ca: string | null = null;
   try {
     ca = g.ca.show().subject;
   } catch {
     ca = null;
   }
-  return {
-    dataDir: g.dataDir,
-    revision: g.store.revision(),
-    certificates: {
-      webhosting: certs.filter((c) => c.store === 'webhosting').length,
-      personal: certs.filter((c) => c.store === 'personal').length,
-      expired: certs.filter((c) => c.status === 'expired').length,
-      expiring: certs.filter((c) => c.status === 'expiring').length,
-    },
-    pendingRequests: g.requests.list().length,
-    internalCa: ca,
-  };
+  const counts = g.store.certificateCounts(new Date(g.clock().getTime() + 30 * 86_400_000).toISOString(), g.clock().toISOString());
+  return { dataDir: g.dataDir, revision: g.store.revision(), certificates: counts, pendingRequests: g.store.listRequests().length, internalCa: ca };
 }
 
 export function describeSummary(s: StoreSummary): string {
@@ -61,7 +52,7 @@ export function describeSummary(s: StoreSummary): string {
  */
 export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreSummary> {
   let summary = summarize(g);
-  options.log(describeSummary(summary));
+  if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
   const contexts = new ContextCache((thumbprint) => keyMaterial(g, thumbprint), options.contextCapacity ?? 1000);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')));

@@ -186,6 +186,16 @@ export class GatehouseStore {
     return (this.db.prepare(sql).all(...args) as RawCertificate[]).map(toCertificate);
   }
 
+  /** Counts by store, and of the expired and the expiring (by `soon`) ones, without reading the rows. */
+  certificateCounts(soon: string, now: string): { webhosting: number; personal: number; expired: number; expiring: number } {
+    return this.db
+      .prepare(`SELECT
+          COALESCE(SUM(store = 'webhosting'), 0) AS webhosting, COALESCE(SUM(store = 'personal'), 0) AS personal,
+          COALESCE(SUM(not_after <= ?), 0) AS expired, COALESCE(SUM(not_after > ? AND not_after <= ?), 0) AS expiring
+        FROM certificates`)
+      .get(now, now, soon) as { webhosting: number; personal: number; expired: number; expiring: number };
+  }
+
   getCertificate(thumbprint: string): CertificateRow | undefined {
     const row = this.db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id WHERE c.thumbprint = ?`).get(thumbprint) as RawCertificate | undefined;
     return row && toCertificate(row);

@@ -467,7 +467,8 @@ export class ServeProcess {
   #exit: Promise<number | null>;
 
   constructor(readonly data: string) {
-    this.child = spawn(BIN, ['serve', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // Its own process group, so that stop() can also end any process it started (workers).
+    this.child = spawn(BIN, ['serve', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       for (const l of [...this.#listeners]) l();
@@ -513,7 +514,7 @@ export class ServeProcess {
     return `stdout:\n${this.out}\nstderr:\n${this.err}`;
   }
 
-  /** SIGTERM, then SIGKILL if it has not ended within 10 s; returns the exit code. */
+  /** SIGTERM, then SIGKILL if it has not ended within 10 s; returns the exit code (null when it had to be killed). */
   async stop(): Promise<number | null> {
     if (!this.exited) this.child.kill('SIGTERM');
     const killer = setTimeout(() => {
@@ -521,6 +522,12 @@ export class ServeProcess {
     }, 10_000);
     const code = await this.#exit;
     clearTimeout(killer);
+    // Whatever it left behind in its process group goes too.
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      /* the group is already empty */
+    }
     return code;
   }
 }
@@ -655,4 +662,10 @@ export function sClient(port: number, servername: string | null, extra: string[]
   }
   const proto = /Protocol\s*:\s*(\S+)/.exec(out) ?? /New, (TLSv[\d.]+)/.exec(out);
   return { code: r.status, thumbprint, protocol: proto ? proto[1]! : '', out, err: r.stderr ?? '' };
+}
+
+/** The store's revision as `serve --once --json` reports it (-1 when it cannot be read). */
+export function storeRevision(data: string): number {
+  const r = gh(data, ['serve', '--once', '--json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as { revision: number }).revision : -1;
 }

@@ -1,0 +1,684 @@
+#!/usr/bin/env node
+// Serving-plane benchmark (issue #3): Gatehouse's `serve` against nginx from Debian, in one script,
+// alternating the servers run by run. Usage (as root: it installs missing Debian packages):
+//
+//   node bench/serve-bench.mjs                 # the whole table, ~12-14 minutes on 2 cores
+//   node bench/serve-bench.mjs --profile       # CPU profiles of `serve --workers 1` under each load + what-ifs
+//   node bench/serve-bench.mjs --json out.json # also write every raw run as JSON
+//
+// Environment: BENCH_RUNS (3), BENCH_SECS (10), BENCH_WARM (2), BENCH_NAMES (1000),
+// BENCH_10K=1 (also seed 10,000 certificates for memory and start-up time; adds a few minutes),
+// BENCH_QUICK=1 (1 run of 3 s, 100 names: to try the script, not for figures).
+//
+// What runs (see bench/README.md, "Serving plane"):
+// - servers: nginx (worker_processes 2, its own config in a temp dir, not the system service),
+//   Gatehouse `serve` with its default worker count, and Gatehouse `serve --workers 1` (when the
+//   CLI has --workers); every server gets the same certificate and key files (made with openssl,
+//   imported into Gatehouse with the core's `certificates.import`) and serves the same 1 KiB
+//   index.html from disk; access logs are ON for both (one file per site, each server's own format);
+// - loads: hsclient (bench-kit; full TLS 1.3 handshakes, -c 50 -t 1) with an ECDSA P-256 and an
+//   RSA-2048 certificate and with SNI rotating over 1,000 names (-r 1000 -V, each name its own
+//   certificate); h2load --h1 -c 50 -t 1 and h2load -c 50 -m 10 -t 1 (keep-alive HTTP/1.1, HTTP/2);
+// - every run: warm-up, then the measured window; server CPU (utime+stime of the server's whole
+//   process tree from /proc) over the measured window; RSS and PSS summed over the tree, idle and
+//   after the loads; time from spawning the server to the first successful handshake.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { connect as tlsConnect } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const GH_BIN = join(repo, 'bin', 'gatehouse');
+const GH_ENTRY = join(repo, 'dist', 'src', 'cli', 'entry.js');
+const KIT = process.env.BENCH_KIT ?? '/work/shared/bench-kit';
+const args = process.argv.slice(2);
+const PROFILE = args.includes('--profile');
+const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
+const SECS = Number(process.env.BENCH_SECS ?? (QUICK ? 3 : 10));
+const WARM = Number(process.env.BENCH_WARM ?? (QUICK ? 1 : 2));
+const NAMES = Number(process.env.BENCH_NAMES ?? (QUICK ? 100 : 1000));
+const TENK = process.env.BENCH_10K === '1';
+const CONNS = 50;
+const PORT_GH = 18443;
+const PORT_NGINX = 18445;
+const CLK_TCK = 100;
+
+const t0 = Date.now();
+const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Child processes: no NODE_EXTRA_CA_CERTS (node would parse that bundle at every start) and no GATEHOUSE_*.
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS' && !k.startsWith('GATEHOUSE_')));
+
+// ---------------------------------------------------------------------------------------------
+// Tools
+
+function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensurePackages() {
+  const want = [];
+  if (!have('nginx') && !existsSync('/usr/sbin/nginx')) want.push('nginx');
+  if (!have('h2load')) want.push('nghttp2-client');
+  if (!have('gcc')) want.push('gcc');
+  if (!existsSync('/usr/include/openssl/ssl.h')) want.push('libssl-dev');
+  if (!have('openssl')) want.push('openssl');
+  if (want.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`missing ${want.join(', ')}: install them (apt-get install -y ${want.join(' ')})`);
+  log(`apt-get install -y ${want.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
+    r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
+    if (r.status !== 0) throw new Error(`apt-get install ${want.join(' ')} failed`);
+  }
+}
+
+const NGINX = () => (have('nginx') ? 'nginx' : '/usr/sbin/nginx');
+
+function buildHsclient(dir) {
+  const out = join(dir, 'hsclient');
+  execFileSync('gcc', ['-O2', '-o', out, join(KIT, 'hsclient.c'), '-lssl', '-lcrypto', '-lpthread'], { stdio: 'inherit' });
+  return out;
+}
+
+function ghHasWorkers() {
+  const r = spawnSync(process.execPath, [GH_BIN, 'serve', '--help'], { env: childEnv, encoding: 'utf8' });
+  return /--workers/.test(`${r.stdout}${r.stderr}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc: process trees, CPU, memory
+
+function procTable() {
+  const rows = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      // rest[0] = state (field 3); ppid field 4; utime 14; stime 15
+      rows.push({ pid: Number(d), ppid: Number(rest[1]), utime: Number(rest[11]), stime: Number(rest[12]) });
+    } catch {
+      /* gone */
+    }
+  }
+  return rows;
+}
+
+function tree(rootPid) {
+  const rows = procTable();
+  const kids = new Map();
+  for (const r of rows) {
+    if (!kids.has(r.ppid)) kids.set(r.ppid, []);
+    kids.get(r.ppid).push(r);
+  }
+  const out = [];
+  const root = rows.find((r) => r.pid === rootPid);
+  if (!root) return out;
+  const stack = [root];
+  while (stack.length) {
+    const r = stack.pop();
+    out.push(r);
+    for (const k of kids.get(r.pid) ?? []) stack.push(k);
+  }
+  return out;
+}
+
+/** CPU seconds used so far by the process tree (live processes). */
+function cpuSeconds(rootPid) {
+  return tree(rootPid).reduce((a, r) => a + r.utime + r.stime, 0) / CLK_TCK;
+}
+
+/** RSS and PSS in MiB summed over the process tree, and the number of processes. */
+function memory(rootPid) {
+  let rss = 0;
+  let pss = 0;
+  const procs = tree(rootPid);
+  for (const { pid } of procs) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) rss += Number(m[1]);
+      const p = /Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (p) pss += Number(p[1]);
+    } catch {
+      /* gone */
+    }
+  }
+  return { rssMiB: rss / 1024, pssMiB: pss / 1024, processes: procs.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates (openssl), shared by both servers
+
+async function pool(n, items, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  }));
+}
+
+function run(cmd, argv, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${argv.join(' ')}: exit ${code}: ${err}`))));
+  });
+}
+
+async function makeCertificates(dir, count) {
+  mkdirSync(join(dir, 'certs'), { recursive: true });
+  const ca = { pem: join(dir, 'certs', 'ca.pem'), key: join(dir, 'certs', 'ca.key') };
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', ca.key, '-out', ca.pem,
+    '-subj', '/CN=Gatehouse Serve Bench CA', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'ignore' });
+  const leaf = async (name, keyArgs, base) => {
+    const ext = `${base}.ext`;
+    writeFileSync(ext, `subjectAltName=DNS:${name}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature${keyArgs[1] === 'rsa:2048' ? ',keyEncipherment' : ''}\nextendedKeyUsage=serverAuth\n`);
+    await run('openssl', ['req', '-new', '-newkey', ...keyArgs, '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`]);
+    await run('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', ca.pem, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(12).toString('hex')}`,
+      '-days', '365', '-extfile', ext, '-out', `${base}.pem`]);
+    rmSync(`${base}.csr`);
+    rmSync(ext);
+    return { name, pem: `${base}.pem`, key: `${base}.key` };
+  };
+  const ecdsa = [];
+  await pool(Math.max(2, availableParallelism()), Array.from({ length: count }, (_, i) => i), async (i) => {
+    ecdsa[i] = await leaf(`site${i}.test`, ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], join(dir, 'certs', `site${i}`));
+  });
+  const rsa = await leaf('site0.test', ['rsa:2048'], join(dir, 'certs', 'site0-rsa'));
+  return { ca, ecdsa, rsa };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gatehouse data directories, seeded through the compiled core in one process
+
+async function seedGatehouse(dataDir, certs, root) {
+  const { openGatehouse } = await import(pathToFileURL(join(repo, 'dist', 'src', 'lifecycle', 'gatehouse.js')).href);
+  const g = openGatehouse({ dataDir, actor: { name: 'serve-bench', origin: 'system' } });
+  const started = Date.now();
+  try {
+    const thumbs = [];
+    for (const c of certs) {
+      const cert = await g.certificates.import({ file: readFileSync(c.pem), fileName: c.pem, keyFile: readFileSync(c.key), exportable: false, friendlyName: c.name });
+      thumbs.push(cert.thumbprint);
+    }
+    const importMs = Date.now() - started;
+    for (let i = 0; i < certs.length; i++) {
+      g.sites.add({ name: `S${i}`, root });
+      if (i === 0) g.bindings.add({ site: 'S0', protocol: 'https', port: PORT_GH, cert: thumbs[0] });
+      else g.bindings.add({ site: `S${i}`, protocol: 'https', port: PORT_GH, host: certs[i].name, sni: true, cert: thumbs[i] });
+    }
+    return { importMs, totalMs: Date.now() - started };
+  } finally {
+    g.store.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// nginx configuration: same files, same root, one server block per site
+
+function nginxConfig(dir, certs, root) {
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const servers = certs.map((c, i) => `  server {
+    listen ${PORT_NGINX} ssl http2${i === 0 ? ' default_server' : ''};
+    server_name ${c.name};
+    ssl_certificate ${c.pem};
+    ssl_certificate_key ${c.key};
+    root ${root};
+    access_log ${join(dir, 'logs', `S${i}.log`)} combined;
+  }`).join('\n');
+  const conf = `# generated by bench/serve-bench.mjs
+user root;
+worker_processes 2;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  sendfile on;
+  keepalive_requests 1000000;
+  server_names_hash_max_size 16384;
+  server_names_hash_bucket_size 64;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  client_body_temp_path ${join(dir, 'tmp', 'body')};
+  proxy_temp_path ${join(dir, 'tmp', 'proxy')};
+  fastcgi_temp_path ${join(dir, 'tmp', 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'tmp', 'uwsgi')};
+  scgi_temp_path ${join(dir, 'tmp', 'scgi')};
+${servers}
+}
+`;
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  const test = spawnSync(NGINX(), ['-t', '-c', file, '-e', join(dir, 'error.log')], { encoding: 'utf8' });
+  if (test.status !== 0) throw new Error(`nginx -t failed: ${test.stderr}`);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+const live = new Set();
+const stops = [];
+
+function killTree(pid, signal) {
+  for (const r of tree(pid).reverse()) {
+    try {
+      process.kill(r.pid, signal);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** Resolves with the ms from `since` to the first completed handshake (bounded). */
+async function firstHandshake(port, since, limitMs = 60_000) {
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, servername: 'site0.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.setTimeout(2000, () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return performance.now() - since;
+    if (performance.now() - since > limitMs) throw new Error(`no handshake on port ${port} within ${limitMs} ms`);
+    await sleep(10);
+  }
+}
+
+async function startServer(kind, cfg) {
+  let argv;
+  let cmd;
+  let port;
+  if (kind.startsWith('gatehouse')) {
+    cmd = process.execPath;
+    argv = [GH_BIN, 'serve', '--data', cfg.dataDir, ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
+    port = PORT_GH;
+  } else {
+    cmd = NGINX();
+    argv = ['-c', cfg.nginxConf, '-e', join(dirname(cfg.nginxConf), 'error.log')];
+    port = PORT_NGINX;
+  }
+  const since = performance.now();
+  const proc = spawn(cmd, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  proc.on('exit', () => live.delete(proc));
+  const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve(`${kind} exited early (${sig ?? code}): ${out.slice(-2000)}`)));
+  const firstMs = await Promise.race([firstHandshake(port, since), exited.then((m) => { throw new Error(m); })]);
+  // Wait until every worker says it listens (cluster), at most 10 s, then let it settle.
+  const wantWorkers = kind === 'gatehouse' ? cfg.ghWorkers : 1;
+  const until = Date.now() + 10_000;
+  while (kind.startsWith('gatehouse') && (out.match(/listening on https/g) ?? []).length < wantWorkers && Date.now() < until) await sleep(50);
+  await sleep(1000);
+  return { kind, proc, port, firstMs, output: () => out };
+}
+
+async function stopServer(s) {
+  if (!s || s.proc.exitCode !== null || s.proc.signalCode !== null) return;
+  const gone = new Promise((resolve) => s.proc.once('exit', resolve));
+  try {
+    s.proc.kill('SIGTERM');
+  } catch {
+    /* gone */
+  }
+  // A clean stop is noted, not waited for: after 4 s the whole tree is killed.
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    killTree(s.proc.pid, 'SIGKILL');
+  }, 4000);
+  await gone;
+  clearTimeout(timer);
+  stops.push({ server: s.kind, clean: !killed });
+  // nginx workers and cluster workers normally leave with their parent; make sure.
+  await sleep(300);
+}
+
+function killAll() {
+  for (const p of live) killTree(p.pid, 'SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
+  killAll();
+  process.exit(130);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Loads
+
+function runClient(cmd, argv, serverPid, timeoutMs) {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    let cpuStart;
+    let cpuEnd;
+    setTimeout(() => (cpuStart = cpuSeconds(serverPid)), WARM * 1000);
+    setTimeout(() => (cpuEnd = cpuSeconds(serverPid)), (WARM + SECS) * 1000);
+    const killer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', () => {
+      clearTimeout(killer);
+      if (cpuEnd === undefined) cpuEnd = cpuSeconds(serverPid);
+      resolve({ out, cpu: cpuEnd - (cpuStart ?? cpuEnd) });
+    });
+  });
+}
+
+async function hsLoad(hsclient, server, extra) {
+  const { out, cpu } = await runClient(hsclient, ['-a', '127.0.0.1', '-p', String(server.port), '-c', String(CONNS), '-t', '1', '-d', String(SECS), '-w', String(WARM), '-V', ...extra],
+    server.proc.pid, (WARM + SECS + 20) * 1000);
+  const kv = Object.fromEntries([...out.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+  const rate = Number(kv.hs_per_s);
+  return { rate, cpu, cpuPerSec: cpu / SECS, perCore: cpu > 0 ? (rate * SECS) / cpu : NaN, errors: Number(kv.errors), mismatch: Number(kv.mismatch), resumed: Number(kv.resumed), info: `${kv.proto ?? '?'} ${kv.cipher ?? '?'} ${kv.group ?? '?'} ${kv.certkey ?? '?'}`, raw: out.trim() };
+}
+
+async function h2Load(server, h1) {
+  const url = `https://127.0.0.1:${server.port}/index.html`;
+  const argv = [...(h1 ? ['--h1'] : ['-m', '10']), '-c', String(CONNS), '-t', '1', '-D', String(SECS), `--warm-up-time=${WARM}`, url];
+  const { out, cpu } = await runClient('h2load', argv, server.proc.pid, (WARM + SECS + 30) * 1000);
+  const rate = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1]);
+  const req = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const proto = /Application protocol: (\S+)/.exec(out)?.[1];
+  return { rate, cpu, cpuPerSec: cpu / SECS, perCore: cpu > 0 ? (rate * SECS) / cpu : NaN, failed: req ? Number(req[5]) + Number(req[6]) + Number(req[7]) : NaN, non2xx: codes ? Number(codes[2]) + Number(codes[3]) + Number(codes[4]) : NaN, proto, raw: out.trim().split('\n').filter((l) => /finished|requests:|status codes|Application/.test(l)).join(' | ') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine facts
+
+function machine() {
+  const sh = (c) => {
+    try {
+      return execFileSync('sh', ['-c', c], { encoding: 'utf8' }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  let commit = sh(`git -C ${repo} rev-parse --short HEAD`);
+  const dirty = sh(`git -C ${repo} status --porcelain -- src | wc -l`);
+  if (dirty !== '0') commit += ` + ${dirty} uncommitted change(s) in src/ (built into dist/ at ${sh(`date -u -r ${GH_ENTRY} +%FT%TZ`)})`;
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    cpu: cpus()[0]?.model ?? '?', nproc: availableParallelism(), memGiB: (totalmem() / 2 ** 30).toFixed(0), kernel: sh('uname -r'),
+    node: process.version, nodeOpenssl: process.versions.openssl, openssl: sh('openssl version'), nginx: sh(`${NGINX()} -v 2>&1`).replace('nginx version: ', ''),
+    h2load: sh('h2load --version').split('\n')[0], gcc: sh('gcc -dumpfullversion'), commit, load: loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark
+
+async function setup(tmp) {
+  ensurePackages();
+  const hsclient = buildHsclient(tmp);
+  const root = join(tmp, 'www');
+  mkdirSync(root);
+  writeFileSync(join(root, 'index.html'), `<!DOCTYPE html><html><head><title>bench</title></head><body><p>${'x'.repeat(1024 - 82)}</p></body></html>\n`);
+  if (readFileSync(join(root, 'index.html')).length !== 1024) throw new Error('index.html is not 1 KiB');
+  const t = Date.now();
+  const certs = await makeCertificates(tmp, NAMES);
+  log(`openssl: CA, ${NAMES} ECDSA P-256 leaves and one RSA-2048 leaf in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const configs = {};
+  const mk = async (name, list) => {
+    const dir = join(tmp, name);
+    mkdirSync(dir);
+    const seeded = await seedGatehouse(join(dir, 'gh'), list, root);
+    const nginxConf = nginxConfig(join(dir, 'nginx'), list, root);
+    log(`${name}: Gatehouse store seeded in ${(seeded.totalMs / 1000).toFixed(1)} s (imports ${(seeded.importMs / 1000).toFixed(1)} s), nginx config written`);
+    configs[name] = { name, dataDir: join(dir, 'gh'), nginxConf, certs: list.length, seedMs: seeded.totalMs };
+  };
+  await mk('ecdsa1', [certs.ecdsa[0]]);
+  await mk('rsa1', [certs.rsa]);
+  await mk('sni', certs.ecdsa);
+  return { hsclient, root, certs, configs };
+}
+
+async function main() {
+  if (!existsSync(GH_ENTRY)) throw new Error('dist/ is missing: run "npm run build" first');
+  const tmp = mkdtempSync(join(tmpdir(), 'gh-serve-bench-'));
+  const results = { machine: null, runs: [], memory: [], starts: [], settings: { RUNS, SECS, WARM, NAMES, CONNS } };
+  try {
+    const env = await setup(tmp);
+    results.machine = machine();
+    const workersFlag = ghHasWorkers();
+    const servers = ['gatehouse', 'nginx', ...(workersFlag ? ['gatehouse-w1'] : [])];
+    const ghWorkers = workersFlag ? availableParallelism() : 1;
+    results.settings.ghWorkers = ghWorkers;
+    results.settings.servers = servers;
+    const plan = [
+      { config: 'ecdsa1', loads: [['ecdsa', (s) => hsLoad(env.hsclient, s, ['-s', 'site0.test'])], ['h1', (s) => h2Load(s, true)], ['h2', (s) => h2Load(s, false)]] },
+      { config: 'rsa1', loads: [['rsa', (s) => hsLoad(env.hsclient, s, ['-s', 'site0.test'])]] },
+      { config: 'sni', loads: [['sni', (s) => hsLoad(env.hsclient, s, ['-r', String(NAMES)])]] },
+    ];
+    for (const step of plan) {
+      const cfg = { ...env.configs[step.config], ghWorkers };
+      for (let round = 1; round <= RUNS; round++) {
+        for (const kind of servers) {
+          let server;
+          try {
+            server = await startServer(kind, cfg);
+            const idle = memory(server.proc.pid);
+            results.starts.push({ config: step.config, server: kind, round, firstHandshakeMs: server.firstMs });
+            for (const [load, fn] of step.loads) {
+              const r = await fn(server);
+              results.runs.push({ config: step.config, load, server: kind, round, ...r });
+              log(`${step.config} ${load.padEnd(5)} ${kind.padEnd(12)} round ${round}: ${Math.round(r.rate)}/s, server CPU ${r.cpuPerSec.toFixed(2)} cores${r.errors ? `, errors ${r.errors}` : ''}${r.mismatch ? `, MISMATCH ${r.mismatch}` : ''}${r.failed ? `, failed ${r.failed}` : ''}${r.non2xx ? `, non-2xx ${r.non2xx}` : ''}`);
+            }
+            const after = memory(server.proc.pid);
+            results.memory.push({ config: step.config, server: kind, round, idle, after });
+            log(`${step.config} ${kind} round ${round}: first handshake ${server.firstMs.toFixed(0)} ms; RSS idle ${idle.rssMiB.toFixed(1)} MiB (PSS ${idle.pssMiB.toFixed(1)}), after load ${after.rssMiB.toFixed(1)} MiB (PSS ${after.pssMiB.toFixed(1)}), ${after.processes} process(es)`);
+          } finally {
+            await stopServer(server);
+          }
+        }
+      }
+    }
+    if (TENK) await tenThousand(env, tmp, results, servers, ghWorkers);
+    results.machine.loadEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
+    results.machine.elapsedS = Math.round((Date.now() - t0) / 1000);
+    results.stops = stops;
+    process.stdout.write(report(results));
+    if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2));
+  } finally {
+    killAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Optional: 10,000 certificates — memory and start-up only (one start per server, one SNI run). */
+async function tenThousand(env, tmp, results, servers, ghWorkers) {
+  const dir = join(tmp, 'tenk');
+  mkdirSync(dir);
+  const t = Date.now();
+  const more = await makeCertificates(dir, 10_000);
+  log(`10k: certificates made in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  const seeded = await seedGatehouse(join(dir, 'gh'), more.ecdsa, env.root);
+  const nginxConf = nginxConfig(join(dir, 'nginx'), more.ecdsa, env.root);
+  log(`10k: Gatehouse store seeded in ${(seeded.totalMs / 1000).toFixed(0)} s`);
+  const cfg = { name: 'tenk', dataDir: join(dir, 'gh'), nginxConf, certs: 10_000, ghWorkers };
+  for (const kind of servers) {
+    let server;
+    try {
+      server = await startServer(kind, cfg);
+      const idle = memory(server.proc.pid);
+      results.starts.push({ config: 'tenk', server: kind, round: 1, firstHandshakeMs: server.firstMs });
+      const r = await hsLoad(env.hsclient, server, ['-r', '10000']);
+      results.runs.push({ config: 'tenk', load: 'sni10k', server: kind, round: 1, ...r });
+      const after = memory(server.proc.pid);
+      results.memory.push({ config: 'tenk', server: kind, round: 1, idle, after });
+      log(`10k ${kind}: first handshake ${server.firstMs.toFixed(0)} ms, ${Math.round(r.rate)} hs/s, RSS idle ${idle.rssMiB.toFixed(0)} MiB, after ${after.rssMiB.toFixed(0)} MiB`);
+    } finally {
+      await stopServer(server);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
+
+function report(res) {
+  const { runs, memory: mem, starts, machine: m, settings } = res;
+  const label = { nginx: 'nginx (2 workers)', gatehouse: `Gatehouse serve (default: ${settings.ghWorkers} worker${settings.ghWorkers > 1 ? 's' : ''})`, 'gatehouse-w1': 'Gatehouse serve --workers 1' };
+  const loads = [['ecdsa', 'ECDSA new conn/s'], ['rsa', 'RSA-2048 new conn/s'], ['sni', `SNI over ${fmt(settings.NAMES)} names`], ['h1', 'HTTP/1.1 keep-alive req/s'], ['h2', 'HTTP/2 req/s']];
+  const pick = (server, load) => runs.filter((r) => r.server === server && r.load === load);
+  const med = (server, load, key) => median(pick(server, load).map((r) => r[key]));
+  const range = (server, load) => {
+    const v = pick(server, load).map((r) => r.rate).filter(Number.isFinite);
+    return v.length > 1 ? ` (${fmt(Math.min(...v))}–${fmt(Math.max(...v))})` : '';
+  };
+  let md = `\n### Throughput (median of ${settings.RUNS} × ${settings.SECS} s after ${settings.WARM} s warm-up; min–max in brackets)\n\n`;
+  md += `| server | ${loads.map((l) => l[1]).join(' | ')} |\n|---|${loads.map(() => '---:').join('|')}|\n`;
+  for (const s of settings.servers) md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'rate'))}${range(s, l)}`).join(' | ')} |\n`;
+  md += `\n### Server CPU during the measured window (cores busy) and work per server core-second\n\n`;
+  md += `| server | ${loads.map((l) => l[1]).join(' | ')} |\n|---|${loads.map(() => '---:').join('|')}|\n`;
+  for (const s of settings.servers) md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'cpuPerSec'), 2)} cores → ${fmt(med(s, l, 'perCore'))}/core-s`).join(' | ')} |\n`;
+  md += `\n### Ratios to nginx (medians)\n\n| server | ${loads.map((l) => l[1]).join(' | ')} |\n|---|${loads.map(() => '---:').join('|')}|\n`;
+  for (const s of settings.servers.filter((x) => x !== 'nginx')) {
+    md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'rate') / med('nginx', l, 'rate'), 2)}× (per core-s ${fmt(med(s, l, 'perCore') / med('nginx', l, 'perCore'), 2)}×)`).join(' | ')} |\n`;
+  }
+  const cfgName = { ecdsa1: '1 certificate', sni: `${fmt(settings.NAMES)} certificates`, tenk: '10,000 certificates', rsa1: '1 RSA certificate' };
+  md += `\n### Memory (RSS / PSS summed over the server's processes, MiB, median) and start-up\n\n`;
+  md += `| server | configuration | processes | idle RSS | idle PSS | after load RSS | after load PSS | spawn → first handshake |\n|---|---|---:|---:|---:|---:|---:|---:|\n`;
+  for (const c of ['ecdsa1', 'sni', 'tenk']) {
+    for (const s of settings.servers) {
+      const rows = mem.filter((r) => r.config === c && r.server === s);
+      if (rows.length === 0) continue;
+      const st = starts.filter((r) => r.config === c && r.server === s).map((r) => r.firstHandshakeMs);
+      md += `| ${label[s]} | ${cfgName[c]} | ${rows[0].after.processes} | ${fmt(median(rows.map((r) => r.idle.rssMiB)), 1)} | ${fmt(median(rows.map((r) => r.idle.pssMiB)), 1)} | ${fmt(median(rows.map((r) => r.after.rssMiB)), 1)} | ${fmt(median(rows.map((r) => r.after.pssMiB)), 1)} | ${fmt(median(st))} ms |\n`;
+    }
+  }
+  const tenk = runs.filter((r) => r.load === 'sni10k');
+  if (tenk.length) md += `\nSNI over 10,000 names (one run each): ${tenk.map((r) => `${label[r.server]} ${fmt(r.rate)}/s (mismatch ${r.mismatch})`).join('; ')}.\n`;
+  const bad = runs.filter((r) => r.errors > 0 || r.mismatch > 0 || r.failed > 0 || r.non2xx > 0);
+  md += `\nChecks: ${runs.length} runs; ${bad.length === 0 ? 'no errors, no failed requests, no non-2xx answers, mismatch=0 everywhere' : bad.map((r) => `${r.server} ${r.load} round ${r.round}: errors=${r.errors ?? 0} mismatch=${r.mismatch ?? 0} failed=${r.failed ?? 0} non2xx=${r.non2xx ?? 0}`).join('; ')}. `;
+  const infos = [...new Set(runs.filter((r) => r.info).map((r) => `${r.load}/${r.server.startsWith('g') ? 'Gatehouse' : 'nginx'}: ${r.info}`))];
+  md += `Negotiated: ${infos.join('; ')}. h2load ALPN: ${[...new Set(runs.filter((r) => r.proto).map((r) => `${r.load}=${r.proto}`))].join(', ')}.\n`;
+  const stopText = settings.servers.map((sv) => {
+    const st = (res.stops ?? []).filter((x) => x.server === sv);
+    return `${label[sv]} ${st.filter((x) => x.clean).length}/${st.length}`;
+  }).join(', ');
+  md += `Clean exits within 4 s of SIGTERM (otherwise the tree was killed; stop time is not measured): ${stopText}.\n`;
+  md += `\nMachine: ${m.date}, ${m.cpu}, nproc ${m.nproc}, ${m.memGiB} GiB, Linux ${m.kernel}; Node ${m.node} (OpenSSL ${m.nodeOpenssl}); ${m.openssl}; nginx ${m.nginx}; ${m.h2load}; hsclient built with gcc ${m.gcc}; Gatehouse ${m.commit}; load average at start ${m.load}, at the end ${m.loadEnd}; whole run ${m.elapsedS} s.\n`;
+  return md;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --profile: where the time of `serve --workers 1` goes under each load
+
+function topFunctions(file, n) {
+  const p = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map();
+  const groups = new Map();
+  let total = 0;
+  let idle = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const node = byId.get(p.samples[i]);
+    const d = p.timeDeltas[i] ?? 0;
+    total += d;
+    const cf = node.callFrame;
+    if (cf.functionName === '(idle)') {
+      idle += d;
+      continue;
+    }
+    const where = cf.url.includes('/node_modules/') ? cf.url.replace(/.*\/node_modules\//, '').replace(/\/.*/, '') : cf.url.includes('/dist/src/') ? cf.url.replace(/.*\/dist\//, '') : cf.url.startsWith('node:') ? cf.url : cf.url === '' ? '(native)' : cf.url;
+    const key = `${cf.functionName || '(anonymous)'} ${where}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
+    self.set(key, (self.get(key) ?? 0) + d);
+    const group = cf.url.includes('/node_modules/') ? `npm ${where}` : cf.url.includes('/dist/src/') ? 'Gatehouse (dist/src)' : cf.url.startsWith('node:') ? 'Node.js internals (JS)' : ['(garbage collector)', '(program)'].includes(cf.functionName) ? cf.functionName : 'native (C++ bindings: TLS, sockets, fs)';
+    groups.set(group, (groups.get(group) ?? 0) + d);
+  }
+  const busy = total - idle;
+  const pct = (v) => `${((100 * v) / busy).toFixed(1)}%`;
+  let out = `main thread busy ${((100 * busy) / total).toFixed(0)}% of ${(total / 1e6).toFixed(1)} s; shares of busy time:\n`;
+  out += [...groups].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`).join('\n');
+  out += '\n  top functions (self time):\n';
+  out += [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`).join('\n');
+  return out;
+}
+
+async function profile() {
+  if (!existsSync(GH_ENTRY)) throw new Error('dist/ is missing: run "npm run build" first');
+  const tmp = mkdtempSync(join(tmpdir(), 'gh-serve-prof-'));
+  try {
+    const env = await setup(tmp);
+    const cfg = env.configs.ecdsa1;
+    const loads = [['ecdsa', (s) => hsLoad(env.hsclient, s, ['-s', 'site0.test'])], ['h1', (s) => h2Load(s, true)], ['h2', (s) => h2Load(s, false)], ['sni', (s) => hsLoad(env.hsclient, s, ['-r', String(NAMES)])]];
+    const workers = ghHasWorkers() ? ['--workers', '1'] : [];
+    // What-if: the same server with the access log's write() turned into a no-op (a preload that
+    // patches the compiled AccessLogs class; src/ is untouched).
+    const noLog = join(tmp, 'no-access-log.mjs');
+    writeFileSync(noLog, `const m = await import(${JSON.stringify(pathToFileURL(join(repo, 'dist/src/serve/access-log.js')).href)});\nm.AccessLogs.prototype.write = function () {};\n`);
+    let out = '';
+    for (const [load, fn] of loads) {
+      const c = load === 'sni' ? env.configs.sni : cfg;
+      for (const variant of ['profile', 'no-access-log']) {
+        const profDir = join(tmp, `prof-${load}-${variant}`);
+        const nodeArgs = variant === 'profile' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : ['--import', noLog];
+        const since = performance.now();
+        const proc = spawn(process.execPath, [...nodeArgs, GH_ENTRY, 'serve', '--data', c.dataDir, ...workers], { env: childEnv, stdio: 'ignore' });
+        live.add(proc);
+        proc.on('exit', () => live.delete(proc));
+        const server = { kind: 'gatehouse-w1', proc, port: PORT_GH, firstMs: await firstHandshake(PORT_GH, since) };
+        await sleep(1000);
+        let r;
+        try {
+          r = await fn(server);
+        } finally {
+          await stopServer(server);
+        }
+        log(`${load} ${variant}: ${Math.round(r.rate)}/s, server CPU ${r.cpuPerSec.toFixed(2)} cores`);
+        if (variant === 'profile') {
+          const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+          out += `\n## ${load}: ${Math.round(r.rate)}/s under the profiler (server CPU ${r.cpuPerSec.toFixed(2)} cores)\n`;
+          out += files.length ? topFunctions(join(profDir, files[0]), 25) : '(no profile written)';
+          out += '\n';
+        } else {
+          out += `what-if, access log write() as a no-op: ${Math.round(r.rate)}/s (server CPU ${r.cpuPerSec.toFixed(2)} cores)\n`;
+        }
+      }
+    }
+    process.stdout.write(out);
+  } finally {
+    killAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+try {
+  await (PROFILE ? profile() : main());
+} catch (e) {
+  killAll();
+  process.stderr.write(`serve-bench: ${e.stack ?? e}\n`);
+  process.exitCode = 1;
+}

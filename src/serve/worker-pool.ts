@@ -1,0 +1,47 @@
+import cluster, { type Worker } from 'node:cluster';
+
+export interface WorkerPoolOptions {
+  workers: number;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs the serving plane in `workers` processes (node's cluster; this process only supervises).
+ * Every worker opens the store itself and follows the same revision, so all of them serve one
+ * configuration; listening sockets are shared, and with SCHED_NONE each worker accepts on its own
+ * (the primary hands out nothing, which measured better on two cores). A worker that dies is
+ * replaced; on abort every worker is told to stop accepting and drain, and the pool waits for them.
+ */
+export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let stopping = false;
+  const fork = (): Worker => cluster.fork({ GATEHOUSE_WORKER: '1' });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    options.log(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  for (let i = 0; i < options.workers; i++) fork();
+  options.log(`serving with ${options.workers} worker processes`);
+  await new Promise<void>((resolve) => options.signal.addEventListener('abort', () => resolve(), { once: true }));
+  stopping = true;
+  const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+    if (w.isDead()) return resolve();
+    w.once('exit', () => resolve());
+    w.send('shutdown');
+  })));
+}
+
+/** In a worker: resolves the abort when the primary says to shut down. */
+export function listenForShutdown(stop: () => void): void {
+  if (!cluster.isWorker) return;
+  process.on('message', (message) => {
+    if (message === 'shutdown') stop();
+  });
+}
+
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
