@@ -21,4 +21,6 @@ export interface ServingConfig {
   bindings: Binding[];
   /** The `https` service assignment: the server's default web certificate (issue #5), or null. */
   httpsDefault: string | null;
+  /** Certificates of the Personal store that bindings use: their TLS contexts are built at start, not on first use. */
+  preload: string[];
 }

@@ -75,6 +75,8 @@ export class FrontServer {
   /** Builds the state for `config`, swaps it in and reconciles the listeners. */
   async apply(config: ServingConfig): Promise<void> {
     const next = buildState(config);
+    // Personal-store certificates are ready before the first handshake; Web Hosting ones are built on first use.
+    for (const thumbprint of config.preload) this.contexts.get(thumbprint);
     this.#state = next;
     for (const [key, endpoint] of this.#endpoints) this.#setDefaultContext(endpoint, key);
     const wanted = new Map(next.listeners.map((s) => [specKey(s), s]));
@@ -200,13 +202,15 @@ export class FrontServer {
 function buildState(config: ServingConfig): ServingState {
   const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
   const live = config.bindings.filter((b) => started.has(b.site));
+  const httpsPorts = new Map<string, number>();
+  for (const b of live) if (b.protocol === 'https' && !httpsPorts.has(b.site)) httpsPorts.set(b.site, b.port);
   return {
     revision: config.revision,
     selector: new CertificateSelector(config),
     view: {
       router: new HostRouter(config),
       sites: new Map<string, Site>(config.sites.filter((s) => started.has(s.name)).map((s) => [s.name, s])),
-      httpsPortOf: (site) => live.find((b) => b.site === site && b.protocol === 'https')?.port,
+      httpsPortOf: (site) => httpsPorts.get(site),
     },
     listeners: listenerSpecs(live),
   };

@@ -310,6 +310,9 @@ export class GatehouseStore {
       sites: this.listSites(),
       bindings: this.listBindings(),
       httpsDefault: this.serviceCertificate('https'),
+      preload: (this.db
+        .prepare(`SELECT DISTINCT b.certificate AS t FROM bindings b JOIN certificates c ON c.thumbprint = b.certificate WHERE c.store = 'personal'`)
+        .all() as Array<{ t: string }>).map((r) => r.t),
     })).deferred();
   }
 
