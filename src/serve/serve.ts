@@ -74,10 +74,13 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
           applying = false;
         });
     }, pollMs);
-    options.signal?.addEventListener('abort', () => {
+    const stop = () => {
       clearInterval(timer);
       resolve();
-    });
+    };
+    // A stop asked for while the listeners were still opening must not be missed.
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
   });
   await front.close();
   options.log('stopped');

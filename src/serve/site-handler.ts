@@ -24,6 +24,7 @@ export interface SiteServices {
 }
 
 const HSTS = 'max-age=31536000';
+const REASONS: Record<number, string> = { 400: 'Bad Request', 412: 'Precondition Failed', 416: 'Range Not Satisfiable' };
 
 /**
  * Handles one request after TLS: routes by local address, port and Host to a started site, then
@@ -81,9 +82,14 @@ function serveStatic(root: string, req: AnyRequest, res: AnyResponse): void {
   }
   const path = (req.url ?? '/').split('?')[0]!;
   const stream = send(req as IncomingMessage, path, { root, index: ['index.html'], dotfiles: 'deny', etag: true, lastModified: true, acceptRanges: true });
-  stream.on('error', (err: { status?: number }) => {
+  stream.on('error', (err: { status?: number; headers?: Record<string, string> }) => {
     const status = err.status ?? 500;
-    if (status === 404 || status === 403 || status === 400) return plainPage(res, status === 403 ? 404 : status, status === 400 ? 'Bad Request' : 'Not Found', 'There is no such file here.');
+    // Hidden and forbidden paths look like missing ones: nothing about the file system is revealed.
+    if (status === 403 || status === 404) return plainPage(res, 404, 'Not Found', 'There is no such file here.');
+    if (status < 500) {
+      for (const [name, value] of Object.entries(err.headers ?? {})) res.setHeader(name, value);
+      return plainPage(res, status, REASONS[status] ?? 'Bad Request', 'The request cannot be answered as asked.');
+    }
     return plainPage(res, 500, 'Internal Server Error', 'The file could not be read.');
   });
   // A folder asked for without its trailing slash: send the client to the folder's default document.

@@ -24,13 +24,18 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
   });
   for (let i = 0; i < options.workers; i++) fork();
   options.log(`serving with ${options.workers} worker processes`);
-  await new Promise<void>((resolve) => options.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    else options.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   stopping = true;
   const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
     if (w.isDead()) return resolve();
     w.once('exit', () => resolve());
-    w.send('shutdown');
+    // The message reaches a worker that is serving; the signal also stops one that is still starting.
+    if (w.isConnected()) w.send('shutdown');
+    w.process.kill('SIGTERM');
   })));
 }
 

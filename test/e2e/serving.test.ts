@@ -74,10 +74,8 @@ before(async () => {
 });
 
 after(async () => {
-  if (server) {
-    const code = await server.stop();
-    assert.equal(code, 0, `serve did not stop cleanly on SIGTERM:\n${server.log()}`);
-  }
+  // SIGTERM, then SIGKILL; the clean stop itself is tested in live-changes.test.ts.
+  if (server) await server.stop();
 });
 
 /** curl with the internal CA trusted and `host` resolved to 127.0.0.1. */

@@ -477,7 +477,8 @@ export class ServeProcess {
       this.err += d.toString();
       for (const l of [...this.#listeners]) l();
     });
-    this.#exit = new Promise((res) => this.child.on('close', (c) => {
+    // 'exit', not 'close': processes it started may hold its stdout open after it has ended.
+    this.#exit = new Promise((res) => this.child.on('exit', (c) => {
       for (const l of [...this.#listeners]) l();
       res(c);
     }));
@@ -514,11 +515,61 @@ export class ServeProcess {
     return `stdout:\n${this.out}\nstderr:\n${this.err}`;
   }
 
+  /**
+   * Waits until every serving process has logged "change applied" at `revision` or later. A
+   * process is named by its log tag (`gatehouse:` when serve runs alone, `gatehouse[PID]:` for each
+   * worker); the serving ones are those that logged a listener. With several processes, a client may
+   * reach any of them, so a test asserts on a change only once all of them applied it.
+   */
+  waitApplied(revision: number, timeoutMs = 15_000): Promise<void> {
+    const done = () => {
+      const serving = new Set<string>();
+      const applied = new Map<string, number>();
+      for (const line of this.out.split('\n')) {
+        const m = /\s(gatehouse(?:\[\d+\])?): (.*)$/.exec(line);
+        if (!m) continue;
+        const [, tag, text] = m as unknown as [string, string, string];
+        if (/^(listening on|cannot listen on)/.test(text)) serving.add(tag);
+        const r = /^change applied: .* at revision (\d+)/.exec(text);
+        if (r) applied.set(tag, Math.max(applied.get(tag) ?? 0, Number(r[1])));
+      }
+      return serving.size > 0 && [...serving].every((t) => (applied.get(t) ?? 0) >= revision);
+    };
+    return new Promise<void>((resolvePromise, reject) => {
+      const check = () => {
+        if (done()) {
+          clearTimeout(limit);
+          this.#listeners.delete(check);
+          resolvePromise();
+        } else if (this.exited) {
+          clearTimeout(limit);
+          this.#listeners.delete(check);
+          reject(new Error(`serve exited before it applied revision ${revision}:\n${this.log()}`));
+        }
+      };
+      const limit = setTimeout(() => {
+        this.#listeners.delete(check);
+        reject(new Error(`not every serving process reported "change applied" at revision ${revision} within ${timeoutMs / 1000} s:\n${this.log()}`));
+      }, timeoutMs);
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  /** Waits until the current revision of the store (read with `serve --once`) is applied everywhere. */
+  async settle(): Promise<void> {
+    await this.waitApplied(storeRevision(this.data));
+  }
+
   /** SIGTERM, then SIGKILL if it has not ended within 10 s; returns the exit code (null when it had to be killed). */
   async stop(): Promise<number | null> {
     if (!this.exited) this.child.kill('SIGTERM');
     const killer = setTimeout(() => {
-      if (!this.exited) this.child.kill('SIGKILL');
+      try {
+        process.kill(-this.child.pid!, 'SIGKILL');
+      } catch {
+        if (!this.exited) this.child.kill('SIGKILL');
+      }
     }, 10_000);
     const code = await this.#exit;
     clearTimeout(killer);
@@ -536,7 +587,17 @@ export class ServeProcess {
 export async function startServe(data: string, listening: string[] = []): Promise<ServeProcess> {
   const s = new ServeProcess(data);
   try {
-    for (const l of listening) await s.waitFor(new RegExp(`listening on ${l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm'), `"listening on ${l}"`);
+    for (const l of listening) {
+      const text = l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      await s.waitFor(new RegExp(`listening on ${text}(\\s|$)`, 'm'), `"listening on ${l}"`);
+      // When serve runs worker processes, wait for each of them ("gatehouse[PID]: listening on ...").
+      const workers = /serving with (\d+) worker process/.exec(s.out);
+      if (workers) {
+        const n = Number(workers[1]);
+        const all = new RegExp(`(?:[\\s\\S]*?gatehouse\\[\\d+\\]: listening on ${text}(?:\\s|$)){${n}}`);
+        await s.waitFor(all, `"listening on ${l}" from each of ${n} workers`);
+      }
+    }
   } catch (e) {
     await s.stop();
     throw e;
