@@ -337,28 +337,47 @@ async function startServer(kind, cfg) {
   const wantWorkers = kind === 'gatehouse' ? cfg.ghWorkers : 1;
   const until = Date.now() + 10_000;
   while (kind.startsWith('gatehouse') && (out.match(/listening on https/g) ?? []).length < wantWorkers && Date.now() < until) await sleep(50);
+  // nginx: the master and both workers.
+  while (kind === 'nginx' && tree(proc.pid).length < 3 && Date.now() < until) await sleep(50);
   await sleep(1000);
   return { kind, proc, port, firstMs, output: () => out };
 }
 
+const alive = (pid) => existsSync(`/proc/${pid}/stat`) && !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+/**
+ * SIGTERM to the server's main process, then waits until every process of its tree is gone (nginx
+ * workers and cluster workers can outlive their parent for a moment and keep the port). A clean stop
+ * is noted, not waited for: after 4 s whatever is left of the tree is killed.
+ */
 async function stopServer(s) {
-  if (!s || s.proc.exitCode !== null || s.proc.signalCode !== null) return;
-  const gone = new Promise((resolve) => s.proc.once('exit', resolve));
+  if (!s) return;
+  const pids = tree(s.proc.pid).map((r) => r.pid);
+  if (pids.length === 0) return;
   try {
     s.proc.kill('SIGTERM');
   } catch {
     /* gone */
   }
-  // A clean stop is noted, not waited for: after 4 s the whole tree is killed.
+  const deadline = Date.now() + 4000;
   let killed = false;
-  const timer = setTimeout(() => {
-    killed = true;
-    killTree(s.proc.pid, 'SIGKILL');
-  }, 4000);
-  await gone;
-  clearTimeout(timer);
+  for (;;) {
+    const left = pids.filter((p) => p === s.proc.pid ? s.proc.exitCode === null && s.proc.signalCode === null : alive(p));
+    if (left.length === 0) break;
+    if (Date.now() > deadline) {
+      if (killed && Date.now() > deadline + 5000) throw new Error(`${s.kind}: processes ${left.join(' ')} survive SIGKILL`);
+      if (!killed) for (const p of left) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      killed = true;
+    }
+    await sleep(50);
+  }
   stops.push({ server: s.kind, clean: !killed });
-  // nginx workers and cluster workers normally leave with their parent; make sure.
   await sleep(300);
 }
 
@@ -490,7 +509,7 @@ async function main() {
             results.starts.push({ config: step.config, server: kind, round, firstHandshakeMs: server.firstMs });
             for (const [load, fn] of step.loads) {
               const r = await fn(server);
-              results.runs.push({ config: step.config, load, server: kind, round, ...r });
+              results.runs.push({ config: step.config, load, server: kind, round, load1: loadavg()[0], ...r });
               log(`${step.config} ${load.padEnd(5)} ${kind.padEnd(12)} round ${round}: ${Math.round(r.rate)}/s, server CPU ${r.cpuPerSec.toFixed(2)} cores${r.errors ? `, errors ${r.errors}` : ''}${r.mismatch ? `, MISMATCH ${r.mismatch}` : ''}${r.failed ? `, failed ${r.failed}` : ''}${r.non2xx ? `, non-2xx ${r.non2xx}` : ''}`);
             }
             const after = memory(server.proc.pid);
@@ -588,6 +607,8 @@ function report(res) {
     const st = (res.stops ?? []).filter((x) => x.server === sv);
     return `${label[sv]} ${st.filter((x) => x.clean).length}/${st.length}`;
   }).join(', ');
+  const l1 = runs.map((r) => r.load1).filter(Number.isFinite);
+  if (l1.length) md += `1-minute load average at the end of each run: ${fmt(Math.min(...l1), 2)}–${fmt(Math.max(...l1), 2)} (median ${fmt(median(l1), 2)}; this script alone keeps it near 1.5–2). `;
   md += `Clean exits within 4 s of SIGTERM (otherwise the tree was killed; stop time is not measured): ${stopText}.\n`;
   md += `\nMachine: ${m.date}, ${m.cpu}, nproc ${m.nproc}, ${m.memGiB} GiB, Linux ${m.kernel}; Node ${m.node} (OpenSSL ${m.nodeOpenssl}); ${m.openssl}; nginx ${m.nginx}; ${m.h2load}; hsclient built with gcc ${m.gcc}; Gatehouse ${m.commit}; load average at start ${m.load}, at the end ${m.loadEnd}; whole run ${m.elapsedS} s.\n`;
   return md;

@@ -466,9 +466,9 @@ export class ServeProcess {
   #listeners = new Set<() => void>();
   #exit: Promise<number | null>;
 
-  constructor(readonly data: string) {
+  constructor(readonly data: string, extraArgs: string[] = []) {
     // Its own process group, so that stop() can also end any process it started (workers).
-    this.child = spawn(BIN, ['serve', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
+    this.child = spawn(BIN, ['serve', '--data', data, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       for (const l of [...this.#listeners]) l();
