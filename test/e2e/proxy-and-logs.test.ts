@@ -46,7 +46,7 @@ test('a proxy site: bodies both ways, X-Forwarded-*, HTTP/2, a WebSocket echo, 5
     assert.equal(h2.httpVersion, '2');
     assert.equal(JSON.parse(h2.body).url, '/h2');
 
-    const ws = new WebSocket(`wss://127.0.0.1:${https}/socket`, [], { rejectUnauthorized: false, servername: 'app.test', headers: { host: `app.test:${https}` } });
+    const ws = new WebSocket(`wss://127.0.0.1:${https}/socket`, [], { rejectUnauthorized: false, headers: { host: `app.test:${https}` } });
     const reply = await new Promise<string>((resolve, reject) => {
       ws.on('open', () => ws.send('ping'));
       ws.on('message', (m) => resolve(m.toString()));
