@@ -12,6 +12,7 @@ import type { ServingConfig } from '../config/serving-config.js';
 import type { ContextCache } from './context-cache.js';
 import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices } from './site-handler.js';
 import type { AccessLogs } from './access-log.js';
+import { HotFiles } from './hot-files.js';
 import { UpstreamProxy } from './upstream-proxy.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from './tls-profile.js';
 
@@ -65,7 +66,7 @@ export class FrontServer {
       if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
       else res.destroy();
     });
-    this.#services = { proxy: this.#proxy, logs };
+    this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles() };
   }
 
   get revision(): number | undefined {

@@ -5,6 +5,7 @@ import type { BindingProtocol } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import type { HostRouter } from '../config/host-router.js';
 import type { AccessRecord } from './access-log.js';
+import type { HotFile, HotFiles } from './hot-files.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -21,6 +22,7 @@ export interface RequestView {
 export interface SiteServices {
   proxy: { web(req: AnyRequest, res: AnyResponse, upstream: string): void };
   logs: { write(site: Site, record: AccessRecord): void };
+  hotFiles: HotFiles;
 }
 
 const HSTS = 'max-age=31536000';
@@ -55,7 +57,7 @@ export function handleRequest(view: RequestView, services: SiteServices, protoco
     }
   }
   if (protocol === 'https' && site.hsts) res.setHeader('strict-transport-security', HSTS);
-  if (site.content.kind === 'static') return serveStatic(site.content.root, req, res);
+  if (site.content.kind === 'static') return serveStatic(services.hotFiles, site.content.root, req, res);
   return services.proxy.web(req, res, site.content.upstream);
 }
 
@@ -75,13 +77,33 @@ function requestHost(req: AnyRequest): string | undefined {
   return (req.headers[':authority'] as string | undefined) ?? req.headers.host;
 }
 
-function serveStatic(root: string, req: AnyRequest, res: AnyResponse): void {
+const KEPT_HEADERS = ['content-type', 'etag', 'last-modified', 'cache-control', 'accept-ranges'];
+
+function serveStatic(hotFiles: HotFiles, root: string, req: AnyRequest, res: AnyResponse): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return plainPage(res, 405, 'Method Not Allowed', 'A static site answers GET and HEAD.');
   }
   const path = (req.url ?? '/').split('?')[0]!;
+  const plain = req.headers.range === undefined;
+  if (plain) {
+    const hot = hotFiles.lookup(root, path);
+    if (hot) return serveHot(hot, req, res);
+  }
   const stream = send(req as IncomingMessage, path, { root, index: ['index.html'], dotfiles: 'deny', etag: true, lastModified: true, acceptRanges: true });
+  if (plain) {
+    stream.on('file', (filePath: string, st: { size: number; mtimeMs: number }) => {
+      res.once('finish', () => {
+        if (res.statusCode !== 200) return;
+        const headers: Record<string, string> = {};
+        for (const name of KEPT_HEADERS) {
+          const v = res.getHeader(name);
+          if (v !== undefined) headers[name] = String(v);
+        }
+        void hotFiles.remember(root, path, filePath, st.size, st.mtimeMs, headers);
+      });
+    });
+  }
   stream.on('error', (err: { status?: number; headers?: Record<string, string> }) => {
     const status = err.status ?? 500;
     // Hidden and forbidden paths look like missing ones: nothing about the file system is revealed.
@@ -99,6 +121,26 @@ function serveStatic(root: string, req: AnyRequest, res: AnyResponse): void {
     res.end();
   });
   stream.pipe(res as ServerResponse);
+}
+
+/** A 200 (or 304 when the client's copy is current) from memory, with the headers `send` gave the file. */
+function serveHot(hot: HotFile, req: AnyRequest, res: AnyResponse): void {
+  for (const [name, value] of Object.entries(hot.headers)) res.setHeader(name, value);
+  const inm = req.headers['if-none-match'];
+  const ims = req.headers['if-modified-since'];
+  const fresh = inm !== undefined
+    ? inm.split(',').some((t) => t.trim() === hot.etag || t.trim() === '*')
+    : ims !== undefined && Date.parse(ims) >= Date.parse(hot.lastModified);
+  if (fresh) {
+    res.statusCode = 304;
+    res.removeHeader('content-type');
+    res.end();
+    return;
+  }
+  res.statusCode = 200;
+  res.setHeader('content-length', hot.body.length);
+  if (req.method === 'HEAD') res.end();
+  else res.end(hot.body);
 }
 
 function decodeSafe(path: string): string {
