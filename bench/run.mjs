@@ -334,6 +334,10 @@ chain checks (the system roots parsed again) and the store transaction; openssl 
 
 process.stdout.write(`\n${table}\n\n${phaseTable}\n\n`);
 if (process.env.BENCH_NO_WRITE !== '1') {
-  writeFileSync(join(root, 'BENCHMARKS.md'), md);
+  // Other benchmarks keep their own sections after this one (e.g. "## Serving plane"): keep them.
+  const file = join(root, 'BENCHMARKS.md');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const kept = previous.indexOf('\n## Serving plane');
+  writeFileSync(file, kept >= 0 ? `${md.trimEnd()}\n${previous.slice(kept)}` : md);
   log(`wrote BENCHMARKS.md (run took ${elapsed} s)`);
 }

@@ -8,7 +8,8 @@
 //
 // Environment: BENCH_RUNS (3), BENCH_SECS (10), BENCH_WARM (2), BENCH_NAMES (1000),
 // BENCH_10K=1 (also seed 10,000 certificates for memory and start-up time; adds a few minutes),
-// BENCH_QUICK=1 (1 run of 3 s, 100 names: to try the script, not for figures).
+// BENCH_QUICK=1 (1 run of 3 s, 100 names: to try the script, not for figures),
+// BENCH_ONLY=ecdsa1,rsa1,sni (only those configurations).
 //
 // What runs (see bench/README.md, "Serving plane"):
 // - servers: nginx (worker_processes 2, its own config in a temp dir, not the system service),
@@ -23,7 +24,7 @@
 //   process tree from /proc) over the measured window; RSS and PSS summed over the tree, idle and
 //   after the loads; time from spawning the server to the first successful handshake.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -43,6 +44,7 @@ const SECS = Number(process.env.BENCH_SECS ?? (QUICK ? 3 : 10));
 const WARM = Number(process.env.BENCH_WARM ?? (QUICK ? 1 : 2));
 const NAMES = Number(process.env.BENCH_NAMES ?? (QUICK ? 100 : 1000));
 const TENK = process.env.BENCH_10K === '1';
+const ONLY = process.env.BENCH_ONLY?.split(',');
 const CONNS = 50;
 const PORT_GH = 18443;
 const PORT_NGINX = 18445;
@@ -343,7 +345,13 @@ async function startServer(kind, cfg) {
   return { kind, proc, port, firstMs, output: () => out };
 }
 
-const alive = (pid) => existsSync(`/proc/${pid}/stat`) && !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+function alive(pid) {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * SIGTERM to the server's main process, then waits until every process of its tree is gone (nginx
@@ -434,6 +442,17 @@ async function h2Load(server, h1) {
 // ---------------------------------------------------------------------------------------------
 // Machine facts
 
+/** Newest modification time of the compiled serving plane: a rebuild during the run mixes two versions. */
+function distStamp() {
+  let newest = 0;
+  for (const dir of ['serve', 'cli', 'config', 'lifecycle', 'store']) {
+    const d = join(repo, 'dist', 'src', dir);
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d)) if (f.endsWith('.js')) newest = Math.max(newest, statSync(join(d, f)).mtimeMs);
+  }
+  return newest;
+}
+
 function machine() {
   const sh = (c) => {
     try {
@@ -488,6 +507,7 @@ async function main() {
   try {
     const env = await setup(tmp);
     results.machine = machine();
+    const stampAtStart = distStamp();
     const workersFlag = ghHasWorkers();
     const servers = ['gatehouse', 'nginx', ...(workersFlag ? ['gatehouse-w1'] : [])];
     const ghWorkers = workersFlag ? availableParallelism() : 1;
@@ -496,8 +516,10 @@ async function main() {
     const plan = [
       { config: 'ecdsa1', loads: [['ecdsa', (s) => hsLoad(env.hsclient, s, ['-s', 'site0.test'])], ['h1', (s) => h2Load(s, true)], ['h2', (s) => h2Load(s, false)]] },
       { config: 'rsa1', loads: [['rsa', (s) => hsLoad(env.hsclient, s, ['-s', 'site0.test'])]] },
-      { config: 'sni', loads: [['sni', (s) => hsLoad(env.hsclient, s, ['-r', String(NAMES)])]] },
-    ];
+      // The same SNI load twice on one server: the first run includes building Web Hosting
+      // contexts lazily on first use (nginx builds all of them at start), the second is steady state.
+      { config: 'sni', loads: [['sni', (s) => hsLoad(env.hsclient, s, ['-r', String(NAMES)])], ['sniwarm', (s) => hsLoad(env.hsclient, s, ['-r', String(NAMES)])]] },
+    ].filter((p) => !ONLY || ONLY.includes(p.config));
     for (const step of plan) {
       const cfg = { ...env.configs[step.config], ghWorkers };
       for (let round = 1; round <= RUNS; round++) {
@@ -522,6 +544,7 @@ async function main() {
       }
     }
     if (TENK) await tenThousand(env, tmp, results, servers, ghWorkers);
+    results.machine.distChanged = distStamp() !== stampAtStart;
     results.machine.loadEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
     results.machine.elapsedS = Math.round((Date.now() - t0) / 1000);
     results.stops = stops;
@@ -569,8 +592,9 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maxi
 function report(res) {
   const { runs, memory: mem, starts, machine: m, settings } = res;
   const label = { nginx: 'nginx (2 workers)', gatehouse: `Gatehouse serve (default: ${settings.ghWorkers} worker${settings.ghWorkers > 1 ? 's' : ''})`, 'gatehouse-w1': 'Gatehouse serve --workers 1' };
-  const loads = [['ecdsa', 'ECDSA new conn/s'], ['rsa', 'RSA-2048 new conn/s'], ['sni', `SNI over ${fmt(settings.NAMES)} names`], ['h1', 'HTTP/1.1 keep-alive req/s'], ['h2', 'HTTP/2 req/s']];
+  const loads = [['ecdsa', 'ECDSA new conn/s'], ['rsa', 'RSA-2048 new conn/s'], ['sni', `SNI over ${fmt(settings.NAMES)} names (1st run)`], ['sniwarm', 'SNI, 2nd run (steady state)'], ['h1', 'HTTP/1.1 keep-alive req/s'], ['h2', 'HTTP/2 req/s']];
   const pick = (server, load) => runs.filter((r) => r.server === server && r.load === load);
+  loads.splice(0, loads.length, ...loads.filter(([l]) => runs.some((r) => r.load === l)));
   const med = (server, load, key) => median(pick(server, load).map((r) => r[key]));
   const range = (server, load) => {
     const v = pick(server, load).map((r) => r.rate).filter(Number.isFinite);
@@ -610,6 +634,7 @@ function report(res) {
   const l1 = runs.map((r) => r.load1).filter(Number.isFinite);
   if (l1.length) md += `1-minute load average at the end of each run: ${fmt(Math.min(...l1), 2)}–${fmt(Math.max(...l1), 2)} (median ${fmt(median(l1), 2)}; this script alone keeps it near 1.5–2). `;
   md += `Clean exits within 4 s of SIGTERM (otherwise the tree was killed; stop time is not measured): ${stopText}.\n`;
+  if (m.distChanged) md += `\n**WARNING: dist/ was rebuilt during this run: the Gatehouse figures mix two versions of the code. Run again.**\n`;
   md += `\nMachine: ${m.date}, ${m.cpu}, nproc ${m.nproc}, ${m.memGiB} GiB, Linux ${m.kernel}; Node ${m.node} (OpenSSL ${m.nodeOpenssl}); ${m.openssl}; nginx ${m.nginx}; ${m.h2load}; hsclient built with gcc ${m.gcc}; Gatehouse ${m.commit}; load average at start ${m.load}, at the end ${m.loadEnd}; whole run ${m.elapsedS} s.\n`;
   return md;
 }
