@@ -7,6 +7,7 @@ import type { Binding } from '../model/binding.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from '../pki/key-pair.js';
 import type { Db } from './database.js';
+import type { Statement } from 'better-sqlite3';
 import type { KeyVault } from './key-vault.js';
 
 /** Who made a change and through which face; written to the audit log with every change. */
@@ -60,6 +61,9 @@ const CERT_COLUMNS = `c.thumbprint, c.friendly_name, c.store, c.subject, c.issue
  * safe across processes (SQLite locking; writers queue on the busy timeout).
  */
 export class GatehouseStore {
+  /** Prepared statements by SQL text: preparing costs more than running the small queries here. */
+  readonly #statements = new Map<string, Statement>();
+
   constructor(
     private readonly db: Db,
     private readonly vault: KeyVault,
@@ -71,6 +75,15 @@ export class GatehouseStore {
     this.db.close();
   }
 
+  #sql(sql: string): Statement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   /** Runs `fn` in one IMMEDIATE transaction, then records the change in the audit log and bumps the revision. */
   change<T>(describe: (result: T) => Change, fn: () => T): T {
     return this.db.transaction(() => {
@@ -79,20 +92,20 @@ export class GatehouseStore {
       this.db
         .prepare('INSERT INTO audit (at, actor, origin, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(this.clock().toISOString(), this.actor.name, this.actor.origin, c.action, c.target, json(c.before), json(c.after));
-      this.db.prepare("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'").run();
+      this.#sql("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'").run();
       return result;
     }).immediate();
   }
 
   revision(): number {
-    return Number((this.db.prepare("SELECT value FROM meta WHERE name = 'revision'").get() as { value: string }).value);
+    return Number((this.#sql("SELECT value FROM meta WHERE name = 'revision'").get() as { value: string }).value);
   }
 
   /** Checks (and on first use records) which master key the store's keys are sealed with. */
   checkMasterKey(): void {
-    const row = this.db.prepare("SELECT value FROM meta WHERE name = 'master_key_id'").get() as { value: string } | undefined;
+    const row = this.#sql("SELECT value FROM meta WHERE name = 'master_key_id'").get() as { value: string } | undefined;
     if (!row) {
-      this.db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('master_key_id', ?)").run(this.vault.keyId);
+      this.#sql("INSERT OR IGNORE INTO meta (name, value) VALUES ('master_key_id', ?)").run(this.vault.keyId);
       return this.checkMasterKey();
     }
     if (row.value !== this.vault.keyId) {
@@ -101,7 +114,7 @@ export class GatehouseStore {
   }
 
   hasPrivateKeys(): boolean {
-    return this.db.prepare('SELECT 1 FROM private_keys LIMIT 1').get() !== undefined;
+    return this.#sql('SELECT 1 FROM private_keys LIMIT 1').get() !== undefined;
   }
 
   // --- private keys -------------------------------------------------------------------------
@@ -116,7 +129,7 @@ export class GatehouseStore {
   }
 
   loadKey(id: number): KeyObject {
-    const row = this.db.prepare('SELECT sealed FROM private_keys WHERE id = ?').get(id) as { sealed: Buffer } | undefined;
+    const row = this.#sql('SELECT sealed FROM private_keys WHERE id = ?').get(id) as { sealed: Buffer } | undefined;
     if (!row) throw fail('GH_INTERNAL', `Private key ${id} is missing from the store.`);
     return privateKeyFromPkcs8(this.vault.open(row.sealed));
   }
@@ -142,20 +155,20 @@ export class GatehouseStore {
   }
 
   listRequests(): RequestRow[] {
-    return (this.db.prepare(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id ORDER BY r.id`).all() as RawRequest[]).map(toRequest);
+    return (this.#sql(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id ORDER BY r.id`).all() as RawRequest[]).map(toRequest);
   }
 
   getRequest(id: number): RequestRow | undefined {
-    const row = this.db.prepare(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id WHERE r.id = ?`).get(id) as RawRequest | undefined;
+    const row = this.#sql(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id WHERE r.id = ?`).get(id) as RawRequest | undefined;
     return row && toRequest(row);
   }
 
   findRequestsBySpki(spkiSha256: string): RequestRow[] {
-    return (this.db.prepare(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id WHERE r.spki_sha256 = ?`).all(spkiSha256) as RawRequest[]).map(toRequest);
+    return (this.#sql(`SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON k.id = r.key_id WHERE r.spki_sha256 = ?`).all(spkiSha256) as RawRequest[]).map(toRequest);
   }
 
   deleteRequest(id: number): void {
-    this.db.prepare('DELETE FROM requests WHERE id = ?').run(id);
+    this.#sql('DELETE FROM requests WHERE id = ?').run(id);
   }
 
   // --- certificates -------------------------------------------------------------------------
@@ -183,7 +196,7 @@ export class GatehouseStore {
     }
     const sql = `SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.friendly_name, c.thumbprint`;
-    return (this.db.prepare(sql).all(...args) as RawCertificate[]).map(toCertificate);
+    return (this.#sql(sql).all(...args) as RawCertificate[]).map(toCertificate);
   }
 
   /** Counts by store, and of the expired and the expiring (by `soon`) ones, without reading the rows. */
@@ -197,7 +210,7 @@ export class GatehouseStore {
   }
 
   getCertificate(thumbprint: string): CertificateRow | undefined {
-    const row = this.db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id WHERE c.thumbprint = ?`).get(thumbprint) as RawCertificate | undefined;
+    const row = this.#sql(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id WHERE c.thumbprint = ?`).get(thumbprint) as RawCertificate | undefined;
     return row && toCertificate(row);
   }
 
@@ -211,36 +224,36 @@ export class GatehouseStore {
   }
 
   certificateDer(thumbprint: string): { der: Buffer; chain: Buffer[] } {
-    const row = this.db.prepare('SELECT der, chain_der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Buffer; chain_der: string } | undefined;
+    const row = this.#sql('SELECT der, chain_der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Buffer; chain_der: string } | undefined;
     if (!row) throw fail('GH_CERT_NOT_FOUND', `No certificate has the thumbprint ${thumbprint}.`);
     const chain = (JSON.parse(row.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64'));
     return { der: row.der, chain };
   }
 
   findCertificateBySpki(spkiSha256: string): CertificateRow | undefined {
-    const row = this.db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id WHERE c.spki_sha256 = ? AND c.key_id IS NOT NULL LIMIT 1`).get(spkiSha256) as RawCertificate | undefined;
+    const row = this.#sql(`SELECT ${CERT_COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id WHERE c.spki_sha256 = ? AND c.key_id IS NOT NULL LIMIT 1`).get(spkiSha256) as RawCertificate | undefined;
     return row && toCertificate(row);
   }
 
   renameCertificate(thumbprint: string, friendlyName: string): void {
-    this.db.prepare('UPDATE certificates SET friendly_name = ? WHERE thumbprint = ?').run(friendlyName, thumbprint);
+    this.#sql('UPDATE certificates SET friendly_name = ? WHERE thumbprint = ?').run(friendlyName, thumbprint);
   }
 
   deleteCertificate(thumbprint: string): void {
-    const row = this.db.prepare('SELECT key_id FROM certificates WHERE thumbprint = ?').get(thumbprint) as { key_id: number | null } | undefined;
-    this.db.prepare('DELETE FROM certificates WHERE thumbprint = ?').run(thumbprint);
+    const row = this.#sql('SELECT key_id FROM certificates WHERE thumbprint = ?').get(thumbprint) as { key_id: number | null } | undefined;
+    this.#sql('DELETE FROM certificates WHERE thumbprint = ?').run(thumbprint);
     this.deleteKeyIfUnused(row?.key_id ?? null);
   }
 
   // --- internal CA --------------------------------------------------------------------------
 
   getCa(): { der: Buffer; keyId: number; created: string } | undefined {
-    const row = this.db.prepare('SELECT der, key_id, created FROM internal_ca WHERE id = 1').get() as { der: Buffer; key_id: number; created: string } | undefined;
+    const row = this.#sql('SELECT der, key_id, created FROM internal_ca WHERE id = 1').get() as { der: Buffer; key_id: number; created: string } | undefined;
     return row && { der: row.der, keyId: row.key_id, created: row.created };
   }
 
   insertCa(der: Buffer, keyId: number): void {
-    this.db.prepare('INSERT INTO internal_ca (id, der, key_id, created) VALUES (1, ?, ?, ?)').run(der, keyId, this.clock().toISOString());
+    this.#sql('INSERT INTO internal_ca (id, der, key_id, created) VALUES (1, ?, ?, ?)').run(der, keyId, this.clock().toISOString());
   }
 
   // --- sites and bindings -----------------------------------------------------------------
@@ -259,28 +272,28 @@ export class GatehouseStore {
 
   /** Deletes a site and, with it, its bindings. */
   deleteSite(name: string): void {
-    this.db.prepare('DELETE FROM bindings WHERE site = ?').run(name);
-    this.db.prepare('DELETE FROM sites WHERE name = ?').run(name);
+    this.#sql('DELETE FROM bindings WHERE site = ?').run(name);
+    this.#sql('DELETE FROM sites WHERE name = ?').run(name);
   }
 
   getSite(name: string): Site | undefined {
-    const row = this.db.prepare('SELECT * FROM sites WHERE name = ?').get(name) as RawSite | undefined;
+    const row = this.#sql('SELECT * FROM sites WHERE name = ?').get(name) as RawSite | undefined;
     return row && toSite(row);
   }
 
   listSites(): Site[] {
-    return (this.db.prepare('SELECT * FROM sites ORDER BY name').all() as RawSite[]).map(toSite);
+    return (this.#sql('SELECT * FROM sites ORDER BY name').all() as RawSite[]).map(toSite);
   }
 
   listBindings(site?: string): Binding[] {
     const rows = site === undefined
-      ? this.db.prepare('SELECT * FROM bindings ORDER BY site, protocol, port, ip, host').all()
-      : this.db.prepare('SELECT * FROM bindings WHERE site = ? ORDER BY protocol, port, ip, host').all(site);
+      ? this.#sql('SELECT * FROM bindings ORDER BY site, protocol, port, ip, host').all()
+      : this.#sql('SELECT * FROM bindings WHERE site = ? ORDER BY protocol, port, ip, host').all(site);
     return (rows as RawBinding[]).map(toBinding);
   }
 
   bindingsUsing(thumbprint: string): Binding[] {
-    return (this.db.prepare('SELECT * FROM bindings WHERE certificate = ? ORDER BY site').all(thumbprint) as RawBinding[]).map(toBinding);
+    return (this.#sql('SELECT * FROM bindings WHERE certificate = ? ORDER BY site').all(thumbprint) as RawBinding[]).map(toBinding);
   }
 
   /** Makes the bindings table equal `next`, writing only the difference; call inside `change`. */
@@ -288,8 +301,8 @@ export class GatehouseStore {
     const key = (b: Binding) => `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
     const before = new Map(this.listBindings().map((b) => [key(b), b]));
     const after = new Map(next.map((b) => [key(b), b]));
-    const del = this.db.prepare('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?');
-    const put = this.db.prepare('INSERT OR REPLACE INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const del = this.#sql('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?');
+    const put = this.#sql('INSERT OR REPLACE INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (const [k, b] of before) if (!after.has(k)) del.run(b.protocol, b.ip, b.port, b.host);
     for (const [k, b] of after) {
       const old = before.get(k);
@@ -299,7 +312,7 @@ export class GatehouseStore {
   }
 
   serviceCertificate(service: string): string | null {
-    const row = this.db.prepare('SELECT certificate FROM service_assignments WHERE service = ?').get(service) as { certificate: string } | undefined;
+    const row = this.#sql('SELECT certificate FROM service_assignments WHERE service = ?').get(service) as { certificate: string } | undefined;
     return row?.certificate ?? null;
   }
 
@@ -319,7 +332,7 @@ export class GatehouseStore {
   // --- audit --------------------------------------------------------------------------------
 
   listAudit(since?: string): Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: unknown; after: unknown }> {
-    const rows = this.db.prepare('SELECT * FROM audit WHERE at >= ? ORDER BY id').all(since ?? '') as Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: string | null; after: string | null }>;
+    const rows = this.#sql('SELECT * FROM audit WHERE at >= ? ORDER BY id').all(since ?? '') as Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: string | null; after: string | null }>;
     return rows.map((r) => ({ ...r, before: r.before === null ? null : JSON.parse(r.before), after: r.after === null ? null : JSON.parse(r.after) }));
   }
 }
