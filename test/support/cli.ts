@@ -634,67 +634,52 @@ export interface CurlResult {
  * status, the HTTP version, the headers (lower-case names) and the body.
  */
 export function curl(args: string[]): CurlResult {
-  const dir = tmpDir('gh-curl-');
-  const headersFile = join(dir, 'h');
-  const bodyFile = join(dir, 'b');
-  const r = spawnSync('curl', ['-sS', '--max-time', '10', '-D', headersFile, '-o', bodyFile, '-w', '%{http_code} %{http_version}', ...args], { encoding: 'utf8', timeout: 20_000 });
-  const [status, version] = (r.stdout ?? '').trim().split(' ');
-  const headers: Record<string, string> = {};
-  let headerText = '';
-  try {
-    headerText = readFileSync(headersFile, 'utf8');
-  } catch {
-    /* no response */
-  }
-  for (const line of headerText.split(/\r?\n/)) {
-    if (/^HTTP\//.test(line)) {
-      for (const k of Object.keys(headers)) delete headers[k];
-      continue;
-    }
-    const i = line.indexOf(':');
-    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-  }
-  let body = '';
-  try {
-    body = readFileSync(bodyFile, 'utf8');
-  } catch {
-    /* none */
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return { code: r.status, status: Number(status ?? 0), httpVersion: version ?? '', headers, body, stderr: r.stderr ?? '' };
+  const run = curlRun(args);
+  const r = spawnSync('curl', run.argv, { encoding: 'utf8', timeout: 20_000 });
+  return run.result(r.status, r.stdout ?? '', r.stderr ?? '');
 }
 
 /** Async curl (same result) for use while the test's event loop must keep running. */
 export async function curlAsync(args: string[]): Promise<CurlResult> {
   const { execFile } = await import('node:child_process');
+  const run = curlRun(args);
+  return new Promise<CurlResult>((res) => {
+    execFile('curl', run.argv, { encoding: 'utf8' }, (err, stdout, stderr) => {
+      res(run.result(err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr));
+    });
+  });
+}
+
+/** curl's arguments (headers and body to temporary files) and the reader of what it left there. */
+function curlRun(args: string[]): { argv: string[]; result: (code: number | null, stdout: string, stderr: string) => CurlResult } {
   const dir = tmpDir('gh-curl-');
   const headersFile = join(dir, 'h');
   const bodyFile = join(dir, 'b');
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-    execFile('curl', ['-sS', '--max-time', '10', '-D', headersFile, '-o', bodyFile, '-w', '%{http_code} %{http_version}', ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-  const [status, version] = r.stdout.trim().split(' ');
-  const headers: Record<string, string> = {};
-  let headerText = '';
-  try {
-    headerText = readFileSync(headersFile, 'utf8');
-  } catch {
-    /* none */
-  }
-  for (const line of headerText.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0 && !/^HTTP\//.test(line)) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-  }
-  let body = '';
-  try {
-    body = readFileSync(bodyFile, 'utf8');
-  } catch {
-    /* none */
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return { code: r.code, status: Number(status ?? 0), httpVersion: version ?? '', headers, body, stderr: r.stderr };
+  const argv = ['-sS', '--max-time', '10', '-D', headersFile, '-o', bodyFile, '-w', '%{http_code} %{http_version}', ...args];
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const result = (code: number | null, stdout: string, stderr: string): CurlResult => {
+    const [status, version] = stdout.trim().split(' ');
+    const headers: Record<string, string> = {};
+    for (const line of read(headersFile).split(/\r?\n/)) {
+      // A new status line (after a 100 Continue or a redirect) starts a new header block.
+      if (/^HTTP\//.test(line)) {
+        for (const k of Object.keys(headers)) delete headers[k];
+        continue;
+      }
+      const i = line.indexOf(':');
+      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    const body = read(bodyFile);
+    rmSync(dir, { recursive: true, force: true });
+    return { code, status: Number(status ?? 0), httpVersion: version ?? '', headers, body, stderr };
+  };
+  return { argv, result };
 }
 
 export interface SClientResult {
