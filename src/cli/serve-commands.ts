@@ -1,6 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { describeSummary, serve, summarize } from '../serve/serve.js';
-import { isWorker, listenForShutdown, runWorkerPool } from '../serve/worker-pool.js';
 import { fail } from '../model/gatehouse-error.js';
 import { type Command, int, str } from './command.js';
 
@@ -20,6 +18,9 @@ export const serveCommands: Command[] = [
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
+      // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
+      const { describeSummary, serve, summarize } = await import('../serve/serve.js');
+      const { isWorker, listenForShutdown, runWorkerPool } = await import('../serve/worker-pool.js');
       const g = gatehouse();
       const controller = new AbortController();
       const stop = () => controller.abort();
