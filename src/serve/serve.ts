@@ -54,7 +54,9 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   if (options.once) return summary;
   const contexts = new ContextCache((thumbprint) => keyMaterial(g, thumbprint), options.contextCapacity ?? 1000);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')));
-  await front.apply(g.store.servingConfig());
+  const initial = g.store.servingConfig();
+  await front.apply(initial);
+  options.log(`serving revision ${initial.revision}`);
   const pollMs = options.pollMs ?? 250;
   let applying = false;
   await new Promise<void>((resolve) => {

@@ -18,7 +18,8 @@ test('serve --once opens the store and reports what it holds', () => {
 
 test('serve follows changes another process makes, without a restart, and stops on SIGTERM', async () => {
   const data = dataDir();
-  const child = spawn(BIN, ['serve', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // One process, so that "serving revision" means the whole server is following the store.
+  const child = spawn(BIN, ['serve', '--data', data, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   child.stdout.on('data', (d: Buffer) => {
@@ -42,6 +43,7 @@ test('serve follows changes another process makes, without a restart, and stops 
     });
   try {
     await waitFor(/0 certificate\(s\) in webhosting/, 'the empty store');
+    await waitFor(/serving revision 0/, 'the first configuration applied');
     assert.equal(gh(data, ['cert', 'self-signed', '--cn', 'live.test', '--store', 'personal', '--key', 'ecdsa-p256']).code, 0);
     await waitFor(/change applied: .* 1 in personal/, 'the new certificate');
   } finally {
