@@ -11,7 +11,8 @@ const ALLOWED: Record<string, string[]> = {
   store: ['model', 'pki', 'config'],
   lifecycle: ['model', 'pki', 'config', 'store'],
   serve: ['model', 'pki', 'config', 'lifecycle'],
-  cli: ['model', 'lifecycle', 'serve', 'pki'],
+  admin: ['model', 'pki', 'lifecycle'],
+  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
 };
 
 test('parts import only what ARCHITECTURE.md allows', () => {

@@ -9,10 +9,12 @@ import { caCommands } from './ca-commands.js';
 import { serveCommands } from './serve-commands.js';
 import { siteCommands } from './site-commands.js';
 import { bindingCommands } from './binding-commands.js';
+import { userCommands } from './user-commands.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
+import { VERSION } from './version.js';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...userCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;

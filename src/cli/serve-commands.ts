@@ -1,20 +1,27 @@
 import { availableParallelism } from 'node:os';
 import { fail } from '../model/gatehouse-error.js';
+import { fileURLToPath } from 'node:url';
 import { type Command, int, str } from './command.js';
+import { VERSION } from './version.js';
+
+/** The built console: dist/console, beside dist/src where this file runs from. */
+const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 
 export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
       ['--log-dir DIR', "where each site's access log goes (default: logs/ in the data directory)"],
       ['--workers N', 'serving processes (default: one per CPU core; 1 serves in this process)'],
+      ['--admin ADDR:PORT', 'where the admin API and console listen (default 127.0.0.1:8443; "off" for none)'],
+      ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
     ],
-    options: { once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' } },
+    options: { once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' } },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
@@ -28,18 +35,31 @@ export const serveCommands: Command[] = [
       process.once('SIGTERM', stop);
       listenForShutdown(stop);
       const json = values.json === true;
+      const adminListen = str(values, 'admin') ?? '127.0.0.1:8443';
+      const { parseAdminAddress } = await import('../admin/admin-endpoint.js');
+      parseAdminAddress(adminListen);
       const tag = isWorker() ? `gatehouse[${process.pid}]` : 'gatehouse';
       const log = (line: string) => {
         if (!json) process.stdout.write(`${new Date().toISOString()} ${tag}: ${line}\n`);
       };
+      // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
+      const startAdmin = async () => {
+        if (isWorker() || values.once === true) return undefined;
+        const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
+        return startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
+      };
       if (workers > 1 && !isWorker() && values.once !== true) {
         const summary = summarize(g);
         log(describeSummary(summary));
+        const admin = await startAdmin();
         await runWorkerPool({ workers, log, signal: controller.signal });
+        await admin?.close();
         log('stopped');
         return { json: summarize(g), text: '' };
       }
+      const admin = await startAdmin();
       const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), signal: controller.signal, log });
+      await admin?.close();
       // A worker's channel to the supervisor would keep it alive; close it so the process can end.
       if (isWorker()) process.disconnect?.();
       return { json: summary, text: '' };
@@ -48,16 +68,25 @@ export const serveCommands: Command[] = [
   {
     noun: 'audit',
     verb: '',
-    usage: 'gatehouse audit [--since ISO-TIME]',
-    summary: 'Show the audit log: who changed what, when, before and after (never a secret).',
+    usage: 'gatehouse audit [--since ISO-TIME] [--last N]',
+    summary: 'Show the audit log: who changed what, when, from where, before and after (never a secret).',
     flags: [
-      ['--since ISO-TIME', 'only changes at or after that time'],
+      ['--since ISO-TIME', 'only changes at or after that time (e.g. 2026-11-01 or 2026-11-01T08:00:00Z)'],
+      ['--last N', 'only the newest N changes'],
     ],
-    options: { since: { type: 'string' } },
+    options: { since: { type: 'string' }, last: { type: 'string' } },
     run({ values, gatehouse }) {
-      const rows = gatehouse().store.listAudit(str(values, 'since'));
-      const text = rows.map((r) => `${r.at}  ${r.actor} (${r.origin})  ${r.action}  ${r.target}`).join('\n') || 'The audit log is empty.';
+      const rows = gatehouse().store.listAudit({ since: auditSince(str(values, 'since')), limit: int(values, 'last') });
+      const text = rows.map((r) => `${r.at}  ${r.actor} (${r.origin}${r.source ? ` from ${r.source}` : ''})  ${r.action}  ${r.target}`).join('\n') || 'No changes in the audit log.';
       return { json: rows, text };
     },
   },
 ];
+
+/** Accepts any time Date can read and turns it into the ISO form the log is kept in. */
+export function auditSince(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) throw fail('GH_USAGE', `--since takes an ISO date or time such as 2026-11-01 or 2026-11-01T08:00:00Z; got "${value}".`);
+  return new Date(t).toISOString();
+}

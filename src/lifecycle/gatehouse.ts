@@ -5,6 +5,7 @@ import { openStore, type StoreOptions } from './open-store.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
 import { SiteManager } from './site-manager.js';
 import { BindingManager } from './binding-manager.js';
+import { UserManager } from './user-manager.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -15,6 +16,7 @@ export interface Gatehouse {
   ca: InternalCa;
   sites: SiteManager;
   bindings: BindingManager;
+  users: UserManager;
   clock: () => Date;
 }
 
@@ -26,5 +28,6 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const requests = new RequestManager(store, certificates, ca, clock);
   const sites = new SiteManager(store, clock, options.cwd ?? process.cwd());
   const bindings = new BindingManager(store, certificates, clock);
-  return { dataDir: options.dataDir, store, certificates, requests, ca, sites, bindings, clock };
+  const users = new UserManager(store, clock);
+  return { dataDir: options.dataDir, store, certificates, requests, ca, sites, bindings, users, clock };
 }

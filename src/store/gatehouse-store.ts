@@ -1,9 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
 import type { Certificate, ChainCertificate } from '../model/certificate.js';
 import type { StoreName } from '../model/store-name.js';
 import type { Site } from '../model/site.js';
 import type { Binding } from '../model/binding.js';
+import type { ApiToken, Role, User } from '../model/role.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from '../pki/key-pair.js';
 import type { Db } from './database.js';
@@ -14,6 +16,21 @@ import type { KeyVault } from './key-vault.js';
 export interface Actor {
   name: string;
   origin: 'cli' | 'api' | 'console' | 'system';
+  /** From where: the client's address for the API and console; empty for local commands. */
+  source?: string;
+}
+
+/** One audit record: who, when, from where, what, before and after. */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  origin: string;
+  source: string;
+  action: string;
+  target: string;
+  before: unknown;
+  after: unknown;
 }
 
 /** A certificate row, as stored (without the DER, which `certificateDer` reads on demand). */
@@ -63,6 +80,8 @@ const CERT_COLUMNS = `c.thumbprint, c.friendly_name, c.store, c.subject, c.issue
 export class GatehouseStore {
   /** Prepared statements by SQL text: preparing costs more than running the small queries here. */
   readonly #statements = new Map<string, Statement>();
+  /** The actor of the API call in progress, when it is not the store's own (see `runAs`). */
+  readonly #actorScope = new AsyncLocalStorage<Actor>();
 
   constructor(
     private readonly db: Db,
@@ -84,14 +103,22 @@ export class GatehouseStore {
     return stmt;
   }
 
+  /**
+   * Runs `fn` — and everything it awaits — with changes recorded as made by `actor`: how one
+   * admin process serving many users keeps each API call's audit records its own.
+   */
+  runAs<T>(actor: Actor, fn: () => T): T {
+    return this.#actorScope.run(actor, fn);
+  }
+
   /** Runs `fn` in one IMMEDIATE transaction, then records the change in the audit log and bumps the revision. */
   change<T>(describe: (result: T) => Change, fn: () => T): T {
     return this.db.transaction(() => {
       const result = fn();
       const c = describe(result);
-      this.db
-        .prepare('INSERT INTO audit (at, actor, origin, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(this.clock().toISOString(), this.actor.name, this.actor.origin, c.action, c.target, json(c.before), json(c.after));
+      const actor = this.#actorScope.getStore() ?? this.actor;
+      this.#sql('INSERT INTO audit (at, actor, origin, source, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(this.clock().toISOString(), actor.name, actor.origin, actor.source ?? '', c.action, c.target, json(c.before), json(c.after));
       this.#sql("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'").run();
       return result;
     }).immediate();
@@ -331,9 +358,73 @@ export class GatehouseStore {
 
   // --- audit --------------------------------------------------------------------------------
 
-  listAudit(since?: string): Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: unknown; after: unknown }> {
-    const rows = this.#sql('SELECT * FROM audit WHERE at >= ? ORDER BY id').all(since ?? '') as Array<{ id: number; at: string; actor: string; origin: string; action: string; target: string; before: string | null; after: string | null }>;
+  /** Audit records at or after `since` (ISO time), oldest first; `limit` keeps the newest that many. */
+  listAudit(filter: { since?: string | undefined; limit?: number | undefined } = {}): AuditEntry[] {
+    const rows = (filter.limit === undefined
+      ? this.#sql('SELECT * FROM audit WHERE at >= ? ORDER BY id').all(filter.since ?? '')
+      : this.#sql('SELECT * FROM (SELECT * FROM audit WHERE at >= ? ORDER BY id DESC LIMIT ?) ORDER BY id').all(filter.since ?? '', filter.limit)) as Array<Omit<AuditEntry, 'before' | 'after'> & { before: string | null; after: string | null }>;
     return rows.map((r) => ({ ...r, before: r.before === null ? null : JSON.parse(r.before), after: r.after === null ? null : JSON.parse(r.after) }));
+  }
+
+  // --- users and API tokens ------------------------------------------------------------------
+
+  /** Inserts a user; call inside `change`. */
+  insertUser(user: User, passwordHash: string): void {
+    this.#sql('INSERT INTO users (name, role, password_hash, created, updated) VALUES (?, ?, ?, ?, ?)').run(user.name, user.role, passwordHash, user.created, user.updated);
+  }
+
+  getUser(name: string): (User & { passwordHash: string }) | undefined {
+    const r = this.#sql('SELECT name, role, password_hash, created, updated FROM users WHERE name = ?').get(name) as { name: string; role: Role; password_hash: string; created: string; updated: string } | undefined;
+    return r && { name: r.name, role: r.role, created: r.created, updated: r.updated, passwordHash: r.password_hash };
+  }
+
+  listUsers(): User[] {
+    return this.#sql('SELECT name, role, created, updated FROM users ORDER BY name').all() as User[];
+  }
+
+  countUsers(role?: Role): number {
+    const r = (role === undefined ? this.#sql('SELECT COUNT(*) AS n FROM users').get() : this.#sql('SELECT COUNT(*) AS n FROM users WHERE role = ?').get(role)) as { n: number };
+    return r.n;
+  }
+
+  /** Changes a user's role and/or password hash; call inside `change`. */
+  updateUser(name: string, update: { role?: Role | undefined; passwordHash?: string | undefined }, updated: string): void {
+    if (update.role !== undefined) this.#sql('UPDATE users SET role = ?, updated = ? WHERE name = ?').run(update.role, updated, name);
+    if (update.passwordHash !== undefined) this.#sql('UPDATE users SET password_hash = ?, updated = ? WHERE name = ?').run(update.passwordHash, updated, name);
+  }
+
+  /** Deletes a user and (by cascade) their API tokens; call inside `change`. */
+  deleteUser(name: string): void {
+    this.#sql('DELETE FROM users WHERE name = ?').run(name);
+  }
+
+  /** Inserts an API token by its hash; call inside `change`. */
+  insertToken(token: ApiToken, hash: string): void {
+    this.#sql('INSERT INTO api_tokens (id, user, hash, description, created, expires, last_used) VALUES (?, ?, ?, ?, ?, ?, NULL)').run(token.id, token.user, hash, token.description, token.created, token.expires);
+  }
+
+  listTokens(user?: string): ApiToken[] {
+    const sql = `SELECT id, user, description, created, expires, last_used AS lastUsed FROM api_tokens ${user === undefined ? '' : 'WHERE user = ?'} ORDER BY created, id`;
+    return (user === undefined ? this.#sql(sql).all() : this.#sql(sql).all(user)) as ApiToken[];
+  }
+
+  getToken(id: string): ApiToken | undefined {
+    return this.#sql('SELECT id, user, description, created, expires, last_used AS lastUsed FROM api_tokens WHERE id = ?').get(id) as ApiToken | undefined;
+  }
+
+  /** The token with this hash, if any (its user's role included). */
+  findTokenByHash(hash: string): (ApiToken & { role: Role }) | undefined {
+    return this.#sql('SELECT t.id, t.user, t.description, t.created, t.expires, t.last_used AS lastUsed, u.role FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?').get(hash) as (ApiToken & { role: Role }) | undefined;
+  }
+
+  /** Records when a token was last used; not a change of configuration, so no audit record and no revision. */
+  touchToken(id: string, at: string): void {
+    this.#sql('UPDATE api_tokens SET last_used = ? WHERE id = ?').run(at, id);
+  }
+
+  /** Deletes a token; call inside `change`. */
+  deleteToken(id: string): void {
+    this.#sql('DELETE FROM api_tokens WHERE id = ?').run(id);
   }
 }
 

@@ -109,4 +109,29 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 3,
+    name: 'users, API tokens, and where each change came from',
+    sql: `
+      CREATE TABLE users (
+        name          TEXT PRIMARY KEY,
+        role          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created       TEXT NOT NULL,
+        updated       TEXT NOT NULL
+      );
+      CREATE TABLE api_tokens (
+        id          TEXT PRIMARY KEY,
+        user        TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        hash        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        expires     TEXT,
+        last_used   TEXT
+      );
+      CREATE INDEX api_tokens_user ON api_tokens (user);
+      ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT '';
+      CREATE INDEX audit_at ON audit (at);
+    `,
+  },
 ];

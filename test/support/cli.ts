@@ -468,7 +468,9 @@ export class ServeProcess {
 
   constructor(readonly data: string, extraArgs: string[] = []) {
     // Its own process group, so that stop() can also end any process it started (workers).
-    this.child = spawn(BIN, ['serve', '--data', data, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
+    // Tests run side by side: the admin endpoint is off unless a test asks for one on its own port.
+    const admin = extraArgs.includes('--admin') ? [] : ['--admin', 'off'];
+    this.child = spawn(BIN, ['serve', '--data', data, ...admin, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       for (const l of [...this.#listeners]) l();

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { fail } from '../model/gatehouse-error.js';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
+import { adminCertificate, sha256Fingerprint } from './admin-certificate.js';
+import { buildAdminServer } from './admin-server.js';
+
+export interface AdminEndpointOptions {
+  /** `ADDRESS:PORT` (IPv6 in brackets), or "off". Default 127.0.0.1:8443. */
+  listen: string;
+  certificate: string | undefined;
+  version: string;
+  consoleDir: string;
+  log: (line: string) => void;
+}
+
+/** Reads `ADDRESS:PORT` (`[::1]:8443` for IPv6); undefined for "off". */
+export function parseAdminAddress(value: string): { host: string; port: number } | undefined {
+  if (value === 'off') return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw fail('GH_ADMIN_ADDRESS_INVALID', `--admin takes ADDRESS:PORT (e.g. 127.0.0.1:8443 or [::1]:8443) or "off"; got "${value}".`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/**
+ * Starts the admin endpoint beside the serving plane: picks or makes its certificate, listens,
+ * and says where the console is and how to make the first administrator when there is none.
+ * Resolves to the server (to close on shutdown), or undefined when it is turned off.
+ */
+export async function startAdminEndpoint(g: Gatehouse, options: AdminEndpointOptions): Promise<FastifyInstance | undefined> {
+  const address = parseAdminAddress(options.listen);
+  if (!address) return undefined;
+  const tls = await adminCertificate(g, options.certificate);
+  if (tls.created) options.log(`admin: created the self-signed certificate "${tls.friendlyName}" (${tls.thumbprint}) in the personal store`);
+  const app = await buildAdminServer(g, { tls, version: options.version, log: options.log, consoleDir: options.consoleDir });
+  await app.listen({ host: address.host, port: address.port });
+  const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
+  options.log(`admin: console and API on https://${shown}:${address.port}/ (certificate "${tls.friendlyName}", SHA-256 ${sha256Fingerprint(tls.cert)})`);
+  if (g.users.list().length === 0) {
+    options.log('admin: no users yet; make the first administrator on this server with: gatehouse user add NAME --role organization-management');
+  }
+  return app;
+}

@@ -1,0 +1,209 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { extname, join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import { fail } from '../model/gatehouse-error.js';
+import { PERMISSIONS, roleAllows, ROLE_PERMISSIONS, ROLES } from '../model/role.js';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
+import type { Principal } from '../lifecycle/user-manager.js';
+import { Download, type AdminContext, type AdminRoute } from './admin-route.js';
+import { SESSION_COOKIE } from './identity-routes.js';
+import { LoginThrottle } from './login-throttle.js';
+import { problem, problemFor } from './problem.js';
+import { ProblemSchema } from './resource-schemas.js';
+import { API_PREFIX, ROUTES } from './routes.js';
+import { sameToken, SessionStore, type Session } from './session-store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+export interface AdminServerOptions {
+  /** PEM key and certificate chain for the endpoint's TLS. */
+  tls: { key: string; cert: string };
+  version: string;
+  log: (line: string) => void;
+  /** Where the built console is (index.html, console.css and the compiled modules). */
+  consoleDir?: string;
+  clock?: () => number;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BODY_LIMIT = 2 * 1024 * 1024;
+const CONSOLE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+
+/**
+ * The admin endpoint: the admin API under /api/v1 (from the route table in routes.ts), its OpenAPI
+ * document, and the web console — over HTTPS. Each call is authenticated (bearer token or console
+ * session with CSRF token), checked against the route's permission, and run with the caller as the
+ * actor of every change it makes, so the audit log says who, how and from where. Changes go through
+ * the same core and store as the CLI's, and reach the serving plane the same way.
+ */
+export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions): Promise<FastifyInstance> {
+  const clock = options.clock ?? (() => Date.now());
+  const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
+  const app = Fastify({
+    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' },
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+  });
+  app.decorateRequest('principal', undefined);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Gatehouse admin API', version: options.version, description: `Every route needs one permission; roles grant them:\n\n${ROLES.map((r) => `- ${r}: ${ROLE_PERMISSIONS[r].join(', ')}`).join('\n')}` },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token from "gatehouse token create" or POST /api/v1/tokens' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'a console session from POST /api/v1/session; changes also need the X-CSRF-Token header' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { problem: p, internal } = problemFor(error);
+    if (internal) options.log(`admin: ${request.method} ${request.url} failed: ${(error as Error).stack ?? String(error)}`);
+    void reply.code(p.status).header('content-type', 'application/problem+json').send(p);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const p = problem('GH_ROUTE_NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}; ${API_PREFIX}/openapi.json lists the routes.`);
+    void reply.code(404).header('content-type', 'application/problem+json').send(p);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    else reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    options.log(`admin: ${request.ip} ${request.principal?.user ?? '-'} ${request.method} ${request.url.split('?')[0]} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms`);
+  });
+
+  for (const r of ROUTES) addRoute(app, admin, r);
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
+  serveConsole(app, options.consoleDir);
+  await app.ready();
+  return app;
+}
+
+function addRoute(app: FastifyInstance, admin: AdminContext, r: AdminRoute): void {
+  const permission = r.access === 'public' ? 'none: anyone may call it' : r.access === 'signed-in' ? 'any signed-in user' : `${r.access} (${PERMISSIONS[r.access]}); roles: ${ROLES.filter((role) => roleAllows(role, r.access as keyof typeof PERMISSIONS)).join(', ')}`;
+  const status = r.status ?? 200;
+  app.route({
+    method: r.method,
+    url: `${API_PREFIX}${r.path}`,
+    schema: {
+      summary: r.summary,
+      description: `Permission: ${permission}.`,
+      tags: [r.tag],
+      ...(r.access === 'public' ? { security: [] } : {}),
+      ...(r.body ? { body: r.body } : {}),
+      ...(r.query ? { querystring: r.query } : {}),
+      ...(r.params ? { params: r.params } : {}),
+      response: { ...(r.response ? { [status]: r.response } : {}), '4xx': ProblemSchema, '5xx': ProblemSchema },
+    },
+    onRequest: async (request) => {
+      request.principal = authorize(admin, r, request);
+    },
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const p = request.principal;
+      const actor = { name: p?.user ?? 'anonymous', origin: p?.via.kind === 'token' ? 'api' as const : 'console' as const, source: request.ip };
+      const out = await admin.gatehouse.store.runAs(actor, () =>
+        r.handler({ admin, principal: p, body: request.body, query: request.query, params: request.params, request, reply }));
+      reply.code(status);
+      if (out instanceof Download) {
+        return reply.header('content-type', out.mediaType).header('content-disposition', `attachment; filename="${out.fileName}"`).send(out.data);
+      }
+      return out;
+    },
+  });
+}
+
+/** Who is calling, and may they? Throws the 401/403 problem otherwise. */
+function authorize(admin: AdminContext, r: AdminRoute, request: FastifyRequest): Principal | undefined {
+  if (r.access === 'public') return undefined;
+  const { principal, session } = authenticate(admin, request);
+  if (session && !SAFE_METHODS.has(request.method)) {
+    const sent = request.headers['x-csrf-token'];
+    if (typeof sent !== 'string' || !sameToken(sent, session.csrfToken)) {
+      throw fail('GH_CSRF_TOKEN_INVALID', 'This change came with the session cookie but without the session\'s CSRF token (X-CSRF-Token header); reload the console and try again.');
+    }
+  }
+  if (r.access !== 'signed-in' && !roleAllows(principal.role, r.access)) {
+    const roles = ROLES.filter((role) => roleAllows(role, r.access as keyof typeof PERMISSIONS));
+    throw fail('GH_FORBIDDEN', `${principal.user} (${principal.role}) may not do this: it needs the permission "${r.access}", which ${roles.join(' and ')} ${roles.length > 1 ? 'have' : 'has'}.`);
+  }
+  return principal;
+}
+
+function authenticate(admin: AdminContext, request: FastifyRequest): { principal: Principal; session?: Session } {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer +(\S+)$/i.exec(header);
+    const principal = m ? admin.gatehouse.users.authenticateToken(m[1]!) : undefined;
+    if (!principal) throw fail('GH_UNAUTHENTICATED', 'The API token is not valid: unknown, revoked or expired. Create one with "gatehouse token create --user NAME".');
+    return { principal };
+  }
+  const id = request.cookies[SESSION_COOKIE];
+  if (id === undefined) throw fail('GH_UNAUTHENTICATED', `Log in first (POST ${API_PREFIX}/session), or send "Authorization: Bearer TOKEN".`);
+  const session = admin.sessions.touch(id);
+  const user = session && admin.gatehouse.store.getUser(session.user);
+  if (!session || !user || user.updated !== session.userUpdated) {
+    admin.sessions.end(id);
+    throw fail('GH_SESSION_EXPIRED', 'Your console session has ended (logged out, idle too long, or your account was changed); log in again.');
+  }
+  return { principal: { user: user.name, role: user.role, via: { kind: 'session' } }, session };
+}
+
+/** The OpenAPI document, with each operation's permission as `x-gatehouse-permission` and file answers typed. */
+function openApiDocument(app: FastifyInstance): unknown {
+  const doc = structuredClone(app.swagger()) as unknown as { paths: Record<string, Record<string, { responses?: Record<string, unknown> } & Record<string, unknown>>> };
+  for (const r of ROUTES) {
+    const path = `${API_PREFIX}${r.path}`.replace(/:([A-Za-z]+)/g, '{$1}');
+    const op = doc.paths[path]?.[r.method.toLowerCase()];
+    if (!op) continue;
+    op['x-gatehouse-permission'] = r.access;
+    if (r.produces) op.responses = { ...op.responses, [String(r.status ?? 200)]: { description: 'the file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } } };
+  }
+  return doc;
+}
+
+/** Serves the console's built files from memory: nothing outside the built folder can be named. */
+function serveConsole(app: FastifyInstance, dir: string | undefined): void {
+  const files = new Map<string, { data: Buffer; type: string }>();
+  const load = (folder: string, prefix: string) => {
+    if (!existsSync(folder)) return;
+    for (const name of readdirSync(folder, { recursive: true }).map(String)) {
+      const type = CONSOLE_TYPES[extname(name)];
+      if (type) files.set(`${prefix}${name}`, { data: readFileSync(join(folder, name)), type });
+    }
+  };
+  if (dir) load(dir, '/console/');
+  const index = files.get('/console/index.html');
+  const page = async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (!index) return reply.code(503).type('text/plain; charset=utf-8').send('The console is not built: run "npm run build" in the Gatehouse folder, then restart "gatehouse serve". The admin API works without it.');
+    return reply.type(index.type).send(index.data);
+  };
+  app.get('/', { schema: { hide: true } }, page);
+  app.get('/console/*', { schema: { hide: true } }, async (request, reply) => {
+    const f = files.get(request.url.split('?')[0]!);
+    if (!f) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    return reply.type(f.type).send(f.data);
+  });
+}
+
+/** The machine's own addresses, for the Bindings dialog's IP address list. */
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.split('%')[0]!));
+}

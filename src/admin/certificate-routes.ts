@@ -1,0 +1,89 @@
+import { Type } from 'typebox';
+import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
+import { chainWarnings } from '../lifecycle/certificate-manager.js';
+import { BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, QUERY_FLAG, QUERY_INT, route, STORE } from './admin-route.js';
+import { CertificateSchema } from './resource-schemas.js';
+import { uploadedFile } from './upload.js';
+
+const REF = closed({ ref: Type.String({ minLength: 1, maxLength: 256, description: 'thumbprint, 8+ leading hex digits of one, or the exact friendly name' }) });
+const KEY = Type.String({ description: 'rsa-2048 (default), rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384' });
+
+/** The Server Certificates page: list, show, rename, remove, import, export, self-signed. */
+export const certificateRoutes = [
+  route({
+    method: 'GET', path: '/certificates', access: 'view', tag: 'certificates', summary: 'List certificates (the Server Certificates page)',
+    query: closed({ store: Type.Optional(STORE), expiring: Type.Optional(QUERY_INT) }),
+    response: Type.Array(CertificateSchema),
+    handler: ({ admin, query }) => admin.gatehouse.certificates.list({ store: query.store, expiringDays: query.expiring === undefined ? undefined : Number(query.expiring) }),
+  }),
+  route({
+    method: 'GET', path: '/certificates/:ref', access: 'view', tag: 'certificates', summary: 'Show one certificate', params: REF, response: CertificateSchema,
+    handler: ({ admin, params }) => admin.gatehouse.certificates.show(params.ref),
+  }),
+  route({
+    method: 'GET', path: '/certificates/:ref/pem', access: 'view', tag: 'certificates', summary: 'Download the certificate and its chain (PEM, no key)', params: REF, produces: 'application/x-pem-file',
+    handler: ({ admin, params }) => {
+      const c = admin.gatehouse.certificates.export(params.ref, { format: 'pem', includeKey: false });
+      return new Download(c.data, 'application/x-pem-file', `${c.thumbprint}.pem`);
+    },
+  }),
+  route({
+    method: 'PATCH', path: '/certificates/:ref', access: 'certificates.manage', tag: 'certificates', summary: "Rename: change a certificate's friendly name",
+    params: REF, body: closed({ friendlyName: FRIENDLY_NAME }), response: CertificateSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.certificates.rename(params.ref, body.friendlyName),
+  }),
+  route({
+    method: 'DELETE', path: '/certificates/:ref', access: 'certificates.manage', tag: 'certificates', summary: 'Remove a certificate and its private key (refused while bindings use it, unless force=true)',
+    params: REF, query: closed({ force: Type.Optional(QUERY_FLAG) }),
+    handler: ({ admin, params, query }) => admin.gatehouse.certificates.remove(params.ref, query.force === 'true'),
+  }),
+  route({
+    method: 'POST', path: '/certificates/import', access: 'keys.manage', tag: 'certificates', status: 201,
+    summary: 'Import… a PFX/PKCS#12, or a PEM/DER certificate with its private key',
+    body: closed({
+      file: BASE64_FILE,
+      fileName: Type.Optional(Type.String({ maxLength: 255, description: 'the uploaded file\'s name; its extension helps tell PFX from PEM' })),
+      keyFile: Type.Optional(BASE64_FILE),
+      password: Type.Optional(Type.String({ maxLength: 1024, description: "the PFX's or the encrypted key's password" })),
+      friendlyName: Type.Optional(FRIENDLY_NAME),
+      store: Type.Optional(STORE),
+      exportable: Type.Optional(Type.Boolean()),
+    }),
+    response: CertificateSchema,
+    handler: async ({ admin, body }) => {
+      const c = await admin.gatehouse.certificates.import({
+        file: uploadedFile(body.file, 'file'), fileName: body.fileName ?? 'upload', keyFile: body.keyFile === undefined ? undefined : uploadedFile(body.keyFile, 'key file'),
+        password: body.password, friendlyName: body.friendlyName, store: body.store, exportable: body.exportable ?? false,
+      });
+      return { ...c, warnings: chainWarnings(c) };
+    },
+  }),
+  route({
+    method: 'POST', path: '/certificates/:ref/export', access: 'keys.manage', tag: 'certificates', produces: 'application/x-pkcs12',
+    summary: 'Export… with the private key: PFX (default, password required) or PEM; noKey exports only the certificate and chain',
+    params: REF,
+    body: closed({
+      format: Type.Optional(Type.Union([Type.Literal('pfx'), Type.Literal('pem')])),
+      password: Type.Optional(Type.String({ maxLength: 1024 })),
+      legacy: Type.Optional(Type.Boolean({ description: '3DES and SHA-1 MAC, for Windows Server 2016 and older' })),
+      noKey: Type.Optional(Type.Boolean()),
+    }),
+    handler: ({ admin, params, body }) => {
+      const format = body.format ?? 'pfx';
+      const r = admin.gatehouse.certificates.export(params.ref, { format, password: body.password, legacy: body.legacy ?? false, includeKey: !(body.noKey ?? false) });
+      return format === 'pfx' ? new Download(r.data, 'application/x-pkcs12', `${r.thumbprint}.pfx`) : new Download(r.data, 'application/x-pem-file', `${r.thumbprint}.pem`);
+    },
+  }),
+  route({
+    method: 'POST', path: '/certificates/self-signed', access: 'certificates.manage', tag: 'certificates', status: 201, summary: 'Create Self-Signed Certificate…',
+    body: closed({
+      cn: HOST_NAME, san: Type.Optional(Type.Array(HOST_NAME, { maxItems: 100 })), days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+      key: Type.Optional(KEY), friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE), exportable: Type.Optional(Type.Boolean()),
+    }),
+    response: CertificateSchema,
+    handler: ({ admin, body }) => admin.gatehouse.certificates.selfSigned({
+      cn: body.cn, sans: body.san ?? [], days: body.days, keyType: body.key === undefined ? DEFAULT_KEY_TYPE : parseKeyType(body.key),
+      exportable: body.exportable ?? false, friendlyName: body.friendlyName, store: body.store,
+    }),
+  }),
+];

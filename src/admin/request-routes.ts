@@ -1,0 +1,92 @@
+import { Type } from 'typebox';
+import type { PendingRequest } from '../model/certificate.js';
+import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
+import { toPem } from '../pki/pem.js';
+import { BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, route, STORE } from './admin-route.js';
+import { CaSchema, CertificateSchema, PendingRequestSchema } from './resource-schemas.js';
+import { uploadedFile } from './upload.js';
+
+const ID = closed({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: 'the request id' }) });
+const SUBJECT_FIELD = Type.String({ minLength: 1, maxLength: 128 });
+const DAYS = Type.Integer({ minimum: 1, maximum: 3650 });
+
+function withoutCsr(r: PendingRequest): Omit<PendingRequest, 'csr'> {
+  const { csr: _csr, ...rest } = r;
+  return rest;
+}
+
+/** Pending requests (the New Exchange Certificate wizard, Complete Pending Request) and the internal CA. */
+export const requestRoutes = [
+  route({
+    method: 'GET', path: '/requests', access: 'view', tag: 'requests', summary: 'List pending certificate requests', response: Type.Array(PendingRequestSchema),
+    handler: ({ admin }) => admin.gatehouse.requests.list().map(withoutCsr),
+  }),
+  route({
+    method: 'POST', path: '/requests', access: 'certificates.manage', tag: 'requests', status: 201,
+    summary: 'Create a certificate request and its private key (the New Exchange Certificate wizard); answers the CSR',
+    body: closed({
+      cn: HOST_NAME,
+      san: Type.Optional(Type.Array(HOST_NAME, { maxItems: 100 })),
+      wildcard: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: "the root domain with 'Enable wildcard certificate': adds *.DOMAIN and DOMAIN" })),
+      org: Type.Optional(SUBJECT_FIELD), ou: Type.Optional(SUBJECT_FIELD), city: Type.Optional(SUBJECT_FIELD), state: Type.Optional(SUBJECT_FIELD),
+      country: Type.Optional(Type.String({ minLength: 2, maxLength: 2 })),
+      key: Type.Optional(Type.String({ description: 'rsa-2048 (default), rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384' })),
+      exportable: Type.Optional(Type.Boolean()),
+    }),
+    response: PendingRequestSchema,
+    handler: ({ admin, body }) => admin.gatehouse.requests.create({
+      cn: body.cn, sans: body.san ?? [], wildcard: body.wildcard, org: body.org, ou: body.ou, city: body.city, state: body.state, country: body.country,
+      keyType: body.key === undefined ? DEFAULT_KEY_TYPE : parseKeyType(body.key), exportable: body.exportable ?? false,
+    }),
+  }),
+  route({
+    method: 'GET', path: '/requests/:id', access: 'view', tag: 'requests', summary: 'Show a pending request (with its CSR)', params: ID, response: PendingRequestSchema,
+    handler: ({ admin, params }) => admin.gatehouse.requests.show(Number(params.id)),
+  }),
+  route({
+    method: 'GET', path: '/requests/:id/csr', access: 'view', tag: 'requests', summary: 'Download the CSR (PEM) to send to a CA', params: ID, produces: 'application/pkcs10',
+    handler: ({ admin, params }) => new Download(admin.gatehouse.requests.show(Number(params.id)).csr, 'application/pkcs10', `request-${params.id}.csr`),
+  }),
+  route({
+    method: 'DELETE', path: '/requests/:id', access: 'certificates.manage', tag: 'requests', summary: 'Cancel a pending request and destroy its private key', params: ID,
+    handler: ({ admin, params }) => admin.gatehouse.requests.cancel(Number(params.id)),
+  }),
+  route({
+    method: 'POST', path: '/requests/complete', access: 'certificates.manage', tag: 'requests', status: 201,
+    summary: "Complete Certificate Request…: the CA's response (PEM/DER .cer, a bundle, or PKCS#7), a friendly name and the store",
+    body: closed({ file: BASE64_FILE, fileName: Type.Optional(Type.String({ maxLength: 255 })), friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE) }),
+    response: CertificateSchema,
+    handler: ({ admin, body }) => admin.gatehouse.requests.complete(uploadedFile(body.file, "CA's response"), body.fileName ?? 'response', { friendlyName: body.friendlyName, store: body.store }),
+  }),
+  route({
+    method: 'POST', path: '/requests/:id/submit', access: 'ca.manage', tag: 'requests', status: 201,
+    summary: 'Submit a pending request to the internal CA, which signs it; the request is completed at once',
+    params: ID,
+    body: closed({ ca: Type.Literal('internal'), friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE), days: Type.Optional(DAYS) }),
+    response: CertificateSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.requests.submit(Number(params.id), body.ca, { friendlyName: body.friendlyName, store: body.store, days: body.days }),
+  }),
+  route({
+    method: 'GET', path: '/ca', access: 'view', tag: 'ca', summary: 'Show the internal CA', response: CaSchema,
+    handler: ({ admin }) => admin.gatehouse.ca.show(),
+  }),
+  route({
+    method: 'POST', path: '/ca', access: 'ca.manage', tag: 'ca', status: 201, summary: 'Create the internal CA',
+    body: closed({ cn: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), key: Type.Optional(Type.String()), days: Type.Optional(DAYS) }),
+    response: CaSchema,
+    handler: ({ admin, body }) => admin.gatehouse.ca.init({ cn: body.cn, keyType: body.key === undefined ? undefined : parseKeyType(body.key), days: body.days }),
+  }),
+  route({
+    method: 'GET', path: '/ca/certificate', access: 'view', tag: 'ca', summary: "Download the internal CA's certificate (PEM) for clients to trust", produces: 'application/x-pem-file',
+    handler: ({ admin }) => new Download(toPem(admin.gatehouse.ca.certificate()), 'application/x-pem-file', 'gatehouse-internal-ca.pem'),
+  }),
+  route({
+    method: 'POST', path: '/ca/sign', access: 'ca.manage', tag: 'ca', produces: 'application/x-pem-file',
+    summary: 'Issue a TLS server certificate for a CSR made anywhere: answers the certificate and the CA certificate (PEM)',
+    body: closed({ csr: BASE64_FILE, days: Type.Optional(DAYS) }),
+    handler: async ({ admin, body }) => {
+      const issued = await admin.gatehouse.ca.sign(uploadedFile(body.csr, 'request'), body.days);
+      return new Download(toPem(issued.der) + toPem(admin.gatehouse.ca.certificate()), 'application/x-pem-file', `${issued.thumbprint}.pem`);
+    },
+  }),
+];

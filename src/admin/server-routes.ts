@@ -1,0 +1,33 @@
+import { hostname } from 'node:os';
+import { Type } from 'typebox';
+import { fail } from '../model/gatehouse-error.js';
+import { closed, QUERY_INT, route } from './admin-route.js';
+import { AuditEntrySchema } from './resource-schemas.js';
+
+/** The audit log, and what the console needs to know about the machine. */
+export const serverRoutes = [
+  route({
+    method: 'GET', path: '/audit', access: 'view', tag: 'audit', summary: 'The audit log: who changed what, when, from where, before and after (never a secret)',
+    query: closed({ since: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or time' })), last: Type.Optional(QUERY_INT) }),
+    response: Type.Array(AuditEntrySchema),
+    handler: ({ admin, query }) => {
+      let since: string | undefined;
+      if (query.since !== undefined) {
+        const t = Date.parse(query.since);
+        if (!/^\d{4}-\d{2}-\d{2}/.test(query.since) || Number.isNaN(t)) throw fail('GH_REQUEST_BODY_INVALID', `since takes an ISO date or time such as 2026-11-01; got "${query.since}".`);
+        since = new Date(t).toISOString();
+      }
+      return admin.gatehouse.store.listAudit({ since, limit: query.last === undefined ? undefined : Number(query.last) });
+    },
+  }),
+  route({
+    method: 'GET', path: '/server', access: 'view', tag: 'server',
+    summary: "The server: its name, local addresses (the Bindings dialog's IP list) and the host names its bindings use (what the request wizard proposes)",
+    handler: ({ admin }) => {
+      const g = admin.gatehouse;
+      const hostNames = [...new Set(g.bindings.list().map((b) => b.host).filter((h) => h !== ''))].sort();
+      const https = g.store.serviceCertificate('https');
+      return { name: hostname(), addresses: admin.localAddresses(), hostNames, services: { https: https ?? null } };
+    },
+  }),
+];

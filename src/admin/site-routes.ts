@@ -1,0 +1,88 @@
+import { Type } from 'typebox';
+import { closed, HOST_NAME, QUERY_INT, route } from './admin-route.js';
+import { BindingResultSchema, BindingSchema, SiteSchema } from './resource-schemas.js';
+
+const NAME = closed({ name: Type.String({ minLength: 1, maxLength: 100, description: 'the site name' }) });
+const SITE_FIELDS = {
+  root: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'a static site: the folder it serves' })),
+  proxy: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'a proxied site: the upstream URL (http or https)' })),
+  httpsRedirect: Type.Optional(Type.Boolean()),
+  hsts: Type.Optional(Type.Boolean()),
+  logFormat: Type.Optional(Type.Union([Type.Literal('w3c'), Type.Literal('combined')])),
+};
+const PROTOCOL = Type.Union([Type.Literal('http'), Type.Literal('https')]);
+const IP = Type.String({ minLength: 1, maxLength: 64, description: 'an IPv4/IPv6 address of this machine, or * for All Unassigned (default)' });
+const PORT = Type.Integer({ minimum: 1, maximum: 65535 });
+const HOST = Type.String({ maxLength: 253, description: 'the host name; empty for none' });
+const FORCE = Type.Optional(Type.Boolean({ description: "apply even though other sites' clients would get another certificate" }));
+
+/** IIS's Sites node and each site's Bindings dialog. */
+export const siteRoutes = [
+  route({
+    method: 'GET', path: '/sites', access: 'view', tag: 'sites', summary: 'List sites with their bindings', response: Type.Array(SiteSchema),
+    handler: ({ admin }) => admin.gatehouse.sites.list(),
+  }),
+  route({
+    method: 'POST', path: '/sites', access: 'sites.manage', tag: 'sites', status: 201, summary: 'Add a site (a folder to serve or an upstream to proxy)',
+    body: closed({ name: Type.String({ minLength: 1, maxLength: 100 }), ...SITE_FIELDS }), response: SiteSchema,
+    handler: ({ admin, body }) => admin.gatehouse.sites.add(body),
+  }),
+  route({
+    method: 'GET', path: '/sites/:name', access: 'view', tag: 'sites', summary: 'Show a site', params: NAME, response: SiteSchema,
+    handler: ({ admin, params }) => admin.gatehouse.sites.show(params.name),
+  }),
+  route({
+    method: 'PATCH', path: '/sites/:name', access: 'sites.manage', tag: 'sites', summary: "Change a site's content, redirect, HSTS or log format", params: NAME,
+    body: closed(SITE_FIELDS), response: SiteSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.sites.set({ ...body, name: params.name }),
+  }),
+  route({
+    method: 'DELETE', path: '/sites/:name', access: 'sites.manage', tag: 'sites', summary: 'Remove a site and its bindings', params: NAME,
+    handler: ({ admin, params }) => admin.gatehouse.sites.remove(params.name),
+  }),
+  route({
+    method: 'POST', path: '/sites/:name/stop', access: 'sites.manage', tag: 'sites', summary: 'Stop a site (its bindings stop answering)', params: NAME, response: SiteSchema,
+    handler: ({ admin, params }) => admin.gatehouse.sites.setState(params.name, 'stopped'),
+  }),
+  route({
+    method: 'POST', path: '/sites/:name/start', access: 'sites.manage', tag: 'sites', summary: 'Start a site', params: NAME, response: SiteSchema,
+    handler: ({ admin, params }) => admin.gatehouse.sites.setState(params.name, 'started'),
+  }),
+  route({
+    method: 'GET', path: '/bindings', access: 'view', tag: 'bindings', summary: 'List all bindings, or one site\'s', query: closed({ site: Type.Optional(Type.String({ maxLength: 100 })) }),
+    response: Type.Array(BindingSchema),
+    handler: ({ admin, query }) => admin.gatehouse.bindings.list(query.site),
+  }),
+  route({
+    method: 'GET', path: '/sites/:name/bindings', access: 'view', tag: 'bindings', summary: "A site's bindings (the Site Bindings dialog)", params: NAME, response: Type.Array(BindingSchema),
+    handler: ({ admin, params }) => admin.gatehouse.bindings.list(params.name),
+  }),
+  route({
+    method: 'POST', path: '/sites/:name/bindings', access: 'sites.manage', tag: 'bindings', status: 201,
+    summary: 'Add… a binding: type, IP address, port, host name, Require Server Name Indication, SSL certificate',
+    params: NAME,
+    body: closed({ protocol: PROTOCOL, ip: Type.Optional(IP), port: PORT, host: Type.Optional(HOST), sni: Type.Optional(Type.Boolean()), cert: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), force: FORCE }),
+    response: BindingResultSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.bindings.add({ ...body, site: params.name }),
+  }),
+  route({
+    method: 'PATCH', path: '/sites/:name/bindings', access: 'sites.manage', tag: 'bindings',
+    summary: 'Edit… an https binding (named by protocol, ip, port, host): its certificate and Require SNI',
+    params: NAME,
+    body: closed({ protocol: PROTOCOL, ip: Type.Optional(IP), port: PORT, host: Type.Optional(HOST), sni: Type.Optional(Type.Boolean()), cert: Type.String({ minLength: 1, maxLength: 256 }), force: FORCE }),
+    response: BindingResultSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.bindings.edit({ ...body, site: params.name }),
+  }),
+  route({
+    method: 'DELETE', path: '/sites/:name/bindings', access: 'sites.manage', tag: 'bindings', summary: 'Remove a binding (named by protocol, ip, port, host in the query)',
+    params: NAME,
+    query: closed({ protocol: PROTOCOL, ip: Type.Optional(IP), port: QUERY_INT, host: Type.Optional(HOST), force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
+    response: BindingResultSchema,
+    handler: ({ admin, params, query }) => admin.gatehouse.bindings.remove({ site: params.name, protocol: query.protocol, ip: query.ip, port: Number(query.port), host: query.host, force: query.force === 'true' }),
+  }),
+  route({
+    method: 'GET', path: '/bindings/explain', access: 'view', tag: 'bindings', summary: 'Which certificate and site a client gets for an address, port, SNI name and Host',
+    query: closed({ port: QUERY_INT, ip: Type.Optional(IP), sni: Type.Optional(HOST_NAME), host: Type.Optional(HOST_NAME), protocol: Type.Optional(PROTOCOL) }),
+    handler: ({ admin, query }) => admin.gatehouse.bindings.explain({ ...query, port: Number(query.port) }),
+  }),
+];

@@ -1,0 +1,129 @@
+import { request as httpsRequest } from 'node:https';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePorts, gh, ghJson, ServeProcess, tmpDir } from './cli.js';
+
+export const ADMIN_CERT_NAME = 'Gatehouse admin endpoint (self-signed)';
+export const PASSWORD = 'correct horse battery staple';
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text: string;
+  /** The parsed JSON answer (problem documents included); undefined when the answer is not JSON. */
+  json: any;
+}
+
+export interface CallOptions {
+  token?: string;
+  /** A console session: the cookie and (for changes) its CSRF token. */
+  session?: Session;
+  /** Leave the CSRF header out even with a session (to prove it is required). */
+  omitCsrf?: boolean;
+  /** JSON body; or `raw` to send bytes as they are. */
+  body?: unknown;
+  raw?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface Session {
+  cookie: string;
+  csrfToken: string;
+  user: string;
+  role: string;
+}
+
+/** A running `gatehouse serve` with its admin endpoint on a free port, and an HTTPS client that trusts its certificate. */
+export class AdminServer {
+  private constructor(
+    readonly data: string,
+    readonly serve: ServeProcess,
+    readonly port: number,
+    /** The admin endpoint's certificate (PEM): clients verify the server against it, as a browser would after accepting it. */
+    readonly ca: string,
+  ) {}
+
+  /** Starts serve (one worker) with the admin endpoint on a free port; extra serve flags may be given. */
+  static async start(data: string, extraArgs: string[] = []): Promise<AdminServer> {
+    const [port] = await freePorts(1);
+    const serve = new ServeProcess(data, ['--workers', '1', '--admin', `127.0.0.1:${port}`, ...extraArgs]);
+    await serve.waitFor(/admin: console and API on https:\/\//, 'the admin endpoint');
+    const certs = ghJson<Array<{ friendlyName: string; thumbprint: string }>>(data, ['cert', 'list']);
+    const thumbprint = certs.find((c) => c.friendlyName === ADMIN_CERT_NAME)?.thumbprint;
+    const out = join(tmpDir('gh-admin-ca-'), 'admin.pem');
+    const r = gh(data, ['cert', 'export', thumbprint ?? ADMIN_CERT_NAME, '--format', 'pem', '--no-key', '--out', out]);
+    if (r.code !== 0) throw new Error(`could not export the admin certificate: ${r.stderr}`);
+    const { readFileSync } = await import('node:fs');
+    return new AdminServer(data, serve, port!, readFileSync(out, 'utf8'));
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.serve.stop();
+  }
+
+  /** One HTTPS call to the admin endpoint (bounded to 30 s). */
+  call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    let payload: Buffer | undefined;
+    if (options.raw !== undefined) payload = Buffer.from(options.raw);
+    else if (options.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(options.body));
+      headers['content-type'] ??= 'application/json';
+    }
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (options.session) {
+      headers.cookie = options.session.cookie;
+      if (!options.omitCsrf && !['GET', 'HEAD'].includes(method)) headers['x-csrf-token'] = options.session.csrfToken;
+    }
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: this.port, method, path, headers, ca: this.ca, servername: 'localhost', timeout: 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const text = body.toString('utf8');
+          let json: unknown;
+          if (/json/.test(String(res.headers['content-type'] ?? ''))) {
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json });
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} took over 30 s`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /** Logs in through the API and returns the session cookie and CSRF token. */
+  async login(user: string, password = PASSWORD): Promise<Session> {
+    const r = await this.call('POST', '/api/v1/session', { body: { user, password } });
+    if (r.status !== 201) throw new Error(`log-in of ${user} failed: ${r.status} ${r.text}`);
+    const setCookie = ([] as string[]).concat(r.headers['set-cookie'] ?? []);
+    const cookie = setCookie.map((c) => c.split(';')[0]!).find((c) => c.startsWith('gh_session='));
+    if (!cookie) throw new Error(`log-in answered no session cookie: ${JSON.stringify(r.headers)}`);
+    return { cookie, csrfToken: r.json.csrfToken, user, role: r.json.role };
+  }
+}
+
+/** Adds a user with the CLI (as an operator on the server would), password from a file. */
+export function addUser(data: string, name: string, role: string, password = PASSWORD): void {
+  const file = join(tmpDir('gh-pw-'), 'pw.txt');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  const r = gh(data, ['user', 'add', name, '--role', role, '--password-file', file]);
+  if (r.code !== 0) throw new Error(`user add ${name} failed: ${r.stderr}`);
+}
+
+/** Creates an API token with the CLI; answers the token. */
+export function createToken(data: string, user: string): string {
+  return ghJson<{ token: string }>(data, ['token', 'create', '--user', user]).token;
+}
