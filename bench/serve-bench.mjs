@@ -319,7 +319,7 @@ async function startServer(kind, cfg) {
   let port;
   if (kind.startsWith('gatehouse')) {
     cmd = process.execPath;
-    argv = [GH_BIN, 'serve', '--data', cfg.dataDir, ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
+    argv = [GH_BIN, 'serve', '--data', cfg.dataDir, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
     port = PORT_GH;
   } else {
     cmd = NGINX();
@@ -692,7 +692,7 @@ async function profile() {
         const profDir = join(tmp, `prof-${load}-${variant}`);
         const nodeArgs = variant === 'profile' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : ['--import', noLog];
         const since = performance.now();
-        const proc = spawn(process.execPath, [...nodeArgs, GH_ENTRY, 'serve', '--data', c.dataDir, ...workers], { env: childEnv, stdio: 'ignore' });
+        const proc = spawn(process.execPath, [...nodeArgs, GH_ENTRY, 'serve', '--data', c.dataDir, '--admin', 'off', ...workers], { env: childEnv, stdio: 'ignore' });
         live.add(proc);
         proc.on('exit', () => live.delete(proc));
         const server = { kind: 'gatehouse-w1', proc, port: PORT_GH, firstMs: await firstHandshake(PORT_GH, since) };
