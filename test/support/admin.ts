@@ -127,3 +127,58 @@ export function addUser(data: string, name: string, role: string, password = PAS
 export function createToken(data: string, user: string): string {
   return ghJson<{ token: string }>(data, ['token', 'create', '--user', user]).token;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Added for the admin API tests (permissions, guide, bad input, secrets, users and tokens)
+
+// (import declarations are hoisted: this one serves the helpers below)
+import assert from 'node:assert/strict';
+
+/** `storeSnapshot` plus sites, bindings, users and API tokens (without `lastUsed`, which a call may touch): a refused change leaves all of it as it was. */
+export interface AdminSnapshot {
+  store: import('./cli.js').Snapshot;
+  sites: string;
+  bindings: string;
+  users: string;
+  tokens: string;
+}
+
+export async function adminSnapshot(data: string): Promise<AdminSnapshot> {
+  const { storeSnapshot, ghAsync } = await import('./cli.js');
+  const take = async (args: string[]) => {
+    const r = await ghAsync(data, [...args, '--json']);
+    return `${r.code} ${r.stdout}`;
+  };
+  const [sites, bindings, users, tokensRaw] = await Promise.all([take(['site', 'list']), take(['binding', 'list']), take(['user', 'list']), ghAsync(data, ['token', 'list', '--json'])]);
+  const tokens = tokensRaw.code === 0
+    ? JSON.stringify((JSON.parse(tokensRaw.stdout) as Array<Record<string, unknown>>).map(({ lastUsed: _lastUsed, ...t }) => t))
+    : `${tokensRaw.code} ${tokensRaw.stdout}`;
+  return { store: storeSnapshot(data), sites, bindings, users, tokens };
+}
+
+/**
+ * Asserts an answer is a problem document (RFC 9457) as the admin API promises: the status, the
+ * media type application/problem+json, the stable `code`, a `detail` sentence, and nothing of
+ * Gatehouse's insides (no stack trace, no source path).
+ */
+export function assertProblem(r: ApiResponse, status: number, code: string, what = ''): void {
+  const show = `${what ? `${what}: ` : ''}${r.status} ${String(r.headers['content-type'])} ${r.text.slice(0, 1500)}`;
+  assert.equal(r.status, status, `expected HTTP ${status}: ${show}`);
+  assert.match(String(r.headers['content-type'] ?? ''), /^application\/problem\+json(;|$)/, `expected application/problem+json: ${show}`);
+  assert.ok(r.json && typeof r.json === 'object', `not a JSON object: ${show}`);
+  assert.equal(r.json.code, code, `expected ${code}: ${show}`);
+  assert.equal(r.json.status, status, `problem.status differs from the HTTP status: ${show}`);
+  assert.equal(typeof r.json.title, 'string', show);
+  assert.equal(typeof r.json.type, 'string', show);
+  assert.equal(typeof r.json.detail, 'string', show);
+  assert.match(r.json.detail, /^\S[\s\S]*[.!?]["')]?$/, `detail is not a sentence: ${show}`);
+  assert.ok(r.json.detail.length <= 2000, `detail too long: ${show}`);
+  assert.doesNotMatch(r.text, /\bat [\w$.<>]+ \(|\n\s+at |node_modules|\/dist\/|\/src\/|\.[jt]s:\d+/, `internals leaked: ${show}`);
+}
+
+/** Writes a password file (first line) in a fresh temp dir and answers its path. */
+export function passwordFileFor(password: string): string {
+  const file = join(tmpDir('gh-pw-'), 'pw.txt');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return file;
+}
