@@ -43,7 +43,7 @@ export function problemFor(error: unknown): { problem: Problem; internal: boolea
     return { problem: problem('GH_REQUEST_BODY_INVALID', `The request is not valid: ${errors.map((x) => `${x.path} ${x.message}`).join('; ')}.`, errors), internal: false };
   }
   switch (e.code) {
-    case 'FST_ERR_CTP_INVALID_JSON':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { problem: problem('GH_REQUEST_BODY_INVALID', 'The request body is not valid JSON.'), internal: false };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
