@@ -33,8 +33,15 @@ export async function startAdminEndpoint(g: Gatehouse, options: AdminEndpointOpt
   const tls = await adminCertificate(g, options.certificate);
   if (tls.created) options.log(`admin: created the self-signed certificate "${tls.friendlyName}" (${tls.thumbprint}) in the personal store`);
   const app = await buildAdminServer(g, { tls, version: options.version, log: options.log, consoleDir: options.consoleDir });
-  await app.listen({ host: address.host, port: address.port });
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
+  try {
+    await app.listen({ host: address.host, port: address.port });
+  } catch (e) {
+    await app.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use (another gatehouse serve, or another program)' : code === 'EADDRNOTAVAIL' ? 'that is not an address of this machine' : code === 'EACCES' ? 'the port needs privileges this process lacks' : (e as Error).message;
+    throw fail('GH_ADMIN_LISTEN_FAILED', `The admin endpoint cannot listen on ${shown}:${address.port}: ${why}. Choose another with --admin ADDRESS:PORT, or turn it off with --admin off.`);
+  }
   options.log(`admin: console and API on https://${shown}:${address.port}/ (certificate "${tls.friendlyName}", SHA-256 ${sha256Fingerprint(tls.cert)})`);
   if (g.users.list().length === 0) {
     options.log('admin: no users yet; make the first administrator on this server with: gatehouse user add NAME --role organization-management');

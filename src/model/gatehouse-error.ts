@@ -73,6 +73,7 @@ export const ERRORS = {
   GH_REQUEST_TOO_LARGE: { exit: 1, status: 413, summary: 'The API request body is larger than the admin API accepts (2 MiB).' },
   GH_MEDIA_TYPE_UNSUPPORTED: { exit: 1, status: 415, summary: 'The API request body is not application/json.' },
   GH_ROUTE_NOT_FOUND: { exit: 1, status: 404, summary: 'No admin API route has that method and path; /api/v1/openapi.json lists them.' },
+  GH_ADMIN_LISTEN_FAILED: { exit: 1, status: 500, summary: 'The admin endpoint cannot listen on its address (in use by another program, or not an address of this machine).' },
   GH_ADMIN_ADDRESS_INVALID: { exit: 1, status: 400, summary: 'The admin endpoint address is not ADDRESS:PORT (or "off").' },
   GH_MASTER_KEY_INVALID: { exit: 1, status: 500, summary: 'The master key is missing, malformed or not the one the store was made with.' },
   GH_STORE_UNAVAILABLE: { exit: 1, status: 503, summary: 'The data directory or database cannot be opened.' },
