@@ -13,6 +13,7 @@ const ALLOWED: Record<string, string[]> = {
   serve: ['model', 'pki', 'config', 'lifecycle'],
   admin: ['model', 'pki', 'lifecycle'],
   cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
+  console: [],
 };
 
 test('parts import only what ARCHITECTURE.md allows', () => {

@@ -1,0 +1,260 @@
+// Gatehouse Manager: the web console, laid out as IIS Manager is — the Connections tree on the
+// left (the server, Sites, each site), the feature page in the middle, the Actions pane on the
+// right with what the signed-in user's permissions allow for what is selected.
+import { Api, ApiError, messageOf } from './api.js';
+import { siteHash, type ActionGroup, type Ctx } from './context.js';
+import { closeAllDialogs } from './dialog.js';
+import { button, h, replace } from './dom.js';
+import { showLogin } from './login.js';
+import { auditPage } from './audit-page.js';
+import { certificatesPage } from './certificates-page.js';
+import { requestsPage } from './requests-page.js';
+import { serverHomePage } from './server-home.js';
+import { sitePage, sitesPage } from './sites-page.js';
+import { usersPage } from './users-page.js';
+import type { Permission, ServerInfo, SessionInfo, Site } from './types.js';
+
+type Route =
+  | { kind: 'home' | 'certificates' | 'requests' | 'sites' | 'users' | 'audit' }
+  | { kind: 'site'; name: string };
+
+type PageFn = (ctx: Ctx, route: Route) => Promise<HTMLElement>;
+
+const PAGES: Record<Route['kind'], { title: string; render: PageFn }> = {
+  home: { title: 'Home', render: (ctx) => serverHomePage(ctx) },
+  certificates: { title: 'Server Certificates', render: (ctx) => certificatesPage(ctx) },
+  requests: { title: 'Pending Certificate Requests', render: (ctx) => requestsPage(ctx) },
+  sites: { title: 'Sites', render: (ctx) => sitesPage(ctx) },
+  site: { title: 'Site', render: (ctx, r) => sitePage(ctx, (r as { name: string }).name) },
+  users: { title: 'Users and API Tokens', render: (ctx) => usersPage(ctx) },
+  audit: { title: 'Audit Log', render: (ctx) => auditPage(ctx) },
+};
+
+function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#\/?/, '');
+  const [first, ...rest] = path.split('/');
+  switch (first) {
+    case 'certificates': return { kind: 'certificates' };
+    case 'requests': return { kind: 'requests' };
+    case 'users': return { kind: 'users' };
+    case 'audit': return { kind: 'audit' };
+    case 'sites': return rest.length > 0 && rest.join('/') !== '' ? { kind: 'site', name: decodeURIComponent(rest.join('/')) } : { kind: 'sites' };
+    default: return { kind: 'home' };
+  }
+}
+
+class Console {
+  readonly api = new Api();
+  readonly root: HTMLElement;
+  #signedOut = true;
+  #renderToken = 0;
+  #session: SessionInfo | undefined;
+  #ctx: Ctx | undefined;
+  #sites: Site[] = [];
+  #tree!: HTMLElement;
+  #page!: HTMLElement;
+  #pageMessages!: HTMLElement;
+  #actions!: HTMLElement;
+  #crumbs!: HTMLElement;
+  #onHash = () => void this.render(true);
+
+  constructor(root: HTMLElement) {
+    this.root = root;
+    this.api.onSignedOut = (message) => this.signedOut(message);
+  }
+
+  async boot(): Promise<void> {
+    try {
+      const s = await this.api.get<SessionInfo>('/session');
+      await this.start(s);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        if (this.#signedOut) this.login(undefined);
+      } else {
+        this.login(messageOf(e));
+      }
+    }
+  }
+
+  login(message: string | undefined): void {
+    this.#signedOut = true;
+    window.removeEventListener('hashchange', this.#onHash);
+    showLogin(this.root, this.api, message, (s) => void this.start(s).catch((e) => this.login(messageOf(e))));
+  }
+
+  signedOut(message: string): void {
+    if (this.#signedOut) return;
+    closeAllDialogs();
+    this.api.csrfToken = undefined;
+    this.login(message);
+  }
+
+  async start(session: SessionInfo): Promise<void> {
+    this.api.csrfToken = session.csrfToken;
+    this.#session = session;
+    this.#signedOut = false;
+    const server = await this.api.get<ServerInfo>('/server');
+    this.#ctx = this.makeContext(session, server);
+    this.layout(session, server);
+    window.addEventListener('hashchange', this.#onHash);
+    await this.render(true);
+  }
+
+  makeContext(session: SessionInfo, server: ServerInfo): Ctx {
+    const permissions = new Set<Permission>(session.permissions);
+    const selection = new Map<string, string | null>();
+    const api = this.api;
+    return {
+      api,
+      session,
+      server,
+      selection,
+      can: (p) => permissions.has(p),
+      caExists: async () => {
+        try {
+          await api.get('/ca');
+          return true;
+        } catch (e) {
+          if (e instanceof ApiError && e.status !== 401 && e.status < 500 && e.status !== 0) return false;
+          throw e;
+        }
+      },
+      navigate: (hash) => {
+        if (location.hash !== hash) history.pushState(null, '', hash);
+        return this.render(true);
+      },
+      refresh: () => this.render(false),
+      notify: (message) => this.message(message, 'status'),
+      fail: (error) => this.message(messageOf(error), 'alert'),
+      setActions: (groups) => this.setActions(groups),
+    };
+  }
+
+  layout(session: SessionInfo, server: ServerInfo): void {
+    this.#tree = h('div', { class: 'tree-wrap' });
+    this.#page = h('div', { class: 'page' });
+    this.#pageMessages = h('div', { class: 'page-messages' });
+    this.#actions = h('div', { class: 'actions-body' });
+    this.#crumbs = h('ol', { class: 'crumbs' });
+    const logout = button('Log out', () => void this.logout());
+    replace(this.root,
+      h('div', { class: 'app' },
+        h('header', { class: 'titlebar' },
+          h('span', { class: 'brand' }, 'Gatehouse Manager'),
+          h('span', { class: 'who' }, 'Signed in as ', h('strong', null, session.user), ` (${session.role}) on ${server.name}`),
+          logout),
+        h('nav', { class: 'addressbar', 'aria-label': 'Location' }, this.#crumbs),
+        h('div', { class: 'panes' },
+          h('nav', { class: 'connections pane', 'aria-label': 'Connections' }, h('h2', { class: 'pane-title' }, 'Connections'), this.#tree),
+          h('main', { class: 'feature pane', id: 'main' }, this.#pageMessages, this.#page),
+          h('aside', { class: 'actions pane', 'aria-label': 'Actions' }, h('h2', { class: 'pane-title' }, 'Actions'), this.#actions))));
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.api.delete('/session');
+    } catch {
+      /* already ended */
+    }
+    closeAllDialogs();
+    this.api.csrfToken = undefined;
+    this.login('You have logged out.');
+  }
+
+  /** Draws the page of the current location. `navigated`: a new page (messages cleared, focus to its heading). */
+  async render(navigated: boolean): Promise<void> {
+    const ctx = this.#ctx;
+    if (!ctx || this.#signedOut) return;
+    const token = ++this.#renderToken;
+    const route = parseRoute(location.hash);
+    const page = PAGES[route.kind];
+    if (navigated) this.#pageMessages.replaceChildren();
+    const focusedKey = (document.activeElement as HTMLElement | null)?.closest?.('tr[data-key]')?.getAttribute('data-key');
+    try {
+      const [sites, server] = await Promise.all([this.api.get<Site[]>('/sites'), this.api.get<ServerInfo>('/server')]);
+      if (token !== this.#renderToken) return;
+      this.#sites = sites;
+      ctx.server = server;
+      const pageCtx: Ctx = { ...ctx, setActions: (groups) => token === this.#renderToken && this.setActions(groups) };
+      this.drawTree(route);
+      this.drawCrumbs(route, ctx);
+      if (navigated) this.setActions([]);
+      const el = await page.render(pageCtx, route);
+      if (token !== this.#renderToken) return;
+      replace(this.#page, el);
+      const title = el.querySelector('h1')?.textContent ?? page.title;
+      document.title = `${title} – Gatehouse Manager`;
+      if (navigated) el.querySelector<HTMLElement>('h1')?.focus();
+      else if (focusedKey) this.#page.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
+    } catch (e) {
+      if (token !== this.#renderToken || this.#signedOut) return;
+      replace(this.#page, h('h1', { tabindex: '-1' }, page.title));
+      this.setActions([]);
+      ctx.fail(e);
+    }
+  }
+
+  drawTree(route: Route): void {
+    const ctx = this.#ctx!;
+    const current = (hash: string, here: boolean) => ({ href: hash, 'aria-current': here ? 'page' : null, class: here ? 'selected' : null });
+    const serverHere = route.kind !== 'sites' && route.kind !== 'site';
+    const tree = h('ul', { class: 'tree', onkeydown: (e: KeyboardEvent) => treeKeys(e, tree) },
+      h('li', null,
+        h('a', { ...current('#/', serverHere), class: `node server ${serverHere ? 'selected' : ''}` }, ctx.server.name),
+        h('ul', null,
+          h('li', null,
+            h('a', { ...current('#/sites', route.kind === 'sites'), class: `node folder ${route.kind === 'sites' ? 'selected' : ''}` }, 'Sites'),
+            this.#sites.length === 0 ? null : h('ul', null, ...this.#sites.map((s) => {
+              const here = route.kind === 'site' && route.name === s.name;
+              return h('li', null, h('a', { ...current(siteHash(s.name), here), class: `node site ${s.state} ${here ? 'selected' : ''}` }, s.name,
+                s.state === 'stopped' ? h('span', { class: 'state' }, ' (Stopped)') : null));
+            }))))));
+    const had = this.#tree.contains(document.activeElement) ? (document.activeElement as HTMLAnchorElement).getAttribute('href') : null;
+    replace(this.#tree, tree);
+    if (had) this.#tree.querySelector<HTMLElement>(`a[href="${CSS.escape(had)}"]`)?.focus();
+  }
+
+  drawCrumbs(route: Route, ctx: Ctx): void {
+    const parts: Array<[string, string]> = [[ctx.server.name, '#/']];
+    if (route.kind === 'sites' || route.kind === 'site') parts.push(['Sites', '#/sites']);
+    if (route.kind === 'site') parts.push([route.name, siteHash(route.name)]);
+    else if (route.kind !== 'home' && route.kind !== 'sites') parts.push([PAGES[route.kind].title, `#/${route.kind}`]);
+    replace(this.#crumbs, ...parts.map(([label, hash], i) => h('li', null, i === parts.length - 1 ? h('span', { 'aria-current': 'location' }, label) : h('a', { href: hash }, label))));
+  }
+
+  setActions(groups: ActionGroup[]): void {
+    const focused = this.#actions.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.action : undefined;
+    if (groups.length === 0) {
+      const canChange = (this.#session?.permissions ?? []).some((p) => p !== 'view');
+      replace(this.#actions, h('p', { class: 'no-actions' }, canChange ? 'No actions for this page.' : `Your role (${this.#session?.role ?? 'view-only'}) can look but not change anything.`));
+      return;
+    }
+    replace(this.#actions, ...groups.map((g) => h('section', { class: 'action-group' },
+      h('h3', null, g.heading),
+      g.note ? h('p', { class: 'note' }, g.note) : null,
+      h('ul', null, ...g.items.map((i) => h('li', null, button(i.label, () => i.run(), { disabled: i.disabled ?? false, 'data-action': i.label, class: 'action' })))))));
+    if (focused) this.#actions.querySelector<HTMLElement>(`[data-action="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  message(text: string, role: 'status' | 'alert'): void {
+    const close = button('Dismiss', () => note.remove(), { class: 'link', 'aria-label': 'Dismiss this message' });
+    const note: HTMLDivElement = h('div', { role, class: role === 'alert' ? 'message error' : 'message notice' }, h('p', null, text), close);
+    replace(this.#pageMessages, note);
+  }
+}
+
+/** Up and down arrows move between the tree's nodes (they are links, so Tab and Enter work too). */
+function treeKeys(e: KeyboardEvent, tree: HTMLElement): void {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Home' && e.key !== 'End') return;
+  const nodes = [...tree.querySelectorAll<HTMLAnchorElement>('a.node')];
+  const i = nodes.indexOf(document.activeElement as HTMLAnchorElement);
+  if (i < 0) return;
+  const next = e.key === 'ArrowDown' ? nodes[i + 1] : e.key === 'ArrowUp' ? nodes[i - 1] : e.key === 'Home' ? nodes[0] : nodes[nodes.length - 1];
+  if (next) {
+    e.preventDefault();
+    next.focus();
+  }
+}
+
+const root = document.getElementById('app');
+if (root) void new Console(root).boot();

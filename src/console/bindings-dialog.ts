@@ -1,0 +1,229 @@
+// IIS's Site Bindings dialog: the site's bindings (type, host name, port, IP address, SNI, SSL
+// certificate) with Add…, Edit… and Remove, and the Add/Edit Site Binding dialog. http.sys's rules
+// are the API's: a refusal is shown in the dialog in the API's words, a change that would give
+// other sites' clients another certificate can be applied anyway, and warnings are shown after a
+// change is made.
+import { ApiError, InputProblem, messageOf } from './api.js';
+import type { Ctx } from './context.js';
+import { confirmDialog, Dialog } from './dialog.js';
+import { button, checkbox, field, h, input, isoDay, replace, select } from './dom.js';
+import { DataTable } from './table.js';
+import type { Binding, BindingResult, Certificate, ServerInfo } from './types.js';
+
+/** `https *:443:www.contoso.com`, as IIS writes a binding. */
+export function bindingText(b: Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>): string {
+  const ip = b.ip.includes(':') ? `[${b.ip}]` : b.ip;
+  return `${b.protocol} ${ip}:${b.port}:${b.host}`;
+}
+
+/** Thumbprint → the name to show: the friendly name, with the start of the thumbprint when two share it. */
+export function certificateNames(certs: Certificate[]): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const c of certs) count.set(c.friendlyName, (count.get(c.friendlyName) ?? 0) + 1);
+  return new Map(certs.map((c) => [c.thumbprint, (count.get(c.friendlyName) ?? 0) > 1 ? `${c.friendlyName} (${c.thumbprint.slice(0, 8)})` : c.friendlyName]));
+}
+
+const DEFAULT_PORT = { http: 80, https: 443 } as const;
+
+function sameIdentity(a: Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>, b: Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>): boolean {
+  return a.protocol === b.protocol && a.ip === b.ip && a.port === b.port && a.host === b.host;
+}
+
+function identityQuery(b: Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>, force: boolean): string {
+  const q = new URLSearchParams({ protocol: b.protocol, ip: b.ip, port: String(b.port), host: b.host });
+  if (force) q.set('force', 'true');
+  return q.toString();
+}
+
+export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => Promise<void>): Promise<void> {
+  const path = `/sites/${encodeURIComponent(site)}/bindings`;
+  let certs: Certificate[];
+  let server: ServerInfo;
+  let bindings: Binding[];
+  try {
+    [bindings, certs, server] = await Promise.all([ctx.api.get<Binding[]>(path), ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<ServerInfo>('/server')]);
+  } catch (e) {
+    ctx.fail(e);
+    return;
+  }
+  const tableHolder = h('div', { class: 'bindings-table' });
+  let table: DataTable<Binding>;
+  const edit = button('Edit…', () => table.selected && openBindingEditor(table.selected), { disabled: true });
+  const remove = button('Remove', () => table.selected && void removeBinding(table.selected), { disabled: true });
+  const add = button('Add…', () => openBindingEditor(undefined));
+
+  const d = new Dialog('Site Bindings', { className: 'wide bindings' });
+
+  function draw(select?: string): void {
+    const names = certificateNames(certs);
+    table = new DataTable<Binding>({
+      caption: `Bindings of ${site}`,
+      captionHidden: true,
+      columns: [
+        { label: 'Type', cell: (b) => b.protocol },
+        { label: 'Host Name', cell: (b) => b.host },
+        { label: 'Port', cell: (b) => String(b.port) },
+        { label: 'IP Address', cell: (b) => b.ip },
+        { label: 'SNI', cell: (b) => (b.protocol === 'https' ? (b.sni ? 'Required' : 'No') : '') },
+        { label: 'SSL Certificate', cell: (b) => (b.certificate ? names.get(b.certificate) ?? b.certificate : '') },
+      ],
+      rows: bindings,
+      key: bindingText,
+      empty: 'No bindings yet: choose Add….',
+      selected: select ?? null,
+      onSelect: (b) => {
+        edit.disabled = !b;
+        remove.disabled = !b;
+      },
+      onOpen: (b) => openBindingEditor(b),
+    });
+    replace(tableHolder, table.el);
+    edit.disabled = !table.selected;
+    remove.disabled = !table.selected;
+  }
+
+  async function reload(select?: string): Promise<void> {
+    [bindings, certs] = await Promise.all([ctx.api.get<Binding[]>(path), ctx.api.get<Certificate[]>('/certificates')]);
+    draw(select);
+    if (select) tableHolder.querySelector<HTMLElement>(`tr[aria-selected="true"]`)?.focus();
+    await changed();
+  }
+
+  function report(verb: string, result: BindingResult): void {
+    const what = `${verb} ${bindingText(result.binding)}.`;
+    if (result.warnings.length > 0) d.showWarnings(`${what} Please note:`, result.warnings);
+    else d.showNotice(what);
+  }
+
+  async function removeBinding(b: Binding): Promise<void> {
+    if (!(await confirmDialog('Remove Binding', `Remove the binding ${bindingText(b)}?`, 'Remove'))) return;
+    const attempt = async (force: boolean) => {
+      const result = await ctx.api.delete<BindingResult>(`${path}?${identityQuery(b, force)}`);
+      await reload();
+      report('Removed', result);
+    };
+    d.clearMessages();
+    try {
+      await attempt(false);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'GH_BINDING_AFFECTS_OTHERS') {
+        d.showError(e.message, button('Remove anyway', () => void d.run(() => attempt(true)), { class: 'danger' }));
+      } else {
+        d.showError(messageOf(e));
+      }
+    }
+  }
+
+  function openBindingEditor(existing: Binding | undefined): void {
+    openBindingEditorDialog(ctx, { site, path, existing, certs, server }, async (verb, result) => {
+      await reload(bindingText(result.binding));
+      report(verb, result);
+    });
+  }
+
+  draw();
+  d.body.append(h('div', { class: 'bindings-layout' }, tableHolder, h('div', { class: 'side-buttons' }, add, edit, remove)));
+  d.setButtons(button('Close', () => d.close()));
+  d.open(add);
+}
+
+interface EditorContext {
+  site: string;
+  path: string;
+  existing: Binding | undefined;
+  certs: Certificate[];
+  server: ServerInfo;
+}
+
+function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: string, result: BindingResult) => Promise<void>): void {
+  const ex = ec.existing;
+  const type = select([{ value: 'http', label: 'http' }, { value: 'https', label: 'https' }], ex?.protocol ?? 'https');
+  const addresses = [...new Set([...ec.server.addresses, ...(ex && ex.ip !== '*' ? [ex.ip] : [])])];
+  const ip = select([{ value: '*', label: 'All Unassigned' }, ...addresses.map((a) => ({ value: a, label: a }))], ex?.ip ?? '*');
+  const port = input({ type: 'number', min: '1', max: '65535', inputmode: 'numeric', class: 'short', value: String(ex?.port ?? DEFAULT_PORT.https) });
+  const host = input({ maxlength: '253', value: ex?.host ?? '', placeholder: 'www.contoso.com' });
+  const sni = checkbox(ex?.sni ?? false);
+  const withKey = ec.certs.filter((c) => c.hasPrivateKey).sort((a, b) => a.friendlyName.localeCompare(b.friendlyName));
+  const names = certificateNames(ec.certs);
+  const cert = select([{ value: '', label: 'Not selected' }, ...withKey.map((c) => ({ value: c.thumbprint, label: names.get(c.thumbprint) ?? c.friendlyName }))], ex?.certificate ?? '');
+  const certInfo = h('span', { 'aria-live': 'polite' });
+  let lastType = type.value as 'http' | 'https';
+
+  const sync = () => {
+    const protocol = type.value as 'http' | 'https';
+    if (protocol !== lastType) {
+      if (port.value.trim() === '' || port.value.trim() === String(DEFAULT_PORT[lastType])) port.value = String(DEFAULT_PORT[protocol]);
+      lastType = protocol;
+    }
+    const https = protocol === 'https';
+    const canSni = https && host.value.trim() !== '';
+    sni.disabled = !canSni;
+    if (!canSni) sni.checked = false;
+    cert.disabled = !https;
+    const c = ec.certs.find((x) => x.thumbprint === cert.value);
+    certInfo.textContent = !https ? 'http bindings have no certificate.'
+      : c ? `Issued to ${c.issuedTo} by ${c.issuedBy}; names: ${c.sans.join(', ')}; expires ${isoDay(c.notAfter)}.`
+        : withKey.length === 0 ? 'There are no certificates with a private key yet: complete a request, import one or create a self-signed one first.'
+          : 'Select the certificate this binding serves.';
+  };
+  type.addEventListener('change', sync);
+  host.addEventListener('input', sync);
+  cert.addEventListener('change', sync);
+
+  const d = new Dialog(ex ? 'Edit Site Binding' : 'Add Site Binding', {
+    className: 'wide',
+    onSubmit: () => save(false),
+  });
+
+  async function save(force: boolean): Promise<void> {
+    const protocol = type.value as 'http' | 'https';
+    const p = Number(port.value);
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InputProblem('The port is a number from 1 to 65535 (443 for https, 80 for http).', port);
+    const hostName = host.value.trim().toLowerCase().replace(/\.$/, '');
+    if (/[\s/:]/.test(hostName)) throw new InputProblem('The host name is one DNS name, such as www.contoso.com, without a port or a path.', host);
+    if (protocol === 'https' && !cert.value) throw new InputProblem('Select the SSL certificate for this https binding.', cert);
+    const identity = { protocol, ip: ip.value, port: p, host: hostName };
+    const body = { ...identity, ...(protocol === 'https' ? { sni: sni.checked, cert: cert.value } : {}), ...(force ? { force: true } : {}) };
+    try {
+      if (!ex) {
+        await saved('Added', await ctx.api.post<BindingResult>(ec.path, body));
+      } else if (sameIdentity(ex, identity)) {
+        if (protocol === 'http') {
+          d.close();
+          return;
+        }
+        await saved('Changed', await ctx.api.patch<BindingResult>(ec.path, body));
+      } else {
+        // IIS edits the address, port or host name in place; the API names a binding by them, so
+        // the edited binding is added first and the old one removed once the new one is in.
+        const result = await ctx.api.post<BindingResult>(ec.path, body);
+        try {
+          const removed = await ctx.api.delete<BindingResult>(`${ec.path}?${identityQuery(ex, force)}`);
+          await saved('Changed', { ...result, warnings: [...result.warnings, ...removed.warnings] });
+        } catch (e) {
+          await saved('Added', result);
+          throw new InputProblem(`The binding ${bindingText(result.binding)} was added, but the old one, ${bindingText(ex)}, could not be removed: ${messageOf(e)}`);
+        }
+      }
+      d.close();
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'GH_BINDING_AFFECTS_OTHERS') {
+        d.showError(e.message, button('Apply anyway', () => void d.run(() => save(true)), { class: 'danger' }));
+        return;
+      }
+      throw e;
+    }
+  }
+
+  d.body.append(
+    h('div', { class: 'binding-grid' },
+      field('Type', type),
+      field('IP address', ip),
+      field('Port', port)),
+    field('Host name', host, 'Leave empty to answer every host name on this IP address and port.'),
+    field('Require Server Name Indication', sni, 'With a host name on https: the certificate is chosen by the name the client sends, so many sites can share one IP address and port.'),
+    field('SSL certificate', cert, certInfo));
+  sync();
+  d.setButtons(d.submitButton('OK'), d.cancelButton());
+  d.open();
+}

@@ -1,0 +1,116 @@
+// The Server Certificates page: friendly name, issued to, issued by, expiration date, thumbprint,
+// store and status — expiring and expired certificates stand out in colour and in words — and the
+// actions of IIS's page, each shown only when the user's role allows it.
+import { allowed, type Ctx } from './context.js';
+import { openCompleteDialog } from './complete-dialog.js';
+import { openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
+import { daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
+import { openRequestWizard } from './request-wizard.js';
+import { DataTable } from './table.js';
+import type { Certificate, PendingRequest } from './types.js';
+
+export function statusText(c: Certificate, now = Date.now()): string {
+  switch (c.status) {
+    case 'expired': return `Expired on ${isoDay(c.notAfter)}`;
+    case 'expiring': {
+      const days = daysUntil(c.notAfter, now);
+      return days <= 0 ? 'Expires today' : `Expiring in ${days} day${days === 1 ? '' : 's'}`;
+    }
+    case 'chain-incomplete': return 'Chain incomplete (an issuer is missing)';
+    default: return 'Valid';
+  }
+}
+
+function statusCell(c: Certificate): HTMLElement {
+  const warn = c.status !== 'valid';
+  return h('span', { class: `status ${c.status}` }, warn ? h('span', { class: 'status-icon', 'aria-hidden': 'true' }, c.status === 'expired' ? '✖ ' : '⚠ ') : null, statusText(c));
+}
+
+export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
+  const [certs, pending] = await Promise.all([ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<PendingRequest[]>('/requests')]);
+  const details = h('section', { class: 'selection-details', 'aria-label': 'Selected certificate' });
+  const table = new DataTable<Certificate>({
+    caption: 'Certificates in the Web Hosting and Personal stores',
+    columns: [
+      { label: 'Name', cell: (c) => c.friendlyName },
+      { label: 'Issued To', cell: (c) => c.issuedTo },
+      { label: 'Issued By', cell: (c) => c.issuedBy },
+      { label: 'Expiration Date', cell: (c) => h('time', { datetime: c.notAfter, title: isoMinute(c.notAfter) + ' UTC' }, isoDay(c.notAfter)) },
+      { label: 'Certificate Hash', cell: (c) => h('span', { class: 'mono' }, c.thumbprint), class: 'hash' },
+      { label: 'Certificate Store', cell: (c) => storeLabel(c.store) },
+      { label: 'Status', cell: statusCell },
+    ],
+    rows: certs,
+    key: (c) => c.thumbprint,
+    rowClass: (c) => `status-${c.status}`,
+    empty: 'There are no certificates yet. Create a certificate request, complete it with the CA\'s response, or import a PFX.',
+    selected: ctx.selection.get('certificates') ?? null,
+    onSelect: (c) => {
+      ctx.selection.set('certificates', c?.thumbprint ?? null);
+      showActions(c);
+      showDetails(c);
+    },
+  });
+
+  const reload = async (select?: string) => {
+    if (select !== undefined) ctx.selection.set('certificates', select);
+    await ctx.refresh();
+  };
+
+  function showActions(c: Certificate | undefined): void {
+    const none = c === undefined;
+    ctx.setActions(allowed(ctx, [
+      {
+        heading: 'Server Certificates',
+        items: [
+          { label: 'Create Certificate Request…', needs: 'certificates.manage', run: () => void openRequestWizard(ctx, (thumbprint) => reload(thumbprint)) },
+          { label: 'Complete Certificate Request…', needs: 'certificates.manage', run: () => void openCompleteDialog(ctx, undefined, (cert) => reload(cert.thumbprint)) },
+          { label: 'Import…', needs: 'keys.manage', run: () => openImportDialog(ctx, (cert) => reload(cert.thumbprint)) },
+          { label: 'Create Self-Signed Certificate…', needs: 'certificates.manage', run: () => openSelfSignedDialog(ctx, (cert) => reload(cert.thumbprint)) },
+        ],
+      },
+      {
+        heading: 'Selected certificate',
+        note: c ? c.friendlyName : 'Select a certificate in the list to export, rename or remove it.',
+        items: [
+          { label: 'Export…', needs: 'keys.manage', disabled: none, run: () => c && openExportDialog(ctx, c) },
+          { label: 'Rename…', needs: 'certificates.manage', disabled: none, run: () => c && openRenameDialog(ctx, c, () => reload(c.thumbprint)) },
+          { label: 'Remove', needs: 'certificates.manage', disabled: none, run: () => c && openRemoveCertificate(ctx, c, () => reload('')) },
+        ],
+      },
+    ]));
+  }
+
+  function showDetails(c: Certificate | undefined): void {
+    details.replaceChildren();
+    if (!c) return;
+    details.append(
+      h('h2', null, `“${c.friendlyName}”`),
+      h('dl', { class: 'details' },
+        h('dt', null, 'Subject'), h('dd', null, c.subject),
+        h('dt', null, 'Names (SAN)'), h('dd', null, c.sans.join(', ') || 'none'),
+        h('dt', null, 'Issuer'), h('dd', null, c.issuer),
+        h('dt', null, 'Valid'), h('dd', null, `from ${isoMinute(c.notBefore)} to ${isoMinute(c.notAfter)} UTC`),
+        h('dt', null, 'Status'), h('dd', null, statusCell(c)),
+        h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),
+        h('dt', null, 'Serial number'), h('dd', { class: 'mono' }, c.serialNumber),
+        h('dt', null, 'Key'), h('dd', null, `${c.keyType}; ${c.hasPrivateKey ? `private key here, ${c.exportable ? 'exportable' : 'not exportable'}` : 'no private key here'}`),
+        h('dt', null, 'Store'), h('dd', null, storeLabel(c.store))));
+  }
+
+  const expiring = certs.filter((c) => c.status === 'expiring').length;
+  const expired = certs.filter((c) => c.status === 'expired').length;
+  const summary: string[] = [`${certs.length} certificate${certs.length === 1 ? '' : 's'}`];
+  if (expiring) summary.push(`${expiring} expiring within 30 days`);
+  if (expired) summary.push(`${expired} expired`);
+
+  showActions(table.selected);
+  showDetails(table.selected);
+  return h('div', null,
+    h('h1', { tabindex: '-1' }, 'Server Certificates'),
+    h('p', { class: 'description' }, 'Use this feature to request and manage certificates that Gatehouse serves for sites bound with https.'),
+    h('p', { class: `summary ${expired || expiring ? 'attention' : ''}` }, summary.join(', ') + '.'),
+    pending.length > 0 ? h('p', { class: 'pending-note' }, `${pending.length} certificate request${pending.length === 1 ? ' is' : 's are'} waiting for a CA's response. `, h('a', { href: '#/requests' }, 'Pending Certificate Requests')) : null,
+    table.el,
+    details);
+}

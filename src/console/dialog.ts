@@ -1,0 +1,181 @@
+// Modal dialogs on the native <dialog>: a title, a form body, a role="alert" region for refusals
+// and warnings, and a row of buttons. Focus moves into the dialog when it opens and back to what
+// opened it when it closes; Escape closes it (the browser's cancel).
+import { InputProblem, messageOf } from './api.js';
+import { append, button, h, replace, uid, type Children } from './dom.js';
+
+export interface DialogOptions {
+  /** Extra class on the <dialog> (its width). */
+  className?: string;
+  /** Runs when the form is submitted (Enter in a field, or the primary button). */
+  onSubmit?: () => void | Promise<void>;
+  /** Runs once the dialog has closed, however it closed. */
+  onClose?: () => void;
+}
+
+export class Dialog {
+  readonly el: HTMLDialogElement;
+  readonly form: HTMLFormElement;
+  readonly body: HTMLDivElement;
+  readonly messages: HTMLDivElement;
+  readonly footer: HTMLDivElement;
+  readonly titleEl: HTMLHeadingElement;
+  #busy = false;
+  #opener: Element | null = null;
+
+  constructor(title: string, readonly options: DialogOptions = {}) {
+    const titleId = uid('dlg-title');
+    this.titleEl = h('h2', { id: titleId, class: 'dialog-title' }, title);
+    this.body = h('div', { class: 'dialog-body' });
+    this.messages = h('div', { class: 'dialog-messages' });
+    this.footer = h('div', { class: 'dialog-buttons' });
+    this.form = h('form', { novalidate: true }, this.titleEl, this.body, this.messages, this.footer);
+    this.el = h('dialog', { 'aria-labelledby': titleId, class: `dialog ${options.className ?? ''}`.trim() }, this.form);
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!this.#busy && this.options.onSubmit) void this.run(this.options.onSubmit);
+    });
+    this.el.addEventListener('cancel', (e) => {
+      if (this.#busy) e.preventDefault();
+    });
+    this.el.addEventListener('close', () => {
+      this.el.remove();
+      this.options.onClose?.();
+      if (this.#opener instanceof HTMLElement && this.#opener.isConnected) this.#opener.focus();
+    });
+  }
+
+  setTitle(title: string): void {
+    this.titleEl.textContent = title;
+  }
+
+  /** Shows the dialog modally and moves focus to `focus`, else its first field. */
+  open(focus?: HTMLElement): this {
+    this.#opener = document.activeElement;
+    document.body.append(this.el);
+    this.el.showModal();
+    this.focus(focus);
+    return this;
+  }
+
+  focus(target?: HTMLElement): void {
+    const first = target ?? this.body.querySelector<HTMLElement>('input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea, button:not([disabled])') ?? this.footer.querySelector<HTMLElement>('button');
+    first?.focus();
+  }
+
+  close(): void {
+    if (this.el.open) this.el.close();
+  }
+
+  get isOpen(): boolean {
+    return this.el.open;
+  }
+
+  /** The buttons row: `primary` is the submit button (Enter); the others run their own handlers. */
+  setButtons(...buttons: HTMLButtonElement[]): void {
+    replace(this.footer, ...buttons);
+  }
+
+  submitButton(label: string): HTMLButtonElement {
+    return h('button', { type: 'submit', class: 'primary' }, label);
+  }
+
+  cancelButton(label = 'Cancel'): HTMLButtonElement {
+    return button(label, () => this.close());
+  }
+
+  clearMessages(): void {
+    this.messages.replaceChildren();
+  }
+
+  /** A refusal or a failure: the API's detail in plain words, in a role="alert" region, plus optional buttons (Apply anyway). */
+  showError(message: string, ...extra: Children): HTMLDivElement {
+    return this.#message('error', [h('p', null, message), ...extra]);
+  }
+
+  /** Warnings the API answered with a change it made. */
+  showWarnings(intro: string, warnings: string[]): HTMLDivElement {
+    return this.#message('warning', [h('p', null, intro), h('ul', null, ...warnings.map((w) => h('li', null, sentence(w))))]);
+  }
+
+  showNotice(message: string): HTMLDivElement {
+    const el = h('div', { role: 'status', class: 'message notice' }, h('p', null, message));
+    replace(this.messages, el);
+    return el;
+  }
+
+  #message(kind: string, children: Children): HTMLDivElement {
+    const el = h('div', { role: 'alert', class: `message ${kind}` });
+    append(el, children);
+    replace(this.messages, el);
+    return el;
+  }
+
+  /** Runs an API call with the dialog's buttons held; a failure is shown in the alert region. */
+  async run(task: () => void | Promise<void>): Promise<boolean> {
+    this.clearMessages();
+    for (const c of this.body.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+    this.setBusy(true);
+    try {
+      await task();
+      return true;
+    } catch (e) {
+      if (this.el.isConnected) this.showError(messageOf(e));
+      if (e instanceof InputProblem && e.control) {
+        e.control.setAttribute('aria-invalid', 'true');
+        e.control.focus();
+      }
+      return false;
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  setBusy(busy: boolean): void {
+    this.#busy = busy;
+    if (busy) this.el.setAttribute('aria-busy', 'true');
+    else this.el.removeAttribute('aria-busy');
+    for (const b of this.footer.querySelectorAll('button')) {
+      if (busy) {
+        if (!b.disabled) b.dataset.held = '1';
+        b.disabled = true;
+      } else if (b.dataset.held) {
+        delete b.dataset.held;
+        b.disabled = false;
+      }
+    }
+  }
+}
+
+/** Asks a yes/no question in a small dialog; resolves to the answer. */
+export function confirmDialog(title: string, message: string | Children, yes: string, no = 'Cancel'): Promise<boolean> {
+  return new Promise((resolve) => {
+    let answer = false;
+    const d = new Dialog(title, {
+      className: 'small',
+      onSubmit: () => {
+        answer = true;
+        d.close();
+      },
+      onClose: () => resolve(answer),
+    });
+    append(d.body, typeof message === 'string' ? [h('p', null, message)] : message);
+    const yesButton = d.submitButton(yes);
+    d.setButtons(yesButton, d.cancelButton(no));
+    d.open(yesButton);
+  });
+}
+
+/** Ends an API message with a full stop (warnings arrive as clauses). */
+export function sentence(text: string): string {
+  const t = text.trim();
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+export function closeAllDialogs(): void {
+  for (const d of document.querySelectorAll('dialog')) {
+    if (d.open) d.close();
+    d.remove();
+  }
+}

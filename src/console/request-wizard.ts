@@ -1,0 +1,316 @@
+// The New Certificate Request wizard, page by page as Exchange's New Exchange Certificate wizard:
+// a friendly name; the domain scope (root domain, wildcard); the domains, proposed from the host
+// names the server's bindings use; the common name; organization, location and key; a summary;
+// then the CSR to copy or download — or to submit to the internal CA at once.
+import { InputProblem } from './api.js';
+import type { Ctx } from './context.js';
+import { Dialog } from './dialog.js';
+import { button, checkbox, field, h, input, isoDay, replace, saveFile, select, uid } from './dom.js';
+import { forgetRequestName, rememberRequestName } from './request-names.js';
+import { KEY_TYPES, type Certificate, type PendingRequest, type ServerInfo } from './types.js';
+
+interface Step {
+  title: string;
+  section: HTMLElement;
+  enter?: () => void;
+  /** Checks the page before Next; throws InputProblem to stay. */
+  leave?: () => void;
+}
+
+/** Lower case, no trailing dot, no spaces. */
+function cleanName(value: string): string {
+  return value.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/** The names the wizard proposes for a scope: the wildcard and the root, then the server's host names within the root. */
+export function proposeDomains(root: string, wildcard: boolean, hostNames: string[]): string[] {
+  const names: string[] = [];
+  if (root) {
+    if (wildcard) names.push(`*.${root}`);
+    names.push(root);
+  }
+  for (const host of hostNames.map(cleanName)) {
+    if (!root || host === root || host.endsWith(`.${root}`)) names.push(host);
+  }
+  return [...new Set(names)];
+}
+
+export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => void | Promise<void>): Promise<void> {
+  let server: ServerInfo;
+  let caReady = false;
+  try {
+    [server, caReady] = await Promise.all([ctx.api.get<ServerInfo>('/server'), ctx.can('ca.manage') ? ctx.caExists() : Promise.resolve(false)]);
+  } catch (e) {
+    ctx.fail(e);
+    return;
+  }
+
+  // Page 1: the name.
+  const name = input({ maxlength: '256', required: true });
+  // Page 2: domain scope.
+  const root = input({ maxlength: '253', placeholder: 'contoso.com' });
+  const wildcard = checkbox(false);
+  // Page 3: the domains.
+  let domains: string[] = [];
+  const added = new Set<string>();
+  let proposedFor: string | null = null;
+  const domainList = h('ul', { class: 'domain-list', 'aria-label': 'Domains in the certificate' });
+  const newDomain = input({ maxlength: '253', placeholder: 'mail.contoso.com' });
+  // Page 4: the common name.
+  const cnGroup = h('div', { class: 'radio-list' });
+  let cn = '';
+  // Page 5: organization, location and key.
+  const org = input({ maxlength: '128', autocomplete: 'organization' });
+  const ou = input({ maxlength: '128' });
+  const city = input({ maxlength: '128', autocomplete: 'address-level2' });
+  const state = input({ maxlength: '128', autocomplete: 'address-level1' });
+  const country = input({ maxlength: '2', autocomplete: 'country', class: 'short', pattern: '[A-Za-z]{2}' });
+  const keyType = select(KEY_TYPES.map((k) => ({ value: k, label: k === 'rsa-2048' ? 'rsa-2048 (default)' : k })), 'rsa-2048');
+  const exportable = checkbox(false);
+  // Page 6: the summary.
+  const summary = h('dl', { class: 'details summary-list' });
+
+  let current = 0;
+  let created: PendingRequest | undefined;
+  let issued: Certificate | undefined;
+
+  const addDomain = () => {
+    const v = cleanName(newDomain.value);
+    if (!v) return;
+    if (/[\s,;/]/.test(v)) {
+      d.showError(`"${newDomain.value.trim()}" is not a host name: type one name at a time, such as mail.contoso.com.`);
+      newDomain.focus();
+      return;
+    }
+    if (!domains.includes(v)) domains.push(v);
+    added.add(v);
+    newDomain.value = '';
+    d.clearMessages();
+    drawDomains();
+    newDomain.focus();
+  };
+  newDomain.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      addDomain();
+    }
+  });
+
+  function drawDomains(): void {
+    if (domains.length === 0) {
+      replace(domainList, h('li', { class: 'empty' }, 'No domains yet: add at least one below.'));
+      return;
+    }
+    replace(domainList, ...domains.map((dn) => h('li', null,
+      h('span', { class: 'mono' }, dn),
+      button('Remove', () => {
+        domains = domains.filter((x) => x !== dn);
+        added.delete(dn);
+        drawDomains();
+        newDomain.focus();
+      }, { 'aria-label': `Remove ${dn}`, class: 'small' }))));
+  }
+
+  function drawCommonNames(): void {
+    if (!domains.includes(cn)) cn = domains.find((x) => !x.startsWith('*.')) ?? domains[0] ?? '';
+    const groupName = uid('cn');
+    replace(cnGroup, ...domains.map((dn) => {
+      const radio = h('input', { type: 'radio', name: groupName, value: dn, checked: dn === cn, onchange: () => { cn = dn; } });
+      return field(dn, radio);
+    }));
+  }
+
+  const section = (title: string, ...children: Array<Node | string | null>) => {
+    const id = uid('step');
+    return h('section', { class: 'wizard-page', 'aria-labelledby': id, hidden: true }, h('h3', { id, tabindex: '-1' }, title), ...children);
+  };
+
+  const steps: Step[] = [
+    {
+      title: 'Name',
+      section: section('Name',
+        h('p', null, 'This wizard creates a certificate request (CSR) and its private key on this server. Send the request to a certification authority, then complete it with the CA\'s response.'),
+        field('Friendly name for the request', name, 'Used as the certificate\'s friendly name when the request is completed or submitted to the internal CA, for example www.contoso.com-Contoso CA-2027.')),
+      leave: () => {
+        if (!name.value.trim()) throw new InputProblem('Type a friendly name for the request.', name);
+      },
+    },
+    {
+      title: 'Domain Scope',
+      section: section('Domain Scope',
+        h('p', null, 'Specify the root domain for all subdomains. If you want to request a wildcard certificate, select Enable wildcard certificate. Otherwise you specify each domain on the next page.'),
+        field('Root domain', root),
+        field('Enable wildcard certificate', wildcard, 'Requests *.ROOT and ROOT: one certificate for every host name one label under the root domain.')),
+      leave: () => {
+        root.value = cleanName(root.value).replace(/^\*\./, '');
+        if (wildcard.checked && !root.value) throw new InputProblem('A wildcard certificate needs the root domain, such as contoso.com.', root);
+        if (/[\s,;/]/.test(root.value)) throw new InputProblem('The root domain is one DNS name, such as contoso.com.', root);
+      },
+    },
+    {
+      title: 'Domains',
+      section: section('Domains',
+        h('p', null, 'These domains will be in the certificate request: the host names clients use to reach this server. Those the server\'s bindings use are proposed. Add any others, and remove those you do not want.'),
+        domainList,
+        h('div', { class: 'add-row' }, field('Add a domain', newDomain), button('Add', addDomain))),
+      enter: () => {
+        const scope = `${root.value}|${wildcard.checked}`;
+        if (scope !== proposedFor) {
+          domains = [...new Set([...proposeDomains(root.value, wildcard.checked, server.hostNames), ...added])];
+          proposedFor = scope;
+        }
+        drawDomains();
+      },
+      leave: () => {
+        if (newDomain.value.trim()) addDomain();
+        if (domains.length === 0) throw new InputProblem('Add at least one domain.', newDomain);
+      },
+    },
+    {
+      title: 'Common Name',
+      section: section('Common Name',
+        h('p', null, 'Select the domain to be the certificate\'s common name (Issued To). It is in the certificate\'s names too.'),
+        h('fieldset', null, h('legend', null, 'Common name'), cnGroup)),
+      enter: drawCommonNames,
+      leave: () => {
+        if (!cn) throw new InputProblem('Select the common name.');
+      },
+    },
+    {
+      title: 'Organization and Location',
+      section: section('Organization and Location',
+        h('p', null, 'Information about your organization, included in the request. CAs that validate organizations check it; all fields are optional.'),
+        h('div', { class: 'two-columns' },
+          field('Organization', org), field('Organizational unit', ou),
+          field('City/locality', city), field('State/province', state),
+          field('Country/region (2 letters)', country, 'The ISO code, such as US, GB or DE.')),
+        field('Key type', keyType, 'rsa-2048 is accepted everywhere; ECDSA keys are smaller and faster.'),
+        field('Make the private key exportable', exportable, 'Lets the certificate be exported later as a PFX with its key (Export…).')),
+      leave: () => {
+        country.value = country.value.trim().toUpperCase();
+        if (country.value && !/^[A-Z]{2}$/.test(country.value)) throw new InputProblem('The country/region is two letters, such as US.', country);
+      },
+    },
+    {
+      title: 'Summary',
+      section: section('Summary', h('p', null, 'Check the request, then choose Create. The private key is made on this server and stays here.'), summary),
+      enter: () => {
+        const rows: Array<[string, string]> = [
+          ['Friendly name', name.value.trim()],
+          ['Common name', cn],
+          ['Domains', domains.join(', ')],
+          ['Organization', org.value.trim()], ['Organizational unit', ou.value.trim()],
+          ['City/locality', city.value.trim()], ['State/province', state.value.trim()], ['Country/region', country.value],
+          ['Key type', keyType.value], ['Exportable private key', exportable.checked ? 'yes' : 'no'],
+        ];
+        replace(summary, ...rows.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v || '—')]));
+      },
+    },
+  ];
+  const completion = section('Completion');
+
+  const stepList = h('ol', { class: 'wizard-steps', 'aria-label': 'Wizard pages' }, ...[...steps.map((s) => s.title), 'Completion'].map((t) => h('li', null, t)));
+  const back = button('< Back', () => go(current - 1));
+  const next = h('button', { type: 'submit', class: 'primary' }, 'Next >');
+  const cancel = button('Cancel', () => d.close());
+
+  const d = new Dialog('Create Certificate Request', {
+    className: 'wizard',
+    onSubmit: async () => {
+      if (created) {
+        d.close();
+        return;
+      }
+      steps[current]!.leave?.();
+      if (current < steps.length - 1) go(current + 1);
+      else await create();
+    },
+    onClose: () => {
+      if (created) void done(issued?.thumbprint);
+    },
+  });
+
+  function go(i: number): void {
+    current = Math.max(0, Math.min(i, steps.length - 1));
+    d.clearMessages();
+    steps.forEach((s, n) => { s.section.hidden = n !== current; });
+    completion.hidden = true;
+    steps[current]!.enter?.();
+    markStep(current);
+    back.disabled = current === 0;
+    next.textContent = current === steps.length - 1 ? 'Create' : 'Next >';
+    const section = steps[current]!.section;
+    const first = section.querySelector<HTMLElement>('input:not([disabled]), select, textarea');
+    (current === steps.length - 1 || !first ? section.querySelector<HTMLElement>('h3') : first)?.focus();
+  }
+
+  function markStep(i: number): void {
+    [...stepList.children].forEach((li, n) => {
+      if (n === i) li.setAttribute('aria-current', 'step');
+      else li.removeAttribute('aria-current');
+      li.classList.toggle('done', n < i);
+    });
+  }
+
+  async function create(): Promise<void> {
+    const body: Record<string, unknown> = { cn, san: domains.filter((x) => x !== cn), key: keyType.value, exportable: exportable.checked };
+    for (const [k, el] of [['org', org], ['ou', ou], ['city', city], ['state', state], ['country', country]] as const) {
+      if (el.value.trim()) body[k] = el.value.trim();
+    }
+    const request = await ctx.api.post<PendingRequest>('/requests', body);
+    created = request;
+    rememberRequestName(request, name.value.trim());
+    showCompletion(request);
+  }
+
+  function showCompletion(request: PendingRequest): void {
+    const csr = h('textarea', { readOnly: true, rows: '12', class: 'mono csr', spellcheck: 'false' });
+    csr.value = request.csr ?? '';
+    const copy = button('Copy', () => void copyText(csr).then(
+      () => d.showNotice('The CSR is on the clipboard.'),
+      () => d.showError('The browser did not allow copying; select the text and copy it yourself.'),
+    ));
+    const download = button('Download CSR', () => void d.run(async () => {
+      const f = await ctx.api.file('GET', `/requests/${request.id}/csr`, undefined, `request-${request.id}.csr`);
+      saveFile(f.blob, `request-${request.id}.csr`);
+      d.showNotice(`Saved request-${request.id}.csr. Send it to your certification authority.`);
+    }));
+    const submit = caReady
+      ? button('Submit to the internal CA', () => void d.run(async () => {
+        issued = await ctx.api.post<Certificate>(`/requests/${request.id}/submit`, { ca: 'internal', friendlyName: name.value.trim(), store: 'webhosting' });
+        forgetRequestName(request.id);
+        submit!.disabled = true;
+        download.disabled = true;
+        d.showNotice(`The internal CA issued “${issued.friendlyName}” (${issued.thumbprint}), valid until ${isoDay(issued.notAfter)}. It is in the Web Hosting store: bind it to a site with the site's Bindings….`);
+      }))
+      : null;
+    replace(completion,
+      h('h3', { tabindex: '-1' }, 'Completion'),
+      h('p', null, `The request is saved on this server as request ${request.id}, with its private key. Send the CSR below to your certification authority. When it answers, use Complete Certificate Request… with the file it sends; the certificate will be named “${name.value.trim()}”.`),
+      field('Certificate signing request (CSR)', csr),
+      h('div', { class: 'button-row' }, copy, download, submit),
+      caReady ? h('p', { class: 'hint' }, 'Or have the internal CA sign it now: the certificate is installed at once.') : null);
+    for (const s of steps) s.section.hidden = true;
+    completion.hidden = false;
+    markStep(steps.length);
+    back.hidden = true;
+    cancel.hidden = true;
+    next.textContent = 'Finish';
+    completion.querySelector<HTMLElement>('h3')?.focus();
+  }
+
+  d.body.append(h('div', { class: 'wizard-layout' }, stepList, h('div', { class: 'wizard-pages' }, ...steps.map((s) => s.section), completion)));
+  d.setButtons(back, next, cancel);
+  d.open();
+  go(0);
+}
+
+async function copyText(area: HTMLTextAreaElement): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(area.value);
+  } catch {
+    area.focus();
+    area.select();
+    if (!document.execCommand('copy')) throw new Error('copy refused');
+  }
+}

@@ -1,0 +1,122 @@
+// The shapes of the admin API's answers that the console reads (see /api/v1/openapi.json).
+// Declared here rather than imported: the console is built apart from the server.
+
+export type Permission = 'view' | 'sites.manage' | 'certificates.manage' | 'keys.manage' | 'ca.manage' | 'users.manage';
+
+export interface SessionInfo {
+  user: string;
+  role: string;
+  permissions: Permission[];
+  csrfToken?: string;
+  idleTimeoutSeconds?: number;
+}
+
+export interface ServerInfo {
+  name: string;
+  addresses: string[];
+  hostNames: string[];
+  services: { https: string | null } & Record<string, unknown>;
+}
+
+export type CertificateStatus = 'valid' | 'expiring' | 'expired' | 'chain-incomplete';
+
+export interface Certificate {
+  thumbprint: string;
+  friendlyName: string;
+  store: 'webhosting' | 'personal';
+  subject: string;
+  issuer: string;
+  issuedTo: string;
+  issuedBy: string;
+  sans: string[];
+  notBefore: string;
+  notAfter: string;
+  keyType: string;
+  hasPrivateKey: boolean;
+  exportable: boolean;
+  serialNumber: string;
+  chainComplete: boolean;
+  status: CertificateStatus;
+  created: string;
+  warnings?: string[];
+}
+
+export interface PendingRequest {
+  id: number;
+  subject: string;
+  cn: string;
+  sans: string[];
+  keyType: string;
+  exportable: boolean;
+  created: string;
+  csr?: string;
+}
+
+export interface InternalCa {
+  thumbprint: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  keyType: string;
+  created: string;
+}
+
+export interface Binding {
+  site: string;
+  protocol: 'http' | 'https';
+  ip: string;
+  port: number;
+  host: string;
+  sni: boolean;
+  certificate: string | null;
+}
+
+export interface BindingResult {
+  binding: Binding;
+  warnings: string[];
+  affected: unknown[];
+}
+
+export interface Site {
+  name: string;
+  state: 'started' | 'stopped';
+  content: { kind: 'static' | 'proxy'; root?: string; upstream?: string };
+  httpsRedirect: boolean;
+  hsts: boolean;
+  logFormat: 'w3c' | 'combined';
+  created: string;
+  bindings?: Binding[];
+}
+
+export interface User {
+  name: string;
+  role: string;
+  created: string;
+  updated: string;
+}
+
+export interface ApiToken {
+  id: string;
+  user: string;
+  description: string;
+  created: string;
+  expires: string | null;
+  lastUsed: string | null;
+  token?: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  origin: string;
+  source: string;
+  action: string;
+  target: string;
+  before: unknown;
+  after: unknown;
+}
+
+export const ROLES = ['organization-management', 'server-management', 'view-only'] as const;
+
+export const KEY_TYPES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384'] as const;

@@ -1,0 +1,99 @@
+// Support for the console tests: Debian's Chromium driven by playwright-core (never a downloaded
+// browser), one browser context per user, screenshots, and a watch on everything the page reports
+// (uncaught errors, Content-Security-Policy refusals) so a test fails on them.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { ROOT } from './cli.js';
+import { PASSWORD } from './admin.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
+
+/** Upper bound for any single browser step (a click, a wait for an element). */
+const STEP_TIMEOUT_MS = 20_000;
+
+export interface ConsolePage {
+  page: Page;
+  context: BrowserContext;
+  /** Uncaught page errors and CSP violations seen so far. */
+  problems: string[];
+}
+
+export class ConsoleBrowser {
+  private constructor(readonly browser: Browser) {}
+
+  static async launch(): Promise<ConsoleBrowser> {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true, timeout: 60_000 });
+    return new ConsoleBrowser(browser);
+  }
+
+  /** A fresh browser context (its own cookies: one user) on the console at `url`. */
+  async open(url: string): Promise<ConsolePage> {
+    const context = await this.browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true, viewport: { width: 1400, height: 860 }, locale: 'en-US' });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      const text = m.text();
+      if (/Content Security Policy|Refused to (apply|execute|load)/i.test(text)) problems.push(`CSP: ${text}`);
+      // Chromium logs every 4xx answer; the console shows those to the user, as it should.
+      else if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d /.test(text)) problems.push(`console error: ${text}`);
+    });
+    await page.goto(url);
+    return { page, context, problems };
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+}
+
+/** Saves a screenshot of the page as test-results/screenshots/NAME.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+/** Logs in through the console's form and waits for the server's Home page. */
+export async function logIn(page: Page, user: string, password = PASSWORD): Promise<void> {
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
+}
+
+export function actionsPane(page: Page): Locator {
+  return page.getByRole('complementary', { name: 'Actions' });
+}
+
+export function connections(page: Page): Locator {
+  return page.getByRole('navigation', { name: 'Connections' });
+}
+
+/** Clicks an action in the Actions pane by its exact label. */
+export async function action(page: Page, label: string): Promise<void> {
+  await actionsPane(page).getByRole('button', { name: label, exact: true }).click();
+}
+
+/** The open dialog with this title. */
+export function dialog(page: Page, title: string): Locator {
+  return page.getByRole('dialog', { name: title, exact: true });
+}
+
+/**
+ * Every input, select and textarea in `scope` that has no accessible name from a <label>,
+ * aria-label or aria-labelledby (answers their descriptions; empty when all are named).
+ */
+export async function unlabelledControls(scope: Locator): Promise<string[]> {
+  return scope.locator('input, select, textarea').evaluateAll((controls) => controls
+    .filter((c) => {
+      const el = c as HTMLInputElement;
+      if (el.type === 'hidden') return false;
+      const labelled = (el.labels?.length ?? 0) > 0 && [...el.labels!].some((l) => (l.textContent ?? '').trim() !== '');
+      return !labelled && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+    })
+    .map((c) => c.outerHTML.slice(0, 120)));
+}
