@@ -4,8 +4,9 @@ import { identityRoutes } from './identity-routes.js';
 import { requestRoutes } from './request-routes.js';
 import { serverRoutes } from './server-routes.js';
 import { siteRoutes } from './site-routes.js';
+import { serviceRoutes } from './service-routes.js';
 
 /** Every admin API route: the one table the server, the OpenAPI document and the permission tests are made from. */
-export const ROUTES: readonly AdminRoute[] = [...identityRoutes, ...certificateRoutes, ...requestRoutes, ...siteRoutes, ...serverRoutes];
+export const ROUTES: readonly AdminRoute[] = [...identityRoutes, ...certificateRoutes, ...requestRoutes, ...siteRoutes, ...serviceRoutes, ...serverRoutes];
 
 export const API_PREFIX = '/api/v1';

@@ -94,13 +94,14 @@ export const certCommands: Command[] = [
     noun: 'cert',
     verb: 'remove',
     usage: 'gatehouse cert remove REF [--force]',
-    summary: 'Remove a certificate and its private key from the store (refused while bindings use it, unless --force).',
-    flags: [['--force', 'also remove the bindings that use it (their sites stop answering on them)']],
+    summary: 'Remove a certificate and its private key from the store (refused while bindings or services use it, unless --force).',
+    flags: [['--force', 'also remove the bindings that use it (their sites stop answering on them) and unassign its services']],
     options: { force: { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
     run({ values, positionals, gatehouse }) {
       const r = gatehouse().certificates.remove(positionals[0]!, values.force === true);
-      const also = r.bindingsRemoved.length > 0 ? `\nAlso removed the bindings ${r.bindingsRemoved.join(', ')}.` : '';
+      const also = (r.bindingsRemoved.length > 0 ? `\nAlso removed the bindings ${r.bindingsRemoved.join(', ')}.` : '') +
+        (r.servicesUnassigned.length > 0 ? `\n${r.servicesUnassigned.map((x) => x.toUpperCase()).join(', ')} now ${r.servicesUnassigned.length > 1 ? 'have' : 'has'} no certificate.` : '');
       return { json: r, text: `Removed "${r.friendlyName}" (${r.thumbprint}) and its private key.${also}` };
     },
   },

@@ -10,11 +10,12 @@ import { serveCommands } from './serve-commands.js';
 import { siteCommands } from './site-commands.js';
 import { bindingCommands } from './binding-commands.js';
 import { userCommands } from './user-commands.js';
+import { serviceCommands } from './service-commands.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...userCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...userCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;

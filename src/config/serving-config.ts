@@ -1,5 +1,6 @@
 import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
+import type { MailListener, ServiceName } from '../model/service.js';
 
 /** What a certificate brings to the binding rules and to selection: no key material. */
 export interface CertificateSummary {
@@ -19,8 +20,12 @@ export interface ServingConfig {
   revision: number;
   sites: Site[];
   bindings: Binding[];
-  /** The `https` service assignment: the server's default web certificate (issue #5), or null. */
+  /** The `https` service assignment: the server's default web certificate, or null. */
   httpsDefault: string | null;
+  /** Every service assignment (smtp, imap, pop, https → thumbprint). */
+  services: Partial<Record<ServiceName, string>>;
+  /** The SMTP, IMAP and POP listeners. */
+  mailListeners: MailListener[];
   /** Certificates of the Personal store that bindings use: their TLS contexts are built at start, not on first use. */
   preload: string[];
 }

@@ -99,6 +99,8 @@ export class BindingManager {
   private apply(op: BindingChange['op'], input: BindingInput): BindingResult {
     const binding = this.normalize(op, input);
     const config = this.store.servingConfig();
+    const mail = op === 'add' ? config.mailListeners.find((l) => l.port === binding.port && (l.ip === '*' || binding.ip === '*' || l.ip === binding.ip)) : undefined;
+    if (mail) throw fail('GH_LISTENER_CONFLICT', `Port ${binding.port} is used by the ${mail.service.toUpperCase()} listener on ${mail.ip}:${mail.port}; a web binding needs a port of its own.`);
     const plan = planBindingChange(config, { op, binding }, (t) => this.summary(t), this.clock());
     if (plan.affected.length > 0 && !input.force) {
       const list = plan.affected.map((a) => `site "${a.site}" (${a.binding}) would get ${this.name(a.after)} instead of ${this.name(a.before)}`).join('; ');

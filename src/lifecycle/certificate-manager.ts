@@ -99,21 +99,26 @@ export class CertificateManager {
    * Removes a certificate and its key. One that bindings use is refused unless `force`, which
    * removes those bindings too (their sites stop answering on them) — and says which.
    */
-  remove(ref: string, force = false): { thumbprint: string; friendlyName: string; removed: true; bindingsRemoved: string[] } {
+  remove(ref: string, force = false): { thumbprint: string; friendlyName: string; removed: true; bindingsRemoved: string[]; servicesUnassigned: string[] } {
     const row = this.resolve(ref);
     const users = this.store.bindingsUsing(row.thumbprint);
+    const services = this.store.servicesOf(row.thumbprint);
     const described = users.map((b) => `${bindingText(b)} on site "${b.site}"`);
     if (users.length > 0 && !force) {
       throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate ("gatehouse binding edit") or remove them first; --force removes the certificate and those bindings.`);
     }
+    if (services.length > 0 && !force) {
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is assigned to ${services.map((x) => x.toUpperCase()).join(', ')}. Assign another certificate to ${services.length > 1 ? 'them' : 'it'} ("gatehouse service assign REF --services ${services.join(',')}") or unassign ("gatehouse service unassign --services ${services.join(',')}") first; --force removes it and leaves ${services.length > 1 ? 'those services' : 'that service'} without a certificate.`);
+    }
     this.store.change(
-      () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described } }),
+      () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described, services } }),
       () => {
+        for (const s of services) this.store.setServiceCertificate(s, null);
         this.store.replaceBindings(this.store.listBindings().filter((b) => b.certificate !== row.thumbprint));
         this.store.deleteCertificate(row.thumbprint);
       },
     );
-    return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, removed: true, bindingsRemoved: described };
+    return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, removed: true, bindingsRemoved: described, servicesUnassigned: services };
   }
 
   /**

@@ -6,6 +6,7 @@ import type { GatehouseStore } from '../store/gatehouse-store.js';
 import { SiteManager } from './site-manager.js';
 import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
+import { ServiceManager } from './service-manager.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -17,6 +18,7 @@ export interface Gatehouse {
   sites: SiteManager;
   bindings: BindingManager;
   users: UserManager;
+  services: ServiceManager;
   clock: () => Date;
 }
 
@@ -29,5 +31,6 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const sites = new SiteManager(store, clock, options.cwd ?? process.cwd());
   const bindings = new BindingManager(store, certificates, clock);
   const users = new UserManager(store, clock);
-  return { dataDir: options.dataDir, store, certificates, requests, ca, sites, bindings, users, clock };
+  const services = new ServiceManager(store, certificates, clock);
+  return { dataDir: options.dataDir, store, certificates, requests, ca, sites, bindings, users, services, clock };
 }

@@ -6,6 +6,7 @@ import type { StoreName } from '../model/store-name.js';
 import type { Site } from '../model/site.js';
 import type { Binding } from '../model/binding.js';
 import type { ApiToken, Role, User } from '../model/role.js';
+import type { MailListener, ServiceName } from '../model/service.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from '../pki/key-pair.js';
 import type { Db } from './database.js';
@@ -338,6 +339,38 @@ export class GatehouseStore {
     }
   }
 
+  /** Every service assignment: service → thumbprint. */
+  serviceAssignments(): Partial<Record<ServiceName, string>> {
+    const rows = this.#sql('SELECT service, certificate FROM service_assignments ORDER BY service').all() as Array<{ service: ServiceName; certificate: string }>;
+    return Object.fromEntries(rows.map((r) => [r.service, r.certificate]));
+  }
+
+  /** Assigns (or with null, unassigns) a service's certificate; call inside `change`. */
+  setServiceCertificate(service: ServiceName, thumbprint: string | null): void {
+    if (thumbprint === null) this.#sql('DELETE FROM service_assignments WHERE service = ?').run(service);
+    else this.#sql('INSERT INTO service_assignments (service, certificate) VALUES (?, ?) ON CONFLICT (service) DO UPDATE SET certificate = excluded.certificate').run(service, thumbprint);
+  }
+
+  /** The services a certificate is assigned to. */
+  servicesOf(thumbprint: string): ServiceName[] {
+    return (this.#sql('SELECT service FROM service_assignments WHERE certificate = ? ORDER BY service').all(thumbprint) as Array<{ service: ServiceName }>).map((r) => r.service);
+  }
+
+  listMailListeners(): MailListener[] {
+    return (this.#sql('SELECT * FROM mail_listeners ORDER BY service, port, ip').all() as RawListener[]).map(toListener);
+  }
+
+  /** Inserts or replaces the listener on its (ip, port); call inside `change`. */
+  putMailListener(l: MailListener): void {
+    this.#sql(`INSERT OR REPLACE INTO mail_listeners (ip, port, service, mode, require_tls, backend_host, backend_port, client_address, host_name, max_connections, idle_timeout, created)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(l.ip, l.port, l.service, l.mode, l.requireTls ? 1 : 0, l.backendHost, l.backendPort, l.clientAddress, l.hostName, l.maxConnections, l.idleTimeoutSeconds, l.created);
+  }
+
+  /** Deletes a listener; call inside `change`. */
+  deleteMailListener(ip: string, port: number): void {
+    this.#sql('DELETE FROM mail_listeners WHERE ip = ? AND port = ?').run(ip, port);
+  }
+
   serviceCertificate(service: string): string | null {
     const row = this.#sql('SELECT certificate FROM service_assignments WHERE service = ?').get(service) as { certificate: string } | undefined;
     return row?.certificate ?? null;
@@ -350,6 +383,8 @@ export class GatehouseStore {
       sites: this.listSites(),
       bindings: this.listBindings(),
       httpsDefault: this.serviceCertificate('https'),
+      services: this.serviceAssignments(),
+      mailListeners: this.listMailListeners(),
       preload: (this.db
         .prepare(`SELECT DISTINCT b.certificate AS t FROM bindings b JOIN certificates c ON c.thumbprint = b.certificate WHERE c.store = 'personal'`)
         .all() as Array<{ t: string }>).map((r) => r.t),
@@ -426,6 +461,28 @@ export class GatehouseStore {
   deleteToken(id: string): void {
     this.#sql('DELETE FROM api_tokens WHERE id = ?').run(id);
   }
+}
+
+interface RawListener {
+  ip: string;
+  port: number;
+  service: MailListener['service'];
+  mode: MailListener['mode'];
+  require_tls: number;
+  backend_host: string;
+  backend_port: number;
+  client_address: MailListener['clientAddress'];
+  host_name: string;
+  max_connections: number;
+  idle_timeout: number;
+  created: string;
+}
+
+function toListener(r: RawListener): MailListener {
+  return {
+    service: r.service, ip: r.ip, port: r.port, mode: r.mode, requireTls: r.require_tls === 1, backendHost: r.backend_host, backendPort: r.backend_port,
+    clientAddress: r.client_address, hostName: r.host_name, maxConnections: r.max_connections, idleTimeoutSeconds: r.idle_timeout, created: r.created,
+  };
 }
 
 interface RawSite {

@@ -134,4 +134,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX audit_at ON audit (at);
     `,
   },
+  {
+    version: 4,
+    name: 'mail listeners',
+    sql: `
+      CREATE TABLE mail_listeners (
+        ip             TEXT    NOT NULL,
+        port           INTEGER NOT NULL,
+        service        TEXT    NOT NULL,
+        mode           TEXT    NOT NULL,
+        require_tls    INTEGER NOT NULL,
+        backend_host   TEXT    NOT NULL,
+        backend_port   INTEGER NOT NULL,
+        client_address TEXT    NOT NULL,
+        host_name      TEXT    NOT NULL,
+        max_connections INTEGER NOT NULL,
+        idle_timeout   INTEGER NOT NULL,
+        created        TEXT    NOT NULL,
+        PRIMARY KEY (ip, port)
+      );
+    `,
+  },
 ];
