@@ -23,11 +23,18 @@ export async function hashPassword(password: string): Promise<string> {
 
 /** True when `password` matches `stored`; a malformed stored hash never matches. Constant time in the comparison. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, log2N, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const [scheme, log2N, r, p, salt, hash, ...rest] = stored.split('$');
+  const cost = [Number(log2N), Number(r), Number(p)] as const;
+  const sane = cost.every(Number.isInteger) && cost[0] >= 10 && cost[0] <= 20 && cost[1] >= 1 && cost[1] <= 32 && cost[2] >= 1 && cost[2] <= 16;
+  if (scheme !== 'scrypt' || !sane || !salt || !hash || rest.length > 0) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const key = await derive(password, Buffer.from(salt, 'base64url'), Number(log2N), Number(r), Number(p));
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (expected.length !== KEY_LENGTH) return false;
+  try {
+    const key = await derive(password, Buffer.from(salt, 'base64url'), ...cost);
+    return timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
 }
 
 /** A hash to verify against when the user does not exist, so that answer takes as long as a wrong password. */
