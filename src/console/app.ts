@@ -3,7 +3,7 @@
 // right with what the signed-in user's permissions allow for what is selected.
 import { Api, ApiError, messageOf } from './api.js';
 import { siteHash, type ActionGroup, type Ctx } from './context.js';
-import { closeAllDialogs } from './dialog.js';
+import { closeAllDialogs, sentence } from './dialog.js';
 import { button, h, replace } from './dom.js';
 import { showLogin } from './login.js';
 import { auditPage } from './audit-page.js';
@@ -124,7 +124,7 @@ class Console {
         return this.render(true);
       },
       refresh: () => this.render(false),
-      notify: (message) => this.message(message, 'status'),
+      notify: (message, warnings) => this.message(message, warnings && warnings.length > 0 ? 'warning' : 'status', warnings),
       fail: (error) => this.message(messageOf(error), 'alert'),
       setActions: (groups) => this.setActions(groups),
     };
@@ -236,9 +236,11 @@ class Console {
     if (focused) this.#actions.querySelector<HTMLElement>(`[data-action="${CSS.escape(focused)}"]`)?.focus();
   }
 
-  message(text: string, role: 'status' | 'alert'): void {
+  message(text: string, kind: 'status' | 'alert' | 'warning', warnings: string[] = []): void {
     const close = button('Dismiss', () => note.remove(), { class: 'link', 'aria-label': 'Dismiss this message' });
-    const note: HTMLDivElement = h('div', { role, class: role === 'alert' ? 'message error' : 'message notice' }, h('p', null, text), close);
+    const note: HTMLDivElement = h('div', { role: kind === 'status' ? 'status' : 'alert', class: `message ${kind === 'alert' ? 'error' : kind === 'warning' ? 'warning' : 'notice'}` },
+      h('p', null, text), close,
+      warnings.length > 0 ? h('ul', null, ...warnings.map((w) => h('li', null, sentence(w)))) : null);
     replace(this.#pageMessages, note);
   }
 }

@@ -90,7 +90,7 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
   }
 
   function report(verb: string, result: BindingResult): void {
-    const what = `${verb} ${bindingText(result.binding)}.`;
+    const what = `${verb} the binding “${bindingText(result.binding)}”.`;
     if (result.warnings.length > 0) d.showWarnings(`${what} Please note:`, result.warnings);
     else d.showNotice(what);
   }

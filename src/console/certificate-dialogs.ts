@@ -3,7 +3,7 @@
 import { ApiError, InputProblem } from './api.js';
 import { STORE_OPTIONS } from './complete-dialog.js';
 import type { Ctx } from './context.js';
-import { confirmDialog, Dialog, sentence } from './dialog.js';
+import { confirmDialog, Dialog } from './dialog.js';
 import { append, button, checkbox, field, fileBase64, h, input, saveFile, select, storeLabel } from './dom.js';
 import { KEY_TYPES, type Certificate } from './types.js';
 
@@ -37,7 +37,7 @@ export function openImportDialog(ctx: Ctx, done: Done): void {
       });
       d.close();
       await done(cert);
-      ctx.notify(`Imported "${cert.friendlyName}" (${cert.thumbprint}) into the ${storeLabel(cert.store)} store.${cert.warnings?.length ? ' ' + cert.warnings.map(sentence).join(' ') : ''}`);
+      ctx.notify(`Imported “${cert.friendlyName}” (${cert.thumbprint}) into the ${storeLabel(cert.store)} store.`, cert.warnings);
     },
   });
   d.body.append(
@@ -84,7 +84,7 @@ export function openExportDialog(ctx: Ctx, c: Certificate): void {
       const f = await ctx.api.file('POST', `/certificates/${encodeURIComponent(c.thumbprint)}/export`, body, `${c.thumbprint}.${format}`);
       saveFile(f.blob, f.fileName);
       d.close();
-      ctx.notify(`Exported "${c.friendlyName}" as ${f.fileName}${withKey ? ' with its private key' : ''}.`);
+      ctx.notify(`Exported “${c.friendlyName}” as ${f.fileName}${withKey ? ' with its private key' : ''}.`);
     },
   });
   append(d.body, [
@@ -123,7 +123,7 @@ export function openSelfSignedDialog(ctx: Ctx, done: Done): void {
       });
       d.close();
       await done(cert);
-      ctx.notify(`Created the self-signed certificate "${cert.friendlyName}" (${cert.thumbprint}). Clients will not trust it until they are told to.`);
+      ctx.notify(`Created the self-signed certificate “${cert.friendlyName}” (${cert.thumbprint}). Clients will not trust it until they are told to.`);
     },
   });
   d.body.append(
@@ -149,7 +149,7 @@ export function openRenameDialog(ctx: Ctx, c: Certificate, done: Done): void {
       const cert = await ctx.api.patch<Certificate>(`/certificates/${encodeURIComponent(c.thumbprint)}`, { friendlyName: name });
       d.close();
       await done(cert);
-      ctx.notify(`Renamed to "${cert.friendlyName}".`);
+      ctx.notify(`Renamed to “${cert.friendlyName}”.`);
     },
   });
   d.body.append(h('p', null, `Certificate ${c.thumbprint}`), field('Friendly name', friendly));
@@ -164,7 +164,7 @@ export async function openRemoveCertificate(ctx: Ctx, c: Certificate, done: () =
   const remove = async (force: boolean) => {
     await ctx.api.delete(`/certificates/${encodeURIComponent(c.thumbprint)}${force ? '?force=true' : ''}`);
     await done();
-    ctx.notify(`Removed "${c.friendlyName}".`);
+    ctx.notify(`Removed “${c.friendlyName}”.`);
   };
   try {
     await remove(false);

@@ -2,7 +2,7 @@
 // IIS guide's advice beside it, and the store (Web Hosting by default).
 import { InputProblem } from './api.js';
 import type { Ctx } from './context.js';
-import { Dialog, sentence } from './dialog.js';
+import { Dialog } from './dialog.js';
 import { field, fileBase64, h, input, select, uid } from './dom.js';
 import { forgetRequestName, pruneRequestNames, requestName } from './request-names.js';
 import type { Certificate, PendingRequest } from './types.js';
@@ -53,7 +53,7 @@ export async function openCompleteDialog(ctx: Ctx, from: PendingRequest | undefi
       }
       d.close();
       await done(cert);
-      ctx.notify(`Installed "${cert.friendlyName}" (${cert.thumbprint}) in the ${store.selectedOptions[0]?.textContent ?? store.value} store.${cert.warnings?.length ? ' ' + cert.warnings.map(sentence).join(' ') : ''}`);
+      ctx.notify(`Installed “${cert.friendlyName}” (${cert.thumbprint}) in the ${store.selectedOptions[0]?.textContent ?? store.value} store.`, cert.warnings);
     },
   });
 

@@ -28,8 +28,8 @@ export interface Ctx {
   navigate(hash: string): Promise<void>;
   /** Reloads the Connections tree and the current page (after a change). */
   refresh(): Promise<void>;
-  /** A success message at the top of the feature page (role="status"). */
-  notify(message: string): void;
+  /** A success message at the top of the feature page (role="status"); with warnings, they are listed in a role="alert" note. */
+  notify(message: string, warnings?: string[]): void;
   /** A failure at the top of the feature page (role="alert"). */
   fail(error: unknown): void;
   /** The Actions pane's content; only actions the user's permissions allow should be given. */

@@ -60,7 +60,7 @@ function createCaDialog(ctx: Ctx): void {
       const ca = await ctx.api.post<InternalCa>('/ca', { cn: cn.value.trim(), key: key.value, days: Number(days.value) });
       d.close();
       await ctx.refresh();
-      ctx.notify(`Created the internal CA "${ca.subject}". Give its certificate to the clients that must trust it.`);
+      ctx.notify(`Created the internal CA “${ca.subject}”. Give its certificate to the clients that must trust it.`);
     },
   });
   d.body.append(

@@ -3,12 +3,12 @@
 // Request, Add Site, Site Bindings with SNI, then the served certificate checked with curl and
 // openssl s_client; a view-only user who sees no actions and whose POST is refused; the internal CA
 // path; and the keyboard and labels of the main dialogs. Screenshots go to test-results/screenshots/.
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import {
-  assertCsrVerifies, curl, dataDir, freePorts, gh, ghJson, join, opensslSans, opensslThumbprint, readText, sClient, selfSignedCert,
+  assertCsrVerifies, curl, dataDir, freePorts, gh, ghJson, join, openssl, opensslSans, opensslThumbprint, readText, sClient, selfSignedCert,
   subjectFields, TestPki, tmpDir, writeText,
 } from '../support/cli.js';
 import { AdminServer, addUser } from '../support/admin.js';
@@ -23,7 +23,6 @@ interface CertJson {
 }
 
 let browser: ConsoleBrowser;
-const servers: AdminServer[] = [];
 
 before(async () => {
   browser = await ConsoleBrowser.launch();
@@ -31,13 +30,15 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await Promise.all(servers.map((s) => s.stop()));
 });
 
-async function startServer(data: string): Promise<AdminServer> {
-  const s = await AdminServer.start(data);
-  servers.push(s);
-  return s;
+/** Starts serve with the admin endpoint on `data` and opens the console in a fresh browser context; both end with the test. */
+async function openConsole(t: TestContext, data: string): Promise<{ server: AdminServer; c: ConsolePage; page: Page }> {
+  const server = await AdminServer.start(data);
+  t.after(() => server.stop());
+  const c = await browser.open(server.url);
+  t.after(() => c.context.close());
+  return { server, c, page: c.page };
 }
 
 /** Asserts the page reported no uncaught error and no Content-Security-Policy refusal. */
@@ -62,12 +63,10 @@ function certificateRow(page: Page, friendlyName: string) {
   return page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: friendlyName, exact: true }) });
 }
 
-test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Request, Add Site, Bindings with SNI, served over TLS', { timeout: 240_000 }, async () => {
+test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Request, Add Site, Bindings with SNI, served over TLS', { timeout: 240_000 }, async (t) => {
   const data = dataDir();
   addUser(data, 'admin', 'organization-management');
-  const server = await startServer(data);
-  const c = await browser.open(server.url);
-  const { page } = c;
+  const { server, c, page } = await openConsole(t, data);
 
   await page.getByRole('heading', { name: 'Gatehouse Manager' }).waitFor();
   await screenshot(page, '01-login');
@@ -141,10 +140,10 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
   await wizard.getByRole('button', { name: 'Finish' }).click();
   await wizard.waitFor({ state: 'detached' });
 
-  // The CA (openssl) signs it; the response is the certificate and the intermediate.
+  // The CA (openssl) signs it; the response is the certificate with the intermediate and the root.
   const pki = TestPki.create({ intCn: 'Contoso Test CA' });
   const leaf = pki.sign(csrFile);
-  const response = writeText(join(work, 'www_contoso_com.cer'), readText(leaf) + readText(pki.intCert));
+  const response = writeText(join(work, 'www_contoso_com.cer'), readText(leaf) + pki.chainPem());
   const thumbprint = opensslThumbprint(leaf);
 
   // Complete Certificate Request…: the response, the friendly name, Web Hosting.
@@ -164,6 +163,7 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
   assert.match(await row.innerText(), new RegExp(thumbprint));
   assert.match(await row.innerText(), /Contoso Test CA/);
   assert.match(await row.innerText(), /Web Hosting/);
+  assert.match(await row.innerText(), /\bValid$/, 'the chain is complete (the CA sent its intermediate and root)');
   await page.getByRole('status').filter({ hasText: 'Installed' }).waitFor();
   await screenshot(page, '11-server-certificates');
   const stored = ghJson<CertJson[]>(data, ['cert', 'list']).find((x) => x.thumbprint === thumbprint);
@@ -206,7 +206,7 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
   const bindingRow = bindings.getByRole('row').filter({ hasText: 'www.contoso.com' });
   await bindingRow.waitFor();
   assert.match(await bindingRow.innerText(), new RegExp(`https\\s+www\\.contoso\\.com\\s+${port}\\s+\\*\\s+Required\\s+www\\.contoso\\.com-Contoso Test CA`));
-  await bindings.getByRole('status').filter({ hasText: `Added https *:${port}:www.contoso.com` }).waitFor();
+  await bindings.getByRole('status').filter({ hasText: `Added the binding “https *:${port}:www.contoso.com”.` }).waitFor();
   await screenshot(page, '13-site-bindings');
   await bindings.getByRole('button', { name: 'Close' }).click();
 
@@ -227,18 +227,15 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
   await audit.getByRole('row').filter({ hasText: 'binding.add' }).filter({ hasText: 'admin' }).filter({ hasText: 'Console' }).waitFor();
   await screenshot(page, '14-audit-log');
   assertClean(c);
-  await c.context.close();
 });
 
-test('a view-only user sees the lists and no actions; their POST is refused', { timeout: 120_000 }, async () => {
+test('a view-only user sees the lists and no actions; their POST is refused', { timeout: 120_000 }, async (t) => {
   const data = dataDir();
   addUser(data, 'viewer', 'view-only');
   const valid = selfSignedCert(data, 'www.fabrikam.test', 'fabrikam-valid');
   const soon = selfSignedCert(data, 'soon.fabrikam.test', 'fabrikam-expiring', ['--days', '10']);
   assert.equal(gh(data, ['site', 'add', 'Fabrikam', '--root', webRoot('fabrikam')]).code, 0);
-  const server = await startServer(data);
-  const c = await browser.open(server.url);
-  const { page } = c;
+  const { c, page } = await openConsole(t, data);
   await logIn(page, 'viewer');
   await openServerCertificates(page);
 
@@ -275,10 +272,9 @@ test('a view-only user sees the lists and no actions; their POST is refused', { 
   assert.equal(refused.body.code, 'GH_FORBIDDEN');
   assert.equal(ghJson<unknown[]>(data, ['cert', 'list']).length, 3, 'nothing was created (two certificates and the admin endpoint\'s)');
   assertClean(c);
-  await c.context.close();
 });
 
-test('the internal CA: the wizard proposes the bindings\' host names, then Submit to the internal CA installs the certificate', { timeout: 180_000 }, async () => {
+test('the internal CA: the wizard proposes the bindings\' host names, then Submit to the internal CA installs the certificate', { timeout: 180_000 }, async (t) => {
   const data = dataDir();
   addUser(data, 'admin', 'organization-management');
   assert.equal(gh(data, ['ca', 'init', '--cn', 'Contoso Internal CA']).code, 0);
@@ -286,9 +282,7 @@ test('the internal CA: the wizard proposes the bindings\' host names, then Submi
   const [port] = await freePorts(1);
   assert.equal(gh(data, ['site', 'add', 'Intranet', '--root', webRoot('intranet')]).code, 0);
   assert.equal(gh(data, ['binding', 'add', 'Intranet', '--protocol', 'http', '--port', String(port), '--host', 'intranet.contoso.com']).code, 0);
-  const server = await startServer(data);
-  const c = await browser.open(server.url);
-  const { page } = c;
+  const { c, page } = await openConsole(t, data);
   await logIn(page, 'admin');
   await openServerCertificates(page);
 
@@ -326,17 +320,14 @@ test('the internal CA: the wizard proposes the bindings\' host names, then Submi
   assert.deepEqual([...cert.sans].sort(), ['*.contoso.com', 'intranet.contoso.com']);
   assert.deepEqual(ghJson<unknown[]>(data, ['request', 'list']), [], 'submitting completes the request');
   assertClean(c);
-  await c.context.close();
 });
 
-test('keyboard only: log in and open Complete Certificate Request with Tab and Enter, Escape closes it; every field of the main dialogs is labelled', { timeout: 180_000 }, async () => {
+test('keyboard only: log in and open Complete Certificate Request with Tab and Enter, Escape closes it; every field of the main dialogs is labelled', { timeout: 180_000 }, async (t) => {
   const data = dataDir();
   addUser(data, 'admin', 'organization-management');
   selfSignedCert(data, 'www.contoso.test', 'contoso-self');
   assert.equal(gh(data, ['site', 'add', 'Contoso', '--root', webRoot('contoso')]).code, 0);
-  const server = await startServer(data);
-  const c = await browser.open(server.url);
-  const { page } = c;
+  const { c, page } = await openConsole(t, data);
   const focused = () => page.evaluate(() => {
     const el = document.activeElement as HTMLElement | null;
     return { tag: el?.tagName ?? '', text: (el?.textContent ?? '').trim(), label: el?.getAttribute('aria-label') ?? '', inDialog: !!el?.closest('dialog[open]') };
@@ -458,10 +449,9 @@ test('keyboard only: log in and open Complete Certificate Request with Tab and E
   await page.keyboard.press('Escape');
   await bindings.waitFor({ state: 'detached' });
   assertClean(c);
-  await c.context.close();
 });
 
-test('Site Bindings: a change that reaches another site is refused with the reason, "Apply anyway" applies it, warnings are shown; Remove', { timeout: 120_000 }, async () => {
+test('Site Bindings: a change that reaches another site is refused with the reason, "Apply anyway" applies it, warnings are shown; Remove', { timeout: 120_000 }, async (t) => {
   const data = dataDir();
   addUser(data, 'operator', 'server-management');
   const first = selfSignedCert(data, 'www.contoso.test', 'contoso-self');
@@ -472,9 +462,7 @@ test('Site Bindings: a change that reaches another site is refused with the reas
     const args = ['binding', 'add', site, '--protocol', 'https', '--port', String(port), '--cert', first];
     assert.equal(gh(data, host ? [...args, '--host', host] : args).code, 0);
   }
-  const server = await startServer(data);
-  const c = await browser.open(server.url);
-  const { page } = c;
+  const { c, page } = await openConsole(t, data);
   await logIn(page, 'operator');
   // server-management: sites and bindings, but no certificate actions.
   await openServerCertificates(page);
@@ -503,7 +491,7 @@ test('Site Bindings: a change that reaches another site is refused with the reas
   // Done, with the API's warning (the certificate expires within 30 days) in plain words.
   const warning = bindings.getByRole('alert');
   await warning.waitFor();
-  assert.match(await warning.innerText(), /Changed https \*:\d+:\./);
+  assert.match(await warning.innerText(), /Changed the binding “https \*:\d+:”\./);
   assert.match(await warning.innerText(), /within 30 days/);
   await screenshot(page, '18-binding-warnings');
   assert.deepEqual(ghJson<Array<{ certificate: string }>>(data, ['binding', 'list']).map((b) => b.certificate), [soon, soon]);
@@ -517,15 +505,12 @@ test('Site Bindings: a change that reaches another site is refused with the reas
   assert.deepEqual(ghJson<Array<{ site: string }>>(data, ['binding', 'list']).map((b) => b.site), ['Fabrikam']);
   await bindings.getByRole('button', { name: 'Close' }).click();
   assertClean(c);
-  await c.context.close();
 });
 
-test('log-in: a wrong password shows the API\'s message; a session that ends sends the console back to the log-in form with a message', { timeout: 120_000 }, async () => {
+test('log-in: a wrong password shows the API\'s message; a session that ends sends the console back to the log-in form with a message', { timeout: 120_000 }, async (t) => {
   const data = dataDir();
   addUser(data, 'admin', 'organization-management');
-  const server = await startServer(data);
-  const c = await browser.open(server.url);
-  const { page } = c;
+  const { c, page } = await openConsole(t, data);
   await page.getByLabel('User name').fill('admin');
   await page.getByLabel('Password').fill('not the password at all');
   await page.getByRole('button', { name: 'Log in' }).click();
@@ -567,5 +552,153 @@ test('log-in: a wrong password shows the API\'s message; a session that ends sen
   assert.equal(await page.getByRole('button', { name: /^Log in/ }).isDisabled(), true, 'the button waits');
   await screenshot(page, '20-login-throttled');
   assertClean(c);
-  await c.context.close();
+});
+
+test('Pending Certificate Requests: the wizard\'s name is kept, the CSR downloads again, Complete from the list uses that name; Cancel Request', { timeout: 120_000 }, async (t) => {
+  const data = dataDir();
+  addUser(data, 'admin', 'organization-management');
+  const { c, page } = await openConsole(t, data);
+  await logIn(page, 'admin');
+  await openServerCertificates(page);
+
+  // Two requests from the wizard: one to complete, one to cancel.
+  for (const [name, host] of [['mail.contoso.com-Contoso Test CA', 'mail.contoso.com'], ['to-cancel', 'old.contoso.com']] as const) {
+    await action(page, 'Create Certificate Request…');
+    const wizard = dialog(page, 'Create Certificate Request');
+    const next = wizard.getByRole('button', { name: /^(Next >|Create|Finish)$/ });
+    await wizard.getByLabel('Friendly name for the request').fill(name);
+    await next.click();
+    await next.click();
+    await wizard.getByLabel('Add a domain').fill(host);
+    await page.keyboard.press('Enter');
+    await wizard.getByRole('list', { name: 'Domains in the certificate' }).getByText(host, { exact: true }).waitFor();
+    for (let i = 0; i < 4; i++) await next.click();
+    await wizard.getByLabel('Certificate signing request (CSR)').waitFor();
+    await next.click();
+    await wizard.waitFor({ state: 'detached' });
+  }
+  await page.getByRole('link', { name: 'Pending Certificate Requests' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Pending Certificate Requests' }).waitFor();
+  const row = page.getByRole('row').filter({ hasText: 'mail.contoso.com-Contoso Test CA' });
+  await row.click();
+  await screenshot(page, '21-pending-requests');
+  const [download] = await Promise.all([page.waitForEvent('download'), action(page, 'Download CSR')]);
+  const work = tmpDir('gh-console-');
+  const csrFile = join(work, download.suggestedFilename());
+  await download.saveAs(csrFile);
+  assertCsrVerifies(csrFile);
+  assert.equal(subjectFields(csrFile, 'req').CN, 'mail.contoso.com');
+
+  // Complete from the list: the dialog proposes the wizard's name; left empty, the name still applies.
+  const pki = TestPki.create({ intCn: 'Contoso Test CA' });
+  const leaf = pki.sign(csrFile);
+  await action(page, 'Complete Certificate Request…');
+  const complete = dialog(page, 'Complete Certificate Request');
+  assert.equal(await complete.getByLabel('Friendly name').inputValue(), 'mail.contoso.com-Contoso Test CA');
+  await complete.getByLabel('Friendly name').fill('');
+  await complete.getByLabel('File name containing the certification authority\'s response').setInputFiles(writeText(join(work, 'mail.cer'), readText(leaf) + pki.chainPem()));
+  await complete.getByRole('button', { name: 'OK' }).click();
+  await complete.waitFor({ state: 'detached' });
+  const cert = ghJson<CertJson[]>(data, ['cert', 'list']).find((x) => x.thumbprint === opensslThumbprint(leaf));
+  assert.equal(cert?.friendlyName, 'mail.contoso.com-Contoso Test CA', 'the name given in the wizard');
+
+  // Cancel Request asks first.
+  await page.getByRole('row').filter({ hasText: 'to-cancel' }).click();
+  await action(page, 'Cancel Request');
+  await dialog(page, 'Cancel Request').getByRole('button', { name: 'Cancel the request' }).click();
+  await page.getByRole('status').filter({ hasText: /Cancelled request \d+\./ }).waitFor();
+  assert.deepEqual(ghJson<unknown[]>(data, ['request', 'list']), []);
+  await page.getByText('No requests are pending.').waitFor();
+  assertClean(c);
+});
+
+test('Export… a PFX (openssl reads it), Remove, Import… it back; users: Add User…, Change Role…, an API token shown once and revoked', { timeout: 120_000 }, async (t) => {
+  const data = dataDir();
+  addUser(data, 'admin', 'organization-management');
+  const thumbprint = selfSignedCert(data, 'app.contoso.test', 'app-cert', ['--exportable']);
+  const { server, c, page } = await openConsole(t, data);
+  await logIn(page, 'admin');
+  await openServerCertificates(page);
+
+  // Export… as PFX with a password.
+  await certificateRow(page, 'app-cert').click();
+  await action(page, 'Export…');
+  const exp = dialog(page, 'Export Certificate');
+  await exp.getByLabel('Password', { exact: true }).fill('pfx password 1');
+  await exp.getByLabel('Confirm password').fill('pfx password 2');
+  await exp.getByRole('button', { name: 'Export' }).click();
+  await exp.getByRole('alert').filter({ hasText: 'The two passwords differ' }).waitFor();
+  await exp.getByLabel('Confirm password').fill('pfx password 1');
+  const [download] = await Promise.all([page.waitForEvent('download'), exp.getByRole('button', { name: 'Export' }).click()]);
+  assert.equal(download.suggestedFilename(), `${thumbprint}.pfx`);
+  const work = tmpDir('gh-console-');
+  const pfx = join(work, 'app.pfx');
+  await download.saveAs(pfx);
+  const pem = join(work, 'app.pem');
+  openssl(['pkcs12', '-in', pfx, '-passin', 'pass:pfx password 1', '-nokeys', '-clcerts', '-out', pem]);
+  assert.equal(opensslThumbprint(pem), thumbprint);
+
+  // Remove (asks first), then Import… the PFX back, exportable.
+  await action(page, 'Remove');
+  await dialog(page, 'Remove Certificate').getByRole('button', { name: 'Remove' }).click();
+  await certificateRow(page, 'app-cert').waitFor({ state: 'detached' });
+  await action(page, 'Import…');
+  const imp = dialog(page, 'Import Certificate');
+  await imp.getByLabel('Certificate file (.pfx, or a .cer/.crt/.pem certificate)').setInputFiles(pfx);
+  await imp.getByLabel('Password').fill('wrong password');
+  await imp.getByRole('button', { name: 'OK' }).click();
+  await imp.getByRole('alert').waitFor();
+  assert.match(await imp.getByRole('alert').innerText(), /password/i);
+  await imp.getByLabel('Password').fill('pfx password 1');
+  await imp.getByLabel('Friendly name').fill('app-cert (imported)');
+  await imp.getByLabel('Allow this certificate to be exported').check();
+  await imp.getByRole('button', { name: 'OK' }).click();
+  await imp.waitFor({ state: 'detached' });
+  await certificateRow(page, 'app-cert (imported)').waitFor();
+  const back = ghJson<Array<CertJson & { exportable: boolean }>>(data, ['cert', 'list']).find((x) => x.thumbprint === thumbprint);
+  assert.equal(back?.friendlyName, 'app-cert (imported)');
+  assert.equal(back?.exportable, true);
+
+  // Users: add one, change their role.
+  await connections(page).getByRole('link').first().click();
+  await page.getByRole('link', { name: /Users and API Tokens/ }).click();
+  await page.getByRole('heading', { level: 1, name: 'Users and API Tokens' }).waitFor();
+  await action(page, 'Add User…');
+  const addUserDialog = dialog(page, 'Add User');
+  await addUserDialog.getByLabel('User name').fill('robot');
+  await addUserDialog.getByLabel('Role').selectOption('view-only');
+  await addUserDialog.getByLabel('Password', { exact: true }).fill('a robot password');
+  await addUserDialog.getByLabel('Confirm password').fill('a robot password');
+  await addUserDialog.getByRole('button', { name: 'OK' }).click();
+  await page.getByRole('status').filter({ hasText: 'Added robot (view-only).' }).waitFor();
+  await page.getByRole('table', { name: 'Users' }).getByRole('row').filter({ hasText: 'robot' }).click();
+  await action(page, 'Change Role…');
+  const role = dialog(page, 'Change Role of robot');
+  await role.getByLabel('Role').selectOption('server-management');
+  await role.getByRole('button', { name: 'OK' }).click();
+  await page.getByRole('status').filter({ hasText: 'robot is now server-management.' }).waitFor();
+  assert.equal(ghJson<Array<{ name: string; role: string }>>(data, ['user', 'list']).find((u) => u.name === 'robot')?.role, 'server-management');
+
+  // An API token: shown once, works as robot, then revoked.
+  await action(page, 'Create API Token…');
+  const tokenDialog = dialog(page, 'Create API Token');
+  await tokenDialog.getByLabel('User').selectOption('robot');
+  await tokenDialog.getByLabel('Description').fill('deploy script');
+  await tokenDialog.getByRole('button', { name: 'Create' }).click();
+  const tokenBox = tokenDialog.getByLabel('API token');
+  await tokenBox.waitFor();
+  const token = await tokenBox.inputValue();
+  assert.match(token, /^gh_/);
+  await screenshot(page, '22-api-token-created');
+  const asRobot = await server.call('GET', '/api/v1/session', { token });
+  assert.equal(asRobot.status, 200);
+  assert.equal(asRobot.json.user, 'robot');
+  await tokenDialog.getByRole('button', { name: 'Close' }).click();
+  const tokens = page.getByRole('table', { name: 'API tokens' });
+  await tokens.getByRole('row').filter({ hasText: 'deploy script' }).click();
+  await action(page, 'Revoke Token');
+  await dialog(page, 'Revoke Token').getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('status').filter({ hasText: /Revoked the token/ }).waitFor();
+  assert.equal((await server.call('GET', '/api/v1/session', { token })).status, 401, 'a revoked token is refused');
+  assertClean(c);
 });
