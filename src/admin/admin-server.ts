@@ -54,6 +54,8 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
   app.decorateRequest('principal', undefined);
+  // Bodies are JSON only: Fastify's built-in text/plain parser would let a plain-text body through to validation (400) instead of 415.
+  app.removeContentTypeParser('text/plain');
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
