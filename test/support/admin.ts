@@ -144,16 +144,22 @@ export interface AdminSnapshot {
 }
 
 export async function adminSnapshot(data: string): Promise<AdminSnapshot> {
-  const { storeSnapshot, ghAsync } = await import('./cli.js');
-  const take = async (args: string[]) => {
+  const { ghAsync } = await import('./cli.js');
+  // What storeSnapshot takes (certificates, requests, the CA, the audit log, the revision) and more, all at once.
+  const run = async (args: string[]) => {
     const r = await ghAsync(data, [...args, '--json']);
-    return `${r.code} ${r.stdout}`;
+    return { code: r.code, stdout: r.stdout };
   };
-  const [sites, bindings, users, tokensRaw] = await Promise.all([take(['site', 'list']), take(['binding', 'list']), take(['user', 'list']), ghAsync(data, ['token', 'list', '--json'])]);
+  const [certs, requests, ca, audit, serve, sites, bindings, users, tokensRaw] = await Promise.all([
+    run(['cert', 'list']), run(['request', 'list']), run(['ca', 'show']), run(['audit']), run(['serve', '--once']),
+    run(['site', 'list']), run(['binding', 'list']), run(['user', 'list']), run(['token', 'list']),
+  ]);
+  const revision = serve.code === 0 ? (JSON.parse(serve.stdout) as { revision: number }).revision : -1;
   const tokens = tokensRaw.code === 0
     ? JSON.stringify((JSON.parse(tokensRaw.stdout) as Array<Record<string, unknown>>).map(({ lastUsed: _lastUsed, ...t }) => t))
     : `${tokensRaw.code} ${tokensRaw.stdout}`;
-  return { store: storeSnapshot(data), sites, bindings, users, tokens };
+  const text = (x: { code: number | null; stdout: string }) => `${x.code} ${x.stdout}`;
+  return { store: { certs, requests, ca, audit, revision }, sites: text(sites), bindings: text(bindings), users: text(users), tokens };
 }
 
 /**
