@@ -1,0 +1,62 @@
+// `gatehouse serve` with mail listeners, for the mail end-to-end tests: configure a listener with
+// the CLI, start serve (one process) and wait until each listener accepts connections.
+import { connect as netConnect } from 'node:net';
+import { eventually, ghJson, ServeProcess, selfSignedCert } from './cli.js';
+
+export type MailServiceName = 'smtp' | 'imap' | 'pop';
+
+export interface ListenerOptions {
+  mode?: 'starttls' | 'tls';
+  requireTls?: boolean;
+  host?: string;
+  clientAddress?: 'off' | 'xclient';
+  maxConnections?: number;
+  idleTimeout?: number;
+}
+
+/** `gatehouse service configure SERVICE --listen 127.0.0.1:PORT --backend BACKEND …` (must succeed). */
+export function configureListener(data: string, service: MailServiceName, port: number, backend: string, o: ListenerOptions = {}): void {
+  const args = ['service', 'configure', service, '--listen', `127.0.0.1:${port}`, '--backend', backend];
+  if (o.mode) args.push('--mode', o.mode);
+  if (o.requireTls) args.push('--require-tls');
+  if (o.host) args.push('--host', o.host);
+  if (o.clientAddress) args.push('--client-address', o.clientAddress);
+  if (o.maxConnections !== undefined) args.push('--max-connections', String(o.maxConnections));
+  if (o.idleTimeout !== undefined) args.push('--idle-timeout', String(o.idleTimeout));
+  ghJson(data, args);
+}
+
+/** A self-signed certificate (with its key) assigned to `services`; answers its thumbprint. */
+export function assignedCert(data: string, cn: string, friendlyName: string, services: MailServiceName[] | string[], sans: string[] = []): string {
+  const thumbprint = selfSignedCert(data, cn, friendlyName, sans.flatMap((s) => ['--san', s]));
+  ghJson(data, ['service', 'assign', thumbprint, '--services', services.join(','), '--overwrite']);
+  return thumbprint;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port (the connection is closed at once). */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = netConnect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts `gatehouse serve --workers 1` (admin endpoint off) and waits for its first configuration
+ * and until every port in `ports` accepts connections. Stops it again if that fails.
+ */
+export async function startMailServe(data: string, ports: number[]): Promise<ServeProcess> {
+  const serve = new ServeProcess(data, ['--workers', '1']);
+  try {
+    await serve.waitFor(/serving revision \d+/, 'its first configuration');
+    for (const port of ports) await eventually(`serve listens on 127.0.0.1:${port}\n${serve.log()}`, () => accepts(port), 15_000);
+  } catch (e) {
+    await serve.stop();
+    throw e;
+  }
+  return serve;
+}
