@@ -4,6 +4,11 @@ import { FrontServer } from './front-server.js';
 import { AccessLogs } from './access-log.js';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
+import type { ServingConfig } from '../config/serving-config.js';
+import { MailFront } from '../mail/mail-front.js';
+import { MailCertificateSelector } from '../mail/mail-certificates.js';
+import { INTERMEDIATE_PROFILE } from './tls-profile.js';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */
@@ -54,8 +59,14 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   if (options.once) return summary;
   const contexts = new ContextCache((thumbprint) => keyMaterial(g, thumbprint), options.contextCapacity ?? 1000);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')));
+  // The mail listeners share the contexts: a certificate serving both web and mail is built once.
+  const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log);
+  const apply = async (config: ServingConfig) => {
+    await front.apply(config);
+    await mail.apply(config.mailListeners, mailSelector(g, config));
+  };
   const initial = g.store.servingConfig();
-  await front.apply(initial);
+  await apply(initial);
   options.log(`serving revision ${initial.revision}`);
   const pollMs = options.pollMs ?? 250;
   let applying = false;
@@ -65,8 +76,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
       if (g.store.revision() === front.revision) return;
       applying = true;
       const config = g.store.servingConfig();
-      front
-        .apply(config)
+      apply(config)
         .then(() => {
           summary = { ...summarize(g), revision: config.revision };
           options.log(`change applied: ${describeSummary(summary)}`);
@@ -84,9 +94,20 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     if (options.signal?.aborted) stop();
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
-  await front.close();
+  await Promise.all([front.close(), mail.close()]);
   options.log('stopped');
   return summary;
+}
+
+/**
+ * The mail plane's certificate selection for a revision: every certificate with its key here is a
+ * candidate for SNI (its names only: no keys are read), read only when there are mail listeners.
+ */
+function mailSelector(g: Gatehouse, config: ServingConfig): MailCertificateSelector {
+  const certificates = config.mailListeners.length === 0 ? [] : g.store.listCertificates().map((c) => ({
+    thumbprint: c.thumbprint, friendlyName: c.friendlyName, sans: c.sans, notAfter: c.notAfter, hasPrivateKey: c.keyId !== null,
+  }));
+  return new MailCertificateSelector(certificates, config.services, g.clock());
 }
 
 /** The key and chain of a certificate, decrypted for a TLS context; undefined once it is gone. */

@@ -1,0 +1,207 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import type { SecureContext } from 'node:tls';
+import type { MailListener } from '../model/service.js';
+import type { MailCertificateSelector } from './mail-certificates.js';
+import { type MailContext, MailSession } from './mail-session.js';
+
+/** Where the mail plane gets TLS contexts: the serving plane's ContextCache, and one without a certificate. */
+export interface MailContexts {
+  get(thumbprint: string): SecureContext | undefined;
+  /** Handshakes on it fail: what a client gets when no certificate is assigned and none covers its SNI name. */
+  none: SecureContext;
+}
+
+export interface MailFrontOptions {
+  /** How long the backend may take to connect and to answer each prelude line (default 10 s). */
+  backendTimeoutMs?: number;
+  /** How often a listener that could not open is tried again (default 2 s). */
+  retryMs?: number;
+}
+
+interface MailState {
+  listeners: Map<string, MailListener>;
+  selector: MailCertificateSelector;
+}
+
+/** Sessions turned away with a busy answer at once, per listener, beyond which new ones are just closed. */
+const BUSY_IN_FLIGHT = 64;
+
+const keyOf = (l: Pick<MailListener, 'ip' | 'port'>) => `${l.ip}|${l.port}`;
+const settings = (l: MailListener) => JSON.stringify({ ...l, created: undefined });
+
+/** `smtp *:587`, `imap [::1]:143`: how the log names a listener. */
+export function listenerLabel(l: Pick<MailListener, 'service' | 'ip' | 'port'>): string {
+  return `${l.service} ${l.ip.includes(':') ? `[${l.ip}]` : l.ip}:${l.port}`;
+}
+
+/**
+ * The mail data plane, like FrontServer for the web: one TCP listener per mail listener's (ip, port)
+ * (`*` listens on `::`, dual-stack), reconciled to each revision. New sessions take the listener's
+ * settings and the certificate selection current when they arrive; open sessions keep what they
+ * started with, and a listener that is removed stops accepting while its sessions finish. A
+ * listener that cannot open (port in use) is logged and tried again every few seconds while
+ * everything else serves. Each listener counts its open sessions and turns away those beyond
+ * `maxConnections` with the protocol's busy answer (per process: with N workers, up to N times).
+ */
+export class MailFront {
+  #state: MailState | undefined;
+  readonly #servers = new Map<string, { server: Server; listener: MailListener }>();
+  readonly #failed = new Set<string>();
+  readonly #open = new Map<string, number>();
+  readonly #busy = new Map<string, number>();
+  readonly #sessions = new Set<MailSession>();
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly contexts: MailContexts,
+    private readonly log: (line: string) => void,
+    private readonly options: MailFrontOptions = {},
+  ) {}
+
+  /** Swaps in the listeners and the certificate selection of a revision, then opens and closes sockets to match. */
+  async apply(listeners: readonly MailListener[], selector: MailCertificateSelector): Promise<void> {
+    if (this.#closed) return;
+    const previous = this.#state?.listeners ?? new Map<string, MailListener>();
+    const wanted = new Map(listeners.map((l) => [keyOf(l), l]));
+    this.#state = { listeners: wanted, selector };
+    for (const [key, { server, listener }] of this.#servers) {
+      if (wanted.has(key)) continue;
+      this.#servers.delete(key);
+      server.close();
+      this.log(`stopped listening on ${listenerLabel(listener)}; open sessions finish`);
+    }
+    for (const key of this.#failed) if (!wanted.has(key)) this.#failed.delete(key);
+    for (const [key, l] of wanted) {
+      const before = previous.get(key);
+      if (before && this.#servers.has(key) && settings(before) !== settings(l)) {
+        this.#servers.get(key)!.listener = l;
+        this.log(`${listenerLabel(l)}: new sessions use the changed settings (${describe(l)}); open sessions keep theirs`);
+      }
+    }
+    await Promise.all([...wanted].filter(([key]) => !this.#servers.has(key)).map(([key, l]) => this.#listen(key, l, !this.#failed.has(key))));
+    this.#scheduleRetry();
+  }
+
+  listening(): string[] {
+    return [...this.#servers.values()].map((s) => listenerLabel(s.listener));
+  }
+
+  get sessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** Stops accepting and gives open sessions `graceMs` to finish before they are cut. */
+  async close(graceMs = 5000): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    for (const { server } of this.#servers.values()) server.close();
+    this.#servers.clear();
+    const open = [...this.#sessions];
+    const timer = setTimeout(() => {
+      for (const s of open) s.abort('the server is stopping');
+    }, graceMs);
+    timer.unref();
+    await Promise.all(open.map((s) => s.done));
+    clearTimeout(timer);
+  }
+
+  async #listen(key: string, l: MailListener, report: boolean): Promise<void> {
+    const server = createServer((socket) => this.#accept(key, socket));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: l.port, host: l.ip === '*' ? '::' : l.ip, ipv6Only: false }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (report) {
+        const why = err.code === 'EADDRINUSE' ? 'in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        this.log(`cannot listen on ${listenerLabel(l)} (${why}); the rest keeps serving, and it is tried again every ${Math.round(this.#retryMs / 1000)} s`);
+      }
+      this.#failed.add(key);
+      return;
+    }
+    if (this.#closed || this.#state?.listeners.get(key) === undefined) {
+      server.close();
+      return;
+    }
+    this.#failed.delete(key);
+    server.on('error', (e) => this.log(`listener ${listenerLabel(l)} failed: ${e.message}`));
+    this.#servers.set(key, { server, listener: this.#state.listeners.get(key)! });
+    this.log(`listening on ${listenerLabel(l)} (${describe(l)})`);
+  }
+
+  get #retryMs(): number {
+    return this.options.retryMs ?? 2000;
+  }
+
+  #scheduleRetry(): void {
+    clearTimeout(this.#retry);
+    if (this.#failed.size === 0 || this.#closed) return;
+    this.#retry = setTimeout(() => {
+      const state = this.#state;
+      if (!state) return;
+      void Promise.all([...this.#failed].map((key) => {
+        const l = state.listeners.get(key);
+        return l && !this.#servers.has(key) ? this.#listen(key, l, false) : undefined;
+      })).then(() => this.#scheduleRetry());
+    }, this.#retryMs);
+    this.#retry.unref();
+  }
+
+  #accept(key: string, socket: Socket): void {
+    const state = this.#state;
+    const listener = state?.listeners.get(key);
+    if (!state || !listener) {
+      socket.destroy();
+      return;
+    }
+    const session = new MailSession(socket, {
+      listener,
+      label: listenerLabel(listener),
+      context: (servername) => this.#context(listener.service, servername),
+      certificateName: (t) => this.#state?.selector.friendlyName(t) ?? t,
+      log: this.log,
+      fallbackName: hostname(),
+      backendTimeoutMs: this.options.backendTimeoutMs ?? 10_000,
+    });
+    const open = this.#open.get(key) ?? 0;
+    if (open >= listener.maxConnections) {
+      const busy = this.#busy.get(key) ?? 0;
+      if (busy >= BUSY_IN_FLIGHT) {
+        session.abort('turned away: too many connections (not even answered)');
+        return;
+      }
+      this.#busy.set(key, busy + 1);
+      void session.done.then(() => this.#busy.set(key, (this.#busy.get(key) ?? 1) - 1));
+      void session.refuseBusy();
+      return;
+    }
+    this.#open.set(key, open + 1);
+    this.#sessions.add(session);
+    void session.done.then(() => {
+      this.#open.set(key, (this.#open.get(key) ?? 1) - 1);
+      this.#sessions.delete(session);
+    });
+    void session.run();
+  }
+
+  /** Asked at each handshake, so a new assignment reaches the next client within a poll. */
+  #context(service: MailListener['service'], servername: string | undefined): MailContext {
+    const selection = this.#state?.selector.select(service, servername);
+    const context = selection?.thumbprint ? this.contexts.get(selection.thumbprint) : undefined;
+    return context && selection?.thumbprint ? { context, thumbprint: selection.thumbprint } : { context: this.contexts.none, thumbprint: null };
+  }
+}
+
+function describe(l: MailListener): string {
+  const parts = [l.mode === 'tls' ? 'implicit TLS' : `STARTTLS${l.requireTls ? ' required' : ''}`, `backend ${l.backendHost.includes(':') ? `[${l.backendHost}]` : l.backendHost}:${l.backendPort}`];
+  if (l.clientAddress === 'xclient') parts.push(l.service === 'imap' ? 'client address by ID' : 'client address by XCLIENT');
+  parts.push(`at most ${l.maxConnections} sessions`, `idle ${l.idleTimeoutSeconds} s`);
+  return parts.join(', ');
+}

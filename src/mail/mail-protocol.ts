@@ -1,0 +1,78 @@
+import type { MailListener, MailService } from '../model/service.js';
+import type { DialogSettings, MailDialog } from './mail-dialog.js';
+import { IMAP_LINE_LIMIT, ImapDialog } from './imap-dialog.js';
+import { POP_LINE_LIMIT, PopDialog } from './pop-dialog.js';
+import { SMTP_LINE_LIMIT, SmtpDialog } from './smtp-dialog.js';
+import { ImapClientGuard, ImapResponseFilter } from './imap-relay.js';
+import { PopCommandGuard, PopResponseFilter } from './pop-relay.js';
+import { SmtpCommandGuard, SmtpReplyFilter } from './smtp-relay.js';
+import type { FilterCore } from './relay-stream.js';
+
+/** The two filters of a relayed session: client → backend and backend → client. */
+export interface RelayFilters {
+  toBackend: FilterCore & { refused: number };
+  toClient: FilterCore;
+}
+
+/**
+ * Everything that differs between SMTP, IMAP and POP, in one table: the pre-TLS dialog and its
+ * line limit, the answers the proxy gives on its own (busy, backend down), and the relay filters.
+ * The session code (`mail-session.ts`) is the same for the three.
+ */
+export interface MailProtocol {
+  lineLimit: number;
+  dialog(settings: DialogSettings): MailDialog;
+  /** More sessions than `maxConnections`. */
+  busy(name: string): string;
+  /** The backend cannot be reached or did not greet in time. */
+  unavailable(name: string): string;
+  /** `tls`: the client has TLS from the proxy, so the backend's TLS offers and login refusals for plain text go. */
+  relay(tls: boolean): RelayFilters;
+}
+
+const PROTOCOLS: Record<MailService, MailProtocol> = {
+  smtp: {
+    lineLimit: SMTP_LINE_LIMIT,
+    dialog: (s) => new SmtpDialog(s),
+    busy: (name) => `421 4.7.0 ${name} Too many connections, try again later\r\n`,
+    unavailable: (name) => `421 4.3.2 ${name} Service not available, try again later\r\n`,
+    relay: () => {
+      const guard = new SmtpCommandGuard();
+      return { toBackend: guard, toClient: new SmtpReplyFilter(guard) };
+    },
+  },
+  imap: {
+    lineLimit: IMAP_LINE_LIMIT,
+    dialog: (s) => new ImapDialog(s),
+    busy: () => '* BYE [UNAVAILABLE] Too many connections, try again later\r\n',
+    unavailable: () => '* BYE [UNAVAILABLE] Service not available, try again later\r\n',
+    relay: (tls) => {
+      const guard = new ImapClientGuard();
+      return { toBackend: guard, toClient: new ImapResponseFilter(new Set(tls ? ['STARTTLS', 'LOGINDISABLED'] : ['STARTTLS']), guard) };
+    },
+  },
+  pop: {
+    lineLimit: POP_LINE_LIMIT,
+    dialog: (s) => new PopDialog(s),
+    busy: () => '-ERR [SYS/TEMP] Too many connections, try again later\r\n',
+    unavailable: () => '-ERR [SYS/TEMP] Service not available, try again later\r\n',
+    relay: () => {
+      const guard = new PopCommandGuard();
+      return { toBackend: guard, toClient: new PopResponseFilter(guard) };
+    },
+  },
+};
+
+export function mailProtocol(service: MailService): MailProtocol {
+  return PROTOCOLS[service];
+}
+
+/** The name the proxy greets with: the listener's host name, else the name in the backend's greeting, else the machine's. */
+export function greetingName(listener: MailListener, backendGreeting: readonly string[], fallback: string): string {
+  if (listener.hostName !== '') return listener.hostName;
+  if (listener.service === 'smtp') {
+    const m = /^220[ -]([A-Za-z0-9.-]+)/.exec(backendGreeting[0] ?? '');
+    if (m) return m[1]!;
+  }
+  return fallback;
+}

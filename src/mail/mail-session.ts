@@ -1,0 +1,271 @@
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { MailListener } from '../model/service.js';
+import { canonicalAddress } from '../config/ip-address.js';
+import { BackendLink } from './backend-link.js';
+import { backendPrelude, replay } from './backend-prelude.js';
+import { greetingName, mailProtocol, type RelayFilters } from './mail-protocol.js';
+import type { DialogAction } from './mail-dialog.js';
+import { PreTlsSession } from './pre-tls-session.js';
+import { filterStream } from './relay-stream.js';
+
+/** A TLS context for a handshake and the certificate in it (null: none, the handshake will fail). */
+export interface MailContext {
+  context: SecureContext;
+  thumbprint: string | null;
+}
+
+/** What a session needs of the mail plane: the listener's settings at accept time, contexts, the log. */
+export interface SessionEnv {
+  listener: MailListener;
+  /** `smtp *:587`, for the log. */
+  label: string;
+  /** The context for a client's SNI name (undefined: none sent), chosen at the handshake. */
+  context(servername: string | undefined): MailContext;
+  /** A certificate's friendly name, for the log. */
+  certificateName(thumbprint: string): string;
+  log(line: string): void;
+  /** The greeting name when the listener has none and the backend gives none. */
+  fallbackName: string;
+  /** How long the backend may take to accept the connection and to answer each line of the prelude. */
+  backendTimeoutMs: number;
+}
+
+/**
+ * One client connection on a mail listener, from accept to close: the busy answer when the listener
+ * is full; the backend connection and its prelude (greeting, client address) before the client is
+ * greeted, so a backend that is down gets the protocol's temporary-failure answer; then for
+ * STARTTLS the plaintext dialog up to the upgrade, or for implicit TLS the handshake first; then
+ * the relay, in both directions through the protocol's filters with backpressure (`pipe`), until
+ * either side ends or the session is idle too long. Ends with exactly one log line.
+ */
+export class MailSession {
+  readonly #env: SessionEnv;
+  readonly #client: Socket;
+  readonly #started = Date.now();
+  readonly #facts: string[] = [];
+  #front: Duplex;
+  #backend: Socket | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #ended = false;
+  #relaying = false;
+  #dialogIdle: string | undefined;
+  #filters: RelayFilters | undefined;
+  /** Why the relay is ending (the side that closed first), while the other side finishes. */
+  #closing: string | undefined;
+  readonly done: Promise<void>;
+  #resolve!: () => void;
+
+  constructor(client: Socket, env: SessionEnv) {
+    this.#env = env;
+    this.#client = client;
+    this.#front = client;
+    this.done = new Promise((resolve) => (this.#resolve = resolve));
+    client.on('error', (e) => this.#end(`client error: ${e.message}`));
+    client.on('close', () => this.#closed('client'));
+    client.setNoDelay(true);
+    client.setTimeout(env.listener.idleTimeoutSeconds * 1000, () => this.#idle());
+  }
+
+  get clientText(): string {
+    const a = canonicalAddress(this.#client.remoteAddress ?? '') ?? '?';
+    return `${a.includes(':') ? `[${a}]` : a}:${this.#client.remotePort ?? '?'}`;
+  }
+
+  /** Turns the client away with the protocol's busy answer (over TLS for an implicit-TLS listener). */
+  async refuseBusy(): Promise<void> {
+    const protocol = mailProtocol(this.#env.listener.service);
+    if (this.#env.listener.mode === 'tls' && !(await this.#handshake())) return;
+    this.#front.end(protocol.busy(this.#env.listener.hostName || this.#env.fallbackName));
+    this.#end('turned away: too many connections', false);
+  }
+
+  async run(): Promise<void> {
+    const l = this.#env.listener;
+    const protocol = mailProtocol(l.service);
+    if (l.mode === 'tls' && !(await this.#handshake())) return;
+    let link: BackendLink;
+    const fail = (why: string) => {
+      this.#front.end(protocol.unavailable(l.hostName || this.#env.fallbackName));
+      this.#end(`backend ${l.backendHost}:${l.backendPort} unavailable: ${why}`, false);
+    };
+    try {
+      link = await BackendLink.open(l.backendHost, l.backendPort, this.#env.backendTimeoutMs);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    if (this.#ended) return void link.socket.destroy();
+    this.#backend = link.socket;
+    const remote = canonicalAddress(this.#client.remoteAddress ?? '') ?? '';
+    const client = l.clientAddress === 'xclient' ? { address: remote, port: this.#client.remotePort ?? 0 } : undefined;
+    let prelude;
+    try {
+      prelude = await backendPrelude(l.service, link, client, l.hostName || this.#env.fallbackName);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    if (this.#ended) return;
+    this.#facts.push(`client address ${prelude.forwarding}`);
+    if (!prelude.accepted) {
+      this.#front.end(`${prelude.greeting.join('\r\n')}\r\n`);
+      return this.#end(`refused by the backend: ${prelude.greeting[prelude.greeting.length - 1]}`, false);
+    }
+    if (l.mode === 'tls') {
+      const filters = protocol.relay(true);
+      // The backend's greeting is the client's, through the filter (an IMAP greeting lists STARTTLS).
+      this.#front.write(filters.toClient.push(Buffer.from(`${prelude.greeting.join('\r\n')}\r\n`, 'latin1')));
+      return this.#relay(link, filters, Buffer.alloc(0));
+    }
+    const name = greetingName(l, prelude.greeting, this.#env.fallbackName);
+    const dialog = protocol.dialog({ name, requireTls: l.requireTls, backendGreeting: prelude.greeting });
+    this.#dialogIdle = dialog.idle();
+    link.onEnd = (e) => fail(`it went away before the relay began (${e.message})`);
+    const pre = new PreTlsSession(dialog, protocol.lineLimit);
+    const onData = (chunk: Buffer) => {
+      this.#bytesIn += chunk.length;
+      const step = pre.feed(chunk);
+      for (const action of step.actions) this.#act(action, link, onData, step.leftover ?? Buffer.alloc(0), step.discarded ?? 0);
+    };
+    this.#client.write(dialog.greeting());
+    this.#client.on('data', onData);
+  }
+
+  #act(action: DialogAction, link: BackendLink, onData: (c: Buffer) => void, leftover: Buffer, discarded: number): void {
+    const l = this.#env.listener;
+    if (action.kind === 'reply') {
+      this.#client.write(action.text);
+      return;
+    }
+    this.#client.off('data', onData);
+    if (action.kind === 'close') {
+      this.#client.end(action.text);
+      this.#end(action.reason, false);
+      return;
+    }
+    if (action.kind === 'starttls') {
+      if (discarded > 0) this.#facts.push(`${discarded} byte(s) sent after ${l.service === 'pop' ? 'STLS' : 'STARTTLS'} discarded`);
+      link.onEnd = (e) => this.#end(`backend went away during the TLS handshake (${e.message})`);
+      // Same tick: the reply is queued on the plain socket, and every byte read from now on goes to TLS.
+      this.#client.write(action.text);
+      void this.#handshake().then((ok) => {
+        if (ok) this.#relay(link, mailProtocol(l.service).relay(true), Buffer.alloc(0));
+      });
+      return;
+    }
+    this.#client.pause();
+    this.#facts.push('plaintext relay (the client did not start TLS)');
+    void replay(l.service, link, action.replay).then(
+      () => this.#relay(link, mailProtocol(l.service).relay(false), Buffer.concat([Buffer.from(`${action.line}\r\n`, 'latin1'), leftover])),
+      (e: Error) => this.#end(`backend failed while the relay began: ${e.message}`),
+    );
+  }
+
+  /** The TLS handshake on the client connection; false (and the session ended) when it fails. */
+  #handshake(): Promise<boolean> {
+    const env = this.#env;
+    let chosen = env.context(undefined);
+    let sni: string | undefined;
+    const tls = new TLSSocket(this.#client, {
+      isServer: true,
+      secureContext: chosen.context,
+      SNICallback: (servername, cb) => {
+        sni = servername;
+        chosen = env.context(servername);
+        cb(null, chosen.context);
+      },
+    });
+    this.#front = tls;
+    return new Promise((resolve) => {
+      const failed = (e: Error) => {
+        const why = chosen.thumbprint === null ? ` (no ${env.listener.service.toUpperCase()} certificate is assigned${sni ? ` and none covers ${sni}` : ''})` : '';
+        this.#end(`TLS handshake failed: ${tlsReason(e)}${why}`);
+        resolve(false);
+      };
+      tls.once('error', failed);
+      tls.once('secure', () => {
+        tls.off('error', failed);
+        tls.on('error', (e) => this.#end(`client error: ${e.message}`));
+        const cipher = tls.getCipher();
+        const cert = chosen.thumbprint === null ? 'no certificate' : `certificate "${env.certificateName(chosen.thumbprint)}"`;
+        this.#facts.push(`${tls.getProtocol() ?? 'TLS'} ${cipher.standardName ?? cipher.name}, SNI ${sni ?? '(none)'}, ${cert}`);
+        resolve(true);
+      });
+    });
+  }
+
+  /** From here on bytes flow both ways through the protocol's filters. */
+  #relay(link: BackendLink, filters: RelayFilters, first: Buffer): void {
+    if (this.#ended) return;
+    this.#relaying = true;
+    this.#filters = filters;
+    const { socket: backend, pending } = link.detach();
+    const front = this.#front;
+    const toBackend = filterStream(filters.toBackend);
+    const toClient = filterStream(filters.toClient);
+    for (const s of [toBackend, toClient]) s.on('error', (e: Error) => this.#end(`protocol error: ${e.message}`));
+    backend.on('error', (e) => this.#end(`backend error: ${e.message}`));
+    backend.on('close', () => this.#closed('backend'));
+    front.on('close', () => this.#closed('client'));
+    backend.on('data', (c: Buffer) => (this.#bytesOut += c.length));
+    front.on('data', (c: Buffer) => (this.#bytesIn += c.length));
+    if (first.length > 0) toBackend.write(first);
+    if (pending.length > 0) toClient.write(pending);
+    front.pipe(toBackend).pipe(backend);
+    backend.pipe(toClient).pipe(front);
+  }
+
+  /**
+   * One side closed. Before the relay that ends the session; during it the other side still gets
+   * what was on its way (the pipes end it: a backend's "221 Bye" reaches the client), and is cut
+   * if it has not closed within a few seconds.
+   */
+  #closed(side: 'client' | 'backend'): void {
+    if (this.#ended) return;
+    if (!this.#relaying) return this.#end('client closed the connection');
+    const reason = side === 'client' ? 'ended by the client' : 'ended by the backend';
+    const clientGone = this.#client.destroyed && this.#front.destroyed;
+    if (clientGone && (this.#backend?.destroyed ?? true)) return this.#end(reason);
+    this.#closing ??= reason;
+    setTimeout(() => this.#end(this.#closing ?? reason), 3000).unref();
+  }
+
+  /** Cuts the session now (the server is stopping, or it is turned away unanswered). */
+  abort(reason: string): void {
+    this.#end(reason);
+  }
+
+  #idle(): void {
+    if (this.#ended) return;
+    if (!this.#relaying && this.#dialogIdle && this.#front === this.#client) this.#client.end(this.#dialogIdle);
+    this.#end(`idle for ${this.#env.listener.idleTimeoutSeconds} s`, this.#relaying || this.#front !== this.#client);
+  }
+
+  /** Ends the session once: closes what is open (at once, or after the last answer is written) and logs one line. */
+  #end(reason: string, destroy = true): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const refused = this.#filters?.toBackend.refused ?? 0;
+    if (refused > 0) this.#facts.push(`${refused} client command(s) that would set the client's address refused`);
+    this.#backend?.destroy();
+    if (destroy) {
+      this.#front.destroy();
+      this.#client.destroy();
+    } else {
+      // The last answer is on its way; a client that does not close gets cut shortly after.
+      setTimeout(() => this.#client.destroy(), 2000).unref();
+    }
+    const l = this.#env.listener;
+    const secs = ((Date.now() - this.#started) / 1000).toFixed(1);
+    const facts = [`${l.mode}`, ...this.#facts, `${this.#bytesIn} byte(s) from the client`, `${this.#bytesOut} from the backend`, `${secs} s`];
+    this.#env.log(`mail ${this.#env.label} session from ${this.clientText}: ${facts.join(', ')}; ${reason}`);
+    this.#resolve();
+  }
+}
+
+/** OpenSSL's reason in a few words ("no suitable signature algorithm"), not its whole multi-line error string. */
+function tlsReason(e: Error): string {
+  const m = /:SSL routines:[^:]*:([^:]+):/.exec(e.message);
+  return m ? m[1]! : e.message.replace(/\s+/g, ' ').trim();
+}
