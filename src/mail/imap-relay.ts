@@ -1,3 +1,4 @@
+import { IMAP_LINE_LIMIT } from './imap-dialog.js';
 import { type FilterCore, LineSplitter, lineText } from './relay-stream.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -71,8 +72,9 @@ export class ImapResponseFilter implements FilterCore {
 
 /**
  * IMAP, client → backend, until login: a client's own `ID` with `x-…` fields (Dovecot takes
- * `x-originating-ip` from trusted proxies, which the proxy is) is replaced by `ID NIL`, so nobody
- * can claim another address. It follows literals to know where commands start: after a
+ * `x-originating-ip` from trusted proxies, which the proxy is) is replaced by `ID NIL`, and its own
+ * XCLIENT by a command the backend refuses, so nobody can claim another address. Command lines
+ * over 8 KiB end the session. It follows literals to know where commands start: after a
  * synchronizing literal `{N}` it waits for the backend's `+` (the literal comes) or its tagged
  * answer (it does not). Once a LOGIN or AUTHENTICATE succeeds the ID fields no longer count, and
  * everything passes untouched.
@@ -83,7 +85,7 @@ export class ImapClientGuard implements FilterCore {
   #atCommand = true;
   #tag = '';
   readonly #loginTags = new Set<string>();
-  readonly #lines = new LineSplitter(65_536, 'IMAP command');
+  readonly #lines = new LineSplitter(IMAP_LINE_LIMIT, 'IMAP command', '* BYE Line too long\r\n');
   #held: Buffer = EMPTY;
   /** Client ID commands rewritten so far (for the session log). */
   refused = 0;
@@ -154,6 +156,11 @@ export class ImapClientGuard implements FilterCore {
       this.#tag = m?.[1] ?? '';
       const verb = m?.[2]?.toUpperCase();
       if (verb === 'LOGIN' || verb === 'AUTHENTICATE') this.#loginTags.add(this.#tag);
+      if (verb === 'XCLIENT') {
+        if (/\{\d+\+\}$/.test(text)) throw new Error('IMAP XCLIENT with a non-synchronizing literal');
+        this.refused++;
+        return Buffer.from(`${this.#tag} XCLIENT-REFUSED-BY-PROXY\r\n`);
+      }
       if (verb === 'ID' && (/"x-/i.test(text) || /\{\d+\+?\}$/.test(text))) {
         if (/\{\d+\+\}$/.test(text)) throw new Error('IMAP ID with a non-synchronizing literal');
         this.refused++;

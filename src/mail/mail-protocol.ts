@@ -48,7 +48,7 @@ const PROTOCOLS: Record<MailService, MailProtocol> = {
     unavailable: () => '* BYE [UNAVAILABLE] Service not available, try again later\r\n',
     relay: (tls) => {
       const guard = new ImapClientGuard();
-      return { toBackend: guard, toClient: new ImapResponseFilter(new Set(tls ? ['STARTTLS', 'LOGINDISABLED'] : ['STARTTLS']), guard) };
+      return { toBackend: guard, toClient: new ImapResponseFilter(new Set(tls ? ['STARTTLS', 'LOGINDISABLED', 'XCLIENT'] : ['STARTTLS', 'XCLIENT']), guard) };
     },
   },
   pop: {

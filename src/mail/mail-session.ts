@@ -8,7 +8,7 @@ import { backendPrelude, replay } from './backend-prelude.js';
 import { greetingName, mailProtocol, type RelayFilters } from './mail-protocol.js';
 import type { DialogAction } from './mail-dialog.js';
 import { PreTlsSession } from './pre-tls-session.js';
-import { filterStream } from './relay-stream.js';
+import { filterStream, RelayRefusal } from './relay-stream.js';
 
 /** A TLS context for a handshake and the certificate in it (null: none, the handshake will fail). */
 export interface MailContext {
@@ -204,7 +204,15 @@ export class MailSession {
     const front = this.#front;
     const toBackend = filterStream(filters.toBackend);
     const toClient = filterStream(filters.toClient);
-    for (const s of [toBackend, toClient]) s.on('error', (e: Error) => this.#end(`protocol error: ${e.message}`));
+    for (const s of [toBackend, toClient]) {
+      s.on('error', (e: Error) => {
+        if (!(e instanceof RelayRefusal) || this.#ended) return this.#end(`protocol error: ${e.message}`);
+        backend.destroy();
+        toClient.unpipe(front);
+        front.end(e.reply);
+        this.#end(`refused: ${e.message}`, false);
+      });
+    }
     backend.on('error', (e) => this.#end(`backend error: ${e.message}`));
     backend.on('close', () => this.#closed('backend'));
     front.on('close', () => this.#closed('client'));

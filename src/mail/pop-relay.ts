@@ -1,3 +1,4 @@
+import { POP_LINE_LIMIT } from './pop-dialog.js';
 import { DotEnd, type FilterCore, LineSplitter, lineText } from './relay-stream.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -8,20 +9,27 @@ const HIDDEN = new Set(['STLS', 'XCLIENT']);
 
 /**
  * POP3, client → backend, once relaying: every line passes except a client's own XCLIENT (the
- * backend takes it from the proxy's trusted address), which becomes a command the backend refuses.
+ * backend takes it from the proxy's trusted address), which becomes a command the backend refuses,
+ * and a line over RFC 2449's 255 octets (12288 for a SASL response), which ends the session.
  * POP clients send nothing but command and SASL lines, so every line is one answer owed; `answers`
  * keeps them, in order, for the response filter.
  */
 export class PopCommandGuard implements FilterCore {
   readonly holding = false;
-  readonly #lines = new LineSplitter(16_384, 'POP command');
+  readonly #lines = new LineSplitter(POP_LINE_LIMIT, 'POP command', '-ERR Line too long, closing connection\r\n');
   readonly answers: string[] = [];
   refused = 0;
+  /** The backend's last answer was a SASL continuation: the next line is a SASL response (RFC 5034 allows it 12288 octets). */
+  sasl = false;
 
   push(chunk: Buffer): Buffer {
     this.#lines.append(chunk);
     const out: Buffer[] = [];
-    for (let line = this.#lines.next(); line; line = this.#lines.next()) {
+    for (;;) {
+      this.#lines.limit = this.sasl ? 12_288 : POP_LINE_LIMIT;
+      const line = this.#lines.next();
+      if (!line) break;
+      this.sasl = false;
       const text = lineText(line);
       if (/^\s*XCLIENT(\s|$)/i.test(text)) {
         this.refused++;
@@ -76,6 +84,7 @@ export class PopResponseFilter implements FilterCore {
         const command = this.guard?.answers.shift() ?? '';
         const sasl = this.#afterContinuation;
         this.#afterContinuation = text === '+' || text.startsWith('+ ');
+        if (this.guard) this.guard.sasl = this.#afterContinuation;
         if (!sasl && /^\+OK/i.test(text) && MULTI.test(command.trim())) {
           if (/^CAPA\s*$/i.test(command.trim())) this.#state = 'capa';
           else {

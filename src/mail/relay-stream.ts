@@ -57,14 +57,25 @@ export function filterStream(core: FilterCore): Transform {
 export const passThrough = (): FilterCore => ({ push: (c) => c, holding: false });
 
 /**
+ * A line the relay will not pass on (too long to be a command): the session answers the client
+ * with `reply` and ends, and the line never reaches the backend.
+ */
+export class RelayRefusal extends Error {
+  constructor(readonly reply: string, message: string) {
+    super(message);
+  }
+}
+
+/**
  * Splits bytes into LF-terminated lines for the filters, one at a time (a filter may change how it
- * reads after any line), keeping an unfinished line for the next chunk. A line that grows past
- * `limit` without its LF is an error: the filters must know where every line starts.
+ * reads after any line), keeping an unfinished line for the next chunk. A line over `limit` octets
+ * (CRLF included) is refused with `reply` (a RelayRefusal) before any of it is handed out: the
+ * filters must know where every line starts, and the backend must not get what they did not read.
  */
 export class LineSplitter {
   #data: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly limit: number, private readonly what: string) {}
+  constructor(public limit: number, private readonly what: string, private readonly reply = '') {}
 
   append(chunk: Buffer): void {
     if (chunk.length > 0) this.#data = this.#data.length === 0 ? chunk : Buffer.concat([this.#data, chunk]);
@@ -74,12 +85,18 @@ export class LineSplitter {
   next(): Buffer | undefined {
     const lf = this.#data.indexOf(0x0a);
     if (lf < 0) {
-      if (this.#data.length > this.limit) throw new Error(`${this.what} line longer than ${this.limit} bytes`);
+      if (this.#data.length >= this.limit) throw this.#tooLong();
       return undefined;
     }
     const line = this.#data.subarray(0, lf + 1);
+    if (lineText(line).length + 2 > this.limit) throw this.#tooLong();
     this.#data = this.#data.subarray(lf + 1);
     return line;
+  }
+
+  #tooLong(): RelayRefusal {
+    this.#data = Buffer.alloc(0);
+    return new RelayRefusal(this.reply, `${this.what} line over ${this.limit} octets`);
   }
 
   /** Every byte not handed out yet; the splitter is empty afterwards. */

@@ -1,8 +1,15 @@
 import { DotEnd, type FilterCore, LineSplitter, lineText } from './relay-stream.js';
 
 const EMPTY = Buffer.alloc(0);
-/** Longest client line the guard accepts after the upgrade (SASL tokens can be long; Postfix caps lines lower). */
-const COMMAND_LIMIT = 16_384;
+/** RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
+const COMMAND_LIMIT = 512;
+/** RFC 4954 §4: a SASL response line (after a 334) may be up to 12288 octets. */
+const SASL_LIMIT = 12_288;
+const NOOP = Buffer.from('NOOP\r\n');
+
+/** What the backend's next reply answers: a command, DATA, or a stand-in whose reply the proxy replaces with its own. */
+export type Owed = { kind: 'command' } | { kind: 'data' } | { kind: 'replace'; text: string };
+const COMMAND: Owed = { kind: 'command' };
 /** Extensions the client never sees from the backend: TLS is the proxy's, XCLIENT/XFORWARD are for the proxy alone. */
 const HIDDEN_EXTENSIONS = new Set(['STARTTLS', 'XCLIENT', 'XFORWARD']);
 
@@ -12,15 +19,22 @@ const HIDDEN_EXTENSIONS = new Set(['STARTTLS', 'XCLIENT', 'XFORWARD']);
  * LOGIN=…` would make anyone an authenticated sender. To know which lines are commands it follows
  * DATA (after the command it waits for the backend's answer: 354 starts the message, which ends at a
  * line with only "."; anything else means more commands) and BDAT (the chunk's size is on its line).
- * `answers` lists, in order, what each reply the backend owes answers, for the reply filter.
+ * A command line over 512 octets (12288 for a SASL response after a 334) never reaches the backend
+ * either. Each refused line is sent on as a NOOP whose reply the reply filter replaces with the
+ * proxy's refusal, so pipelined replies stay in order. `answers` lists, in order, what each reply
+ * the backend owes answers, for the reply filter.
  */
 export class SmtpCommandGuard implements FilterCore {
   #mode: 'command' | 'await-data' | 'data' | 'bdat' = 'command';
   #bdatLeft = 0;
   readonly #held: Buffer[] = [];
-  readonly #lines = new LineSplitter(COMMAND_LIMIT, 'SMTP command');
+  #partial: Buffer = EMPTY;
+  /** Dropping the rest of an over-long line, up to its LF. */
+  #skipping = false;
   #dot = new DotEnd();
-  readonly answers: Array<'command' | 'data'> = [];
+  readonly answers: Owed[] = [];
+  /** The backend's last reply was 334: the next line is a SASL response. */
+  sasl = false;
   /** Client commands refused so far (for the session log). */
   refused = 0;
   wake?: () => void;
@@ -56,15 +70,12 @@ export class SmtpCommandGuard implements FilterCore {
         data = data.subarray(used);
         if (ended) {
           this.#mode = 'command';
-          this.answers.push('command');
+          this.answers.push(COMMAND);
         }
       } else {
-        this.#lines.append(data);
-        const line = this.#lines.next();
-        data = EMPTY;
-        if (!line) break;
-        out.push(this.#command(line));
-        data = this.#lines.take();
+        const [line, rest] = this.#nextLine(data);
+        data = rest;
+        if (line) out.push(line);
       }
     }
     // Whatever arrived while waiting for DATA's answer waits with it.
@@ -72,18 +83,51 @@ export class SmtpCommandGuard implements FilterCore {
     return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
+  /** The next command line in `data` (what goes to the backend for it) and the bytes after it. */
+  #nextLine(data: Buffer): [Buffer | undefined, Buffer] {
+    const lf = data.indexOf(0x0a);
+    const limit = this.sasl ? SASL_LIMIT : COMMAND_LIMIT;
+    if (this.#skipping) {
+      if (lf < 0) return [undefined, EMPTY];
+      this.#skipping = false;
+      return [this.#refuse('500 5.5.2 Line too long\r\n'), data.subarray(lf + 1)];
+    }
+    if (lf < 0) {
+      this.#partial = this.#partial.length === 0 ? data : Buffer.concat([this.#partial, data]);
+      if (this.#partial.length >= limit) {
+        this.#partial = EMPTY;
+        this.#skipping = true;
+      }
+      return [undefined, EMPTY];
+    }
+    const line = this.#partial.length === 0 ? data.subarray(0, lf + 1) : Buffer.concat([this.#partial, data.subarray(0, lf + 1)]);
+    this.#partial = EMPTY;
+    const rest = data.subarray(lf + 1);
+    if (lineText(line).length + 2 > limit) return [this.#refuse('500 5.5.2 Line too long\r\n'), rest];
+    return [this.#command(line), rest];
+  }
+
+  #refuse(reply: string): Buffer {
+    this.sasl = false;
+    this.answers.push({ kind: 'replace', text: reply });
+    return NOOP;
+  }
+
   #command(line: Buffer): Buffer {
     const text = lineText(line);
     const verb = /^\s*(\S*)/.exec(text)![1]!.toUpperCase();
+    if (this.sasl) {
+      this.sasl = false;
+      this.answers.push(COMMAND);
+      return line;
+    }
     if (verb === 'XCLIENT' || verb === 'XFORWARD') {
       this.refused++;
-      this.answers.push('command');
-      // Replaced by a command every server refuses, so the client still gets exactly one (negative) reply.
-      return Buffer.from(`${verb}-REFUSED-BY-PROXY\r\n`);
+      return this.#refuse('502 5.5.1 Error: command not recognized\r\n');
     }
     if (verb === 'DATA' && text.trim().length === 4) {
       this.#mode = 'await-data';
-      this.answers.push('data');
+      this.answers.push({ kind: 'data' });
       return line;
     }
     const bdat = /^\s*BDAT\s+(\d+)(\s+LAST)?\s*$/i.exec(text);
@@ -91,7 +135,7 @@ export class SmtpCommandGuard implements FilterCore {
       this.#bdatLeft = Number(bdat[1]);
       if (this.#bdatLeft > 0) this.#mode = 'bdat';
     }
-    this.answers.push('command');
+    this.answers.push(COMMAND);
     return line;
   }
 }
@@ -123,9 +167,12 @@ export class SmtpReplyFilter implements FilterCore {
       }
       this.#reply.push(text);
       if (m[2] !== '-') {
-        out.push(finishReply(this.#reply));
         const owed = this.guard?.answers.shift();
-        if (owed === 'data') this.guard?.dataAnswered(Number(m[1]));
+        const code = Number(m[1]);
+        // A stand-in NOOP's reply becomes the proxy's refusal (unless the backend is failing: then its reply stands).
+        out.push(owed?.kind === 'replace' && code < 300 ? owed.text : finishReply(this.#reply));
+        if (owed?.kind === 'data') this.guard?.dataAnswered(code);
+        if (this.guard) this.guard.sasl = code === 334;
         this.#reply = [];
       }
     }
