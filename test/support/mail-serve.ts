@@ -1,7 +1,7 @@
 // `gatehouse serve` with mail listeners, for the mail end-to-end tests: configure a listener with
 // the CLI, start serve (one process) and wait until each listener accepts connections.
 import { connect as netConnect } from 'node:net';
-import { eventually, ghJson, ServeProcess, selfSignedCert } from './cli.js';
+import { ghJson, ServeProcess, selfSignedCert } from './cli.js';
 
 export type MailServiceName = 'smtp' | 'imap' | 'pop';
 
@@ -46,14 +46,15 @@ export function accepts(port: number): Promise<boolean> {
 }
 
 /**
- * Starts `gatehouse serve --workers 1` (admin endpoint off) and waits for its first configuration
- * and until every port in `ports` accepts connections. Stops it again if that fails.
+ * Starts `gatehouse serve --workers 1` (admin endpoint off) and waits until it reports a listener on
+ * 127.0.0.1:PORT for every port in `ports` (no probing connection: a test's sessions are the only
+ * ones the listeners and backends see). Stops it again if that fails.
  */
 export async function startMailServe(data: string, ports: number[]): Promise<ServeProcess> {
   const serve = new ServeProcess(data, ['--workers', '1']);
   try {
     await serve.waitFor(/serving revision \d+/, 'its first configuration');
-    for (const port of ports) await eventually(`serve listens on 127.0.0.1:${port}\n${serve.log()}`, () => accepts(port), 15_000);
+    for (const port of ports) await serve.waitFor(new RegExp(`listening on (smtp|imap|pop) 127\\.0\\.0\\.1:${port}\\b`, 'm'), `a mail listener on 127.0.0.1:${port}`);
   } catch (e) {
     await serve.stop();
     throw e;
