@@ -281,3 +281,58 @@ test('the admin API asks the same question: POST /api/v1/services/assign → 409
   const missing = await admin.call('POST', '/api/v1/services/assign', { token, body: { certificate: 'no such certificate', services: ['pop'] } });
   assertProblem(missing, 404, 'GH_CERT_NOT_FOUND');
 });
+
+test('mail listener settings are checked before anything is stored: one clean error line each, and the store, bindings and listeners unchanged', () => {
+  const data = dataDir();
+  const root = tmpDir('gh-www-');
+  writeText(join(root, 'index.html'), 'x\n');
+  ghJson(data, ['site', 'add', 'Web', '--root', root]);
+  ghJson(data, ['binding', 'add', 'Web', '--protocol', 'http', '--port', '8025']);
+  ghJson(data, ['service', 'configure', 'smtp', '--listen', '127.0.0.1:2525', '--backend', '127.0.0.1:10025']);
+  const base = ['--listen', '127.0.0.1:2526', '--backend', '127.0.0.1:10025'];
+  const cases: Array<[string, string[], string]> = [
+    ['--require-tls on an implicit-TLS listener', ['service', 'configure', 'smtp', ...base, '--mode', 'tls', '--require-tls'], 'GH_LISTENER_INVALID'],
+    ['an unknown mode', ['service', 'configure', 'smtp', ...base, '--mode', 'ssl'], 'GH_LISTENER_INVALID'],
+    ['an idle timeout under 5 s', ['service', 'configure', 'smtp', ...base, '--idle-timeout', '4'], 'GH_LISTENER_INVALID'],
+    ['no connection allowed', ['service', 'configure', 'smtp', ...base, '--max-connections', '0'], 'GH_LISTENER_INVALID'],
+    ['an unknown client-address mode', ['service', 'configure', 'smtp', ...base, '--client-address', 'proxy-protocol'], 'GH_LISTENER_INVALID'],
+    ['a listen address without a port', ['service', 'configure', 'smtp', '--listen', '127.0.0.1', '--backend', '127.0.0.1:10025'], 'GH_LISTENER_INVALID'],
+    ['a port over 65535', ['service', 'configure', 'smtp', '--listen', '127.0.0.1:99999', '--backend', '127.0.0.1:10025'], 'GH_PORT_INVALID'],
+    ['a backend without a port', ['service', 'configure', 'smtp', '--listen', '127.0.0.1:2526', '--backend', 'mailhost'], 'GH_BACKEND_INVALID'],
+    ['the listener as its own backend', ['service', 'configure', 'smtp', '--listen', '127.0.0.1:2526', '--backend', '127.0.0.1:2526'], 'GH_BACKEND_INVALID'],
+    ['an address as the host name', ['service', 'configure', 'smtp', ...base, '--host', '192.0.2.10'], 'GH_NAME_INVALID'],
+    ['https is not a mail service', ['service', 'configure', 'https', ...base], 'GH_SERVICE_INVALID'],
+    ['the port of a web binding', ['service', 'configure', 'smtp', '--listen', '127.0.0.1:8025', '--backend', '127.0.0.1:10025'], 'GH_LISTENER_CONFLICT'],
+    ['the SMTP listener\'s endpoint for IMAP', ['service', 'configure', 'imap', '--listen', '127.0.0.1:2525', '--backend', '127.0.0.1:10143'], 'GH_LISTENER_CONFLICT'],
+    ['all addresses on a port a listener uses', ['service', 'configure', 'smtp', '--listen', '*:2525', '--backend', '127.0.0.1:10025'], 'GH_LISTENER_CONFLICT'],
+    ['a web binding on a mail listener\'s port', ['binding', 'add', 'Web', '--protocol', 'http', '--port', '2525'], 'GH_LISTENER_CONFLICT'],
+    ['unconfigure a listener that is not there', ['service', 'unconfigure', 'pop', '--listen', '127.0.0.1:2525'], 'GH_LISTENER_NOT_FOUND'],
+    ['assign an unknown service', ['service', 'assign', 'anything', '--services', 'smtp,ftp'], 'GH_SERVICE_INVALID'],
+  ];
+  const before = { ...snapshot(data), bindings: gh(data, ['binding', 'list', '--json']).stdout };
+  for (const [what, args, code] of cases) {
+    const r = gh(data, args);
+    try {
+      assertCleanError(r, code);
+    } catch (e) {
+      throw new Error(`${what}: ${(e as Error).message}`);
+    }
+  }
+  assert.deepEqual({ ...snapshot(data), bindings: gh(data, ['binding', 'list', '--json']).stdout }, before, 'a refused change altered the store');
+
+  // Defaults: implicit TLS on 465, 993 and 995, STARTTLS elsewhere; 1000 sessions, 300 s idle, the address logged only.
+  ghJson(data, ['service', 'configure', 'smtp', '--listen', '127.0.0.1:465', '--backend', '127.0.0.1:10025']);
+  ghJson(data, ['service', 'configure', 'imap', '--listen', '[::1]:993', '--backend', '[::1]:10143']);
+  const listeners = ghJson<ServiceView[]>(data, ['service', 'list']).flatMap((v) => v.listeners) as Array<ServiceView['listeners'][number] & Record<string, unknown>>;
+  const byPort = Object.fromEntries(listeners.map((l) => [l.port, l]));
+  assert.equal(byPort[465]?.mode, 'tls');
+  assert.equal(byPort[993]?.mode, 'tls');
+  assert.equal(byPort[993]?.ip, '::1');
+  assert.equal(byPort[2525]?.mode, 'starttls');
+  assert.equal(byPort[2525]?.maxConnections, 1000);
+  assert.equal(byPort[2525]?.idleTimeoutSeconds, 300);
+  assert.equal(byPort[2525]?.clientAddress, 'off');
+  // Removing one leaves the others.
+  ghJson(data, ['service', 'unconfigure', 'smtp', '--listen', '127.0.0.1:465']);
+  assert.deepEqual(ghJson<ServiceView[]>(data, ['service', 'list']).flatMap((v) => v.listeners.map((l) => l.port)).sort(), [2525, 993].sort());
+});
