@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { dataDir, gh, ghFail, ghJson, join, openssl, tmpDir, TestPki } from '../support/cli.js';
+import { dataDir, gh, ghAsync, ghFail, ghJson, join, openssl, tmpDir, TestPki } from '../support/cli.js';
 import {
   AdminServer, addUser, adminSnapshot, assertProblem, createToken, passwordFileFor, PASSWORD, type AdminSnapshot, type ApiResponse, type CallOptions,
 } from '../support/admin.js';
@@ -33,7 +33,21 @@ let data: string;
 let admin: AdminServer;
 let token: string;
 let pfxBase64: string;
-let last: AdminSnapshot;
+let first: AdminSnapshot;
+let last: AuditAndRevision;
+
+/**
+ * What every change writes: a record in the audit log and a new revision, in the same transaction
+ * (ARCHITECTURE.md). Compared around each case; the whole snapshot (certificates, requests, CA,
+ * sites, bindings, users, tokens) is compared around the table.
+ */
+interface AuditAndRevision { audit: string; revision: string }
+async function auditAndRevision(d: string): Promise<AuditAndRevision> {
+  const [audit, serve] = await Promise.all([ghAsync(d, ['audit', '--json']), ghAsync(d, ['serve', '--once', '--json'])]);
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.equal(serve.code, 0, serve.stderr);
+  return { audit: audit.stdout, revision: String((JSON.parse(serve.stdout) as { revision: number }).revision) };
+}
 
 before(async () => {
   pki = TestPki.create();
@@ -48,7 +62,8 @@ before(async () => {
   openssl(['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-passout', 'pass:the right password', '-out', pfx]);
   pfxBase64 = readFileSync(pfx).toString('base64');
   admin = await AdminServer.start(data);
-  last = await adminSnapshot(data);
+  first = await adminSnapshot(data);
+  last = await auditAndRevision(data);
 });
 
 after(async () => {
@@ -145,11 +160,15 @@ for (const c of cases) {
       assert.equal(r.headers['cache-control'], 'no-store', 'API answers are never cached');
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
     } finally {
-      last = await adminSnapshot(data);
+      last = await auditAndRevision(data);
     }
     assert.deepEqual(last, before, `${c.name}: the store changed`);
   });
 }
+
+test('after all the bad input, the whole store is as it was', async () => {
+  assert.deepEqual(await adminSnapshot(data), first);
+});
 
 test('the server logged no internal failure for any of the bad input', () => {
   assert.doesNotMatch(admin.serve.out + admin.serve.err, /failed: |GH_INTERNAL|\n\s+at /, admin.serve.log());

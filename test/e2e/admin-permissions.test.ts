@@ -10,7 +10,7 @@ import { ROUTES, API_PREFIX } from '../../src/admin/routes.js';
 import type { AdminRoute } from '../../src/admin/admin-route.js';
 import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, roleAllows, type Permission, type Role } from '../../src/model/role.js';
 import { dataDir } from '../support/cli.js';
-import { AdminServer, addUser, adminSnapshot, assertProblem, createToken, type AdminSnapshot, type ApiResponse, type CallOptions } from '../support/admin.js';
+import { AdminServer, addUser, adminSnapshot, assertProblem, createToken, type AdminSnapshot, type ApiResponse, type CallOptions, type Session } from '../support/admin.js';
 
 /** A harmless value for each path parameter: nothing has that name or id. A new parameter must be added here. */
 const PARAM_VALUES: Record<string, string> = {
@@ -34,6 +34,15 @@ let admin: AdminServer;
 let data: string;
 const tokens = {} as Record<Role, string>;
 let before_: AdminSnapshot;
+/** A console session of each role, logged in once and again only when a route ended it (log-out). */
+const sessions = {} as Record<Role, Session>;
+
+async function liveSession(role: Role): Promise<Session> {
+  const s = sessions[role];
+  if (s && (await admin.call('GET', `${API_PREFIX}/session`, { session: s })).status === 200) return s;
+  sessions[role] = await admin.login(USERS[role]);
+  return sessions[role];
+}
 
 before(async () => {
   data = dataDir();
@@ -183,9 +192,9 @@ for (const r of ROUTES) {
       }
     }
 
-    // A console session of each role, with its CSRF token (a fresh one each: the route may be log-out).
+    // A console session of each role, with its CSRF token.
     for (const role of ROLES) {
-      const session = await admin.login(USERS[role]);
+      const session = await liveSession(role);
       const res = await call(r, { session });
       const who = `a ${role} console session`;
       if (allowed(r, role)) assertLetThrough(r, who, res);
@@ -194,7 +203,7 @@ for (const r of ROUTES) {
 
     // A change with the session cookie but without (or with a wrong) CSRF token: refused before anything else.
     if (isChange(r) && r.access !== 'public') {
-      const session = await admin.login(USERS['organization-management']);
+      const session = await liveSession('organization-management');
       const without = await call(r, { session, omitCsrf: true });
       assertProblem(without, 403, 'GH_CSRF_TOKEN_INVALID', describe(r, 'a session without X-CSRF-Token', without));
       const wrong = await call(r, { session, omitCsrf: true, headers: { 'x-csrf-token': `${session.csrfToken.slice(0, -2)}xx` } });
