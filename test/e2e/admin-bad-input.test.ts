@@ -394,3 +394,19 @@ test('an unknown API token, a malformed Authorization header and an expired sess
   assertProblem(await a.call('GET', '/api/v1/certificates', { headers: { cookie: 'gh_session=' } }), 401, 'GH_SESSION_EXPIRED');
   assertProblem(await a.call('GET', '/api/v1/certificates', { headers: { cookie: 'other=1' } }), 401, 'GH_UNAUTHENTICATED');
 });
+
+test('an empty PATCH changes nothing: no audit record, no new revision, no session ended', async (t) => {
+  const { data: d, admin: a, tokens } = await serverWith(t, [['alice', 'organization-management'], ['bob', 'view-only']]);
+  ghJson(d, ['site', 'add', 'Contoso', '--root', tmpDir('gh-www-')]);
+  const bob = await a.login('bob');
+  const before = await adminSnapshot(d);
+  const user = await a.call('PATCH', '/api/v1/users/bob', { token: tokens.alice, body: {} });
+  const site = await a.call('PATCH', '/api/v1/sites/Contoso', { token: tokens.alice, body: {} });
+  // Either answer is fine — a 4xx problem ("nothing to change", as the CLI says) or the unchanged object —
+  // but nothing may be written, and bob must stay logged in.
+  for (const [what, r] of [['PATCH /users/bob {}', user], ['PATCH /sites/Contoso {}', site]] as const) {
+    assert.ok(r.status === 200 || (r.status >= 400 && r.status < 500), `${what}: ${r.status} ${r.text}`);
+  }
+  assert.equal((await a.call('GET', '/api/v1/session', { session: bob })).status, 200, "an empty change to bob's account ended his session");
+  assert.deepEqual(await adminSnapshot(d), before, 'an empty PATCH wrote to the store');
+});
