@@ -159,7 +159,7 @@ test('IIS guide through the API: request → CSR → CA → complete → site �
   assert.ok(!JSON.stringify([audit, audit2]).includes('Export-Pa55-w0rd'), 'the PFX password is in no audit record');
 });
 
-test('Exchange guide through the API with the internal CA; changes made in a console session are audited as console', async (t) => {
+test('Exchange guide through the API with the internal CA and Assign Services; changes made in a console session are audited as console', async (t) => {
   const data = dataDir();
   const dir = tmpDir('gh-api-exch-');
   addUser(data, 'alice', 'organization-management');
@@ -201,6 +201,18 @@ test('Exchange guide through the API with the internal CA; changes made in a con
   const signedLeaf = writeText(join(dir, 'smtp.pem'), pemBlocks(signed.text)[0]!.pem);
   assert.match(openssl(['verify', '-CAfile', caPem, signedLeaf]), /: OK/);
 
+  // Assign Services to Certificate: SMTP, IIS (https), IMAP, POP. A second certificate for SMTP asks first.
+  const assigned = await api('POST', '/services/assign', { certificate: cert.thumbprint, services: ['smtp', 'https', 'imap', 'pop'] }, 200);
+  assert.deepEqual(sorted(assigned.json.services), ['https', 'imap', 'pop', 'smtp']);
+  const other = (await api('POST', '/certificates/self-signed', { cn: 'smtp2.contoso.com', key: 'ecdsa-p256', friendlyName: 'SMTP 2' }, 201)).json as Cert;
+  const ask = await api('POST', '/services/assign', { certificate: other.thumbprint, services: ['smtp'] });
+  assert.equal(ask.status, 409, ask.text);
+  assert.equal(ask.json.code, 'GH_SERVICE_OVERWRITE_REQUIRED');
+  assert.ok(ask.json.detail.includes(cert.thumbprint), 'the question names the current SMTP certificate');
+  await api('POST', '/services/assign', { certificate: other.thumbprint, services: ['smtp'], overwrite: true }, 200);
+  const services = JSON.stringify((await api('GET', '/services', undefined, 200)).json);
+  assert.ok(services.includes(other.thumbprint) && services.includes(cert.thumbprint), services);
+
   // The same user in the console: a session, changes with its CSRF token.
   const session = await admin.login('alice');
   const renamed = await admin.call('PATCH', `/api/v1/certificates/${cert.thumbprint}`, { session, body: { friendlyName: 'Exchange 2026' } });
@@ -219,6 +231,9 @@ test('Exchange guide through the API with the internal CA; changes made in a con
     ['ca.sign', 'alice', 'api', '127.0.0.1'],
     ['request.complete', 'alice', 'api', '127.0.0.1'],
     ['ca.sign', 'alice', 'api', '127.0.0.1'],
+    ['service.assign', 'alice', 'api', '127.0.0.1'],
+    ['cert.self-signed', 'alice', 'api', '127.0.0.1'],
+    ['service.assign', 'alice', 'api', '127.0.0.1'],
     ['cert.rename', 'alice', 'console', '127.0.0.1'],
     ['site.add', 'alice', 'console', '127.0.0.1'],
   ]);
