@@ -10,6 +10,8 @@ import type { DialogAction } from './mail-dialog.js';
 import { PreTlsSession } from './pre-tls-session.js';
 import { filterStream, RelayRefusal } from './relay-stream.js';
 
+const HANDSHAKE_SECONDS = 30;
+
 /** A TLS context for a handshake and the certificate in it (null: none, the handshake will fail). */
 export interface MailContext {
   context: SecureContext;
@@ -178,13 +180,22 @@ export class MailSession {
     });
     this.#front = tls;
     return new Promise((resolve) => {
+      // A client that starts a handshake and stalls holds a place only this long, not the whole idle time.
+      const seconds = Math.min(HANDSHAKE_SECONDS, env.listener.idleTimeoutSeconds);
+      const limit = setTimeout(() => {
+        tls.destroy();
+        failed(new Error(`no TLS handshake within ${seconds} s`));
+      }, seconds * 1000);
+      limit.unref();
       const failed = (e: Error) => {
+        clearTimeout(limit);
         const why = chosen.thumbprint === null ? ` (no ${env.listener.service.toUpperCase()} certificate is assigned${sni ? ` and none covers ${sni}` : ''})` : '';
         this.#end(`TLS handshake failed: ${tlsReason(e)}${why}`);
         resolve(false);
       };
       tls.once('error', failed);
       tls.once('secure', () => {
+        clearTimeout(limit);
         tls.off('error', failed);
         tls.on('error', (e) => this.#end(`client error: ${e.message}`));
         const cipher = tls.getCipher();

@@ -55,9 +55,13 @@ test('a bare LF ends the message too, as lenient backends read it (SMTP smugglin
   assert.equal(s(g.push(b('text\n.\nXCLIENT ADDR=1.2.3.4\r\n'))), 'text\n.\nNOOP\r\n');
 });
 
-test('BDAT chunks are passed by their size, whatever they contain', () => {
+test('BDAT chunks are passed by their size, whatever they contain, when the backend offers CHUNKING', () => {
   const g = new SmtpCommandGuard();
+  new SmtpReplyFilter(g).push(b('250-backend\r\n250-CHUNKING\r\n250 8BITMIME\r\n'));
   assert.equal(s(g.push(b('BDAT 22 LAST\r\nXCLIENT ADDR=1.2.3.4\r\nXCLIENT ADDR=5.6.7.8\r\n'))), 'BDAT 22 LAST\r\nXCLIENT ADDR=1.2.3.4\r\nNOOP\r\n');
+  // A backend without CHUNKING reads a "chunk" as commands: so does the guard.
+  const plain = new SmtpCommandGuard();
+  assert.equal(s(plain.push(b('BDAT 22 LAST\r\nXCLIENT ADDR=1.2.3.4\r\n'))), 'BDAT 22 LAST\r\nNOOP\r\n');
 });
 
 test('command lines over 512 octets get 500 5.5.2 and never reach the backend; SASL responses may be longer', () => {

@@ -35,6 +35,8 @@ export class SmtpCommandGuard implements FilterCore {
   readonly answers: Owed[] = [];
   /** The backend's last reply was 334: the next line is a SASL response. */
   sasl = false;
+  /** The backend's last EHLO answer offered CHUNKING (RFC 3030). */
+  chunking = false;
   /** Client commands refused so far (for the session log). */
   refused = 0;
   wake?: () => void;
@@ -131,7 +133,8 @@ export class SmtpCommandGuard implements FilterCore {
       return line;
     }
     const bdat = /^\s*BDAT\s+(\d+)(\s+LAST)?\s*$/i.exec(text);
-    if (bdat) {
+    // Only a backend that offered CHUNKING reads the chunk as data; any other reads it as commands, and so does the guard.
+    if (bdat && this.chunking) {
       this.#bdatLeft = Number(bdat[1]);
       if (this.#bdatLeft > 0) this.#mode = 'bdat';
     }
@@ -172,7 +175,10 @@ export class SmtpReplyFilter implements FilterCore {
         // A stand-in NOOP's reply becomes the proxy's refusal (unless the backend is failing: then its reply stands).
         out.push(owed?.kind === 'replace' && code < 300 ? owed.text : finishReply(this.#reply));
         if (owed?.kind === 'data') this.guard?.dataAnswered(code);
-        if (this.guard) this.guard.sasl = code === 334;
+        if (this.guard) {
+          this.guard.sasl = code === 334;
+          if (code === 250 && this.#reply.length > 1) this.guard.chunking = this.#reply.some((l) => /^250[ -]CHUNKING\b/i.test(l));
+        }
         this.#reply = [];
       }
     }
