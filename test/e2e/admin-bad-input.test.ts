@@ -64,7 +64,7 @@ before(async () => {
   admin = await AdminServer.start(data);
   first = await adminSnapshot(data);
   last = await auditAndRevision(data);
-});
+}, { timeout: 120_000 });
 
 after(async () => {
   await admin?.stop();
@@ -144,7 +144,7 @@ const cases: Case[] = [
 ];
 
 for (const c of cases) {
-  test(`bad input: ${c.name} → ${c.status} ${c.code}, nothing changed`, async () => {
+  test(`bad input: ${c.name} → ${c.status} ${c.code}, nothing changed`, { timeout: 120_000 }, async () => {
     const before = last;
     let r: ApiResponse;
     try {
@@ -166,11 +166,11 @@ for (const c of cases) {
   });
 }
 
-test('after all the bad input, the whole store is as it was', async () => {
+test('after all the bad input, the whole store is as it was', { timeout: 120_000 }, async () => {
   assert.deepEqual(await adminSnapshot(data), first);
 });
 
-test('the server logged no internal failure for any of the bad input', () => {
+test('the server logged no internal failure for any of the bad input', { timeout: 120_000 }, () => {
   assert.doesNotMatch(admin.serve.out + admin.serve.err, /failed: |GH_INTERNAL|\n\s+at /, admin.serve.log());
 });
 
@@ -189,7 +189,7 @@ async function serverWith(t: { after: (fn: () => Promise<void>) => void }, users
   return { data: d, admin: a, tokens };
 }
 
-test('CSRF: a cookie-authenticated change without X-CSRF-Token, or with a wrong one, is refused and changes nothing; with it, it succeeds', async (t) => {
+test('CSRF: a cookie-authenticated change without X-CSRF-Token, or with a wrong one, is refused and changes nothing; with it, it succeeds', { timeout: 120_000 }, async (t) => {
   const { data: d, admin: a } = await serverWith(t, [['alice', 'organization-management'], ['bob', 'server-management']]);
   const session = await a.login('alice');
   const other = await a.login('bob');
@@ -226,7 +226,7 @@ test('CSRF: a cookie-authenticated change without X-CSRF-Token, or with a wrong 
   assert.equal(viaToken.status, 200, viaToken.text);
 });
 
-test('log-in: the session cookie is HttpOnly, Secure and SameSite=Strict; a wrong user and a wrong password answer the same problem', async (t) => {
+test('log-in: the session cookie is HttpOnly, Secure and SameSite=Strict; a wrong user and a wrong password answer the same problem', { timeout: 120_000 }, async (t) => {
   const { admin: a } = await serverWith(t, [['alice', 'organization-management']]);
   const ok = await a.call('POST', '/api/v1/session', { body: { user: 'alice', password: PASSWORD } });
   assert.equal(ok.status, 201, ok.text);
@@ -252,7 +252,7 @@ test('log-in: the session cookie is HttpOnly, Secure and SameSite=Strict; a wron
   assert.equal(wrongCase.text, wrongPassword.text);
 });
 
-test('log-in throttling: repeated wrong passwords → 401 GH_LOGIN_FAILED, then 429 GH_LOGIN_THROTTLED with Retry-After, for real and unknown users alike', async (t) => {
+test('log-in throttling: repeated wrong passwords → 401 GH_LOGIN_FAILED, then 429 GH_LOGIN_THROTTLED with Retry-After, for real and unknown users alike', { timeout: 120_000 }, async (t) => {
   const { admin: a } = await serverWith(t, [['alice', 'organization-management'], ['bob', 'view-only']]);
   const attempt = (user: string, password = 'a wrong password!!') => a.call('POST', '/api/v1/session', { body: { user, password } });
   // Five wrong passwords for alice: each a plain failure.
@@ -280,7 +280,7 @@ test('log-in throttling: repeated wrong passwords → 401 GH_LOGIN_FAILED, then 
   assert.equal(byToken.status, 200, byToken.text);
 });
 
-test('log-in throttling holds against concurrent guesses: at most 5 passwords are tried for one user', async (t) => {
+test('log-in throttling holds against concurrent guesses: at most 5 passwords are tried for one user', { timeout: 120_000 }, async (t) => {
   const { admin: a } = await serverWith(t, [['alice', 'organization-management']]);
   // Twelve guesses at once, for a user with a limit of five failures. The throttle must count
   // guesses in flight, or an attacker simply sends them in parallel.
@@ -291,7 +291,7 @@ test('log-in throttling holds against concurrent guesses: at most 5 passwords ar
   assert.ok(tried <= 5, `${tried} of 12 concurrent guesses had their password checked (expected at most 5, the rest 429)`);
 });
 
-test('log-out ends the session: the cookie is cleared and refused afterwards', async (t) => {
+test('log-out ends the session: the cookie is cleared and refused afterwards', { timeout: 120_000 }, async (t) => {
   const { admin: a } = await serverWith(t, [['alice', 'organization-management']]);
   const session = await a.login('alice');
   const second = await a.login('alice');
@@ -308,7 +308,7 @@ test('log-out ends the session: the cookie is cleared and refused afterwards', a
   assert.equal((await a.call('GET', '/api/v1/session', { session: second })).status, 200);
 });
 
-test('a revoked token is refused at once (CLI and API revocation); a removed user\'s token too', async (t) => {
+test('a revoked token is refused at once (CLI and API revocation); a removed user\'s token too', { timeout: 120_000 }, async (t) => {
   const { data: d, admin: a, tokens } = await serverWith(t, [['alice', 'organization-management'], ['bob', 'server-management']]);
   const list = ghJson<Array<{ id: string; user: string }>>(d, ['token', 'list']);
   const bobId = list.find((x) => x.user === 'bob')!.id;
@@ -329,7 +329,7 @@ test('a revoked token is refused at once (CLI and API revocation); a removed use
   assertProblem(await a.call('GET', '/api/v1/sites', { token: third }), 401, 'GH_UNAUTHENTICATED');
 });
 
-test("changing a user's role or password ends their sessions; their tokens take the new role at once", async (t) => {
+test("changing a user's role or password ends their sessions; their tokens take the new role at once", { timeout: 120_000 }, async (t) => {
   const { data: d, admin: a, tokens } = await serverWith(t, [['alice', 'organization-management'], ['bob', 'server-management']]);
   const aliceSession = await a.login('alice');
   // Through the API: a new role.
@@ -363,7 +363,7 @@ test("changing a user's role or password ends their sessions; their tokens take 
   assertProblem(await a.call('GET', '/api/v1/session', { session: b6 }), 401, 'GH_SESSION_EXPIRED');
 });
 
-test('the last organization-management user can be neither removed nor demoted, through the API or the CLI', async (t) => {
+test('the last organization-management user can be neither removed nor demoted, through the API or the CLI', { timeout: 120_000 }, async (t) => {
   const { data: d, admin: a, tokens } = await serverWith(t, [['alice', 'organization-management'], ['vera', 'view-only']]);
   const session = await a.login('alice');
   const before = await adminSnapshot(d);
@@ -385,7 +385,7 @@ test('the last organization-management user can be neither removed nor demoted, 
   assert.equal(gone.code, 0, gone.stderr);
 });
 
-test('an unknown API token, a malformed Authorization header and an expired session all answer 401 problems', async (t) => {
+test('an unknown API token, a malformed Authorization header and an expired session all answer 401 problems', { timeout: 120_000 }, async (t) => {
   const { admin: a } = await serverWith(t, [['alice', 'organization-management']]);
   for (const authorization of ['Bearer', 'Bearer ', 'Bearer gh_x', 'Bearer  ', 'Token abc', 'gh_abc', `Bearer ${'gh_'.padEnd(5000, 'a')}`]) {
     const r = await a.call('GET', '/api/v1/certificates', { headers: { authorization } });
@@ -395,7 +395,7 @@ test('an unknown API token, a malformed Authorization header and an expired sess
   assertProblem(await a.call('GET', '/api/v1/certificates', { headers: { cookie: 'other=1' } }), 401, 'GH_UNAUTHENTICATED');
 });
 
-test('an empty PATCH changes nothing: no audit record, no new revision, no session ended', async (t) => {
+test('an empty PATCH changes nothing: no audit record, no new revision, no session ended', { timeout: 120_000 }, async (t) => {
   const { data: d, admin: a, tokens } = await serverWith(t, [['alice', 'organization-management'], ['bob', 'view-only']]);
   ghJson(d, ['site', 'add', 'Contoso', '--root', tmpDir('gh-www-')]);
   const bob = await a.login('bob');

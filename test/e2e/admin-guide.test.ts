@@ -18,7 +18,7 @@ interface Audit { id: number; at: string; actor: string; origin: string; source:
 let pki: TestPki;
 before(() => {
   pki = TestPki.create({ intCn: 'Contoso CA' });
-});
+}, { timeout: 120_000 });
 
 /** The API as one user with a token sees it. */
 function client(admin: AdminServer, token: string) {
@@ -38,7 +38,7 @@ function apiEntries(audit: Audit[]): Audit[] {
   return audit.filter((a) => a.origin === 'api' || a.origin === 'console');
 }
 
-test('IIS guide through the API: request → CSR → CA → complete → site → SNI binding → served over TLS; PFX export and import elsewhere', async (t) => {
+test('IIS guide through the API: request → CSR → CA → complete → site → SNI binding → served over TLS; PFX export and import elsewhere', { timeout: 180_000 }, async (t) => {
   const data = dataDir();
   const dir = tmpDir('gh-api-iis-');
   addUser(data, 'alice', 'organization-management');
@@ -159,7 +159,7 @@ test('IIS guide through the API: request → CSR → CA → complete → site �
   assert.ok(!JSON.stringify([audit, audit2]).includes('Export-Pa55-w0rd'), 'the PFX password is in no audit record');
 });
 
-test('Exchange guide through the API with the internal CA and Assign Services; changes made in a console session are audited as console', async (t) => {
+test('Exchange guide through the API with the internal CA and Assign Services; changes made in a console session are audited as console', { timeout: 180_000 }, async (t) => {
   const data = dataDir();
   const dir = tmpDir('gh-api-exch-');
   addUser(data, 'alice', 'organization-management');

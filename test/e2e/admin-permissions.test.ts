@@ -52,7 +52,7 @@ before(async () => {
   }
   admin = await AdminServer.start(data);
   before_ = await adminSnapshot(data);
-});
+}, { timeout: 120_000 });
 
 after(async () => {
   await admin?.stop();
@@ -92,7 +92,7 @@ function assertLetThrough(r: AdminRoute, who: string, res: ApiResponse): void {
   if (r.body) assertProblem(res, 400, 'GH_REQUEST_BODY_INVALID', describe(r, who, res));
 }
 
-test('the route table is well-formed: unique routes, a known access for each', () => {
+test('the route table is well-formed: unique routes, a known access for each', { timeout: 60_000 }, () => {
   const seen = new Set<string>();
   const known = new Set<string>([...Object.keys(PERMISSIONS), 'signed-in', 'public']);
   for (const r of ROUTES) {
@@ -105,7 +105,7 @@ test('the route table is well-formed: unique routes, a known access for each', (
   assert.ok(ROUTES.length >= 30, `only ${ROUTES.length} routes?`);
 });
 
-test('the roles grant what DESIGN.md says: organization-management all, server-management sites, view-only reading', () => {
+test('the roles grant what DESIGN.md says: organization-management all, server-management sites, view-only reading', { timeout: 60_000 }, () => {
   assert.deepEqual([...ROLES].sort(), ['organization-management', 'server-management', 'view-only']);
   assert.deepEqual([...ROLE_PERMISSIONS['organization-management']].sort(), Object.keys(PERMISSIONS).sort());
   assert.deepEqual([...ROLE_PERMISSIONS['server-management']].sort(), ['sites.manage', 'view']);
@@ -113,7 +113,7 @@ test('the roles grant what DESIGN.md says: organization-management all, server-m
   for (const role of ROLES) for (const p of ROLE_PERMISSIONS[role]) assert.ok(p in PERMISSIONS, `${role} grants an unknown permission ${p}`);
 });
 
-test('each route declares the permission its kind of work needs', () => {
+test('each route declares the permission its kind of work needs', { timeout: 60_000 }, () => {
   const publicRoutes = ROUTES.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`);
   assert.deepEqual(publicRoutes, ['POST /session'], 'only logging in may be done without credentials');
   for (const r of ROUTES) {
@@ -136,7 +136,7 @@ test('each route declares the permission its kind of work needs', () => {
   }
 });
 
-test('the OpenAPI document lists every route, with its permission, and nothing else', async () => {
+test('the OpenAPI document lists every route, with its permission, and nothing else', { timeout: 60_000 }, async () => {
   const r = await admin.call('GET', `${API_PREFIX}/openapi.json`);
   assert.equal(r.status, 200, r.text.slice(0, 500));
   const doc = r.json as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
@@ -167,7 +167,7 @@ test('the OpenAPI document lists every route, with its permission, and nothing e
 });
 
 for (const r of ROUTES) {
-  test(`permissions: ${r.method} ${r.path} (${r.access})`, async () => {
+  test(`permissions: ${r.method} ${r.path} (${r.access})`, { timeout: 60_000 }, async () => {
     // Nobody.
     const anonymous = await call(r, {});
     if (r.access === 'public') assertLetThrough(r, 'nobody', anonymous);
@@ -217,6 +217,6 @@ for (const r of ROUTES) {
   });
 }
 
-test('the whole matrix changed nothing in the store', async () => {
+test('the whole matrix changed nothing in the store', { timeout: 60_000 }, async () => {
   assert.deepEqual(await adminSnapshot(data), before_);
 });

@@ -31,7 +31,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-test('no password and no API token appears in API answers, serve\'s output, the audit log or the data directory', async (t) => {
+test('no password and no API token appears in API answers, serve\'s output, the audit log or the data directory', { timeout: 180_000 }, async (t) => {
   const data = dataDir();
   addUser(data, 'alice', 'organization-management', PASSWORDS.alice);
   addUser(data, 'bob', 'server-management', PASSWORDS.bob);

@@ -18,7 +18,7 @@ function addUser(data: string, name: string, role: string, password = PW): User 
   return ghJson<User>(data, ['user', 'add', name, '--role', role, '--password-file', passwordFileFor(password)]);
 }
 
-test('user roles: what each role may do (text and --json), without a data directory', () => {
+test('user roles: what each role may do (text and --json), without a data directory', { timeout: 120_000 }, () => {
   const data = join(tmpDir('gh-roles-'), 'never-created');
   const json = ghJson<Array<{ role: string; permissions: string[] }>>(data, ['user', 'roles']);
   assert.deepEqual(json, ROLES.map((r) => ({ role: r, permissions: [...ROLE_PERMISSIONS[r]] })));
@@ -28,7 +28,7 @@ test('user roles: what each role may do (text and --json), without a data direct
   assert.match(text.stdout, /keys\.manage\s+import and export private keys/);
 });
 
-test('user add, list, set, remove: the first administrator and the others', () => {
+test('user add, list, set, remove: the first administrator and the others', { timeout: 120_000 }, () => {
   const data = dataDir();
   const none = gh(data, ['user', 'list']);
   assert.equal(none.code, 0, describeRun(none));
@@ -77,7 +77,7 @@ test('user add, list, set, remove: the first administrator and the others', () =
   for (const secret of [PW, 'bobs long password', 'a new password for v1', tok.token!]) assert.ok(!auditText.includes(secret), `the audit log holds "${secret}"`);
 });
 
-test('token create, list, revoke', () => {
+test('token create, list, revoke', { timeout: 120_000 }, () => {
   const data = dataDir();
   addUser(data, 'alice', 'organization-management');
   addUser(data, 'deployer', 'server-management');
@@ -116,7 +116,7 @@ test('token create, list, revoke', () => {
   assert.equal(empty.stdout.trim(), 'No API tokens.');
 });
 
-test('bad input: one clean stderr line each, and the store unchanged', async () => {
+test('bad input: one clean stderr line each, and the store unchanged', { timeout: 120_000 }, async () => {
   const data = dataDir();
   addUser(data, 'alice', 'organization-management');
   addUser(data, 'bob', 'view-only');
@@ -177,7 +177,7 @@ test('bad input: one clean stderr line each, and the store unchanged', async () 
   assert.ok(ghJson<Token[]>(data, ['token', 'list']).some((t) => t.id === tok.id));
 });
 
-test('audit --since and --last', async () => {
+test('audit --since and --last', { timeout: 120_000 }, async () => {
   const data = dataDir();
   addUser(data, 'alice', 'organization-management');
   addUser(data, 'bob', 'view-only');
