@@ -4,8 +4,8 @@
 // the listener says so, and a client can never pass an address of its own choosing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dataDir, freePorts, join, tmpDir, writeText } from '../support/cli.js';
-import { ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend, STORED_MESSAGE } from '../support/mail-backend.js';
+import { dataDir, eventually, freePorts, join, tmpDir, writeText } from '../support/cli.js';
+import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend, STORED_MESSAGE } from '../support/mail-backend.js';
 import { describePeer, MailClient, swaks } from '../support/mail-client.js';
 import { assignedCert, configureListener, startMailServe } from '../support/mail-serve.js';
 
@@ -258,4 +258,33 @@ test('a client cannot give the backend an address of its own: its XCLIENT (SMTP,
   for (const [name, b] of [['SMTP', smtp], ['IMAP', imap], ['POP', pop]] as const) {
     assert.ok(!b.lines.some((l) => l.includes(forged)), `the ${name} backend received the client's own address:\n${b.describe()}`);
   }
+});
+
+test('--client-address off logs the client\'s address instead: every session\'s log line names it — one that completes, one that leaves at once, one that leaves while the backend is down', async (t) => {
+  const backend = await SmtpBackend.start();
+  t.after(() => backend.stop());
+  const data = dataDir();
+  const [port, pDown] = (await freePorts(2)) as [number, number];
+  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp']);
+  configureListener(data, 'smtp', port, backend.address);
+  configureListener(data, 'smtp', pDown, `127.0.0.1:${await downBackendPort()}`);
+  const serve = await startMailServe(data, [port, pDown]);
+  t.after(() => serve.stop());
+
+  const c = await MailClient.connect(port);
+  t.after(() => c.destroy());
+  const clientPorts = [c.localPort];
+  assert.equal((await c.smtp()).code, 220);
+  assert.equal((await c.smtpCommand('QUIT')).code, 221);
+  await c.waitClosed();
+  // Clients that connect and leave before they are even greeted.
+  for (const p of [port, pDown]) {
+    const quick = await MailClient.connect(p);
+    clientPorts.push(quick.localPort);
+    quick.destroy();
+  }
+
+  const sessionLine = (p: number) => serve.out.split('\n').find((l) => /session/.test(l) && l.includes(`127.0.0.1:${p}`));
+  await eventually(`serve logs three sessions\n${serve.log()}`, () => serve.out.split('\n').filter((l) => /session from/.test(l)).length >= 3);
+  for (const p of clientPorts) assert.ok(sessionLine(p), `no log line names the client 127.0.0.1:${p}:\n${serve.log()}`);
 });

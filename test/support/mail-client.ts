@@ -91,6 +91,11 @@ export class MailClient {
     return this.#closed;
   }
 
+  /** This side's port (how the server's log names the client). */
+  get localPort(): number {
+    return this.#raw.localPort ?? 0;
+  }
+
   /** What has been received but not read yet. */
   get pending(): string {
     return this.#buf;
