@@ -233,7 +233,11 @@ class Console {
       h('h3', null, g.heading),
       g.note ? h('p', { class: 'note' }, g.note) : null,
       h('ul', null, ...g.items.map((i) => h('li', null, button(i.label, () => i.run(), { disabled: i.disabled ?? false, 'data-action': i.label, class: 'action' })))))));
-    if (focused) this.#actions.querySelector<HTMLElement>(`[data-action="${CSS.escape(focused)}"]`)?.focus();
+    if (focused) {
+      // Keep the keyboard where it was; an action that is now greyed out hands focus to the page's heading.
+      const same = this.#actions.querySelector<HTMLButtonElement>(`[data-action="${CSS.escape(focused)}"]:not(:disabled)`);
+      (same ?? this.#page.querySelector<HTMLElement>('h1'))?.focus();
+    }
   }
 
   message(text: string, kind: 'status' | 'alert' | 'warning', warnings: string[] = []): void {

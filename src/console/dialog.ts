@@ -41,7 +41,7 @@ export class Dialog {
     this.el.addEventListener('close', () => {
       this.el.remove();
       this.options.onClose?.();
-      if (this.#opener instanceof HTMLElement && this.#opener.isConnected) this.#opener.focus();
+      restoreFocus(this.#opener);
     });
   }
 
@@ -171,6 +171,17 @@ export function sentence(text: string): string {
   const t = text.trim();
   const first = t.charAt(0).toUpperCase() + t.slice(1);
   return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+/** Focus back to what opened a dialog; if the page was redrawn meanwhile, to the same action, else the page's heading. */
+function restoreFocus(opener: Element | null): void {
+  if (opener instanceof HTMLElement && opener.isConnected && !(opener as HTMLButtonElement).disabled) {
+    opener.focus();
+    return;
+  }
+  const action = opener instanceof HTMLElement ? opener.dataset.action : undefined;
+  const again = action ? document.querySelector<HTMLButtonElement>(`[data-action="${CSS.escape(action)}"]:not(:disabled)`) : null;
+  (again ?? document.querySelector<HTMLElement>('main h1'))?.focus();
 }
 
 export function closeAllDialogs(): void {
