@@ -31,14 +31,14 @@
 // - every run: server CPU (utime+stime of the server's process tree from /proc) over the run, and
 //   how many connections the backend got per session. Medians of BENCH_RUNS runs, min–max beside.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer as createNetServer, connect as netConnect } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 if (process.argv[2] === '--backend-child') {
   runBackend(JSON.parse(process.argv[3]));
@@ -184,8 +184,11 @@ async function main() {
   const dirty = sh(`git -C ${repo} status --porcelain -- src ':(exclude)src/console'`).split('\n').filter(Boolean).map((l) => l.trim().replace(/^\S+\s+/, ''));
   const distFiles = () => {
     const d = join(repo, 'dist', 'src');
-    const files = [join(d, 'cli', 'entry.js'), join(d, 'serve', 'serve.js'), ...(existsSync(join(d, 'mail')) ? readdirSync(join(d, 'mail')).map((f) => join(d, 'mail', f)) : [])];
-    return files.map((f) => `${f}:${existsSync(f) ? statSync(f).mtimeMs : 0}`).join('|');
+    const files = [join(d, 'cli', 'entry.js'), join(d, 'serve', 'serve.js'), ...(existsSync(join(d, 'mail')) ? readdirSync(join(d, 'mail')).filter((f) => f.endsWith('.js')).map((f) => join(d, 'mail', f)) : [])];
+    // Contents, not times: a rebuild that changes nothing the servers run (the console, say) is no concern.
+    const h = createHash('sha256');
+    for (const f of files) h.update(`${f}\0`).update(existsSync(f) ? readFileSync(f) : Buffer.alloc(0));
+    return h.digest('hex');
   };
   const distAtStart = distFiles();
 
@@ -654,7 +657,7 @@ ${process.env.BENCH_NGINX_PROXY_BUFFER ? `  proxy_buffer ${process.env.BENCH_NGI
     lines.push('');
     lines.push(`- Date: ${date}; CPU: ${cpuInfo}, \`nproc\` = ${availableParallelism()}; ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Linux ${sh('uname -r')}`);
     const rebuilt = distFiles() !== distAtStart;
-    if (rebuilt) lines.push('- **dist/ was rebuilt during this run: the Gatehouse figures may mix two versions; run again.**');
+    if (rebuilt) lines.push('- **dist/ changed during this run (the serving or mail code was rebuilt differently): the Gatehouse figures may mix two versions; run again.**');
     lines.push(`- Gatehouse at commit ${commit}${dirty.length ? ` (uncommitted changes in ${dirty.join(', ')})` : ''}, built into dist/ before the run; Node ${process.version}; ${sh('openssl version')}; ${nginxVersion ? `nginx ${nginxVersion} with the mail module (Debian libnginx-mod-mail)` : 'nginx\'s mail module not available'}`);
     lines.push(`- Load average (1, 5, 15 min) at start ${loadStart}, at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; client, servers and backend share the machine's cores`);
     lines.push(`- ${RUNS} rounds; in each round every server in turn is started, warmed up (200 sessions), measured and stopped; medians of the ${RUNS} runs, min–max in brackets. Gatehouse default workers: ${workers.length ? [...new Set(workers)].join(', ') : 'one process (no worker count logged)'}.`);
