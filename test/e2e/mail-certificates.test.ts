@@ -9,6 +9,9 @@ import { FakeBackend, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBac
 import { describePeer, MailClient, sClientMail } from '../support/mail-client.js';
 import { accepts, assignedCert, configureListener, startMailServe, type MailServiceName } from '../support/mail-serve.js';
 
+/** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
+const LIMIT = { timeout: 180_000 };
+
 const STARTTLS_NAME = { smtp: 'smtp', imap: 'imap', pop: 'pop3' } as const;
 
 /** A session of `service` opened through STARTTLS and brought to the middle of its work (logged in, a transaction begun). */
@@ -64,7 +67,7 @@ async function finishSession(service: MailServiceName, c: MailClient, backend: F
 const BACKENDS: Record<MailServiceName, () => Promise<FakeBackend>> = { smtp: () => SmtpBackend.start(), imap: () => ImapBackend.start(), pop: () => PopBackend.start() };
 
 for (const service of ['smtp', 'imap', 'pop'] as const) {
-  test(`${service.toUpperCase()}: s_client gets the assigned certificate (STARTTLS and implicit TLS); after "service assign --overwrite" of another, new connections get it while a session opened before finishes its work`, async (t) => {
+  test(`${service.toUpperCase()}: s_client gets the assigned certificate (STARTTLS and implicit TLS); after "service assign --overwrite" of another, new connections get it while a session opened before finishes its work`, LIMIT, async (t) => {
     const backend = await BACKENDS[service]();
     t.after(() => backend.stop());
     const data = dataDir();
@@ -106,7 +109,7 @@ for (const service of ['smtp', 'imap', 'pop'] as const) {
   });
 }
 
-test('SNI: a name another certificate in the store covers gets that one (STARTTLS and implicit TLS); no SNI or an unknown name gets the assigned certificate', async (t) => {
+test('SNI: a name another certificate in the store covers gets that one (STARTTLS and implicit TLS); no SNI or an unknown name gets the assigned certificate', LIMIT, async (t) => {
   const imap = await ImapBackend.start();
   const smtp = await SmtpBackend.start();
   t.after(() => imap.stop());
@@ -144,7 +147,7 @@ test('SNI: a name another certificate in the store covers gets that one (STARTTL
   assert.match((await c.imapCommand('a1', 'LOGOUT')).at(-1)!, /^a1 OK\b/);
 });
 
-test('listeners follow the store live: one added starts listening, one changed sends new sessions to its new backend, one removed stops accepting — open sessions carry on', async (t) => {
+test('listeners follow the store live: one added starts listening, one changed sends new sessions to its new backend, one removed stops accepting — open sessions carry on', LIMIT, async (t) => {
   const oldBackend = await SmtpBackend.start();
   const newBackend = await SmtpBackend.start();
   const imap = await ImapBackend.start();

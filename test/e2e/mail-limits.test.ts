@@ -9,13 +9,16 @@ import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, Smt
 import { MailClient } from '../support/mail-client.js';
 import { assignedCert, configureListener, startMailServe, type MailServiceName } from '../support/mail-serve.js';
 
+/** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
+const LIMIT = { timeout: 180_000 };
+
 /** Reads the first answer of a fresh session: an SMTP reply, an IMAP untagged line, a POP status line. */
 async function greeting(service: MailServiceName, c: MailClient): Promise<string> {
   if (service === 'smtp') return (await c.smtp()).text;
   return c.line();
 }
 
-test('backend down: SMTP greets 421, IMAP * BYE, POP -ERR (STARTTLS and implicit TLS), closes, and serve logs why', async (t) => {
+test('backend down: SMTP greets 421, IMAP * BYE, POP -ERR (STARTTLS and implicit TLS), closes, and serve logs why', LIMIT, async (t) => {
   const data = dataDir();
   const down = await downBackendPort();
   const ports = (await freePorts(6)) as number[];
@@ -41,7 +44,7 @@ test('backend down: SMTP greets 421, IMAP * BYE, POP -ERR (STARTTLS and implicit
   await eventually(`serve's log says, for each of the ${listeners.length} sessions, that the backend 127.0.0.1:${down} is unreachable:\n${serve.log()}`, () => why().length === listeners.length);
 });
 
-test('a backend that stops while serve runs: the next SMTP session gets 421, the session opened before it ends, and it works again once the backend is back', async (t) => {
+test('a backend that stops while serve runs: the next SMTP session gets 421, the session opened before it ends, and it works again once the backend is back', LIMIT, async (t) => {
   const backend = await SmtpBackend.start();
   t.after(() => backend.stop());
   const data = dataDir();
@@ -78,7 +81,7 @@ test('a backend that stops while serve runs: the next SMTP session gets 421, the
   });
 });
 
-test('SMTP command line over 512 octets: 500 5.5.2 (before and after STARTTLS), the line never reaches the backend, and other sessions are unaffected', async (t) => {
+test('SMTP command line over 512 octets: 500 5.5.2 (before and after STARTTLS), the line never reaches the backend, and other sessions are unaffected', LIMIT, async (t) => {
   const backend = await SmtpBackend.start();
   t.after(() => backend.stop());
   const data = dataDir();
@@ -127,7 +130,7 @@ test('SMTP command line over 512 octets: 500 5.5.2 (before and after STARTTLS), 
   assert.equal((await other.smtpCommand('QUIT')).code, 221);
 });
 
-test('IMAP and POP: a command line far over any limit (200 KB) is refused without being relayed, and the listener keeps serving', async (t) => {
+test('IMAP and POP: a command line far over any limit (200 KB) is refused without being relayed, and the listener keeps serving', LIMIT, async (t) => {
   const imap = await ImapBackend.start();
   const pop = await PopBackend.start();
   t.after(() => imap.stop());
@@ -174,7 +177,7 @@ test('IMAP and POP: a command line far over any limit (200 KB) is refused withou
 const BUSY = { smtp: /^421[ -]4\.7\.0\b/, imap: /^\* BYE\b/, pop: /^-ERR \[SYS\/TEMP\]/ } as const;
 
 for (const service of ['smtp', 'imap', 'pop'] as const) {
-  test(`${service.toUpperCase()} --max-connections 2: a third session gets the busy answer and is closed while the first two work; a place that frees up is taken again`, async (t) => {
+  test(`${service.toUpperCase()} --max-connections 2: a third session gets the busy answer and is closed while the first two work; a place that frees up is taken again`, LIMIT, async (t) => {
     const backend = service === 'smtp' ? await SmtpBackend.start() : service === 'imap' ? await ImapBackend.start() : await PopBackend.start();
     t.after(() => backend.stop());
     const data = dataDir();
@@ -224,7 +227,7 @@ for (const service of ['smtp', 'imap', 'pop'] as const) {
   });
 }
 
-test('--idle-timeout 5: idle sessions are closed (SMTP before and after STARTTLS, IMAP, POP); a session that keeps talking is not', async (t) => {
+test('--idle-timeout 5: idle sessions are closed (SMTP before and after STARTTLS, IMAP, POP); a session that keeps talking is not', LIMIT, async (t) => {
   const smtp = await SmtpBackend.start();
   const imap = await ImapBackend.start();
   const pop = await PopBackend.start();

@@ -9,6 +9,9 @@ import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, Smt
 import { describePeer, MailClient, swaks } from '../support/mail-client.js';
 import { assignedCert, configureListener, startMailServe } from '../support/mail-serve.js';
 
+/** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
+const LIMIT = { timeout: 180_000 };
+
 /** A message with what breaks naive relays: a line starting with a dot, a lone dot, two dots, 8-bit text. */
 function messageText(subject: string): string {
   return [
@@ -31,7 +34,7 @@ function messageText(subject: string): string {
   ].join('\r\n');
 }
 
-test('SMTP: swaks sends through STARTTLS, implicit TLS, and with AUTH PLAIN after STARTTLS; each message reaches the backend intact', async (t) => {
+test('SMTP: swaks sends through STARTTLS, implicit TLS, and with AUTH PLAIN after STARTTLS; each message reaches the backend intact', LIMIT, async (t) => {
   const backend = await SmtpBackend.start();
   t.after(() => backend.stop());
   const data = dataDir();
@@ -67,7 +70,7 @@ test('SMTP: swaks sends through STARTTLS, implicit TLS, and with AUTH PLAIN afte
   }
 });
 
-test('IMAP: LOGIN, SELECT INBOX, FETCH of a message (a literal) and LOGOUT through STARTTLS and implicit TLS', async (t) => {
+test('IMAP: LOGIN, SELECT INBOX, FETCH of a message (a literal) and LOGOUT through STARTTLS and implicit TLS', LIMIT, async (t) => {
   const backend = await ImapBackend.start();
   t.after(() => backend.stop());
   const data = dataDir();
@@ -104,7 +107,7 @@ test('IMAP: LOGIN, SELECT INBOX, FETCH of a message (a literal) and LOGOUT throu
   assert.equal(logins.length, 2, `the backend saw two log-ins:\n${backend.describe()}`);
 });
 
-test('POP3: USER/PASS, STAT, RETR of a message (dot-stuffed) and QUIT through STLS and implicit TLS', async (t) => {
+test('POP3: USER/PASS, STAT, RETR of a message (dot-stuffed) and QUIT through STLS and implicit TLS', LIMIT, async (t) => {
   const backend = await PopBackend.start();
   t.after(() => backend.stop());
   const data = dataDir();
@@ -138,7 +141,7 @@ test('POP3: USER/PASS, STAT, RETR of a message (dot-stuffed) and QUIT through ST
   assert.equal(backend.sessions.filter((s) => s.user === MAIL_USER).length, 2, backend.describe());
 });
 
-test('--client-address xclient: the SMTP backend gets XCLIENT ADDR=127.0.0.1 before the message; without it no XCLIENT is sent', async (t) => {
+test('--client-address xclient: the SMTP backend gets XCLIENT ADDR=127.0.0.1 before the message; without it no XCLIENT is sent', LIMIT, async (t) => {
   const withX = await SmtpBackend.start();
   const without = await SmtpBackend.start();
   t.after(() => withX.stop());
@@ -167,7 +170,7 @@ test('--client-address xclient: the SMTP backend gets XCLIENT ADDR=127.0.0.1 bef
   assert.equal(without.received(/^XCLIENT\b/i), false, `XCLIENT sent although --client-address is off:\n${without.describe()}`);
 });
 
-test('--client-address xclient on IMAP and POP: the backend learns 127.0.0.1 (IMAP: ID x-originating-ip or XCLIENT; POP: XCLIENT); off sends neither', async (t) => {
+test('--client-address xclient on IMAP and POP: the backend learns 127.0.0.1 (IMAP: ID x-originating-ip or XCLIENT; POP: XCLIENT); off sends neither', LIMIT, async (t) => {
   const imapX = await ImapBackend.start();
   const imapOff = await ImapBackend.start();
   const popX = await PopBackend.start();
@@ -207,7 +210,7 @@ test('--client-address xclient on IMAP and POP: the backend learns 127.0.0.1 (IM
   assert.equal(popOff.received(/^XCLIENT\b/i), false, popOff.describe());
 });
 
-test('a client cannot give the backend an address of its own: its XCLIENT (SMTP, POP) and ID x-originating-ip (IMAP) never reach the backend', async (t) => {
+test('a client cannot give the backend an address of its own: its XCLIENT (SMTP, POP) and ID x-originating-ip (IMAP) never reach the backend', LIMIT, async (t) => {
   const smtp = await SmtpBackend.start();
   const imap = await ImapBackend.start();
   const pop = await PopBackend.start();
@@ -260,7 +263,7 @@ test('a client cannot give the backend an address of its own: its XCLIENT (SMTP,
   }
 });
 
-test('--client-address off logs the client\'s address instead: every session\'s log line names it — one that completes, one that leaves at once, one that leaves while the backend is down', async (t) => {
+test('--client-address off logs the client\'s address instead: every session\'s log line names it — one that completes, one that leaves at once, one that leaves while the backend is down', LIMIT, async (t) => {
   const backend = await SmtpBackend.start();
   t.after(() => backend.stop());
   const data = dataDir();

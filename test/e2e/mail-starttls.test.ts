@@ -11,9 +11,12 @@ import { ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend } from '
 import { MailClient } from '../support/mail-client.js';
 import { assignedCert, configureListener, startMailServe } from '../support/mail-serve.js';
 
+/** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
+const LIMIT = { timeout: 180_000 };
+
 const capabilityWords = (lines: string[]) => lines.filter((l) => l.startsWith('* CAPABILITY ')).flatMap((l) => l.slice('* CAPABILITY '.length).split(/\s+/)).map((w) => w.toUpperCase());
 
-test('the backend\'s STARTTLS offer is never shown once TLS is up: SMTP EHLO, IMAP CAPABILITY (nor LOGINDISABLED), POP CAPA (STLS) — STARTTLS and implicit TLS', async (t) => {
+test('the backend\'s STARTTLS offer is never shown once TLS is up: SMTP EHLO, IMAP CAPABILITY (nor LOGINDISABLED), POP CAPA (STLS) — STARTTLS and implicit TLS', LIMIT, async (t) => {
   const smtp = await SmtpBackend.start();
   const imap = await ImapBackend.start();
   const pop = await PopBackend.start();
@@ -184,7 +187,7 @@ async function until(received: () => string, pattern: RegExp, what: string): Pro
   return received();
 }
 
-test('STARTTLS command injection: a command pipelined after STARTTLS/STLS in the same packet is never executed nor relayed (SMTP, IMAP, POP)', async (t) => {
+test('STARTTLS command injection: a command pipelined after STARTTLS/STLS in the same packet is never executed nor relayed (SMTP, IMAP, POP)', LIMIT, async (t) => {
   const smtp = await SmtpBackend.start();
   const imap = await ImapBackend.start();
   const pop = await PopBackend.start();
@@ -244,7 +247,7 @@ test('STARTTLS command injection: a command pipelined after STARTTLS/STLS in the
   }
 });
 
-test('--require-tls: SMTP MAIL and AUTH, IMAP LOGIN and AUTHENTICATE, POP USER and AUTH before STARTTLS are refused and never reach the backend; after TLS they work', async (t) => {
+test('--require-tls: SMTP MAIL and AUTH, IMAP LOGIN and AUTHENTICATE, POP USER and AUTH before STARTTLS are refused and never reach the backend; after TLS they work', LIMIT, async (t) => {
   const smtp = await SmtpBackend.start();
   const imap = await ImapBackend.start();
   const pop = await PopBackend.start();
@@ -317,7 +320,7 @@ test('--require-tls: SMTP MAIL and AUTH, IMAP LOGIN and AUTHENTICATE, POP USER a
   }
 });
 
-test('without --require-tls a client may go on in plain text: the SMTP session is relayed as it is, and STARTTLS is still offered', async (t) => {
+test('without --require-tls a client may go on in plain text: the SMTP session is relayed as it is, and STARTTLS is still offered', LIMIT, async (t) => {
   const smtp = await SmtpBackend.start();
   t.after(() => smtp.stop());
   const data = dataDir();

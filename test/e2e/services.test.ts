@@ -12,6 +12,9 @@ import {
 } from '../support/cli.js';
 import { AdminServer, addUser, adminSnapshot, assertProblem, createToken } from '../support/admin.js';
 
+/** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
+const LIMIT = { timeout: 180_000 };
+
 interface ServiceView {
   service: string;
   certificate: { thumbprint: string; friendlyName: string; notAfter: string; status: string } | null;
@@ -46,7 +49,7 @@ function importLeaf(data: string, cn: string, friendlyName: string, opts: { days
 
 const warnings = (stderr: string) => stderr.split('\n').filter((l) => l !== '');
 
-test('Exchange guide with the CLI: request with wildcard and per-service names, the CA\'s answer, assign SMTP and IIS — the overwrite question first, then --overwrite', () => {
+test('Exchange guide with the CLI: request with wildcard and per-service names, the CA\'s answer, assign SMTP and IIS — the overwrite question first, then --overwrite', LIMIT, () => {
   const data = dataDir();
   const dir = tmpDir('gh-services-');
   // The server already has a default SMTP certificate (Exchange's self-signed one).
@@ -111,7 +114,7 @@ test('Exchange guide with the CLI: request with wildcard and per-service names, 
   assert.deepEqual(assignments(data), { smtp: cert.thumbprint, imap: cert.thumbprint, pop: cert.thumbprint, https: cert.thumbprint });
 });
 
-test('the https assignment is the default web certificate: served to a client whose SNI name no binding has and to one without SNI; an IP:port binding on that port wins over it', async (t) => {
+test('the https assignment is the default web certificate: served to a client whose SNI name no binding has and to one without SNI; an IP:port binding on that port wins over it', LIMIT, async (t) => {
   const data = dataDir();
   const [port] = (await freePorts(1)) as [number];
   const root = tmpDir('gh-www-');
@@ -151,7 +154,7 @@ test('the https assignment is the default web certificate: served to a client wh
   assert.match(page.body, /Shop/, 'the catch-all binding\'s site answers');
 });
 
-test('warnings that do not stop an assignment: expiring within 30 days, and not covering a listener\'s host name — each a warning: line', () => {
+test('warnings that do not stop an assignment: expiring within 30 days, and not covering a listener\'s host name — each a warning: line', LIMIT, () => {
   const data = dataDir();
   // The SMTP listener clients reach as mail.contoso.com.
   const configured = gh(data, ['service', 'configure', 'smtp', '--listen', '127.0.0.1:2525', '--backend', '127.0.0.1:10025', '--host', 'mail.contoso.com']);
@@ -181,7 +184,7 @@ test('warnings that do not stop an assignment: expiring within 30 days, and not 
   assert.equal(assignments(data).smtp, both.thumbprint);
 });
 
-test('refusals: a certificate expired since it was imported (GH_CERT_EXPIRED) and one without a private key (GH_CERT_NO_KEY) are not assigned; the store is unchanged', async () => {
+test('refusals: a certificate expired since it was imported (GH_CERT_EXPIRED) and one without a private key (GH_CERT_NO_KEY) are not assigned; the store is unchanged', LIMIT, async () => {
   const data = dataDir();
   const current = selfSignedCert(data, 'mail.contoso.com', 'current');
   ghJson(data, ['service', 'assign', current, '--services', 'smtp,imap']);
@@ -221,7 +224,7 @@ test('refusals: a certificate expired since it was imported (GH_CERT_EXPIRED) an
   assert.deepEqual(assignments(data), { smtp: current, imap: current, pop: null, https: null });
 });
 
-test('cert remove of an assigned certificate: GH_CERT_IN_USE naming its services; --force removes it and leaves the services unassigned', () => {
+test('cert remove of an assigned certificate: GH_CERT_IN_USE naming its services; --force removes it and leaves the services unassigned', LIMIT, () => {
   const data = dataDir();
   const cert = selfSignedCert(data, 'mail.contoso.com', 'mail.contoso.com');
   const other = selfSignedCert(data, 'owa.contoso.com', 'owa');
@@ -244,7 +247,7 @@ test('cert remove of an assigned certificate: GH_CERT_IN_USE naming its services
   assert.equal(assignments(data).smtp, other);
 });
 
-test('the admin API asks the same question: POST /api/v1/services/assign → 409 GH_SERVICE_OVERWRITE_REQUIRED naming the current certificate, then "overwrite": true → 200', async (t) => {
+test('the admin API asks the same question: POST /api/v1/services/assign → 409 GH_SERVICE_OVERWRITE_REQUIRED naming the current certificate, then "overwrite": true → 200', LIMIT, async (t) => {
   const data = dataDir();
   addUser(data, 'alice', 'organization-management');
   const token = createToken(data, 'alice');
@@ -282,7 +285,7 @@ test('the admin API asks the same question: POST /api/v1/services/assign → 409
   assertProblem(missing, 404, 'GH_CERT_NOT_FOUND');
 });
 
-test('mail listener settings are checked before anything is stored: one clean error line each, and the store, bindings and listeners unchanged', () => {
+test('mail listener settings are checked before anything is stored: one clean error line each, and the store, bindings and listeners unchanged', LIMIT, () => {
   const data = dataDir();
   const root = tmpDir('gh-www-');
   writeText(join(root, 'index.html'), 'x\n');
