@@ -51,6 +51,12 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
     bodyLimit: BODY_LIMIT,
     logger: false,
     return503OnClosing: true,
+    // Errors Fastify meets before routing (a malformed percent-escape in the path) answer a problem document too.
+    frameworkErrors: (error, _request, reply) => {
+      const { problem: p } = problemFor(error);
+      const raw = reply as unknown as { code(n: number): { header(k: string, v: string): { send(b: string): void } } };
+      raw.code(p.status).header('content-type', 'application/problem+json').send(JSON.stringify(p));
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
   app.decorateRequest('principal', undefined);

@@ -26,12 +26,11 @@ export const identityRoutes = [
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         throw fail('GH_LOGIN_THROTTLED', `Too many failed log-ins; try again in ${Math.ceil(wait / 1000)} seconds.`);
       }
+      // Counted as failed until the password proves right: concurrent guesses see each other at once.
+      admin.throttle.failed(request.ip, body.user);
       const user = await admin.gatehouse.users.verify(body.user, body.password);
-      if (!user) {
-        admin.throttle.failed(request.ip, body.user);
-        throw fail('GH_LOGIN_FAILED', 'The user name or password is wrong.');
-      }
-      admin.throttle.succeeded(body.user);
+      if (!user) throw fail('GH_LOGIN_FAILED', 'The user name or password is wrong.');
+      admin.throttle.succeeded(body.user, request.ip);
       const { id, session } = admin.sessions.create(user.name, user.updated);
       reply.setCookie(SESSION_COOKIE, id, { httpOnly: true, secure: true, sameSite: 'strict', path: '/' });
       return sessionView(admin, user.name, user.role, session.csrfToken);
@@ -72,8 +71,9 @@ export const identityRoutes = [
     method: 'PATCH', path: '/users/:name', access: 'users.manage', tag: 'users', summary: "Change a user's role or password (their console sessions end)",
     params: USER, body: closed({ role: Type.Optional(ROLE), password: Type.Optional(PASSWORD) }), response: UserSchema,
     handler: async ({ admin, params, body }) => {
+      const before = admin.gatehouse.users.show(params.name);
       const u = await admin.gatehouse.users.set(params.name, body);
-      admin.sessions.endAllOf(u.name);
+      if (u.updated !== before.updated) admin.sessions.endAllOf(u.name);
       return u;
     },
   }),

@@ -11,8 +11,9 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = { windowMs: 15 * 60_000, 
 
 /**
  * Slows password guessing: counts failed log-ins per client address and per user name over a
- * sliding window and refuses further attempts until the oldest failure leaves it. A success clears
- * the user's count. Memory is bounded (oldest keys dropped beyond 10,000).
+ * sliding window and refuses further attempts until the oldest failure leaves it. Callers record an
+ * attempt as failed before the (slow) password check and forgive it on success, so concurrent
+ * guesses cannot all pass the check while the first ones are still being verified. Memory is bounded (oldest keys dropped beyond 10,000).
  */
 export class LoginThrottle {
   readonly #failures = new Map<string, number[]>();
@@ -32,8 +33,10 @@ export class LoginThrottle {
     this.#record(`u:${user.toLowerCase()}`);
   }
 
-  succeeded(user: string): void {
+  /** A right password: the user's count is cleared, and the attempt no longer counts against the address. */
+  succeeded(user: string, address?: string): void {
     this.#failures.delete(`u:${user.toLowerCase()}`);
+    if (address !== undefined) this.#failures.get(`a:${address}`)?.pop();
   }
 
   #recent(key: string): number[] {

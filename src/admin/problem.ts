@@ -48,11 +48,13 @@ export function problemFor(error: unknown): { problem: Problem; internal: boolea
       return { problem: problem('GH_REQUEST_BODY_INVALID', 'The request body is not valid JSON.'), internal: false };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { problem: problem('GH_REQUEST_TOO_LARGE', 'The request body is larger than 2 MiB; certificate files are far smaller.'), internal: false };
+    case 'FST_ERR_BAD_URL':
+      return { problem: problem('GH_REQUEST_BODY_INVALID', 'The request path is not valid: it has a malformed percent-escape. Encode names with encodeURIComponent.'), internal: false };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { problem: problem('GH_MEDIA_TYPE_UNSUPPORTED', 'Send the request body as application/json.'), internal: false };
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
-    return { problem: problem('GH_REQUEST_BODY_INVALID', `The request is not valid: ${e.message}`), internal: false };
+    return { problem: problem('GH_REQUEST_BODY_INVALID', `The request is not valid: ${e.message.replace(/\.?$/, '.')}`), internal: false };
   }
   return { problem: problem('GH_INTERNAL', 'Something went wrong inside Gatehouse; nothing was changed. The server log has the details.'), internal: true };
 }

@@ -36,7 +36,10 @@ export class SiteManager {
     const before = this.get(input.name);
     const content = input.root !== undefined || input.proxy !== undefined ? this.content(input) : before.content;
     const after: Site = { ...before, content, httpsRedirect: input.httpsRedirect ?? before.httpsRedirect, hsts: input.hsts ?? before.hsts, logFormat: logFormat(input.logFormat) ?? before.logFormat };
-    this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.updateSite(after));
+    // Nothing to change writes nothing: no audit record, no revision for the serving plane to apply.
+    if (JSON.stringify(after) !== JSON.stringify(before)) {
+      this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.updateSite(after));
+    }
     return this.show(before.name);
   }
 

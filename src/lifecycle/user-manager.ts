@@ -55,12 +55,13 @@ export class UserManager {
     const before = this.show(name);
     const role = input.role === undefined ? undefined : parseRole(input.role);
     if (input.password !== undefined) checkPassword(name, input.password);
+    if (input.password === undefined && (role === undefined || role === before.role)) return before;
     const hash = input.password === undefined ? undefined : await hashPassword(input.password);
     const now = this.clock().toISOString();
     this.store.change(
       () => ({ action: 'user.set', target: name, before: { role: before.role }, after: { role: role ?? before.role, ...(hash === undefined ? {} : { password: 'changed' }) } }),
       () => {
-        if (role !== undefined && role !== 'organization-management') this.keepAnAdministrator(name);
+        if (role !== undefined && role !== 'organization-management') this.#keepAnAdministrator(name);
         this.store.updateUser(name, { role, passwordHash: hash }, now);
       },
     );
@@ -71,7 +72,7 @@ export class UserManager {
     const before = this.show(name);
     const tokens = this.store.listTokens(name).length;
     this.store.change(() => ({ action: 'user.remove', target: name, before }), () => {
-      this.keepAnAdministrator(name);
+      this.#keepAnAdministrator(name);
       this.store.deleteUser(name);
     });
     return { name, removed: true, tokensRevoked: tokens };
@@ -127,7 +128,7 @@ export class UserManager {
     return this.store.countUsers('organization-management');
   }
 
-  private keepAnAdministrator(leaving: string): void {
+  #keepAnAdministrator(leaving: string): void {
     const u = this.store.getUser(leaving);
     if (u?.role === 'organization-management' && this.#administrators() <= 1) {
       throw fail('GH_LAST_ADMINISTRATOR', `"${leaving}" is the last organization-management user; add another administrator first, or nobody could manage users any more.`);
