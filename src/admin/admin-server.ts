@@ -54,8 +54,11 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
     // Errors Fastify meets before routing (a malformed percent-escape in the path) answer a problem document too.
     frameworkErrors: (error, _request, reply) => {
       const { problem: p } = problemFor(error);
-      const raw = reply as unknown as { code(n: number): { header(k: string, v: string): { send(b: string): void } } };
-      raw.code(p.status).header('content-type', 'application/problem+json').send(JSON.stringify(p));
+      // Answered before the hooks run, so the headers every API answer carries are set here.
+      const raw = reply as unknown as { code(n: number): void; header(k: string, v: string): void; send(b: string): void };
+      raw.code(p.status);
+      for (const [k, v] of [['content-type', 'application/problem+json'], ['cache-control', 'no-store'], ['x-content-type-options', 'nosniff'], ['referrer-policy', 'no-referrer'], ['x-frame-options', 'DENY']]) raw.header(k!, v!);
+      raw.send(JSON.stringify(p));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
@@ -80,6 +83,7 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   app.setErrorHandler((error, request, reply) => {
     const { problem: p, internal } = problemFor(error);
     if (internal) options.log(`admin: ${request.method} ${request.url} failed: ${(error as Error).stack ?? String(error)}`);
+    if (p.status === 401) void reply.header('www-authenticate', 'Bearer realm="gatehouse"');
     void reply.code(p.status).header('content-type', 'application/problem+json').send(p);
   });
   app.setNotFoundHandler((request, reply) => {
