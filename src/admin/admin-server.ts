@@ -217,5 +217,6 @@ function serveConsole(app: FastifyInstance, dir: string | undefined): void {
 
 /** The machine's own addresses, for the Bindings dialog's IP address list. */
 function localAddresses(): string[] {
-  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.split('%')[0]!));
+  // Link-local IPv6 addresses need a zone to be bound, which bindings do not carry: not offered.
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => !(a.family === 'IPv6' && /^fe80:/i.test(a.address))).map((a) => a.address));
 }
