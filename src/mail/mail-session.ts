@@ -59,11 +59,14 @@ export class MailSession {
   #closing: string | undefined;
   readonly done: Promise<void>;
   #resolve!: () => void;
+  /** Taken at accept: once the socket has closed, node no longer knows the peer's address. */
+  readonly #remote: { address: string; port: number | undefined };
 
   constructor(client: Socket, env: SessionEnv) {
     this.#env = env;
     this.#client = client;
     this.#front = client;
+    this.#remote = { address: canonicalAddress(client.remoteAddress ?? '') ?? '', port: client.remotePort };
     this.done = new Promise((resolve) => (this.#resolve = resolve));
     client.on('error', (e) => this.#end(`client error: ${e.message}`));
     client.on('close', () => this.#closed('client'));
@@ -72,8 +75,8 @@ export class MailSession {
   }
 
   get clientText(): string {
-    const a = canonicalAddress(this.#client.remoteAddress ?? '') ?? '?';
-    return `${a.includes(':') ? `[${a}]` : a}:${this.#client.remotePort ?? '?'}`;
+    const a = this.#remote.address || '?';
+    return `${a.includes(':') ? `[${a}]` : a}:${this.#remote.port ?? '?'}`;
   }
 
   /** Turns the client away with the protocol's busy answer (over TLS for an implicit-TLS listener). */
@@ -100,8 +103,7 @@ export class MailSession {
     }
     if (this.#ended) return void link.socket.destroy();
     this.#backend = link.socket;
-    const remote = canonicalAddress(this.#client.remoteAddress ?? '') ?? '';
-    const client = l.clientAddress === 'xclient' ? { address: remote, port: this.#client.remotePort ?? 0 } : undefined;
+    const client = l.clientAddress === 'xclient' ? { address: this.#remote.address, port: this.#remote.port ?? 0 } : undefined;
     let prelude;
     try {
       prelude = await backendPrelude(l.service, link, client, l.hostName || this.#env.fallbackName);
