@@ -10,12 +10,13 @@ import { auditPage } from './audit-page.js';
 import { certificatesPage } from './certificates-page.js';
 import { requestsPage } from './requests-page.js';
 import { serverHomePage } from './server-home.js';
+import { servicesPage } from './services-page.js';
 import { sitePage, sitesPage } from './sites-page.js';
 import { usersPage } from './users-page.js';
 import type { Permission, ServerInfo, SessionInfo, Site } from './types.js';
 
 type Route =
-  | { kind: 'home' | 'certificates' | 'requests' | 'sites' | 'users' | 'audit' }
+  | { kind: 'home' | 'certificates' | 'requests' | 'services' | 'sites' | 'users' | 'audit' }
   | { kind: 'site'; name: string };
 
 type PageFn = (ctx: Ctx, route: Route) => Promise<HTMLElement>;
@@ -24,6 +25,7 @@ const PAGES: Record<Route['kind'], { title: string; render: PageFn }> = {
   home: { title: 'Home', render: (ctx) => serverHomePage(ctx) },
   certificates: { title: 'Server Certificates', render: (ctx) => certificatesPage(ctx) },
   requests: { title: 'Pending Certificate Requests', render: (ctx) => requestsPage(ctx) },
+  services: { title: 'Services', render: (ctx) => servicesPage(ctx) },
   sites: { title: 'Sites', render: (ctx) => sitesPage(ctx) },
   site: { title: 'Site', render: (ctx, r) => sitePage(ctx, (r as { name: string }).name) },
   users: { title: 'Users and API Tokens', render: (ctx) => usersPage(ctx) },
@@ -36,6 +38,7 @@ function parseRoute(hash: string): Route {
   switch (first) {
     case 'certificates': return { kind: 'certificates' };
     case 'requests': return { kind: 'requests' };
+    case 'services': return { kind: 'services' };
     case 'users': return { kind: 'users' };
     case 'audit': return { kind: 'audit' };
     case 'sites': return rest.length > 0 && rest.join('/') !== '' ? { kind: 'site', name: decodeURIComponent(rest.join('/')) } : { kind: 'sites' };

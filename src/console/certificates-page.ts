@@ -1,6 +1,7 @@
 // The Server Certificates page: friendly name, issued to, issued by, expiration date, thumbprint,
 // store and status — expiring and expired certificates stand out in colour and in words — and the
 // actions of IIS's page, each shown only when the user's role allows it.
+import { notAssignable, openAssignServicesDialog } from './assign-services-dialog.js';
 import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog } from './complete-dialog.js';
 import { openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
@@ -9,7 +10,7 @@ import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
 
-export function statusText(c: Certificate, now = Date.now()): string {
+export function statusText(c: Pick<Certificate, 'status' | 'notAfter'>, now = Date.now()): string {
   switch (c.status) {
     case 'expired': return `Expired on ${isoDay(c.notAfter)}`;
     case 'expiring': {
@@ -71,9 +72,13 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
       },
       {
         heading: 'Selected certificate',
-        note: c ? c.friendlyName : 'Select a certificate in the list to export, rename or remove it.',
+        note: c ? `${c.friendlyName}${ctx.can('sites.manage') && notAssignable(c) ? ` (${notAssignable(c)!}, so it cannot be assigned to services)` : ''}` : 'Select a certificate in the list to export, rename or remove it.',
         items: [
           { label: 'Export…', needs: 'keys.manage', disabled: none, run: () => c && openExportDialog(ctx, c) },
+          {
+            label: 'Assign Services to Certificate…', needs: 'sites.manage', disabled: none || notAssignable(c) !== undefined,
+            run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
+          },
           { label: 'Rename…', needs: 'certificates.manage', disabled: none, run: () => c && openRenameDialog(ctx, c, () => reload(c.thumbprint)) },
           { label: 'Remove', needs: 'certificates.manage', disabled: none, run: () => c && openRemoveCertificate(ctx, c, () => reload('')) },
         ],

@@ -10,6 +10,7 @@ import { KEY_TYPES } from './types.js';
 const FEATURES: Array<{ hash: string; name: string; text: string }> = [
   { hash: '#/certificates', name: 'Server Certificates', text: 'Request, complete, import, export and remove the certificates sites are served with.' },
   { hash: '#/requests', name: 'Pending Certificate Requests', text: 'Requests waiting for a CA\'s answer: download the CSR, complete or cancel them.' },
+  { hash: '#/services', name: 'Services', text: 'Assign Services to Certificate: what SMTP, IMAP, POP and IIS (the default HTTPS certificate) present, and the mail listeners.' },
   { hash: '#/sites', name: 'Sites', text: 'The sites this server serves and their bindings (IP address, port, host name, certificate).' },
   { hash: '#/users', name: 'Users and API Tokens', text: 'Who may use this console and the API, and with which role.' },
   { hash: '#/audit', name: 'Audit Log', text: 'Every change: who made it, when, from where, and what it changed.' },

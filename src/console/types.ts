@@ -117,6 +117,44 @@ export interface AuditEntry {
   after: unknown;
 }
 
+/** Exchange's services: `https` is IIS (the server's default HTTPS certificate). */
+export type ServiceName = 'smtp' | 'imap' | 'pop' | 'https';
+export type MailServiceName = Exclude<ServiceName, 'https'>;
+
+export interface MailListener {
+  service: MailServiceName;
+  ip: string;
+  port: number;
+  mode: 'starttls' | 'tls';
+  requireTls: boolean;
+  backendHost: string;
+  backendPort: number;
+  clientAddress: 'off' | 'xclient';
+  hostName: string;
+  maxConnections: number;
+  idleTimeoutSeconds: number;
+  created?: string;
+}
+
+export interface ServiceView {
+  service: ServiceName;
+  certificate: Pick<Certificate, 'thumbprint' | 'friendlyName' | 'notAfter' | 'status'> | null;
+  listeners: MailListener[];
+}
+
+export interface AssignResult {
+  certificate: { thumbprint: string; friendlyName: string };
+  services: ServiceName[];
+  replaced: Array<{ service: ServiceName; thumbprint: string; friendlyName: string }>;
+  warnings: string[];
+}
+
+export interface ListenerResult {
+  listener: MailListener;
+  replaced: MailListener | null;
+  warnings: string[];
+}
+
 export const ROLES = ['organization-management', 'server-management', 'view-only'] as const;
 
 export const KEY_TYPES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384'] as const;
