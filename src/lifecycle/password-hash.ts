@@ -45,8 +45,8 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** A new API token: `gh_` + its public id + `_` + 43 characters of secret. The id is what lists show. */
+/** A new API token: `gh_` + its public id + `_` + 64 hex digits of secret (hex: one word to double-click, one `_` per separator). The id is what lists show. */
 export function newToken(): { id: string; token: string } {
   const id = randomBytes(6).toString('hex');
-  return { id, token: `gh_${id}_${randomBytes(32).toString('base64url')}` };
+  return { id, token: `gh_${id}_${randomBytes(32).toString('hex')}` };
 }
