@@ -249,3 +249,48 @@ test('a view-only user sees the Services page and no action', { timeout: 120_000
   assert.equal(await actionsPane(page).getByRole('button').count(), 0);
   assertClean(c);
 });
+
+test('server-management: no certificate action but Assign Services to Certificate…; the keyboard opens the dialog from a service row (Enter) and assigns (Enter); Escape returns to the row', { timeout: 120_000 }, async (t) => {
+  const data = dataDir();
+  addUser(data, 'operator', 'server-management');
+  const cert = selfSignedCert(data, 'mail.contoso.com', 'mail.contoso.com-Contoso');
+  const { c, page } = await openConsole(t, data);
+  await logIn(page, 'operator');
+
+  // Server Certificates: only the service assignment (sites.manage), greyed out until a certificate is selected.
+  await openFeature(page, 'Server Certificates');
+  const assignAction = actionsPane(page).getByRole('button', { name: 'Assign Services to Certificate…' });
+  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['Assign Services to Certificate…']);
+  assert.equal(await assignAction.isDisabled(), true);
+  await page.getByRole('rowheader', { name: 'mail.contoso.com-Contoso', exact: true }).click();
+  assert.equal(await assignAction.isDisabled(), false);
+
+  // Services: Enter on the SMTP row opens the dialog with SMTP checked; Escape gives focus back to the row.
+  await openFeature(page, 'Services');
+  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['Assign Services to Certificate…', 'Unassign', 'Add Mail Listener…', 'Remove Listener']);
+  const smtpRow = row(page, 'Certificates assigned to services', 'SMTP');
+  await smtpRow.click();
+  await page.keyboard.press('Enter');
+  const assign = dialog(page, 'Assign Services to Certificate');
+  await assign.waitFor();
+  assert.equal(await assign.evaluate((d) => d.contains(document.activeElement)), true, 'focus moved into the dialog');
+  assert.equal(await assign.getByLabel('SMTP', { exact: true }).isChecked(), true, 'the selected row\'s service is checked');
+  await page.keyboard.press('Escape');
+  await assign.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => document.activeElement?.getAttribute('data-key') === 'smtp', undefined, { timeout: 5_000 });
+
+  // Again, and assign with the keyboard: the certificate, then Enter submits.
+  await page.keyboard.press('Enter');
+  await assign.waitFor();
+  await assign.getByLabel('Certificate', { exact: true }).selectOption({ label: 'mail.contoso.com-Contoso' });
+  await assign.getByLabel('SMTP', { exact: true }).focus();
+  await page.keyboard.press('Enter');
+  await assign.getByRole('status').filter({ hasText: 'Assigned SMTP to “mail.contoso.com-Contoso”.' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Finish');
+  await page.keyboard.press('Enter');
+  await assign.waitFor({ state: 'detached' });
+  assert.deepEqual(assignments(data), { smtp: cert, imap: null, pop: null, https: null });
+  assert.match(await smtpRow.innerText(), new RegExp(cert));
+  assert.equal(ghJson<AuditEntry[]>(data, ['audit']).filter((e) => e.action === 'service.assign').at(-1)?.actor, 'operator');
+  assertClean(c);
+});
