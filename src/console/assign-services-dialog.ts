@@ -152,8 +152,8 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
     else d.showNotice(what);
     const finish = d.cancelButton('Finish');
     d.setButtons(finish);
-    await options.done(result);
     finish.focus();
+    await options.done(result);
   }
 
   if (fixed) {
