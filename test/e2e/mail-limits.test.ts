@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { dataDir, eventually, freePorts } from '../support/cli.js';
 import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend } from '../support/mail-backend.js';
 import { MailClient } from '../support/mail-client.js';
-import { assignedCert, configureListener, startMailServe, type MailServiceName } from '../support/mail-serve.js';
+import { assignedCert, configureListener, startMailServe, type MailServiceName, smtpFront } from '../support/mail-serve.js';
 
 /** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
 const LIMIT = { timeout: 180_000 };
@@ -45,14 +45,7 @@ test('backend down: SMTP greets 421, IMAP * BYE, POP -ERR (STARTTLS and implicit
 });
 
 test('a backend that stops while serve runs: the next SMTP session gets 421, the session opened before it ends, and it works again once the backend is back', LIMIT, async (t) => {
-  const backend = await SmtpBackend.start();
-  t.after(() => backend.stop());
-  const data = dataDir();
-  const [port] = (await freePorts(1)) as [number];
-  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp']);
-  configureListener(data, 'smtp', port, backend.address);
-  const serve = await startMailServe(data, [port]);
-  t.after(() => serve.stop());
+  const { backend, data, port, serve } = await smtpFront(t);
   const ok = await MailClient.connect(port);
   t.after(() => ok.destroy());
   assert.equal((await ok.smtp()).code, 220);
@@ -82,14 +75,7 @@ test('a backend that stops while serve runs: the next SMTP session gets 421, the
 });
 
 test('SMTP command line over 512 octets: 500 5.5.2 (before and after STARTTLS), the line never reaches the backend, and other sessions are unaffected', LIMIT, async (t) => {
-  const backend = await SmtpBackend.start();
-  t.after(() => backend.stop());
-  const data = dataDir();
-  const [port] = (await freePorts(1)) as [number];
-  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp']);
-  configureListener(data, 'smtp', port, backend.address);
-  const serve = await startMailServe(data, [port]);
-  t.after(() => serve.stop());
+  const { backend, data, port, serve } = await smtpFront(t);
 
   const other = await MailClient.connect(port);
   t.after(() => other.destroy());

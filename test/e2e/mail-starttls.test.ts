@@ -9,7 +9,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { dataDir, freePorts } from '../support/cli.js';
 import { ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend } from '../support/mail-backend.js';
 import { MailClient } from '../support/mail-client.js';
-import { assignedCert, configureListener, startMailServe } from '../support/mail-serve.js';
+import { assignedCert, configureListener, startMailServe, smtpFront } from '../support/mail-serve.js';
 
 /** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
 const LIMIT = { timeout: 180_000 };
@@ -321,14 +321,7 @@ test('--require-tls: SMTP MAIL and AUTH, IMAP LOGIN and AUTHENTICATE, POP USER a
 });
 
 test('without --require-tls a client may go on in plain text: the SMTP session is relayed as it is, and STARTTLS is still offered', LIMIT, async (t) => {
-  const smtp = await SmtpBackend.start();
-  t.after(() => smtp.stop());
-  const data = dataDir();
-  const [port] = (await freePorts(1)) as [number];
-  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp']);
-  configureListener(data, 'smtp', port, smtp.address);
-  const serve = await startMailServe(data, [port]);
-  t.after(() => serve.stop());
+  const { backend: smtp, data, port, serve } = await smtpFront(t);
   const c = await MailClient.connect(port);
   t.after(() => c.destroy());
   assert.equal((await c.smtp()).code, 220);

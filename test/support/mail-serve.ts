@@ -1,7 +1,9 @@
 // `gatehouse serve` with mail listeners, for the mail end-to-end tests: configure a listener with
 // the CLI, start serve (one process) and wait until each listener accepts connections.
 import { connect as netConnect } from 'node:net';
-import { ghJson, ServeProcess, selfSignedCert } from './cli.js';
+import type { TestContext } from 'node:test';
+import { dataDir, freePorts, ghJson, ServeProcess, selfSignedCert } from './cli.js';
+import { SmtpBackend } from './mail-backend.js';
 
 export type MailServiceName = 'smtp' | 'imap' | 'pop';
 
@@ -61,3 +63,21 @@ export async function startMailServe(data: string, ports: number[]): Promise<Ser
   }
   return serve;
 }
+
+/**
+ * The common set-up: a recording SMTP backend, a data directory with mail.contoso.com assigned to
+ * SMTP, one STARTTLS listener on a free port in front of the backend, and serve running it — all
+ * stopped when the test ends.
+ */
+export async function smtpFront(t: TestContext): Promise<{ backend: SmtpBackend; data: string; port: number; serve: ServeProcess }> {
+  const backend = await SmtpBackend.start();
+  t.after(() => backend.stop());
+  const data = dataDir();
+  const [port] = (await freePorts(1)) as [number];
+  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp']);
+  configureListener(data, 'smtp', port, backend.address);
+  const serve = await startMailServe(data, [port]);
+  t.after(() => serve.stop());
+  return { backend, data, port, serve };
+}
+
