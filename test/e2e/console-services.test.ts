@@ -4,12 +4,12 @@
 // default SMTP certificate?" naming the first — No changes nothing, Yes assigns (audited as the
 // console's), and the API's warnings are shown in the dialog; a mail listener added in the dialog,
 // one removed; a view-only user sees the page and no action. Screenshots go to test-results/screenshots/.
-import { test, before, after, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { dataDir, freePorts, gh, ghJson, selfSignedCert } from '../support/cli.js';
-import { AdminServer, addUser } from '../support/admin.js';
-import { action, actionsPane, connections, ConsoleBrowser, dialog, logIn, screenshot, unlabelledControls, type ConsolePage } from '../support/browser.js';
+import { addUser } from '../support/admin.js';
+import { action, actionsPane, assertClean, connections, consoleTests, dialog, logIn, screenshot, unlabelledControls } from '../support/browser.js';
 
 interface ServiceView {
   service: string;
@@ -20,28 +20,7 @@ interface AuditEntry { id: number; actor: string; origin: string; action: string
 
 const OVERWRITE = 'Overwrite the existing default SMTP certificate?';
 
-let browser: ConsoleBrowser;
-
-before(async () => {
-  browser = await ConsoleBrowser.launch();
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/** Starts serve with the admin endpoint on `data` and opens the console in a fresh browser context; both end with the test. */
-async function openConsole(t: TestContext, data: string): Promise<{ server: AdminServer; c: ConsolePage; page: Page }> {
-  const server = await AdminServer.start(data);
-  t.after(() => server.stop());
-  const c = await browser.open(server.url);
-  t.after(() => c.context.close());
-  return { server, c, page: c.page };
-}
-
-function assertClean(c: ConsolePage): void {
-  assert.deepEqual(c.problems, [], 'the page reported errors');
-}
+const openConsole = consoleTests();
 
 /** `service list --json` as it is printed (compared whole: a refused change leaves it as it was). */
 function serviceList(data: string): string {

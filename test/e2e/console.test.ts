@@ -3,7 +3,7 @@
 // Request, Add Site, Site Bindings with SNI, then the served certificate checked with curl and
 // openssl s_client; a view-only user who sees no actions and whose POST is refused; the internal CA
 // path; and the keyboard and labels of the main dialogs. Screenshots go to test-results/screenshots/.
-import { test, before, after, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -11,8 +11,8 @@ import {
   assertCsrVerifies, curl, dataDir, freePorts, gh, ghJson, join, openssl, opensslSans, opensslThumbprint, readText, sClient, selfSignedCert,
   subjectFields, TestPki, tmpDir, writeText,
 } from '../support/cli.js';
-import { AdminServer, addUser } from '../support/admin.js';
-import { action, actionsPane, connections, ConsoleBrowser, dialog, logIn, screenshot, unlabelledControls, type ConsolePage } from '../support/browser.js';
+import { addUser } from '../support/admin.js';
+import { action, actionsPane, assertClean, connections, consoleTests, dialog, logIn, screenshot, unlabelledControls } from '../support/browser.js';
 
 interface CertJson {
   thumbprint: string;
@@ -22,29 +22,7 @@ interface CertJson {
   sans: string[];
 }
 
-let browser: ConsoleBrowser;
-
-before(async () => {
-  browser = await ConsoleBrowser.launch();
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/** Starts serve with the admin endpoint on `data` and opens the console in a fresh browser context; both end with the test. */
-async function openConsole(t: TestContext, data: string): Promise<{ server: AdminServer; c: ConsolePage; page: Page }> {
-  const server = await AdminServer.start(data);
-  t.after(() => server.stop());
-  const c = await browser.open(server.url);
-  t.after(() => c.context.close());
-  return { server, c, page: c.page };
-}
-
-/** Asserts the page reported no uncaught error and no Content-Security-Policy refusal. */
-function assertClean(c: ConsolePage): void {
-  assert.deepEqual(c.problems, [], 'the page reported errors');
-}
+const openConsole = consoleTests();
 
 function webRoot(text: string): string {
   const dir = tmpDir('gh-www-');

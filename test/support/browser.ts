@@ -1,11 +1,13 @@
 // Support for the console tests: Debian's Chromium driven by playwright-core (never a downloaded
 // browser), one browser context per user, screenshots, and a watch on everything the page reports
 // (uncaught errors, Content-Security-Policy refusals) so a test fails on them.
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { after, before, type TestContext } from 'node:test';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { ROOT } from './cli.js';
-import { PASSWORD } from './admin.js';
+import { AdminServer, PASSWORD } from './admin.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -97,3 +99,33 @@ export async function unlabelledControls(scope: Locator): Promise<string[]> {
     })
     .map((c) => c.outerHTML.slice(0, 120)));
 }
+
+export type OpenConsole = (t: TestContext, data: string) => Promise<{ server: AdminServer; c: ConsolePage; page: Page }>;
+
+/**
+ * For a test file: launches one browser before its tests and closes it after them, and answers
+ * how a test opens the console — serve with the admin endpoint on `data`, a fresh browser context —
+ * both ended with that test.
+ */
+export function consoleTests(): OpenConsole {
+  let browser: ConsoleBrowser | undefined;
+  before(async () => {
+    browser = await ConsoleBrowser.launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return async (t, data) => {
+    const server = await AdminServer.start(data);
+    t.after(() => server.stop());
+    const c = await browser!.open(server.url);
+    t.after(() => c.context.close());
+    return { server, c, page: c.page };
+  };
+}
+
+/** Asserts the page reported no uncaught error and no Content-Security-Policy refusal. */
+export function assertClean(c: ConsolePage): void {
+  assert.deepEqual(c.problems, [], 'the page reported errors');
+}
+
