@@ -172,6 +172,8 @@ class Console {
     const route = parseRoute(location.hash);
     const page = PAGES[route.kind];
     if (navigated) this.#pageMessages.replaceChildren();
+    // Screen readers (and tests) learn that the page is being drawn and when it is done.
+    this.#page.setAttribute('aria-busy', 'true');
     const focusedKey = (document.activeElement as HTMLElement | null)?.closest?.('tr[data-key]')?.getAttribute('data-key');
     try {
       const [sites, server] = await Promise.all([this.api.get<Site[]>('/sites'), this.api.get<ServerInfo>('/server')]);
@@ -194,6 +196,8 @@ class Console {
       replace(this.#page, h('h1', { tabindex: '-1' }, page.title));
       this.setActions([]);
       ctx.fail(e);
+    } finally {
+      if (token === this.#renderToken) this.#page.setAttribute('aria-busy', 'false');
     }
   }
 

@@ -12,7 +12,7 @@ import {
   subjectFields, TestPki, tmpDir, writeText,
 } from '../support/cli.js';
 import { addUser } from '../support/admin.js';
-import { action, actionsPane, assertClean, connections, consoleTests, dialog, logIn, screenshot, unlabelledControls } from '../support/browser.js';
+import { action, actionsPane, assertClean, connections, consoleTests, dialog, logIn, screenshot, settled, unlabelledControls } from '../support/browser.js';
 
 interface CertJson {
   thumbprint: string;
@@ -328,6 +328,7 @@ test('keyboard only: log in and open Complete Certificate Request with Tab and E
   await page.keyboard.type('correct horse battery staple');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
+  await settled(page);
 
   // The Connections tree: arrows move between nodes.
   await tabTo(/^Sites$/);
@@ -336,11 +337,18 @@ test('keyboard only: log in and open Complete Certificate Request with Tab and E
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('Enter');
+  // Home is drawn again: tabbing through the old page while the new one replaces it would lose the focus.
+  await page.waitForLoadState('networkidle');
+  await settled(page);
   await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
 
   await tabTo(/^Server Certificates/);
+  const onLink = await focused();
   await page.keyboard.press('Enter');
-  await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor().catch(async (e: Error) => {
+    const h1 = await page.locator('h1').allInnerTexts();
+    assert.fail(`Enter on ${JSON.stringify(onLink)} did not open Server Certificates (page headings ${JSON.stringify(h1)}, hash ${await page.evaluate(() => location.hash)}): ${e.message}`);
+  });
   await tabTo('Complete Certificate Request…');
   await page.keyboard.press('Enter');
   const complete = dialog(page, 'Complete Certificate Request');

@@ -129,3 +129,8 @@ export function assertClean(c: ConsolePage): void {
   assert.deepEqual(c.problems, [], 'the page reported errors');
 }
 
+/** Waits until the console has finished drawing the page it is on (the page's aria-busy is false). */
+export async function settled(page: Page): Promise<void> {
+  await page.locator('.page[aria-busy="false"]').waitFor();
+}
+
