@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { dataDir, eventually, freePorts } from '../support/cli.js';
 import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend } from '../support/mail-backend.js';
 import { MailClient } from '../support/mail-client.js';
-import { assignedCert, configureListener, startMailServe, type MailServiceName, smtpFront } from '../support/mail-serve.js';
+import { assignedCert, configureListener, startMailServe, type MailServiceName, smtpFront, threeBackends } from '../support/mail-serve.js';
 
 /** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
 const LIMIT = { timeout: 180_000 };
@@ -214,13 +214,7 @@ for (const service of ['smtp', 'imap', 'pop'] as const) {
 }
 
 test('--idle-timeout 5: idle sessions are closed (SMTP before and after STARTTLS, IMAP, POP); a session that keeps talking is not', LIMIT, async (t) => {
-  const smtp = await SmtpBackend.start();
-  const imap = await ImapBackend.start();
-  const pop = await PopBackend.start();
-  for (const b of [smtp, imap, pop]) t.after(() => b.stop());
-  const data = dataDir();
-  const [pSmtp, pImap, pPop] = (await freePorts(3)) as [number, number, number];
-  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp', 'imap', 'pop']);
+  const { smtp, imap, pop, data, ports: [pSmtp, pImap, pPop] } = await threeBackends(t);
   configureListener(data, 'smtp', pSmtp, smtp.address, { idleTimeout: 5 });
   configureListener(data, 'imap', pImap, imap.address, { idleTimeout: 5 });
   configureListener(data, 'pop', pPop, pop.address, { idleTimeout: 5 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { dataDir, eventually, freePorts, join, tmpDir, writeText } from '../support/cli.js';
 import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend, STORED_MESSAGE } from '../support/mail-backend.js';
 import { describePeer, MailClient, swaks } from '../support/mail-client.js';
-import { assignedCert, configureListener, startMailServe } from '../support/mail-serve.js';
+import { assignedCert, configureListener, startMailServe, threeBackends } from '../support/mail-serve.js';
 
 /** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
 const LIMIT = { timeout: 180_000 };
@@ -211,13 +211,7 @@ test('--client-address xclient on IMAP and POP: the backend learns 127.0.0.1 (IM
 });
 
 test('a client cannot give the backend an address of its own: its XCLIENT (SMTP, POP) and ID x-originating-ip (IMAP) never reach the backend', LIMIT, async (t) => {
-  const smtp = await SmtpBackend.start();
-  const imap = await ImapBackend.start();
-  const pop = await PopBackend.start();
-  for (const b of [smtp, imap, pop]) t.after(() => b.stop());
-  const data = dataDir();
-  const [pSmtp, pImap, pPop] = (await freePorts(3)) as [number, number, number];
-  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp', 'imap', 'pop']);
+  const { smtp, imap, pop, data, ports: [pSmtp, pImap, pPop] } = await threeBackends(t);
   // xclient: the backend trusts Gatehouse's address to name the client's, so Gatehouse must not relay a client's claim.
   configureListener(data, 'smtp', pSmtp, smtp.address, { clientAddress: 'xclient' });
   configureListener(data, 'imap', pImap, imap.address, { clientAddress: 'xclient' });

@@ -9,7 +9,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { dataDir, freePorts } from '../support/cli.js';
 import { ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend } from '../support/mail-backend.js';
 import { MailClient } from '../support/mail-client.js';
-import { assignedCert, configureListener, startMailServe, smtpFront } from '../support/mail-serve.js';
+import { assignedCert, configureListener, startMailServe, smtpFront, threeBackends } from '../support/mail-serve.js';
 
 /** Every test is bounded as a whole, beyond the bounds on each wait inside it. */
 const LIMIT = { timeout: 180_000 };
@@ -188,13 +188,7 @@ async function until(received: () => string, pattern: RegExp, what: string): Pro
 }
 
 test('STARTTLS command injection: a command pipelined after STARTTLS/STLS in the same packet is never executed nor relayed (SMTP, IMAP, POP)', LIMIT, async (t) => {
-  const smtp = await SmtpBackend.start();
-  const imap = await ImapBackend.start();
-  const pop = await PopBackend.start();
-  for (const b of [smtp, imap, pop]) t.after(() => b.stop());
-  const data = dataDir();
-  const [pSmtp, pImap, pPop] = (await freePorts(3)) as [number, number, number];
-  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp', 'imap', 'pop']);
+  const { smtp, imap, pop, data, ports: [pSmtp, pImap, pPop] } = await threeBackends(t);
   configureListener(data, 'smtp', pSmtp, smtp.address);
   configureListener(data, 'imap', pImap, imap.address);
   configureListener(data, 'pop', pPop, pop.address);
@@ -248,13 +242,7 @@ test('STARTTLS command injection: a command pipelined after STARTTLS/STLS in the
 });
 
 test('--require-tls: SMTP MAIL and AUTH, IMAP LOGIN and AUTHENTICATE, POP USER and AUTH before STARTTLS are refused and never reach the backend; after TLS they work', LIMIT, async (t) => {
-  const smtp = await SmtpBackend.start();
-  const imap = await ImapBackend.start();
-  const pop = await PopBackend.start();
-  for (const b of [smtp, imap, pop]) t.after(() => b.stop());
-  const data = dataDir();
-  const [pSmtp, pImap, pPop] = (await freePorts(3)) as [number, number, number];
-  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp', 'imap', 'pop']);
+  const { smtp, imap, pop, data, ports: [pSmtp, pImap, pPop] } = await threeBackends(t);
   configureListener(data, 'smtp', pSmtp, smtp.address, { requireTls: true });
   configureListener(data, 'imap', pImap, imap.address, { requireTls: true });
   configureListener(data, 'pop', pPop, pop.address, { requireTls: true });

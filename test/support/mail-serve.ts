@@ -3,7 +3,7 @@
 import { connect as netConnect } from 'node:net';
 import type { TestContext } from 'node:test';
 import { dataDir, freePorts, ghJson, ServeProcess, selfSignedCert } from './cli.js';
-import { SmtpBackend } from './mail-backend.js';
+import { ImapBackend, PopBackend, SmtpBackend } from './mail-backend.js';
 
 export type MailServiceName = 'smtp' | 'imap' | 'pop';
 
@@ -79,5 +79,20 @@ export async function smtpFront(t: TestContext): Promise<{ backend: SmtpBackend;
   const serve = await startMailServe(data, [port]);
   t.after(() => serve.stop());
   return { backend, data, port, serve };
+}
+
+/**
+ * One recording backend per protocol (stopped when the test ends), a data directory with
+ * mail.contoso.com assigned to SMTP, IMAP and POP, and three free ports for their listeners.
+ */
+export async function threeBackends(t: TestContext): Promise<{ smtp: SmtpBackend; imap: ImapBackend; pop: PopBackend; data: string; ports: [number, number, number] }> {
+  const smtp = await SmtpBackend.start();
+  const imap = await ImapBackend.start();
+  const pop = await PopBackend.start();
+  for (const b of [smtp, imap, pop]) t.after(() => b.stop());
+  const data = dataDir();
+  const ports = (await freePorts(3)) as [number, number, number];
+  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp', 'imap', 'pop']);
+  return { smtp, imap, pop, data, ports };
 }
 
