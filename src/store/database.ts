@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -21,7 +22,7 @@ export function openDatabase(dataDir: string, options: { readonly?: boolean } = 
     if (!options.readonly) closeSync(openSync(file, 'a', 0o600));
     db = new Database(file, { readonly: options.readonly ?? false });
   } catch (e) {
-    throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with --data.`, e);
+    throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with ${opt('data')}.`, e);
   }
   db.pragma('busy_timeout = 10000');
   if (!options.readonly) {
