@@ -74,6 +74,7 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
       info: { title: 'Gatehouse admin API', version: options.version, description: `Every route needs one permission; roles grant them:\n\n${ROLES.map((r) => `- ${r}: ${ROLE_PERMISSIONS[r].join(', ')}`).join('\n')}` },
       components: {
         securitySchemes: {
+          // words: cli (the reference document points to both ways of making a token)
           bearer: { type: 'http', scheme: 'bearer', description: 'an API token from "gatehouse token create" or POST /api/v1/tokens' },
           session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'a console session from POST /api/v1/session; changes also need the X-CSRF-Token header' },
         },

@@ -69,8 +69,9 @@ test('warnings in an answer are worded for the face; other answers pass as they 
  * The catalogue walk over the sources: every message the core can raise (fail(), warnings, the
  * console's own texts) is a string in src/ outside src/cli/. None of them may write a CLI flag or
  * command itself — they name options and actions with opt()/act(), which the test above proves
- * each face renders without CLI words. A line meant only for the operator's terminal says so with
- * a `// words: cli` comment on the line before.
+ * each face renders without CLI words. A line that names the CLI on purpose (serve's log on the
+ * operator's terminal, the OpenAPI document's pointer to the CLI) says so with a `// words: cli`
+ * comment on the line before.
  */
 test('no message outside src/cli/ writes a --flag or a "gatehouse …" command itself', () => {
   const offenders: string[] = [];
