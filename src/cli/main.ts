@@ -53,7 +53,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     return noun === undefined ? 2 : 0;
   }
   if (noun === '--version' || noun === 'version') {
-    io.stdout(`gatehouse ${VERSION}\n`);
+    io.stdout(`gatehouse ${VERSION} (Node.js ${process.version}, OpenSSL ${process.versions.openssl})\n`);
     return 0;
   }
   const sameNoun = COMMANDS.filter((c) => c.noun === noun);
@@ -102,15 +102,15 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     return 1;
   } finally {
     const leaveNoTrace = failed && newDirectories.length > 0 && (gatehouse === undefined || unchanged(gatehouse));
-    gatehouse?.store.close();
+    gatehouse?.close();
     if (leaveNoTrace) removeNewDataDirectory(newDirectories);
   }
 }
 
-/** True when no change was ever committed to the store (a new store is at revision 0). */
+/** True when nothing was ever written to the store: revision 0 and no audit record (every change and every audited act leaves one). */
 function unchanged(g: Gatehouse): boolean {
   try {
-    return g.store.revision() === 0;
+    return g.serving.revision() === 0 && g.audit({ limit: 1 }).length === 0;
   } catch {
     return false;
   }

@@ -23,7 +23,7 @@ export function openStore(options: StoreOptions): GatehouseStore {
     if (options.masterKey !== undefined && options.masterKey !== '') {
       key = decodeMasterKey(options.masterKey, '$GATEHOUSE_MASTER_KEY');
     } else {
-      const holdsKeys = db.prepare('SELECT 1 FROM private_keys LIMIT 1').get() !== undefined;
+      const holdsKeys = db.get('SELECT 1 FROM private_keys LIMIT 1') !== undefined;
       key = loadMasterKeyFile(options.dataDir, !holdsKeys);
     }
     const store = new GatehouseStore(db, new KeyVault(key), options.clock ?? (() => new Date()), options.actor);
