@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { GatehouseError } from '../model/gatehouse-error.js';
+import { withWordedWarnings, worded } from '../model/wording.js';
 import { openGatehouse, type Gatehouse } from '../lifecycle/gatehouse.js';
 import { missingDirectories, removeNewDataDirectory } from '../lifecycle/data-directory.js';
 import { type Command, parseCommandLine } from './command.js';
@@ -86,8 +87,8 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
       return gatehouse;
     };
     const out = await cmd.run({ values, positionals, gatehouse: open, cwd: io.cwd });
-    for (const note of out.notes ?? []) io.stderr(`warning: ${note}\n`);
-    if (wantsJson) io.stdout(`${JSON.stringify(out.json, null, 2)}\n`);
+    for (const note of out.notes ?? []) io.stderr(`warning: ${worded(note, 'cli')}\n`);
+    if (wantsJson) io.stdout(`${JSON.stringify(withWordedWarnings(out.json, 'cli'), null, 2)}\n`);
     else if (out.text !== '') io.stdout(`${out.text}\n`);
     return 0;
   } catch (e) {
