@@ -17,6 +17,7 @@ import { faceOf, problem, problemFor } from './problem.js';
 import { ProblemSchema } from './resource-schemas.js';
 import { API_PREFIX, ROUTES } from './routes.js';
 import { sameToken, SessionStore, type Session } from './session-store.js';
+import { tlsGroups } from '../model/tls-group.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,7 +50,8 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   const clock = options.clock ?? (() => Date.now());
   const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
   const app = Fastify({
-    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' },
+    // The key exchange groups of the web and mail listeners: X25519MLKEM768 first, then X25519, P-256, P-384.
+    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', ecdhCurve: tlsGroups(process.versions.openssl) },
     bodyLimit: BODY_LIMIT,
     logger: false,
     return503OnClosing: true,
