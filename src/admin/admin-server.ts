@@ -131,7 +131,7 @@ function addRoute(app: FastifyInstance, admin: AdminContext, r: AdminRoute): voi
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const p = request.principal;
       const actor = { name: p?.user ?? 'anonymous', origin: p?.via.kind === 'token' ? 'api' as const : 'console' as const, source: request.ip };
-      const out = await admin.gatehouse.store.runAs(actor, () =>
+      const out = await admin.gatehouse.runAs(actor, () =>
         r.handler({ admin, principal: p, body: request.body, query: request.query, params: request.params, request, reply }));
       reply.code(status);
       if (out instanceof Download) {
@@ -170,7 +170,7 @@ function authenticate(admin: AdminContext, request: FastifyRequest): { principal
   const id = request.cookies[SESSION_COOKIE];
   if (id === undefined) throw fail('GH_UNAUTHENTICATED', `Log in first (POST ${API_PREFIX}/session), or send "Authorization: Bearer TOKEN".`);
   const session = admin.sessions.touch(id);
-  const user = session && admin.gatehouse.store.getUser(session.user);
+  const user = session && admin.gatehouse.users.find(session.user);
   if (!session || !user || user.updated !== session.userUpdated) {
     admin.sessions.end(id);
     throw fail('GH_SESSION_EXPIRED', 'Your console session has ended (logged out, idle too long, or your account was changed); log in again.');

@@ -51,7 +51,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     return noun === undefined ? 2 : 0;
   }
   if (noun === '--version' || noun === 'version') {
-    io.stdout(`gatehouse ${VERSION}\n`);
+    io.stdout(`gatehouse ${VERSION} (Node.js ${process.version}, OpenSSL ${process.versions.openssl})\n`);
     return 0;
   }
   const sameNoun = COMMANDS.filter((c) => c.noun === noun);
@@ -95,7 +95,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     if (io.env.GATEHOUSE_DEBUG) io.stderr(`${err?.stack ?? ''}\n`);
     return 1;
   } finally {
-    gatehouse?.store.close();
+    gatehouse?.close();
   }
 }
 

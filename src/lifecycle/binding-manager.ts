@@ -8,6 +8,7 @@ import { canonicalAddress } from '../config/ip-address.js';
 import type { CertificateSummary } from '../config/serving-config.js';
 import { parseSubjectName } from '../pki/host-name.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
+import { readServingConfig } from './serving.js';
 import type { CertificateManager } from './certificate-manager.js';
 
 export interface BindingInput {
@@ -63,8 +64,8 @@ export class BindingManager {
   }
 
   list(site?: string): Binding[] {
-    if (site !== undefined && !this.store.getSite(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". "gatehouse site list" shows the sites.`);
-    return this.store.listBindings(site);
+    if (site !== undefined && !this.store.sites.get(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". "gatehouse site list" shows the sites.`);
+    return this.store.sites.bindings(site);
   }
 
   add(input: BindingInput): BindingResult {
@@ -83,7 +84,7 @@ export class BindingManager {
   explain(probe: { port: number | undefined; ip?: string | undefined; sni?: string | undefined; host?: string | undefined; protocol?: string | undefined }): Explanation {
     const port = validPort(probe.port);
     const ip = probe.ip === undefined ? '*' : address(probe.ip);
-    const config = this.store.servingConfig();
+    const config = readServingConfig(this.store);
     const protocol = parseProtocol(probe.protocol ?? 'https');
     const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
     const onPort = config.bindings.filter((b) => b.port === port && started.has(b.site));
@@ -103,7 +104,7 @@ export class BindingManager {
       rule = sel.rule;
       tlsBinding = sel.binding ? `${bindingText(sel.binding)} (site "${sel.binding.site}")` : null;
       if (sel.thumbprint) {
-        const row = this.store.getCertificate(sel.thumbprint);
+        const row = this.store.certificates.get(sel.thumbprint);
         certificate = { thumbprint: sel.thumbprint, friendlyName: row?.friendlyName ?? '(missing)' };
       }
     }
@@ -116,7 +117,7 @@ export class BindingManager {
 
   private apply(op: BindingChange['op'], input: BindingInput): BindingResult {
     const binding = this.normalize(op, input);
-    const config = this.store.servingConfig();
+    const config = readServingConfig(this.store);
     const mail = op === 'add' ? config.mailListeners.find((l) => l.port === binding.port && (l.ip === '*' || binding.ip === '*' || l.ip === binding.ip)) : undefined;
     if (mail) throw fail('GH_LISTENER_CONFLICT', `Port ${binding.port} is used by the ${mail.service.toUpperCase()} listener on ${mail.ip}:${mail.port}; a web binding needs a port of its own.`);
     const plan = planBindingChange(config, { op, binding }, (t) => this.summary(t), this.clock());
@@ -125,7 +126,7 @@ export class BindingManager {
     const stored = op === 'remove' ? config.bindings.find((b) => bindingText(b) === bindingText(binding)) : undefined;
     this.store.change(
       () => ({ action: `binding.${op}`, target: `${binding.site}: ${bindingText(binding)}`, before: stored ?? config.bindings.find((b) => bindingText(b) === bindingText(binding)), after: op === 'remove' ? undefined : binding }),
-      () => this.store.replaceBindings(plan.bindings),
+      () => this.store.sites.replaceBindings(plan.bindings),
     );
     return { binding: stored ?? binding, warnings: plan.warnings, affected: this.reach.describe(plan.affected) };
   }
@@ -142,14 +143,14 @@ export class BindingManager {
     }
     let certificate: string | null = null;
     if (op !== 'remove' && input.cert !== undefined) certificate = this.certificates.resolve(input.cert).thumbprint;
-    const existing = op === 'edit' ? this.store.listBindings(input.site).find((b) => b.protocol === protocol && b.ip === ip && b.port === port && b.host === host) : undefined;
+    const existing = op === 'edit' ? this.store.sites.bindings(input.site).find((b) => b.protocol === protocol && b.ip === ip && b.port === port && b.host === host) : undefined;
     const sni = input.sni ?? existing?.sni ?? false;
     if (op === 'edit' && certificate === null) throw fail('GH_BINDING_CERT_REQUIRED', 'binding edit changes the certificate: give --cert with a thumbprint or friendly name.');
     return { site: input.site.trim(), protocol, ip, port, host, sni, certificate };
   }
 
   private summary(thumbprint: string): CertificateSummary | undefined {
-    const row = this.store.getCertificate(thumbprint);
+    const row = this.store.certificates.get(thumbprint);
     return row && { thumbprint: row.thumbprint, friendlyName: row.friendlyName, sans: row.sans, notAfter: row.notAfter, hasPrivateKey: row.keyId !== null, store: row.store };
   }
 }

@@ -59,11 +59,17 @@ export class CertificateManager {
   list(filter: { store?: StoreName | undefined; expiringDays?: number | undefined } = {}): Certificate[] {
     const now = this.clock();
     const notAfterBefore = filter.expiringDays === undefined ? undefined : new Date(now.getTime() + filter.expiringDays * 86_400_000).toISOString();
-    return this.store.listCertificates({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now));
+    return this.store.certificates.list({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now));
   }
 
   show(ref: string): Certificate {
     return certificateView(this.resolve(ref), this.clock());
+  }
+
+  /** The certificate with exactly this thumbprint, or undefined (no error). */
+  find(thumbprint: string): Certificate | undefined {
+    const row = this.store.certificates.get(thumbprint);
+    return row && certificateView(row, this.clock());
   }
 
   /**
@@ -74,7 +80,7 @@ export class CertificateManager {
     const trimmed = ref.trim();
     const hex = trimmed.replace(/[\s:]/g, '').toUpperCase();
     const prefix = THUMBPRINT_PREFIX.test(hex) ? hex : undefined;
-    const found = this.store.findCertificates(prefix, trimmed);
+    const found = this.store.certificates.find(prefix, trimmed);
     const exact = found.filter((c) => c.thumbprint === hex || c.friendlyName === trimmed);
     const candidates = found.length > 1 && exact.length === 1 && exact[0]!.thumbprint === hex ? exact : found;
     if (candidates.length === 1) return candidates[0]!;
@@ -90,7 +96,7 @@ export class CertificateManager {
     const name = validateFriendlyName(friendlyName);
     this.store.change(
       () => ({ action: 'cert.rename', target: row.thumbprint, before: { friendlyName: row.friendlyName }, after: { friendlyName: name } }),
-      () => this.store.renameCertificate(row.thumbprint, name),
+      () => this.store.certificates.rename(row.thumbprint, name),
     );
     return this.show(row.thumbprint);
   }
@@ -101,8 +107,8 @@ export class CertificateManager {
    */
   remove(ref: string, force = false): { thumbprint: string; friendlyName: string; removed: true; bindingsRemoved: string[]; servicesUnassigned: string[] } {
     const row = this.resolve(ref);
-    const users = this.store.bindingsUsing(row.thumbprint);
-    const services = this.store.servicesOf(row.thumbprint);
+    const users = this.store.sites.bindingsUsing(row.thumbprint);
+    const services = this.store.services.servicesOf(row.thumbprint);
     const described = users.map((b) => `${bindingText(b)} on site "${b.site}"`);
     if (users.length > 0 && !force) {
       throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate ("gatehouse binding edit") or remove them first; --force removes the certificate and those bindings.`);
@@ -113,9 +119,9 @@ export class CertificateManager {
     this.store.change(
       () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described, services } }),
       () => {
-        for (const s of services) this.store.setServiceCertificate(s, null);
-        this.store.replaceBindings(this.store.listBindings().filter((b) => b.certificate !== row.thumbprint));
-        this.store.deleteCertificate(row.thumbprint);
+        for (const s of services) this.store.services.setCertificate(s, null);
+        this.store.sites.replaceBindings(this.store.sites.bindings().filter((b) => b.certificate !== row.thumbprint));
+        this.store.certificates.delete(row.thumbprint);
       },
     );
     return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, removed: true, bindingsRemoved: described, servicesUnassigned: services };
@@ -134,7 +140,7 @@ export class CertificateManager {
     if (leaf.notBefore.getTime() > now.getTime() + 5 * 60_000) {
       throw fail('GH_CERT_NOT_YET_VALID', `The certificate for ${leaf.issuedTo} is not valid until ${leaf.notBefore.toISOString()}. Check this server's clock, or complete it after that time.`);
     }
-    const existing = this.store.getCertificate(leaf.thumbprint);
+    const existing = this.store.certificates.get(leaf.thumbprint);
     if (existing) {
       throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; use "gatehouse cert show ${leaf.thumbprint.slice(0, 12)}".`);
     }
@@ -189,8 +195,8 @@ export class CertificateManager {
     this.store.change(
       () => ({ action: 'cert.import', target: row.thumbprint, after: summary(row) }),
       () => {
-        const keyId = this.store.insertKey({ key: privateKey, keyType: keyTypeName(privateKey), spkiSha256: keySpki, exportable: input.exportable });
-        this.store.insertCertificate({ ...row, keyId }, leaf.der, chainDer);
+        const keyId = this.store.keys.insert({ key: privateKey, keyType: keyTypeName(privateKey), spkiSha256: keySpki, exportable: input.exportable });
+        this.store.certificates.insert({ ...row, keyId }, leaf.der, chainDer);
       },
     );
     return this.show(row.thumbprint);
@@ -199,7 +205,7 @@ export class CertificateManager {
   /** Export…: a PFX (modern or legacy) or PEM. Keys not marked exportable never leave the store. */
   export(ref: string, input: ExportInput): { thumbprint: string; format: string; data: Buffer } {
     const row = this.resolve(ref);
-    const { der, chain } = this.store.certificateDer(row.thumbprint);
+    const { der, chain } = this.store.certificates.der(row.thumbprint);
     if (input.format === 'pem' && !input.includeKey) {
       return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from([der, ...chain].map((d) => toPem(d)).join('')) };
     }
@@ -209,7 +215,7 @@ export class CertificateManager {
     if (!row.exportable) {
       throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable, so it cannot leave this server. Export the certificate alone with --format pem --no-key, or re-import it with --exportable.`);
     }
-    const key = this.store.loadKey(row.keyId);
+    const key = this.store.keys.load(row.keyId);
     if (input.format === 'pfx') {
       if (!input.password) throw fail('GH_PASSWORD_REQUIRED', 'A PFX export needs a password to protect the private key: give it with --password-file (the file\'s first line).');
       const data = writePfx(der, chain, key, { password: input.password, friendlyName: row.friendlyName, legacy: input.legacy ?? false });
@@ -235,8 +241,8 @@ export class CertificateManager {
     this.store.change(
       () => ({ action: 'cert.self-signed', target: row.thumbprint, after: summary(row) }),
       () => {
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
-        this.store.insertCertificate({ ...row, keyId, chainComplete: true }, der, []);
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
+        this.store.certificates.insert({ ...row, keyId, chainComplete: true }, der, []);
       },
     );
     return this.show(row.thumbprint);
@@ -248,12 +254,12 @@ export class CertificateManager {
    */
   trustAnchors(): readonly NodeX509[] {
     this.#anchors ??= rootCertificates.map((p) => new NodeX509(p));
-    const ca = this.store.getCa();
+    const ca = this.store.ca.get();
     return ca ? [...this.#anchors, new NodeX509(ca.der)] : this.#anchors;
   }
 
   private auditExport(row: CertificateRow, format: string): void {
-    this.store.change(() => ({ action: 'cert.export', target: row.thumbprint, after: { format, friendlyName: row.friendlyName } }), () => undefined);
+    this.store.record(() => ({ action: 'cert.export', target: row.thumbprint, after: { format, friendlyName: row.friendlyName } }), () => undefined);
   }
 }
 

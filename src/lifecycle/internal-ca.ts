@@ -41,7 +41,7 @@ export class InternalCa {
   ) {}
 
   async init(input: { cn?: string | undefined; keyType?: KeyType | undefined; days?: number | undefined }): Promise<CaView> {
-    if (this.store.getCa()) throw fail('GH_CA_EXISTS', 'The internal CA already exists; "gatehouse ca show" describes it. Its certificate is what clients trust, so it is never replaced silently.');
+    if (this.store.ca.get()) throw fail('GH_CA_EXISTS', 'The internal CA already exists; "gatehouse ca show" describes it. Its certificate is what clients trust, so it is never replaced silently.');
     const cn = (input.cn ?? 'Gatehouse Internal CA').trim();
     if (cn === '' || cn.length > 64) throw fail('GH_SUBJECT_INVALID', 'The CA name (--cn) must be 1 to 64 characters.');
     const keyType = input.keyType ?? 'ecdsa-p384';
@@ -52,9 +52,9 @@ export class InternalCa {
     this.store.change(
       () => ({ action: 'ca.init', target: info.thumbprint, after: { subject: info.subject, notAfter: info.notAfter.toISOString(), keyType } }),
       () => {
-        if (this.store.getCa()) throw fail('GH_CA_EXISTS', 'The internal CA was created by another process just now.');
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType, spkiSha256: sha256Hex(spkiDer(keys.publicKey)), exportable: false });
-        this.store.insertCa(der, keyId);
+        if (this.store.ca.get()) throw fail('GH_CA_EXISTS', 'The internal CA was created by another process just now.');
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType, spkiSha256: sha256Hex(spkiDer(keys.publicKey)), exportable: false });
+        this.store.ca.insert(der, keyId);
       },
     );
     return this.show();
@@ -82,19 +82,19 @@ export class InternalCa {
     if (!cn) throw fail('GH_CSR_INVALID', 'The request has neither a common name nor a subject alternative name; make it again with the host name.');
     if (!names.some((n) => n.value === cn.toLowerCase())) names.unshift({ type: /^[0-9.:]+$/.test(cn) ? 'ip' : 'dns', value: cn.toLowerCase() });
     const validity = validateDays(days ?? 397, MAX_LEAF_DAYS);
-    const caKey = this.store.loadKey(ca.keyId);
+    const caKey = this.store.keys.load(ca.keyId);
     const der = await issueServerCertificate(
       { subject: [{ CN: [cn] }], names, serialNumber: newSerial(), now: this.clock(), days: validity },
       request.publicKeySpki,
       { certificate: ca.der, keys: keyPairOf(caKey) },
     );
     const info = describeCertificate(der);
-    this.store.change(() => ({ action: 'ca.sign', target: info.thumbprint, after: { subject: info.subject, sans: info.sans, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() } }), () => undefined);
+    this.store.record(() => ({ action: 'ca.sign', target: info.thumbprint, after: { subject: info.subject, sans: info.sans, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() } }), () => undefined);
     return { der, thumbprint: info.thumbprint, serialNumber: info.serialNumber, subject: info.subject, sans: info.sans, notAfter: info.notAfter.toISOString() };
   }
 
   private require(): { der: Buffer; keyId: number; created: string } {
-    const ca = this.store.getCa();
+    const ca = this.store.ca.get();
     if (!ca) throw fail('GH_CA_NOT_INITIALIZED', 'The internal CA has not been created yet. Create it with "gatehouse ca init".');
     return ca;
   }

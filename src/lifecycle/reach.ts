@@ -13,7 +13,7 @@ export class Reach {
 
   /** A certificate as messages name it: its friendly name, quoted (the thumbprint when it is gone). */
   certificateName(thumbprint: string): string {
-    const row = this.store.getCertificate(thumbprint);
+    const row = this.store.certificates.get(thumbprint);
     return row ? `"${row.friendlyName}"` : thumbprint;
   }
 

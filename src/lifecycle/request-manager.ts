@@ -57,15 +57,15 @@ export class RequestManager {
     const id = this.store.change(
       (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable } }),
       () => {
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
-        return this.store.insertRequest({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created });
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
+        return this.store.requests.insert({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created });
       },
     );
     return this.show(id);
   }
 
   list(): PendingRequest[] {
-    return this.store.listRequests().map(view);
+    return this.store.requests.list().map(view);
   }
 
   show(id: number): PendingRequest {
@@ -77,8 +77,8 @@ export class RequestManager {
     this.store.change(
       () => ({ action: 'request.cancel', target: `request ${id}`, before: { subject: row.subject, sans: row.sans } }),
       () => {
-        this.store.deleteRequest(id);
-        this.store.deleteKeyIfUnused(row.keyId);
+        this.store.requests.delete(id);
+        this.store.keys.deleteIfUnused(row.keyId);
       },
     );
     return { id, cancelled: true };
@@ -94,7 +94,7 @@ export class RequestManager {
     const infos = certs.map((der) => describeCertificate(der));
     let match: { info: (typeof infos)[number]; request: RequestRow } | undefined;
     for (const info of infos) {
-      const request = this.store.findRequestsBySpki(info.spkiSha256)[0];
+      const request = this.store.requests.findBySpki(info.spkiSha256)[0];
       if (request) {
         match = { info, request };
         break;
@@ -102,7 +102,7 @@ export class RequestManager {
     }
     if (!match) {
       const leaf = infos.find((i) => !i.isCa) ?? infos[0]!;
-      const installed = this.store.getCertificate(leaf.thumbprint);
+      const installed = this.store.certificates.get(leaf.thumbprint);
       if (installed) {
         throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${installed.store} store as "${installed.friendlyName}"; its request was completed before.`);
       }
@@ -113,8 +113,8 @@ export class RequestManager {
     this.store.change(
       () => ({ action: 'request.complete', target: row.thumbprint, before: { request: request.id, subject: request.subject }, after: summary(row) }),
       () => {
-        this.store.insertCertificate(row, info.der, chainDer);
-        this.store.deleteRequest(request.id);
+        this.store.certificates.insert(row, info.der, chainDer);
+        this.store.requests.delete(request.id);
       },
     );
     const installed = this.certificates.show(row.thumbprint);
@@ -132,7 +132,7 @@ export class RequestManager {
   }
 
   private get(id: number): RequestRow {
-    const row = Number.isInteger(id) ? this.store.getRequest(id) : undefined;
+    const row = Number.isInteger(id) ? this.store.requests.get(id) : undefined;
     if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. "gatehouse request list" shows the pending ones.`);
     return row;
   }

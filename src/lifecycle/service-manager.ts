@@ -8,6 +8,7 @@ import { reachedSites } from '../config/reached-sites.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import { type Binding, bindingText } from '../model/binding.js';
 import { Reach, type ReachedSite } from './reach.js';
+import { readServingConfig } from './serving.js';
 import { parseSubjectName } from '../pki/host-name.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
 import type { CertificateManager } from './certificate-manager.js';
@@ -78,9 +79,14 @@ export class ServiceManager {
     this.reach = new Reach(store);
   }
 
+  /** The thumbprint of the certificate a service is assigned, or null. */
+  certificateOf(service: ServiceName): string | null {
+    return this.store.services.certificateOf(service);
+  }
+
   list(): ServiceView[] {
-    const assigned = this.store.serviceAssignments();
-    const listeners = this.store.listMailListeners();
+    const assigned = this.store.services.assignments();
+    const listeners = this.store.services.listeners();
     return SERVICES.map((service) => {
       const t = assigned[service];
       const c = t === undefined ? undefined : this.certificates.show(t);
@@ -105,20 +111,20 @@ export class ServiceManager {
     if (!cert.hasPrivateKey) throw fail('GH_CERT_NO_KEY', `"${cert.friendlyName}" has no private key on this server, so no service can present it. Complete its request here or import it with its key.`);
     if (Date.parse(cert.notAfter) <= now.getTime()) throw fail('GH_CERT_EXPIRED', `"${cert.friendlyName}" expired on ${cert.notAfter.slice(0, 10)}; assign a valid certificate.`);
     if (options.site !== undefined && !services.includes('https')) throw fail('GH_SERVICE_INVALID', `--site names the web site whose https bindings the IIS (https) service sets; add https to --services, or leave --site out.`);
-    const current = this.store.serviceAssignments();
+    const current = this.store.services.assignments();
     const smtp = current.smtp;
     if (services.includes('smtp') && smtp !== undefined && smtp !== cert.thumbprint && !options.overwrite) {
       const old = this.certificates.show(smtp);
       throw fail('GH_SERVICE_OVERWRITE_REQUIRED', `Overwrite the existing default SMTP certificate? It is "${old.friendlyName}" (thumbprint ${old.thumbprint}, expires ${old.notAfter.slice(0, 10)}). Repeat with --overwrite to replace it with "${cert.friendlyName}"; nothing was changed.`);
     }
-    const config = this.store.servingConfig();
+    const config = readServingConfig(this.store);
     const web = services.includes('https') ? this.webBindings(config, cert.thumbprint, options.site) : { site: null, bindings: config.bindings, changed: [] };
     const affected = web.site === null ? [] : reachedSites(config, { ...config, bindings: web.bindings }, new Set([web.site]));
     this.reach.check(`Setting "${cert.friendlyName}" on the https bindings of site "${web.site}"`, affected, options.force,
       'Repeat with --force to apply it anyway, or name another site with --site.');
     const replaced = services
       .filter((s) => current[s] !== undefined && current[s] !== cert.thumbprint)
-      .map((s) => ({ service: s, thumbprint: current[s]!, friendlyName: this.store.getCertificate(current[s]!)?.friendlyName ?? '' }));
+      .map((s) => ({ service: s, thumbprint: current[s]!, friendlyName: this.store.certificates.get(current[s]!)?.friendlyName ?? '' }));
     const after: ServingConfig = { ...config, bindings: web.bindings, httpsDefault: services.includes('https') ? cert.thumbprint : config.httpsDefault };
     const warnings = this.warnings(cert, services, now, after);
     this.store.change(
@@ -127,8 +133,8 @@ export class ServiceManager {
         after: { certificate: summary(this.certificates.resolve(cert.thumbprint)), services, ...(services.includes('https') ? { site: web.site, bindings: web.changed.map(bindingText) } : {}) },
       }),
       () => {
-        for (const s of services) this.store.setServiceCertificate(s, cert.thumbprint);
-        if (web.changed.length > 0) this.store.replaceBindings(web.bindings);
+        for (const s of services) this.store.services.setCertificate(s, cert.thumbprint);
+        if (web.changed.length > 0) this.store.sites.replaceBindings(web.bindings);
       },
     );
     return { certificate: { thumbprint: cert.thumbprint, friendlyName: cert.friendlyName }, services: [...services], replaced, site: web.site, bindings: web.changed, affected: this.reach.describe(affected), warnings };
@@ -155,13 +161,13 @@ export class ServiceManager {
   }
 
   unassign(services: readonly ServiceName[]): { services: ServiceName[]; unassigned: Array<{ service: ServiceName; thumbprint: string }> } {
-    const current = this.store.serviceAssignments();
+    const current = this.store.services.assignments();
     const unassigned = services.filter((s) => current[s] !== undefined).map((s) => ({ service: s, thumbprint: current[s]! }));
     if (unassigned.length > 0) {
       this.store.change(
         () => ({ action: 'service.unassign', target: services.join(','), before: Object.fromEntries(unassigned.map((u) => [u.service, u.thumbprint])) }),
         () => {
-          for (const u of unassigned) this.store.setServiceCertificate(u.service, null);
+          for (const u of unassigned) this.store.services.setCertificate(u.service, null);
         },
       );
     }
@@ -184,12 +190,12 @@ export class ServiceManager {
     }
     const maxConnections = bounded(input.maxConnections ?? 1000, 1, 100_000, '--max-connections');
     const idleTimeoutSeconds = bounded(input.idleTimeoutSeconds ?? 300, 5, 86_400, '--idle-timeout');
-    const existing = this.store.listMailListeners();
+    const existing = this.store.services.listeners();
     const same = existing.find((l) => l.ip === ip && l.port === port);
     if (same && same.service !== service) throw fail('GH_LISTENER_CONFLICT', `${endpointText(ip, port)} is already the ${same.service.toUpperCase()} listener; unconfigure it first ("gatehouse service unconfigure ${same.service} --listen ${endpointText(ip, port)}").`);
     const overlapping = existing.find((l) => l !== same && l.port === port && (l.ip === '*' || ip === '*'));
     if (overlapping) throw fail('GH_LISTENER_CONFLICT', `Port ${port} is already used by the ${overlapping.service.toUpperCase()} listener on ${endpointText(overlapping.ip, overlapping.port)}; one port cannot serve two listeners on overlapping addresses.`);
-    const web = this.store.listBindings().find((b) => b.port === port && (b.ip === '*' || ip === '*' || b.ip === ip));
+    const web = this.store.sites.bindings().find((b) => b.port === port && (b.ip === '*' || ip === '*' || b.ip === ip));
     if (web) throw fail('GH_LISTENER_CONFLICT', `Port ${port} is used by the ${web.protocol} binding of site "${web.site}"; a mail listener needs a port of its own.`);
     const listener: MailListener = {
       service, ip, port, mode, requireTls: mode === 'starttls' && (input.requireTls ?? false), backendHost: backend.host, backendPort: backend.port,
@@ -199,15 +205,15 @@ export class ServiceManager {
     if (backend.port === port && (backend.host === ip || ['127.0.0.1', 'localhost', '::1'].includes(backend.host)) && (ip === '*' || ip === '127.0.0.1' || ip === '::1')) {
       throw fail('GH_BACKEND_INVALID', `The backend ${input.backend} is this listener itself; point it at the mail server (e.g. Postfix on 127.0.0.1:10025).`);
     }
-    const assigned = this.store.serviceAssignments()[service];
+    const assigned = this.store.services.assignments()[service];
     if (assigned === undefined) warnings.push(`No certificate is assigned to ${service.toUpperCase()} yet, so clients without a matching SNI name cannot start TLS: "gatehouse service assign REF --services ${service}".`);
     else if (hostName !== '') {
-      const c = this.store.getCertificate(assigned);
+      const c = this.store.certificates.get(assigned);
       if (c && !namesCover(c.sans, hostName)) warnings.push(`The ${service.toUpperCase()} certificate "${c.friendlyName}" does not cover ${hostName}; clients that check names will refuse it.`);
     }
     this.store.change(
       () => ({ action: 'service.configure', target: `${service} ${endpointText(ip, port)}`, before: same ?? undefined, after: listener }),
-      () => this.store.putMailListener(listener),
+      () => this.store.services.putListener(listener),
     );
     return { listener, replaced: same ?? null, warnings };
   }
@@ -215,9 +221,9 @@ export class ServiceManager {
   unconfigure(serviceText: string, listen: string): { service: MailService; listen: string; removed: true } {
     const service = parseService(serviceText, MAIL_SERVICES) as MailService;
     const { ip, port } = parseEndpoint(listen, '--listen');
-    const l = this.store.listMailListeners().find((x) => x.service === service && x.ip === ip && x.port === port);
+    const l = this.store.services.listeners().find((x) => x.service === service && x.ip === ip && x.port === port);
     if (!l) throw fail('GH_LISTENER_NOT_FOUND', `${service.toUpperCase()} has no listener on ${endpointText(ip, port)}. "gatehouse service list" shows the listeners.`);
-    this.store.change(() => ({ action: 'service.unconfigure', target: `${service} ${endpointText(ip, port)}`, before: l }), () => this.store.deleteMailListener(ip, port));
+    this.store.change(() => ({ action: 'service.unconfigure', target: `${service} ${endpointText(ip, port)}`, before: l }), () => this.store.services.deleteListener(ip, port));
     return { service, listen: endpointText(ip, port), removed: true };
   }
 
@@ -227,7 +233,7 @@ export class ServiceManager {
     const days = Math.floor((Date.parse(cert.notAfter) - now.getTime()) / DAY);
     if (days < 30) out.push(`"${cert.friendlyName}" expires in ${days} day(s), on ${cert.notAfter.slice(0, 10)}; plan its renewal.`);
     const names = new Set<string>();
-    for (const l of this.store.listMailListeners()) if (services.includes(l.service) && l.hostName !== '') names.add(l.hostName);
+    for (const l of this.store.services.listeners()) if (services.includes(l.service) && l.hostName !== '') names.add(l.hostName);
     if (services.includes('https')) for (const n of hostsServedBy(after, cert.thumbprint)) names.add(n);
     const uncovered = [...names].filter((n) => !namesCover(cert.sans, n));
     if (uncovered.length > 0) out.push(`"${cert.friendlyName}" does not cover ${uncovered.join(', ')} (it names ${cert.sans.join(', ')}); clients that check names will refuse it there.`);

@@ -7,6 +7,7 @@ import type { GatehouseStore } from '../store/gatehouse-store.js';
 import { reachedSites } from '../config/reached-sites.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import { Reach, type ReachedSite } from './reach.js';
+import { readServingConfig } from './serving.js';
 
 export interface SiteInput {
   name: string;
@@ -32,9 +33,9 @@ export class SiteManager {
   add(input: SiteInput): Site & { bindings: Binding[] } {
     const name = validateSiteName(input.name);
     const content = this.content(input);
-    if (this.store.getSite(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or "gatehouse site show ${name}".`);
+    if (this.store.sites.get(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or "gatehouse site show ${name}".`);
     const site: Site = { name, state: 'started', content, httpsRedirect: input.httpsRedirect ?? false, hsts: input.hsts ?? false, logFormat: logFormat(input.logFormat) ?? 'w3c', created: this.clock().toISOString() };
-    this.store.change(() => ({ action: 'site.add', target: name, after: site }), () => this.store.insertSite(site));
+    this.store.change(() => ({ action: 'site.add', target: name, after: site }), () => this.store.sites.insert(site));
     return this.show(name);
   }
 
@@ -45,19 +46,19 @@ export class SiteManager {
     const after: Site = { ...before, content, httpsRedirect: input.httpsRedirect ?? before.httpsRedirect, hsts: input.hsts ?? before.hsts, logFormat: logFormat(input.logFormat) ?? before.logFormat };
     // Nothing to change writes nothing: no audit record, no revision for the serving plane to apply.
     if (JSON.stringify(after) !== JSON.stringify(before)) {
-      this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.updateSite(after));
+      this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.sites.update(after));
     }
     return this.show(before.name);
   }
 
   list(): Array<Site & { bindings: Binding[] }> {
-    const bindings = this.store.listBindings();
-    return this.store.listSites().map((s) => ({ ...s, bindings: bindings.filter((b) => b.site === s.name) }));
+    const bindings = this.store.sites.bindings();
+    return this.store.sites.list().map((s) => ({ ...s, bindings: bindings.filter((b) => b.site === s.name) }));
   }
 
   show(name: string): Site & { bindings: Binding[] } {
     const site = this.get(name);
-    return { ...site, bindings: this.store.listBindings(site.name) };
+    return { ...site, bindings: this.store.sites.bindings(site.name) };
   }
 
   /**
@@ -69,7 +70,7 @@ export class SiteManager {
     const site = this.show(name);
     const affected = this.reached(site.name, (c) => ({ ...c, sites: c.sites.filter((s) => s.name !== site.name), bindings: c.bindings.filter((b) => b.site !== site.name) }));
     this.reach.check(`Removing site "${site.name}"`, affected, force, 'Repeat with --force to remove it anyway, or remove or move the other sites\' bindings first.');
-    this.store.change(() => ({ action: 'site.remove', target: site.name, before: site }), () => this.store.deleteSite(site.name));
+    this.store.change(() => ({ action: 'site.remove', target: site.name, before: site }), () => this.store.sites.delete(site.name));
     return { name: site.name, removed: true, bindings: site.bindings.length, affected: this.reach.describe(affected) };
   }
 
@@ -80,18 +81,18 @@ export class SiteManager {
     if (site.state !== state) {
       affected = this.reached(site.name, (c) => ({ ...c, sites: c.sites.map((s) => (s.name === site.name ? { ...s, state } : s)) }));
       this.reach.check(`${state === 'started' ? 'Starting' : 'Stopping'} site "${site.name}"`, affected, force, `Repeat with --force to ${state === 'started' ? 'start' : 'stop'} it anyway.`);
-      this.store.change(() => ({ action: state === 'started' ? 'site.start' : 'site.stop', target: site.name, before: { state: site.state }, after: { state } }), () => this.store.updateSite({ ...site, state }));
+      this.store.change(() => ({ action: state === 'started' ? 'site.start' : 'site.stop', target: site.name, before: { state: site.state }, after: { state } }), () => this.store.sites.update({ ...site, state }));
     }
     return { ...this.show(site.name), affected: this.reach.describe(affected) };
   }
 
   private reached(name: string, change: (config: ServingConfig) => ServingConfig) {
-    const before = this.store.servingConfig();
+    const before = readServingConfig(this.store);
     return reachedSites(before, change(before), new Set([name]));
   }
 
   private get(name: string): Site {
-    const site = this.store.getSite(name.trim());
+    const site = this.store.sites.get(name.trim());
     if (!site) throw fail('GH_SITE_NOT_FOUND', `There is no site "${name}". "gatehouse site list" shows the sites.`);
     return site;
   }

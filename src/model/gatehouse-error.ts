@@ -5,6 +5,7 @@
  */
 export const ERRORS = {
   GH_USAGE: { exit: 2, status: 400, summary: 'The command line is not valid: unknown command or flag, or a required flag is missing.' },
+  GH_RUNTIME_UNSUPPORTED: { exit: 1, status: 500, summary: 'Gatehouse was started on a Node.js older than 24; `npm ci` brings Node.js 24, or install it.' },
   GH_INTERNAL: { exit: 1, status: 500, summary: 'An unexpected failure inside Gatehouse; the message says where. Nothing was changed.' },
   GH_FILE_NOT_FOUND: { exit: 1, status: 400, summary: 'A file named on the command line does not exist or cannot be read.' },
   GH_FILE_TOO_LARGE: { exit: 1, status: 413, summary: 'A certificate, key or PFX file is larger than 1 MiB, far beyond any real one.' },
