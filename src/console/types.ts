@@ -71,10 +71,16 @@ export interface Binding {
   certificate: string | null;
 }
 
+/** Another site whose clients a (forced) change reached, and the sentence that says how. */
+export interface ReachedSite {
+  site: string;
+  text: string;
+}
+
 export interface BindingResult {
   binding: Binding;
   warnings: string[];
-  affected: unknown[];
+  affected: ReachedSite[];
 }
 
 export interface Site {
@@ -86,6 +92,8 @@ export interface Site {
   logFormat: 'w3c' | 'combined';
   created: string;
   bindings?: Binding[];
+  /** After a (forced) start or stop: the other sites it reached. */
+  affected?: ReachedSite[];
 }
 
 export interface User {
@@ -146,6 +154,11 @@ export interface AssignResult {
   certificate: { thumbprint: string; friendlyName: string };
   services: ServiceName[];
   replaced: Array<{ service: ServiceName; thumbprint: string; friendlyName: string }>;
+  /** With https (IIS): the default web site whose https bindings got the certificate, or null. */
+  site: string | null;
+  /** The bindings whose certificate the assignment changed. */
+  bindings: Binding[];
+  affected: ReachedSite[];
   warnings: string[];
 }
 

@@ -47,6 +47,7 @@ export const ERRORS = {
   GH_SITE_NAME_INVALID: { exit: 1, status: 400, summary: 'The site name is empty, too long or has characters other than letters, digits, spaces, dots, underscores and hyphens.' },
   GH_SITE_EXISTS: { exit: 1, status: 409, summary: 'A site with that name already exists.' },
   GH_SITE_NOT_FOUND: { exit: 1, status: 404, summary: 'No site has that name.' },
+  GH_SITE_NO_HTTPS_BINDING: { exit: 1, status: 409, summary: 'The site named for the IIS (https) service has no https binding without SNI to carry the certificate.' },
   GH_SITE_CONTENT_INVALID: { exit: 1, status: 400, summary: 'The site\'s folder does not exist, or its proxy upstream is not an http(s) URL.' },
   GH_IP_INVALID: { exit: 1, status: 400, summary: 'The IP address of a binding is neither an IPv4/IPv6 address nor * (All Unassigned).' },
   GH_PORT_INVALID: { exit: 1, status: 400, summary: 'The port is not a number from 1 to 65535.' },

@@ -24,11 +24,14 @@ const API = '/api/v1';
 /** Options of a change: the CLI flag, the API field (with its value when it is a switch), the console's control. */
 export const OPTIONS = {
   force: { cli: '--force', api: '"force": true', console: '"Apply anyway"' },
+  'force-query': { cli: '--force', api: 'force=true in the query', console: '"Apply anyway"' },
   'force-remove-binding': { cli: '--force', api: 'force=true in the query', console: '"Remove anyway"' },
   'force-remove-certificate': { cli: '--force', api: 'force=true in the query', console: '"Remove it and those bindings"' },
   overwrite: { cli: '--overwrite', api: '"overwrite": true', console: '"Yes"' },
   host: { cli: '--host', api: '"host"', console: '"Host name"' },
   sni: { cli: '--sni', api: '"sni": true', console: '"Require Server Name Indication"' },
+  site: { cli: '--site', api: '"site"', console: '"Web site (IIS)"' },
+  services: { cli: '--services', api: '"services"', console: 'the services to assign' },
   cert: { cli: '--cert', api: '"cert"', console: '"SSL certificate"' },
   ip: { cli: '--ip', api: '"ip"', console: '"IP address"' },
   port: { cli: '--port', api: '"port"', console: '"Port"' },
@@ -70,6 +73,9 @@ export const ACTIONS = {
   'site-show': { cli: (name) => `"gatehouse site show ${name}"`, api: (name) => `GET ${API}/sites/${encodeURIComponent(name)}`, console: () => 'the Sites page' },
   'binding-list': {
     cli: (site) => `"gatehouse binding list ${site}"`, api: (site) => `GET ${API}/sites/${encodeURIComponent(site)}/bindings`, console: () => 'the site\'s "Bindings…"',
+  },
+  'binding-add': {
+    cli: (site) => `"gatehouse binding add ${site} --protocol https --port 443 --cert REF"`, api: (site) => `POST ${API}/sites/${encodeURIComponent(site)}/bindings`, console: () => '"Add…" in the site\'s "Bindings…"',
   },
   'binding-edit': fixed('"gatehouse binding edit"', `PATCH ${API}/sites/SITE/bindings`, '"Edit…" in the site\'s "Bindings…"'),
   'service-list': fixed('"gatehouse service list"', `GET ${API}/services`, 'the Services page'),

@@ -11,7 +11,7 @@ import {
   assertCsrVerifies, curl, dataDir, freePorts, gh, ghJson, join, openssl, opensslSans, opensslThumbprint, readText, sClient, selfSignedCert,
   subjectFields, TestPki, tmpDir, writeText,
 } from '../support/cli.js';
-import { addUser } from '../support/admin.js';
+import { addUser, adminSnapshot } from '../support/admin.js';
 import { action, actionsPane, assertClean, connections, consoleTests, dialog, logIn, screenshot, settled, unlabelledControls } from '../support/browser.js';
 
 interface CertJson {
@@ -493,6 +493,55 @@ test('Site Bindings: a change that reaches another site is refused with the reas
   await bindings.getByRole('status').filter({ hasText: 'Removed' }).waitFor();
   assert.deepEqual(ghJson<Array<{ site: string }>>(data, ['binding', 'list']).map((b) => b.site), ['Fabrikam']);
   await bindings.getByRole('button', { name: 'Close' }).click();
+  assertClean(c);
+});
+
+test('a binding on an address of its own and the site Stop action reach another site: the console shows the refusal, the store is unchanged; "Apply anyway" applies it', { timeout: 120_000 }, async (t) => {
+  const data = dataDir();
+  addUser(data, 'operator', 'server-management');
+  selfSignedCert(data, 'www.contoso.test', 'contoso');
+  const fourth = selfSignedCert(data, 'fourth.test', 'fourth');
+  const [port] = (await freePorts(1)) as [number];
+  for (const site of ['contoso', 'Fourth']) assert.equal(gh(data, ['site', 'add', site, '--root', webRoot(site)]).code, 0);
+  assert.equal(gh(data, ['binding', 'add', 'contoso', '--protocol', 'https', '--port', String(port), '--cert', 'contoso']).code, 0);
+  const { c, page } = await openConsole(t, data);
+  await logIn(page, 'operator');
+  await connections(page).getByRole('link', { name: 'Fourth' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Fourth Home' }).waitFor();
+  await action(page, 'Bindings…');
+  const bindings = dialog(page, 'Site Bindings');
+  await bindings.getByRole('button', { name: 'Add…' }).click();
+  const add = dialog(page, 'Add Site Binding');
+  await add.getByLabel('IP address').selectOption('127.0.0.1');
+  await add.getByLabel('Port').fill(String(port));
+  await add.getByLabel('SSL certificate').selectOption({ label: 'fourth' });
+  let before = await adminSnapshot(data);
+  await add.getByRole('button', { name: 'OK' }).click();
+  const refusal = add.getByRole('alert');
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), new RegExp(`clients of site "contoso" that connect to 127\\.0\\.0\\.1:${port} without a host name \\(https\\) would get the content of site "Fourth"`));
+  await screenshot(page, '19-binding-reaches-address');
+  assert.deepEqual(await adminSnapshot(data), before, 'the refused binding changed the store');
+  await refusal.getByRole('button', { name: 'Apply anyway' }).click();
+  await add.waitFor({ state: 'detached' });
+  const done = bindings.getByRole('alert');
+  await done.waitFor();
+  assert.match(await done.innerText(), /Also changed: clients of site "contoso" .* now get the content of site "Fourth"/);
+  assert.deepEqual(ghJson<Array<{ site: string; ip: string; certificate: string }>>(data, ['binding', 'list', 'Fourth']).map((b) => [b.ip, b.certificate]), [['127.0.0.1', fourth]]);
+  await bindings.getByRole('button', { name: 'Close' }).click();
+
+  // Stop hands 127.0.0.1's clients back to contoso: refused with the reason first.
+  await settled(page);
+  before = await adminSnapshot(data);
+  await action(page, 'Stop');
+  const ask = dialog(page, 'Stop “Fourth”');
+  await ask.waitFor();
+  assert.match(await ask.innerText(), /Stopping site "Fourth" reaches other sites \("contoso"\)/);
+  assert.deepEqual(await adminSnapshot(data), before, 'the refused stop changed the store');
+  await ask.getByRole('button', { name: 'Apply anyway' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Stopped “Fourth”.' }).waitFor();
+  assert.match(await page.getByRole('alert').filter({ hasText: 'Stopped “Fourth”.' }).innerText(), /Also changed: clients of site "Fourth" .* now get the content of site "contoso"/);
+  assert.equal(ghJson<{ state: string }>(data, ['site', 'show', 'Fourth']).state, 'stopped');
   assertClean(c);
 });
 
