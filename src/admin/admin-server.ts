@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { extname, join } from 'node:path';
@@ -51,7 +52,8 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
   const app = Fastify({
     // The key exchange groups of the web and mail listeners: X25519MLKEM768 first, then X25519, P-256, P-384.
-    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', ecdhCurve: tlsGroups(process.versions.openssl) },
+    // No TLS 1.2 renegotiation, as on the web and mail listeners (serve/tls-profile.ts).
+    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', ecdhCurve: tlsGroups(process.versions.openssl), secureOptions: constants.SSL_OP_NO_RENEGOTIATION },
     bodyLimit: BODY_LIMIT,
     logger: false,
     return503OnClosing: true,

@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import { tlsGroups } from '../model/tls-group.js';
 
@@ -6,7 +7,11 @@ import { tlsGroups } from '../model/tls-group.js';
  * ECDHE/DHE with AES-GCM or ChaCha20-Poly1305; the client's cipher preference honoured (every
  * offered cipher is strong). TLS 1.3 suites are OpenSSL's defaults, which are Mozilla's list. Key
  * exchange groups: the hybrid post-quantum X25519MLKEM768 first (OpenSSL 3.5+, as Node 24 has),
- * then Mozilla's X25519, P-256, P-384 — see model/tls-group.ts.
+ * then Mozilla's X25519, P-256, P-384 — see model/tls-group.ts. No TLS 1.2 renegotiation: OpenSSL
+ * refuses it itself (SSL_OP_NO_RENEGOTIATION), since Node's own limit (3 in 10 minutes) only works
+ * for sockets of a tls.Server, and the mail listeners' STARTTLS sockets are not: without this a
+ * client could renegotiate on them without end, a private-key operation each time (testssl.sh:
+ * "Secure Client-Initiated Renegotiation VULNERABLE").
  */
 export const INTERMEDIATE_PROFILE: SecureContextOptions = {
   minVersion: 'TLSv1.2',
@@ -18,6 +23,7 @@ export const INTERMEDIATE_PROFILE: SecureContextOptions = {
   ].join(':'),
   ecdhCurve: tlsGroups(process.versions.openssl),
   honorCipherOrder: false,
+  secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
 };
 
 /** ALPN: HTTP/2 first, then HTTP/1.1, on every https binding. */

@@ -2,7 +2,8 @@
 // binding), mail (an implicit-TLS SMTP listener) and the admin endpoint. A Node 24 client
 // (OpenSSL 3.5) negotiates the hybrid post-quantum X25519MLKEM768; Debian's `openssl s_client`
 // (OpenSSL 3.0, no post-quantum groups) still connects, with X25519; a group outside the profile is
-// refused. The web access log (W3C and combined) and the mail session log name the group.
+// refused. The web access log (W3C and combined) and the mail session log name the group. No
+// listener lets a TLS 1.2 client renegotiate (testssl.sh's "Secure Client-Initiated Renegotiation").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -90,6 +91,34 @@ test('openssl s_client from Debian (OpenSSL 3.0, no post-quantum group) connects
     const r = sClient(port, servername);
     assert.match(r.out, /Server Temp Key: X25519\b/, `${what}:\n${r.out}\n${r.err}`);
     assert.equal(r.protocol, 'TLSv1.3', `${what}:\n${r.out}`);
+  }
+});
+
+/**
+ * A TLS 1.2 connection from this process that then asks to renegotiate: 'renegotiated' when the server
+ * went along, else how it ended (the server's refusal, an error or the connection closing).
+ */
+function renegotiate(port: number, servername: string): Promise<string> {
+  return new Promise((resolve) => {
+    let connected = false;
+    const done = (how: string) => {
+      socket.destroy();
+      resolve(how);
+    };
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, maxVersion: 'TLSv1.2' }, () => {
+      connected = true;
+      socket.renegotiate({ rejectUnauthorized: false }, (e) => done(e ? `error: ${e.message}` : 'renegotiated'));
+    });
+    socket.on('error', (e) => done(connected ? `error: ${e.message}` : `handshake failed: ${e.message}`));
+    socket.on('close', () => done(connected ? 'closed' : 'handshake failed: closed'));
+  });
+}
+
+test('no listener lets a TLS 1.2 client renegotiate: the mail listener had no limit at all (its TLS socket has no tls.Server to enforce Node\'s)', LIMIT, async () => {
+  for (const { what, port, servername } of LISTENERS()) {
+    const how = await renegotiate(port, servername);
+    assert.doesNotMatch(how, /handshake failed/, `${what}: the first handshake must succeed`);
+    assert.notEqual(how, 'renegotiated', `${what}: a client-initiated renegotiation must be refused`);
   }
 });
 
