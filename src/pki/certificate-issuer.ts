@@ -6,6 +6,18 @@ import type { SubjectName } from './host-name.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const DAY_MS = 86_400_000;
+const BACKDATE_MS = 5 * 60_000;
+
+/**
+ * notBefore five minutes back (a client with a slightly slow clock accepts the certificate at once)
+ * and notAfter exactly `days` days after it: the validity period is the days asked for, not five
+ * minutes more, so an 825-day certificate (the admin endpoint's, the internal CA's longest) stays
+ * within the 825 days that Apple's clients accept (testssl.sh: "825 > 825 days").
+ */
+function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } {
+  const notBefore = new Date(now.getTime() - BACKDATE_MS);
+  return { notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS) };
+}
 
 /** Validity and identity of a certificate to issue; the clock and the serial are the caller's. */
 export interface IssueParams {
@@ -49,8 +61,7 @@ export async function issueServerCertificate(
       serialNumber: params.serialNumber,
       subject: params.subject,
       issuer: issuerCert ? issuerCert.subject : params.subject,
-      notBefore: new Date(params.now.getTime() - 5 * 60_000),
-      notAfter: new Date(params.now.getTime() + params.days * DAY_MS),
+      ...validity(params.now, params.days),
       signingAlgorithm: signingAlgorithm(issuer.keys.privateKey).sign,
       publicKey,
       signingKey: issuerKeys.privateKey,
@@ -69,8 +80,7 @@ export async function createCaCertificate(params: Omit<IssueParams, 'names'>, ke
     {
       serialNumber: params.serialNumber,
       name: params.subject,
-      notBefore: new Date(params.now.getTime() - 5 * 60_000),
-      notAfter: new Date(params.now.getTime() + params.days * DAY_MS),
+      ...validity(params.now, params.days),
       signingAlgorithm: signingAlgorithm(keys.privateKey).sign,
       keys: cryptoKeys,
       extensions: [
