@@ -12,5 +12,5 @@ command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
 if [ -n "$missing" ]; then
   echo "installing test peers:$missing"
   if [ "$(id -u)" != "0" ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 fi
