@@ -8,7 +8,7 @@ import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog } from './complete-dialog.js';
 import { openCertificateView } from './certificate-view-dialog.js';
 import { openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
-import { button, copyText, daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
+import { breakable, button, copyText, daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
@@ -41,15 +41,15 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
   const table = new DataTable<Certificate>({
     caption: 'Certificates in the Web Hosting and Personal stores',
     columns: [
-      { label: 'Name', cell: (c) => c.friendlyName, class: 'wrap' },
-      { label: 'Issued To', cell: (c) => c.issuedTo, class: 'wrap' },
-      { label: 'Issued By', cell: (c) => c.issuedBy, class: 'wrap' },
+      { label: 'Name', cell: (c) => breakable(c.friendlyName), class: 'wrap' },
+      { label: 'Issued To', cell: (c) => breakable(c.issuedTo), class: 'wrap' },
+      { label: 'Issued By', cell: (c) => breakable(c.issuedBy), class: 'wrap' },
       { label: 'Expiration Date', cell: (c) => h('time', { datetime: c.notAfter, title: isoMinute(c.notAfter) + ' UTC' }, isoDay(c.notAfter)), class: 'nowrap' },
       {
         label: 'Certificate Hash', class: 'hash',
         // The copy button is for the mouse; the keyboard has the details pane's Copy thumbprint (one tab stop per list).
         cell: (c) => [h('span', { class: 'mono', title: c.thumbprint }, shortHash(c.thumbprint)),
-          button('⧉', () => void copyThumbprint(c), { class: 'copy', tabindex: '-1', title: 'Copy the thumbprint', 'aria-label': `Copy the thumbprint of ${c.friendlyName}` })],
+          button('Copy', () => void copyThumbprint(c), { class: 'copy', tabindex: '-1', title: 'Copy the full thumbprint', 'aria-label': `Copy the thumbprint of ${c.friendlyName}` })],
       },
       { label: 'Certificate Store', cell: (c) => storeLabel(c.store) },
       { label: 'Status', cell: statusCell, class: 'status-cell' },

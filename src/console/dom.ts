@@ -77,6 +77,11 @@ export function field(label: string, control: Control, hint?: Child | Child[]): 
   return row;
 }
 
+/** Text with a line-break opportunity after each dot, so host names wrap at their labels in narrow columns. */
+export function breakable(text: string): Child[] {
+  return text.split(/(?<=\.)(?=.)/).flatMap((part, i) => (i === 0 ? [part] : [h('wbr'), part]));
+}
+
 export function input(props: Props = {}): HTMLInputElement {
   return h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', ...props });
 }

@@ -189,7 +189,7 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
         field('Make the private key exportable', exportable, 'Lets the certificate be exported later as a PFX with its key (Export…).')),
       leave: () => {
         const code = countryCode(country.value);
-        if (code === undefined) throw new InputProblem(`"${country.value.trim()}" is not a country: type its name as the list shows it (Germany) or its two-letter ISO code (DE).`, country);
+        if (code === undefined) throw new InputProblem(`"${country.value.trim()}" is not a country name or code Gatehouse knows: type the name as the list shows it (Germany) or the two-letter ISO code (DE).`, country);
         country.value = code;
       },
     },

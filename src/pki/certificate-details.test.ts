@@ -3,6 +3,13 @@ import assert from 'node:assert/strict';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { certificateFields, certificationPath } from './certificate-details.js';
 import { makeTestPki } from './test-certificates.js';
+import { createSelfSignedCertificate } from './certificate-issuer.js';
+import { generateKeyPair } from './key-pair.js';
+
+async function makeSelfSigned(now: Date): Promise<Buffer> {
+  const keys = await generateKeyPair('ecdsa-p256');
+  return createSelfSignedCertificate({ subject: [{ CN: ['self.unit.test'] }], names: [{ type: 'dns', value: 'self.unit.test' }], serialNumber: '01aa', now, days: 10 }, keys);
+}
 
 test('the Details fields: thumbprints, signature algorithm, key, usages, names', async () => {
   const pki = await makeTestPki({ leafKey: 'rsa-2048' });
@@ -37,6 +44,10 @@ test('the certification path: leaf → intermediate → root, the root trusted o
 
   // The root sent in the chain but trusted by nobody.
   assert.deepEqual(roles(certificationPath(pki.leaf, [pki.intermediate, pki.root], { system: [] }, now)), ['leaf:ok', 'intermediate:ok', 'root:untrusted-root']);
+
+  // A self-signed server certificate (no keyCertSign): its own root, trusted by nobody.
+  const own = await makeSelfSigned(now);
+  assert.deepEqual(roles(certificationPath(own, [], { system: [root] }, now)), ['root:untrusted-root']);
 
   // Without the intermediate: its issuer is missing, named.
   const missing = certificationPath(pki.leaf, [], { system: [root] }, now);

@@ -113,12 +113,16 @@ export interface PathLink {
   anchor?: 'internal-ca' | 'system';
 }
 
-function verifies(cert: NodeX509, issuer: NodeX509): boolean {
+function safeVerify(cert: NodeX509, issuer: NodeX509): boolean {
   try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    return cert.verify(issuer.publicKey);
   } catch {
     return false;
   }
+}
+
+function verifies(cert: NodeX509, issuer: NodeX509): boolean {
+  return cert.checkIssued(issuer) && safeVerify(cert, issuer);
 }
 
 /**
@@ -144,7 +148,8 @@ export function certificationPath(leaf: Buffer, chain: readonly Buffer[], anchor
   const ders = [leaf, ...chain];
   const certs = ders.map((d) => new NodeX509(d));
   const top = certs.at(-1)!;
-  const topIsRoot = verifies(top, top);
+  // Self-signed: OpenSSL's issuer check would refuse a leaf whose key usage lacks keyCertSign, so compare the names.
+  const topIsRoot = top.subject === top.issuer && safeVerify(top, top);
   const path = ders.map((der, i) => {
     const isTop = i === ders.length - 1;
     const role: PathLink['role'] = isTop && topIsRoot ? 'root' : i === 0 ? 'leaf' : 'intermediate';
