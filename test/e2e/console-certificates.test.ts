@@ -9,20 +9,9 @@ import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import { dataDir, gh, ghJson, issueCert, join, openssl, selfSignedCert, subjectFields, tmpDir, writeText } from '../support/cli.js';
 import { addUser } from '../support/admin.js';
-import { action, actionsPane, assertClean, connections, consoleTests, dialog, logIn, screenshot, settled } from '../support/browser.js';
+import { action, actionsPane, assertClean, certificateRow, consoleTests, dialog, logIn, openServerCertificates, screenshot } from '../support/browser.js';
 
 const openConsole = consoleTests();
-
-async function openServerCertificates(page: Page): Promise<void> {
-  await connections(page).getByRole('link', { name: /^(?!Sites)/ }).first().click();
-  await page.getByRole('link', { name: /Server Certificates/ }).click();
-  await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
-  await settled(page);
-}
-
-function certificateRow(page: Page, friendlyName: string): Locator {
-  return page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: friendlyName, exact: true }) });
-}
 
 /** Whether the element is wholly inside the window (not below the fold, not cut at the side). */
 async function inView(page: Page, el: Locator): Promise<boolean> {
