@@ -2,6 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { bindingText } from '../model/binding.js';
 import type { Certificate } from '../model/certificate.js';
 import { DEFAULT_STORE, type StoreName } from '../model/store-name.js';
@@ -60,7 +61,7 @@ export class CertificateManager {
   list(filter: { store?: StoreName | undefined; expiringDays?: number | undefined } = {}): Certificate[] {
     const now = this.clock();
     const notAfterBefore = filter.expiringDays === undefined ? undefined : new Date(now.getTime() + filter.expiringDays * 86_400_000).toISOString();
-    return this.store.listCertificates({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now));
+    return this.store.certificates.list({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now));
   }
 
   show(ref: string): Certificate {
@@ -70,10 +71,16 @@ export class CertificateManager {
   /** IIS's View…: the certificate, its Details fields and its certification path judged now. */
   details(ref: string): Certificate & { fields: CertificateFields; path: PathLink[] } {
     const row = this.resolve(ref);
-    const { der, chain } = this.store.certificateDer(row.thumbprint);
+    const { der, chain } = this.store.certificates.der(row.thumbprint);
     const now = this.clock();
-    const path = certificationPath(der, chain, { internalCa: this.store.getCa()?.der, system: this.#systemRoots() }, now);
+    const path = certificationPath(der, chain, { internalCa: this.store.ca.get()?.der, system: this.#systemRoots() }, now);
     return { ...certificateView(row, now), fields: certificateFields(der), path };
+  }
+
+  /** The certificate with exactly this thumbprint, or undefined (no error). */
+  find(thumbprint: string): Certificate | undefined {
+    const row = this.store.certificates.get(thumbprint);
+    return row && certificateView(row, this.clock());
   }
 
   /**
@@ -84,12 +91,12 @@ export class CertificateManager {
     const trimmed = ref.trim();
     const hex = trimmed.replace(/[\s:]/g, '').toUpperCase();
     const prefix = THUMBPRINT_PREFIX.test(hex) ? hex : undefined;
-    const found = this.store.findCertificates(prefix, trimmed);
+    const found = this.store.certificates.find(prefix, trimmed);
     const exact = found.filter((c) => c.thumbprint === hex || c.friendlyName === trimmed);
     const candidates = found.length > 1 && exact.length === 1 && exact[0]!.thumbprint === hex ? exact : found;
     if (candidates.length === 1) return candidates[0]!;
     if (candidates.length === 0) {
-      throw fail('GH_CERT_NOT_FOUND', `No certificate matches "${ref}". Give a thumbprint (or 8+ leading hex digits of one) or an exact friendly name; "gatehouse cert list" shows them.`);
+      throw fail('GH_CERT_NOT_FOUND', `No certificate matches "${ref}". Give a thumbprint (or 8+ leading hex digits of one) or an exact friendly name; ${act('cert-list')} shows them.`);
     }
     const list = candidates.slice(0, 10).map((c) => `${c.thumbprint} "${c.friendlyName}"`).join('; ');
     throw fail('GH_CERT_REF_AMBIGUOUS', `"${ref}" matches ${candidates.length} certificates: ${list}. Give the full thumbprint.`);
@@ -100,7 +107,7 @@ export class CertificateManager {
     const name = validateFriendlyName(friendlyName);
     this.store.change(
       () => ({ action: 'cert.rename', target: row.thumbprint, before: { friendlyName: row.friendlyName }, after: { friendlyName: name } }),
-      () => this.store.renameCertificate(row.thumbprint, name),
+      () => this.store.certificates.rename(row.thumbprint, name),
     );
     return this.show(row.thumbprint);
   }
@@ -111,21 +118,21 @@ export class CertificateManager {
    */
   remove(ref: string, force = false): { thumbprint: string; friendlyName: string; removed: true; bindingsRemoved: string[]; servicesUnassigned: string[] } {
     const row = this.resolve(ref);
-    const users = this.store.bindingsUsing(row.thumbprint);
-    const services = this.store.servicesOf(row.thumbprint);
+    const users = this.store.sites.bindingsUsing(row.thumbprint);
+    const services = this.store.services.servicesOf(row.thumbprint);
     const described = users.map((b) => `${bindingText(b)} on site "${b.site}"`);
     if (users.length > 0 && !force) {
-      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate ("gatehouse binding edit") or remove them first; --force removes the certificate and those bindings.`);
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate (${act('binding-edit')}) or remove them first; ${opt('force-remove-certificate')} removes the certificate and those bindings.`);
     }
     if (services.length > 0 && !force) {
-      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is assigned to ${services.map((x) => x.toUpperCase()).join(', ')}. Assign another certificate to ${services.length > 1 ? 'them' : 'it'} ("gatehouse service assign REF --services ${services.join(',')}") or unassign ("gatehouse service unassign --services ${services.join(',')}") first; --force removes it and leaves ${services.length > 1 ? 'those services' : 'that service'} without a certificate.`);
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is assigned to ${services.map((x) => x.toUpperCase()).join(', ')}. Assign another certificate to ${services.length > 1 ? 'them' : 'it'} (${act('service-assign', services.join(','))}) or unassign ${services.length > 1 ? 'them' : 'it'} (${act('service-unassign', services.join(','))}) first; ${opt('force-remove-certificate')} removes it and leaves ${services.length > 1 ? 'those services' : 'that service'} without a certificate.`);
     }
     this.store.change(
       () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described, services } }),
       () => {
-        for (const s of services) this.store.setServiceCertificate(s, null);
-        this.store.replaceBindings(this.store.listBindings().filter((b) => b.certificate !== row.thumbprint));
-        this.store.deleteCertificate(row.thumbprint);
+        for (const s of services) this.store.services.setCertificate(s, null);
+        this.store.sites.replaceBindings(this.store.sites.bindings().filter((b) => b.certificate !== row.thumbprint));
+        this.store.certificates.delete(row.thumbprint);
       },
     );
     return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, removed: true, bindingsRemoved: described, servicesUnassigned: services };
@@ -144,9 +151,9 @@ export class CertificateManager {
     if (leaf.notBefore.getTime() > now.getTime() + 5 * 60_000) {
       throw fail('GH_CERT_NOT_YET_VALID', `The certificate for ${leaf.issuedTo} is not valid until ${leaf.notBefore.toISOString()}. Check this server's clock, or complete it after that time.`);
     }
-    const existing = this.store.getCertificate(leaf.thumbprint);
+    const existing = this.store.certificates.get(leaf.thumbprint);
     if (existing) {
-      throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; use "gatehouse cert show ${leaf.thumbprint.slice(0, 12)}".`);
+      throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; see ${act('cert-show', leaf.thumbprint.slice(0, 12))}.`);
     }
     const others = certs.filter((c) => !c.equals(leaf.der));
     const built = buildChain(leaf.der, others, () => this.trustAnchors());
@@ -183,7 +190,7 @@ export class CertificateManager {
       certs = readCertificates(input.file, input.fileName);
       const keySource = input.keyFile ?? (/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(text) ? input.file : undefined);
       if (!keySource) {
-        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with --key-file, or import a PFX; to complete a pending request use "gatehouse request complete".`);
+        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with ${opt('key-file')}, or import a PFX; to complete a pending request use ${act('request-complete')}.`);
       }
       key = readPrivateKey(keySource, input.password);
     }
@@ -199,8 +206,8 @@ export class CertificateManager {
     this.store.change(
       () => ({ action: 'cert.import', target: row.thumbprint, after: summary(row) }),
       () => {
-        const keyId = this.store.insertKey({ key: privateKey, keyType: keyTypeName(privateKey), spkiSha256: keySpki, exportable: input.exportable });
-        this.store.insertCertificate({ ...row, keyId }, leaf.der, chainDer);
+        const keyId = this.store.keys.insert({ key: privateKey, keyType: keyTypeName(privateKey), spkiSha256: keySpki, exportable: input.exportable });
+        this.store.certificates.insert({ ...row, keyId }, leaf.der, chainDer);
       },
     );
     return this.show(row.thumbprint);
@@ -209,19 +216,19 @@ export class CertificateManager {
   /** Export…: a PFX (modern or legacy) or PEM. Keys not marked exportable never leave the store. */
   export(ref: string, input: ExportInput): { thumbprint: string; format: string; data: Buffer } {
     const row = this.resolve(ref);
-    const { der, chain } = this.store.certificateDer(row.thumbprint);
+    const { der, chain } = this.store.certificates.der(row.thumbprint);
     if (input.format === 'pem' && !input.includeKey) {
       return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from([der, ...chain].map((d) => toPem(d)).join('')) };
     }
     if (row.keyId === null) {
-      throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with --format pem --no-key.`);
+      throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with ${opt('no-key')}.`);
     }
     if (!row.exportable) {
-      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable, so it cannot leave this server. Export the certificate alone with --format pem --no-key, or re-import it with --exportable.`);
+      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable, so it cannot leave this server. Export the certificate alone with ${opt('no-key')}, or re-import it with ${opt('exportable')}.`);
     }
-    const key = this.store.loadKey(row.keyId);
+    const key = this.store.keys.load(row.keyId);
     if (input.format === 'pfx') {
-      if (!input.password) throw fail('GH_PASSWORD_REQUIRED', 'A PFX export needs a password to protect the private key: give it with --password-file (the file\'s first line).');
+      if (!input.password) throw fail('GH_PASSWORD_REQUIRED', `A PFX export needs a password to protect the private key: give it in ${opt('password-file')}.`);
       const data = writePfx(der, chain, key, { password: input.password, friendlyName: row.friendlyName, legacy: input.legacy ?? false });
       this.auditExport(row, 'pfx');
       return { thumbprint: row.thumbprint, format: input.legacy ? 'pfx-legacy' : 'pfx', data };
@@ -245,8 +252,8 @@ export class CertificateManager {
     this.store.change(
       () => ({ action: 'cert.self-signed', target: row.thumbprint, after: summary(row) }),
       () => {
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
-        this.store.insertCertificate({ ...row, keyId, chainComplete: true }, der, []);
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
+        this.store.certificates.insert({ ...row, keyId, chainComplete: true }, der, []);
       },
     );
     return this.show(row.thumbprint);
@@ -257,7 +264,7 @@ export class CertificateManager {
    * Parsed once per manager (about 30 ms for 144 roots), and only when a chain needs them.
    */
   trustAnchors(): readonly NodeX509[] {
-    const ca = this.store.getCa();
+    const ca = this.store.ca.get();
     return ca ? [...this.#systemRoots(), new NodeX509(ca.der)] : this.#systemRoots();
   }
 
@@ -267,7 +274,7 @@ export class CertificateManager {
   }
 
   private auditExport(row: CertificateRow, format: string): void {
-    this.store.change(() => ({ action: 'cert.export', target: row.thumbprint, after: { format, friendlyName: row.friendlyName } }), () => undefined);
+    this.store.record(() => ({ action: 'cert.export', target: row.thumbprint, after: { format, friendlyName: row.friendlyName } }), () => undefined);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { PendingRequest, Certificate } from '../model/certificate.js';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import type { KeyType } from '../model/key-type.js';
 import { readCertificates } from '../pki/ca-response.js';
 import { buildCertificateRequest, readCertificateRequest } from '../pki/certificate-request.js';
@@ -57,15 +58,15 @@ export class RequestManager {
     const id = this.store.change(
       (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable } }),
       () => {
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
-        return this.store.insertRequest({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created });
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
+        return this.store.requests.insert({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created });
       },
     );
     return this.show(id);
   }
 
   list(): PendingRequest[] {
-    return this.store.listRequests().map(view);
+    return this.store.requests.list().map(view);
   }
 
   show(id: number): PendingRequest {
@@ -77,8 +78,8 @@ export class RequestManager {
     this.store.change(
       () => ({ action: 'request.cancel', target: `request ${id}`, before: { subject: row.subject, sans: row.sans } }),
       () => {
-        this.store.deleteRequest(id);
-        this.store.deleteKeyIfUnused(row.keyId);
+        this.store.requests.delete(id);
+        this.store.keys.deleteIfUnused(row.keyId);
       },
     );
     return { id, cancelled: true };
@@ -94,7 +95,7 @@ export class RequestManager {
     const infos = certs.map((der) => describeCertificate(der));
     let match: { info: (typeof infos)[number]; request: RequestRow } | undefined;
     for (const info of infos) {
-      const request = this.store.findRequestsBySpki(info.spkiSha256)[0];
+      const request = this.store.requests.findBySpki(info.spkiSha256)[0];
       if (request) {
         match = { info, request };
         break;
@@ -102,19 +103,19 @@ export class RequestManager {
     }
     if (!match) {
       const leaf = infos.find((i) => !i.isCa) ?? infos[0]!;
-      const installed = this.store.getCertificate(leaf.thumbprint);
+      const installed = this.store.certificates.get(leaf.thumbprint);
       if (installed) {
         throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${installed.store} store as "${installed.friendlyName}"; its request was completed before.`);
       }
-      throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with "gatehouse cert import".`);
+      throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with ${act('cert-import')}.`);
     }
     const { info, request } = match;
     const { row, chainDer } = this.certificates.prepare(certs, info, options, request.keyId);
     this.store.change(
       () => ({ action: 'request.complete', target: row.thumbprint, before: { request: request.id, subject: request.subject }, after: summary(row) }),
       () => {
-        this.store.insertCertificate(row, info.der, chainDer);
-        this.store.deleteRequest(request.id);
+        this.store.certificates.insert(row, info.der, chainDer);
+        this.store.requests.delete(request.id);
       },
     );
     const installed = this.certificates.show(row.thumbprint);
@@ -125,15 +126,15 @@ export class RequestManager {
 
   /** `request submit ID --ca internal`: the internal CA signs the request and it is completed at once. */
   async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number; warnings: string[] }> {
-    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use --ca internal, or save the CSR and send it to your CA.`);
+    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use ${opt('ca-internal')}, or save the CSR and send it to your CA.`);
     const row = this.get(id);
     const issued = await this.ca.sign(Buffer.from(row.csr), options.days);
     return this.complete(issued.der, `the certificate issued for request ${id}`, options);
   }
 
   private get(id: number): RequestRow {
-    const row = Number.isInteger(id) ? this.store.getRequest(id) : undefined;
-    if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. "gatehouse request list" shows the pending ones.`);
+    const row = Number.isInteger(id) ? this.store.requests.get(id) : undefined;
+    if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. ${act('request-list')} shows the pending ones.`);
     return row;
   }
 }
