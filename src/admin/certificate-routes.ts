@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { chainWarnings } from '../lifecycle/certificate-manager.js';
 import { BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, QUERY_FLAG, QUERY_INT, route, STORE } from './admin-route.js';
-import { CertificateSchema } from './resource-schemas.js';
+import { CertificateDetailsSchema, CertificateSchema } from './resource-schemas.js';
 import { uploadedFile } from './upload.js';
 
 const REF = closed({ ref: Type.String({ minLength: 1, maxLength: 256, description: 'thumbprint, 8+ leading hex digits of one, or the exact friendly name' }) });
@@ -19,6 +19,11 @@ export const certificateRoutes = [
   route({
     method: 'GET', path: '/certificates/:ref', access: 'view', tag: 'certificates', summary: 'Show one certificate', params: REF, response: CertificateSchema,
     handler: ({ admin, params }) => admin.gatehouse.certificates.show(params.ref),
+  }),
+  route({
+    method: 'GET', path: '/certificates/:ref/details', access: 'view', tag: 'certificates',
+    summary: "View…: one certificate with its fields (Details) and its certification path judged now", params: REF, response: CertificateDetailsSchema,
+    handler: ({ admin, params }) => admin.gatehouse.certificates.details(params.ref),
   }),
   route({
     method: 'GET', path: '/certificates/:ref/pem', access: 'view', tag: 'certificates', summary: 'Download the certificate and its chain (PEM, no key)', params: REF, produces: 'application/x-pem-file',

@@ -30,6 +30,40 @@ export const CertificateSchema = Type.Object({
   created: Type.String({ format: 'date-time' }),
 }, open);
 
+const CertificateFieldsSchema = Type.Object({
+  version: Type.Integer(),
+  serialNumber: Type.String(),
+  signatureAlgorithm: Type.String({ description: 'as Windows names it: sha256RSA, sha256ECDSA, RSASSA-PSS' }),
+  thumbprintSha1: Type.String(),
+  thumbprintSha256: Type.String(),
+  subject: Type.String(),
+  issuer: Type.String(),
+  notBefore: Type.String({ format: 'date-time' }),
+  notAfter: Type.String({ format: 'date-time' }),
+  publicKey: Type.String({ description: 'e.g. RSA (2048 bits), ECC (256 bits, P-256)' }),
+  sans: Type.Array(Type.String()),
+  keyUsage: Type.Array(Type.String()),
+  extendedKeyUsage: Type.Array(Type.String()),
+  basicConstraints: Type.String(),
+  subjectKeyIdentifier: Type.Optional(Type.String()),
+  authorityKeyIdentifier: Type.Optional(Type.String()),
+}, open);
+
+const PathLinkSchema = Type.Object({
+  thumbprint: nullable(Type.String()),
+  subject: Type.String(),
+  issuedTo: Type.String(),
+  issuer: Type.String(),
+  notBefore: nullable(Type.String({ format: 'date-time' })),
+  notAfter: nullable(Type.String({ format: 'date-time' })),
+  role: Type.String({ enum: ['leaf', 'intermediate', 'root', 'missing'] }),
+  status: Type.String({ enum: ['ok', 'expired', 'not-yet-valid', 'trusted-root', 'untrusted-root', 'missing'] }),
+  anchor: Type.Optional(Type.String({ enum: ['internal-ca', 'system'] })),
+}, open);
+
+/** View…: the certificate with its Details fields and its certification path (leaf first, root or missing issuer last). */
+export const CertificateDetailsSchema = Type.Intersect([CertificateSchema, Type.Object({ fields: CertificateFieldsSchema, path: Type.Array(PathLinkSchema) }, open)]);
+
 export const PendingRequestSchema = Type.Object({
   id: Type.Integer(),
   subject: Type.String(),

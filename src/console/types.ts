@@ -41,6 +41,42 @@ export interface Certificate {
   warnings?: string[];
 }
 
+/** GET /certificates/{ref}/details: what View… shows. */
+export interface CertificateDetails extends Certificate {
+  fields: {
+    version: number;
+    serialNumber: string;
+    signatureAlgorithm: string;
+    thumbprintSha1: string;
+    thumbprintSha256: string;
+    subject: string;
+    issuer: string;
+    notBefore: string;
+    notAfter: string;
+    publicKey: string;
+    sans: string[];
+    keyUsage: string[];
+    extendedKeyUsage: string[];
+    basicConstraints: string;
+    subjectKeyIdentifier?: string;
+    authorityKeyIdentifier?: string;
+  };
+  /** Leaf first; the last link is the root, or the missing issuer. */
+  path: PathLink[];
+}
+
+export interface PathLink {
+  thumbprint: string | null;
+  subject: string;
+  issuedTo: string;
+  issuer: string;
+  notBefore: string | null;
+  notAfter: string | null;
+  role: 'leaf' | 'intermediate' | 'root' | 'missing';
+  status: 'ok' | 'expired' | 'not-yet-valid' | 'trusted-root' | 'untrusted-root' | 'missing';
+  anchor?: 'internal-ca' | 'system';
+}
+
 export interface PendingRequest {
   id: number;
   subject: string;

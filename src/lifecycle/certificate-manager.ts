@@ -8,6 +8,7 @@ import type { Certificate } from '../model/certificate.js';
 import { DEFAULT_STORE, type StoreName } from '../model/store-name.js';
 import { buildChain } from '../pki/certificate-chain.js';
 import { describeCertificate, sha256Hex, type CertificateInfo } from '../pki/certificate-info.js';
+import { certificateFields, certificationPath, type CertificateFields, type PathLink } from '../pki/certificate-details.js';
 import { defaultFriendlyName, validateFriendlyName } from '../pki/friendly-name.js';
 import { assertServableKey, keyTypeName, spkiDer } from '../pki/key-pair.js';
 import { readPfx, writePfx } from '../pki/pkcs12.js';
@@ -65,6 +66,15 @@ export class CertificateManager {
 
   show(ref: string): Certificate {
     return certificateView(this.resolve(ref), this.clock());
+  }
+
+  /** IIS's View…: the certificate, its Details fields and its certification path judged now. */
+  details(ref: string): Certificate & { fields: CertificateFields; path: PathLink[] } {
+    const row = this.resolve(ref);
+    const { der, chain } = this.store.certificates.der(row.thumbprint);
+    const now = this.clock();
+    const path = certificationPath(der, chain, { internalCa: this.store.ca.get()?.der, system: this.#systemRoots() }, now);
+    return { ...certificateView(row, now), fields: certificateFields(der), path };
   }
 
   /** The certificate with exactly this thumbprint, or undefined (no error). */
@@ -254,9 +264,13 @@ export class CertificateManager {
    * Parsed once per manager (about 30 ms for 144 roots), and only when a chain needs them.
    */
   trustAnchors(): readonly NodeX509[] {
-    this.#anchors ??= rootCertificates.map((p) => new NodeX509(p));
     const ca = this.store.ca.get();
-    return ca ? [...this.#anchors, new NodeX509(ca.der)] : this.#anchors;
+    return ca ? [...this.#systemRoots(), new NodeX509(ca.der)] : this.#systemRoots();
+  }
+
+  #systemRoots(): readonly NodeX509[] {
+    this.#anchors ??= rootCertificates.map((p) => new NodeX509(p));
+    return this.#anchors;
   }
 
   private auditExport(row: CertificateRow, format: string): void {

@@ -13,7 +13,7 @@ export const ERRORS = {
   GH_FILE_NOT_FOUND: { exit: 1, status: 400, summary: 'A file named on the command line does not exist or cannot be read.' },
   GH_FILE_TOO_LARGE: { exit: 1, status: 413, summary: 'A certificate, key or PFX file is larger than 1 MiB, far beyond any real one.' },
   GH_NAME_INVALID: { exit: 1, status: 400, summary: 'A host name is not a valid DNS name or IP address.' },
-  GH_COUNTRY_INVALID: { exit: 1, status: 400, summary: 'The country is not a two-letter ISO 3166 code.' },
+  GH_COUNTRY_INVALID: { exit: 1, status: 400, summary: 'The country is not an assigned two-letter ISO 3166-1 code (such as US, GB or DE).' },
   GH_SUBJECT_INVALID: { exit: 1, status: 400, summary: 'A subject field (organization, unit, city, state) is empty or too long.' },
   GH_KEY_TYPE_INVALID: { exit: 1, status: 400, summary: 'The key type is not one Gatehouse makes.' },
   GH_DAYS_INVALID: { exit: 1, status: 400, summary: 'The validity in days is not a whole number in range.' },
