@@ -35,7 +35,9 @@ export interface AuditEntry {
 }
 
 /** A certificate row, as stored (without the DER, which `certificateDer` reads on demand). */
-export interface CertificateRow extends Omit<Certificate, 'hasPrivateKey' | 'status'> {
+export interface CertificateRow extends Omit<Certificate, 'hasPrivateKey' | 'status' | 'chainMissing'> {
+  /** Stored: the path reached a self-issued root (the chain's last entry); whether it is trusted is judged when read. */
+  chainComplete: boolean;
   /** SHA-256 of the public key: how requests and keys find their certificate. */
   spkiSha256: string;
   keyId: number | null;
@@ -51,6 +53,7 @@ export interface RequestRow {
   spkiSha256: string;
   csr: string;
   exportable: boolean;
+  friendlyName: string | null;
   created: string;
 }
 
@@ -175,11 +178,19 @@ export class GatehouseStore {
 
   // --- pending requests ---------------------------------------------------------------------
 
+  /**
+   * Inserts a request under the next id, which is never one a request had before (cancelled or
+   * completed ones included), so "request 3" in the audit log names one request; call inside `change`.
+   */
   insertRequest(r: Omit<RequestRow, 'id' | 'exportable'>): number {
-    const res = this.db
-      .prepare('INSERT INTO requests (subject, cn, sans, key_type, key_id, spki_sha256, csr, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(r.subject, r.cn, JSON.stringify(r.sans), r.keyType, r.keyId, r.spkiSha256, r.csr, r.created);
-    return Number(res.lastInsertRowid);
+    const last = Number((this.#sql("SELECT value FROM meta WHERE name = 'last_request_id'").get() as { value: string }).value);
+    const highest = (this.#sql('SELECT COALESCE(MAX(id), 0) AS n FROM requests').get() as { n: number }).n;
+    const id = Math.max(last, highest) + 1;
+    this.#sql("UPDATE meta SET value = ? WHERE name = 'last_request_id'").run(String(id));
+    this.db
+      .prepare('INSERT INTO requests (id, subject, cn, sans, key_type, key_id, spki_sha256, csr, created, friendly_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, r.subject, r.cn, JSON.stringify(r.sans), r.keyType, r.keyId, r.spkiSha256, r.csr, r.created, r.friendlyName);
+    return id;
   }
 
   listRequests(): RequestRow[] {
@@ -217,6 +228,8 @@ export class GatehouseStore {
     if (filter.store) {
       where.push('c.store = ?');
       args.push(filter.store);
+    } else {
+      where.push("c.store <> 'root'");
     }
     if (filter.notAfterBefore) {
       where.push('c.not_after <= ?');
@@ -227,13 +240,13 @@ export class GatehouseStore {
     return (this.#sql(sql).all(...args) as RawCertificate[]).map(toCertificate);
   }
 
-  /** Counts by store, and of the expired and the expiring (by `soon`) ones, without reading the rows. */
+  /** Counts by store, and of the expired and the expiring (by `soon`) server certificates, without reading the rows. */
   certificateCounts(soon: string, now: string): { webhosting: number; personal: number; expired: number; expiring: number } {
     return this.db
       .prepare(`SELECT
           COALESCE(SUM(store = 'webhosting'), 0) AS webhosting, COALESCE(SUM(store = 'personal'), 0) AS personal,
           COALESCE(SUM(not_after <= ?), 0) AS expired, COALESCE(SUM(not_after > ? AND not_after <= ?), 0) AS expiring
-        FROM certificates`)
+        FROM certificates WHERE store <> 'root'`)
       .get(now, now, soon) as { webhosting: number; personal: number; expired: number; expiring: number };
   }
 
@@ -256,6 +269,33 @@ export class GatehouseStore {
     if (!row) throw fail('GH_CERT_NOT_FOUND', `No certificate has the thumbprint ${thumbprint}.`);
     const chain = (JSON.parse(row.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64'));
     return { der: row.der, chain };
+  }
+
+  /** The certificates of the Trusted Root Certification Authorities store, as DER. */
+  rootStoreDer(): Buffer[] {
+    return (this.#sql("SELECT der FROM certificates WHERE store = 'root'").all() as Array<{ der: Buffer }>).map((r) => r.der);
+  }
+
+  /** The certificates whose chain stopped short of a root, with their DER, for judging them again. */
+  incompleteChains(): Array<{ thumbprint: string; der: Buffer; chain: Buffer[] }> {
+    const rows = this.#sql("SELECT thumbprint, der, chain_der FROM certificates WHERE chain_complete = 0 AND store <> 'root'").all() as Array<{ thumbprint: string; der: Buffer; chain_der: string }>;
+    return rows.map((r) => ({ thumbprint: r.thumbprint, der: r.der, chain: (JSON.parse(r.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64')) }));
+  }
+
+  /**
+   * Replaces a certificate's chain; call inside `change`. Served TLS contexts are cached by
+   * thumbprint, so this also moves the chain marker that tells the serving plane to build them again.
+   */
+  replaceChain(thumbprint: string, chain: ChainCertificate[], chainDer: Buffer[], complete: boolean): void {
+    this.#sql('UPDATE certificates SET chain = ?, chain_der = ?, chain_complete = ? WHERE thumbprint = ?')
+      .run(JSON.stringify(chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), complete ? 1 : 0, thumbprint);
+    this.#sql("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)").run();
+  }
+
+  /** Moves whenever a stored chain is replaced (see `replaceChain`). */
+  chainsMarker(): number {
+    const row = this.#sql("SELECT value FROM meta WHERE name = 'chains'").get() as { value: string } | undefined;
+    return row ? Number(row.value) : 0;
   }
 
   findCertificateBySpki(spkiSha256: string): CertificateRow | undefined {
@@ -385,6 +425,7 @@ export class GatehouseStore {
       httpsDefault: this.serviceCertificate('https'),
       services: this.serviceAssignments(),
       mailListeners: this.listMailListeners(),
+      chains: this.chainsMarker(),
       preload: (this.db
         .prepare(`SELECT DISTINCT b.certificate AS t FROM bindings b JOIN certificates c ON c.thumbprint = b.certificate WHERE c.store = 'personal'`)
         .all() as Array<{ t: string }>).map((r) => r.t),
@@ -532,10 +573,14 @@ interface RawRequest {
   csr: string;
   created: string;
   exportable: number;
+  friendly_name: string | null;
 }
 
 function toRequest(r: RawRequest): RequestRow {
-  return { id: r.id, subject: r.subject, cn: r.cn, sans: JSON.parse(r.sans) as string[], keyType: r.key_type, keyId: r.key_id, spkiSha256: r.spki_sha256, csr: r.csr, exportable: r.exportable === 1, created: r.created };
+  return {
+    id: r.id, subject: r.subject, cn: r.cn, sans: JSON.parse(r.sans) as string[], keyType: r.key_type, keyId: r.key_id, spkiSha256: r.spki_sha256, csr: r.csr,
+    exportable: r.exportable === 1, friendlyName: r.friendly_name, created: r.created,
+  };
 }
 
 interface RawCertificate {
