@@ -4,20 +4,22 @@
 import { notAssignable, openAssignServicesDialog } from './assign-services-dialog.js';
 import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog } from './complete-dialog.js';
-import { openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
+import { openChainDialog, openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
 import { daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
 
-export function statusText(c: Pick<Certificate, 'status' | 'notAfter'>, now = Date.now()): string {
+export function statusText(c: Pick<Certificate, 'status' | 'notAfter'> & { chainMissing?: Certificate['chainMissing'] }, now = Date.now()): string {
   switch (c.status) {
     case 'expired': return `Expired on ${isoDay(c.notAfter)}`;
     case 'expiring': {
       const days = daysUntil(c.notAfter, now);
       return days <= 0 ? 'Expires today' : `Expiring in ${days} day${days === 1 ? '' : 's'}`;
     }
-    case 'chain-incomplete': return 'Chain incomplete (an issuer is missing)';
+    case 'chain-incomplete':
+      if (c.chainMissing?.kind === 'untrusted-root') return `Chain incomplete (the root ${c.chainMissing.name} is not trusted here)`;
+      return c.chainMissing ? `Chain incomplete (the certificate of ${c.chainMissing.name} is missing)` : 'Chain incomplete (an issuer is missing)';
     default: return 'Valid';
   }
 }
@@ -75,6 +77,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         note: c ? `${c.friendlyName}${ctx.can('sites.manage') && notAssignable(c) ? ` (${notAssignable(c)!}, so it cannot be assigned to services)` : ''}` : 'Select a certificate in the list to export, rename or remove it.',
         items: [
           { label: 'Export…', needs: 'keys.manage', disabled: none, run: () => c && openExportDialog(ctx, c) },
+          { label: 'Install Chain…', needs: 'certificates.manage', disabled: none, run: () => c && openChainDialog(ctx, c, () => reload(c.thumbprint)) },
           {
             label: 'Assign Services to Certificate…', needs: 'sites.manage', disabled: none || notAssignable(c) !== undefined,
             run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
@@ -95,6 +98,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         h('dt', null, 'Subject'), h('dd', null, c.subject),
         h('dt', null, 'Names (SAN)'), h('dd', null, c.sans.join(', ') || 'none'),
         h('dt', null, 'Issuer'), h('dd', null, c.issuer),
+        h('dt', null, 'Certification path'), h('dd', null, c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' ← ') : c.subject === c.issuer ? 'self-signed' : 'no intermediates'),
         h('dt', null, 'Valid'), h('dd', null, `from ${isoMinute(c.notBefore)} to ${isoMinute(c.notAfter)} UTC`),
         h('dt', null, 'Status'), h('dd', null, statusCell(c)),
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),
