@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the tests use as independent peers, when they are missing.
-# The tests never skip for a missing peer: they need these.
+# The tests never skip for a missing peer: they need these. Runs as root (apt-get directly) or as a
+# user with sudo. test/e2e/fresh-machine.test.ts runs it against stand-ins with every peer missing.
 set -e
 missing=""
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
@@ -9,8 +10,16 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 # The mail tests send messages through the SMTP listeners with swaks.
 command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
-if [ -n "$missing" ]; then
-  echo "installing test peers:$missing"
-  if [ "$(id -u)" != "0" ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+[ -n "$missing" ] || exit 0
+echo "installing test peers:$missing"
+if [ "$(id -u)" = "0" ]; then
+  run() { env DEBIAN_FRONTEND=noninteractive "$@"; }
+elif command -v sudo >/dev/null 2>&1; then
+  run() { sudo env DEBIAN_FRONTEND=noninteractive "$@"; }
+else
+  echo "error: the tests need these Debian packages:$missing. Install them as root (apt-get install$missing), or run the tests as root or as a user with sudo." >&2
+  exit 1
 fi
+run apt-get update -qq
+# shellcheck disable=SC2086 # one word per package
+run apt-get install -y -qq $missing

@@ -31,3 +31,16 @@ test('parts import only what ARCHITECTURE.md allows', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+test('nothing outside lifecycle/ and store/ names the store: the serving plane reads through the serving read model', () => {
+  const src = new URL('../../src/', import.meta.url).pathname;
+  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+  const problems: string[] = [];
+  for (const file of walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('architecture.test.ts'))) {
+    const part = relative(src, file).split('/')[0]!;
+    if (part === 'lifecycle' || part === 'store' || part === 'console') continue;
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/GatehouseStore|\bgatehouse(?:\(\))?\.store\b|\bg\.store\b|from '\.\.\/store\//g)) problems.push(`${relative(src, file)}: ${m[0]}`);
+  }
+  assert.deepEqual(problems, []);
+});

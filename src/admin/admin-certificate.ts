@@ -32,14 +32,13 @@ export async function adminCertificate(g: Gatehouse, ref: string | undefined): P
   if (!cert) {
     const host = hostname().toLowerCase();
     const names = ['localhost', '127.0.0.1', '::1', ...(/^[a-z0-9.-]+$/.test(host) && host !== 'localhost' ? [host] : [])];
-    cert = await g.store.runAs({ name: 'gatehouse serve', origin: 'system' }, () =>
+    cert = await g.runAs({ name: 'gatehouse serve', origin: 'system' }, () =>
       g.certificates.selfSigned({ cn: 'localhost', sans: names, days: 825, keyType: 'ecdsa-p256', exportable: false, friendlyName: ADMIN_CERTIFICATE_NAME, store: 'personal' }));
     created = true;
   }
-  const row = g.certificates.resolve(cert.thumbprint);
-  const { der, chain } = g.store.certificateDer(cert.thumbprint);
-  const key = g.store.loadKey(row.keyId!).export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { key, cert: [der, ...chain].map((d) => toPem(d)).join(''), thumbprint: cert.thumbprint, friendlyName: cert.friendlyName, created };
+  const material = g.serving.keyMaterial(cert.thumbprint)!;
+  const key = material.key.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { key, cert: material.certificates.map((d) => toPem(d)).join(''), thumbprint: cert.thumbprint, friendlyName: cert.friendlyName, created };
 }
 
 /** The SHA-256 fingerprint browsers show, so an administrator can check a self-signed certificate by eye. */

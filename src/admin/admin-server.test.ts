@@ -24,7 +24,7 @@ async function fixture(t: { after: (fn: () => Promise<void>) => void }) {
   const app = await buildAdminServer(g, { tls, version: 'test', log: (l) => log.push(l), clock: () => now });
   t.after(async () => {
     await app.close();
-    g.store.close();
+    g.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return { g, app, log, advance: (ms: number) => void (now += ms) };

@@ -17,7 +17,7 @@ export const serverRoutes = [
         if (!/^\d{4}-\d{2}-\d{2}/.test(query.since) || Number.isNaN(t)) throw fail('GH_REQUEST_BODY_INVALID', `since takes an ISO date or time such as 2026-11-01; got "${query.since}".`);
         since = new Date(t).toISOString();
       }
-      return admin.gatehouse.store.listAudit({ since, limit: query.last === undefined ? undefined : Number(query.last) });
+      return admin.gatehouse.audit({ since, limit: query.last === undefined ? undefined : Number(query.last) });
     },
   }),
   route({
@@ -26,7 +26,7 @@ export const serverRoutes = [
     handler: ({ admin }) => {
       const g = admin.gatehouse;
       const hostNames = [...new Set(g.bindings.list().map((b) => b.host).filter((h) => h !== ''))].sort();
-      const https = g.store.serviceCertificate('https');
+      const https = g.services.certificateOf('https');
       return { name: hostname(), addresses: admin.localAddresses(), hostNames, services: { https: https ?? null } };
     },
   }),

@@ -76,7 +76,7 @@ export const bindingCommands: Command[] = [
     run({ positionals, gatehouse }) {
       const g = gatehouse();
       const list: Binding[] = g.bindings.list(positionals[0]);
-      const name = (t: string | null) => (t ? (g.store.getCertificate(t)?.friendlyName ?? t) : '');
+      const name = (t: string | null) => (t ? (g.certificates.find(t)?.friendlyName ?? t) : '');
       const rows = list.map((b) => [b.site, b.protocol, b.ip, String(b.port), b.host, b.sni ? 'yes' : '', name(b.certificate)]);
       return { json: list, text: list.length === 0 ? 'No bindings.' : table(['Site', 'Type', 'IP address', 'Port', 'Host name', 'SNI', 'Certificate'], rows) };
     },

@@ -3,6 +3,7 @@ import { fail } from '../model/gatehouse-error.js';
 import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { parseStoreName } from '../model/store-name.js';
 import { chainAdvice, chainWarnings } from '../lifecycle/certificate-manager.js';
+import { worded } from '../model/wording.js';
 import { type Command, int, list, required, str } from './command.js';
 import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
@@ -35,7 +36,7 @@ export function certificateDetails(c: Certificate): string {
 }
 
 function chainText(c: Certificate): string {
-  const advice = chainAdvice(c);
+  const advice = c.chainMissing ? worded(chainAdvice(c)!, 'cli') : undefined;
   const path = c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' <- ') : c.subject === c.issuer ? 'self-signed' : `issued directly by ${c.issuer}`;
   return advice ? `${path}\n  incomplete: ${advice}` : path;
 }

@@ -76,7 +76,7 @@ export const serveCommands: Command[] = [
     ],
     options: { since: { type: 'string' }, last: { type: 'string' } },
     run({ values, gatehouse }) {
-      const rows = gatehouse().store.listAudit({ since: auditSince(str(values, 'since')), limit: int(values, 'last') });
+      const rows = gatehouse().audit({ since: auditSince(str(values, 'since')), limit: int(values, 'last') });
       const text = rows.map((r) => `${r.at}  ${r.actor} (${r.origin}${r.source ? ` from ${r.source}` : ''})  ${r.action}  ${r.target}`).join('\n') || 'No changes in the audit log.';
       return { json: rows, text };
     },

@@ -1,5 +1,6 @@
 import { type Binding, type BindingProtocol, bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { planBindingChange, type AffectedSite, type BindingChange } from '../config/binding-rules.js';
 import { CertificateSelector, type SelectionRule } from '../config/certificate-selector.js';
 import { HostRouter, type RouteRule } from '../config/host-router.js';
@@ -7,6 +8,7 @@ import { canonicalAddress } from '../config/ip-address.js';
 import type { CertificateSummary } from '../config/serving-config.js';
 import { parseSubjectName } from '../pki/host-name.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
+import { readServingConfig } from './serving.js';
 import type { CertificateManager } from './certificate-manager.js';
 
 export interface BindingInput {
@@ -55,8 +57,8 @@ export class BindingManager {
   ) {}
 
   list(site?: string): Binding[] {
-    if (site !== undefined && !this.store.getSite(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". "gatehouse site list" shows the sites.`);
-    return this.store.listBindings(site);
+    if (site !== undefined && !this.store.sites.get(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". ${act('site-list')} shows the sites.`);
+    return this.store.sites.bindings(site);
   }
 
   add(input: BindingInput): BindingResult {
@@ -75,7 +77,7 @@ export class BindingManager {
   explain(probe: { port: number | undefined; ip?: string | undefined; sni?: string | undefined; host?: string | undefined; protocol?: string | undefined }): Explanation {
     const port = validPort(probe.port);
     const ip = probe.ip === undefined ? '*' : address(probe.ip);
-    const config = this.store.servingConfig();
+    const config = readServingConfig(this.store);
     const protocol = parseProtocol(probe.protocol ?? 'https');
     let certificate: Explanation['certificate'] = null;
     let rule: SelectionRule = 'none';
@@ -85,7 +87,7 @@ export class BindingManager {
       rule = sel.rule;
       tlsBinding = sel.binding ? `${bindingText(sel.binding)} (site "${sel.binding.site}")` : null;
       if (sel.thumbprint) {
-        const row = this.store.getCertificate(sel.thumbprint);
+        const row = this.store.certificates.get(sel.thumbprint);
         certificate = { thumbprint: sel.thumbprint, friendlyName: row?.friendlyName ?? '(missing)' };
       }
     }
@@ -98,18 +100,18 @@ export class BindingManager {
 
   private apply(op: BindingChange['op'], input: BindingInput): BindingResult {
     const binding = this.normalize(op, input);
-    const config = this.store.servingConfig();
+    const config = readServingConfig(this.store);
     const mail = op === 'add' ? config.mailListeners.find((l) => l.port === binding.port && (l.ip === '*' || binding.ip === '*' || l.ip === binding.ip)) : undefined;
     if (mail) throw fail('GH_LISTENER_CONFLICT', `Port ${binding.port} is used by the ${mail.service.toUpperCase()} listener on ${mail.ip}:${mail.port}; a web binding needs a port of its own.`);
     const plan = planBindingChange(config, { op, binding }, (t) => this.summary(t), this.clock());
     if (plan.affected.length > 0 && !input.force) {
       const list = plan.affected.map((a) => `site "${a.site}" (${a.binding}) would get ${this.name(a.after)} instead of ${this.name(a.before)}`).join('; ');
-      throw fail('GH_BINDING_AFFECTS_OTHERS', `This change reaches other sites on the shared endpoint: ${list}. Without SNI an IP:port has one certificate. Repeat with --force to apply it anyway, or give this site a host name with --sni.`);
+      throw fail('GH_BINDING_AFFECTS_OTHERS', `This change reaches other sites on the shared endpoint: ${list}. Without SNI an IP:port has one certificate. To apply it anyway, use ${opt(op === 'remove' ? 'force-remove-binding' : 'force')}; or give this site a host name with ${opt('host')} and require SNI with ${opt('sni')}.`);
     }
     const stored = op === 'remove' ? config.bindings.find((b) => bindingText(b) === bindingText(binding)) : undefined;
     this.store.change(
       () => ({ action: `binding.${op}`, target: `${binding.site}: ${bindingText(binding)}`, before: stored ?? config.bindings.find((b) => bindingText(b) === bindingText(binding)), after: op === 'remove' ? undefined : binding }),
-      () => this.store.replaceBindings(plan.bindings),
+      () => this.store.sites.replaceBindings(plan.bindings),
     );
     return { binding: stored ?? binding, warnings: plan.warnings, affected: plan.affected };
   }
@@ -121,25 +123,25 @@ export class BindingManager {
     let host = '';
     if (input.host !== undefined && input.host.trim() !== '') {
       const n = parseSubjectName(input.host);
-      if (n.type !== 'dns') throw fail('GH_NAME_INVALID', `The host name "${input.host}" is an IP address; a binding's host name is a DNS name. Put the address in --ip instead.`);
+      if (n.type !== 'dns') throw fail('GH_NAME_INVALID', `The host name "${input.host}" is an IP address; a binding's host name is a DNS name. Put the address in ${opt('ip')} instead.`);
       host = n.value;
     }
     let certificate: string | null = null;
     if (op !== 'remove' && input.cert !== undefined) certificate = this.certificates.resolve(input.cert).thumbprint;
-    const existing = op === 'edit' ? this.store.listBindings(input.site).find((b) => b.protocol === protocol && b.ip === ip && b.port === port && b.host === host) : undefined;
+    const existing = op === 'edit' ? this.store.sites.bindings(input.site).find((b) => b.protocol === protocol && b.ip === ip && b.port === port && b.host === host) : undefined;
     const sni = input.sni ?? existing?.sni ?? false;
-    if (op === 'edit' && certificate === null) throw fail('GH_BINDING_CERT_REQUIRED', 'binding edit changes the certificate: give --cert with a thumbprint or friendly name.');
+    if (op === 'edit' && certificate === null) throw fail('GH_BINDING_CERT_REQUIRED', `Editing a binding changes its certificate: give ${opt('cert')} with a thumbprint or friendly name.`);
     return { site: input.site.trim(), protocol, ip, port, host, sni, certificate };
   }
 
   private summary(thumbprint: string): CertificateSummary | undefined {
-    const row = this.store.getCertificate(thumbprint);
+    const row = this.store.certificates.get(thumbprint);
     return row && { thumbprint: row.thumbprint, friendlyName: row.friendlyName, sans: row.sans, notAfter: row.notAfter, hasPrivateKey: row.keyId !== null, store: row.store };
   }
 
   private name(thumbprint: string | null): string {
     if (!thumbprint) return 'no certificate (the handshake is refused)';
-    const row = this.store.getCertificate(thumbprint);
+    const row = this.store.certificates.get(thumbprint);
     return row ? `"${row.friendlyName}"` : thumbprint;
   }
 }
@@ -152,7 +154,7 @@ function parseProtocol(p: string): BindingProtocol {
 
 function validPort(port: number | undefined): number {
   if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw fail('GH_PORT_INVALID', `The port ${port ?? '(none)'} is not valid; give --port with a number from 1 to 65535 (443 for https, 80 for http).`);
+    throw fail('GH_PORT_INVALID', `The port ${port ?? '(none)'} is not valid; give ${opt('port')} with a number from 1 to 65535 (443 for https, 80 for http).`);
   }
   return port;
 }

@@ -1,5 +1,6 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { bindingText } from '../model/binding.js';
 import type { Certificate, ChainCertificate } from '../model/certificate.js';
 import { DEFAULT_STORE, ROOT_STORE_LABEL, type StoreName } from '../model/store-name.js';
@@ -63,11 +64,17 @@ export class CertificateManager {
     const now = this.clock();
     const notAfterBefore = filter.expiringDays === undefined ? undefined : new Date(now.getTime() + filter.expiringDays * 86_400_000).toISOString();
     const trusted = this.#trust.trusted();
-    return this.store.listCertificates({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now, trusted));
+    return this.store.certificates.list({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now, trusted));
   }
 
   show(ref: string): Certificate {
     return certificateView(this.resolve(ref), this.clock(), this.#trust.trusted());
+  }
+
+  /** The certificate with exactly this thumbprint, or undefined (no error). */
+  find(thumbprint: string): Certificate | undefined {
+    const row = this.store.certificates.get(thumbprint);
+    return row && certificateView(row, this.clock(), this.#trust.trusted());
   }
 
   /**
@@ -78,12 +85,12 @@ export class CertificateManager {
     const trimmed = ref.trim();
     const hex = trimmed.replace(/[\s:]/g, '').toUpperCase();
     const prefix = THUMBPRINT_PREFIX.test(hex) ? hex : undefined;
-    const found = this.store.findCertificates(prefix, trimmed);
+    const found = this.store.certificates.find(prefix, trimmed);
     const exact = found.filter((c) => c.thumbprint === hex || c.friendlyName === trimmed);
     const candidates = found.length > 1 && exact.length === 1 && exact[0]!.thumbprint === hex ? exact : found;
     if (candidates.length === 1) return candidates[0]!;
     if (candidates.length === 0) {
-      throw fail('GH_CERT_NOT_FOUND', `No certificate matches "${ref}". Give a thumbprint (or 8+ leading hex digits of one) or an exact friendly name; "gatehouse cert list" shows them.`);
+      throw fail('GH_CERT_NOT_FOUND', `No certificate matches "${ref}". Give a thumbprint (or 8+ leading hex digits of one) or an exact friendly name; ${act('cert-list')} shows them.`);
     }
     const list = candidates.slice(0, 10).map((c) => `${c.thumbprint} "${c.friendlyName}"`).join('; ');
     throw fail('GH_CERT_REF_AMBIGUOUS', `"${ref}" matches ${candidates.length} certificates: ${list}. Give the full thumbprint.`);
@@ -94,7 +101,7 @@ export class CertificateManager {
     const name = validateFriendlyName(friendlyName);
     this.store.change(
       () => ({ action: 'cert.rename', target: row.thumbprint, before: { friendlyName: row.friendlyName }, after: { friendlyName: name } }),
-      () => this.store.renameCertificate(row.thumbprint, name),
+      () => this.store.certificates.rename(row.thumbprint, name),
     );
     return this.show(row.thumbprint);
   }
@@ -105,21 +112,21 @@ export class CertificateManager {
    */
   remove(ref: string, force = false): { thumbprint: string; friendlyName: string; removed: true; bindingsRemoved: string[]; servicesUnassigned: string[] } {
     const row = this.resolve(ref);
-    const users = this.store.bindingsUsing(row.thumbprint);
-    const services = this.store.servicesOf(row.thumbprint);
+    const users = this.store.sites.bindingsUsing(row.thumbprint);
+    const services = this.store.services.servicesOf(row.thumbprint);
     const described = users.map((b) => `${bindingText(b)} on site "${b.site}"`);
     if (users.length > 0 && !force) {
-      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate ("gatehouse binding edit") or remove them first; --force removes the certificate and those bindings.`);
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate (${act('binding-edit')}) or remove them first; ${opt('force-remove-certificate')} removes the certificate and those bindings.`);
     }
     if (services.length > 0 && !force) {
-      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is assigned to ${services.map((x) => x.toUpperCase()).join(', ')}. Assign another certificate to ${services.length > 1 ? 'them' : 'it'} ("gatehouse service assign REF --services ${services.join(',')}") or unassign ("gatehouse service unassign --services ${services.join(',')}") first; --force removes it and leaves ${services.length > 1 ? 'those services' : 'that service'} without a certificate.`);
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is assigned to ${services.map((x) => x.toUpperCase()).join(', ')}. Assign another certificate to ${services.length > 1 ? 'them' : 'it'} (${act('service-assign', services.join(','))}) or unassign ${services.length > 1 ? 'them' : 'it'} (${act('service-unassign', services.join(','))}) first; ${opt('force-remove-certificate')} removes it and leaves ${services.length > 1 ? 'those services' : 'that service'} without a certificate.`);
     }
     this.store.change(
       () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described, services } }),
       () => {
-        for (const s of services) this.store.setServiceCertificate(s, null);
-        this.store.replaceBindings(this.store.listBindings().filter((b) => b.certificate !== row.thumbprint));
-        this.store.deleteCertificate(row.thumbprint);
+        for (const s of services) this.store.services.setCertificate(s, null);
+        this.store.sites.replaceBindings(this.store.sites.bindings().filter((b) => b.certificate !== row.thumbprint));
+        this.store.certificates.delete(row.thumbprint);
       },
     );
     return { thumbprint: row.thumbprint, friendlyName: row.friendlyName, removed: true, bindingsRemoved: described, servicesUnassigned: services };
@@ -142,9 +149,9 @@ export class CertificateManager {
     if (leaf.notBefore.getTime() > now.getTime() + 5 * 60_000) {
       throw fail('GH_CERT_NOT_YET_VALID', `The certificate for ${leaf.issuedTo} is not valid until ${leaf.notBefore.toISOString()}. Check this server's clock, or complete it after that time.`);
     }
-    const existing = this.store.getCertificate(leaf.thumbprint);
+    const existing = this.store.certificates.get(leaf.thumbprint);
     if (existing) {
-      throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; use "gatehouse cert show ${leaf.thumbprint.slice(0, 12)}".`);
+      throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; see ${act('cert-show', leaf.thumbprint.slice(0, 12))}.`);
     }
     const others = certs.filter((c) => !c.equals(leaf.der));
     const built = buildChain(leaf.der, others, () => this.#trust.anchors());
@@ -179,7 +186,7 @@ export class CertificateManager {
       certs = readCertificates(input.file, input.fileName);
       const keySource = input.keyFile ?? (/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(text) ? input.file : undefined);
       if (!keySource) {
-        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with --key-file, or import a PFX; to complete a pending request use "gatehouse request complete"; to add CA certificates to an installed certificate's chain use "gatehouse cert chain REF --file ${input.fileName}"; to trust a root CA use "gatehouse cert import --store root --file ${input.fileName}".`);
+        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with ${opt('key-file')}, or import a PFX; to complete a pending request use ${act('request-complete')}; to add CA certificates to an installed certificate's chain use ${act('cert-chain', 'REF')}; to trust a root CA use ${act('root-import')}.`);
       }
       key = readPrivateKey(keySource, input.password);
     }
@@ -195,8 +202,8 @@ export class CertificateManager {
     this.store.change(
       () => ({ action: 'cert.import', target: row.thumbprint, after: summary(row) }),
       () => {
-        const keyId = this.store.insertKey({ key: privateKey, keyType: keyTypeName(privateKey), spkiSha256: keySpki, exportable: input.exportable });
-        this.store.insertCertificate({ ...row, keyId }, leaf.der, chainDer);
+        const keyId = this.store.keys.insert({ key: privateKey, keyType: keyTypeName(privateKey), spkiSha256: keySpki, exportable: input.exportable });
+        this.store.certificates.insert({ ...row, keyId }, leaf.der, chainDer);
       },
     );
     return this.show(row.thumbprint);
@@ -205,19 +212,19 @@ export class CertificateManager {
   /** Export…: a PFX (modern or legacy) or PEM. Keys not marked exportable never leave the store. */
   export(ref: string, input: ExportInput): { thumbprint: string; format: string; data: Buffer } {
     const row = this.resolve(ref);
-    const { der, chain } = this.store.certificateDer(row.thumbprint);
+    const { der, chain } = this.store.certificates.der(row.thumbprint);
     if (input.format === 'pem' && !input.includeKey) {
       return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from([der, ...chain].map((d) => toPem(d)).join('')) };
     }
     if (row.keyId === null) {
-      throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with --format pem --no-key.`);
+      throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with ${opt('no-key')}.`);
     }
     if (!row.exportable) {
-      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable when it was made or imported, so it can never leave this server; the certificate can still be bound to sites and assigned to services here. To have it on another server too, re-issue it with an exportable key ("gatehouse request new --exportable", then complete it with the CA's new certificate), or import the original PFX again with --exportable. The certificate and chain alone export with --format pem --no-key.`);
+      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable when it was made or imported, so it can never leave this server; the certificate can still be bound to sites and assigned to services here. To have it on another server too, re-issue it with an exportable key (${act('request-new-exportable')}, then complete it with the CA's new certificate), or import the original PFX again with ${opt('exportable')}. The certificate and chain alone export with ${opt('no-key')}.`);
     }
-    const key = this.store.loadKey(row.keyId);
+    const key = this.store.keys.load(row.keyId);
     if (input.format === 'pfx') {
-      if (!input.password) throw fail('GH_PASSWORD_REQUIRED', 'A PFX export needs a password to protect the private key: give it with --password-file (the file\'s first line).');
+      if (!input.password) throw fail('GH_PASSWORD_REQUIRED', `A PFX export needs a password to protect the private key: give it in ${opt('password-file')}.`);
       const data = writePfx(der, chain, key, { password: input.password, friendlyName: row.friendlyName, legacy: input.legacy ?? false });
       this.auditExport(row, 'pfx');
       return { thumbprint: row.thumbprint, format: input.legacy ? 'pfx-legacy' : 'pfx', data };
@@ -242,8 +249,8 @@ export class CertificateManager {
     this.store.change(
       () => ({ action: 'cert.self-signed', target: row.thumbprint, after: summary(row) }),
       () => {
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
-        this.store.insertCertificate({ ...row, keyId, chainComplete: true }, der, []);
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
+        this.store.certificates.insert({ ...row, keyId, chainComplete: true }, der, []);
       },
     );
     return this.show(row.thumbprint);
@@ -264,14 +271,14 @@ export class CertificateManager {
       const what = infos.map((i) => `"${i.subject}" (${i.isCa ? (i.selfIssued ? 'a root' : `an intermediate CA issued by "${i.issuer}"`) : `not a CA: a certificate for ${i.issuedTo}`})`).join(', ');
       throw fail('GH_CERT_NOT_ROOT', roots.length > 1
         ? `${input.fileName} holds ${roots.length} root CA certificates (${what}); import them one at a time.`
-        : `${input.fileName} holds no root CA certificate: ${what}. The root store takes self-signed CA certificates; an intermediate goes in a certificate's chain ("gatehouse cert chain REF --file ${input.fileName}").`);
+        : `${input.fileName} holds no root CA certificate: ${what}. The root store takes self-signed CA certificates; an intermediate goes in a certificate's chain (${act('cert-chain', 'REF')}).`);
     }
     const root = roots[0]!;
     const { row } = this.prepare([root.der], root, { ...input, store: 'root' }, null);
     this.store.change(
       () => ({ action: 'cert.import', target: row.thumbprint, after: summary(row) }),
       () => {
-        this.store.insertCertificate(row, root.der, []);
+        this.store.certificates.insert(row, root.der, []);
         this.rejudgeIncompleteChains();
       },
     );
@@ -286,7 +293,7 @@ export class CertificateManager {
   installChain(ref: string, file: Buffer, fileName: string): Certificate & { warnings: string[] } {
     const row = this.resolve(ref);
     const certs = readCertificates(file, fileName);
-    const { der, chain: before } = this.store.certificateDer(row.thumbprint);
+    const { der, chain: before } = this.store.certificates.der(row.thumbprint);
     if (row.store === 'root') {
       throw fail('GH_CHAIN_UNRELATED', `"${row.friendlyName}" is a root in ${ROOT_STORE_LABEL}: it is the end of chains and has none of its own.`);
     }
@@ -299,33 +306,25 @@ export class CertificateManager {
     const chain = chainEntries(built.chain);
     this.store.change(
       () => ({ action: 'cert.chain', target: row.thumbprint, before: { chain: before.map((d) => chainEntries([d])[0]!.subject) }, after: { chain: chain.map((c) => c.subject) } }),
-      () => this.store.replaceChain(row.thumbprint, chain, built.chain, built.complete),
+      () => this.store.certificates.replaceChain(row.thumbprint, chain, built.chain, built.complete),
     );
     const installed = this.show(row.thumbprint);
     return { ...installed, warnings: chainWarnings(installed) };
   }
 
-  /** The key and what a handshake sends (the leaf and its intermediates, never a root); undefined once gone or keyless. */
-  keyMaterial(thumbprint: string): { key: KeyObject; certificates: Buffer[] } | undefined {
-    const row = this.store.getCertificate(thumbprint);
-    if (!row || row.keyId === null) return undefined;
-    const { der, chain } = this.store.certificateDer(thumbprint);
-    return { key: this.store.loadKey(row.keyId), certificates: [der, ...servedChain(chain)] };
-  }
-
   /** Judges again, against today's trust anchors, the chains that stopped short of a root; call inside `change`. */
   private rejudgeIncompleteChains(): void {
-    const incomplete = this.store.incompleteChains();
+    const incomplete = this.store.certificates.incompleteChains();
     if (incomplete.length === 0) return;
     const anchors = this.#trust.anchors();
     for (const c of incomplete) {
       const built = buildChain(c.der, c.chain, () => anchors);
-      if (built.complete) this.store.replaceChain(c.thumbprint, chainEntries(built.chain), built.chain, true);
+      if (built.complete) this.store.certificates.replaceChain(c.thumbprint, chainEntries(built.chain), built.chain, true);
     }
   }
 
   private auditExport(row: CertificateRow, format: string): void {
-    this.store.change(() => ({ action: 'cert.export', target: row.thumbprint, after: { format, friendlyName: row.friendlyName } }), () => undefined);
+    this.store.record(() => ({ action: 'cert.export', target: row.thumbprint, after: { format, friendlyName: row.friendlyName } }), () => undefined);
   }
 }
 
@@ -347,13 +346,13 @@ export function chainAdvice(c: Certificate): string | undefined {
   if (!m) return undefined;
   const ref = c.thumbprint.slice(0, 12);
   if (m.kind === 'untrusted-root') {
-    return `it ends at the root "${m.name}", which is not trusted on this server (not in the system's trust store nor in ${ROOT_STORE_LABEL}); if it is your organization's root CA, add it with "gatehouse cert import --store root --file ROOT.cer"`;
+    return `it ends at the root "${m.name}", which is not trusted on this server (not in the system's trust store nor in ${ROOT_STORE_LABEL}); if it is your organization's root CA, add it with ${act('root-import')}`;
   }
   const above = c.chain.at(-1);
   if (above) {
-    return `the certificate of "${m.name}", which issued "${above.subject}", is missing: if it is your organization's root CA, add it to ${ROOT_STORE_LABEL} with "gatehouse cert import --store root --file ROOT.cer"; if it is another intermediate, add it with "gatehouse cert chain ${ref} --file BUNDLE"`;
+    return `the certificate of "${m.name}", which issued "${above.subject}", is missing: if it is your organization's root CA, add it to ${ROOT_STORE_LABEL} with ${act('root-import')}; if it is another intermediate, add it with ${act('cert-chain', ref)}`;
   }
-  return `the certificate of its issuer "${m.name}" (an intermediate CA) is missing: add the CA's intermediate certificates with "gatehouse cert chain ${ref} --file BUNDLE" (the .p7b or PEM bundle the CA sent)`;
+  return `the certificate of its issuer "${m.name}" (an intermediate CA) is missing: add the CA's intermediate certificates with ${act('cert-chain', ref)} (the .p7b or PEM bundle the CA sent)`;
 }
 
 /** Warnings worth showing when a certificate is installed: it will not be trusted, or not for long. */

@@ -2,7 +2,8 @@ import { CertificateManager } from './certificate-manager.js';
 import { InternalCa } from './internal-ca.js';
 import { RequestManager } from './request-manager.js';
 import { openStore, type StoreOptions } from './open-store.js';
-import type { GatehouseStore } from '../store/gatehouse-store.js';
+import type { Actor, AuditEntry } from '../store/gatehouse-store.js';
+import { ServingReadModel } from './serving.js';
 import { SiteManager } from './site-manager.js';
 import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
@@ -11,7 +12,6 @@ import { ServiceManager } from './service-manager.js';
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
   dataDir: string;
-  store: GatehouseStore;
   certificates: CertificateManager;
   requests: RequestManager;
   ca: InternalCa;
@@ -19,8 +19,17 @@ export interface Gatehouse {
   bindings: BindingManager;
   users: UserManager;
   services: ServiceManager;
+  /** The serving plane's read model: revision, configuration, key material. */
+  serving: ServingReadModel;
+  /** Runs `fn` with every change it makes recorded as `actor`'s. */
+  runAs<T>(actor: Actor, fn: () => T): T;
+  /** Audit records at or after `since`, oldest first; `limit` keeps the newest that many. */
+  audit(filter?: { since?: string | undefined; limit?: number | undefined }): AuditEntry[];
+  close(): void;
   clock: () => Date;
 }
+
+export type { Actor, AuditEntry } from '../store/gatehouse-store.js';
 
 export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehouse {
   const clock = options.clock ?? (() => new Date());
@@ -32,5 +41,11 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const bindings = new BindingManager(store, certificates, clock);
   const users = new UserManager(store, clock);
   const services = new ServiceManager(store, certificates, clock);
-  return { dataDir: options.dataDir, store, certificates, requests, ca, sites, bindings, users, services, clock };
+  return {
+    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
+    serving: new ServingReadModel(store, clock),
+    runAs: (actor, fn) => store.runAs(actor, fn),
+    audit: (filter) => store.audit.list(filter),
+    close: () => store.close(),
+  };
 }

@@ -1,5 +1,6 @@
 
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import type { KeyType } from '../model/key-type.js';
 import { createCaCertificate, issueServerCertificate } from '../pki/certificate-issuer.js';
 import { describeCertificate, sha256Hex } from '../pki/certificate-info.js';
@@ -41,9 +42,9 @@ export class InternalCa {
   ) {}
 
   async init(input: { cn?: string | undefined; keyType?: KeyType | undefined; days?: number | undefined }): Promise<CaView> {
-    if (this.store.getCa()) throw fail('GH_CA_EXISTS', 'The internal CA already exists; "gatehouse ca show" describes it. Its certificate is what clients trust, so it is never replaced silently.');
+    if (this.store.ca.get()) throw fail('GH_CA_EXISTS', `The internal CA already exists; ${act('ca-show')} describes it. Its certificate is what clients trust, so it is never replaced silently.`);
     const cn = (input.cn ?? 'Gatehouse Internal CA').trim();
-    if (cn === '' || cn.length > 64) throw fail('GH_SUBJECT_INVALID', 'The CA name (--cn) must be 1 to 64 characters.');
+    if (cn === '' || cn.length > 64) throw fail('GH_SUBJECT_INVALID', `The CA name (${opt('ca-cn')}) must be 1 to 64 characters.`);
     const keyType = input.keyType ?? 'ecdsa-p384';
     const days = validateDays(input.days ?? 3650, 36500);
     const keys = await generateKeyPair(keyType);
@@ -52,9 +53,9 @@ export class InternalCa {
     this.store.change(
       () => ({ action: 'ca.init', target: info.thumbprint, after: { subject: info.subject, notAfter: info.notAfter.toISOString(), keyType } }),
       () => {
-        if (this.store.getCa()) throw fail('GH_CA_EXISTS', 'The internal CA was created by another process just now.');
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType, spkiSha256: sha256Hex(spkiDer(keys.publicKey)), exportable: false });
-        this.store.insertCa(der, keyId);
+        if (this.store.ca.get()) throw fail('GH_CA_EXISTS', 'The internal CA was created by another process just now.');
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType, spkiSha256: sha256Hex(spkiDer(keys.publicKey)), exportable: false });
+        this.store.ca.insert(der, keyId);
       },
     );
     return this.show();
@@ -82,20 +83,20 @@ export class InternalCa {
     if (!cn) throw fail('GH_CSR_INVALID', 'The request has neither a common name nor a subject alternative name; make it again with the host name.');
     if (!names.some((n) => n.value === cn.toLowerCase())) names.unshift({ type: /^[0-9.:]+$/.test(cn) ? 'ip' : 'dns', value: cn.toLowerCase() });
     const validity = validateDays(days ?? 397, MAX_LEAF_DAYS);
-    const caKey = this.store.loadKey(ca.keyId);
+    const caKey = this.store.keys.load(ca.keyId);
     const der = await issueServerCertificate(
       { subject: [{ CN: [cn] }], names, serialNumber: newSerial(), now: this.clock(), days: validity },
       request.publicKeySpki,
       { certificate: ca.der, keys: keyPairOf(caKey) },
     );
     const info = describeCertificate(der);
-    this.store.change(() => ({ action: 'ca.sign', target: info.thumbprint, after: { subject: info.subject, sans: info.sans, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() } }), () => undefined);
+    this.store.record(() => ({ action: 'ca.sign', target: info.thumbprint, after: { subject: info.subject, sans: info.sans, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() } }), () => undefined);
     return { der, thumbprint: info.thumbprint, serialNumber: info.serialNumber, subject: info.subject, sans: info.sans, notAfter: info.notAfter.toISOString() };
   }
 
   private require(): { der: Buffer; keyId: number; created: string } {
-    const ca = this.store.getCa();
-    if (!ca) throw fail('GH_CA_NOT_INITIALIZED', 'The internal CA has not been created yet. Create it with "gatehouse ca init".');
+    const ca = this.store.ca.get();
+    if (!ca) throw fail('GH_CA_NOT_INITIALIZED', `The internal CA has not been created yet. Create it with ${act('ca-init')}.`);
     return ca;
   }
 }

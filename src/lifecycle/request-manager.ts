@@ -1,5 +1,6 @@
 import type { PendingRequest, Certificate } from '../model/certificate.js';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import type { KeyType } from '../model/key-type.js';
 import { readCertificates } from '../pki/ca-response.js';
 import { buildCertificateRequest, readCertificateRequest } from '../pki/certificate-request.js';
@@ -61,15 +62,15 @@ export class RequestManager {
     const id = this.store.change(
       (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable, ...(friendlyName === null ? {} : { friendlyName }) } }),
       () => {
-        const keyId = this.store.insertKey({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
-        return this.store.insertRequest({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created, friendlyName });
+        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
+        return this.store.requests.insert({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created, friendlyName });
       },
     );
     return this.show(id);
   }
 
   list(): PendingRequest[] {
-    return this.store.listRequests().map(view);
+    return this.store.requests.list().map(view);
   }
 
   show(id: number): PendingRequest {
@@ -81,8 +82,8 @@ export class RequestManager {
     this.store.change(
       () => ({ action: 'request.cancel', target: `request ${id}`, before: { subject: row.subject, sans: row.sans } }),
       () => {
-        this.store.deleteRequest(id);
-        this.store.deleteKeyIfUnused(row.keyId);
+        this.store.requests.delete(id);
+        this.store.keys.deleteIfUnused(row.keyId);
       },
     );
     return { id, cancelled: true };
@@ -98,7 +99,7 @@ export class RequestManager {
     const infos = certs.map((der) => describeCertificate(der));
     let match: { info: (typeof infos)[number]; request: RequestRow } | undefined;
     for (const info of infos) {
-      const request = this.store.findRequestsBySpki(info.spkiSha256)[0];
+      const request = this.store.requests.findBySpki(info.spkiSha256)[0];
       if (request) {
         match = { info, request };
         break;
@@ -108,22 +109,22 @@ export class RequestManager {
       const leaf = infos.find((i) => !i.isCa);
       if (!leaf) {
         const ca = infos[0]!;
-        throw fail('GH_CERT_IS_CA', `${fileName} holds ${infos.length === 1 ? 'a CA certificate' : `${infos.length} CA certificates`} ("${ca.subject}", ${ca.selfIssued ? 'a root: self-signed, CA:TRUE' : `an intermediate issued by "${ca.issuer}", CA:TRUE`}${infos.length > 1 ? ', …' : ''}), not the answer to a request. To trust a root, use "gatehouse cert import --store root --file ${fileName}"; to add intermediates to an installed certificate's chain, use "gatehouse cert chain REF --file ${fileName}".`);
+        throw fail('GH_CERT_IS_CA', `${fileName} holds ${infos.length === 1 ? 'a CA certificate' : `${infos.length} CA certificates`} ("${ca.subject}", ${ca.selfIssued ? 'a root: self-signed, CA:TRUE' : `an intermediate issued by "${ca.issuer}", CA:TRUE`}${infos.length > 1 ? ', …' : ''}), not the answer to a request. To trust a root, use ${act('root-import')}; to add intermediates to an installed certificate's chain, use ${act('cert-chain', 'REF')}.`);
       }
-      const installed = this.store.getCertificate(leaf.thumbprint);
+      const installed = this.store.certificates.get(leaf.thumbprint);
       if (installed) {
-        const chainHint = certs.length > 1 ? ` To add the CA certificates in ${fileName} to its chain, use "gatehouse cert chain ${leaf.thumbprint.slice(0, 12)} --file ${fileName}".` : '';
+        const chainHint = certs.length > 1 ? ` To add the CA certificates in ${fileName} to its chain, use ${act('cert-chain', leaf.thumbprint.slice(0, 12))}.` : '';
         throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${installed.store} store as "${installed.friendlyName}"; its request was completed before.${chainHint}`);
       }
-      throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with "gatehouse cert import".`);
+      throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with ${act('cert-import')}.`);
     }
     const { info, request } = match;
     const { row, chainDer } = this.certificates.prepare(certs, info, { ...options, friendlyName: options.friendlyName ?? request.friendlyName ?? undefined }, request.keyId);
     this.store.change(
       () => ({ action: 'request.complete', target: row.thumbprint, before: { request: request.id, subject: request.subject }, after: summary(row) }),
       () => {
-        this.store.insertCertificate(row, info.der, chainDer);
-        this.store.deleteRequest(request.id);
+        this.store.certificates.insert(row, info.der, chainDer);
+        this.store.requests.delete(request.id);
       },
     );
     const installed = this.certificates.show(row.thumbprint);
@@ -134,15 +135,15 @@ export class RequestManager {
 
   /** `request submit ID --ca internal`: the internal CA signs the request and it is completed at once. */
   async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number; warnings: string[] }> {
-    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use --ca internal, or save the CSR and send it to your CA.`);
+    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use ${opt('ca-internal')}, or save the CSR and send it to your CA.`);
     const row = this.get(id);
     const issued = await this.ca.sign(Buffer.from(row.csr), options.days);
     return this.complete(issued.der, `the certificate issued for request ${id}`, options);
   }
 
   private get(id: number): RequestRow {
-    const row = Number.isInteger(id) ? this.store.getRequest(id) : undefined;
-    if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. "gatehouse request list" shows the pending ones.`);
+    const row = Number.isInteger(id) ? this.store.requests.get(id) : undefined;
+    if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. ${act('request-list')} shows the pending ones.`);
     return row;
   }
 }

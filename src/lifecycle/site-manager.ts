@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { type Site, type SiteContent, validateSiteName } from '../model/site.js';
 import type { Binding } from '../model/binding.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
@@ -25,9 +26,9 @@ export class SiteManager {
   add(input: SiteInput): Site & { bindings: Binding[] } {
     const name = validateSiteName(input.name);
     const content = this.content(input);
-    if (this.store.getSite(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or "gatehouse site show ${name}".`);
+    if (this.store.sites.get(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or see ${act('site-show', name)}.`);
     const site: Site = { name, state: 'started', content, httpsRedirect: input.httpsRedirect ?? false, hsts: input.hsts ?? false, logFormat: logFormat(input.logFormat) ?? 'w3c', created: this.clock().toISOString() };
-    this.store.change(() => ({ action: 'site.add', target: name, after: site }), () => this.store.insertSite(site));
+    this.store.change(() => ({ action: 'site.add', target: name, after: site }), () => this.store.sites.insert(site));
     return this.show(name);
   }
 
@@ -38,44 +39,44 @@ export class SiteManager {
     const after: Site = { ...before, content, httpsRedirect: input.httpsRedirect ?? before.httpsRedirect, hsts: input.hsts ?? before.hsts, logFormat: logFormat(input.logFormat) ?? before.logFormat };
     // Nothing to change writes nothing: no audit record, no revision for the serving plane to apply.
     if (JSON.stringify(after) !== JSON.stringify(before)) {
-      this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.updateSite(after));
+      this.store.change(() => ({ action: 'site.set', target: before.name, before, after }), () => this.store.sites.update(after));
     }
     return this.show(before.name);
   }
 
   list(): Array<Site & { bindings: Binding[] }> {
-    const bindings = this.store.listBindings();
-    return this.store.listSites().map((s) => ({ ...s, bindings: bindings.filter((b) => b.site === s.name) }));
+    const bindings = this.store.sites.bindings();
+    return this.store.sites.list().map((s) => ({ ...s, bindings: bindings.filter((b) => b.site === s.name) }));
   }
 
   show(name: string): Site & { bindings: Binding[] } {
     const site = this.get(name);
-    return { ...site, bindings: this.store.listBindings(site.name) };
+    return { ...site, bindings: this.store.sites.bindings(site.name) };
   }
 
   remove(name: string): { name: string; removed: true; bindings: number } {
     const site = this.show(name);
-    this.store.change(() => ({ action: 'site.remove', target: site.name, before: site }), () => this.store.deleteSite(site.name));
+    this.store.change(() => ({ action: 'site.remove', target: site.name, before: site }), () => this.store.sites.delete(site.name));
     return { name: site.name, removed: true, bindings: site.bindings.length };
   }
 
   setState(name: string, state: Site['state']): Site & { bindings: Binding[] } {
     const site = this.get(name);
     if (site.state !== state) {
-      this.store.change(() => ({ action: state === 'started' ? 'site.start' : 'site.stop', target: site.name, before: { state: site.state }, after: { state } }), () => this.store.updateSite({ ...site, state }));
+      this.store.change(() => ({ action: state === 'started' ? 'site.start' : 'site.stop', target: site.name, before: { state: site.state }, after: { state } }), () => this.store.sites.update({ ...site, state }));
     }
     return this.show(site.name);
   }
 
   private get(name: string): Site {
-    const site = this.store.getSite(name.trim());
-    if (!site) throw fail('GH_SITE_NOT_FOUND', `There is no site "${name}". "gatehouse site list" shows the sites.`);
+    const site = this.store.sites.get(name.trim());
+    if (!site) throw fail('GH_SITE_NOT_FOUND', `There is no site "${name}". ${act('site-list')} shows the sites.`);
     return site;
   }
 
   private content(input: SiteInput): SiteContent {
     if ((input.root === undefined) === (input.proxy === undefined)) {
-      throw fail('GH_USAGE', 'Give exactly one of --root DIR (a folder of static files) or --proxy URL (an upstream to forward to).');
+      throw fail('GH_USAGE', `Give exactly one of ${opt('root')} (a folder of static files) or ${opt('proxy')} (an upstream to forward to).`);
     }
     if (input.root !== undefined) {
       const root = isAbsolute(input.root) ? input.root : resolve(this.cwd, input.root);
@@ -85,7 +86,7 @@ export class SiteManager {
       } catch {
         isDir = false;
       }
-      if (!isDir) throw fail('GH_SITE_CONTENT_INVALID', `The folder ${root} does not exist or is not a folder. Create it (with an index.html) or give another --root.`);
+      if (!isDir) throw fail('GH_SITE_CONTENT_INVALID', `The folder ${root} does not exist or is not a folder. Create it (with an index.html) or give another ${opt('root')}.`);
       return { kind: 'static', root };
     }
     let url: URL;
@@ -105,5 +106,5 @@ function logFormat(value: string | undefined): Site['logFormat'] | undefined {
   if (value === undefined) return undefined;
   const v = value.trim().toLowerCase();
   if (v === 'w3c' || v === 'combined') return v;
-  throw fail('GH_USAGE', `--log-format takes w3c (IIS's W3C extended format) or combined; got "${value}".`);
+  throw fail('GH_USAGE', `${opt('log-format')} takes w3c (IIS's W3C extended format) or combined; got "${value}".`);
 }

@@ -1,7 +1,6 @@
-import * as crypto from 'node:crypto';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import * as tls from 'node:tls';
 import { thumbprintOf } from '../pki/certificate-info.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
 
@@ -18,14 +17,14 @@ const SYSTEM_BUNDLES = [
 ];
 
 /**
- * The system's trust store as DER: node's own reading of it where node has one
- * (`crypto.getCACertificates('system')`, Node 22.15 and later), else OpenSSL's default bundle file,
- * else — on a system without one — the Mozilla roots bundled with node.
+ * The system's trust store as DER, without duplicates: node's own reading of it where node has one
+ * (`tls.getCACertificates('system')`, Node 22.15 and later: OpenSSL's default file and directory),
+ * else OpenSSL's default bundle file, else — on a system without one — the roots bundled with node.
  */
 export function systemRootCertificates(): Buffer[] {
-  const get = (crypto as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
   const fromNode = typeof get === 'function' ? get('system') : [];
-  if (fromNode.length > 0) return fromNode.map(pemBody);
+  if (fromNode.length > 0) return unique(fromNode.map(pemBody));
   for (const file of SYSTEM_BUNDLES) {
     let text: string;
     try {
@@ -36,7 +35,15 @@ export function systemRootCertificates(): Buffer[] {
     const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
     if (pems.length > 0) return pems.map(pemBody);
   }
-  return rootCertificates.map(pemBody);
+  return tls.rootCertificates.map(pemBody);
+}
+
+function unique(ders: Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  return ders.filter((d) => {
+    const t = thumbprintOf(d);
+    return seen.has(t) ? false : (seen.add(t), true);
+  });
 }
 
 function pemBody(pem: string): Buffer {
@@ -90,7 +97,7 @@ export class TrustAnchors {
 
   /** The Trusted Root store and the internal CA. */
   #localRoots(): Buffer[] {
-    const ca = this.store.getCa();
-    return [...this.store.rootStoreDer(), ...(ca ? [ca.der] : [])];
+    const ca = this.store.ca.get();
+    return [...this.store.certificates.rootStoreDer(), ...(ca ? [ca.der] : [])];
   }
 }

@@ -15,7 +15,7 @@ function fixture(t: { after: (fn: () => void) => void }): { g: Gatehouse; clock:
   const clock = { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
   const g = openGatehouse({ dataDir: dir, actor: { name: 'tester', origin: 'cli' }, clock: clock.now });
   t.after(() => {
-    g.store.close();
+    g.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return { g, clock, dir };
@@ -39,7 +39,7 @@ test('add, show, list: users with roles; the password hash is never in what the 
 test('add refuses a bad name, an unknown role, a weak password, a duplicate — and writes nothing', async (t) => {
   const { g } = fixture(t);
   await g.users.add({ name: 'alice', role: 'organization-management', password: PASSWORD });
-  const revision = g.store.revision();
+  const revision = g.serving.revision();
   await refused('GH_USER_NAME_INVALID', () => g.users.add({ name: 'bad name', role: 'view-only', password: PASSWORD }));
   await refused('GH_USER_NAME_INVALID', () => g.users.add({ name: '', role: 'view-only', password: PASSWORD }));
   await refused('GH_USER_NAME_INVALID', () => g.users.add({ name: '-alice', role: 'view-only', password: PASSWORD }));
@@ -50,7 +50,7 @@ test('add refuses a bad name, an unknown role, a weak password, a duplicate — 
   await refused('GH_PASSWORD_WEAK', () => g.users.add({ name: 'bob-the-builder', role: 'view-only', password: 'BOB-THE-BUILDER' }));
   await refused('GH_PASSWORD_WEAK', () => g.users.add({ name: 'bob', role: 'view-only', password: 'x'.repeat(1025) }));
   await refused('GH_USER_EXISTS', () => g.users.add({ name: 'alice', role: 'view-only', password: PASSWORD }));
-  assert.equal(g.store.revision(), revision);
+  assert.equal(g.serving.revision(), revision);
   assert.deepEqual(g.users.list().map((x) => x.name), ['alice']);
   // Twelve characters (counted as characters, not UTF-16 units) are enough.
   await g.users.add({ name: 'bob', role: 'view-only', password: '123456789012' });
@@ -80,12 +80,12 @@ test('set: a new role or password changes `updated`; the audit says the password
   assert.equal(g.users.show('bob').updated, '2026-11-20T10:00:02.000Z');
   assert.equal(await g.users.verify('bob', PASSWORD), undefined);
   assert.equal((await g.users.verify('bob', 'a brand new passphrase'))?.role, 'server-management');
-  const audit = g.store.listAudit().filter((a) => a.action === 'user.set');
+  const audit = g.audit().filter((a) => a.action === 'user.set');
   assert.deepEqual(audit.map((a) => [a.target, a.before, a.after]), [
     ['bob', { role: 'view-only' }, { role: 'server-management' }],
     ['bob', { role: 'server-management' }, { role: 'server-management', password: 'changed' }],
   ]);
-  assert.ok(!JSON.stringify(g.store.listAudit()).includes('brand new'));
+  assert.ok(!JSON.stringify(g.audit()).includes('brand new'));
   await refused('GH_PASSWORD_WEAK', () => g.users.set('bob', { password: 'short' }));
   await refused('GH_ROLE_INVALID', () => g.users.set('bob', { role: 'root' }));
   await refused('GH_USER_NOT_FOUND', () => g.users.set('carol', { role: 'view-only' }));
@@ -95,11 +95,11 @@ test('the last organization-management user can be neither removed nor demoted',
   const { g } = fixture(t);
   await g.users.add({ name: 'alice', role: 'organization-management', password: PASSWORD });
   await g.users.add({ name: 'vera', role: 'view-only', password: PASSWORD });
-  const revision = g.store.revision();
+  const revision = g.serving.revision();
   await refused('GH_LAST_ADMINISTRATOR', () => g.users.remove('alice'));
   await refused('GH_LAST_ADMINISTRATOR', () => g.users.set('alice', { role: 'view-only' }));
   await refused('GH_LAST_ADMINISTRATOR', () => g.users.set('alice', { role: 'server-management' }));
-  assert.equal(g.store.revision(), revision, 'nothing was written');
+  assert.equal(g.serving.revision(), revision, 'nothing was written');
   assert.equal(g.users.show('alice').role, 'organization-management');
   // Keeping the role, or changing only the password, is fine.
   await g.users.set('alice', { role: 'organization-management' });
@@ -129,7 +129,7 @@ test('tokens: created once, stored hashed, authenticate with the current role of
   assert.deepEqual(p, { user: 'bob', role: 'server-management', via: { kind: 'token', tokenId: tok.id } });
   // Listing never shows the token; the audit never holds it; the database holds only its hash.
   assert.ok(!JSON.stringify(g.users.listTokens()).includes(tok.token.slice(-43)));
-  assert.ok(!JSON.stringify(g.store.listAudit()).includes(tok.token.slice(-43)));
+  assert.ok(!JSON.stringify(g.audit()).includes(tok.token.slice(-43)));
   for (const f of readdirSync(dir).filter((n) => n.startsWith('gatehouse.db'))) {
     assert.ok(!readFileSync(join(dir, f)).includes(tok.token.slice(-43)), `${f} holds the token`);
   }
@@ -146,8 +146,8 @@ test('tokens: lastUsed is written on first use and then at most once a minute, w
   const { g, clock } = fixture(t);
   await g.users.add({ name: 'alice', role: 'organization-management', password: PASSWORD });
   const tok = g.users.createToken({ user: 'alice' });
-  const revision = g.store.revision();
-  const audits = g.store.listAudit().length;
+  const revision = g.serving.revision();
+  const audits = g.audit().length;
   g.users.authenticateToken(tok.token);
   assert.equal(g.users.listTokens()[0]!.lastUsed, '2026-11-20T10:00:00.000Z');
   clock.advance(30_000);
@@ -156,8 +156,8 @@ test('tokens: lastUsed is written on first use and then at most once a minute, w
   clock.advance(31_000);
   g.users.authenticateToken(tok.token);
   assert.equal(g.users.listTokens()[0]!.lastUsed, '2026-11-20T10:01:01.000Z');
-  assert.equal(g.store.revision(), revision, 'using a token is not a change of configuration');
-  assert.equal(g.store.listAudit().length, audits);
+  assert.equal(g.serving.revision(), revision, 'using a token is not a change of configuration');
+  assert.equal(g.audit().length, audits);
 });
 
 test('tokens: one that expires stops working at its expiry', async (t) => {
@@ -199,7 +199,7 @@ test('tokens: bad input is refused; revoke and user removal end them at once', a
 
 test('every user and token change is audited with its actor, and no audit record holds a secret', async (t) => {
   const { g } = fixture(t);
-  await g.store.runAs({ name: 'alice', origin: 'api', source: '192.0.2.7' }, async () => {
+  await g.runAs({ name: 'alice', origin: 'api', source: '192.0.2.7' }, async () => {
     await g.users.add({ name: 'alice', role: 'organization-management', password: PASSWORD });
     await g.users.add({ name: 'bob', role: 'view-only', password: 'bob secret passphrase' });
   });
@@ -207,7 +207,7 @@ test('every user and token change is audited with its actor, and no audit record
   g.users.revokeToken(tok.id);
   await g.users.set('bob', { password: 'bob second passphrase' });
   g.users.remove('bob');
-  const audit = g.store.listAudit();
+  const audit = g.audit();
   assert.deepEqual(audit.map((a) => [a.action, a.actor, a.origin, a.source]), [
     ['user.add', 'alice', 'api', '192.0.2.7'],
     ['user.add', 'alice', 'api', '192.0.2.7'],

@@ -1,4 +1,5 @@
 import { fail } from '../model/gatehouse-error.js';
+import { act } from '../model/wording.js';
 import { type ApiToken, parseRole, type Role, type User, validateUserName } from '../model/role.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
 import { DECOY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './password-hash.js';
@@ -26,11 +27,17 @@ export class UserManager {
   ) {}
 
   list(): User[] {
-    return this.store.listUsers();
+    return this.store.users.list();
+  }
+
+  /** The user, or undefined (no error): how a session checks that its user still exists unchanged. */
+  find(name: string): User | undefined {
+    const u = this.store.users.get(name);
+    return u && { name: u.name, role: u.role, created: u.created, updated: u.updated };
   }
 
   show(name: string): User {
-    const u = this.store.getUser(name);
+    const u = this.store.users.get(name);
     if (!u) throw notFound(name);
     return { name: u.name, role: u.role, created: u.created, updated: u.updated };
   }
@@ -39,13 +46,13 @@ export class UserManager {
     const name = validateUserName(input.name);
     const role = parseRole(input.role);
     checkPassword(name, input.password);
-    if (this.store.getUser(name)) throw fail('GH_USER_EXISTS', `A user named "${name}" already exists. Change their role or password with "gatehouse user set ${name}".`);
+    if (this.store.users.get(name)) throw fail('GH_USER_EXISTS', `A user named "${name}" already exists. Change their role or password with ${act('user-set', name)}.`);
     const hash = await hashPassword(input.password);
     const now = this.clock().toISOString();
     const user: User = { name, role, created: now, updated: now };
     this.store.change(() => ({ action: 'user.add', target: name, after: user }), () => {
-      if (this.store.getUser(name)) throw fail('GH_USER_EXISTS', `A user named "${name}" already exists.`);
-      this.store.insertUser(user, hash);
+      if (this.store.users.get(name)) throw fail('GH_USER_EXISTS', `A user named "${name}" already exists.`);
+      this.store.users.insert(user, hash);
     });
     return user;
   }
@@ -62,7 +69,7 @@ export class UserManager {
       () => ({ action: 'user.set', target: name, before: { role: before.role }, after: { role: role ?? before.role, ...(hash === undefined ? {} : { password: 'changed' }) } }),
       () => {
         if (role !== undefined && role !== 'organization-management') this.#keepAnAdministrator(name);
-        this.store.updateUser(name, { role, passwordHash: hash }, now);
+        this.store.users.update(name, { role, passwordHash: hash }, now);
       },
     );
     return this.show(name);
@@ -70,17 +77,17 @@ export class UserManager {
 
   remove(name: string): { name: string; removed: true; tokensRevoked: number } {
     const before = this.show(name);
-    const tokens = this.store.listTokens(name).length;
+    const tokens = this.store.users.listTokens(name).length;
     this.store.change(() => ({ action: 'user.remove', target: name, before }), () => {
       this.#keepAnAdministrator(name);
-      this.store.deleteUser(name);
+      this.store.users.delete(name);
     });
     return { name, removed: true, tokensRevoked: tokens };
   }
 
   /** Checks a password; resolves the user, or undefined when the name or password is wrong (the same time either way). */
   async verify(name: string, password: string): Promise<User | undefined> {
-    const u = this.store.getUser(name);
+    const u = this.store.users.get(name);
     const ok = await verifyPassword(password, u?.passwordHash ?? DECOY_HASH);
     return u && ok ? { name: u.name, role: u.role, created: u.created, updated: u.updated } : undefined;
   }
@@ -97,39 +104,39 @@ export class UserManager {
       id, user: input.user, description, created: now.toISOString(),
       expires: input.days === undefined ? null : new Date(now.getTime() + input.days * 86_400_000).toISOString(), lastUsed: null,
     };
-    this.store.change(() => ({ action: 'token.create', target: id, after: record }), () => this.store.insertToken(record, hashToken(token)));
+    this.store.change(() => ({ action: 'token.create', target: id, after: record }), () => this.store.users.insertToken(record, hashToken(token)));
     return { ...record, token };
   }
 
   listTokens(user?: string): ApiToken[] {
     if (user !== undefined) this.show(user);
-    return this.store.listTokens(user);
+    return this.store.users.listTokens(user);
   }
 
   revokeToken(id: string): { id: string; revoked: true } {
-    const t = this.store.getToken(id);
-    if (!t) throw fail('GH_TOKEN_NOT_FOUND', `There is no API token "${id}". "gatehouse token list" shows them.`);
-    this.store.change(() => ({ action: 'token.revoke', target: id, before: t }), () => this.store.deleteToken(id));
+    const t = this.store.users.getToken(id);
+    if (!t) throw fail('GH_TOKEN_NOT_FOUND', `There is no API token "${id}". ${act('token-list')} shows them.`);
+    this.store.change(() => ({ action: 'token.revoke', target: id, before: t }), () => this.store.users.deleteToken(id));
     return { id, revoked: true };
   }
 
   /** The principal a bearer token stands for, or undefined when it is unknown or expired. */
   authenticateToken(token: string): Principal | undefined {
     if (!token.startsWith('gh_') || token.length > 200) return undefined;
-    const t = this.store.findTokenByHash(hashToken(token));
+    const t = this.store.users.findTokenByHash(hashToken(token));
     const now = this.clock().toISOString();
     if (!t || (t.expires !== null && t.expires <= now)) return undefined;
     // Written at most once a minute per token: a busy automation client should not write on every call.
-    if (t.lastUsed === null || Date.parse(now) - Date.parse(t.lastUsed) > 60_000) this.store.touchToken(t.id, now);
+    if (t.lastUsed === null || Date.parse(now) - Date.parse(t.lastUsed) > 60_000) this.store.users.touchToken(t.id, now);
     return { user: t.user, role: t.role, via: { kind: 'token', tokenId: t.id } };
   }
 
   #administrators(): number {
-    return this.store.countUsers('organization-management');
+    return this.store.users.count('organization-management');
   }
 
   #keepAnAdministrator(leaving: string): void {
-    const u = this.store.getUser(leaving);
+    const u = this.store.users.get(leaving);
     if (u?.role === 'organization-management' && this.#administrators() <= 1) {
       throw fail('GH_LAST_ADMINISTRATOR', `"${leaving}" is the last organization-management user; add another administrator first, or nobody could manage users any more.`);
     }
@@ -137,7 +144,7 @@ export class UserManager {
 }
 
 function notFound(name: string) {
-  return fail('GH_USER_NOT_FOUND', `There is no user "${name}". "gatehouse user list" shows the users.`);
+  return fail('GH_USER_NOT_FOUND', `There is no user "${name}". ${act('user-list')} shows the users.`);
 }
 
 function checkPassword(name: string, password: string): void {

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:c
 import type Forge from 'node-forge';
 import { loadForge } from './x509.js';
 import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from './key-pair.js';
 
 /** What a PFX held: its certificates (DER, as stored), its private key and the friendly name Windows wrote. */
@@ -42,8 +43,8 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   const macPassword = mac ? passwords.find((p) => macMatches(mac, p)) : passwords[0];
   if (macPassword === undefined) {
     throw fail('GH_PFX_BAD_PASSWORD', password === ''
-      ? 'The PFX is protected by a password and none was given. Give the password the PFX was exported with in --password-file (the file\'s first line).'
-      : 'The PFX password is wrong. Give the password the PFX was exported with in --password-file (the file\'s first line).');
+      ? `The PFX is protected by a password and none was given. Give the password the PFX was exported with in ${opt('password-file')}.`
+      : `The PFX password is wrong. Give the password the PFX was exported with in ${opt('password-file')}.`);
   }
   const candidates = (mac ? [macPassword] : passwords).flatMap((p) => {
     const utf8 = p === null ? null : Buffer.from(p, 'utf8').toString('binary');
@@ -62,7 +63,7 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   if (!p12) {
     const msg = lastError instanceof Error ? lastError.message : String(lastError);
     if (/MAC could not be verified|wrong password|Invalid password|decrypt/i.test(msg)) {
-      throw fail('GH_PFX_BAD_PASSWORD', 'The PFX password is wrong. Give the password the PFX was exported with in --password-file (the file\'s first line).');
+      throw fail('GH_PFX_BAD_PASSWORD', `The PFX password is wrong. Give the password the PFX was exported with in ${opt('password-file')}.`);
     }
     throw fail('GH_PFX_INVALID', `The PFX file cannot be read (${msg}). Export it again from its source.`, lastError);
   }

@@ -1,5 +1,5 @@
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
-import { ContextCache, type KeyMaterial } from './context-cache.js';
+import { ContextCache } from './context-cache.js';
 import { FrontServer } from './front-server.js';
 import { AccessLogs } from './access-log.js';
 import { join } from 'node:path';
@@ -35,11 +35,10 @@ export interface StoreSummary {
 
 /** What the store holds, in the words `gatehouse serve` reports it. */
 export function summarize(g: Gatehouse): StoreSummary {
+  const { caDer, ...counts } = g.serving.counts();
   // node's native parser: the serving plane never needs to load the X.509 library just to name the CA.
-  const caDer = g.store.getCa()?.der;
   const ca = caDer ? new X509Certificate(caDer).subject.split('\n').reverse().join(', ') : null;
-  const counts = g.store.certificateCounts(new Date(g.clock().getTime() + 30 * 86_400_000).toISOString(), g.clock().toISOString());
-  return { dataDir: g.dataDir, revision: g.store.revision(), certificates: counts, pendingRequests: g.store.listRequests().length, internalCa: ca };
+  return { dataDir: g.dataDir, ...counts, internalCa: ca };
 }
 
 export function describeSummary(s: StoreSummary): string {
@@ -57,7 +56,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
-  const contexts = new ContextCache((thumbprint) => keyMaterial(g, thumbprint), options.contextCapacity ?? 1000);
+  const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')));
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
   const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log);
@@ -69,7 +68,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     await front.apply(config);
     await mail.apply(config.mailListeners, mailSelector(g, config));
   };
-  const initial = g.store.servingConfig();
+  const initial = g.serving.config();
   await apply(initial);
   options.log(`serving revision ${initial.revision}`);
   const pollMs = options.pollMs ?? 250;
@@ -77,9 +76,9 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       if (applying) return;
-      if (g.store.revision() === front.revision) return;
+      if (g.serving.revision() === front.revision) return;
       applying = true;
-      const config = g.store.servingConfig();
+      const config = g.serving.config();
       apply(config)
         .then(() => {
           summary = { ...summarize(g), revision: config.revision };
@@ -108,13 +107,6 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
  * candidate for SNI (its names only: no keys are read), read only when there are mail listeners.
  */
 function mailSelector(g: Gatehouse, config: ServingConfig): MailCertificateSelector {
-  const certificates = config.mailListeners.length === 0 ? [] : g.store.listCertificates().map((c) => ({
-    thumbprint: c.thumbprint, friendlyName: c.friendlyName, sans: c.sans, notAfter: c.notAfter, hasPrivateKey: c.keyId !== null,
-  }));
+  const certificates = config.mailListeners.length === 0 ? [] : g.serving.mailCandidates();
   return new MailCertificateSelector(certificates, config.services, g.clock());
-}
-
-/** The key and chain of a certificate, decrypted for a TLS context; undefined once it is gone. */
-function keyMaterial(g: Gatehouse, thumbprint: string): KeyMaterial | undefined {
-  return g.certificates.keyMaterial(thumbprint);
 }

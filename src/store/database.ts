@@ -1,34 +1,137 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
 import { MIGRATIONS } from './migrations.js';
 
-export type Db = Database.Database;
+export type Statement = StatementSync;
 export const DATABASE_FILE = 'gatehouse.db';
+
+/** A value SQLite takes as a parameter. */
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+/**
+ * The embedded database: Node's built-in SQLite (`node:sqlite`, no native build), its prepared
+ * statements kept by SQL text (preparing costs more than running the small queries here), and
+ * transactions that nest (an inner one is a savepoint).
+ */
+export class Db {
+  readonly #statements = new Map<string, StatementSync>();
+  #depth = 0;
+
+  constructor(readonly raw: DatabaseSync) {}
+
+  /** The prepared statement for `sql`, prepared once. */
+  sql(sql: string): StatementSync {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** One row as a plain object (blobs as Buffers), or undefined. */
+  get<T>(sql: string, ...args: SqlValue[]): T | undefined {
+    const row = this.sql(sql).get(...args);
+    return row === undefined ? undefined : (plain(row) as T);
+  }
+
+  /** Every row; each row object is SQLite's own (null prototype): map it to a value of ours. */
+  all<T>(sql: string, ...args: SqlValue[]): T[] {
+    return this.sql(sql).all(...args) as T[];
+  }
+
+  run(sql: string, ...args: SqlValue[]): { changes: number; lastInsertRowid: number } {
+    const r = this.sql(sql).run(...args);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  exec(sql: string): void {
+    this.raw.exec(sql);
+  }
+
+  /**
+   * Runs `fn` in one transaction (IMMEDIATE takes the write lock at once, so concurrent writers
+   * queue on the busy timeout instead of failing on upgrade); nested calls are savepoints. A throw
+   * rolls back everything `fn` wrote.
+   */
+  transaction<T>(mode: 'immediate' | 'deferred', fn: () => T): T {
+    const nested = this.#depth > 0;
+    const savepoint = `sp${this.#depth}`;
+    const rollback = () => {
+      try {
+        this.raw.exec(nested ? `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}` : 'ROLLBACK');
+      } catch {
+        // SQLite may already have rolled back (a full disk, say): the original error is the one to report.
+      }
+    };
+    this.raw.exec(nested ? `SAVEPOINT ${savepoint}` : mode === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN DEFERRED');
+    this.#depth++;
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) throw new Error('a store transaction must not be asynchronous');
+    } catch (e) {
+      this.#depth--;
+      rollback();
+      throw e;
+    }
+    this.#depth--;
+    try {
+      this.raw.exec(nested ? `RELEASE ${savepoint}` : 'COMMIT');
+    } catch (e) {
+      rollback();
+      throw e;
+    }
+    return result;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.raw.isOpen) this.raw.close();
+  }
+}
+
+/** SQLite's row object as a plain one, with blobs as Buffers (what the rest of the code expects). */
+export function plain(row: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row as Record<string, unknown>)) out[k] = v instanceof Uint8Array ? buffer(v) : v;
+  return out;
+}
+
+/** A blob column as a Buffer over the same bytes. */
+export function buffer(v: Uint8Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
 
 /**
  * Opens (creating if needed) the SQLite database in the data directory: WAL so readers (the
  * serving plane) never wait for a writer (the CLI), synchronous=FULL so a committed change survives
  * a crash, a busy timeout so concurrent CLI calls queue instead of failing, and foreign keys on.
+ * `':memory:'` opens a private in-memory database (the unit tests).
  */
 export function openDatabase(dataDir: string, options: { readonly?: boolean } = {}): Db {
-  let db: Db;
+  let raw: DatabaseSync;
+  const memory = dataDir === ':memory:';
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const file = join(dataDir, DATABASE_FILE);
-    // Create the file owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
-    if (!options.readonly) closeSync(openSync(file, 'a', 0o600));
-    db = new Database(file, { readonly: options.readonly ?? false });
+    let file = ':memory:';
+    if (!memory) {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      file = join(dataDir, DATABASE_FILE);
+      // Create the file owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+      if (!options.readonly) closeSync(openSync(file, 'a', 0o600));
+    }
+    raw = new DatabaseSync(file, { readOnly: options.readonly ?? false, timeout: 10_000, enableForeignKeyConstraints: true });
   } catch (e) {
-    throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with --data.`, e);
+    throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with ${opt('data')}.`, e);
   }
-  db.pragma('busy_timeout = 10000');
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+  const db = new Db(raw);
+  if (!options.readonly && !memory) {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
   }
-  db.pragma('foreign_keys = ON');
   if (!options.readonly) migrate(db);
   return db;
 }
@@ -36,18 +139,18 @@ export function openDatabase(dataDir: string, options: { readonly?: boolean } = 
 /** Applies the migrations the database lacks, each in one transaction; refuses a newer schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)');
-  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  const current = db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')!.v ?? 0;
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   if (current > latest) {
     throw fail('GH_STORE_NEWER', `The store was written by a newer Gatehouse (schema ${current}, this one knows ${latest}). Upgrade Gatehouse before using this data directory.`);
   }
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
-    db.transaction(() => {
+    db.transaction('immediate', () => {
       // Another process may have applied it while we waited for the write lock.
-      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+      if (db.get('SELECT 1 FROM schema_migrations WHERE version = ?', m.version)) return;
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-    }).immediate();
+      db.run('INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)', m.version, m.name, new Date().toISOString());
+    });
   }
 }

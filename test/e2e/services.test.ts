@@ -5,7 +5,7 @@
 // cannot be removed without --force, and the same overwrite question through the admin API.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import {
   assertCleanError, curl, dataDir, describeRun, eventually, freePorts, gh, ghFail, ghJson, join, openssl, opensslNotAfter, opensslThumbprint, readText, sClient,
   selfSignedCert, startServe, storeSnapshot, tmpDir, writeText, isoDate, TestPki, type Snapshot,
@@ -212,7 +212,7 @@ test('refusals: a certificate expired since it was imported (GH_CERT_EXPIRED) an
   ghFail(data, ['cert', 'import', '--file', noKeyPfx, '--password-file', pw], 'GH_PFX_NO_KEY');
   // A store may still hold one (restored from elsewhere, or its key lost): made here by clearing the key reference.
   const keyless = importLeaf(data, 'mail.contoso.com', 'key lost');
-  const db = new Database(join(data, 'gatehouse.db'));
+  const db = new DatabaseSync(join(data, 'gatehouse.db'));
   try {
     db.prepare('UPDATE certificates SET key_id = NULL WHERE thumbprint = ?').run(keyless.thumbprint);
   } finally {

@@ -1,0 +1,89 @@
+import type { KeyObject } from 'node:crypto';
+import type { ServingConfig } from '../config/serving-config.js';
+import type { GatehouseStore } from '../store/gatehouse-store.js';
+import { servedChain } from '../pki/certificate-chain.js';
+
+/** A certificate's key and the certificates a handshake sends (leaf first). */
+export interface KeyMaterial {
+  key: KeyObject;
+  certificates: Buffer[];
+}
+
+/** A certificate the mail plane may select by SNI: its names only, no key. */
+export interface MailCandidate {
+  thumbprint: string;
+  friendlyName: string;
+  sans: string[];
+  notAfter: string;
+  hasPrivateKey: boolean;
+}
+
+/** What the store holds, counted for `serve`'s report. */
+export interface StoreCounts {
+  revision: number;
+  certificates: { webhosting: number; personal: number; expired: number; expiring: number };
+  pendingRequests: number;
+  /** The internal CA's certificate, when there is one. */
+  caDer: Buffer | null;
+}
+
+/** Everything the serving plane needs, read in one transaction so it is one revision's view. */
+export function readServingConfig(store: GatehouseStore): ServingConfig {
+  return store.read(() => {
+    return {
+      revision: store.revision(),
+      sites: store.sites.list(),
+      bindings: store.sites.bindings(),
+      httpsDefault: store.services.certificateOf('https'),
+      services: store.services.assignments(),
+      mailListeners: store.services.listeners(),
+      chains: store.certificates.chainsMarker(),
+      preload: store.sites.personalCertificatesInUse(),
+    };
+  });
+}
+
+/**
+ * The serving plane's view of the store (`serve/` and `mail/` use this, never the store): the
+ * revision to follow, the configuration of a revision, and the key material of one certificate.
+ */
+export class ServingReadModel {
+  constructor(private readonly store: GatehouseStore, private readonly clock: () => Date) {}
+
+  revision(): number {
+    return this.store.revision();
+  }
+
+  config(): ServingConfig {
+    return readServingConfig(this.store);
+  }
+
+  /**
+   * The key and what a handshake sends — the certificate and its intermediates, never a root (a
+   * client trusts the roots it has) — for a TLS context; undefined once it is gone or has no key.
+   */
+  keyMaterial(thumbprint: string): KeyMaterial | undefined {
+    const row = this.store.certificates.get(thumbprint);
+    if (!row || row.keyId === null) return undefined;
+    const { der, chain } = this.store.certificates.der(thumbprint);
+    return { key: this.store.keys.load(row.keyId), certificates: [der, ...servedChain(chain)] };
+  }
+
+  /** Every certificate, as a candidate for the mail plane's SNI selection. */
+  mailCandidates(): MailCandidate[] {
+    return this.store.certificates.list().map((c) => ({
+      thumbprint: c.thumbprint, friendlyName: c.friendlyName, sans: c.sans, notAfter: c.notAfter, hasPrivateKey: c.keyId !== null,
+    }));
+  }
+
+  /** Counts for the report `serve` prints at start and after each change. */
+  counts(): StoreCounts {
+    const now = this.clock();
+    return this.store.read(() => ({
+      revision: this.store.revision(),
+      certificates: this.store.certificates.counts(new Date(now.getTime() + 30 * 86_400_000).toISOString(), now.toISOString()),
+      pendingRequests: this.store.requests.count(),
+      caDer: this.store.ca.get()?.der ?? null,
+    }));
+  }
+}

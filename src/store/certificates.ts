@@ -1,0 +1,158 @@
+import { fail } from '../model/gatehouse-error.js';
+import type { Certificate, ChainCertificate } from '../model/certificate.js';
+import type { StoreName } from '../model/store-name.js';
+import { buffer, type SqlValue } from './database.js';
+import type { StoreEngine } from './engine.js';
+import type { KeyRepository } from './keys.js';
+
+/** A certificate row, as stored (without the DER, which `der` reads on demand). */
+export interface CertificateRow extends Omit<Certificate, 'hasPrivateKey' | 'status' | 'chainMissing'> {
+  /** Stored: the path reached a self-issued root (the chain's last entry); whether it is trusted is judged when read. */
+  chainComplete: boolean;
+  /** SHA-256 of the public key: how requests and keys find their certificate. */
+  spkiSha256: string;
+  keyId: number | null;
+}
+
+const COLUMNS = `c.thumbprint, c.friendly_name, c.store, c.subject, c.issuer, c.issued_to, c.issued_by, c.sans,
+  c.not_before, c.not_after, c.serial_number, c.key_type, c.spki_sha256, c.key_id, c.chain, c.chain_complete, c.created,
+  k.exportable`;
+const SELECT = `SELECT ${COLUMNS} FROM certificates c LEFT JOIN private_keys k ON k.id = c.key_id`;
+
+/**
+ * Certificates (table `certificates`): the parsed fields for listing, the DER and the chain. Listing
+ * reads only the parsed columns (the large ones are last in the row, so a scan never steps over them).
+ */
+export class CertificateRepository {
+  constructor(private readonly engine: StoreEngine, private readonly keys: KeyRepository) {}
+
+  /** Inserts a certificate; call inside `change`. */
+  insert(c: Omit<CertificateRow, 'exportable'>, der: Buffer, chainDer: Buffer[]): void {
+    this.engine.db.run(`INSERT INTO certificates (thumbprint, friendly_name, store, subject, issuer, issued_to, issued_by, sans, not_before,
+        not_after, serial_number, key_type, spki_sha256, key_id, der, chain, chain_der, chain_complete, created)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      c.thumbprint, c.friendlyName, c.store, c.subject, c.issuer, c.issuedTo, c.issuedBy, JSON.stringify(c.sans), c.notBefore,
+      c.notAfter, c.serialNumber, c.keyType, c.spkiSha256, c.keyId, der,
+      JSON.stringify(c.chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), c.chainComplete ? 1 : 0, c.created);
+  }
+
+  list(filter: { store?: StoreName | undefined; notAfterBefore?: string | undefined } = {}): CertificateRow[] {
+    const where: string[] = [];
+    const args: SqlValue[] = [];
+    if (filter.store) {
+      where.push('c.store = ?');
+      args.push(filter.store);
+    } else {
+      where.push("c.store <> 'root'");
+    }
+    if (filter.notAfterBefore) {
+      where.push('c.not_after <= ?');
+      args.push(filter.notAfterBefore);
+    }
+    const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.friendly_name, c.thumbprint`;
+    return this.engine.db.all<RawCertificate>(sql, ...args).map(toCertificate);
+  }
+
+  /** Counts by store, and of the expired and the expiring (by `soon`) server certificates, without reading the rows. */
+  counts(soon: string, now: string): { webhosting: number; personal: number; expired: number; expiring: number } {
+    return this.engine.db.get<{ webhosting: number; personal: number; expired: number; expiring: number }>(`SELECT
+          COALESCE(SUM(store = 'webhosting'), 0) AS webhosting, COALESCE(SUM(store = 'personal'), 0) AS personal,
+          COALESCE(SUM(not_after <= ?), 0) AS expired, COALESCE(SUM(not_after > ? AND not_after <= ?), 0) AS expiring
+        FROM certificates WHERE store <> 'root'`, now, now, soon)!;
+  }
+
+  get(thumbprint: string): CertificateRow | undefined {
+    const row = this.engine.db.sql(`${SELECT} WHERE c.thumbprint = ?`).get(thumbprint) as RawCertificate | undefined;
+    return row && toCertificate(row);
+  }
+
+  /** Candidates for a reference: thumbprints starting with `prefix` (upper-case hex) or an exact friendly name. */
+  find(prefix: string | undefined, friendlyName: string): CertificateRow[] {
+    return this.engine.db.all<RawCertificate>(`${SELECT}
+        WHERE (? IS NOT NULL AND substr(c.thumbprint, 1, length(?)) = ?) OR c.friendly_name = ? ORDER BY c.thumbprint`,
+    prefix ?? null, prefix ?? '', prefix ?? '', friendlyName).map(toCertificate);
+  }
+
+  /** The certificate's DER and its chain's (leaf first, then towards the root). */
+  der(thumbprint: string): { der: Buffer; chain: Buffer[] } {
+    const row = this.engine.db.sql('SELECT der, chain_der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Uint8Array; chain_der: string } | undefined;
+    if (!row) throw fail('GH_CERT_NOT_FOUND', `No certificate has the thumbprint ${thumbprint}.`);
+    const chain = (JSON.parse(row.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64'));
+    return { der: buffer(row.der), chain };
+  }
+
+  /** The certificates of the Trusted Root Certification Authorities store, as DER. */
+  rootStoreDer(): Buffer[] {
+    return this.engine.db.all<{ der: Uint8Array }>("SELECT der FROM certificates WHERE store = 'root'").map((r) => buffer(r.der));
+  }
+
+  /** The certificates whose chain stopped short of a root, with their DER, for judging them again. */
+  incompleteChains(): Array<{ thumbprint: string; der: Buffer; chain: Buffer[] }> {
+    return this.engine.db.all<{ thumbprint: string; der: Uint8Array; chain_der: string }>("SELECT thumbprint, der, chain_der FROM certificates WHERE chain_complete = 0 AND store <> 'root'")
+      .map((r) => ({ thumbprint: r.thumbprint, der: buffer(r.der), chain: (JSON.parse(r.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64')) }));
+  }
+
+  /**
+   * Replaces a certificate's chain; call inside `change`. Served TLS contexts are cached by
+   * thumbprint, so this also moves the chain marker that tells the serving plane to build them again.
+   */
+  replaceChain(thumbprint: string, chain: ChainCertificate[], chainDer: Buffer[], complete: boolean): void {
+    this.engine.db.run('UPDATE certificates SET chain = ?, chain_der = ?, chain_complete = ? WHERE thumbprint = ?',
+      JSON.stringify(chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), complete ? 1 : 0, thumbprint);
+    this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+  }
+
+  /** Moves whenever a stored chain is replaced (see `replaceChain`). */
+  chainsMarker(): number {
+    const row = this.engine.db.get<{ value: string }>("SELECT value FROM meta WHERE name = 'chains'");
+    return row ? Number(row.value) : 0;
+  }
+
+  findBySpki(spkiSha256: string): CertificateRow | undefined {
+    const row = this.engine.db.sql(`${SELECT} WHERE c.spki_sha256 = ? AND c.key_id IS NOT NULL LIMIT 1`).get(spkiSha256) as RawCertificate | undefined;
+    return row && toCertificate(row);
+  }
+
+  /** Renames a certificate; call inside `change`. */
+  rename(thumbprint: string, friendlyName: string): void {
+    this.engine.db.run('UPDATE certificates SET friendly_name = ? WHERE thumbprint = ?', friendlyName, thumbprint);
+  }
+
+  /** Deletes a certificate and its key when nothing else refers to it; call inside `change`. */
+  delete(thumbprint: string): void {
+    const row = this.engine.db.get<{ key_id: number | null }>('SELECT key_id FROM certificates WHERE thumbprint = ?', thumbprint);
+    this.engine.db.run('DELETE FROM certificates WHERE thumbprint = ?', thumbprint);
+    this.keys.deleteIfUnused(row?.key_id ?? null);
+  }
+}
+
+interface RawCertificate {
+  thumbprint: string;
+  friendly_name: string;
+  store: StoreName;
+  subject: string;
+  issuer: string;
+  issued_to: string;
+  issued_by: string;
+  sans: string;
+  not_before: string;
+  not_after: string;
+  serial_number: string;
+  key_type: string;
+  spki_sha256: string;
+  key_id: number | null;
+  chain: string;
+  chain_complete: number;
+  created: string;
+  exportable: number | null;
+}
+
+function toCertificate(r: RawCertificate): CertificateRow {
+  const chain = JSON.parse(r.chain) as ChainCertificate[];
+  return {
+    thumbprint: r.thumbprint, friendlyName: r.friendly_name, store: r.store, subject: r.subject, issuer: r.issuer,
+    issuedTo: r.issued_to, issuedBy: r.issued_by, sans: JSON.parse(r.sans) as string[], notBefore: r.not_before,
+    notAfter: r.not_after, serialNumber: r.serial_number, keyType: r.key_type, spkiSha256: r.spki_sha256,
+    keyId: r.key_id, exportable: r.exportable === 1, chain, chainComplete: r.chain_complete === 1, created: r.created,
+  };
+}
