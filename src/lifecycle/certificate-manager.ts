@@ -220,7 +220,7 @@ export class CertificateManager {
       throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with ${opt('no-key')}.`);
     }
     if (!row.exportable) {
-      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable when it was made or imported, so it can never leave this server; the certificate can still be bound to sites and assigned to services here. To have it on another server too, re-issue it with an exportable key (${act('request-new-exportable')}, then complete it with the CA's new certificate), or import the original PFX again with ${opt('exportable')}. The certificate and chain alone export with ${opt('no-key')}.`);
+      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable when it was made or imported, so it can never leave this server; the certificate can still be bound to sites and assigned to services here, and it and its chain alone export with ${opt('no-key')}. To have it on another server too, re-issue it with an exportable key (${act('request-new-exportable')}, then complete it with the CA's new certificate), or import the original PFX again with ${opt('exportable')}.`);
     }
     const key = this.store.keys.load(row.keyId);
     if (input.format === 'pfx') {
