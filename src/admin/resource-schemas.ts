@@ -12,7 +12,7 @@ const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 export const CertificateSchema = Type.Object({
   thumbprint: Type.String({ description: 'SHA-1 of the DER, upper-case hex (what IIS and Windows show)' }),
   friendlyName: Type.String(),
-  store: Type.String({ enum: ['webhosting', 'personal'] }),
+  store: Type.String({ enum: ['webhosting', 'personal', 'root'] }),
   subject: Type.String(),
   issuer: Type.String(),
   issuedTo: Type.String(),
@@ -24,7 +24,11 @@ export const CertificateSchema = Type.Object({
   hasPrivateKey: Type.Boolean(),
   exportable: Type.Boolean(),
   serialNumber: Type.String(),
-  chainComplete: Type.Boolean(),
+  chainComplete: Type.Boolean({ description: 'the chain reaches a root trusted here (the system\'s trust store, Trusted Root Certification Authorities or the internal CA)' }),
+  chainMissing: nullable(Type.Object({
+    kind: Type.String({ enum: ['issuer', 'untrusted-root'], description: 'issuer: the certificate of an issuer is not here; untrusted-root: the chain ends at a root not trusted here' }),
+    name: Type.String({ description: 'the subject of the missing issuer or of the untrusted root' }),
+  }, open)),
   status: Type.String({ enum: ['valid', 'expiring', 'expired', 'chain-incomplete'] }),
   chain: Type.Array(Type.Object({ thumbprint: Type.String(), subject: Type.String(), issuer: Type.String(), notAfter: Type.String() }, open)),
   created: Type.String({ format: 'date-time' }),
@@ -71,6 +75,7 @@ export const PendingRequestSchema = Type.Object({
   sans: Type.Array(Type.String()),
   keyType: Type.String(),
   exportable: Type.Boolean(),
+  friendlyName: nullable(Type.String({ description: 'the name the certificate gets at completion; null: the default name' })),
   created: Type.String({ format: 'date-time' }),
   csr: Type.Optional(Type.String({ description: 'the PKCS#10 request, PEM' })),
 }, open);

@@ -7,20 +7,22 @@ import { notAssignable, openAssignServicesDialog } from './assign-services-dialo
 import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog } from './complete-dialog.js';
 import { openCertificateView } from './certificate-view-dialog.js';
-import { openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
+import { openChainDialog, openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
 import { breakable, button, copyText, daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
 
-export function statusText(c: Pick<Certificate, 'status' | 'notAfter'>, now = Date.now()): string {
+export function statusText(c: Pick<Certificate, 'status' | 'notAfter'> & { chainMissing?: Certificate['chainMissing'] }, now = Date.now()): string {
   switch (c.status) {
     case 'expired': return `Expired on ${isoDay(c.notAfter)}`;
     case 'expiring': {
       const days = daysUntil(c.notAfter, now);
       return days <= 0 ? 'Expires today' : `Expiring in ${days} day${days === 1 ? '' : 's'}`;
     }
-    case 'chain-incomplete': return 'Chain incomplete (an issuer is missing)';
+    case 'chain-incomplete':
+      if (c.chainMissing?.kind === 'untrusted-root') return `Chain incomplete (the root ${c.chainMissing.name} is not trusted here)`;
+      return c.chainMissing ? `Chain incomplete (the certificate of ${c.chainMissing.name} is missing)` : 'Chain incomplete (an issuer is missing)';
     default: return 'Valid';
   }
 }
@@ -99,6 +101,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         items: [
           { label: 'View…', needs: 'view', disabled: none, run: () => c && void openCertificateView(ctx, c) },
           { label: 'Export…', needs: 'keys.manage', disabled: none, run: () => c && openExportDialog(ctx, c) },
+          { label: 'Install Chain…', needs: 'certificates.manage', disabled: none, run: () => c && openChainDialog(ctx, c, () => reload(c.thumbprint)) },
           {
             label: 'Assign Services to Certificate…', needs: 'sites.manage', disabled: none || notAssignable(c) !== undefined,
             run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
@@ -125,6 +128,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         h('dt', null, 'Subject'), h('dd', null, c.subject),
         h('dt', null, 'Names (SAN)'), h('dd', null, c.sans.join(', ') || 'none'),
         h('dt', null, 'Issuer'), h('dd', null, c.issuer),
+        h('dt', null, 'Certification path'), h('dd', null, c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' ← ') : c.subject === c.issuer ? 'self-signed' : 'no intermediates'),
         h('dt', null, 'Valid'), h('dd', null, `from ${isoMinute(c.notBefore)} to ${isoMinute(c.notAfter)} UTC`),
         h('dt', null, 'Status'), h('dd', null, statusCell(c)),
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),

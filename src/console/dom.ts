@@ -115,7 +115,7 @@ export function daysUntil(iso: string, now = Date.now()): number {
   return Math.floor((Date.parse(iso) - now) / 86_400_000);
 }
 
-export const STORE_LABELS: Record<string, string> = { webhosting: 'Web Hosting', personal: 'Personal' };
+export const STORE_LABELS: Record<string, string> = { webhosting: 'Web Hosting', personal: 'Personal', root: 'Trusted Root Certification Authorities' };
 
 export function storeLabel(store: string): string {
   return STORE_LABELS[store] ?? store;

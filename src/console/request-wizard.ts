@@ -7,7 +7,6 @@ import type { Ctx } from './context.js';
 import { Dialog } from './dialog.js';
 import { button, checkbox, copyText, field, h, input, isoDay, replace, saveFile, select, uid } from './dom.js';
 import { countryCode, countryInput, countryName } from './countries.js';
-import { forgetRequestName, rememberRequestName } from './request-names.js';
 import { KEY_TYPES, type Certificate, type PendingRequest, type ServerInfo } from './types.js';
 
 interface Step {
@@ -255,13 +254,12 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
   }
 
   async function create(): Promise<void> {
-    const body: Record<string, unknown> = { cn, san: domains.filter((x) => x !== cn), key: keyType.value, exportable: exportable.checked };
+    const body: Record<string, unknown> = { cn, san: domains.filter((x) => x !== cn), key: keyType.value, exportable: exportable.checked, friendlyName: name.value.trim() };
     for (const [k, el] of [['org', org], ['ou', ou], ['city', city], ['state', state], ['country', country]] as const) {
       if (el.value.trim()) body[k] = el.value.trim();
     }
     const request = await ctx.api.post<PendingRequest>('/requests', body);
     created = request;
-    rememberRequestName(request, name.value.trim());
     showCompletion(request);
   }
 
@@ -280,7 +278,6 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
     const submit = caReady
       ? button('Submit to the internal CA', () => void d.run(async () => {
         issued = await ctx.api.post<Certificate>(`/requests/${request.id}/submit`, { ca: 'internal', friendlyName: name.value.trim(), store: 'webhosting' });
-        forgetRequestName(request.id);
         submit!.disabled = true;
         download.disabled = true;
         d.showNotice(`The internal CA issued “${issued.friendlyName}” (${issued.thumbprint}), valid until ${isoDay(issued.notAfter)}. It is in the Web Hosting store: bind it to a site with the site's Bindings….`);

@@ -23,7 +23,7 @@ export type CertificateStatus = 'valid' | 'expiring' | 'expired' | 'chain-incomp
 export interface Certificate {
   thumbprint: string;
   friendlyName: string;
-  store: 'webhosting' | 'personal';
+  store: 'webhosting' | 'personal' | 'root';
   subject: string;
   issuer: string;
   issuedTo: string;
@@ -36,6 +36,9 @@ export interface Certificate {
   exportable: boolean;
   serialNumber: string;
   chainComplete: boolean;
+  /** Why the chain stops short of a trusted root: an issuer's certificate missing, or a root not trusted here. */
+  chainMissing: { kind: 'issuer' | 'untrusted-root'; name: string } | null;
+  chain: Array<{ thumbprint: string; subject: string; issuer: string; notAfter: string }>;
   status: CertificateStatus;
   created: string;
   warnings?: string[];
@@ -84,6 +87,7 @@ export interface PendingRequest {
   sans: string[];
   keyType: string;
   exportable: boolean;
+  friendlyName: string | null;
   created: string;
   csr?: string;
 }

@@ -89,8 +89,9 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
 
   // Download CSR: a real download, checked by openssl.
   const [download] = await Promise.all([page.waitForEvent('download'), wizard.getByRole('button', { name: 'Download CSR' }).click()]);
-  const requests = ghJson<Array<{ id: number; cn: string }>>(data, ['request', 'list']);
+  const requests = ghJson<Array<{ id: number; cn: string; friendlyName: string | null }>>(data, ['request', 'list']);
   assert.equal(requests.length, 1);
+  assert.equal(requests[0]!.friendlyName, 'www.contoso.com request', 'the wizard\'s friendly name is kept on the request, on the server');
   assert.equal(download.suggestedFilename(), `request-${requests[0]!.id}.csr`);
   const work = tmpDir('gh-console-');
   const csrFile = join(work, download.suggestedFilename());
@@ -108,8 +109,10 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
   await wizard.getByRole('button', { name: 'Finish' }).click();
   await wizard.waitFor({ state: 'detached' });
 
-  // The CA (openssl) signs it; the response is the certificate with the intermediate and the root.
+  // The CA (openssl, an enterprise CA) signs it; the response is the certificate with the intermediate
+  // and the root, which the administrator trusts (Trusted Root Certification Authorities).
   const pki = TestPki.create({ intCn: 'Contoso Test CA' });
+  ghJson(data, ['cert', 'import', '--store', 'root', '--file', pki.rootCert]);
   const leaf = pki.sign(csrFile);
   const response = writeText(join(work, 'www_contoso_com.cer'), readText(leaf) + pki.chainPem());
   const thumbprint = opensslThumbprint(leaf);
@@ -131,7 +134,7 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
   assert.equal(await row.locator('td.hash .mono').getAttribute('title'), thumbprint, 'the full hash is on hover');
   assert.match(await row.innerText(), /Contoso Test CA/);
   assert.match(await row.innerText(), /Web Hosting/);
-  assert.match(await row.innerText(), /\bValid$/, 'the chain is complete (the CA sent its intermediate and root)');
+  assert.match(await row.innerText(), /\bValid$/, 'the chain is complete (the CA sent its intermediate, and its root is trusted)');
   await page.getByRole('status').filter({ hasText: 'Installed' }).waitFor();
   await screenshot(page, '11-server-certificates');
   const stored = ghJson<CertJson[]>(data, ['cert', 'list']).find((x) => x.thumbprint === thumbprint);
@@ -728,5 +731,42 @@ test('Export… a PFX (openssl reads it), Remove, Import… it back; users: Add 
   await dialog(page, 'Revoke Token').getByRole('button', { name: 'Revoke' }).click();
   await page.getByRole('status').filter({ hasText: /Revoked the token/ }).waitFor();
   assert.equal((await server.call('GET', '/api/v1/session', { token })).status, 401, 'a revoked token is refused');
+  assertClean(c);
+});
+
+test('Install Chain…: a certificate completed from the leaf alone gets its intermediate and is valid; a wrong bundle is refused with the reason', { timeout: 120_000 }, async (t) => {
+  const data = dataDir();
+  addUser(data, 'admin', 'organization-management');
+  const pki = TestPki.create({ intCn: 'Contoso Issuing CA' });
+  ghJson(data, ['cert', 'import', '--store', 'root', '--file', pki.rootCert]);
+  const work = tmpDir('gh-console-chain-');
+  const csr = join(work, 'r.csr');
+  ghJson(data, ['request', 'new', '--cn', 'chain.contoso.com', '--key', 'ecdsa-p256', '--friendly-name', 'Chain test', '--out', csr]);
+  const leaf = pki.sign(csr);
+  ghJson(data, ['request', 'complete', '--file', leaf]);
+  const { c, page } = await openConsole(t, data);
+  await logIn(page, 'admin');
+  await openServerCertificates(page);
+  const row = certificateRow(page, 'Chain test');
+  assert.match(await row.innerText(), /Chain incomplete \(the certificate of .*CN=Contoso Issuing CA.* is missing\)/);
+  await row.click();
+
+  await action(page, 'Install Chain…');
+  let chain = dialog(page, 'Install Certificate Chain');
+  await chain.getByLabel('File with the CA\'s intermediate certificates').setInputFiles(leaf);
+  await chain.getByRole('button', { name: 'OK' }).click();
+  await chain.getByText(/Nothing in mail|Nothing in .* issued/).waitFor();
+  await chain.getByRole('button', { name: 'Cancel' }).click();
+  await chain.waitFor({ state: 'detached' });
+
+  await action(page, 'Install Chain…');
+  chain = dialog(page, 'Install Certificate Chain');
+  await chain.getByLabel('Or paste them (PEM)').fill(readText(pki.intCert));
+  await chain.getByRole('button', { name: 'OK' }).click();
+  await chain.waitFor({ state: 'detached' });
+  await page.getByRole('status').filter({ hasText: 'Installed the chain' }).waitFor();
+  await settled(page);
+  assert.match(await certificateRow(page, 'Chain test').innerText(), /\bValid$/);
+  assert.equal(ghJson<Array<{ status: string }>>(data, ['cert', 'list'])[0]!.status, 'valid');
   assertClean(c);
 });
