@@ -23,7 +23,7 @@ export type CertificateStatus = 'valid' | 'expiring' | 'expired' | 'chain-incomp
 export interface Certificate {
   thumbprint: string;
   friendlyName: string;
-  store: 'webhosting' | 'personal';
+  store: 'webhosting' | 'personal' | 'root';
   subject: string;
   issuer: string;
   issuedTo: string;
@@ -36,9 +36,48 @@ export interface Certificate {
   exportable: boolean;
   serialNumber: string;
   chainComplete: boolean;
+  /** Why the chain stops short of a trusted root: an issuer's certificate missing, or a root not trusted here. */
+  chainMissing: { kind: 'issuer' | 'untrusted-root'; name: string } | null;
+  chain: Array<{ thumbprint: string; subject: string; issuer: string; notAfter: string }>;
   status: CertificateStatus;
   created: string;
   warnings?: string[];
+}
+
+/** GET /certificates/{ref}/details: what View… shows. */
+export interface CertificateDetails extends Certificate {
+  fields: {
+    version: number;
+    serialNumber: string;
+    signatureAlgorithm: string;
+    thumbprintSha1: string;
+    thumbprintSha256: string;
+    subject: string;
+    issuer: string;
+    notBefore: string;
+    notAfter: string;
+    publicKey: string;
+    sans: string[];
+    keyUsage: string[];
+    extendedKeyUsage: string[];
+    basicConstraints: string;
+    subjectKeyIdentifier?: string;
+    authorityKeyIdentifier?: string;
+  };
+  /** Leaf first; the last link is the root, or the missing issuer. */
+  path: PathLink[];
+}
+
+export interface PathLink {
+  thumbprint: string | null;
+  subject: string;
+  issuedTo: string;
+  issuer: string;
+  notBefore: string | null;
+  notAfter: string | null;
+  role: 'leaf' | 'intermediate' | 'root' | 'missing';
+  status: 'ok' | 'expired' | 'not-yet-valid' | 'trusted-root' | 'untrusted-root' | 'missing';
+  anchor?: 'internal-ca' | 'system';
 }
 
 export interface PendingRequest {
@@ -48,6 +87,7 @@ export interface PendingRequest {
   sans: string[];
   keyType: string;
   exportable: boolean;
+  friendlyName: string | null;
   created: string;
   csr?: string;
 }

@@ -64,6 +64,11 @@ export const ACTIONS = {
     cli: (ref) => `"gatehouse cert show ${ref}"`, api: (ref) => `GET ${API}/certificates/${ref}`, console: () => 'the Server Certificates page',
   },
   'cert-import': fixed('"gatehouse cert import --file FILE --password-file PW"', `POST ${API}/certificates/import`, '"Import…" on the Server Certificates page'),
+  'cert-chain': {
+    cli: (ref) => `"gatehouse cert chain ${ref} --file BUNDLE"`, api: (ref) => `POST ${API}/certificates/${ref}/chain`, console: () => '"Install Chain…" on the Server Certificates page',
+  },
+  'root-import': fixed('"gatehouse cert import --store root --file ROOT.cer"', `POST ${API}/certificates/import with "store": "root"`, '"Import…" into Trusted Root Certification Authorities on the Server Certificates page'),
+  'request-new-exportable': fixed('"gatehouse request new --exportable"', `POST ${API}/requests with "exportable": true`, '"Create Certificate Request…" with "Make the private key exportable"'),
   'request-list': fixed('"gatehouse request list"', `GET ${API}/requests`, 'the Pending Certificate Requests page'),
   'request-complete': fixed('"gatehouse request complete"', `POST ${API}/requests/complete`, '"Complete Certificate Request…"'),
   'ca-show': fixed('"gatehouse ca show"', `GET ${API}/ca`, 'the server\'s home page'),
