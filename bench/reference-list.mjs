@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The reference for `gatehouse cert list --json`: the least a Node process can do to print the same
-// listing — start node, open gatehouse.db with better-sqlite3 (read-only), run one SELECT with the
+// listing — start node, open gatehouse.db with node:sqlite (read-only), run one SELECT with the
 // same join and order, shape each row the way the CLI does (same fields, same status rule) and print
 // JSON.stringify(rows, null, 2). No Gatehouse module is loaded: no @peculiar/x509, no node-forge, no
 // reflect-metadata, no migrations check, no master key. The benchmark checks that its output is
@@ -8,7 +8,7 @@
 //
 //   node bench/reference-list.mjs DATA_DIR
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 
 const dataDir = process.argv[2];
 if (!dataDir) {
@@ -26,7 +26,7 @@ const status = (notAfter, chainComplete) => {
   return 'valid';
 };
 
-const db = new Database(join(dataDir, 'gatehouse.db'), { readonly: true, fileMustExist: true });
+const db = new DatabaseSync(join(dataDir, 'gatehouse.db'), { readOnly: true });
 const rows = db
   .prepare(`SELECT c.thumbprint, c.friendly_name, c.store, c.subject, c.issuer, c.issued_to, c.issued_by, c.sans, c.not_before,
     c.not_after, c.serial_number, c.key_type, c.key_id, c.chain, c.chain_complete, c.created, k.exportable

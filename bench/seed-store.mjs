@@ -11,7 +11,8 @@
 //   SAN, own validity (90…389 days), hence own DER and thumbprint.
 // - Each row is built the way `CertificateManager.prepare` builds it (describeCertificate, default
 //   friendly name "siteN.test-Gatehouse Bench CA-(date)", chain complete against the internal CA)
-//   and inserted with `GatehouseStore.insertKey` + `insertCertificate` inside `GatehouseStore.change`,
+//   and inserted with the store's `keys.insert` + `certificates.insert` inside `change` (the store
+//   opened with lifecycle/open-store.js beside the core: the Gatehouse object no longer exposes it),
 //   so every certificate has its own sealed private key (AES-256-GCM under master.key) and the
 //   audit log and revision move as for any change.
 // - Every 10th certificate goes to the `personal` store, the rest to `webhosting`.
@@ -118,6 +119,7 @@ if (!isMainThread) {
 
 async function seed() {
   const { openGatehouse } = await core('lifecycle/gatehouse.js');
+  const { openStore } = await core('lifecycle/open-store.js');
   const [dataDir, countArg] = process.argv.slice(2);
   if (!dataDir) {
     process.stderr.write('usage: node bench/seed-store.mjs DATA_DIR [COUNT]\n');
@@ -130,11 +132,14 @@ async function seed() {
   }
   const t0 = performance.now();
   const now = new Date();
-  const gh = openGatehouse({ dataDir, actor: { name: 'bench-seed', origin: 'system' }, clock: () => now });
+  const options = { dataDir, actor: { name: 'bench-seed', origin: 'system' }, clock: () => now };
+  const gh = openGatehouse(options);
+  // The core's managers for the CA and prepare; the store itself (a second connection) for the fast inserts.
+  const store = openStore(options);
   try {
-    if (!gh.store.getCa()) await gh.ca.init({ cn: 'Gatehouse Bench CA', keyType: 'ecdsa-p256', days: 3650 });
-    const ca = gh.store.getCa();
-    const caKey = gh.store.loadKey(ca.keyId);
+    if (!store.ca.get()) await gh.ca.init({ cn: 'Gatehouse Bench CA', keyType: 'ecdsa-p256', days: 3650 });
+    const ca = store.ca.get();
+    const caKey = store.keys.load(ca.keyId);
     const leaf = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const shared = { caDer: ca.der, caPkcs8: caKey.export({ type: 'pkcs8', format: 'der' }), leafSpki: spkiDer(leaf.publicKey), nowMs: now.getTime() };
 
@@ -157,12 +162,12 @@ async function seed() {
       const batch = pending;
       pending = [];
       if (batch.length === 0) return;
-      gh.store.change(
+      store.change(
         () => ({ action: 'bench.seed', target: `${batch.length} certificates`, after: { first: batch[0].row.thumbprint, last: batch.at(-1).row.thumbprint } }),
         () => {
           for (const { der, row } of batch) {
-            const keyId = gh.store.insertKey({ key: leaf.privateKey, keyType: 'ecdsa-p256', spkiSha256: row.spkiSha256, exportable: true });
-            gh.store.insertCertificate({ ...row, keyId }, Buffer.from(der), []);
+            const keyId = store.keys.insert({ key: leaf.privateKey, keyType: 'ecdsa-p256', spkiSha256: row.spkiSha256, exportable: true });
+            store.certificates.insert({ ...row, keyId }, Buffer.from(der), []);
           }
         },
       );
@@ -182,9 +187,10 @@ async function seed() {
       })),
     );
     flush();
-    const total = gh.store.listCertificates().length;
+    const total = store.certificates.list().length;
     process.stderr.write(`seed-store: ${stored} certificates issued and stored in ${((performance.now() - t0) / 1000).toFixed(1)} s with ${workers} worker(s); the store holds ${total}\n`);
   } finally {
-    gh.store.close();
+    store.close();
+    gh.close();
   }
 }

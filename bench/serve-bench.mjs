@@ -229,7 +229,7 @@ async function seedGatehouse(dataDir, certs, root) {
     }
     return { importMs, totalMs: Date.now() - started };
   } finally {
-    g.store.close();
+    g.close();
   }
 }
 
