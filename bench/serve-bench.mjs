@@ -97,7 +97,7 @@ function buildHsclient(dir) {
 }
 
 function ghHasWorkers() {
-  const r = spawnSync(process.execPath, [GH_BIN, 'serve', '--help'], { env: childEnv, encoding: 'utf8' });
+  const r = spawnSync(GH_BIN, ['serve', '--help'], { env: childEnv, encoding: 'utf8' });
   return /--workers/.test(`${r.stdout}${r.stderr}`);
 }
 
@@ -318,8 +318,8 @@ async function startServer(kind, cfg) {
   let cmd;
   let port;
   if (kind.startsWith('gatehouse')) {
-    cmd = process.execPath;
-    argv = [GH_BIN, 'serve', '--data', cfg.dataDir, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
+    cmd = GH_BIN; // a sh wrapper that execs Node 24 (node_modules/.bin/node): the PID stays the server's
+    argv = ['serve', '--data', cfg.dataDir, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
     port = PORT_GH;
   } else {
     cmd = NGINX();
