@@ -3,9 +3,10 @@
 // `npm run docs:errors` rewrites it; a unit test fails when the file is stale.
 import { writeFileSync } from 'node:fs';
 import { ERRORS } from '../dist/src/model/gatehouse-error.js';
+import { wordedForDocs } from '../dist/src/model/wording.js';
 
 export function renderErrorsDoc() {
-  const rows = Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.exit} | ${e.status} | ${e.summary} |`);
+  const rows = Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.exit} | ${e.status} | ${wordedForDocs(e.summary)} |`);
   return [
     '# Error codes',
     '',
@@ -15,6 +16,9 @@ export function renderErrorsDoc() {
     '`error: <what happened and what to do> (GH_CODE)`, and exits with the code below (1 refused, 2 usage).',
     'The admin API will answer with the HTTP status below and the code in its problem document.',
     'Match on the code, never on the message text. A refused change leaves the store as it was.',
+    'Each face words the same message its way: the CLI names its flags (`--force`), the API its fields',
+    '(`"force": true`) and the console its buttons and fields ("Apply anyway"); the console asks for its',
+    'wording with the request header `X-Gatehouse-Wording: console`.',
     '',
     '| code | exit | HTTP | meaning |',
     '|---|---|---|---|',

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the tests use as independent peers, when they are missing.
 # The tests never skip for a missing peer: they need these. Runs as root (apt-get directly) or as a
-# user with sudo. $APT_GET overrides the apt-get command (the test of this script uses a stand-in).
+# user with sudo. test/e2e/fresh-machine.test.ts runs it against stand-ins with every peer missing.
 set -e
 missing=""
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
@@ -12,7 +12,6 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"
-apt=${APT_GET:-apt-get}
 if [ "$(id -u)" = "0" ]; then
   run() { env DEBIAN_FRONTEND=noninteractive "$@"; }
 elif command -v sudo >/dev/null 2>&1; then
@@ -21,6 +20,6 @@ else
   echo "error: the tests need these Debian packages:$missing. Install them as root (apt-get install$missing), or run the tests as root or as a user with sudo." >&2
   exit 1
 fi
-run "$apt" update -qq
+run apt-get update -qq
 # shellcheck disable=SC2086 # one word per package
-run "$apt" install -y -qq $missing
+run apt-get install -y -qq $missing

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { adminCertificate, sha256Fingerprint } from './admin-certificate.js';
 import { buildAdminServer } from './admin-server.js';
@@ -19,7 +20,7 @@ export function parseAdminAddress(value: string): { host: string; port: number }
   if (value === 'off') return undefined;
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535 || (m[1] !== undefined && isIP(m[1]) !== 6)) throw fail('GH_ADMIN_ADDRESS_INVALID', `--admin takes ADDRESS:PORT (e.g. 127.0.0.1:8443 or [::1]:8443) or "off"; got "${value}".`);
+  if (!m || port < 1 || port > 65535 || (m[1] !== undefined && isIP(m[1]) !== 6)) throw fail('GH_ADMIN_ADDRESS_INVALID', `${opt('admin')} takes ADDRESS:PORT (e.g. 127.0.0.1:8443 or [::1]:8443) or "off"; got "${value}".`);
   return { host: m[1] ?? m[2]!, port };
 }
 
@@ -41,10 +42,11 @@ export async function startAdminEndpoint(g: Gatehouse, options: AdminEndpointOpt
     await app.close();
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the port is in use (another gatehouse serve, or another program)' : code === 'EADDRNOTAVAIL' ? 'that is not an address of this machine' : code === 'EACCES' ? 'the port needs privileges this process lacks' : (e as Error).message;
-    throw fail('GH_ADMIN_LISTEN_FAILED', `The admin endpoint cannot listen on ${shown}:${address.port}: ${why}. Choose another with --admin ADDRESS:PORT, or turn it off with --admin off.`);
+    throw fail('GH_ADMIN_LISTEN_FAILED', `The admin endpoint cannot listen on ${shown}:${address.port}: ${why}. Choose another ADDRESS:PORT with ${opt('admin')}, or turn it off there with "off".`);
   }
   options.log(`admin: console and API on https://${shown}:${address.port}/ (certificate "${tls.friendlyName}", SHA-256 ${sha256Fingerprint(tls.cert)})`);
   if (g.users.list().length === 0) {
+    // words: cli (a line of serve's log on the operator's terminal)
     options.log('admin: no users yet; make the first administrator on this server with: gatehouse user add NAME --role organization-management');
   }
   return app;

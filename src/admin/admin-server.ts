@@ -5,16 +5,19 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { fail } from '../model/gatehouse-error.js';
+import { act } from '../model/wording.js';
+import { withWordedWarnings } from '../model/wording.js';
 import { PERMISSIONS, roleAllows, ROLE_PERMISSIONS, ROLES } from '../model/role.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { Principal } from '../lifecycle/user-manager.js';
 import { Download, type AdminContext, type AdminRoute } from './admin-route.js';
 import { SESSION_COOKIE } from './identity-routes.js';
 import { LoginThrottle } from './login-throttle.js';
-import { problem, problemFor } from './problem.js';
+import { faceOf, problem, problemFor } from './problem.js';
 import { ProblemSchema } from './resource-schemas.js';
 import { API_PREFIX, ROUTES } from './routes.js';
 import { sameToken, SessionStore, type Session } from './session-store.js';
+import { tlsGroups } from '../model/tls-group.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,13 +50,14 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   const clock = options.clock ?? (() => Date.now());
   const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
   const app = Fastify({
-    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' },
+    // The key exchange groups of the web and mail listeners: X25519MLKEM768 first, then X25519, P-256, P-384.
+    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', ecdhCurve: tlsGroups(process.versions.openssl) },
     bodyLimit: BODY_LIMIT,
     logger: false,
     return503OnClosing: true,
     // Errors Fastify meets before routing (a malformed percent-escape in the path) answer a problem document too.
-    frameworkErrors: (error, _request, reply) => {
-      const { problem: p } = problemFor(error);
+    frameworkErrors: (error, request, reply) => {
+      const { problem: p } = problemFor(error, faceOf(request.headers));
       // Answered before the hooks run, so the headers every API answer carries are set here.
       const raw = reply as unknown as { code(n: number): void; header(k: string, v: string): void; send(b: string): void };
       raw.code(p.status);
@@ -72,6 +76,7 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
       info: { title: 'Gatehouse admin API', version: options.version, description: `Every route needs one permission; roles grant them:\n\n${ROLES.map((r) => `- ${r}: ${ROLE_PERMISSIONS[r].join(', ')}`).join('\n')}` },
       components: {
         securitySchemes: {
+          // words: cli (the reference document points to both ways of making a token)
           bearer: { type: 'http', scheme: 'bearer', description: 'an API token from "gatehouse token create" or POST /api/v1/tokens' },
           session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'a console session from POST /api/v1/session; changes also need the X-CSRF-Token header' },
         },
@@ -81,7 +86,7 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const { problem: p, internal } = problemFor(error);
+    const { problem: p, internal } = problemFor(error, faceOf(request.headers));
     if (internal) options.log(`admin: ${request.method} ${request.url} failed: ${(error as Error).stack ?? String(error)}`);
     if (p.status === 401) void reply.header('www-authenticate', 'Bearer realm="gatehouse"');
     void reply.code(p.status).header('content-type', 'application/problem+json').send(p);
@@ -90,6 +95,8 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
     const p = problem('GH_ROUTE_NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}; ${API_PREFIX}/openapi.json lists the routes.`);
     void reply.code(404).header('content-type', 'application/problem+json').send(p);
   });
+  // Warnings in an answer are worded like its errors: for the API, or for the console when it asks.
+  app.addHook('preSerialization', async (request, _reply, payload) => withWordedWarnings(payload, faceOf(request.headers)));
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -164,7 +171,7 @@ function authenticate(admin: AdminContext, request: FastifyRequest): { principal
   if (header !== undefined) {
     const m = /^Bearer +(\S+)$/i.exec(header);
     const principal = m ? admin.gatehouse.users.authenticateToken(m[1]!) : undefined;
-    if (!principal) throw fail('GH_UNAUTHENTICATED', 'The API token is not valid: unknown, revoked or expired. Create one with "gatehouse token create --user NAME".');
+    if (!principal) throw fail('GH_UNAUTHENTICATED', `The API token is not valid: unknown, revoked or expired. Create one with ${act('token-create')}.`);
     return { principal };
   }
   const id = request.cookies[SESSION_COOKIE];

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ERRORS, fail } from '../model/gatehouse-error.js';
-import { problem, problemFor, type Problem } from './problem.js';
+import { opt } from '../model/wording.js';
+import { faceOf, problem, problemFor, type Problem } from './problem.js';
 
 // The mapping is checked against the framework's real errors: a small Fastify app configured as the
 // admin server is (closed schemas, no coercion, all errors), with problemFor as its error handler.
@@ -69,6 +70,19 @@ test('a GatehouseError keeps its code, its status and its message', async () => 
   assert.equal(p.code, 'GH_SITE_NOT_FOUND');
   assert.equal(p.detail, 'There is no site "x".');
   assert.equal(problemFor(fail('GH_LAST_ADMINISTRATOR', 'Keep one.')).internal, false);
+});
+
+test('a GatehouseError is worded for the API (fields), or for the console when it asks; the title too', () => {
+  const e = fail('GH_BINDING_AFFECTS_OTHERS', `Another site would change. To apply it anyway, use ${opt('force')}.`);
+  const api = problemFor(e).problem;
+  assert.equal(api.detail, 'Another site would change. To apply it anyway, use "force": true.');
+  assert.match(api.title, /use "force": true to apply it anyway/);
+  const forConsole = problemFor(e, faceOf({ 'x-gatehouse-wording': 'console' })).problem;
+  assert.equal(forConsole.detail, 'Another site would change. To apply it anyway, use "Apply anyway".');
+  assert.match(forConsole.title, /use "Apply anyway" to apply it anyway/);
+  for (const p of [api, forConsole]) assert.doesNotMatch(`${p.title} ${p.detail}`, /--force|\{opt:/);
+  assert.equal(faceOf({}), 'api');
+  assert.equal(faceOf({ 'x-gatehouse-wording': 'cli' }), 'api', 'the API speaks for the API or the console only');
 });
 
 test('any other error is GH_INTERNAL (500), flagged internal, and its message is not shown', async () => {

@@ -1,7 +1,9 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { GatehouseError } from '../model/gatehouse-error.js';
+import { withWordedWarnings, worded } from '../model/wording.js';
 import { openGatehouse, type Gatehouse } from '../lifecycle/gatehouse.js';
+import { missingDirectories, removeNewDataDirectory } from '../lifecycle/data-directory.js';
 import { type Command, parseCommandLine } from './command.js';
 import { requestCommands } from './request-commands.js';
 import { certCommands } from './cert-commands.js';
@@ -41,7 +43,8 @@ function helpFor(c: Command): string {
  * The composition root of the CLI: the only place that reads the environment. Parses the command
  * line, opens the core on the data directory when the command needs it, runs the command and
  * prints its result — JSON on stdout with --json, text otherwise; errors as one line on stderr.
- * Returns the exit code: 0 done, 1 refused (a GatehouseError), 2 usage.
+ * Returns the exit code: 0 done, 1 refused (a GatehouseError), 2 usage. A command that fails leaves
+ * behind no data directory it created (so no stray master key either).
  */
 export async function main(rawArgv: string[], io: Io): Promise<number> {
   const argv = hoistGlobalFlags(rawArgv);
@@ -58,6 +61,8 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   const cmd = sameNoun.find((c) => c.verb === maybeVerb) ?? sameNoun.find((c) => c.verb === '');
   const wantsJson = argv.includes('--json');
   let gatehouse: Gatehouse | undefined;
+  let newDirectories: string[] = [];
+  let failed = false;
   try {
     if (!cmd) {
       if (sameNoun.length > 0) {
@@ -76,16 +81,18 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
       return 0;
     }
     const dataDir = resolve(io.cwd, (typeof values.data === 'string' ? values.data : undefined) ?? io.env.GATEHOUSE_DATA ?? 'gatehouse-data');
+    newDirectories = missingDirectories(dataDir);
     const open = () => {
       gatehouse ??= openGatehouse({ dataDir, cwd: io.cwd, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
       return gatehouse;
     };
     const out = await cmd.run({ values, positionals, gatehouse: open, cwd: io.cwd });
-    for (const note of out.notes ?? []) io.stderr(`warning: ${note}\n`);
-    if (wantsJson) io.stdout(`${JSON.stringify(out.json, null, 2)}\n`);
+    for (const note of out.notes ?? []) io.stderr(`warning: ${worded(note, 'cli')}\n`);
+    if (wantsJson) io.stdout(`${JSON.stringify(withWordedWarnings(out.json, 'cli'), null, 2)}\n`);
     else if (out.text !== '') io.stdout(`${out.text}\n`);
     return 0;
   } catch (e) {
+    failed = true;
     if (e instanceof GatehouseError) {
       io.stderr(`error: ${oneLine(e.message)} (${e.code})\n`);
       return e.exitCode;
@@ -95,7 +102,18 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     if (io.env.GATEHOUSE_DEBUG) io.stderr(`${err?.stack ?? ''}\n`);
     return 1;
   } finally {
+    const leaveNoTrace = failed && newDirectories.length > 0 && (gatehouse === undefined || unchanged(gatehouse));
     gatehouse?.close();
+    if (leaveNoTrace) removeNewDataDirectory(newDirectories);
+  }
+}
+
+/** True when nothing was ever written to the store: revision 0 and no audit record (every change and every audited act leaves one). */
+function unchanged(g: Gatehouse): boolean {
+  try {
+    return g.serving.revision() === 0 && g.audit({ limit: 1 }).length === 0;
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,6 @@
 import { type Binding, bindingKey, bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { CertificateSelector } from './certificate-selector.js';
 import { namesCover } from './host-match.js';
 import type { CertificateSummary, ServingConfig } from './serving-config.js';
@@ -46,7 +47,7 @@ export function planBindingChange(
   const others = config.bindings.filter((x) => bindingKey(x) !== bindingKey(b));
   const current = config.bindings.find((x) => bindingKey(x) === bindingKey(b));
   if (!config.sites.some((s) => s.name === b.site)) {
-    throw fail('GH_SITE_NOT_FOUND', `There is no site "${b.site}". "gatehouse site list" shows the sites; "gatehouse site add" makes one.`);
+    throw fail('GH_SITE_NOT_FOUND', `There is no site "${b.site}". ${act('site-list')} shows the sites; ${act('site-add')} makes one.`);
   }
   let next: Binding[];
   if (change.op === 'remove') {
@@ -75,13 +76,13 @@ export function planBindingChange(
     }
     if (b.protocol === 'https') {
       const cert = b.certificate ? certificate(b.certificate) : undefined;
-      if (!cert) throw fail('GH_CERT_NOT_FOUND', `The certificate ${b.certificate ?? '(none)'} is not in the store. "gatehouse cert list" shows the certificates.`);
+      if (!cert) throw fail('GH_CERT_NOT_FOUND', `The certificate ${b.certificate ?? '(none)'} is not in the store. ${act('cert-list')} shows the certificates.`);
       if (!cert.hasPrivateKey) throw fail('GH_CERT_NO_KEY', `The certificate "${cert.friendlyName}" has no private key here, so it cannot serve TLS. Import it as a PFX with its key, or complete its request on this server.`);
       if (change.op === 'add' && !b.sni) {
         const holder = others.find((x) => x.protocol === 'https' && !x.sni && x.port === b.port && x.ip === b.ip && x.certificate !== b.certificate);
         if (holder) {
           const held = holder.certificate ? certificate(holder.certificate) : undefined;
-          throw fail('GH_ENDPOINT_CERT_CONFLICT', `The endpoint ${b.ip === '*' ? '*' : b.ip}:${b.port} already has the certificate "${held?.friendlyName ?? holder.certificate}" from site "${holder.site}" (${bindingText(holder)}); without SNI an IP:port has one certificate. To add another certificate on this endpoint, give a host name with --host and require SNI with --sni.`);
+          throw fail('GH_ENDPOINT_CERT_CONFLICT', `The endpoint ${b.ip === '*' ? '*' : b.ip}:${b.port} already has the certificate "${held?.friendlyName ?? holder.certificate}" from site "${holder.site}" (${bindingText(holder)}); without SNI an IP:port has one certificate. To add another certificate on this endpoint, give a host name with ${opt('host')} and require SNI with ${opt('sni')}.`);
         }
       }
     }
@@ -97,18 +98,18 @@ function validateShape(b: Binding): void {
     throw fail('GH_PORT_INVALID', `The port ${b.port} is not valid; use a number from 1 to 65535 (443 for https, 80 for http).`);
   }
   if (b.sni && b.host === '') {
-    throw fail('GH_BINDING_SNI_NEEDS_HOST', 'Require Server Name Indication needs a host name: give --host with --sni (SNI selects the certificate by the name the client asks for).');
+    throw fail('GH_BINDING_SNI_NEEDS_HOST', `Require Server Name Indication needs a host name: give ${opt('host')} with ${opt('sni')} (SNI selects the certificate by the name the client asks for).`);
   }
   if (b.protocol === 'http' && (b.sni || b.certificate)) {
-    throw fail('GH_BINDING_INVALID', 'An http binding has no certificate and no SNI; use --protocol https for those.');
+    throw fail('GH_BINDING_INVALID', `An http binding has no certificate and no SNI; use ${opt('protocol-https')} for those.`);
   }
   if (b.protocol === 'https' && !b.certificate) {
-    throw fail('GH_BINDING_CERT_REQUIRED', 'An https binding needs a certificate: give --cert with a thumbprint or friendly name ("gatehouse cert list" shows them).');
+    throw fail('GH_BINDING_CERT_REQUIRED', `An https binding needs a certificate: give ${opt('cert')} with a thumbprint or friendly name (${act('cert-list')} shows them).`);
   }
 }
 
 function notFound(b: Binding): Error {
-  return fail('GH_BINDING_NOT_FOUND', `Site "${b.site}" has no binding ${bindingText(b)}. "gatehouse binding list ${b.site}" shows its bindings.`);
+  return fail('GH_BINDING_NOT_FOUND', `Site "${b.site}" has no binding ${bindingText(b)}. ${act('binding-list', b.site)} shows its bindings.`);
 }
 
 function certificateWarnings(b: Binding, certificate: (t: string) => CertificateSummary | undefined, now: Date): string[] {

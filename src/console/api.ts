@@ -74,7 +74,8 @@ export class Api {
   }
 
   async send(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    // Messages and warnings worded for the console (its buttons and fields), not for the API (its fields).
+    const headers: Record<string, string> = { accept: 'application/json', 'x-gatehouse-wording': 'console' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (method !== 'GET' && this.csrfToken !== undefined) headers['x-csrf-token'] = this.csrfToken;
     let response: Response;

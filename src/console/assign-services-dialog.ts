@@ -39,11 +39,11 @@ export function listText(items: string[]): string {
 
 /**
  * The question's body from the API's detail (which names the current certificate: friendly name,
- * thumbprint, expiry). The detail's own instruction for the CLI (--overwrite) is left out here, where
- * the answer is Yes or No; a detail worded otherwise is shown as it is.
+ * thumbprint, expiry). The detail's own instruction ("To replace it …, use "Yes"") is said here in
+ * the dialog's own words; a detail worded otherwise is shown as it is.
  */
 export function overwriteQuestion(detail: string, newName: string): Children {
-  const m = /^\s*Overwrite the existing default SMTP certificate\?\s*It is (.+?)\.\s*Repeat with --overwrite\b/.exec(detail);
+  const m = /^\s*Overwrite the existing default SMTP certificate\?\s*It is (.+?)\.\s*To replace it with\b/.exec(detail);
   return [
     h('p', null, m ? `The default SMTP certificate now is ${m[1]}.` : detail),
     h('p', null, `Yes makes “${newName}” the default SMTP certificate. No changes nothing.`),

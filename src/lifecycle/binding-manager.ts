@@ -1,5 +1,6 @@
 import { type Binding, type BindingProtocol, bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { planBindingChange, type AffectedSite, type BindingChange } from '../config/binding-rules.js';
 import { CertificateSelector, type SelectionRule } from '../config/certificate-selector.js';
 import { HostRouter, type RouteRule } from '../config/host-router.js';
@@ -56,7 +57,7 @@ export class BindingManager {
   ) {}
 
   list(site?: string): Binding[] {
-    if (site !== undefined && !this.store.sites.get(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". "gatehouse site list" shows the sites.`);
+    if (site !== undefined && !this.store.sites.get(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". ${act('site-list')} shows the sites.`);
     return this.store.sites.bindings(site);
   }
 
@@ -105,7 +106,7 @@ export class BindingManager {
     const plan = planBindingChange(config, { op, binding }, (t) => this.summary(t), this.clock());
     if (plan.affected.length > 0 && !input.force) {
       const list = plan.affected.map((a) => `site "${a.site}" (${a.binding}) would get ${this.name(a.after)} instead of ${this.name(a.before)}`).join('; ');
-      throw fail('GH_BINDING_AFFECTS_OTHERS', `This change reaches other sites on the shared endpoint: ${list}. Without SNI an IP:port has one certificate. Repeat with --force to apply it anyway, or give this site a host name with --sni.`);
+      throw fail('GH_BINDING_AFFECTS_OTHERS', `This change reaches other sites on the shared endpoint: ${list}. Without SNI an IP:port has one certificate. To apply it anyway, use ${opt(op === 'remove' ? 'force-remove-binding' : 'force')}; or give this site a host name with ${opt('host')} and require SNI with ${opt('sni')}.`);
     }
     const stored = op === 'remove' ? config.bindings.find((b) => bindingText(b) === bindingText(binding)) : undefined;
     this.store.change(
@@ -122,14 +123,14 @@ export class BindingManager {
     let host = '';
     if (input.host !== undefined && input.host.trim() !== '') {
       const n = parseSubjectName(input.host);
-      if (n.type !== 'dns') throw fail('GH_NAME_INVALID', `The host name "${input.host}" is an IP address; a binding's host name is a DNS name. Put the address in --ip instead.`);
+      if (n.type !== 'dns') throw fail('GH_NAME_INVALID', `The host name "${input.host}" is an IP address; a binding's host name is a DNS name. Put the address in ${opt('ip')} instead.`);
       host = n.value;
     }
     let certificate: string | null = null;
     if (op !== 'remove' && input.cert !== undefined) certificate = this.certificates.resolve(input.cert).thumbprint;
     const existing = op === 'edit' ? this.store.sites.bindings(input.site).find((b) => b.protocol === protocol && b.ip === ip && b.port === port && b.host === host) : undefined;
     const sni = input.sni ?? existing?.sni ?? false;
-    if (op === 'edit' && certificate === null) throw fail('GH_BINDING_CERT_REQUIRED', 'binding edit changes the certificate: give --cert with a thumbprint or friendly name.');
+    if (op === 'edit' && certificate === null) throw fail('GH_BINDING_CERT_REQUIRED', `Editing a binding changes its certificate: give ${opt('cert')} with a thumbprint or friendly name.`);
     return { site: input.site.trim(), protocol, ip, port, host, sni, certificate };
   }
 
@@ -153,7 +154,7 @@ function parseProtocol(p: string): BindingProtocol {
 
 function validPort(port: number | undefined): number {
   if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw fail('GH_PORT_INVALID', `The port ${port ?? '(none)'} is not valid; give --port with a number from 1 to 65535 (443 for https, 80 for http).`);
+    throw fail('GH_PORT_INVALID', `The port ${port ?? '(none)'} is not valid; give ${opt('port')} with a number from 1 to 65535 (443 for https, 80 for http).`);
   }
   return port;
 }

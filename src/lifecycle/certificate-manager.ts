@@ -2,6 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { bindingText } from '../model/binding.js';
 import type { Certificate } from '../model/certificate.js';
 import { DEFAULT_STORE, type StoreName } from '../model/store-name.js';
@@ -85,7 +86,7 @@ export class CertificateManager {
     const candidates = found.length > 1 && exact.length === 1 && exact[0]!.thumbprint === hex ? exact : found;
     if (candidates.length === 1) return candidates[0]!;
     if (candidates.length === 0) {
-      throw fail('GH_CERT_NOT_FOUND', `No certificate matches "${ref}". Give a thumbprint (or 8+ leading hex digits of one) or an exact friendly name; "gatehouse cert list" shows them.`);
+      throw fail('GH_CERT_NOT_FOUND', `No certificate matches "${ref}". Give a thumbprint (or 8+ leading hex digits of one) or an exact friendly name; ${act('cert-list')} shows them.`);
     }
     const list = candidates.slice(0, 10).map((c) => `${c.thumbprint} "${c.friendlyName}"`).join('; ');
     throw fail('GH_CERT_REF_AMBIGUOUS', `"${ref}" matches ${candidates.length} certificates: ${list}. Give the full thumbprint.`);
@@ -111,10 +112,10 @@ export class CertificateManager {
     const services = this.store.services.servicesOf(row.thumbprint);
     const described = users.map((b) => `${bindingText(b)} on site "${b.site}"`);
     if (users.length > 0 && !force) {
-      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate ("gatehouse binding edit") or remove them first; --force removes the certificate and those bindings.`);
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is used by ${described.join(', ')}. Give those bindings another certificate (${act('binding-edit')}) or remove them first; ${opt('force-remove-certificate')} removes the certificate and those bindings.`);
     }
     if (services.length > 0 && !force) {
-      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is assigned to ${services.map((x) => x.toUpperCase()).join(', ')}. Assign another certificate to ${services.length > 1 ? 'them' : 'it'} ("gatehouse service assign REF --services ${services.join(',')}") or unassign ("gatehouse service unassign --services ${services.join(',')}") first; --force removes it and leaves ${services.length > 1 ? 'those services' : 'that service'} without a certificate.`);
+      throw fail('GH_CERT_IN_USE', `"${row.friendlyName}" is assigned to ${services.map((x) => x.toUpperCase()).join(', ')}. Assign another certificate to ${services.length > 1 ? 'them' : 'it'} (${act('service-assign', services.join(','))}) or unassign ${services.length > 1 ? 'them' : 'it'} (${act('service-unassign', services.join(','))}) first; ${opt('force-remove-certificate')} removes it and leaves ${services.length > 1 ? 'those services' : 'that service'} without a certificate.`);
     }
     this.store.change(
       () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described, services } }),
@@ -142,7 +143,7 @@ export class CertificateManager {
     }
     const existing = this.store.certificates.get(leaf.thumbprint);
     if (existing) {
-      throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; use "gatehouse cert show ${leaf.thumbprint.slice(0, 12)}".`);
+      throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; see ${act('cert-show', leaf.thumbprint.slice(0, 12))}.`);
     }
     const others = certs.filter((c) => !c.equals(leaf.der));
     const built = buildChain(leaf.der, others, () => this.trustAnchors());
@@ -179,7 +180,7 @@ export class CertificateManager {
       certs = readCertificates(input.file, input.fileName);
       const keySource = input.keyFile ?? (/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(text) ? input.file : undefined);
       if (!keySource) {
-        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with --key-file, or import a PFX; to complete a pending request use "gatehouse request complete".`);
+        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with ${opt('key-file')}, or import a PFX; to complete a pending request use ${act('request-complete')}.`);
       }
       key = readPrivateKey(keySource, input.password);
     }
@@ -210,14 +211,14 @@ export class CertificateManager {
       return { thumbprint: row.thumbprint, format: 'pem', data: Buffer.from([der, ...chain].map((d) => toPem(d)).join('')) };
     }
     if (row.keyId === null) {
-      throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with --format pem --no-key.`);
+      throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with ${opt('no-key')}.`);
     }
     if (!row.exportable) {
-      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable, so it cannot leave this server. Export the certificate alone with --format pem --no-key, or re-import it with --exportable.`);
+      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable, so it cannot leave this server. Export the certificate alone with ${opt('no-key')}, or re-import it with ${opt('exportable')}.`);
     }
     const key = this.store.keys.load(row.keyId);
     if (input.format === 'pfx') {
-      if (!input.password) throw fail('GH_PASSWORD_REQUIRED', 'A PFX export needs a password to protect the private key: give it with --password-file (the file\'s first line).');
+      if (!input.password) throw fail('GH_PASSWORD_REQUIRED', `A PFX export needs a password to protect the private key: give it in ${opt('password-file')}.`);
       const data = writePfx(der, chain, key, { password: input.password, friendlyName: row.friendlyName, legacy: input.legacy ?? false });
       this.auditExport(row, 'pfx');
       return { thumbprint: row.thumbprint, format: input.legacy ? 'pfx-legacy' : 'pfx', data };

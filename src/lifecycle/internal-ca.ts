@@ -1,5 +1,6 @@
 
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import type { KeyType } from '../model/key-type.js';
 import { createCaCertificate, issueServerCertificate } from '../pki/certificate-issuer.js';
 import { describeCertificate, sha256Hex } from '../pki/certificate-info.js';
@@ -41,9 +42,9 @@ export class InternalCa {
   ) {}
 
   async init(input: { cn?: string | undefined; keyType?: KeyType | undefined; days?: number | undefined }): Promise<CaView> {
-    if (this.store.ca.get()) throw fail('GH_CA_EXISTS', 'The internal CA already exists; "gatehouse ca show" describes it. Its certificate is what clients trust, so it is never replaced silently.');
+    if (this.store.ca.get()) throw fail('GH_CA_EXISTS', `The internal CA already exists; ${act('ca-show')} describes it. Its certificate is what clients trust, so it is never replaced silently.`);
     const cn = (input.cn ?? 'Gatehouse Internal CA').trim();
-    if (cn === '' || cn.length > 64) throw fail('GH_SUBJECT_INVALID', 'The CA name (--cn) must be 1 to 64 characters.');
+    if (cn === '' || cn.length > 64) throw fail('GH_SUBJECT_INVALID', `The CA name (${opt('ca-cn')}) must be 1 to 64 characters.`);
     const keyType = input.keyType ?? 'ecdsa-p384';
     const days = validateDays(input.days ?? 3650, 36500);
     const keys = await generateKeyPair(keyType);
@@ -95,7 +96,7 @@ export class InternalCa {
 
   private require(): { der: Buffer; keyId: number; created: string } {
     const ca = this.store.ca.get();
-    if (!ca) throw fail('GH_CA_NOT_INITIALIZED', 'The internal CA has not been created yet. Create it with "gatehouse ca init".');
+    if (!ca) throw fail('GH_CA_NOT_INITIALIZED', `The internal CA has not been created yet. Create it with ${act('ca-init')}.`);
     return ca;
   }
 }

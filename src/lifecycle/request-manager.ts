@@ -1,5 +1,6 @@
 import type { PendingRequest, Certificate } from '../model/certificate.js';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import type { KeyType } from '../model/key-type.js';
 import { readCertificates } from '../pki/ca-response.js';
 import { buildCertificateRequest, readCertificateRequest } from '../pki/certificate-request.js';
@@ -106,7 +107,7 @@ export class RequestManager {
       if (installed) {
         throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${installed.store} store as "${installed.friendlyName}"; its request was completed before.`);
       }
-      throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with "gatehouse cert import".`);
+      throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with ${act('cert-import')}.`);
     }
     const { info, request } = match;
     const { row, chainDer } = this.certificates.prepare(certs, info, options, request.keyId);
@@ -125,7 +126,7 @@ export class RequestManager {
 
   /** `request submit ID --ca internal`: the internal CA signs the request and it is completed at once. */
   async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number; warnings: string[] }> {
-    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use --ca internal, or save the CSR and send it to your CA.`);
+    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use ${opt('ca-internal')}, or save the CSR and send it to your CA.`);
     const row = this.get(id);
     const issued = await this.ca.sign(Buffer.from(row.csr), options.days);
     return this.complete(issued.der, `the certificate issued for request ${id}`, options);
@@ -133,7 +134,7 @@ export class RequestManager {
 
   private get(id: number): RequestRow {
     const row = Number.isInteger(id) ? this.store.requests.get(id) : undefined;
-    if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. "gatehouse request list" shows the pending ones.`);
+    if (!row) throw fail('GH_REQUEST_NOT_FOUND', `There is no pending request ${id}. ${act('request-list')} shows the pending ones.`);
     return row;
   }
 }

@@ -1,4 +1,5 @@
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import type { Certificate } from '../model/certificate.js';
 import { defaultMode, MAIL_SERVICES, parseService, type ClientAddressForwarding, type MailListener, type MailService, type ServiceName, SERVICES, type MailTlsMode } from '../model/service.js';
 import { canonicalAddress } from '../config/ip-address.js';
@@ -79,7 +80,7 @@ export class ServiceManager {
     const smtp = current.smtp;
     if (services.includes('smtp') && smtp !== undefined && smtp !== cert.thumbprint && !overwrite) {
       const old = this.certificates.show(smtp);
-      throw fail('GH_SERVICE_OVERWRITE_REQUIRED', `Overwrite the existing default SMTP certificate? It is "${old.friendlyName}" (thumbprint ${old.thumbprint}, expires ${old.notAfter.slice(0, 10)}). Repeat with --overwrite to replace it with "${cert.friendlyName}"; nothing was changed.`);
+      throw fail('GH_SERVICE_OVERWRITE_REQUIRED', `Overwrite the existing default SMTP certificate? It is "${old.friendlyName}" (thumbprint ${old.thumbprint}, expires ${old.notAfter.slice(0, 10)}). To replace it with "${cert.friendlyName}", use ${opt('overwrite')}; nothing was changed.`);
     }
     const replaced = services
       .filter((s) => current[s] !== undefined && current[s] !== cert.thumbprint)
@@ -111,22 +112,22 @@ export class ServiceManager {
   /** Adds or replaces the listener on its address and port. */
   configure(input: ListenerInput): { listener: MailListener; replaced: MailListener | null; warnings: string[] } {
     const service = parseService(input.service, MAIL_SERVICES) as MailService;
-    const { ip, port } = parseEndpoint(input.listen, '--listen');
+    const { ip, port } = parseEndpoint(input.listen, opt('listen'));
     const backend = parseBackend(input.backend);
     const mode = parseMode(input.mode, port);
-    if (input.requireTls && mode === 'tls') throw fail('GH_LISTENER_INVALID', '--require-tls applies to STARTTLS listeners; an implicit-TLS listener has TLS from the first byte already.');
+    if (input.requireTls && mode === 'tls') throw fail('GH_LISTENER_INVALID', `${opt('require-tls')} applies to STARTTLS listeners; an implicit-TLS listener has TLS from the first byte already.`);
     const clientAddress = parseForwarding(input.clientAddress);
     let hostName = '';
     if (input.host !== undefined && input.host.trim() !== '') {
       const n = parseSubjectName(input.host);
-      if (n.type !== 'dns') throw fail('GH_NAME_INVALID', `--host is the DNS name clients use for this listener (e.g. mail.contoso.com); got the address "${input.host}".`);
+      if (n.type !== 'dns') throw fail('GH_NAME_INVALID', `${opt('host')} is the DNS name clients use for this listener (e.g. mail.contoso.com); got the address "${input.host}".`);
       hostName = n.value;
     }
-    const maxConnections = bounded(input.maxConnections ?? 1000, 1, 100_000, '--max-connections');
-    const idleTimeoutSeconds = bounded(input.idleTimeoutSeconds ?? 300, 5, 86_400, '--idle-timeout');
+    const maxConnections = bounded(input.maxConnections ?? 1000, 1, 100_000, opt('max-connections'));
+    const idleTimeoutSeconds = bounded(input.idleTimeoutSeconds ?? 300, 5, 86_400, opt('idle-timeout'));
     const existing = this.store.services.listeners();
     const same = existing.find((l) => l.ip === ip && l.port === port);
-    if (same && same.service !== service) throw fail('GH_LISTENER_CONFLICT', `${endpointText(ip, port)} is already the ${same.service.toUpperCase()} listener; unconfigure it first ("gatehouse service unconfigure ${same.service} --listen ${endpointText(ip, port)}").`);
+    if (same && same.service !== service) throw fail('GH_LISTENER_CONFLICT', `${endpointText(ip, port)} is already the ${same.service.toUpperCase()} listener; remove it first (${act('listener-remove', `${same.service} ${endpointText(ip, port)}`)}).`);
     const overlapping = existing.find((l) => l !== same && l.port === port && (l.ip === '*' || ip === '*'));
     if (overlapping) throw fail('GH_LISTENER_CONFLICT', `Port ${port} is already used by the ${overlapping.service.toUpperCase()} listener on ${endpointText(overlapping.ip, overlapping.port)}; one port cannot serve two listeners on overlapping addresses.`);
     const web = this.store.sites.bindings().find((b) => b.port === port && (b.ip === '*' || ip === '*' || b.ip === ip));
@@ -140,7 +141,7 @@ export class ServiceManager {
       throw fail('GH_BACKEND_INVALID', `The backend ${input.backend} is this listener itself; point it at the mail server (e.g. Postfix on 127.0.0.1:10025).`);
     }
     const assigned = this.store.services.assignments()[service];
-    if (assigned === undefined) warnings.push(`No certificate is assigned to ${service.toUpperCase()} yet, so clients without a matching SNI name cannot start TLS: "gatehouse service assign REF --services ${service}".`);
+    if (assigned === undefined) warnings.push(`No certificate is assigned to ${service.toUpperCase()} yet, so clients without a matching SNI name cannot start TLS: ${act('service-assign', service)}.`);
     else if (hostName !== '') {
       const c = this.store.certificates.get(assigned);
       if (c && !namesCover(c.sans, hostName)) warnings.push(`The ${service.toUpperCase()} certificate "${c.friendlyName}" does not cover ${hostName}; clients that check names will refuse it.`);
@@ -154,9 +155,9 @@ export class ServiceManager {
 
   unconfigure(serviceText: string, listen: string): { service: MailService; listen: string; removed: true } {
     const service = parseService(serviceText, MAIL_SERVICES) as MailService;
-    const { ip, port } = parseEndpoint(listen, '--listen');
+    const { ip, port } = parseEndpoint(listen, opt('listen'));
     const l = this.store.services.listeners().find((x) => x.service === service && x.ip === ip && x.port === port);
-    if (!l) throw fail('GH_LISTENER_NOT_FOUND', `${service.toUpperCase()} has no listener on ${endpointText(ip, port)}. "gatehouse service list" shows the listeners.`);
+    if (!l) throw fail('GH_LISTENER_NOT_FOUND', `${service.toUpperCase()} has no listener on ${endpointText(ip, port)}. ${act('service-list')} shows the listeners.`);
     this.store.change(() => ({ action: 'service.unconfigure', target: `${service} ${endpointText(ip, port)}`, before: l }), () => this.store.services.deleteListener(ip, port));
     return { service, listen: endpointText(ip, port), removed: true };
   }
@@ -190,7 +191,7 @@ function parseEndpoint(text: string, flag: string): { ip: string; port: number }
 function parseBackend(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 1 && port <= 65535)) throw fail('GH_BACKEND_INVALID', `--backend takes HOST:PORT of the mail server (e.g. 127.0.0.1:10025 or [::1]:143); got "${text}".`);
+  if (!m || !(port >= 1 && port <= 65535)) throw fail('GH_BACKEND_INVALID', `${opt('backend')} takes HOST:PORT of the mail server (e.g. 127.0.0.1:10025 or [::1]:143); got "${text}".`);
   return { host: m[1] ?? m[2]!, port };
 }
 
@@ -198,13 +199,13 @@ function parseMode(text: string | undefined, port: number): MailTlsMode {
   if (text === undefined) return defaultMode(port);
   const t = text.trim().toLowerCase();
   if (t === 'starttls' || t === 'tls') return t;
-  throw fail('GH_LISTENER_INVALID', `--mode is starttls (upgrade in the protocol: SMTP 25/587, IMAP 143, POP 110) or tls (implicit TLS: 465, 993, 995); got "${text}".`);
+  throw fail('GH_LISTENER_INVALID', `${opt('mode')} is starttls (upgrade in the protocol: SMTP 25/587, IMAP 143, POP 110) or tls (implicit TLS: 465, 993, 995); got "${text}".`);
 }
 
 function parseForwarding(text: string | undefined): ClientAddressForwarding {
   const t = (text ?? 'off').trim().toLowerCase();
   if (t === 'off' || t === 'xclient') return t;
-  throw fail('GH_LISTENER_INVALID', `--client-address is off (log it only) or xclient (Postfix XCLIENT for SMTP, Dovecot's XCLIENT for IMAP and POP); got "${text}".`);
+  throw fail('GH_LISTENER_INVALID', `${opt('client-address')} is off (log it only) or xclient (Postfix XCLIENT for SMTP, Dovecot's XCLIENT for IMAP and POP); got "${text}".`);
 }
 
 function bounded(n: number, min: number, max: number, flag: string): number {

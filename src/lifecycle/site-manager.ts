@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 import { type Site, type SiteContent, validateSiteName } from '../model/site.js';
 import type { Binding } from '../model/binding.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
@@ -25,7 +26,7 @@ export class SiteManager {
   add(input: SiteInput): Site & { bindings: Binding[] } {
     const name = validateSiteName(input.name);
     const content = this.content(input);
-    if (this.store.sites.get(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or "gatehouse site show ${name}".`);
+    if (this.store.sites.get(name)) throw fail('GH_SITE_EXISTS', `A site named "${name}" already exists. Choose another name, or see ${act('site-show', name)}.`);
     const site: Site = { name, state: 'started', content, httpsRedirect: input.httpsRedirect ?? false, hsts: input.hsts ?? false, logFormat: logFormat(input.logFormat) ?? 'w3c', created: this.clock().toISOString() };
     this.store.change(() => ({ action: 'site.add', target: name, after: site }), () => this.store.sites.insert(site));
     return this.show(name);
@@ -69,13 +70,13 @@ export class SiteManager {
 
   private get(name: string): Site {
     const site = this.store.sites.get(name.trim());
-    if (!site) throw fail('GH_SITE_NOT_FOUND', `There is no site "${name}". "gatehouse site list" shows the sites.`);
+    if (!site) throw fail('GH_SITE_NOT_FOUND', `There is no site "${name}". ${act('site-list')} shows the sites.`);
     return site;
   }
 
   private content(input: SiteInput): SiteContent {
     if ((input.root === undefined) === (input.proxy === undefined)) {
-      throw fail('GH_USAGE', 'Give exactly one of --root DIR (a folder of static files) or --proxy URL (an upstream to forward to).');
+      throw fail('GH_USAGE', `Give exactly one of ${opt('root')} (a folder of static files) or ${opt('proxy')} (an upstream to forward to).`);
     }
     if (input.root !== undefined) {
       const root = isAbsolute(input.root) ? input.root : resolve(this.cwd, input.root);
@@ -85,7 +86,7 @@ export class SiteManager {
       } catch {
         isDir = false;
       }
-      if (!isDir) throw fail('GH_SITE_CONTENT_INVALID', `The folder ${root} does not exist or is not a folder. Create it (with an index.html) or give another --root.`);
+      if (!isDir) throw fail('GH_SITE_CONTENT_INVALID', `The folder ${root} does not exist or is not a folder. Create it (with an index.html) or give another ${opt('root')}.`);
       return { kind: 'static', root };
     }
     let url: URL;
@@ -105,5 +106,5 @@ function logFormat(value: string | undefined): Site['logFormat'] | undefined {
   if (value === undefined) return undefined;
   const v = value.trim().toLowerCase();
   if (v === 'w3c' || v === 'combined') return v;
-  throw fail('GH_USAGE', `--log-format takes w3c (IIS's W3C extended format) or combined; got "${value}".`);
+  throw fail('GH_USAGE', `${opt('log-format')} takes w3c (IIS's W3C extended format) or combined; got "${value}".`);
 }

@@ -1,4 +1,5 @@
 import { fail } from '../model/gatehouse-error.js';
+import { act } from '../model/wording.js';
 import { type ApiToken, parseRole, type Role, type User, validateUserName } from '../model/role.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
 import { DECOY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './password-hash.js';
@@ -45,7 +46,7 @@ export class UserManager {
     const name = validateUserName(input.name);
     const role = parseRole(input.role);
     checkPassword(name, input.password);
-    if (this.store.users.get(name)) throw fail('GH_USER_EXISTS', `A user named "${name}" already exists. Change their role or password with "gatehouse user set ${name}".`);
+    if (this.store.users.get(name)) throw fail('GH_USER_EXISTS', `A user named "${name}" already exists. Change their role or password with ${act('user-set', name)}.`);
     const hash = await hashPassword(input.password);
     const now = this.clock().toISOString();
     const user: User = { name, role, created: now, updated: now };
@@ -114,7 +115,7 @@ export class UserManager {
 
   revokeToken(id: string): { id: string; revoked: true } {
     const t = this.store.users.getToken(id);
-    if (!t) throw fail('GH_TOKEN_NOT_FOUND', `There is no API token "${id}". "gatehouse token list" shows them.`);
+    if (!t) throw fail('GH_TOKEN_NOT_FOUND', `There is no API token "${id}". ${act('token-list')} shows them.`);
     this.store.change(() => ({ action: 'token.revoke', target: id, before: t }), () => this.store.users.deleteToken(id));
     return { id, revoked: true };
   }
@@ -143,7 +144,7 @@ export class UserManager {
 }
 
 function notFound(name: string) {
-  return fail('GH_USER_NOT_FOUND', `There is no user "${name}". "gatehouse user list" shows the users.`);
+  return fail('GH_USER_NOT_FOUND', `There is no user "${name}". ${act('user-list')} shows the users.`);
 }
 
 function checkPassword(name: string, password: string): void {

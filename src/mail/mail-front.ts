@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { SecureContext } from 'node:tls';
@@ -112,7 +113,8 @@ export class MailFront {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: l.port, host: l.ip === '*' ? '::' : l.ip, ipv6Only: false }, () => {
+        // Own socket per worker (SO_REUSEPORT), as the web listeners: see FrontServer#open.
+        server.listen({ port: l.port, host: l.ip === '*' ? '::' : l.ip, ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
           server.off('error', reject);
           resolve();
         });

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { MailListener } from '../model/service.js';
+import { negotiatedGroup } from '../model/tls-group.js';
 import { canonicalAddress } from '../config/ip-address.js';
 import { BackendLink } from './backend-link.js';
 import { backendPrelude, replay } from './backend-prelude.js';
@@ -202,7 +203,7 @@ export class MailSession {
         tls.on('error', (e) => this.#end(`client error: ${e.message}`));
         const cipher = tls.getCipher();
         const cert = chosen.thumbprint === null ? 'no certificate' : `certificate "${env.certificateName(chosen.thumbprint)}"`;
-        this.#facts.push(`${tls.getProtocol() ?? 'TLS'} ${cipher.standardName ?? cipher.name}, SNI ${sni ?? '(none)'}, ${cert}`);
+        this.#facts.push(`${tls.getProtocol() ?? 'TLS'} ${cipher.standardName ?? cipher.name}, group ${negotiatedGroup(tls) ?? '(none)'}, SNI ${sni ?? '(none)'}, ${cert}`);
         resolve(true);
       });
     });

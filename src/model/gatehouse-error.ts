@@ -1,7 +1,10 @@
+import { opt, worded, type Face } from './wording.js';
+
 /**
  * The catalogue of errors a user can meet. Each has a stable code (callers match on it, never on
  * the message), a CLI exit code and the HTTP status the admin API will answer with.
- * `docs/errors.md` is generated from this table (`npm run docs:errors`).
+ * `docs/errors.md` is generated from this table (`npm run docs:errors`). Summaries and messages
+ * name options and actions through model/wording.ts (`opt('force')`), never as CLI flags.
  */
 export const ERRORS = {
   GH_USAGE: { exit: 2, status: 400, summary: 'The command line is not valid: unknown command or flag, or a required flag is missing.' },
@@ -54,9 +57,9 @@ export const ERRORS = {
   GH_BINDING_CERT_REQUIRED: { exit: 1, status: 400, summary: 'An https binding was given without a certificate.' },
   GH_ENDPOINT_CERT_CONFLICT: { exit: 1, status: 409, summary: 'The IP:port already has another certificate from a binding without SNI.' },
   GH_PORT_PROTOCOL_CONFLICT: { exit: 1, status: 409, summary: 'The port already serves the other protocol (http vs https).' },
-  GH_BINDING_AFFECTS_OTHERS: { exit: 1, status: 409, summary: 'The change would give other sites\' clients another certificate; repeat it with --force to apply it anyway.' },
+  GH_BINDING_AFFECTS_OTHERS: { exit: 1, status: 409, summary: `The change would give other sites' clients another certificate; use ${opt('force')} to apply it anyway.` },
   GH_CERT_NO_KEY: { exit: 1, status: 400, summary: 'The certificate has no private key on this server, so it cannot serve TLS.' },
-  GH_CERT_IN_USE: { exit: 1, status: 409, summary: 'The certificate is used by bindings; remove or edit them first, or give --force.' },
+  GH_CERT_IN_USE: { exit: 1, status: 409, summary: `The certificate is used by bindings or services; remove or edit them first, or use ${opt('force-remove-certificate')}.` },
   GH_ROLE_INVALID: { exit: 1, status: 400, summary: 'The role is not one of organization-management, server-management, view-only.' },
   GH_USER_NAME_INVALID: { exit: 1, status: 400, summary: 'The user name is empty, too long or has characters other than letters, digits, dots, underscores, @ and hyphens.' },
   GH_USER_EXISTS: { exit: 1, status: 409, summary: 'A user with that name already exists.' },
@@ -77,7 +80,7 @@ export const ERRORS = {
   GH_ADMIN_LISTEN_FAILED: { exit: 1, status: 500, summary: 'The admin endpoint cannot listen on its address (in use by another program, or not an address of this machine).' },
   GH_ADMIN_ADDRESS_INVALID: { exit: 1, status: 400, summary: 'The admin endpoint address is not ADDRESS:PORT (or "off").' },
   GH_SERVICE_INVALID: { exit: 1, status: 400, summary: 'The service is not one of smtp, imap, pop, https.' },
-  GH_SERVICE_OVERWRITE_REQUIRED: { exit: 1, status: 409, summary: 'Another certificate is the default SMTP certificate; repeat with --overwrite (API: "overwrite": true) to replace it.' },
+  GH_SERVICE_OVERWRITE_REQUIRED: { exit: 1, status: 409, summary: `Another certificate is the default SMTP certificate; use ${opt('overwrite')} to replace it.` },
   GH_LISTENER_INVALID: { exit: 1, status: 400, summary: 'A mail listener setting is not valid (address, mode, limits).' },
   GH_LISTENER_CONFLICT: { exit: 1, status: 409, summary: 'The address and port are already used by a web binding or another service\'s mail listener.' },
   GH_LISTENER_NOT_FOUND: { exit: 1, status: 404, summary: 'The service has no listener on that address and port.' },
@@ -95,10 +98,17 @@ export type ErrorCode = keyof typeof ERRORS;
  */
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The message as written, with face-neutral references (model/wording.ts); `message` is the CLI's wording. */
+  readonly text: string;
+  constructor(code: ErrorCode, text: string, options?: { cause?: unknown }) {
+    super(worded(text, 'cli'), options);
     this.name = 'GatehouseError';
     this.code = code;
+    this.text = text;
+  }
+  /** The message worded for a face: flags for the CLI, fields for the API, buttons and fields for the console. */
+  wording(face: Face): string {
+    return worded(this.text, face);
   }
   get exitCode(): number {
     return ERRORS[this.code].exit;
@@ -108,7 +118,15 @@ export class GatehouseError extends Error {
   }
 }
 
-/** Shorthand used across the core: `throw fail('GH_X', 'what happened; what to do')`. */
+/** A code's summary worded for a face (the API's problem title, the docs). */
+export function summaryOf(code: ErrorCode, face: Face): string {
+  return worded(ERRORS[code].summary, face);
+}
+
+/**
+ * Shorthand used across the core: `throw fail('GH_X', 'what happened; what to do')`. Name options
+ * and actions with `opt()` and `act()` from model/wording.ts so that each face words them its way.
+ */
 export function fail(code: ErrorCode, message: string, cause?: unknown): GatehouseError {
   return new GatehouseError(code, message, cause === undefined ? undefined : { cause });
 }

@@ -1,6 +1,7 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { loadX509 } from './x509.js';
 import { fail } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
 
 /**
  * Reads what a CA sends back: a PEM or DER certificate (.cer/.crt), a PEM bundle with
@@ -22,7 +23,7 @@ export function readCertificates(data: Buffer, fileName = 'The file'): Buffer[] 
   const der = isBase64Text(text) ? Buffer.from(text.replace(/\s+/g, ''), 'base64') : data;
   const fromDer = readDer(der);
   if (fromDer) return fromDer;
-  if (looksLikePfx(der)) throw notCert('it is a PFX/PKCS#12 file (a certificate with its private key)', 'Import it with "gatehouse cert import --file FILE --password-file PW".');
+  if (looksLikePfx(der)) throw notCert('it is a PFX/PKCS#12 file (a certificate with its private key)', `Import it with ${act('cert-import')}.`);
   if (der[0] === 0x30) throw notCert('it is damaged or truncated binary (DER) data');
   throw notCert('its content is not PEM, DER or PKCS#7');
 }
@@ -56,7 +57,7 @@ function readPem(text: string, notCert: NotCert): Buffer[] {
     throw notCert('it is a certificate request (CSR), the file you send to the CA', 'Send it to the CA, then complete the request with the certificate file the CA returns.');
   }
   if ([...labels].some((l) => l.includes('PRIVATE KEY'))) {
-    throw notCert('it is a private key', 'Give the certificate file the CA sent; a key is only needed with "cert import --key-file".');
+    throw notCert('it is a private key', `Give the certificate file the CA sent; a key is only needed with ${opt('key-file')} when importing.`);
   }
   if ([...labels].some((l) => l.includes('PUBLIC KEY'))) throw notCert('it is a public key');
   if (labels.has('X509 CRL')) throw notCert('it is a certificate revocation list (CRL)');

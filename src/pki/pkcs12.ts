@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:c
 import type Forge from 'node-forge';
 import { loadForge } from './x509.js';
 import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
 import { pkcs8Der, privateKeyFromPkcs8 } from './key-pair.js';
 
 /** What a PFX held: its certificates (DER, as stored), its private key and the friendly name Windows wrote. */
@@ -35,7 +36,7 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   // forge takes one password string for both.
   const mac = detachMac(der);
   if (mac && !macMatches(mac, password)) {
-    throw fail('GH_PFX_BAD_PASSWORD', 'The PFX password is wrong. Give the password the PFX was exported with in --password-file (the file\'s first line).');
+    throw fail('GH_PFX_BAD_PASSWORD', `The PFX password is wrong. Give the password the PFX was exported with in ${opt('password-file')}.`);
   }
   const utf8 = Buffer.from(password, 'utf8').toString('binary');
   const candidates = utf8 === password ? [password] : [password, utf8];
@@ -52,7 +53,7 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   if (!p12) {
     const msg = lastError instanceof Error ? lastError.message : String(lastError);
     if (/MAC could not be verified|wrong password|Invalid password|decrypt/i.test(msg)) {
-      throw fail('GH_PFX_BAD_PASSWORD', 'The PFX password is wrong. Give the password the PFX was exported with in --password-file (the file\'s first line).');
+      throw fail('GH_PFX_BAD_PASSWORD', `The PFX password is wrong. Give the password the PFX was exported with in ${opt('password-file')}.`);
     }
     throw fail('GH_PFX_INVALID', `The PFX file cannot be read (${msg}). Export it again from its source.`, lastError);
   }

@@ -1,5 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
 
 /**
  * Reads a private key in any form administrators meet: PEM PKCS#1 ("RSA PRIVATE KEY"), SEC1
@@ -30,8 +31,8 @@ export function readPrivateKey(data: Buffer, password: string | undefined): KeyO
       const code = (e as { code?: string }).code ?? '';
       if (code === 'ERR_MISSING_PASSPHRASE' || /bad decrypt|passphrase|interrupted or cancelled/i.test(msg) || (encrypted && password !== undefined)) {
         throw fail('GH_KEY_BAD_PASSWORD', password === undefined
-          ? 'The private key is encrypted; give its password with --password-file.'
-          : 'The password for the private key is wrong; check the file given with --password-file.');
+          ? `The private key is encrypted; give its password in ${opt('password-file')}.`
+          : `The password for the private key is wrong; check the password given in ${opt('password-file')}.`);
       }
     }
   }

@@ -17,14 +17,21 @@ export interface AccessRecord {
   bytes: number;
   httpVersion: string;
   millis: number;
+  /** The TLS key exchange group of the connection (`X25519MLKEM768`, `X25519`, …); '' over plain http. */
+  tlsGroup: string;
 }
 
-/** The fields IIS writes by default, in its order. */
-export const W3C_FIELDS = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs-version cs(User-Agent) cs(Referer) sc-status sc-bytes time-taken';
+/**
+ * The fields IIS writes by default, in its order, then the TLS key exchange group as an
+ * application-specific field (the W3C format's `x-` prefix), last so readers of IIS's fields by
+ * position are not disturbed.
+ */
+export const W3C_FIELDS = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs-version cs(User-Agent) cs(Referer) sc-status sc-bytes time-taken x-tls-group';
 
 /**
  * One line per request in the site's format. W3C extended as IIS writes it (UTC date and time,
- * `-` for empty fields, `+` for spaces), or the combined log format of Apache and nginx.
+ * `-` for empty fields, `+` for spaces), or the combined log format of Apache and nginx; both end
+ * with the TLS key exchange group (`-` over plain http).
  */
 export function formatAccessLine(format: Site['logFormat'], r: AccessRecord): string {
   const [path = '/', query = ''] = r.url.split(/\?(.*)/s);
@@ -32,10 +39,10 @@ export function formatAccessLine(format: Site['logFormat'], r: AccessRecord): st
     const iso = r.at.toISOString();
     const field = (v: string) => (v === '' ? '-' : v.replace(/\s/g, '+'));
     return [iso.slice(0, 10), iso.slice(11, 19), canonical(r.serverAddress), r.method, field(path), field(query), String(r.serverPort), '-', canonical(r.clientAddress),
-      `HTTP/${r.httpVersion}`, field(r.userAgent), field(r.referer), String(r.status), String(r.bytes), String(Math.round(r.millis))].join(' ');
+      `HTTP/${r.httpVersion}`, field(r.userAgent), field(r.referer), String(r.status), String(r.bytes), String(Math.round(r.millis)), field(r.tlsGroup)].join(' ');
   }
   const quote = (v: string) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-  return `${canonical(r.clientAddress)} - - [${clf(r.at)}] ${quote(`${r.method} ${r.url} HTTP/${r.httpVersion}`)} ${r.status} ${r.bytes} ${quote(r.referer || '-')} ${quote(r.userAgent || '-')}`;
+  return `${canonical(r.clientAddress)} - - [${clf(r.at)}] ${quote(`${r.method} ${r.url} HTTP/${r.httpVersion}`)} ${r.status} ${r.bytes} ${quote(r.referer || '-')} ${quote(r.userAgent || '-')} ${r.tlsGroup || '-'}`;
 }
 
 function canonical(address: string): string {

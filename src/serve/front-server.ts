@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -129,7 +130,10 @@ export class FrontServer {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: spec.port, host: spec.address === '*' ? '::' : spec.address, ipv6Only: false }, () => {
+        // Each worker binds its own socket (SO_REUSEPORT, the kernel spreads connections) rather than
+        // sharing the primary's through cluster: Node 24's cluster crashes a worker that listens again on
+        // a port whose first try failed (EADDRINUSE), which is exactly the retry at the next change.
+        server.listen({ port: spec.port, host: spec.address === '*' ? '::' : spec.address, ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
           server.off('error', reject);
           resolve();
         });

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import send from 'send';
 import type { BindingProtocol } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import type { HostRouter } from '../config/host-router.js';
 import type { AccessRecord } from './access-log.js';
+import { connectionGroup } from './connection-group.js';
 import type { HotFile, HotFiles } from './hot-files.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -41,10 +43,11 @@ export function handleRequest(view: RequestView, services: SiteServices, protoco
   // Read the addresses now: an HTTP/2 stream's socket view is gone once the stream has finished.
   const serverAddress = req.socket.localAddress ?? '';
   const clientAddress = req.socket.remoteAddress ?? '';
+  const tlsGroup = protocol === 'https' ? (connectionGroup(req.socket as unknown as TLSSocket) ?? '') : '';
   res.once('finish', () => services.logs.write(site, {
     at: new Date(started), serverAddress, serverPort: port, method: req.method ?? '', url: req.url ?? '',
     clientAddress, userAgent: header(req, 'user-agent'), referer: header(req, 'referer'), status: res.statusCode,
-    bytes: Number(res.getHeader('content-length') ?? 0) || 0, httpVersion: req.httpVersion, millis: Date.now() - started,
+    bytes: Number(res.getHeader('content-length') ?? 0) || 0, httpVersion: req.httpVersion, millis: Date.now() - started, tlsGroup,
   }));
   if (protocol === 'http' && site.httpsRedirect) {
     const httpsPort = view.httpsPortOf(site.name);

@@ -1,10 +1,12 @@
 import type { SecureContextOptions } from 'node:tls';
+import { tlsGroups } from '../model/tls-group.js';
 
 /**
  * Mozilla's "intermediate" TLS profile (server side, v5.7): TLS 1.2 and 1.3 only; for TLS 1.2
- * ECDHE/DHE with AES-GCM or ChaCha20-Poly1305; curves X25519, P-256, P-384; the client's cipher
- * preference honoured (every offered cipher is strong). TLS 1.3 suites are OpenSSL's defaults,
- * which are Mozilla's list.
+ * ECDHE/DHE with AES-GCM or ChaCha20-Poly1305; the client's cipher preference honoured (every
+ * offered cipher is strong). TLS 1.3 suites are OpenSSL's defaults, which are Mozilla's list. Key
+ * exchange groups: the hybrid post-quantum X25519MLKEM768 first (OpenSSL 3.5+, as Node 24 has),
+ * then Mozilla's X25519, P-256, P-384 — see model/tls-group.ts.
  */
 export const INTERMEDIATE_PROFILE: SecureContextOptions = {
   minVersion: 'TLSv1.2',
@@ -14,7 +16,7 @@ export const INTERMEDIATE_PROFILE: SecureContextOptions = {
     'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384',
     'DHE-RSA-CHACHA20-POLY1305',
   ].join(':'),
-  ecdhCurve: 'X25519:prime256v1:secp384r1',
+  ecdhCurve: tlsGroups(process.versions.openssl),
   honorCipherOrder: false,
 };
 

@@ -9,8 +9,9 @@ export interface WorkerPoolOptions {
 /**
  * Runs the serving plane in `workers` processes (node's cluster; this process only supervises).
  * Every worker opens the store itself and follows the same revision, so all of them serve one
- * configuration; listening sockets are shared, and with SCHED_NONE each worker accepts on its own
- * (the primary hands out nothing, which measured better on two cores). A worker that dies is
+ * configuration; each worker binds its own listening sockets with SO_REUSEPORT and the kernel
+ * spreads new connections over them (the primary hands out nothing, which measured better on two
+ * cores; SCHED_NONE stays set for any socket that does go through cluster). A worker that dies is
  * replaced; on abort every worker is told to stop accepting and drain, and the pool waits for them.
  */
 export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {

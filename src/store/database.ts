@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Statement = StatementSync;
@@ -124,7 +125,7 @@ export function openDatabase(dataDir: string, options: { readonly?: boolean } = 
     }
     raw = new DatabaseSync(file, { readOnly: options.readonly ?? false, timeout: 10_000, enableForeignKeyConstraints: true });
   } catch (e) {
-    throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with --data.`, e);
+    throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with ${opt('data')}.`, e);
   }
   const db = new Db(raw);
   if (!options.readonly && !memory) {

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { dataDir, gh, ghAsync, ghFail, ghJson, join, openssl, tmpDir, TestPki } from '../support/cli.js';
+import { dataDir, freePorts, gh, ghAsync, ghFail, ghJson, join, openssl, tmpDir, TestPki } from '../support/cli.js';
 import {
   AdminServer, addUser, adminSnapshot, assertProblem, createToken, passwordFileFor, PASSWORD, type AdminSnapshot, type ApiResponse, type CallOptions,
 } from '../support/admin.js';
@@ -25,6 +25,8 @@ interface Case {
   detail?: RegExp;
   /** A path in problem.errors[] (schema failures). */
   errorPath?: string;
+  /** The detail when the console asks for its wording (X-Gatehouse-Wording: console). */
+  consoleDetail?: RegExp;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -33,6 +35,10 @@ let data: string;
 let admin: AdminServer;
 let token: string;
 let pfxBase64: string;
+let leafCertBase64: string;
+let encryptedKeyBase64: string;
+let port: number;
+let spare: number;
 let first: AdminSnapshot;
 let last: AuditAndRevision;
 
@@ -61,6 +67,15 @@ before(async () => {
   const pfx = join(tmpDir('gh-pfx-'), 'leaf.pfx');
   openssl(['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-passout', 'pass:the right password', '-out', pfx]);
   pfxBase64 = readFileSync(pfx).toString('base64');
+  leafCertBase64 = readFileSync(leaf.cert).toString('base64');
+  const encryptedKey = join(tmpDir('gh-key-'), 'leaf.key');
+  openssl(['pkey', '-in', leaf.key, '-aes256', '-passout', 'pass:the key password', '-out', encryptedKey]);
+  encryptedKeyBase64 = readFileSync(encryptedKey).toString('base64');
+  // A shared endpoint: Contoso without a host name, Fabrikam with one but without SNI, one certificate.
+  [port, spare] = (await freePorts(2)) as [number, number];
+  ghJson(data, ['site', 'add', 'Fabrikam', '--root', tmpDir('gh-www-')]);
+  ghJson(data, ['binding', 'add', 'Contoso', '--protocol', 'https', '--port', String(port), '--cert', 'Contoso self-signed']);
+  ghJson(data, ['binding', 'add', 'Fabrikam', '--protocol', 'https', '--port', String(port), '--host', 'www.fabrikam.com', '--cert', 'Contoso self-signed']);
   admin = await AdminServer.start(data);
   first = await adminSnapshot(data);
   last = await auditAndRevision(data);
@@ -132,9 +147,28 @@ const cases: Case[] = [
   { name: 'a duplicate user', method: 'POST', path: '/users', options: { body: { name: 'alice', role: 'view-only', password: PASSWORD } }, status: 409, code: 'GH_USER_EXISTS' },
   { name: 'a weak password', method: 'POST', path: '/users', options: { body: { name: 'carol', role: 'view-only', password: 'short' } }, status: 400, code: 'GH_PASSWORD_WEAK' },
   { name: 'a bad user name', method: 'POST', path: '/users', options: { body: { name: 'carol smith', role: 'view-only', password: PASSWORD } }, status: 400, code: 'GH_USER_NAME_INVALID' },
-  { name: 'a PFX with the wrong password', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: pfxBase64, fileName: 'leaf.pfx', password: 'the wrong password' } }), status: 400, code: 'GH_PFX_BAD_PASSWORD' },
-  { name: 'a PFX export of a key that is not exportable', method: 'POST', path: '/certificates/Contoso%20self-signed/export', options: { body: { password: 'a password' } }, status: 403, code: 'GH_KEY_NOT_EXPORTABLE' },
-  { name: 'a PFX export without a password', method: 'POST', path: '/certificates/Exportable/export', options: { body: {} }, status: 400, code: 'GH_PASSWORD_REQUIRED' },
+  { name: 'a PFX with the wrong password', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: pfxBase64, fileName: 'leaf.pfx', password: 'the wrong password' } }), status: 400, code: 'GH_PFX_BAD_PASSWORD', detail: /in "password"\./, consoleDetail: /in "Password"\./ },
+  { name: 'a PFX export of a key that is not exportable', method: 'POST', path: '/certificates/Contoso%20self-signed/export', options: { body: { password: 'a password' } }, status: 403, code: 'GH_KEY_NOT_EXPORTABLE', detail: /"format": "pem" and "noKey": true.*"exportable": true/, consoleDetail: /"Include the private key".*"Allow this certificate to be exported"/ },
+  { name: 'a PFX export without a password', method: 'POST', path: '/certificates/Exportable/export', options: { body: {} }, status: 400, code: 'GH_PASSWORD_REQUIRED', detail: /in "password"\./ },
+  // Refusals whose advice names an option or another action: each face words it its own way.
+  { name: 'a second certificate on an endpoint without SNI', method: 'POST', path: '/sites/Fabrikam/bindings', options: () => ({ body: { protocol: 'https', port, host: 'shop.fabrikam.com', cert: 'Exportable' } }), status: 409, code: 'GH_ENDPOINT_CERT_CONFLICT', detail: /with "host" and require SNI with "sni": true\./, consoleDetail: /with "Host name" and require SNI with "Require Server Name Indication"\./ },
+  { name: 'a change that reaches another site', method: 'PATCH', path: '/sites/Contoso/bindings', options: () => ({ body: { protocol: 'https', port, cert: 'Exportable' } }), status: 409, code: 'GH_BINDING_AFFECTS_OTHERS', detail: /use "force": true; or give this site a host name with "host"/, consoleDetail: /use "Apply anyway"; or give this site a host name with "Host name"/ },
+  { name: 'removing a certificate that bindings use', method: 'DELETE', path: '/certificates/Contoso%20self-signed', status: 409, code: 'GH_CERT_IN_USE', detail: /PATCH \/api\/v1\/sites\/SITE\/bindings.*force=true in the query/, consoleDetail: /"Edit…" in the site's "Bindings…".*"Remove it and those bindings"/ },
+  { name: 'Require SNI without a host name', method: 'POST', path: '/sites/Contoso/bindings', options: () => ({ body: { protocol: 'https', port: spare, sni: true, cert: 'Exportable' } }), status: 400, code: 'GH_BINDING_SNI_NEEDS_HOST', detail: /give "host" with "sni": true/, consoleDetail: /give "Host name" with "Require Server Name Indication"/ },
+  { name: 'an http binding with SNI', method: 'POST', path: '/sites/Contoso/bindings', options: () => ({ body: { protocol: 'http', port: spare, host: 'x.contoso.com', sni: true } }), status: 400, code: 'GH_BINDING_INVALID', detail: /use "protocol": "https"/ },
+  { name: 'a binding host name that is an IP address', method: 'POST', path: '/sites/Contoso/bindings', options: () => ({ body: { protocol: 'http', port: spare, host: '10.0.0.1' } }), status: 400, code: 'GH_NAME_INVALID', detail: /in "ip" instead/, consoleDetail: /in "IP address" instead/ },
+  { name: 'a binding of a certificate that is not there', method: 'POST', path: '/sites/Contoso/bindings', options: () => ({ body: { protocol: 'https', port: spare, cert: 'no-such-certificate' } }), status: 404, code: 'GH_CERT_NOT_FOUND', detail: /GET \/api\/v1\/certificates shows them/, consoleDetail: /the Server Certificates page shows them/ },
+  { name: 'a site with both a folder and an upstream', method: 'POST', path: '/sites', options: { body: { name: 'Both', root: '/tmp', proxy: 'http://127.0.0.1:3000' } }, status: 400, code: 'GH_USAGE', detail: /one of "root" .* or "proxy"/, consoleDetail: /one of "Physical path" .* or "Upstream URL"/ },
+  { name: 'a site folder that does not exist', method: 'POST', path: '/sites', options: { body: { name: 'Gone', root: '/nonexistent/gatehouse-www' } }, status: 400, code: 'GH_SITE_CONTENT_INVALID', detail: /another "root"\./ },
+  { name: 'Require TLS on an implicit-TLS listener', method: 'POST', path: '/services/smtp/listeners', options: () => ({ body: { listen: `127.0.0.1:${spare}`, backend: '127.0.0.1:10025', mode: 'tls', requireTls: true } }), status: 400, code: 'GH_LISTENER_INVALID', detail: /^"requireTls": true applies/, consoleDetail: /^"Require TLS" applies/ },
+  { name: 'a listener endpoint that is not ADDRESS:PORT', method: 'POST', path: '/services/smtp/listeners', options: { body: { listen: 'nowhere', backend: '127.0.0.1:10025' } }, status: 400, code: 'GH_LISTENER_INVALID', detail: /^"listen" takes ADDRESS:PORT/ },
+  { name: 'a listener backend that is not HOST:PORT', method: 'POST', path: '/services/smtp/listeners', options: () => ({ body: { listen: `127.0.0.1:${spare}`, backend: 'mail.contoso.com' } }), status: 400, code: 'GH_BACKEND_INVALID', detail: /^"backend" takes HOST:PORT/ },
+  { name: 'a listener host name that is an address', method: 'POST', path: '/services/smtp/listeners', options: () => ({ body: { listen: `127.0.0.1:${spare}`, backend: '127.0.0.1:10025', host: '10.0.0.1' } }), status: 400, code: 'GH_NAME_INVALID', detail: /^"host" is the DNS name/, consoleDetail: /^"Host name" is the DNS name/ },
+  { name: 'an encrypted key without its password', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: leafCertBase64, fileName: 'leaf.pem', keyFile: encryptedKeyBase64 } }), status: 400, code: 'GH_KEY_BAD_PASSWORD', detail: /in "password"\./ },
+  { name: 'a PEM certificate without its key', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: leafCertBase64, fileName: 'leaf.pem' } }), status: 400, code: 'GH_KEY_MISSING', detail: /with "keyFile".*POST \/api\/v1\/requests\/complete/, consoleDetail: /with "Private key file".*"Complete Certificate Request…"/ },
+  { name: 'a PFX as the CA\'s response', method: 'POST', path: '/requests/complete', options: () => ({ body: { file: pfxBase64, fileName: 'leaf.pfx' } }), status: 400, code: 'GH_NOT_A_CERTIFICATE', detail: /POST \/api\/v1\/certificates\/import/, consoleDetail: /"Import…" on the Server Certificates page/ },
+  { name: 'an unknown site\'s bindings', method: 'GET', path: '/sites/Nowhere/bindings', status: 404, code: 'GH_SITE_NOT_FOUND', detail: /GET \/api\/v1\/sites shows the sites/, consoleDetail: /the Sites page shows the sites/ },
+  { name: 'an API token that is not valid', method: 'GET', path: '/sites', anonymous: true, options: { headers: { authorization: 'Bearer not-a-token' } }, status: 401, code: 'GH_UNAUTHENTICATED', detail: /POST \/api\/v1\/tokens/ },
   { name: 'submitting to a CA that does not exist', method: 'POST', path: '/requests/1/submit', options: { body: { ca: 'digicert' } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.ca' },
   // Routes that do not exist.
   { name: 'an unknown route', method: 'GET', path: '/nope', status: 404, code: 'GH_ROUTE_NOT_FOUND', detail: /GET \/api\/v1\/nope/ },
@@ -149,10 +183,15 @@ for (const c of cases) {
     let r: ApiResponse;
     try {
       const options = typeof c.options === 'function' ? c.options() : { ...(c.options ?? {}) };
-      const path = c.path.startsWith('/../') ? `/api/${c.path.slice(4)}` : `/api/v1${c.path}`;
+      const path = (c.path.startsWith('/../') ? `/api/${c.path.slice(4)}` : `/api/v1${c.path}`);
       r = await admin.call(c.method, path, c.anonymous ? options : { token, ...options });
       assertProblem(r, c.status, c.code, c.name);
       if (c.detail) assert.match(r.json.detail, c.detail, `${c.name}: ${r.text.slice(0, 500)}`);
+      // The same refusal for the console: the same code, in its words (assertProblem: no CLI flag either way).
+      const forConsole = { ...options, headers: { ...(options.headers ?? {}), 'x-gatehouse-wording': 'console' } };
+      const rc = await admin.call(c.method, path, c.anonymous ? forConsole : { token, ...forConsole });
+      assertProblem(rc, c.status, c.code, `${c.name} (console)`);
+      if (c.consoleDetail) assert.match(rc.json.detail, c.consoleDetail, `${c.name} (console): ${rc.text.slice(0, 500)}`);
       if (c.errorPath) {
         const paths = ((r.json.errors ?? []) as Array<{ path: string }>).map((e) => e.path);
         assert.ok(paths.includes(c.errorPath), `${c.name}: errors[] should name ${c.errorPath}: ${r.text.slice(0, 800)}`);

@@ -469,6 +469,9 @@ test('Site Bindings: a change that reaches another site is refused with the reas
   const refusal = edit.getByRole('alert');
   await refusal.waitFor();
   assert.match(await refusal.innerText(), /Fabrikam/);
+  // In the console's words: its button and fields, not the CLI's flags or the API's fields.
+  assert.match(await refusal.innerText(), /use "Apply anyway"; or give this site a host name with "Host name" and require SNI with "Require Server Name Indication"/);
+  assert.doesNotMatch(await refusal.innerText(), /--[a-z]|"force"|"sni"|gatehouse /);
   await screenshot(page, '17-binding-affects-others');
   assert.equal(ghJson<Array<{ certificate: string }>>(data, ['binding', 'list']).every((b) => b.certificate === first), true, 'nothing changed yet');
   await refusal.getByRole('button', { name: 'Apply anyway' }).click();

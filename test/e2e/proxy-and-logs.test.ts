@@ -97,13 +97,13 @@ test('access logs: one line per request, W3C extended as IIS writes it or combin
   assert.deepEqual(files, ['Combined.log', 'W3C.log']);
   const w3c = readFileSync(join(logs, 'W3C.log'), 'utf8');
   assert.match(w3c, /^#Software: Gatehouse$/m);
-  assert.match(w3c, /^#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs-version cs\(User-Agent\) cs\(Referer\) sc-status sc-bytes time-taken$/m);
+  assert.match(w3c, /^#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs-version cs\(User-Agent\) cs\(Referer\) sc-status sc-bytes time-taken x-tls-group$/m);
   const w3cLines = w3c.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.equal(w3cLines.length, 1);
-  assert.match(w3cLines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d 127\\.0\\.0\\.1 GET /index\\.html q=1 ${https} - 127\\.0\\.0\\.1 HTTP/1\\.1 Test\\+Agent/1\\.0 https://ref\\.test/ 200 11 \\d+$`));
+  assert.match(w3cLines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d 127\\.0\\.0\\.1 GET /index\\.html q=1 ${https} - 127\\.0\\.0\\.1 HTTP/1\\.1 Test\\+Agent/1\\.0 https://ref\\.test/ 200 11 \\d+ X25519$`));
   const combined = readFileSync(join(logs, 'Combined.log'), 'utf8').trim().split('\n');
   assert.equal(combined.length, 1);
-  assert.match(combined[0]!, /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/index\.html\?q=1 HTTP\/1\.1" 200 11 "https:\/\/ref\.test\/" "Test Agent\/1\.0"$/);
+  assert.match(combined[0]!, /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/index\.html\?q=1 HTTP\/1\.1" 200 11 "https:\/\/ref\.test\/" "Test Agent\/1\.0" X25519$/);
 });
 
 async function startServeWithLogs(data: string, logs: string, port: number): Promise<ServeProcess> {

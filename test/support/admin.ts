@@ -180,6 +180,25 @@ export function assertProblem(r: ApiResponse, status: number, code: string, what
   assert.match(r.json.detail, /^\S[\s\S]*[.!?]["')]?$/, `detail is not a sentence: ${show}`);
   assert.ok(r.json.detail.length <= 2000, `detail too long: ${show}`);
   assert.doesNotMatch(r.text, /\bat [\w$.<>]+ \(|\n\s+at |node_modules|\/dist\/|\/src\/|\.[jt]s:\d+/, `internals leaked: ${show}`);
+  assertNoCliWords(r.json.detail, `detail: ${show}`);
+  assertNoCliWords(r.json.title, `title: ${show}`);
+}
+
+/**
+ * Words of the CLI that the API and the console must not say: a flag (--force), a command
+ * ("gatehouse cert list"; "gatehouse serve" is the server's own name, fine anywhere), or the
+ * face-neutral markup of model/wording.ts left unrendered ({opt:force}).
+ */
+export const CLI_WORDS = /(^|[\s("'])--[a-z]|"gatehouse (?!serve")[a-z]|\{(opt|act):/;
+
+export function assertNoCliWords(text: unknown, what: string): void {
+  if (typeof text !== 'string') return;
+  assert.doesNotMatch(text, CLI_WORDS, `CLI words outside the CLI: ${what}`);
+}
+
+/** An answer's warnings (if any) say no CLI words either. */
+export function assertWarningsWorded(r: ApiResponse, what = ''): void {
+  for (const w of (r.json?.warnings ?? []) as unknown[]) assertNoCliWords(w, `warning of ${what}: ${String(w)}`);
 }
 
 /** Writes a password file (first line) in a fresh temp dir and answers its path. */

@@ -51,12 +51,12 @@ function cliArgs(data: string, args: string[]): string[] {
 }
 
 /** Run `gatehouse ARGS --data DATA` and capture everything. Never throws. */
-export function gh(data: string, args: string[], opts: { input?: string } = {}): RunResult {
+export function gh(data: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
   const full = cliArgs(data, args);
   const r = spawnSync(BIN, full, {
     encoding: 'utf8',
     input: opts.input ?? '',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
     maxBuffer: 64 * 1024 * 1024,
     timeout: 60_000,
   });
