@@ -75,6 +75,8 @@ export function closed<T extends Record<string, TSchema>>(properties: T) {
 export const HOST_NAME = Type.String({ minLength: 1, maxLength: 253 });
 export const FRIENDLY_NAME = Type.String({ minLength: 1, maxLength: 256 });
 export const STORE = Type.Union([Type.Literal('webhosting'), Type.Literal('personal')]);
+/** Any store, Trusted Root Certification Authorities (`root`) included: for listing and importing roots. */
+export const ANY_STORE = Type.Union([Type.Literal('webhosting'), Type.Literal('personal'), Type.Literal('root')]);
 export const BASE64_FILE = Type.String({ minLength: 1, maxLength: 1_500_000, contentEncoding: 'base64', description: 'the file, base64-encoded (at most 1 MiB once decoded)' });
 /** Query flags arrive as text; `true`/`false` only. */
 export const QUERY_FLAG = Type.Union([Type.Literal('true'), Type.Literal('false')]);

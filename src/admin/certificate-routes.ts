@@ -1,24 +1,29 @@
 import { Type } from 'typebox';
 import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { chainWarnings } from '../lifecycle/certificate-manager.js';
-import { BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, QUERY_FLAG, QUERY_INT, route, STORE } from './admin-route.js';
-import { CertificateSchema } from './resource-schemas.js';
+import { ANY_STORE, BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, QUERY_FLAG, QUERY_INT, route, STORE } from './admin-route.js';
+import { CertificateDetailsSchema, CertificateSchema } from './resource-schemas.js';
 import { uploadedFile } from './upload.js';
 
 const REF = closed({ ref: Type.String({ minLength: 1, maxLength: 256, description: 'thumbprint, 8+ leading hex digits of one, or the exact friendly name' }) });
 const KEY = Type.String({ description: 'rsa-2048 (default), rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384' });
 
-/** The Server Certificates page: list, show, rename, remove, import, export, self-signed. */
+/** The Server Certificates page: list, show, rename, remove, import, export, self-signed, install chain; and the Trusted Root store. */
 export const certificateRoutes = [
   route({
-    method: 'GET', path: '/certificates', access: 'view', tag: 'certificates', summary: 'List certificates (the Server Certificates page)',
-    query: closed({ store: Type.Optional(STORE), expiring: Type.Optional(QUERY_INT) }),
+    method: 'GET', path: '/certificates', access: 'view', tag: 'certificates', summary: 'List server certificates (the Server Certificates page); store=root lists Trusted Root Certification Authorities',
+    query: closed({ store: Type.Optional(ANY_STORE), expiring: Type.Optional(QUERY_INT) }),
     response: Type.Array(CertificateSchema),
     handler: ({ admin, query }) => admin.gatehouse.certificates.list({ store: query.store, expiringDays: query.expiring === undefined ? undefined : Number(query.expiring) }),
   }),
   route({
     method: 'GET', path: '/certificates/:ref', access: 'view', tag: 'certificates', summary: 'Show one certificate', params: REF, response: CertificateSchema,
     handler: ({ admin, params }) => admin.gatehouse.certificates.show(params.ref),
+  }),
+  route({
+    method: 'GET', path: '/certificates/:ref/details', access: 'view', tag: 'certificates',
+    summary: "View…: one certificate with its fields (Details) and its certification path judged now", params: REF, response: CertificateDetailsSchema,
+    handler: ({ admin, params }) => admin.gatehouse.certificates.details(params.ref),
   }),
   route({
     method: 'GET', path: '/certificates/:ref/pem', access: 'view', tag: 'certificates', summary: 'Download the certificate and its chain (PEM, no key)', params: REF, produces: 'application/x-pem-file',
@@ -39,14 +44,14 @@ export const certificateRoutes = [
   }),
   route({
     method: 'POST', path: '/certificates/import', access: 'keys.manage', tag: 'certificates', status: 201,
-    summary: 'Import… a PFX/PKCS#12, or a PEM/DER certificate with its private key',
+    summary: 'Import… a PFX/PKCS#12, or a PEM/DER certificate with its private key; with store=root, a root CA certificate without key',
     body: closed({
       file: BASE64_FILE,
       fileName: Type.Optional(Type.String({ maxLength: 255, description: 'the uploaded file\'s name; its extension helps tell PFX from PEM' })),
       keyFile: Type.Optional(BASE64_FILE),
-      password: Type.Optional(Type.String({ maxLength: 1024, description: "the PFX's or the encrypted key's password" })),
+      password: Type.Optional(Type.String({ maxLength: 1024, description: "the PFX's or the encrypted key's password (absent or empty for a PFX without a password)" })),
       friendlyName: Type.Optional(FRIENDLY_NAME),
-      store: Type.Optional(STORE),
+      store: Type.Optional(ANY_STORE),
       exportable: Type.Optional(Type.Boolean()),
     }),
     response: CertificateSchema,
@@ -57,6 +62,14 @@ export const certificateRoutes = [
       });
       return { ...c, warnings: chainWarnings(c) };
     },
+  }),
+  route({
+    method: 'POST', path: '/certificates/:ref/chain', access: 'certificates.manage', tag: 'certificates',
+    summary: "Install chain…: add or replace an installed certificate's intermediates from the CA's bundle (PEM, DER or PKCS#7; the leaf and the root may be in it)",
+    params: REF,
+    body: closed({ file: BASE64_FILE, fileName: Type.Optional(Type.String({ maxLength: 255 })) }),
+    response: CertificateSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.certificates.installChain(params.ref, uploadedFile(body.file, 'chain bundle'), body.fileName ?? 'bundle'),
   }),
   route({
     method: 'POST', path: '/certificates/:ref/export', access: 'keys.manage', tag: 'certificates', produces: 'application/x-pkcs12',

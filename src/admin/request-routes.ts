@@ -29,14 +29,15 @@ export const requestRoutes = [
       san: Type.Optional(Type.Array(HOST_NAME, { maxItems: 100 })),
       wildcard: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: "the root domain with 'Enable wildcard certificate': adds *.DOMAIN and DOMAIN" })),
       org: Type.Optional(SUBJECT_FIELD), ou: Type.Optional(SUBJECT_FIELD), city: Type.Optional(SUBJECT_FIELD), state: Type.Optional(SUBJECT_FIELD),
-      country: Type.Optional(Type.String({ minLength: 2, maxLength: 2 })),
+      country: Type.Optional(Type.String({ minLength: 2, maxLength: 2, pattern: '^[A-Za-z]{2}$', description: 'an assigned ISO 3166-1 alpha-2 code, e.g. US, GB or DE' })),
       key: Type.Optional(Type.String({ description: 'rsa-2048 (default), rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384' })),
       exportable: Type.Optional(Type.Boolean()),
+      friendlyName: Type.Optional(FRIENDLY_NAME),
     }),
     response: PendingRequestSchema,
     handler: ({ admin, body }) => admin.gatehouse.requests.create({
       cn: body.cn, sans: body.san ?? [], wildcard: body.wildcard, org: body.org, ou: body.ou, city: body.city, state: body.state, country: body.country,
-      keyType: body.key === undefined ? DEFAULT_KEY_TYPE : parseKeyType(body.key), exportable: body.exportable ?? false,
+      keyType: body.key === undefined ? DEFAULT_KEY_TYPE : parseKeyType(body.key), exportable: body.exportable ?? false, friendlyName: body.friendlyName,
     }),
   }),
   route({

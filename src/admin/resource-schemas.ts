@@ -12,7 +12,7 @@ const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 export const CertificateSchema = Type.Object({
   thumbprint: Type.String({ description: 'SHA-1 of the DER, upper-case hex (what IIS and Windows show)' }),
   friendlyName: Type.String(),
-  store: Type.String({ enum: ['webhosting', 'personal'] }),
+  store: Type.String({ enum: ['webhosting', 'personal', 'root'] }),
   subject: Type.String(),
   issuer: Type.String(),
   issuedTo: Type.String(),
@@ -24,11 +24,49 @@ export const CertificateSchema = Type.Object({
   hasPrivateKey: Type.Boolean(),
   exportable: Type.Boolean(),
   serialNumber: Type.String(),
-  chainComplete: Type.Boolean(),
+  chainComplete: Type.Boolean({ description: 'the chain reaches a root trusted here (the system\'s trust store, Trusted Root Certification Authorities or the internal CA)' }),
+  chainMissing: nullable(Type.Object({
+    kind: Type.String({ enum: ['issuer', 'untrusted-root'], description: 'issuer: the certificate of an issuer is not here; untrusted-root: the chain ends at a root not trusted here' }),
+    name: Type.String({ description: 'the subject of the missing issuer or of the untrusted root' }),
+  }, open)),
   status: Type.String({ enum: ['valid', 'expiring', 'expired', 'chain-incomplete'] }),
   chain: Type.Array(Type.Object({ thumbprint: Type.String(), subject: Type.String(), issuer: Type.String(), notAfter: Type.String() }, open)),
   created: Type.String({ format: 'date-time' }),
 }, open);
+
+const CertificateFieldsSchema = Type.Object({
+  version: Type.Integer(),
+  serialNumber: Type.String(),
+  signatureAlgorithm: Type.String({ description: 'as Windows names it: sha256RSA, sha256ECDSA, RSASSA-PSS' }),
+  thumbprintSha1: Type.String(),
+  thumbprintSha256: Type.String(),
+  subject: Type.String(),
+  issuer: Type.String(),
+  notBefore: Type.String({ format: 'date-time' }),
+  notAfter: Type.String({ format: 'date-time' }),
+  publicKey: Type.String({ description: 'e.g. RSA (2048 bits), ECC (256 bits, P-256)' }),
+  sans: Type.Array(Type.String()),
+  keyUsage: Type.Array(Type.String()),
+  extendedKeyUsage: Type.Array(Type.String()),
+  basicConstraints: Type.String(),
+  subjectKeyIdentifier: Type.Optional(Type.String()),
+  authorityKeyIdentifier: Type.Optional(Type.String()),
+}, open);
+
+const PathLinkSchema = Type.Object({
+  thumbprint: nullable(Type.String()),
+  subject: Type.String(),
+  issuedTo: Type.String(),
+  issuer: Type.String(),
+  notBefore: nullable(Type.String({ format: 'date-time' })),
+  notAfter: nullable(Type.String({ format: 'date-time' })),
+  role: Type.String({ enum: ['leaf', 'intermediate', 'root', 'missing'] }),
+  status: Type.String({ enum: ['ok', 'expired', 'not-yet-valid', 'trusted-root', 'untrusted-root', 'missing'] }),
+  anchor: Type.Optional(Type.String({ enum: ['internal-ca', 'system'] })),
+}, open);
+
+/** View…: the certificate with its Details fields and its certification path (leaf first, root or missing issuer last). */
+export const CertificateDetailsSchema = Type.Intersect([CertificateSchema, Type.Object({ fields: CertificateFieldsSchema, path: Type.Array(PathLinkSchema) }, open)]);
 
 export const PendingRequestSchema = Type.Object({
   id: Type.Integer(),
@@ -37,6 +75,7 @@ export const PendingRequestSchema = Type.Object({
   sans: Type.Array(Type.String()),
   keyType: Type.String(),
   exportable: Type.Boolean(),
+  friendlyName: nullable(Type.String({ description: 'the name the certificate gets at completion; null: the default name' })),
   created: Type.String({ format: 'date-time' }),
   csr: Type.Optional(Type.String({ description: 'the PKCS#10 request, PEM' })),
 }, open);

@@ -14,9 +14,13 @@ export const serviceRoutes = [
   }),
   route({
     method: 'POST', path: '/services/assign', access: 'sites.manage', tag: 'services',
-    summary: 'Assign Services to Certificate; replacing the default SMTP certificate needs "overwrite": true (else 409 GH_SERVICE_OVERWRITE_REQUIRED naming the current one)',
-    body: closed({ certificate: Type.String({ minLength: 1, maxLength: 256 }), services: Type.Array(SERVICE, { minItems: 1, maxItems: 4 }), overwrite: Type.Optional(Type.Boolean()) }),
-    handler: ({ admin, body }) => admin.gatehouse.services.assign(body.certificate, [...new Set(body.services)], body.overwrite ?? false),
+    summary: 'Assign Services to Certificate; replacing the default SMTP certificate needs "overwrite": true (else 409 GH_SERVICE_OVERWRITE_REQUIRED naming the current one). https (IIS) also sets the certificate of the default web site\'s https bindings without SNI (the site with https on *:443 and no host name, or "site"); when that reaches other sites\' clients it needs "force": true (else 409 GH_BINDING_AFFECTS_OTHERS)',
+    body: closed({
+      certificate: Type.String({ minLength: 1, maxLength: 256 }), services: Type.Array(SERVICE, { minItems: 1, maxItems: 4 }), overwrite: Type.Optional(Type.Boolean()),
+      site: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'with https: the web site whose https bindings get the certificate (default: the one with https on *:443 and no host name)' })),
+      force: Type.Optional(Type.Boolean({ description: "apply even though other sites' clients would get another certificate" })),
+    }),
+    handler: ({ admin, body }) => admin.gatehouse.services.assign(body.certificate, [...new Set(body.services)], { overwrite: body.overwrite, site: body.site, force: body.force }),
   }),
   route({
     method: 'POST', path: '/services/unassign', access: 'sites.manage', tag: 'services', summary: 'Leave services without an assigned certificate',

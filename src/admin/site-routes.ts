@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { closed, HOST_NAME, QUERY_INT, route } from './admin-route.js';
+import { closed, HOST_NAME, QUERY_FLAG, QUERY_INT, route } from './admin-route.js';
 import { BindingResultSchema, BindingSchema, SiteSchema } from './resource-schemas.js';
 
 const NAME = closed({ name: Type.String({ minLength: 1, maxLength: 100, description: 'the site name' }) });
@@ -14,7 +14,8 @@ const PROTOCOL = Type.Union([Type.Literal('http'), Type.Literal('https')]);
 const IP = Type.String({ minLength: 1, maxLength: 64, description: 'an IPv4/IPv6 address of this machine, or * for All Unassigned (default)' });
 const PORT = Type.Integer({ minimum: 1, maximum: 65535 });
 const HOST = Type.String({ maxLength: 253, description: 'the host name; empty for none' });
-const FORCE = Type.Optional(Type.Boolean({ description: "apply even though other sites' clients would get another certificate" }));
+const FORCE = Type.Optional(Type.Boolean({ description: "apply even though other sites' clients would get another certificate or site" }));
+const FORCE_QUERY = closed({ force: Type.Optional(QUERY_FLAG) });
 
 /** IIS's Sites node and each site's Bindings dialog. */
 export const siteRoutes = [
@@ -37,16 +38,19 @@ export const siteRoutes = [
     handler: ({ admin, params, body }) => admin.gatehouse.sites.set({ ...body, name: params.name }),
   }),
   route({
-    method: 'DELETE', path: '/sites/:name', access: 'sites.manage', tag: 'sites', summary: 'Remove a site and its bindings', params: NAME,
-    handler: ({ admin, params }) => admin.gatehouse.sites.remove(params.name),
+    method: 'DELETE', path: '/sites/:name', access: 'sites.manage', tag: 'sites', summary: 'Remove a site and its bindings (force=true: even when that reaches other sites\' clients, else 409 GH_BINDING_AFFECTS_OTHERS)', params: NAME,
+    query: FORCE_QUERY,
+    handler: ({ admin, params, query }) => admin.gatehouse.sites.remove(params.name, query.force === 'true'),
   }),
   route({
-    method: 'POST', path: '/sites/:name/stop', access: 'sites.manage', tag: 'sites', summary: 'Stop a site (its bindings stop answering)', params: NAME, response: SiteSchema,
-    handler: ({ admin, params }) => admin.gatehouse.sites.setState(params.name, 'stopped'),
+    method: 'POST', path: '/sites/:name/stop', access: 'sites.manage', tag: 'sites', summary: 'Stop a site (its bindings stop answering); force=true: even when that reaches other sites\' clients, else 409 GH_BINDING_AFFECTS_OTHERS', params: NAME,
+    query: FORCE_QUERY, response: SiteSchema,
+    handler: ({ admin, params, query }) => admin.gatehouse.sites.setState(params.name, 'stopped', query.force === 'true'),
   }),
   route({
-    method: 'POST', path: '/sites/:name/start', access: 'sites.manage', tag: 'sites', summary: 'Start a site', params: NAME, response: SiteSchema,
-    handler: ({ admin, params }) => admin.gatehouse.sites.setState(params.name, 'started'),
+    method: 'POST', path: '/sites/:name/start', access: 'sites.manage', tag: 'sites', summary: 'Start a site; force=true: even when that reaches other sites\' clients, else 409 GH_BINDING_AFFECTS_OTHERS', params: NAME,
+    query: FORCE_QUERY, response: SiteSchema,
+    handler: ({ admin, params, query }) => admin.gatehouse.sites.setState(params.name, 'started', query.force === 'true'),
   }),
   route({
     method: 'GET', path: '/bindings', access: 'view', tag: 'bindings', summary: 'List all bindings, or one site\'s', query: closed({ site: Type.Optional(Type.String({ maxLength: 100 })) }),
@@ -76,7 +80,7 @@ export const siteRoutes = [
   route({
     method: 'DELETE', path: '/sites/:name/bindings', access: 'sites.manage', tag: 'bindings', summary: 'Remove a binding (named by protocol, ip, port, host in the query)',
     params: NAME,
-    query: closed({ protocol: PROTOCOL, ip: Type.Optional(IP), port: QUERY_INT, host: Type.Optional(HOST), force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
+    query: closed({ protocol: PROTOCOL, ip: Type.Optional(IP), port: QUERY_INT, host: Type.Optional(HOST), force: Type.Optional(QUERY_FLAG) }),
     response: BindingResultSchema,
     handler: ({ admin, params, query }) => admin.gatehouse.bindings.remove({ site: params.name, protocol: query.protocol, ip: query.ip, port: Number(query.port), host: query.host, force: query.force === 'true' }),
   }),

@@ -17,10 +17,13 @@ function input(site: string, values: Values): BindingInput {
   };
 }
 
+/** "Also changed: …" — one line for each other site a forced change reached. */
+export function reachedLines(affected: ReadonlyArray<{ text: string }>): string[] {
+  return affected.map((a) => `Also changed: ${a.text.replace(' would get ', ' now get ')}.`);
+}
+
 function resultText(verb: string, r: BindingResult): string {
-  const lines = [`${verb} ${bindingText(r.binding)}${r.binding.sni ? ' (SNI)' : ''} on site "${r.binding.site}".`];
-  for (const a of r.affected) lines.push(`Also changed: clients of site "${a.site}" (${a.binding}) now get another certificate.`);
-  return lines.join('\n');
+  return [`${verb} ${bindingText(r.binding)}${r.binding.sni ? ' (SNI)' : ''} on site "${r.binding.site}".`, ...reachedLines(r.affected)].join('\n');
 }
 
 const siteArg = { min: 1, max: 1, names: 'the site name' };
@@ -32,7 +35,7 @@ export const bindingCommands: Command[] = [
     verb: 'add',
     usage: "gatehouse binding add SITE --protocol http|https --port N [--ip ADDR|'*'] [--host NAME] [--sni] [--cert REF] [--force]",
     summary: "Add a binding to a site (IIS: Site Bindings → Add).",
-    flags: [...ENDPOINT_FLAGS, ['--sni', 'Require Server Name Indication (needs --host)'], ['--cert REF', 'the certificate (https): thumbprint, 8+ hex digits of one, or friendly name'], ['--force', "apply even when other sites' clients would get another certificate"]],
+    flags: [...ENDPOINT_FLAGS, ['--sni', 'Require Server Name Indication (needs --host)'], ['--cert REF', 'the certificate (https): thumbprint, 8+ hex digits of one, or friendly name'], ['--force', "apply even when other sites' clients would get another certificate or site"]],
     options: { ...endpointOptions, sni: { type: 'boolean' }, cert: { type: 'string' }, force: { type: 'boolean' } },
     positionals: siteArg,
     run({ values, positionals, gatehouse }) {
@@ -45,7 +48,7 @@ export const bindingCommands: Command[] = [
     verb: 'edit',
     usage: "gatehouse binding edit SITE --protocol https --port N [--ip ADDR|'*'] [--host NAME] --cert REF [--sni] [--force]",
     summary: "Give a binding another certificate (IIS: Site Bindings → Edit). Without SNI this is the endpoint's certificate for every site on it.",
-    flags: [...ENDPOINT_FLAGS, ['--cert REF', 'the new certificate'], ['--sni', 'turn Require Server Name Indication on'], ['--force', "apply even when other sites' clients would get another certificate"]],
+    flags: [...ENDPOINT_FLAGS, ['--cert REF', 'the new certificate'], ['--sni', 'turn Require Server Name Indication on'], ['--force', "apply even when other sites' clients would get another certificate or site"]],
     options: { ...endpointOptions, sni: { type: 'boolean' }, cert: { type: 'string' }, force: { type: 'boolean' } },
     positionals: siteArg,
     run({ values, positionals, gatehouse }) {
@@ -58,7 +61,7 @@ export const bindingCommands: Command[] = [
     verb: 'remove',
     usage: "gatehouse binding remove SITE --protocol http|https --port N [--ip ADDR|'*'] [--host NAME] [--force]",
     summary: 'Remove a binding; it stops accepting and its open connections drain.',
-    flags: [...ENDPOINT_FLAGS, ['--force', "apply even when other sites' clients would get another certificate"]],
+    flags: [...ENDPOINT_FLAGS, ['--force', "apply even when other sites' clients would get another certificate or site"]],
     options: { ...endpointOptions, force: { type: 'boolean' } },
     positionals: siteArg,
     run({ values, positionals, gatehouse }) {
@@ -96,6 +99,7 @@ export const bindingCommands: Command[] = [
     options: { port: { type: 'string' }, ip: { type: 'string' }, sni: { type: 'string' }, host: { type: 'string' }, protocol: { type: 'string' } },
     run({ values, gatehouse }) {
       const e = gatehouse().bindings.explain({ port: int(values, 'port'), ip: str(values, 'ip'), sni: str(values, 'sni'), host: str(values, 'host'), protocol: str(values, 'protocol') });
+      if (!e.listening) return { json: e, text: `${e.ruleText[0]!.toUpperCase()}${e.ruleText.slice(1)}.` };
       const cert = e.certificate ? `certificate "${e.certificate.friendlyName}" (${e.certificate.thumbprint})` : 'no certificate: the handshake is refused';
       const site = e.site ? `site "${e.site}" by ${e.routeBinding} (${e.routeRule})` : 'no site: the request gets 400 Bad Request';
       return { json: e, text: `TLS:     ${cert}\n         decided by ${e.ruleText}${e.tlsBinding ? `: ${e.tlsBinding}` : ''}\nRequest: ${site}` };

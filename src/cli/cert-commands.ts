@@ -2,7 +2,8 @@ import type { Certificate } from '../model/certificate.js';
 import { fail } from '../model/gatehouse-error.js';
 import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { parseStoreName } from '../model/store-name.js';
-import { chainWarnings } from '../lifecycle/certificate-manager.js';
+import { chainAdvice, chainWarnings } from '../lifecycle/certificate-manager.js';
+import { worded } from '../model/wording.js';
 import { type Command, int, list, required, str } from './command.js';
 import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
@@ -35,9 +36,9 @@ export function certificateDetails(c: Certificate): string {
 }
 
 function chainText(c: Certificate): string {
-  if (c.chain.length > 0) return `${c.chain.map((x) => x.subject).join(' <- ')}${c.chainComplete ? '' : ' (incomplete: the next issuer is missing)'}`;
-  if (c.subject === c.issuer) return 'self-signed';
-  return c.chainComplete ? `issued directly by the trusted root ${c.issuer}` : `incomplete: the issuer ${c.issuer} is missing; complete or import again with the CA's intermediate certificates`;
+  const advice = c.chainMissing ? worded(chainAdvice(c)!, 'cli') : undefined;
+  const path = c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' <- ') : c.subject === c.issuer ? 'self-signed' : `issued directly by ${c.issuer}`;
+  return advice ? `${path}\n  incomplete: ${advice}` : path;
 }
 
 function storeOption(value: string | undefined) {
@@ -48,10 +49,10 @@ export const certCommands: Command[] = [
   {
     noun: 'cert',
     verb: 'list',
-    usage: 'gatehouse cert list [--store webhosting|personal] [--expiring DAYS]',
-    summary: 'List certificates (the Server Certificates page); --expiring 30 shows those that end within 30 days.',
+    usage: 'gatehouse cert list [--store webhosting|personal|root] [--expiring DAYS]',
+    summary: 'List server certificates (the Server Certificates page); --store root lists Trusted Root Certification Authorities; --expiring 30 shows those that end within 30 days.',
     flags: [
-      ['--store STORE', 'only webhosting or personal'],
+      ['--store STORE', 'only webhosting or personal; root: the Trusted Root Certification Authorities store (listed only when asked for)'],
       ['--expiring DAYS', 'only certificates that end within DAYS days (expired ones included)'],
     ],
     options: { store: { type: 'string' }, expiring: { type: 'string' } },
@@ -108,14 +109,14 @@ export const certCommands: Command[] = [
   {
     noun: 'cert',
     verb: 'import',
-    usage: 'gatehouse cert import --file FILE [--key-file FILE] [--password-file FILE] [--friendly-name NAME] [--store webhosting|personal] [--exportable]',
-    summary: 'Import a PFX/PKCS#12 file, or a PEM/DER certificate with its private key.',
+    usage: 'gatehouse cert import --file FILE [--key-file FILE] [--password-file FILE] [--friendly-name NAME] [--store webhosting|personal|root] [--exportable]',
+    summary: 'Import a PFX/PKCS#12 file, or a PEM/DER certificate with its private key; with --store root, a root CA certificate (no key) to trust.',
     flags: [
-      ['--file FILE', 'a PFX/PKCS#12 (.pfx/.p12), or a PEM/DER certificate (with its key in the same PEM file or --key-file)'],
+      ['--file FILE', 'a PFX/PKCS#12 (.pfx/.p12), or a PEM/DER certificate (with its key in the same PEM file or --key-file); with --store root, the root CA certificate (.cer, .crt, .pem or a .p7b holding it)'],
       ['--key-file FILE', 'the private key: PEM or DER, PKCS#1, SEC1, PKCS#8 or encrypted PKCS#8'],
-      ['--password-file FILE', "the PFX's or the encrypted key's password, on the file's first line"],
+      ['--password-file FILE', "the PFX's or the encrypted key's password, on the file's first line (a PFX without a password needs none, or an empty file)"],
       ['--friendly-name NAME', "a label (default: the PFX's own friendly name, else host-issuer-(expiry))"],
-      ['--store STORE', 'webhosting (default) or personal'],
+      ['--store STORE', 'webhosting (default) or personal; root: Trusted Root Certification Authorities, for a root CA certificate chains may end at'],
       ['--exportable', 'allow the private key to be exported again (default: it never leaves)'],
     ],
     options: { file: { type: 'string' }, 'key-file': { type: 'string' }, 'password-file': { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, exportable: { type: 'boolean' } },
@@ -129,6 +130,22 @@ export const certCommands: Command[] = [
         friendlyName: str(values, 'friendly-name'), store: storeOption(str(values, 'store')), exportable: values.exportable === true,
       });
       return { json: c, notes: chainWarnings(c), text: `Imported "${c.friendlyName}" into the ${c.store} store.\n${certificateDetails(c)}` };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'chain',
+    usage: 'gatehouse cert chain REF --file BUNDLE',
+    summary: "Add or replace the intermediate certificates of an installed certificate (the CA's bundle: PEM, DER or .p7b; the leaf and the root may be in it).",
+    flags: [
+      ['--file BUNDLE', "the CA's intermediates, in any order: a PEM bundle, DER .cer/.crt, or .p7b/.p7c; a root in it is kept for the trust judgement but never sent to clients"],
+    ],
+    options: { file: { type: 'string' } },
+    positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
+    run({ values, positionals, gatehouse, cwd }) {
+      const { data, name } = readInputFile(cwd, required(values, 'file', this.usage));
+      const c = gatehouse().certificates.installChain(positionals[0]!, data, name);
+      return { json: c, notes: c.warnings, text: `Installed the chain of "${c.friendlyName}" (${c.chain.length} certificate${c.chain.length === 1 ? '' : 's'}).\n${certificateDetails(c)}` };
     },
   },
   {

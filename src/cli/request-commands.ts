@@ -6,7 +6,7 @@ import { readInputFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
 import { certificateDetails } from './cert-commands.js';
 
-const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--out FILE]`;
+const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--friendly-name NAME] [--out FILE]`;
 
 function requestText(r: PendingRequest): string {
   return details([
@@ -14,6 +14,7 @@ function requestText(r: PendingRequest): string {
     ['Subject', r.subject],
     ['Names', r.sans.join(', ')],
     ['Key', `${r.keyType}${r.exportable ? ', exportable' : ''}`],
+    ['Friendly name', r.friendlyName ?? '(the default: host-issuer-(expiry))'],
     ['Created', r.created],
   ]);
 }
@@ -38,12 +39,13 @@ export const requestCommands: Command[] = [
       ['--country CC', 'two-letter ISO 3166 country code, e.g. US'],
       ['--key TYPE', 'rsa-2048 (default; what every CA and old client accepts), rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384'],
       ['--exportable', 'allow the private key to be exported later (default: it never leaves this server)'],
+      ['--friendly-name NAME', 'the name the certificate gets when the request is completed (default: host-issuer-(expiry))'],
       ['--out FILE', 'save the CSR (PEM) there; without it the CSR is printed'],
     ],
     options: {
       cn: { type: 'string' }, san: { type: 'string', multiple: true }, wildcard: { type: 'string' }, org: { type: 'string' },
       ou: { type: 'string' }, city: { type: 'string' }, state: { type: 'string' }, country: { type: 'string' },
-      key: { type: 'string' }, exportable: { type: 'boolean' }, out: { type: 'string' },
+      key: { type: 'string' }, exportable: { type: 'boolean' }, 'friendly-name': { type: 'string' }, out: { type: 'string' },
     },
     async run({ values, gatehouse, cwd }) {
       const cn = required(values, 'cn', NEW_USAGE);
@@ -51,7 +53,7 @@ export const requestCommands: Command[] = [
         cn, sans: list(values, 'san'), wildcard: str(values, 'wildcard'), org: str(values, 'org'), ou: str(values, 'ou'),
         city: str(values, 'city'), state: str(values, 'state'), country: str(values, 'country'),
         keyType: str(values, 'key') === undefined ? DEFAULT_KEY_TYPE : parseKeyType(str(values, 'key')!),
-        exportable: values.exportable === true,
+        exportable: values.exportable === true, friendlyName: str(values, 'friendly-name'),
       };
       const r = await gatehouse().requests.create(input);
       const out = str(values, 'out');
@@ -72,7 +74,7 @@ export const requestCommands: Command[] = [
       const rows = gatehouse().requests.list();
       return {
         json: rows.map(withoutCsr),
-        text: rows.length === 0 ? 'No pending certificate requests.' : table(['Id', 'Common name', 'Names', 'Key', 'Created'], rows.map((r) => [String(r.id), r.cn, r.sans.join(', '), r.keyType, day(r.created)])),
+        text: rows.length === 0 ? 'No pending certificate requests.' : table(['Id', 'Common name', 'Names', 'Key', 'Friendly name', 'Created'], rows.map((r) => [String(r.id), r.cn, r.sans.join(', '), r.keyType, r.friendlyName ?? '', day(r.created)])),
       };
     },
   },
@@ -111,7 +113,7 @@ export const requestCommands: Command[] = [
     summary: "Complete a pending request with the CA's response (.cer, .crt, .pem, .p7b; PEM or DER).",
     flags: [
       ['--file FILE', "the CA's response: .cer/.crt (PEM or DER), a PEM bundle with intermediates, or .p7b/.p7c"],
-      ['--friendly-name NAME', 'a label for the certificate (default: host-issuer-(expiry), as the IIS guide recommends)'],
+      ['--friendly-name NAME', "a label for the certificate (default: the request's own friendly name, else host-issuer-(expiry), as the IIS guide recommends)"],
       ['--store STORE', 'webhosting (default, Web Hosting) or personal'],
     ],
     options: { file: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' } },

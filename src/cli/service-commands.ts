@@ -1,4 +1,6 @@
+import { bindingText } from '../model/binding.js';
 import { parseServices } from '../model/service.js';
+import { reachedLines } from './binding-commands.js';
 import { endpointText, type ServiceView } from '../lifecycle/service-manager.js';
 import { type Command, int, list, required, str } from './command.js';
 import { day, table } from './table.js';
@@ -27,19 +29,27 @@ export const serviceCommands: Command[] = [
   {
     noun: 'service',
     verb: 'assign',
-    usage: 'gatehouse service assign REF --services smtp,imap,pop,https [--overwrite]',
-    summary: "Assign Services to Certificate: make REF the certificate of SMTP, IMAP, POP and/or HTTPS (IIS: the server's default web certificate).",
+    usage: 'gatehouse service assign REF --services smtp,imap,pop,https [--overwrite] [--site NAME] [--force]',
+    summary: "Assign Services to Certificate: make REF the certificate of SMTP, IMAP, POP and/or HTTPS (IIS: the server's default web certificate and the default web site's https bindings).",
     flags: [
       ['--services LIST', 'smtp, imap, pop, https (iis) — comma-separated or repeated'],
       ['--overwrite', 'yes to "Overwrite the existing default SMTP certificate?"'],
+      ['--site NAME', 'with https: the web site whose https bindings without SNI get REF (default: the one with https on *:443 and no host name)'],
+      ['--force', "apply even when those bindings' endpoints are shared with other sites whose clients would get REF"],
     ],
-    options: { services: { type: 'string', multiple: true }, overwrite: { type: 'boolean' } },
+    options: { services: { type: 'string', multiple: true }, overwrite: { type: 'boolean' }, site: { type: 'string' }, force: { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
     run({ values, positionals, gatehouse }) {
       const services = parseServices(list(values, 'services'));
-      const r = gatehouse().services.assign(positionals[0]!, services, values.overwrite === true);
-      const replaced = r.replaced.map((x) => `\nReplaced "${x.friendlyName}" (${x.thumbprint}) as the ${x.service.toUpperCase()} certificate.`).join('');
-      return { json: r, notes: r.warnings, text: `Assigned "${r.certificate.friendlyName}" (${r.certificate.thumbprint}) to ${r.services.map((s) => s.toUpperCase()).join(', ')}.${replaced}` };
+      const r = gatehouse().services.assign(positionals[0]!, services, { overwrite: values.overwrite === true, site: str(values, 'site'), force: values.force === true });
+      const lines = [`Assigned "${r.certificate.friendlyName}" (${r.certificate.thumbprint}) to ${r.services.map((s) => s.toUpperCase()).join(', ')}.`];
+      for (const x of r.replaced) lines.push(`Replaced "${x.friendlyName}" (${x.thumbprint}) as the ${x.service.toUpperCase()} certificate.`);
+      if (r.services.includes('https')) {
+        lines.push(r.site === null ? 'No site has an https binding on *:443 without a host name: only the default web certificate was set (name a site with --site).'
+          : r.bindings.length === 0 ? `The https bindings of site "${r.site}" already had it.`
+            : `Set it on ${r.bindings.map((b) => `${bindingText(b)} (site "${b.site}")`).join(', ')}.`);
+      }
+      return { json: r, notes: r.warnings, text: [...lines, ...reachedLines(r.affected)].join('\n') };
     },
   },
   {

@@ -2,6 +2,7 @@ import type { Binding } from '../model/binding.js';
 import { bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
 import type { Site } from '../model/site.js';
+import { reachedLines } from './binding-commands.js';
 import { type Command, str, type Values } from './command.js';
 import { details, table } from './table.js';
 
@@ -35,6 +36,7 @@ function siteText(s: Site & { bindings: Binding[] }): string {
 }
 
 const one = { min: 1, max: 1, names: 'the site name' };
+const FORCE: [string, string] = ['--force', "apply even when other sites' clients would get another certificate or site"];
 
 export const siteCommands: Command[] = [
   {
@@ -90,37 +92,40 @@ export const siteCommands: Command[] = [
   {
     noun: 'site',
     verb: 'remove',
-    usage: 'gatehouse site remove NAME',
+    usage: 'gatehouse site remove NAME [--force]',
     summary: 'Remove a site and its bindings (its certificates stay in the store).',
-    options: {},
+    flags: [FORCE],
+    options: { force: { type: 'boolean' } },
     positionals: one,
-    run({ positionals, gatehouse }) {
-      const r = gatehouse().sites.remove(positionals[0]!);
-      return { json: r, text: `Removed site "${r.name}" and its ${r.bindings} binding(s).` };
+    run({ values, positionals, gatehouse }) {
+      const r = gatehouse().sites.remove(positionals[0]!, values.force === true);
+      return { json: r, text: [`Removed site "${r.name}" and its ${r.bindings} binding(s).`, ...reachedLines(r.affected)].join('\n') };
     },
   },
   {
     noun: 'site',
     verb: 'stop',
-    usage: 'gatehouse site stop NAME',
+    usage: 'gatehouse site stop NAME [--force]',
     summary: "Stop a site: its bindings stop answering; nothing else is disturbed.",
-    options: {},
+    flags: [FORCE],
+    options: { force: { type: 'boolean' } },
     positionals: one,
-    run({ positionals, gatehouse }) {
-      const s = gatehouse().sites.setState(positionals[0]!, 'stopped');
-      return { json: s, text: `Site "${s.name}" is stopped.` };
+    run({ values, positionals, gatehouse }) {
+      const s = gatehouse().sites.setState(positionals[0]!, 'stopped', values.force === true);
+      return { json: s, text: [`Site "${s.name}" is stopped.`, ...reachedLines(s.affected)].join('\n') };
     },
   },
   {
     noun: 'site',
     verb: 'start',
-    usage: 'gatehouse site start NAME',
+    usage: 'gatehouse site start NAME [--force]',
     summary: 'Start a stopped site.',
-    options: {},
+    flags: [FORCE],
+    options: { force: { type: 'boolean' } },
     positionals: one,
-    run({ positionals, gatehouse }) {
-      const s = gatehouse().sites.setState(positionals[0]!, 'started');
-      return { json: s, text: `Site "${s.name}" is started.` };
+    run({ values, positionals, gatehouse }) {
+      const s = gatehouse().sites.setState(positionals[0]!, 'started', values.force === true);
+      return { json: s, text: [`Site "${s.name}" is started.`, ...reachedLines(s.affected)].join('\n') };
     },
   },
 ];

@@ -4,6 +4,7 @@ import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { GatehouseError } from '../model/gatehouse-error.js';
 import { planBindingChange } from './binding-rules.js';
+import { reachedSites, reachedText } from './reached-sites.js';
 import type { CertificateSummary, ServingConfig } from './serving-config.js';
 
 const now = new Date('2026-11-21T00:00:00Z');
@@ -14,7 +15,7 @@ const lookup = (t: string) => certs.get(t);
 const https = (s: string, port: number, host: string, sni: boolean, certificate: string, ip = '*'): Binding => ({ site: s, protocol: 'https', ip, port, host, sni, certificate });
 
 function cfg(bindings: Binding[]): ServingConfig {
-  return { revision: 1, sites: [site('A'), site('B')], bindings, httpsDefault: null, preload: [], services: {}, mailListeners: [] };
+  return { revision: 1, sites: [site('A'), site('B')], bindings, httpsDefault: null, chains: 0, preload: [], services: {}, mailListeners: [] };
 }
 
 function refused(code: string, fn: () => unknown): void {
@@ -54,4 +55,67 @@ test("editing a shared endpoint's certificate names the other sites it reaches, 
   const plan = planBindingChange(base, { op: 'edit', binding: https('A', 443, 'a.test', false, 'C2') }, lookup, now);
   assert.deepEqual(plan.affected.map((a) => [a.site, a.before, a.after]), [['B', 'C1', 'C2']]);
   assert.deepEqual(plan.bindings.map((b) => b.certificate), ['C2', 'C2']);
+});
+
+const http = (s: string, port: number, host: string, ip = '*'): Binding => ({ site: s, protocol: 'http', ip, port, host, sni: false, certificate: null });
+const outcomeOf = (a: { site: string; address: string; hosts: string[]; before: string | null; after: string | null; beforeSite: string | null; afterSite: string | null }) =>
+  [a.site, a.address, a.hosts.join(','), a.before, a.after, a.beforeSite, a.afterSite];
+
+test('a binding on one address takes that address\'s clients from the * bindings of other sites: certificate and content', () => {
+  const base = cfg([https('A', 443, '', false, 'C1'), https('A', 443, 'a.test', false, 'C1')]);
+  const plan = planBindingChange(base, { op: 'add', binding: https('B', 443, '', false, 'C2', '127.0.0.1') }, lookup, now);
+  assert.deepEqual(plan.affected.map(outcomeOf), [
+    ['A', '127.0.0.1', '', 'C1', 'C2', 'A', 'B'],
+    // a.test is named by A's binding without SNI: its clients keep A's content but get the address's certificate.
+    ['A', '127.0.0.1', 'a.test', 'C1', 'C2', 'A', 'A'],
+  ]);
+  assert.match(reachedText(plan.affected[0]!, (t) => `"${t}"`), /^clients of site "A" that connect to 127\.0\.0\.1:443 without a host name \(https\) would get the content of site "B" and the certificate "C2" instead of "C1"$/);
+});
+
+test('the same for plain http: an address of its own takes the catch-all\'s requests', () => {
+  const plan = planBindingChange(cfg([http('A', 80, '')]), { op: 'add', binding: http('B', 80, '', '::1') }, lookup, now);
+  assert.deepEqual(plan.affected.map(outcomeOf), [['A', '::1', '', null, null, 'A', 'B']]);
+});
+
+test('host names belong to the sites that name them: a new name, SNI or not, under a wildcard or beside a catch-all, reaches no one', () => {
+  const base = cfg([https('A', 443, '', false, 'C1'), https('A', 443, '*.x.test', true, 'C2')]);
+  assert.deepEqual(planBindingChange(base, { op: 'add', binding: https('B', 443, 'b.test', true, 'C2') }, lookup, now).affected, []);
+  assert.deepEqual(planBindingChange(base, { op: 'add', binding: https('B', 443, 'b.test', false, 'C1') }, lookup, now).affected, []);
+  assert.deepEqual(planBindingChange(base, { op: 'add', binding: https('B', 443, 'www.x.test', true, 'C2') }, lookup, now).affected, []);
+  // Taking it away again hands it back: no one else's clients change either.
+  const withB = cfg([...base.bindings, https('B', 443, 'www.x.test', true, 'C2')]);
+  assert.deepEqual(planBindingChange(withB, { op: 'remove', binding: https('B', 443, 'www.x.test', true, 'C2') }, lookup, now).affected, []);
+});
+
+test('a name another site already has, on an address of its own, takes that address\'s clients of the name', () => {
+  const base = cfg([https('A', 443, 'www.x.test', true, 'C2')]);
+  const plan = planBindingChange(base, { op: 'add', binding: https('B', 443, 'www.x.test', true, 'C1', '10.0.0.1') }, lookup, now);
+  assert.deepEqual(plan.affected.map(outcomeOf), [['A', '10.0.0.1', 'www.x.test', 'C2', 'C1', 'A', 'B']]);
+  // Under another site's wildcard too.
+  const wild = cfg([https('A', 443, '*.x.test', true, 'C2')]);
+  const w = planBindingChange(wild, { op: 'add', binding: https('B', 443, '*.x.test', true, 'C2', '10.0.0.1') }, lookup, now);
+  assert.deepEqual(w.affected.map(outcomeOf), [['A', '10.0.0.1', '*.x.test', 'C2', 'C2', 'A', 'B']]);
+});
+
+test('other ports, SNI bindings, and clients that reach no site are not reached', () => {
+  const base = cfg([https('A', 443, '', false, 'C1')]);
+  assert.deepEqual(planBindingChange(base, { op: 'add', binding: https('B', 8443, '', false, 'C2', '127.0.0.1') }, lookup, now).affected, []);
+  // Only host-named bindings on *: clients without a name reach no site before or after.
+  const named = cfg([https('A', 443, 'a.test', true, 'C1')]);
+  assert.deepEqual(planBindingChange(named, { op: 'add', binding: https('B', 443, 'b.test', false, 'C2', '127.0.0.1') }, lookup, now).affected, []);
+  // A binding added to a stopped site changes nothing yet (starting the site is the change).
+  const stopped = { ...base, sites: [site('A'), { ...site('B'), state: 'stopped' as const }] };
+  assert.deepEqual(planBindingChange(stopped, { op: 'add', binding: https('B', 443, '', false, 'C2', '127.0.0.1') }, lookup, now).affected, []);
+});
+
+test('stopping a site whose address of its own kept clients from another site\'s * binding hands them to that site', () => {
+  const before = cfg([https('A', 443, '', false, 'C1'), https('B', 443, '', false, 'C2', '127.0.0.1')]);
+  const after = { ...before, sites: [site('A'), { ...site('B'), state: 'stopped' as const }] };
+  assert.deepEqual(reachedSites(before, after, new Set(['B'])).map(outcomeOf), [['A', '127.0.0.1', '', 'C2', 'C1', 'B', 'A']]);
+  // And removing it the same; starting it again takes them back.
+  assert.deepEqual(reachedSites(before, { ...before, bindings: before.bindings.slice(0, 1) }, new Set(['B'])).length, 1);
+  assert.deepEqual(reachedSites(after, before, new Set(['B'])).map(outcomeOf), [['A', '127.0.0.1', '', 'C1', 'C2', 'A', 'B']]);
+  // A site alone on its port reaches no one.
+  const alone = cfg([https('B', 8443, '', false, 'C2')]);
+  assert.deepEqual(reachedSites(alone, { ...alone, sites: [site('A'), { ...site('B'), state: 'stopped' as const }] }, new Set(['B'])), []);
 });

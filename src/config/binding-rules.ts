@@ -2,21 +2,16 @@ import { type Binding, bindingKey, bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
 import { CertificateSelector } from './certificate-selector.js';
+import { type AffectedSite, reachedSites } from './reached-sites.js';
 import { namesCover } from './host-match.js';
 import type { CertificateSummary, ServingConfig } from './serving-config.js';
+
+export type { AffectedSite } from './reached-sites.js';
 
 export type BindingChange =
   | { op: 'add'; binding: Binding }
   | { op: 'edit'; binding: Binding }
   | { op: 'remove'; binding: Binding };
-
-/** Another site whose clients would get a different certificate after the change. */
-export interface AffectedSite {
-  site: string;
-  binding: string;
-  before: string | null;
-  after: string | null;
-}
 
 export interface BindingPlan {
   /** The whole binding list after the change. */
@@ -89,7 +84,7 @@ export function planBindingChange(
   }
 
   const warnings = change.op === 'remove' ? [] : certificateWarnings(b, certificate, now);
-  const affected = affectedSites(config, { ...config, bindings: next }, b);
+  const affected = reachedSites(config, { ...config, bindings: next }, new Set([b.site]));
   return { bindings: next, warnings, affected };
 }
 
@@ -126,17 +121,3 @@ function certificateWarnings(b: Binding, certificate: (t: string) => Certificate
   return out;
 }
 
-/** Other sites' https bindings on the same port whose clients would get another certificate. */
-function affectedSites(before: ServingConfig, after: ServingConfig, changed: Binding): AffectedSite[] {
-  const was = new CertificateSelector(before);
-  const will = new CertificateSelector(after);
-  const out: AffectedSite[] = [];
-  for (const x of after.bindings) {
-    if (x.site === changed.site || x.protocol !== 'https' || x.port !== changed.port) continue;
-    const probe = { localAddress: x.ip, port: x.port, servername: x.host || undefined };
-    const a = was.select(probe).thumbprint;
-    const c = will.select(probe).thumbprint;
-    if (a !== c) out.push({ site: x.site, binding: bindingText(x), before: a, after: c });
-  }
-  return out;
-}

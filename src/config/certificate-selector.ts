@@ -75,3 +75,19 @@ export class CertificateSelector {
     return this.#sni.get(`${port}|${host}`)?.find((b) => b.ip === local || b.ip === '*');
   }
 }
+
+/**
+ * The host names of https bindings (of started sites) whose clients get `thumbprint`: asked with
+ * each name as SNI on each binding's address and port, the way CertificateSelector answers them.
+ * A name that has a certificate of its own (an SNI binding with another certificate) is not one.
+ */
+export function hostsServedBy(config: ServingConfig, thumbprint: string): string[] {
+  const selector = new CertificateSelector(config);
+  const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+  const out = new Set<string>();
+  for (const b of config.bindings) {
+    if (b.protocol !== 'https' || b.host === '' || !started.has(b.site)) continue;
+    if (selector.select({ localAddress: b.ip, port: b.port, servername: b.host }).thumbprint === thumbprint) out.add(b.host);
+  }
+  return [...out];
+}

@@ -1,6 +1,7 @@
 import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import type { MailListener, ServiceName } from '../model/service.js';
+import type { StoreName } from '../model/store-name.js';
 
 /** What a certificate brings to the binding rules and to selection: no key material. */
 export interface CertificateSummary {
@@ -9,7 +10,7 @@ export interface CertificateSummary {
   sans: string[];
   notAfter: string;
   hasPrivateKey: boolean;
-  store: 'webhosting' | 'personal';
+  store: StoreName;
 }
 
 /**
@@ -26,6 +27,8 @@ export interface ServingConfig {
   services: Partial<Record<ServiceName, string>>;
   /** The SMTP, IMAP and POP listeners. */
   mailListeners: MailListener[];
+  /** Moves when a stored chain was replaced (`cert chain`): TLS contexts built before it are stale. */
+  chains: number;
   /** Certificates of the Personal store that bindings use: their TLS contexts are built at start, not on first use. */
   preload: string[];
 }

@@ -231,15 +231,16 @@ class Console {
 
   setActions(groups: ActionGroup[]): void {
     const focused = this.#actions.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.action : undefined;
+    const canChange = (this.#session?.permissions ?? []).some((p) => p !== 'view');
+    const lookOnly = canChange ? null : h('p', { class: 'no-actions' }, `Your role (${this.#session?.role ?? 'view-only'}) can look but not change anything.`);
     if (groups.length === 0) {
-      const canChange = (this.#session?.permissions ?? []).some((p) => p !== 'view');
-      replace(this.#actions, h('p', { class: 'no-actions' }, canChange ? 'No actions for this page.' : `Your role (${this.#session?.role ?? 'view-only'}) can look but not change anything.`));
+      replace(this.#actions, lookOnly ?? h('p', { class: 'no-actions' }, 'No actions for this page.'));
       return;
     }
     replace(this.#actions, ...groups.map((g) => h('section', { class: 'action-group' },
       h('h3', null, g.heading),
       g.note ? h('p', { class: 'note' }, g.note) : null,
-      h('ul', null, ...g.items.map((i) => h('li', null, button(i.label, () => i.run(), { disabled: i.disabled ?? false, 'data-action': i.label, class: 'action' })))))));
+      h('ul', null, ...g.items.map((i) => h('li', null, button(i.label, () => i.run(), { disabled: i.disabled ?? false, 'data-action': i.label, class: 'action' })))))), lookOnly);
     if (focused) {
       // Keep the keyboard where it was; an action that is now greyed out hands focus to the page's heading.
       const same = this.#actions.querySelector<HTMLButtonElement>(`[data-action="${CSS.escape(focused)}"]:not(:disabled)`);

@@ -4,11 +4,11 @@
 // certificate?": Yes repeats the assignment with overwrite, No changes nothing. The completion shows
 // what was assigned and replaced, and the API's warnings.
 import { ApiError, InputProblem } from './api.js';
-import { certificateNames } from './bindings-dialog.js';
+import { bindingText, certificateNames, reachedNotes } from './bindings-dialog.js';
 import type { Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
-import { append, checkbox, field, h, isoDay, select, type Children } from './dom.js';
-import type { AssignResult, Certificate, ServiceName, ServiceView } from './types.js';
+import { append, button, checkbox, field, h, isoDay, select, type Children } from './dom.js';
+import type { AssignResult, Certificate, ServiceName, ServiceView, Site } from './types.js';
 
 /** The order of Exchange's Select Services page. */
 export const ASSIGN_ORDER: readonly ServiceName[] = ['smtp', 'https', 'imap', 'pop'];
@@ -62,10 +62,12 @@ export interface AssignOptions {
 export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions): Promise<void> {
   let views: ServiceView[];
   let certs: Certificate[];
+  let sites: Site[];
   try {
-    [views, certs] = await Promise.all([
+    [views, certs, sites] = await Promise.all([
       ctx.api.get<ServiceView[]>('/services'),
       options.certificate ? Promise.resolve([options.certificate]) : ctx.api.get<Certificate[]>('/certificates'),
+      ctx.api.get<Site[]>('/sites'),
     ]);
   } catch (e) {
     ctx.fail(e);
@@ -90,7 +92,18 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
     return field(SERVICE_SHORT[s], box, [SERVICE_TEXT[s], ' ', current]);
   });
 
+  // Exchange's IIS service also binds the certificate to the web site its virtual directories live
+  // in: by default the one with https on *:443 and no host name.
+  const defaultSite = sites.find((x) => (x.bindings ?? []).some((b) => b.protocol === 'https' && b.ip === '*' && b.port === 443 && b.host === ''));
+  const webSites = sites.filter((x) => (x.bindings ?? []).some((b) => b.protocol === 'https' && !b.sni));
+  const webSite = select([
+    { value: '', label: defaultSite ? `Default: ${defaultSite.name} (https on *:443)` : 'Default: none (no site has https on *:443)' },
+    ...webSites.filter((x) => x !== defaultSite).map((x) => ({ value: x.name, label: x.name })),
+  ], '');
+  boxes.get('https')!.addEventListener('change', () => sync());
+
   const sync = () => {
+    webSite.disabled = !boxes.get('https')!.checked;
     const c = chosen();
     for (const s of ASSIGN_ORDER) {
       const v = views.find((x) => x.service === s)?.certificate ?? null;
@@ -106,17 +119,30 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
 
   const d = new Dialog('Assign Services to Certificate', { className: 'wide', onSubmit: () => assign() });
 
-  const post = (c: Certificate, services: ServiceName[], overwrite: boolean) =>
-    ctx.api.post<AssignResult>('/services/assign', { certificate: c.thumbprint, services, ...(overwrite ? { overwrite: true } : {}) });
+  const post = (c: Certificate, services: ServiceName[], overwrite: boolean, force: boolean) =>
+    ctx.api.post<AssignResult>('/services/assign', {
+      certificate: c.thumbprint, services, ...(overwrite ? { overwrite: true } : {}),
+      ...(services.includes('https') && webSite.value ? { site: webSite.value } : {}), ...(force ? { force: true } : {}),
+    });
 
-  async function assign(): Promise<void> {
+  async function assign(force = false): Promise<void> {
+    try {
+      await assignOnce(force);
+    } catch (e) {
+      // The certificate would reach other sites sharing the web site's endpoints: the reason, and "Apply anyway".
+      if (!(e instanceof ApiError && e.code === 'GH_BINDING_AFFECTS_OTHERS')) throw e;
+      d.showError(e.message, button('Apply anyway', () => void d.run(() => assign(true)), { class: 'danger' }));
+    }
+  }
+
+  async function assignOnce(force: boolean): Promise<void> {
     const c = chosen();
     if (!c) throw new InputProblem('Select the certificate to assign.', certSelect);
     const services = ASSIGN_ORDER.filter((s) => boxes.get(s)!.checked);
     if (services.length === 0) throw new InputProblem('Select at least one service: SMTP, IIS, IMAP or POP.', boxes.get('smtp'));
     let result: AssignResult;
     try {
-      result = await post(c, services, false);
+      result = await post(c, services, false, force);
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 'GH_SERVICE_OVERWRITE_REQUIRED')) throw e;
       // Exchange's question. The dialog's buttons are released while it is asked, so that focus
@@ -133,7 +159,7 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
         boxes.get('smtp')!.focus();
         return;
       }
-      result = await post(c, services, true);
+      result = await post(c, services, true, force);
     }
     await completed(result);
   }
@@ -141,14 +167,17 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
   async function completed(result: AssignResult): Promise<void> {
     const assigned = listText(result.services.map((s) => SERVICE_SHORT[s]));
     const replaced = result.replaced.map((r) => `“${r.friendlyName}” for ${SERVICE_SHORT[r.service]}`);
-    const what = `Assigned ${assigned} to “${result.certificate.friendlyName}”.${replaced.length > 0 ? ` It replaces ${listText(replaced)}.` : ''}`;
+    const bound = result.bindings.map((b) => `${bindingText(b)} (${b.site})`);
+    const what = `Assigned ${assigned} to “${result.certificate.friendlyName}”.${replaced.length > 0 ? ` It replaces ${listText(replaced)}.` : ''}${bound.length > 0 ? ` It is now the certificate of ${listText(bound)}.` : ''}`;
+    const notes = [...result.warnings, ...reachedNotes(result.affected)];
     // The services' "Now:" lines say what they present from here on.
     const c = chosen();
     views = views.map((v) => (c && result.services.includes(v.service) ? { ...v, certificate: { thumbprint: c.thumbprint, friendlyName: c.friendlyName, notAfter: c.notAfter, status: c.status } } : v));
     sync();
     for (const b of boxes.values()) b.disabled = true;
     if (certSelect) certSelect.disabled = true;
-    if (result.warnings.length > 0) d.showWarnings(`${what} Please note:`, result.warnings);
+    webSite.disabled = true;
+    if (notes.length > 0) d.showWarnings(`${what} Please note:`, notes);
     else d.showNotice(what);
     const finish = d.cancelButton('Finish');
     d.setButtons(finish);
@@ -170,6 +199,7 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
   }
   d.body.append(
     h('fieldset', { class: 'services' }, h('legend', null, 'Select the services you want to assign to this certificate'), ...fields),
+    field('Web site (IIS)', webSite, 'IIS also sets this certificate on the https bindings without SNI of this site (Exchange\'s virtual directories).'),
     h('p', { class: 'note' }, 'For a mail server, select at least SMTP and IIS (the Exchange guide\'s advice).'));
   sync();
   d.setButtons(d.submitButton('Assign'), d.cancelButton());

@@ -8,7 +8,7 @@ import type { Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
 import { button, checkbox, field, h, input, isoDay, replace, select } from './dom.js';
 import { DataTable } from './table.js';
-import type { Binding, BindingResult, Certificate, ServerInfo } from './types.js';
+import type { Binding, BindingResult, Certificate, ReachedSite, ServerInfo } from './types.js';
 
 /** `https *:443:www.contoso.com`, as IIS writes a binding. */
 export function bindingText(b: Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>): string {
@@ -21,6 +21,26 @@ export function certificateNames(certs: Certificate[]): Map<string, string> {
   const count = new Map<string, number>();
   for (const c of certs) count.set(c.friendlyName, (count.get(c.friendlyName) ?? 0) + 1);
   return new Map(certs.map((c) => [c.thumbprint, (count.get(c.friendlyName) ?? 0) > 1 ? `${c.friendlyName} (${c.thumbprint.slice(0, 8)})` : c.friendlyName]));
+}
+
+/**
+ * Runs a change the API may refuse because it reaches other sites' clients (409
+ * GH_BINDING_AFFECTS_OTHERS): the refusal is shown in the API's words with "Apply anyway", which
+ * repeats it with force. Answers undefined when the user keeps things as they are.
+ */
+export async function applyAnyway<T>(title: string, run: (force: boolean) => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run(false);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'GH_BINDING_AFFECTS_OTHERS')) throw e;
+    if (!(await confirmDialog(title, e.message, 'Apply anyway'))) return undefined;
+    return run(true);
+  }
+}
+
+/** "Also changed: …" for each other site a forced change reached. */
+export function reachedNotes(affected: ReachedSite[] | undefined): string[] {
+  return (affected ?? []).map((a) => `Also changed: ${a.text.replace(' would get ', ' now get ')}.`);
 }
 
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
@@ -91,7 +111,8 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
 
   function report(verb: string, result: BindingResult): void {
     const what = `${verb} the binding “${bindingText(result.binding)}”.`;
-    if (result.warnings.length > 0) d.showWarnings(`${what} Please note:`, result.warnings);
+    const notes = [...result.warnings, ...reachedNotes(result.affected)];
+    if (notes.length > 0) d.showWarnings(`${what} Please note:`, notes);
     else d.showNotice(what);
   }
 

@@ -1,10 +1,10 @@
 // The Server Certificates page's other dialogs: Import…, Export…, Create Self-Signed Certificate…,
-// Rename… and Remove.
+// Install Chain…, Rename… and Remove.
 import { ApiError, InputProblem } from './api.js';
 import { STORE_OPTIONS } from './complete-dialog.js';
 import type { Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
-import { append, button, checkbox, field, fileBase64, h, input, saveFile, select, storeLabel } from './dom.js';
+import { append, button, checkbox, field, fileBase64, h, input, saveFile, select, storeLabel, toBase64 } from './dom.js';
 import { KEY_TYPES, type Certificate } from './types.js';
 
 type Done = (c: Certificate) => void | Promise<void>;
@@ -17,11 +17,11 @@ function chosenFile(control: HTMLInputElement, what: string, required: boolean):
 }
 
 export function openImportDialog(ctx: Ctx, done: Done): void {
-  const file = h('input', { type: 'file', accept: '.pfx,.p12,.cer,.crt,.pem,.der', required: true });
+  const file = h('input', { type: 'file', accept: '.pfx,.p12,.cer,.crt,.pem,.der,.p7b', required: true });
   const keyFile = h('input', { type: 'file', accept: '.key,.pem,.der' });
   const password = input({ type: 'password', autocomplete: 'off' });
   const friendly = input({ maxlength: '256' });
-  const store = select(STORE_OPTIONS, 'webhosting');
+  const store = select([...STORE_OPTIONS, { value: 'root', label: 'Trusted Root Certification Authorities' }], 'webhosting');
   const exportable = checkbox(false);
   const d = new Dialog('Import Certificate', {
     className: 'wide',
@@ -43,9 +43,9 @@ export function openImportDialog(ctx: Ctx, done: Done): void {
   d.body.append(
     field('Certificate file (.pfx, or a .cer/.crt/.pem certificate)', file, 'A PFX (PKCS#12) holds the certificate, its chain and its private key. A PEM or DER certificate needs its private key file too.'),
     field('Private key file (for a PEM or DER certificate)', keyFile),
-    field('Password', password, 'The PFX\'s password, or the encrypted private key\'s.'),
+    field('Password', password, 'The PFX\'s password, or the encrypted private key\'s. Leave it empty for a PFX without a password.'),
     field('Friendly name', friendly, 'Leave empty for the default: host, issuer and expiry.'),
-    field('Select certificate store', store),
+    field('Select certificate store', store, 'Trusted Root Certification Authorities takes a root CA certificate without key (your organization\'s CA): certificates whose chain ends at it are then valid.'),
     field('Allow this certificate to be exported', exportable, 'Its private key may then leave this server in a PFX (Export…).'));
   d.setButtons(d.submitButton('OK'), d.cancelButton());
   d.open();
@@ -135,6 +135,34 @@ export function openSelfSignedDialog(ctx: Ctx, done: Done): void {
     field('Select a certificate store for the new certificate', store),
     field('Key type', key),
     field('Allow the private key to be exported', exportable));
+  d.setButtons(d.submitButton('OK'), d.cancelButton());
+  d.open();
+}
+
+/**
+ * Install Chain…: the CA's intermediate certificates for an installed certificate, from a file or
+ * pasted PEM; the certificate itself and the root may be in it, in any order.
+ */
+export function openChainDialog(ctx: Ctx, c: Certificate, done: Done): void {
+  const file = h('input', { type: 'file', accept: '.cer,.crt,.pem,.der,.p7b,.p7c,.txt' });
+  const pasted = h('textarea', { rows: '6', spellcheck: 'false', placeholder: '-----BEGIN CERTIFICATE-----' });
+  const d = new Dialog('Install Certificate Chain', {
+    className: 'wide',
+    onSubmit: async () => {
+      const f = chosenFile(file, 'bundle file', false);
+      const text = pasted.value.trim();
+      if (!f && !text) throw new InputProblem('Choose the file with the CA\'s intermediate certificates (.p7b, .pem, .cer), or paste them (PEM).', file);
+      const body = f ? { file: await fileBase64(f), fileName: f.name } : { file: toBase64(new TextEncoder().encode(text)), fileName: 'pasted certificates' };
+      const cert = await ctx.api.post<Certificate>(`/certificates/${encodeURIComponent(c.thumbprint)}/chain`, body);
+      d.close();
+      await done(cert);
+      ctx.notify(`Installed the chain of “${cert.friendlyName}”: ${cert.chainComplete ? 'it reaches a trusted root' : 'it is still incomplete'}.`, cert.warnings);
+    },
+  });
+  d.body.append(
+    h('p', null, `Add or replace the intermediate certificates of “${c.friendlyName}”, issued by ${c.issuedBy}. Clients receive them with the certificate; a root in the bundle is kept but never sent.`),
+    field('File with the CA\'s intermediate certificates', file, 'A .p7b, a PEM bundle, or a .cer/.crt (PEM or DER): the order does not matter.'),
+    field('Or paste them (PEM)', pasted));
   d.setButtons(d.submitButton('OK'), d.cancelButton());
   d.open();
 }

@@ -1,30 +1,40 @@
-// The Server Certificates page: friendly name, issued to, issued by, expiration date, thumbprint,
-// store and status — expiring and expired certificates stand out in colour and in words — and the
-// actions of IIS's page, each shown only when the user's role allows it.
+// The Server Certificates page: friendly name, issued to, issued by, expiration date, thumbprint
+// (short, the full one on hover and a copy button), store and status — expiring and expired
+// certificates stand out in colour and in words — the selected certificate's details beside the
+// list, and the actions of IIS's page, each shown only when the user's role allows it.
+import { InputProblem } from './api.js';
 import { notAssignable, openAssignServicesDialog } from './assign-services-dialog.js';
 import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog } from './complete-dialog.js';
-import { openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
-import { daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
+import { openCertificateView } from './certificate-view-dialog.js';
+import { openChainDialog, openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
+import { breakable, button, copyText, daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
 
-export function statusText(c: Pick<Certificate, 'status' | 'notAfter'>, now = Date.now()): string {
+export function statusText(c: Pick<Certificate, 'status' | 'notAfter'> & { chainMissing?: Certificate['chainMissing'] }, now = Date.now()): string {
   switch (c.status) {
     case 'expired': return `Expired on ${isoDay(c.notAfter)}`;
     case 'expiring': {
       const days = daysUntil(c.notAfter, now);
       return days <= 0 ? 'Expires today' : `Expiring in ${days} day${days === 1 ? '' : 's'}`;
     }
-    case 'chain-incomplete': return 'Chain incomplete (an issuer is missing)';
+    case 'chain-incomplete':
+      if (c.chainMissing?.kind === 'untrusted-root') return `Chain incomplete (the root ${c.chainMissing.name} is not trusted here)`;
+      return c.chainMissing ? `Chain incomplete (the certificate of ${c.chainMissing.name} is missing)` : 'Chain incomplete (an issuer is missing)';
     default: return 'Valid';
   }
 }
 
 function statusCell(c: Certificate): HTMLElement {
-  const warn = c.status !== 'valid';
-  return h('span', { class: `status ${c.status}` }, warn ? h('span', { class: 'status-icon', 'aria-hidden': 'true' }, c.status === 'expired' ? '✖ ' : '⚠ ') : null, statusText(c));
+  const icon = c.status === 'valid' ? '✔ ' : c.status === 'expired' ? '✖ ' : '⚠ ';
+  return h('span', { class: `status ${c.status}` }, h('span', { class: 'status-icon', 'aria-hidden': 'true' }, icon), statusText(c));
+}
+
+/** The first 8 and last 4 hex digits: enough to tell certificates apart, short enough for the list at 1024 pixels. */
+export function shortHash(thumbprint: string): string {
+  return thumbprint.length > 14 ? `${thumbprint.slice(0, 8)}…${thumbprint.slice(-4)}` : thumbprint;
 }
 
 export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
@@ -33,25 +43,40 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
   const table = new DataTable<Certificate>({
     caption: 'Certificates in the Web Hosting and Personal stores',
     columns: [
-      { label: 'Name', cell: (c) => c.friendlyName },
-      { label: 'Issued To', cell: (c) => c.issuedTo },
-      { label: 'Issued By', cell: (c) => c.issuedBy },
-      { label: 'Expiration Date', cell: (c) => h('time', { datetime: c.notAfter, title: isoMinute(c.notAfter) + ' UTC' }, isoDay(c.notAfter)) },
-      { label: 'Certificate Hash', cell: (c) => h('span', { class: 'mono' }, c.thumbprint), class: 'hash' },
+      { label: 'Name', cell: (c) => breakable(c.friendlyName), class: 'wrap' },
+      { label: 'Issued To', cell: (c) => breakable(c.issuedTo), class: 'wrap' },
+      { label: 'Issued By', cell: (c) => breakable(c.issuedBy), class: 'wrap' },
+      { label: 'Expiration Date', cell: (c) => h('time', { datetime: c.notAfter, title: isoMinute(c.notAfter) + ' UTC' }, isoDay(c.notAfter)), class: 'nowrap' },
+      {
+        label: 'Certificate Hash', class: 'hash',
+        // The copy button is for the mouse; the keyboard has the details pane's Copy thumbprint (one tab stop per list).
+        cell: (c) => [h('span', { class: 'mono', title: c.thumbprint }, shortHash(c.thumbprint)),
+          button('Copy', () => void copyThumbprint(c), { class: 'copy', tabindex: '-1', title: 'Copy the full thumbprint', 'aria-label': `Copy the thumbprint of ${c.friendlyName}` })],
+      },
       { label: 'Certificate Store', cell: (c) => storeLabel(c.store) },
-      { label: 'Status', cell: statusCell },
+      { label: 'Status', cell: statusCell, class: 'status-cell' },
     ],
     rows: certs,
     key: (c) => c.thumbprint,
     rowClass: (c) => `status-${c.status}`,
     empty: 'There are no certificates yet. Create a certificate request, complete it with the CA\'s response, or import a PFX.',
     selected: ctx.selection.get('certificates') ?? null,
+    onOpen: (c) => void openCertificateView(ctx, c),
     onSelect: (c) => {
       ctx.selection.set('certificates', c?.thumbprint ?? null);
       showActions(c);
       showDetails(c);
     },
   });
+
+  async function copyThumbprint(c: Certificate): Promise<void> {
+    try {
+      await copyText(c.thumbprint);
+      ctx.notify(`Copied the thumbprint of “${c.friendlyName}”: ${c.thumbprint}.`);
+    } catch {
+      ctx.fail(new InputProblem(`The browser did not allow copying. The thumbprint of “${c.friendlyName}” is ${c.thumbprint}.`));
+    }
+  }
 
   const reload = async (select?: string) => {
     if (select !== undefined) ctx.selection.set('certificates', select);
@@ -74,7 +99,9 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         heading: 'Selected certificate',
         note: c ? `${c.friendlyName}${ctx.can('sites.manage') && notAssignable(c) ? ` (${notAssignable(c)!}, so it cannot be assigned to services)` : ''}` : 'Select a certificate in the list to export, rename or remove it.',
         items: [
+          { label: 'View…', needs: 'view', disabled: none, run: () => c && void openCertificateView(ctx, c) },
           { label: 'Export…', needs: 'keys.manage', disabled: none, run: () => c && openExportDialog(ctx, c) },
+          { label: 'Install Chain…', needs: 'certificates.manage', disabled: none, run: () => c && openChainDialog(ctx, c, () => reload(c.thumbprint)) },
           {
             label: 'Assign Services to Certificate…', needs: 'sites.manage', disabled: none || notAssignable(c) !== undefined,
             run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
@@ -88,13 +115,20 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
 
   function showDetails(c: Certificate | undefined): void {
     details.replaceChildren();
-    if (!c) return;
+    if (!c) {
+      details.append(h('p', { class: 'note' }, 'Select a certificate in the list to see its details here.'));
+      return;
+    }
     details.append(
       h('h2', null, `“${c.friendlyName}”`),
+      h('div', { class: 'button-row' },
+        button('View…', () => void openCertificateView(ctx, c)),
+        button('Copy thumbprint', () => void copyThumbprint(c))),
       h('dl', { class: 'details' },
         h('dt', null, 'Subject'), h('dd', null, c.subject),
         h('dt', null, 'Names (SAN)'), h('dd', null, c.sans.join(', ') || 'none'),
         h('dt', null, 'Issuer'), h('dd', null, c.issuer),
+        h('dt', null, 'Certification path'), h('dd', null, c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' ← ') : c.subject === c.issuer ? 'self-signed' : 'no intermediates'),
         h('dt', null, 'Valid'), h('dd', null, `from ${isoMinute(c.notBefore)} to ${isoMinute(c.notAfter)} UTC`),
         h('dt', null, 'Status'), h('dd', null, statusCell(c)),
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),
@@ -116,6 +150,5 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
     h('p', { class: 'description' }, 'Use this feature to request and manage certificates that Gatehouse serves for sites bound with https.'),
     h('p', { class: `summary ${expired || expiring ? 'attention' : ''}` }, summary.join(', ') + '.'),
     pending.length > 0 ? h('p', { class: 'pending-note' }, `${pending.length} certificate request${pending.length === 1 ? ' is' : 's are'} waiting for a CA's response. `, h('a', { href: '#/requests' }, 'Pending Certificate Requests')) : null,
-    table.el,
-    details);
+    h('div', { class: 'master-detail' }, table.el, details));
 }

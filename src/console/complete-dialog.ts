@@ -4,7 +4,6 @@ import { InputProblem } from './api.js';
 import type { Ctx } from './context.js';
 import { Dialog } from './dialog.js';
 import { field, fileBase64, h, input, select, uid } from './dom.js';
-import { forgetRequestName, pruneRequestNames, requestName } from './request-names.js';
 import type { Certificate, PendingRequest } from './types.js';
 
 export const STORE_OPTIONS = [
@@ -13,24 +12,23 @@ export const STORE_OPTIONS = [
 ];
 
 /**
- * Opens the dialog; `from` is the pending request it was opened on (its wizard name is proposed).
- * When the friendly name is left empty and the completed request was given a name in the wizard,
- * the certificate gets that name.
+ * Opens the dialog; `from` is the pending request it was opened on (its friendly name is proposed).
+ * When the friendly name is left empty, the server gives the certificate the name of the request it
+ * completes (the one given in the wizard), else the default.
  */
 export async function openCompleteDialog(ctx: Ctx, from: PendingRequest | undefined, done: (c: Certificate) => void | Promise<void>): Promise<void> {
   let pending: PendingRequest[] = [];
   try {
     pending = await ctx.api.get<PendingRequest[]>('/requests');
-    pruneRequestNames(pending);
   } catch (e) {
     ctx.fail(e);
     return;
   }
-  const named = pending.map((r) => ({ r, name: requestName(r) })).filter((x): x is { r: PendingRequest; name: string } => x.name !== undefined);
+  const named = pending.map((r) => ({ r, name: r.friendlyName })).filter((x): x is { r: PendingRequest; name: string } => x.name !== null);
 
   const file = h('input', { type: 'file', accept: '.cer,.crt,.pem,.der,.p7b,.p7c,.txt', required: true });
   const listId = uid('names');
-  const friendly = input({ maxlength: '256', list: named.length > 0 ? listId : null, value: from ? requestName(from) ?? '' : '' });
+  const friendly = input({ maxlength: '256', list: named.length > 0 ? listId : null, value: from?.friendlyName ?? '' });
   const store = select(STORE_OPTIONS, 'webhosting');
 
   const d = new Dialog('Complete Certificate Request', {
@@ -40,17 +38,9 @@ export async function openCompleteDialog(ctx: Ctx, from: PendingRequest | undefi
       if (!chosen) throw new InputProblem('Choose the file with the certification authority\'s response (.cer, .crt, .pem or .p7b).', file);
       if (chosen.size > 1024 * 1024) throw new InputProblem(`"${chosen.name}" is ${chosen.size} bytes; a CA's response is far below 1 MiB. Check that it is the right file.`, file);
       const name = friendly.value.trim();
-      let cert = await ctx.api.post<Certificate>('/requests/complete', {
+      const cert = await ctx.api.post<Certificate>('/requests/complete', {
         file: await fileBase64(chosen), fileName: chosen.name, store: store.value, ...(name ? { friendlyName: name } : {}),
       });
-      // The request this answered is the one no longer pending; its wizard name applies when none was typed.
-      const after = await ctx.api.get<PendingRequest[]>('/requests').catch(() => undefined);
-      const retired = after ? pending.filter((r) => !after.some((a) => a.id === r.id)) : [];
-      for (const r of retired) {
-        const wizardName = requestName(r);
-        if (!name && wizardName && retired.length === 1) cert = await ctx.api.patch<Certificate>(`/certificates/${encodeURIComponent(cert.thumbprint)}`, { friendlyName: wizardName });
-        forgetRequestName(r.id);
-      }
       d.close();
       await done(cert);
       ctx.notify(`Installed “${cert.friendlyName}” (${cert.thumbprint}) in the ${store.selectedOptions[0]?.textContent ?? store.value} store.`, cert.warnings);

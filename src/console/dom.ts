@@ -63,16 +63,23 @@ export type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
  */
 export function field(label: string, control: Control, hint?: Child | Child[]): HTMLDivElement {
   if (!control.id) control.id = uid('f');
-  const row = h('div', { class: control instanceof HTMLInputElement && control.type === 'checkbox' ? 'field check' : 'field' });
+  // A check box or a radio button sits on the line of its label, before it.
+  const beside = control instanceof HTMLInputElement && (control.type === 'checkbox' || control.type === 'radio');
+  const row = h('div', { class: beside ? 'field check' : 'field' });
   const lab = h('label', { for: control.id }, label);
   let hintEl: HTMLElement | null = null;
   if (hint !== undefined) {
     hintEl = h('p', { class: 'hint', id: uid('hint') }, ...(Array.isArray(hint) ? hint : [hint]));
     control.setAttribute('aria-describedby', hintEl.id);
   }
-  if (control instanceof HTMLInputElement && (control.type === 'checkbox' || control.type === 'radio')) append(row, [control, lab, hintEl]);
+  if (beside) append(row, [control, lab, hintEl]);
   else append(row, [lab, control, hintEl]);
   return row;
+}
+
+/** Text with a line-break opportunity after each dot, so host names wrap at their labels in narrow columns. */
+export function breakable(text: string): Child[] {
+  return text.split(/(?<=\.)(?=.)/).flatMap((part, i) => (i === 0 ? [part] : [h('wbr'), part]));
 }
 
 export function input(props: Props = {}): HTMLInputElement {
@@ -108,7 +115,7 @@ export function daysUntil(iso: string, now = Date.now()): number {
   return Math.floor((Date.parse(iso) - now) / 86_400_000);
 }
 
-export const STORE_LABELS: Record<string, string> = { webhosting: 'Web Hosting', personal: 'Personal' };
+export const STORE_LABELS: Record<string, string> = { webhosting: 'Web Hosting', personal: 'Personal', root: 'Trusted Root Certification Authorities' };
 
 export function storeLabel(store: string): string {
   return STORE_LABELS[store] ?? store;
@@ -133,4 +140,31 @@ export function saveFile(blob: Blob, fileName: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * Puts text on the clipboard. Where the browser refuses the Clipboard API, copies through a
+ * selected text field: `area` (which stays selected, so the user can copy it by hand), else a hidden one.
+ */
+export async function copyText(text: string, area?: HTMLTextAreaElement): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return;
+  } catch {
+    /* refused: copy a selection instead */
+  }
+  const had = document.activeElement as HTMLElement | null;
+  const box = area ?? h('textarea', { class: 'offscreen', readOnly: true, tabindex: '-1', 'aria-hidden': 'true' });
+  if (!area) {
+    box.value = text;
+    (had?.closest('dialog') ?? document.body).append(box);
+  }
+  box.focus();
+  box.select();
+  const copied = document.execCommand('copy');
+  if (!area) {
+    box.remove();
+    had?.focus();
+  }
+  if (!copied) throw new Error('copy refused');
 }

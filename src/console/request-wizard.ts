@@ -5,8 +5,8 @@
 import { InputProblem } from './api.js';
 import type { Ctx } from './context.js';
 import { Dialog } from './dialog.js';
-import { button, checkbox, field, h, input, isoDay, replace, saveFile, select, uid } from './dom.js';
-import { forgetRequestName, rememberRequestName } from './request-names.js';
+import { button, checkbox, copyText, field, h, input, isoDay, replace, saveFile, select, uid } from './dom.js';
+import { countryCode, countryInput, countryName } from './countries.js';
 import { KEY_TYPES, type Certificate, type PendingRequest, type ServerInfo } from './types.js';
 
 interface Step {
@@ -64,7 +64,7 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
   const ou = input({ maxlength: '128' });
   const city = input({ maxlength: '128', autocomplete: 'address-level2' });
   const state = input({ maxlength: '128', autocomplete: 'address-level1' });
-  const country = input({ maxlength: '2', autocomplete: 'country', class: 'short', pattern: '[A-Za-z]{2}' });
+  const { input: country, list: countryList } = countryInput();
   const keyType = select(KEY_TYPES.map((k) => ({ value: k, label: k === 'rsa-2048' ? 'rsa-2048 (default)' : k })), 'rsa-2048');
   const exportable = checkbox(false);
   // Page 6: the summary.
@@ -183,12 +183,13 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
         h('div', { class: 'two-columns' },
           field('Organization', org), field('Organizational unit', ou),
           field('City/locality', city), field('State/province', state),
-          field('Country/region (2 letters)', country, 'The ISO code, such as US, GB or DE.')),
+          field('Country/region', country, 'The country\'s name or its two-letter ISO code, such as US, GB or DE; choose from the list.'), countryList),
         field('Key type', keyType, 'rsa-2048 is accepted everywhere; ECDSA keys are smaller and faster.'),
         field('Make the private key exportable', exportable, 'Lets the certificate be exported later as a PFX with its key (Export…).')),
       leave: () => {
-        country.value = country.value.trim().toUpperCase();
-        if (country.value && !/^[A-Z]{2}$/.test(country.value)) throw new InputProblem('The country/region is two letters, such as US.', country);
+        const code = countryCode(country.value);
+        if (code === undefined) throw new InputProblem(`"${country.value.trim()}" is not a country name or code Gatehouse knows: type the name as the list shows it (Germany) or the two-letter ISO code (DE).`, country);
+        country.value = code;
       },
     },
     {
@@ -200,7 +201,7 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
           ['Common name', cn],
           ['Domains', domains.join(', ')],
           ['Organization', org.value.trim()], ['Organizational unit', ou.value.trim()],
-          ['City/locality', city.value.trim()], ['State/province', state.value.trim()], ['Country/region', country.value],
+          ['City/locality', city.value.trim()], ['State/province', state.value.trim()], ['Country/region', country.value && `${country.value} (${countryName(country.value) ?? '?'})`],
           ['Key type', keyType.value], ['Exportable private key', exportable.checked ? 'yes' : 'no'],
         ];
         replace(summary, ...rows.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v || '—')]));
@@ -253,20 +254,19 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
   }
 
   async function create(): Promise<void> {
-    const body: Record<string, unknown> = { cn, san: domains.filter((x) => x !== cn), key: keyType.value, exportable: exportable.checked };
+    const body: Record<string, unknown> = { cn, san: domains.filter((x) => x !== cn), key: keyType.value, exportable: exportable.checked, friendlyName: name.value.trim() };
     for (const [k, el] of [['org', org], ['ou', ou], ['city', city], ['state', state], ['country', country]] as const) {
       if (el.value.trim()) body[k] = el.value.trim();
     }
     const request = await ctx.api.post<PendingRequest>('/requests', body);
     created = request;
-    rememberRequestName(request, name.value.trim());
     showCompletion(request);
   }
 
   function showCompletion(request: PendingRequest): void {
     const csr = h('textarea', { readOnly: true, rows: '12', class: 'mono csr', spellcheck: 'false' });
     csr.value = request.csr ?? '';
-    const copy = button('Copy', () => void copyText(csr).then(
+    const copy = button('Copy', () => void copyText(csr.value, csr).then(
       () => d.showNotice('The CSR is on the clipboard.'),
       () => d.showError('The browser did not allow copying; select the text and copy it yourself.'),
     ));
@@ -278,7 +278,6 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
     const submit = caReady
       ? button('Submit to the internal CA', () => void d.run(async () => {
         issued = await ctx.api.post<Certificate>(`/requests/${request.id}/submit`, { ca: 'internal', friendlyName: name.value.trim(), store: 'webhosting' });
-        forgetRequestName(request.id);
         submit!.disabled = true;
         download.disabled = true;
         d.showNotice(`The internal CA issued “${issued.friendlyName}” (${issued.thumbprint}), valid until ${isoDay(issued.notAfter)}. It is in the Web Hosting store: bind it to a site with the site's Bindings….`);
@@ -303,14 +302,4 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
   d.setButtons(back, next, cancel);
   d.open();
   go(0);
-}
-
-async function copyText(area: HTMLTextAreaElement): Promise<void> {
-  try {
-    await navigator.clipboard.writeText(area.value);
-  } catch {
-    area.focus();
-    area.select();
-    if (!document.execCommand('copy')) throw new Error('copy refused');
-  }
 }

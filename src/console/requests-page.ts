@@ -4,14 +4,12 @@ import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog, STORE_OPTIONS } from './complete-dialog.js';
 import { confirmDialog, Dialog } from './dialog.js';
 import { field, h, input, isoDay, isoMinute, saveFile, select } from './dom.js';
-import { forgetRequestName, pruneRequestNames, requestName } from './request-names.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
 
 export async function requestsPage(ctx: Ctx): Promise<HTMLElement> {
   const pending = await ctx.api.get<PendingRequest[]>('/requests');
-  pruneRequestNames(pending);
   const caReady = ctx.can('ca.manage') ? await ctx.caExists() : false;
   const afterChange = async (thumbprint?: string) => {
     if (thumbprint) ctx.selection.set('certificates', thumbprint);
@@ -21,7 +19,7 @@ export async function requestsPage(ctx: Ctx): Promise<HTMLElement> {
     caption: 'Certificate requests waiting for a CA\'s response',
     columns: [
       { label: 'Request', cell: (r) => String(r.id) },
-      { label: 'Friendly name', cell: (r) => requestName(r) ?? '—' },
+      { label: 'Friendly name', cell: (r) => r.friendlyName ?? '—' },
       { label: 'Common name', cell: (r) => r.cn },
       { label: 'Domains', cell: (r) => r.sans.join(', ') },
       { label: 'Subject', cell: (r) => r.subject },
@@ -73,14 +71,13 @@ function downloadCsr(ctx: Ctx, r: PendingRequest): void {
 }
 
 function submitDialog(ctx: Ctx, r: PendingRequest, done: (thumbprint?: string) => Promise<void>): void {
-  const friendly = input({ maxlength: '256', value: requestName(r) ?? '' });
+  const friendly = input({ maxlength: '256', value: r.friendlyName ?? '' });
   const store = select(STORE_OPTIONS, 'webhosting');
   const days = input({ type: 'number', min: '1', max: '3650', value: '365', inputmode: 'numeric' });
   const d = new Dialog('Submit to the Internal CA', {
     onSubmit: async () => {
       const name = friendly.value.trim();
       const cert = await ctx.api.post<Certificate>(`/requests/${r.id}/submit`, { ca: 'internal', store: store.value, days: Number(days.value), ...(name ? { friendlyName: name } : {}) });
-      forgetRequestName(r.id);
       d.close();
       await done(cert.thumbprint);
       ctx.notify(`The internal CA issued “${cert.friendlyName}” (${cert.thumbprint}), valid until ${isoDay(cert.notAfter)}.`);
@@ -100,7 +97,6 @@ async function cancelRequest(ctx: Ctx, r: PendingRequest): Promise<void> {
   if (!sure) return;
   try {
     await ctx.api.delete(`/requests/${r.id}`);
-    forgetRequestName(r.id);
     ctx.selection.set('requests', null);
     await ctx.refresh();
     ctx.notify(`Cancelled request ${r.id}.`);

@@ -1,12 +1,12 @@
 // The Sites node (the list, Add Site…) and a site's Home page (its content, its bindings, and the
 // actions Bindings…, Basic Settings…, Start, Stop, Remove).
 import { InputProblem } from './api.js';
-import { openBindingsDialog, bindingText, certificateNames } from './bindings-dialog.js';
+import { applyAnyway, openBindingsDialog, bindingText, certificateNames, reachedNotes } from './bindings-dialog.js';
 import { allowed, siteHash, type ActionGroup, type Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
 import { checkbox, field, h, input, select } from './dom.js';
 import { DataTable } from './table.js';
-import type { Binding, Certificate, Site } from './types.js';
+import type { Binding, Certificate, ReachedSite, Site } from './types.js';
 
 function contentText(s: Site): string {
   return s.content.kind === 'proxy' ? `proxy to ${s.content.upstream ?? ''}` : s.content.root ?? '';
@@ -21,10 +21,12 @@ function manageItems(ctx: Ctx, s: Site | undefined, after: (removed: boolean) =>
   const none = s === undefined;
   const setState = async (state: 'start' | 'stop') => {
     if (!s) return;
+    const path = `/sites/${encodeURIComponent(s.name)}/${state}`;
     try {
-      await ctx.api.post<Site>(`/sites/${encodeURIComponent(s.name)}/${state}`);
+      const result = await applyAnyway(`${state === 'start' ? 'Start' : 'Stop'} “${s.name}”`, (force) => ctx.api.post<Site>(force ? `${path}?force=true` : path));
+      if (!result) return;
       await after(false);
-      ctx.notify(`${state === 'start' ? 'Started' : 'Stopped'} “${s.name}”.`);
+      ctx.notify(`${state === 'start' ? 'Started' : 'Stopped'} “${s.name}”.`, reachedNotes(result.affected));
     } catch (e) {
       ctx.fail(e);
     }
@@ -37,10 +39,12 @@ function manageItems(ctx: Ctx, s: Site | undefined, after: (removed: boolean) =>
         if (!s) return;
         const n = s.bindings?.length ?? 0;
         if (!(await confirmDialog('Remove Site', `Remove the site “${s.name}”${n ? ` and its ${n} binding${n === 1 ? '' : 's'}` : ''}? Its files and its certificates stay.`, 'Remove'))) return;
+        const path = `/sites/${encodeURIComponent(s.name)}`;
         try {
-          await ctx.api.delete(`/sites/${encodeURIComponent(s.name)}`);
+          const result = await applyAnyway(`Remove “${s.name}”`, (force) => ctx.api.delete<{ affected: ReachedSite[] }>(force ? `${path}?force=true` : path));
+          if (!result) return;
           await after(true);
-          ctx.notify(`Removed the site “${s.name}”.`);
+          ctx.notify(`Removed the site “${s.name}”.`, reachedNotes(result.affected));
         } catch (e) {
           ctx.fail(e);
         }

@@ -23,7 +23,7 @@ export type CertificateStatus = 'valid' | 'expiring' | 'expired' | 'chain-incomp
 export interface Certificate {
   thumbprint: string;
   friendlyName: string;
-  store: 'webhosting' | 'personal';
+  store: 'webhosting' | 'personal' | 'root';
   subject: string;
   issuer: string;
   issuedTo: string;
@@ -36,9 +36,48 @@ export interface Certificate {
   exportable: boolean;
   serialNumber: string;
   chainComplete: boolean;
+  /** Why the chain stops short of a trusted root: an issuer's certificate missing, or a root not trusted here. */
+  chainMissing: { kind: 'issuer' | 'untrusted-root'; name: string } | null;
+  chain: Array<{ thumbprint: string; subject: string; issuer: string; notAfter: string }>;
   status: CertificateStatus;
   created: string;
   warnings?: string[];
+}
+
+/** GET /certificates/{ref}/details: what View… shows. */
+export interface CertificateDetails extends Certificate {
+  fields: {
+    version: number;
+    serialNumber: string;
+    signatureAlgorithm: string;
+    thumbprintSha1: string;
+    thumbprintSha256: string;
+    subject: string;
+    issuer: string;
+    notBefore: string;
+    notAfter: string;
+    publicKey: string;
+    sans: string[];
+    keyUsage: string[];
+    extendedKeyUsage: string[];
+    basicConstraints: string;
+    subjectKeyIdentifier?: string;
+    authorityKeyIdentifier?: string;
+  };
+  /** Leaf first; the last link is the root, or the missing issuer. */
+  path: PathLink[];
+}
+
+export interface PathLink {
+  thumbprint: string | null;
+  subject: string;
+  issuedTo: string;
+  issuer: string;
+  notBefore: string | null;
+  notAfter: string | null;
+  role: 'leaf' | 'intermediate' | 'root' | 'missing';
+  status: 'ok' | 'expired' | 'not-yet-valid' | 'trusted-root' | 'untrusted-root' | 'missing';
+  anchor?: 'internal-ca' | 'system';
 }
 
 export interface PendingRequest {
@@ -48,6 +87,7 @@ export interface PendingRequest {
   sans: string[];
   keyType: string;
   exportable: boolean;
+  friendlyName: string | null;
   created: string;
   csr?: string;
 }
@@ -71,10 +111,16 @@ export interface Binding {
   certificate: string | null;
 }
 
+/** Another site whose clients a (forced) change reached, and the sentence that says how. */
+export interface ReachedSite {
+  site: string;
+  text: string;
+}
+
 export interface BindingResult {
   binding: Binding;
   warnings: string[];
-  affected: unknown[];
+  affected: ReachedSite[];
 }
 
 export interface Site {
@@ -86,6 +132,8 @@ export interface Site {
   logFormat: 'w3c' | 'combined';
   created: string;
   bindings?: Binding[];
+  /** After a (forced) start or stop: the other sites it reached. */
+  affected?: ReachedSite[];
 }
 
 export interface User {
@@ -146,6 +194,11 @@ export interface AssignResult {
   certificate: { thumbprint: string; friendlyName: string };
   services: ServiceName[];
   replaced: Array<{ service: ServiceName; thumbprint: string; friendlyName: string }>;
+  /** With https (IIS): the default web site whose https bindings got the certificate, or null. */
+  site: string | null;
+  /** The bindings whose certificate the assignment changed. */
+  bindings: Binding[];
+  affected: ReachedSite[];
   warnings: string[];
 }
 

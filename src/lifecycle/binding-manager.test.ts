@@ -74,8 +74,10 @@ test('add refuses a second certificate on an IP:port without SNI; the same certi
   assert.match(e.message, /"one" from site "A"/);
   assert.equal(g.bindings.add({ site: 'B', protocol: 'https', port: 443, host: 'b.contoso.com', cert: 'one' }).affected.length, 0);
   assert.equal(g.bindings.add({ site: 'B', protocol: 'https', port: 443, host: 'c.contoso.com', sni: true, cert: 'two' }).binding.certificate, two.thumbprint);
-  // Another address is another endpoint.
-  g.bindings.add({ site: 'B', protocol: 'https', port: 443, ip: '127.0.0.2', cert: 'two' });
+  // Another address is another endpoint — but it takes that address's clients from A: refused, then forced.
+  const spill = await refusedUnchanged(g, 'GH_BINDING_AFFECTS_OTHERS', () => g.bindings.add({ site: 'B', protocol: 'https', port: 443, ip: '127.0.0.2', cert: 'two' }));
+  assert.match(spill.message, /clients of site "A" that connect to 127\.0\.0\.2:443 .* would get the certificate "two" instead of "one"/);
+  assert.deepEqual(g.bindings.add({ site: 'B', protocol: 'https', port: 443, ip: '127.0.0.2', cert: 'two', force: true }).affected.map((a) => a.site), ['A']);
 });
 
 test("edit swaps a binding's certificate; it needs --cert and an existing https binding of this site", async (t) => {
@@ -98,9 +100,9 @@ test('edit of a shared endpoint is refused while it reaches other sites, and nam
   g.bindings.add({ site: 'B', protocol: 'https', port: 443, host: 'b.contoso.com', cert: 'one' });
   const edit = { site: 'A', protocol: 'https', port: 443, host: 'a.contoso.com', cert: 'two' };
   const e = await refusedUnchanged(g, 'GH_BINDING_AFFECTS_OTHERS', () => g.bindings.edit(edit));
-  assert.match(e.message, /site "B" \(https \*:443:b\.contoso\.com\) would get "two" instead of "one"/);
+  assert.match(e.message, /clients of site "B" on port 443 for b\.contoso\.com \(https\) would get the certificate "two" instead of "one"/);
   const r = g.bindings.edit({ ...edit, force: true });
-  assert.deepEqual(r.affected, [{ site: 'B', binding: 'https *:443:b.contoso.com', before: one.thumbprint, after: two.thumbprint }]);
+  assert.deepEqual(r.affected.map((a) => [a.site, a.before, a.after]), [['B', one.thumbprint, two.thumbprint]]);
   assert.deepEqual(g.bindings.list().map((b) => b.certificate), [two.thumbprint, two.thumbprint]);
 });
 
@@ -131,6 +133,7 @@ test('explain: which certificate a client gets and by which rule, and which site
   g.bindings.add({ site: 'A', protocol: 'http', port: 80 });
   const sni = g.bindings.explain({ port: 443, sni: 'B.contoso.com' });
   assert.deepEqual(sni, {
+    listening: true,
     certificate: { thumbprint: two.thumbprint, friendlyName: 'two' }, rule: 'sni-exact', ruleText: sni.ruleText, tlsBinding: 'https *:443:b.contoso.com (site "B")',
     site: 'B', routeRule: 'host-exact', routeBinding: 'https *:443:b.contoso.com',
   });

@@ -1,7 +1,8 @@
 import { type Binding, type BindingProtocol, bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
-import { planBindingChange, type AffectedSite, type BindingChange } from '../config/binding-rules.js';
+import { planBindingChange, type BindingChange } from '../config/binding-rules.js';
+import { Reach, type ReachedSite } from './reach.js';
 import { CertificateSelector, type SelectionRule } from '../config/certificate-selector.js';
 import { HostRouter, type RouteRule } from '../config/host-router.js';
 import { canonicalAddress } from '../config/ip-address.js';
@@ -26,10 +27,13 @@ export interface BindingInput {
 export interface BindingResult {
   binding: Binding;
   warnings: string[];
-  affected: AffectedSite[];
+  /** Other sites whose clients the (forced) change reached. */
+  affected: ReachedSite[];
 }
 
 export interface Explanation {
+  /** Whether anything listens on that address and port: a binding of a started site. */
+  listening: boolean;
   certificate: { thumbprint: string; friendlyName: string } | null;
   rule: SelectionRule;
   ruleText: string;
@@ -50,11 +54,15 @@ const RULE_TEXT: Record<SelectionRule, string> = {
 
 /** IIS's Site Bindings dialog: add, edit (swap the certificate), remove, list — and "what will this client get?". */
 export class BindingManager {
+  private readonly reach: Reach;
+
   constructor(
     private readonly store: GatehouseStore,
     private readonly certificates: CertificateManager,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    this.reach = new Reach(store);
+  }
 
   list(site?: string): Binding[] {
     if (site !== undefined && !this.store.sites.get(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". ${act('site-list')} shows the sites.`);
@@ -79,6 +87,16 @@ export class BindingManager {
     const ip = probe.ip === undefined ? '*' : address(probe.ip);
     const config = readServingConfig(this.store);
     const protocol = parseProtocol(probe.protocol ?? 'https');
+    const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+    const onPort = config.bindings.filter((b) => b.port === port && started.has(b.site));
+    if (!onPort.some((b) => b.ip === '*' || b.ip === ip)) {
+      const where = ip === '*' ? `port ${port}` : `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+      const mail = config.mailListeners.find((l) => l.port === port && (l.ip === '*' || ip === '*' || l.ip === ip));
+      const why = mail ? `it is the ${mail.service.toUpperCase()} listener's port, not a web binding's (${act('service-list')})`
+        : onPort.length > 0 ? `the bindings on port ${port} are on ${[...new Set(onPort.map((b) => b.ip))].join(', ')} only`
+          : 'no binding of any started site uses it';
+      return { listening: false, certificate: null, rule: 'none', ruleText: `nothing listens on ${where}: ${why}`, tlsBinding: null, site: null, routeRule: null, routeBinding: null };
+    }
     let certificate: Explanation['certificate'] = null;
     let rule: SelectionRule = 'none';
     let tlsBinding: string | null = null;
@@ -93,7 +111,7 @@ export class BindingManager {
     }
     const route = new HostRouter(config).route({ protocol, localAddress: ip, port, host: probe.host ?? probe.sni });
     return {
-      certificate, rule, ruleText: protocol === 'https' ? RULE_TEXT[rule] : 'plain http: no certificate', tlsBinding,
+      listening: true, certificate, rule, ruleText: protocol === 'https' ? RULE_TEXT[rule] : 'plain http: no certificate', tlsBinding,
       site: route?.site ?? null, routeRule: route?.rule ?? null, routeBinding: route ? bindingText(route.binding) : null,
     };
   }
@@ -104,16 +122,14 @@ export class BindingManager {
     const mail = op === 'add' ? config.mailListeners.find((l) => l.port === binding.port && (l.ip === '*' || binding.ip === '*' || l.ip === binding.ip)) : undefined;
     if (mail) throw fail('GH_LISTENER_CONFLICT', `Port ${binding.port} is used by the ${mail.service.toUpperCase()} listener on ${mail.ip}:${mail.port}; a web binding needs a port of its own.`);
     const plan = planBindingChange(config, { op, binding }, (t) => this.summary(t), this.clock());
-    if (plan.affected.length > 0 && !input.force) {
-      const list = plan.affected.map((a) => `site "${a.site}" (${a.binding}) would get ${this.name(a.after)} instead of ${this.name(a.before)}`).join('; ');
-      throw fail('GH_BINDING_AFFECTS_OTHERS', `This change reaches other sites on the shared endpoint: ${list}. Without SNI an IP:port has one certificate. To apply it anyway, use ${opt(op === 'remove' ? 'force-remove-binding' : 'force')}; or give this site a host name with ${opt('host')} and require SNI with ${opt('sni')}.`);
-    }
+    this.reach.check(`This ${op === 'add' ? 'new binding' : op === 'edit' ? 'edit' : 'removal'}`, plan.affected, input.force,
+      `To apply it anyway, use ${opt(op === 'remove' ? 'force-remove-binding' : 'force')}${op === 'remove' ? '' : `; or give this site a host name with ${opt('host')} and require SNI with ${opt('sni')}, or another address or port`}.`);
     const stored = op === 'remove' ? config.bindings.find((b) => bindingText(b) === bindingText(binding)) : undefined;
     this.store.change(
       () => ({ action: `binding.${op}`, target: `${binding.site}: ${bindingText(binding)}`, before: stored ?? config.bindings.find((b) => bindingText(b) === bindingText(binding)), after: op === 'remove' ? undefined : binding }),
       () => this.store.sites.replaceBindings(plan.bindings),
     );
-    return { binding: stored ?? binding, warnings: plan.warnings, affected: plan.affected };
+    return { binding: stored ?? binding, warnings: plan.warnings, affected: this.reach.describe(plan.affected) };
   }
 
   private normalize(op: BindingChange['op'], input: BindingInput): Binding {
@@ -137,12 +153,6 @@ export class BindingManager {
   private summary(thumbprint: string): CertificateSummary | undefined {
     const row = this.store.certificates.get(thumbprint);
     return row && { thumbprint: row.thumbprint, friendlyName: row.friendlyName, sans: row.sans, notAfter: row.notAfter, hasPrivateKey: row.keyId !== null, store: row.store };
-  }
-
-  private name(thumbprint: string | null): string {
-    if (!thumbprint) return 'no certificate (the handshake is refused)';
-    const row = this.store.certificates.get(thumbprint);
-    return row ? `"${row.friendlyName}"` : thumbprint;
   }
 }
 

@@ -96,7 +96,7 @@ test('remove refuses a certificate bindings use; --force removes it with those b
 test('remove refuses a certificate services use; --force removes it and unassigns them', async (t) => {
   const { g } = fixture(t);
   const c = await selfSigned(g, 'mail.contoso.com', { friendlyName: 'mail' });
-  g.services.assign('mail', ['smtp', 'imap'], false);
+  g.services.assign('mail', ['smtp', 'imap'], { overwrite: false });
   const e = await refusedUnchanged(g, 'GH_CERT_IN_USE', () => g.certificates.remove('mail'));
   assert.match(e.message, /SMTP, IMAP|IMAP, SMTP/);
   const r = g.certificates.remove(c.thumbprint, true);

@@ -1,13 +1,12 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { rootCertificates } from 'node:tls';
-import { X509Certificate as NodeX509 } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
 import { bindingText } from '../model/binding.js';
-import type { Certificate } from '../model/certificate.js';
-import { DEFAULT_STORE, type StoreName } from '../model/store-name.js';
-import { buildChain } from '../pki/certificate-chain.js';
+import type { Certificate, ChainCertificate } from '../model/certificate.js';
+import { DEFAULT_STORE, ROOT_STORE_LABEL, type StoreName } from '../model/store-name.js';
+import { buildChain, servedChain } from '../pki/certificate-chain.js';
 import { describeCertificate, sha256Hex, type CertificateInfo } from '../pki/certificate-info.js';
+import { certificateFields, certificationPath, type CertificateFields, type PathLink } from '../pki/certificate-details.js';
 import { defaultFriendlyName, validateFriendlyName } from '../pki/friendly-name.js';
 import { assertServableKey, keyTypeName, spkiDer } from '../pki/key-pair.js';
 import { readPfx, writePfx } from '../pki/pkcs12.js';
@@ -21,6 +20,7 @@ import { certificateView } from './certificate-view.js';
 import type { KeyType } from '../model/key-type.js';
 import { generateKeyPair } from '../pki/key-pair.js';
 import { validateDays } from './days.js';
+import { TrustAnchors } from './trust-anchors.js';
 
 export interface InstallOptions {
   friendlyName?: string | undefined;
@@ -50,27 +50,41 @@ const THUMBPRINT_PREFIX = /^[0-9A-F]{8,40}$/;
  * Every change is one store transaction; refused changes leave the store untouched.
  */
 export class CertificateManager {
-  #anchors: NodeX509[] | undefined;
+  readonly #trust: TrustAnchors;
 
   constructor(
     private readonly store: GatehouseStore,
     private readonly clock: () => Date,
-  ) {}
+    trust?: TrustAnchors,
+  ) {
+    this.#trust = trust ?? new TrustAnchors(store);
+  }
 
+  /** The server certificates (Web Hosting and Personal), or one store's certificates (`root` included). */
   list(filter: { store?: StoreName | undefined; expiringDays?: number | undefined } = {}): Certificate[] {
     const now = this.clock();
     const notAfterBefore = filter.expiringDays === undefined ? undefined : new Date(now.getTime() + filter.expiringDays * 86_400_000).toISOString();
-    return this.store.certificates.list({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now));
+    const trusted = this.#trust.trusted();
+    return this.store.certificates.list({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now, trusted));
   }
 
   show(ref: string): Certificate {
-    return certificateView(this.resolve(ref), this.clock());
+    return certificateView(this.resolve(ref), this.clock(), this.#trust.trusted());
+  }
+
+  /** IIS's View…: the certificate, its Details fields and its certification path judged now. */
+  details(ref: string): Certificate & { fields: CertificateFields; path: PathLink[] } {
+    const row = this.resolve(ref);
+    const { der, chain } = this.store.certificates.der(row.thumbprint);
+    const now = this.clock();
+    const path = certificationPath(der, chain, { internalCa: this.store.ca.get()?.der, system: this.#trust.anchors() }, now);
+    return { ...certificateView(row, now, this.#trust.trusted()), fields: certificateFields(der), path };
   }
 
   /** The certificate with exactly this thumbprint, or undefined (no error). */
   find(thumbprint: string): Certificate | undefined {
     const row = this.store.certificates.get(thumbprint);
-    return row && certificateView(row, this.clock());
+    return row && certificateView(row, this.clock(), this.#trust.trusted());
   }
 
   /**
@@ -130,11 +144,15 @@ export class CertificateManager {
 
   /**
    * Checks a certificate the CA sent (or a PFX held) and builds its row: in its validity period, not
-   * installed already, chain ordered from the bundle and judged complete against the system roots and
-   * the internal CA. Pure preparation: nothing is written here.
+   * installed already, chain ordered from the bundle and ended at a root (from the bundle or a trust
+   * anchor: the system's trust store, Trusted Root Certification Authorities, the internal CA).
+   * Pure preparation: nothing is written here.
    */
   prepare(certs: Buffer[], leaf: CertificateInfo, options: InstallOptions, keyId: number | null): { row: Omit<CertificateRow, 'exportable'>; chainDer: Buffer[] } {
     const now = this.clock();
+    if (options.store === 'root' && keyId !== null) {
+      throw fail('GH_STORE_INVALID', `${ROOT_STORE_LABEL} (the root store) holds CA certificates without keys; install the certificate for ${leaf.issuedTo} in webhosting (the default) or personal.`);
+    }
     if (leaf.notAfter.getTime() <= now.getTime()) {
       throw fail('GH_CERT_EXPIRED', `The certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}) expired on ${leaf.notAfter.toISOString()}. Ask the CA to reissue it.`);
     }
@@ -146,11 +164,8 @@ export class CertificateManager {
       throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${existing.store} store as "${existing.friendlyName}". Nothing to do; see ${act('cert-show', leaf.thumbprint.slice(0, 12))}.`);
     }
     const others = certs.filter((c) => !c.equals(leaf.der));
-    const built = buildChain(leaf.der, others, () => this.trustAnchors());
-    const chain = built.chain.map((der) => {
-      const info = describeCertificate(der);
-      return { thumbprint: info.thumbprint, subject: info.subject, issuer: info.issuer, notAfter: info.notAfter.toISOString() };
-    });
+    const built = buildChain(leaf.der, others, () => this.#trust.anchors());
+    const chain = chainEntries(built.chain);
     const friendlyName = options.friendlyName !== undefined ? validateFriendlyName(options.friendlyName) : defaultFriendlyName(leaf.issuedTo, leaf.issuedBy, leaf.notAfter);
     return {
       row: {
@@ -165,6 +180,7 @@ export class CertificateManager {
 
   /** IIS's Import…: a PFX, or a PEM/DER certificate with its key (in the same file or --key-file). */
   async import(input: ImportInput): Promise<Certificate> {
+    if (input.store === 'root') return this.importRoot(input);
     let certs: Buffer[];
     let key: KeyObject | undefined;
     let pfxName: string | undefined;
@@ -180,7 +196,7 @@ export class CertificateManager {
       certs = readCertificates(input.file, input.fileName);
       const keySource = input.keyFile ?? (/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(text) ? input.file : undefined);
       if (!keySource) {
-        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with ${opt('key-file')}, or import a PFX; to complete a pending request use ${act('request-complete')}.`);
+        throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with ${opt('key-file')}, or import a PFX; to complete a pending request use ${act('request-complete')}; to add CA certificates to an installed certificate's chain use ${act('cert-chain', 'REF')}; to trust a root CA use ${act('root-import')}.`);
       }
       key = readPrivateKey(keySource, input.password);
     }
@@ -214,7 +230,7 @@ export class CertificateManager {
       throw fail('GH_KEY_MISSING', `The certificate "${row.friendlyName}" has no private key in this store. Export the certificate alone with ${opt('no-key')}.`);
     }
     if (!row.exportable) {
-      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable, so it cannot leave this server. Export the certificate alone with ${opt('no-key')}, or re-import it with ${opt('exportable')}.`);
+      throw fail('GH_KEY_NOT_EXPORTABLE', `The private key of "${row.friendlyName}" was not marked exportable when it was made or imported, so it can never leave this server; the certificate can still be bound to sites and assigned to services here, and it and its chain alone export with ${opt('no-key')}. To have it on another server too, re-issue it with an exportable key (${act('request-new-exportable')}, then complete it with the CA's new certificate), or import the original PFX again with ${opt('exportable')}.`);
     }
     const key = this.store.keys.load(row.keyId);
     if (input.format === 'pfx') {
@@ -232,6 +248,7 @@ export class CertificateManager {
 
   /** IIS's "Create Self-Signed Certificate". */
   async selfSigned(input: { cn: string; sans: string[]; days?: number | undefined; keyType: KeyType; exportable: boolean } & InstallOptions): Promise<Certificate> {
+    if (input.store === 'root') throw fail('GH_STORE_INVALID', `${ROOT_STORE_LABEL} (the root store) holds CA certificates without keys; create self-signed server certificates in webhosting (the default) or personal.`);
     const names = parseSubjectNames([input.cn, ...input.sans]);
     const cn = names[0]!.value;
     const days = validateDays(input.days ?? 365, 3650);
@@ -250,13 +267,70 @@ export class CertificateManager {
   }
 
   /**
-   * Roots a chain may end at: the system's (node's bundled Mozilla list) and the internal CA.
-   * Parsed once per manager (about 30 ms for 144 roots), and only when a chain needs them.
+   * `cert import --store root`: a root CA certificate (self-signed, no key) into Trusted Root
+   * Certification Authorities. Certificates whose chain stopped short of it are judged again in the
+   * same transaction, so they show "valid" at once.
    */
-  trustAnchors(): readonly NodeX509[] {
-    this.#anchors ??= rootCertificates.map((p) => new NodeX509(p));
-    const ca = this.store.ca.get();
-    return ca ? [...this.#anchors, new NodeX509(ca.der)] : this.#anchors;
+  private importRoot(input: ImportInput): Certificate {
+    if (input.keyFile !== undefined || (!input.file.toString('latin1').includes('-----BEGIN') && looksLikePfx(input.file)) || /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(input.file.toString('latin1'))) {
+      throw fail('GH_STORE_INVALID', `${ROOT_STORE_LABEL} (the root store) holds CA certificates without keys; give the root CA's certificate alone (.cer, .crt, .pem or .p7b). A certificate with its key goes in webhosting or personal.`);
+    }
+    const infos = readCertificates(input.file, input.fileName).map((der) => describeCertificate(der));
+    const roots = infos.filter((i) => i.isCa && i.selfIssued && buildChain(i.der, []).complete);
+    if (roots.length !== 1) {
+      const what = infos.map((i) => `"${i.subject}" (${i.isCa ? (i.selfIssued ? 'a root' : `an intermediate CA issued by "${i.issuer}"`) : `not a CA: a certificate for ${i.issuedTo}`})`).join(', ');
+      throw fail('GH_CERT_NOT_ROOT', roots.length > 1
+        ? `${input.fileName} holds ${roots.length} root CA certificates (${what}); import them one at a time.`
+        : `${input.fileName} holds no root CA certificate: ${what}. The root store takes self-signed CA certificates; an intermediate goes in a certificate's chain (${act('cert-chain', 'REF')}).`);
+    }
+    const root = roots[0]!;
+    const { row } = this.prepare([root.der], root, { ...input, store: 'root' }, null);
+    this.store.change(
+      () => ({ action: 'cert.import', target: row.thumbprint, after: summary(row) }),
+      () => {
+        this.store.certificates.insert(row, root.der, []);
+        this.rejudgeIncompleteChains();
+      },
+    );
+    return this.show(row.thumbprint);
+  }
+
+  /**
+   * `cert chain REF --file BUNDLE`: adds or replaces the intermediates of an installed certificate
+   * from a bundle (the leaf, intermediates in any order and the root may be in it; PEM, DER or
+   * PKCS#7). A bundle with nothing that issued the certificate is refused and changes nothing.
+   */
+  installChain(ref: string, file: Buffer, fileName: string): Certificate & { warnings: string[] } {
+    const row = this.resolve(ref);
+    const certs = readCertificates(file, fileName);
+    const { der, chain: before } = this.store.certificates.der(row.thumbprint);
+    if (row.store === 'root') {
+      throw fail('GH_CHAIN_UNRELATED', `"${row.friendlyName}" is a root in ${ROOT_STORE_LABEL}: it is the end of chains and has none of its own.`);
+    }
+    const others = certs.filter((c) => !c.equals(der));
+    const built = buildChain(der, others, () => this.#trust.anchors());
+    if (built.fromOthers === 0) {
+      const found = others.map((c) => `"${describeCertificate(c).subject}"`);
+      throw fail('GH_CHAIN_UNRELATED', `Nothing in ${fileName} issued "${row.friendlyName}" (issued by "${row.issuer}")${found.length > 0 ? `: it holds ${found.join(', ')}` : ': it holds only the certificate itself'}. Give the CA's intermediate certificate for "${row.issuedBy}", or the bundle (.p7b or PEM) the CA sent with the certificate.`);
+    }
+    const chain = chainEntries(built.chain);
+    this.store.change(
+      () => ({ action: 'cert.chain', target: row.thumbprint, before: { chain: before.map((d) => chainEntries([d])[0]!.subject) }, after: { chain: chain.map((c) => c.subject) } }),
+      () => this.store.certificates.replaceChain(row.thumbprint, chain, built.chain, built.complete),
+    );
+    const installed = this.show(row.thumbprint);
+    return { ...installed, warnings: chainWarnings(installed) };
+  }
+
+  /** Judges again, against today's trust anchors, the chains that stopped short of a root; call inside `change`. */
+  private rejudgeIncompleteChains(): void {
+    const incomplete = this.store.certificates.incompleteChains();
+    if (incomplete.length === 0) return;
+    const anchors = this.#trust.anchors();
+    for (const c of incomplete) {
+      const built = buildChain(c.der, c.chain, () => anchors);
+      if (built.complete) this.store.certificates.replaceChain(c.thumbprint, chainEntries(built.chain), built.chain, true);
+    }
   }
 
   private auditExport(row: CertificateRow, format: string): void {
@@ -264,10 +338,38 @@ export class CertificateManager {
   }
 }
 
+/** The chain entries shown for certificates (DER): identity, issuer and end of validity. */
+function chainEntries(chain: readonly Buffer[]): ChainCertificate[] {
+  return chain.map((der) => {
+    const info = describeCertificate(der);
+    return { thumbprint: info.thumbprint, subject: info.subject, issuer: info.issuer, notAfter: info.notAfter.toISOString() };
+  });
+}
+
+/**
+ * What is missing from an incomplete chain and the command that mends it: an issuer's certificate
+ * (an intermediate, to add with `cert chain`; or, above an intermediate, perhaps the root itself)
+ * or a root this server does not trust (to add to the root store if it is trusted).
+ */
+export function chainAdvice(c: Certificate): string | undefined {
+  const m = c.chainMissing;
+  if (!m) return undefined;
+  const ref = c.thumbprint.slice(0, 12);
+  if (m.kind === 'untrusted-root') {
+    return `it ends at the root "${m.name}", which is not trusted on this server (not in the system's trust store nor in ${ROOT_STORE_LABEL}); if it is your organization's root CA, add it with ${act('root-import')}`;
+  }
+  const above = c.chain.at(-1);
+  if (above) {
+    return `the certificate of "${m.name}", which issued "${above.subject}", is missing: if it is your organization's root CA, add it to ${ROOT_STORE_LABEL} with ${act('root-import')}; if it is another intermediate, add it with ${act('cert-chain', ref)}`;
+  }
+  return `the certificate of its issuer "${m.name}" (an intermediate CA) is missing: add the CA's intermediate certificates with ${act('cert-chain', ref)} (the .p7b or PEM bundle the CA sent)`;
+}
+
 /** Warnings worth showing when a certificate is installed: it will not be trusted, or not for long. */
 export function chainWarnings(c: Certificate): string[] {
   const out: string[] = [];
-  if (!c.chainComplete) out.push(`the chain of "${c.friendlyName}" is incomplete (the certificate of ${c.chain.at(-1)?.issuer ?? c.issuer} is missing): clients may not trust it; install with the CA's intermediate certificates (a bundle or .p7b)`);
+  const advice = chainAdvice(c);
+  if (advice) out.push(`the chain of "${c.friendlyName}" is incomplete and clients may not trust it: ${advice}`);
   if (c.status === 'expiring') out.push(`"${c.friendlyName}" expires on ${c.notAfter.slice(0, 10)}, within 30 days`);
   return out;
 }

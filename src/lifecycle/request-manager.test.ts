@@ -77,10 +77,12 @@ test('cancel removes the request (audited, new revision); an unknown id is refus
 test('complete installs the certificate under the request key, retires the request, in one audited change', async (t) => {
   const { g, clock } = fixture(t);
   const ca = await outsideCa();
+  await g.certificates.import({ file: ca.root, fileName: 'root.cer', store: 'root', exportable: false });
   const r = await g.requests.create({ ...WWW, sans: ['contoso.com'], exportable: true });
   const leaf = await ca.issue(r.csr, { now: clock.now(), days: 200 });
   const revision = g.serving.revision();
   const c = g.requests.complete(ca.bundle(leaf), 'www.cer', { store: 'personal' });
+  assert.equal(c.chainMissing, null, 'the chain ends at a root in the Trusted Root store');
   assert.equal(c.requestId, r.id);
   assert.deepEqual(c.sans, ['www.contoso.com', 'contoso.com']);
   assert.equal(c.store, 'personal');
@@ -93,8 +95,8 @@ test('complete installs the certificate under the request key, retires the reque
   assert.deepEqual(g.certificates.list().map((x) => x.thumbprint), [c.thumbprint]);
   assert.equal(g.serving.revision(), revision + 1);
   assert.deepEqual([g.audit().at(-1)!.action, g.audit().at(-1)!.target], ['request.complete', c.thumbprint]);
-  // The key the certificate serves with is the request's.
-  assert.equal(g.serving.keyMaterial(c.thumbprint)?.certificates.length, 2);
+  // The key the certificate serves with is the request's; the root of the bundle is never sent.
+  assert.equal(g.serving.keyMaterial(c.thumbprint)?.certificates.length, 1);
 });
 
 test('complete: without a friendly name the default one names host, issuer and expiry; a given one is used', async (t) => {
@@ -118,7 +120,8 @@ test('complete warns when the CA left out a requested name', async (t) => {
   const r = await g.requests.create({ ...WWW, sans: ['mail.contoso.com'] });
   const leaf = await ca.issue(r.csr, { now: clock.now(), days: 200, names: ['www.contoso.com'] });
   const c = g.requests.complete(ca.bundle(leaf), 'www.cer', {});
-  assert.equal(c.warnings.length, 1);
+  assert.equal(c.warnings.length, 2, 'the name left out, and the root that is trusted nowhere here');
+  assert.match(c.warnings[1]!, /not trusted on this server/);
   assert.match(c.warnings[0]!, /left out mail\.contoso\.com/);
 });
 

@@ -8,6 +8,7 @@ import { describeCertificate, sha256Hex } from '../pki/certificate-info.js';
 import { parseSubjectNames, parseSubjectName } from '../pki/host-name.js';
 import { generateKeyPair, spkiDer } from '../pki/key-pair.js';
 import { validateSubject, type SubjectFields } from '../pki/subject.js';
+import { validateFriendlyName } from '../pki/friendly-name.js';
 import type { GatehouseStore, RequestRow } from '../store/gatehouse-store.js';
 import { chainWarnings, summary, type CertificateManager, type InstallOptions } from './certificate-manager.js';
 import type { InternalCa } from './internal-ca.js';
@@ -24,6 +25,8 @@ export interface NewRequestInput {
   country?: string | undefined;
   keyType: KeyType;
   exportable: boolean;
+  /** The name the certificate gets when the request is completed (unless completion gives another). */
+  friendlyName?: string | undefined;
 }
 
 /**
@@ -48,6 +51,7 @@ export class RequestManager {
     }
     // The common name is always a SAN too: browsers read only the SANs.
     const names = parseSubjectNames([input.cn, ...scope, ...input.sans]);
+    const friendlyName = input.friendlyName === undefined ? null : validateFriendlyName(input.friendlyName);
     const subject: SubjectFields = validateSubject({ cn: cnName.value, org: input.org, ou: input.ou, city: input.city, state: input.state, country: input.country });
     const keys = await generateKeyPair(input.keyType);
     const csr = await buildCertificateRequest({ subject, names }, keys);
@@ -56,10 +60,10 @@ export class RequestManager {
     const created = this.clock().toISOString();
     const sans = names.map((n) => n.value);
     const id = this.store.change(
-      (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable } }),
+      (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable, ...(friendlyName === null ? {} : { friendlyName }) } }),
       () => {
         const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
-        return this.store.requests.insert({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created });
+        return this.store.requests.insert({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created, friendlyName });
       },
     );
     return this.show(id);
@@ -102,15 +106,20 @@ export class RequestManager {
       }
     }
     if (!match) {
-      const leaf = infos.find((i) => !i.isCa) ?? infos[0]!;
+      const leaf = infos.find((i) => !i.isCa);
+      if (!leaf) {
+        const ca = infos[0]!;
+        throw fail('GH_CERT_IS_CA', `${fileName} holds ${infos.length === 1 ? 'a CA certificate' : `${infos.length} CA certificates`} ("${ca.subject}", ${ca.selfIssued ? 'a root: self-signed, CA:TRUE' : `an intermediate issued by "${ca.issuer}", CA:TRUE`}${infos.length > 1 ? ', …' : ''}), not the answer to a request. To trust a root, use ${act('root-import')}; to add intermediates to an installed certificate's chain, use ${act('cert-chain', 'REF')}.`);
+      }
       const installed = this.store.certificates.get(leaf.thumbprint);
       if (installed) {
-        throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${installed.store} store as "${installed.friendlyName}"; its request was completed before.`);
+        const chainHint = certs.length > 1 ? ` To add the CA certificates in ${fileName} to its chain, use ${act('cert-chain', leaf.thumbprint.slice(0, 12))}.` : '';
+        throw fail('GH_CERT_ALREADY_INSTALLED', `This certificate (thumbprint ${leaf.thumbprint}) is already installed in the ${installed.store} store as "${installed.friendlyName}"; its request was completed before.${chainHint}`);
       }
       throw fail('GH_NO_MATCHING_REQUEST', `No pending request on this server matches the certificate for ${leaf.issuedTo} (thumbprint ${leaf.thumbprint}). The request was probably created on another server: export a PFX with the private key there and import it here with ${act('cert-import')}.`);
     }
     const { info, request } = match;
-    const { row, chainDer } = this.certificates.prepare(certs, info, options, request.keyId);
+    const { row, chainDer } = this.certificates.prepare(certs, info, { ...options, friendlyName: options.friendlyName ?? request.friendlyName ?? undefined }, request.keyId);
     this.store.change(
       () => ({ action: 'request.complete', target: row.thumbprint, before: { request: request.id, subject: request.subject }, after: summary(row) }),
       () => {
@@ -140,5 +149,5 @@ export class RequestManager {
 }
 
 function view(r: RequestRow): PendingRequest {
-  return { id: r.id, subject: r.subject, cn: r.cn, sans: r.sans, keyType: r.keyType, exportable: r.exportable, created: r.created, csr: r.csr };
+  return { id: r.id, subject: r.subject, cn: r.cn, sans: r.sans, keyType: r.keyType, exportable: r.exportable, friendlyName: r.friendlyName, created: r.created, csr: r.csr };
 }

@@ -6,8 +6,8 @@ test('assign: the services present the certificate, in one audited change; list 
   const { g } = fixture(t);
   const c = await selfSigned(g, 'mail.contoso.com', { friendlyName: 'mail' });
   const revision = g.serving.revision();
-  const r = g.services.assign('mail', ['smtp', 'imap'], false);
-  assert.deepEqual(r, { certificate: { thumbprint: c.thumbprint, friendlyName: 'mail' }, services: ['smtp', 'imap'], replaced: [], warnings: [] });
+  const r = g.services.assign('mail', ['smtp', 'imap'], { overwrite: false });
+  assert.deepEqual(r, { certificate: { thumbprint: c.thumbprint, friendlyName: 'mail' }, services: ['smtp', 'imap'], replaced: [], warnings: [], site: null, bindings: [], affected: [] });
   assert.equal(g.serving.revision(), revision + 1);
   assert.deepEqual([g.audit().at(-1)!.action, g.audit().at(-1)!.target], ['service.assign', 'smtp,imap']);
   assert.deepEqual(g.services.list().map((s) => [s.service, s.certificate?.friendlyName ?? null]), [['smtp', 'mail'], ['imap', 'mail'], ['pop', null], ['https', null]]);
@@ -18,11 +18,11 @@ test('assign: replacing the default SMTP certificate needs --overwrite; refused,
   const { g } = fixture(t);
   const old = await selfSigned(g, 'mail.contoso.com', { friendlyName: 'old' });
   await selfSigned(g, 'mail.contoso.com', { friendlyName: 'new' });
-  g.services.assign('old', ['smtp'], false);
-  const e = await refusedUnchanged(g, 'GH_SERVICE_OVERWRITE_REQUIRED', () => g.services.assign('new', ['smtp'], false));
+  g.services.assign('old', ['smtp'], { overwrite: false });
+  const e = await refusedUnchanged(g, 'GH_SERVICE_OVERWRITE_REQUIRED', () => g.services.assign('new', ['smtp'], { overwrite: false }));
   assert.match(e.message, /"old"/);
-  await refusedUnchanged(g, 'GH_SERVICE_OVERWRITE_REQUIRED', () => g.services.assign('new', ['imap', 'smtp'], false));
-  const r = g.services.assign('new', ['smtp'], true);
+  await refusedUnchanged(g, 'GH_SERVICE_OVERWRITE_REQUIRED', () => g.services.assign('new', ['imap', 'smtp'], { overwrite: false }));
+  const r = g.services.assign('new', ['smtp'], { overwrite: true });
   assert.deepEqual(r.replaced, [{ service: 'smtp', thumbprint: old.thumbprint, friendlyName: 'old' }]);
   assert.equal(g.services.list()[0]!.certificate?.friendlyName, 'new');
 });
@@ -31,9 +31,9 @@ test('assign: the same SMTP certificate again, or another one for IMAP, POP or h
   const { g } = fixture(t);
   const old = await selfSigned(g, 'mail.contoso.com', { friendlyName: 'old' });
   await selfSigned(g, 'mail.contoso.com', { friendlyName: 'new' });
-  g.services.assign('old', ['smtp', 'imap', 'pop', 'https'], false);
-  assert.deepEqual(g.services.assign('old', ['smtp'], false).replaced, []);
-  const r = g.services.assign('new', ['imap', 'pop', 'https'], false);
+  g.services.assign('old', ['smtp', 'imap', 'pop', 'https'], { overwrite: false });
+  assert.deepEqual(g.services.assign('old', ['smtp'], { overwrite: false }).replaced, []);
+  const r = g.services.assign('new', ['imap', 'pop', 'https'], { overwrite: false });
   assert.deepEqual(r.replaced.map((x) => [x.service, x.thumbprint]), [['imap', old.thumbprint], ['pop', old.thumbprint], ['https', old.thumbprint]]);
   assert.equal(g.services.certificateOf('smtp'), old.thumbprint);
 });
@@ -41,8 +41,12 @@ test('assign: the same SMTP certificate again, or another one for IMAP, POP or h
 test('assign https makes the default certificate: handshakes no binding answers get it', async (t) => {
   const { g } = fixture(t);
   const c = await selfSigned(g, 'www.contoso.com', { friendlyName: 'default' });
-  assert.equal(g.bindings.explain({ port: 443 }).rule, 'none');
-  g.services.assign('default', ['https'], false);
+  const sni = await selfSigned(g, 'sni.contoso.com', { friendlyName: 'sni' });
+  // Something must listen on 443 for the default to be offered: one SNI binding of another site.
+  g.sites.add({ name: 'S', proxy: 'http://127.0.0.1:9' });
+  g.bindings.add({ site: 'S', protocol: 'https', port: 443, host: 'sni.contoso.com', sni: true, cert: sni.thumbprint });
+  assert.equal(g.bindings.explain({ port: 443, sni: 'anything.test' }).rule, 'none');
+  g.services.assign('default', ['https'], { overwrite: false });
   assert.equal(g.serving.config().httpsDefault, c.thumbprint);
   const e = g.bindings.explain({ port: 443, sni: 'anything.test' });
   assert.deepEqual([e.rule, e.certificate?.thumbprint], ['https-default', c.thumbprint]);
@@ -51,18 +55,18 @@ test('assign https makes the default certificate: handshakes no binding answers 
 test('assign refuses an unknown certificate and an expired one (at the injected clock) — and writes nothing', async (t) => {
   const { g, clock } = fixture(t);
   await selfSigned(g, 'mail.contoso.com', { friendlyName: 'short', days: 10 });
-  await refusedUnchanged(g, 'GH_CERT_NOT_FOUND', () => g.services.assign('missing', ['smtp'], false));
+  await refusedUnchanged(g, 'GH_CERT_NOT_FOUND', () => g.services.assign('missing', ['smtp'], { overwrite: false }));
   clock.advance(10 * DAY);
-  await refusedUnchanged(g, 'GH_CERT_EXPIRED', () => g.services.assign('short', ['smtp'], false));
+  await refusedUnchanged(g, 'GH_CERT_EXPIRED', () => g.services.assign('short', ['smtp'], { overwrite: false }));
 });
 
 test('assign warns of a certificate expiring within 30 days, or not covering the names the services answer for', async (t) => {
   const { g } = fixture(t);
   await selfSigned(g, 'mail.contoso.com', { friendlyName: 'soon', days: 20 });
-  assert.match(g.services.assign('soon', ['imap'], false).warnings.join('\n'), /expires in 20 day\(s\), on 2026-12-10/);
+  assert.match(g.services.assign('soon', ['imap'], { overwrite: false }).warnings.join('\n'), /expires in 20 day\(s\), on 2026-12-10/);
   await selfSigned(g, 'other.contoso.com', { friendlyName: 'other' });
   g.services.configure({ service: 'pop', listen: '*:995', backend: '127.0.0.1:10110', host: 'pop.contoso.com' });
-  const r = g.services.assign('other', ['pop'], false);
+  const r = g.services.assign('other', ['pop'], { overwrite: false });
   assert.equal(r.warnings.length, 1);
   assert.match(r.warnings[0]!, /does not cover pop\.contoso\.com/);
 });
@@ -70,7 +74,7 @@ test('assign warns of a certificate expiring within 30 days, or not covering the
 test('unassign leaves the services without a certificate; unassigning what is not assigned writes nothing', async (t) => {
   const { g } = fixture(t);
   const c = await selfSigned(g, 'mail.contoso.com', { friendlyName: 'mail' });
-  g.services.assign('mail', ['smtp', 'https'], false);
+  g.services.assign('mail', ['smtp', 'https'], { overwrite: false });
   const r = g.services.unassign(['smtp', 'pop']);
   assert.deepEqual(r, { services: ['smtp', 'pop'], unassigned: [{ service: 'smtp', thumbprint: c.thumbprint }] });
   assert.equal(g.services.certificateOf('smtp'), null);
@@ -81,7 +85,7 @@ test('unassign leaves the services without a certificate; unassigning what is no
   assert.deepEqual(storeState(g), before);
   // After an unassign, SMTP takes a new certificate without --overwrite.
   await selfSigned(g, 'mail.contoso.com', { friendlyName: 'next' });
-  assert.deepEqual(g.services.assign('next', ['smtp'], false).replaced, []);
+  assert.deepEqual(g.services.assign('next', ['smtp'], { overwrite: false }).replaced, []);
 });
 
 test('configure a mail listener: defaults by port, and the refusals that leave the store unchanged', async (t) => {

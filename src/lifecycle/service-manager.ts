@@ -4,6 +4,12 @@ import type { Certificate } from '../model/certificate.js';
 import { defaultMode, MAIL_SERVICES, parseService, type ClientAddressForwarding, type MailListener, type MailService, type ServiceName, SERVICES, type MailTlsMode } from '../model/service.js';
 import { canonicalAddress } from '../config/ip-address.js';
 import { namesCover } from '../config/host-match.js';
+import { hostsServedBy } from '../config/certificate-selector.js';
+import { reachedSites } from '../config/reached-sites.js';
+import type { ServingConfig } from '../config/serving-config.js';
+import { type Binding, bindingText } from '../model/binding.js';
+import { Reach, type ReachedSite } from './reach.js';
+import { readServingConfig } from './serving.js';
 import { parseSubjectName } from '../pki/host-name.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
 import type { CertificateManager } from './certificate-manager.js';
@@ -34,8 +40,26 @@ export interface AssignResult {
   services: ServiceName[];
   /** Services whose previous certificate this replaced. */
   replaced: Array<{ service: ServiceName; thumbprint: string; friendlyName: string }>;
+  /** With https (Exchange's IIS): the default web site whose https bindings now carry the certificate, or null when there is none. */
+  site: string | null;
+  /** The bindings whose certificate this changed, as they are now (the site's, and others on the same endpoints, which follow). */
+  bindings: Binding[];
+  /** Other sites whose clients the (forced) change reached. */
+  affected: ReachedSite[];
   warnings: string[];
 }
+
+export interface AssignOptions {
+  /** Yes to "Overwrite the existing default SMTP certificate?". */
+  overwrite?: boolean | undefined;
+  /** With https: the site Exchange's virtual directories live in, instead of the one with an https binding on *:443 and no host name. */
+  site?: string | undefined;
+  /** Apply even when the bindings it changes reach other sites' clients. */
+  force?: boolean | undefined;
+}
+
+/** Where Exchange's IIS service binds its certificate by default: the Default Web Site's https *:443. */
+const DEFAULT_WEB_PORT = 443;
 
 const DAY = 86_400_000;
 
@@ -46,11 +70,15 @@ const DAY = 86_400_000;
  * overwrite, as Exchange asks "Overwrite the existing default SMTP certificate?".
  */
 export class ServiceManager {
+  private readonly reach: Reach;
+
   constructor(
     private readonly store: GatehouseStore,
     private readonly certificates: CertificateManager,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    this.reach = new Reach(store);
+  }
 
   /** The thumbprint of the certificate a service is assigned, or null. */
   certificateOf(service: ServiceName): string | null {
@@ -71,28 +99,66 @@ export class ServiceManager {
     });
   }
 
-  assign(ref: string, services: readonly ServiceName[], overwrite: boolean): AssignResult {
+  /**
+   * Exchange's Assign Services to Certificate. Assigning https (IIS) makes the certificate the
+   * server's default web certificate and, as Exchange does, the certificate of the default web
+   * site's https bindings without SNI (the site with https on *:443 and no host name, or
+   * `options.site`); other sites' bindings on those endpoints follow, so that is refused when it
+   * reaches other sites' clients unless `options.force`. One transaction, one audit record.
+   */
+  assign(ref: string, services: readonly ServiceName[], options: AssignOptions = {}): AssignResult {
     const cert = this.certificates.show(ref);
     const now = this.clock();
     if (!cert.hasPrivateKey) throw fail('GH_CERT_NO_KEY', `"${cert.friendlyName}" has no private key on this server, so no service can present it. Complete its request here or import it with its key.`);
     if (Date.parse(cert.notAfter) <= now.getTime()) throw fail('GH_CERT_EXPIRED', `"${cert.friendlyName}" expired on ${cert.notAfter.slice(0, 10)}; assign a valid certificate.`);
+    if (options.site !== undefined && !services.includes('https')) throw fail('GH_SERVICE_INVALID', `${opt('site')} names the web site whose https bindings the IIS (https) service sets; add https to ${opt('services')}, or leave ${opt('site')} out.`);
     const current = this.store.services.assignments();
     const smtp = current.smtp;
-    if (services.includes('smtp') && smtp !== undefined && smtp !== cert.thumbprint && !overwrite) {
+    if (services.includes('smtp') && smtp !== undefined && smtp !== cert.thumbprint && !options.overwrite) {
       const old = this.certificates.show(smtp);
       throw fail('GH_SERVICE_OVERWRITE_REQUIRED', `Overwrite the existing default SMTP certificate? It is "${old.friendlyName}" (thumbprint ${old.thumbprint}, expires ${old.notAfter.slice(0, 10)}). To replace it with "${cert.friendlyName}", use ${opt('overwrite')}; nothing was changed.`);
     }
+    const config = readServingConfig(this.store);
+    const web = services.includes('https') ? this.webBindings(config, cert.thumbprint, options.site) : { site: null, bindings: config.bindings, changed: [] };
+    const affected = web.site === null ? [] : reachedSites(config, { ...config, bindings: web.bindings }, new Set([web.site]));
+    this.reach.check(`Setting "${cert.friendlyName}" on the https bindings of site "${web.site}"`, affected, options.force,
+      `To apply it anyway, use ${opt('force')}; or name another site with ${opt('site')}.`);
     const replaced = services
       .filter((s) => current[s] !== undefined && current[s] !== cert.thumbprint)
       .map((s) => ({ service: s, thumbprint: current[s]!, friendlyName: this.store.certificates.get(current[s]!)?.friendlyName ?? '' }));
-    const warnings = this.warnings(cert, services, now);
+    const after: ServingConfig = { ...config, bindings: web.bindings, httpsDefault: services.includes('https') ? cert.thumbprint : config.httpsDefault };
+    const warnings = this.warnings(cert, services, now, after);
     this.store.change(
-      () => ({ action: 'service.assign', target: services.join(','), before: Object.fromEntries(services.map((s) => [s, current[s] ?? null])), after: { certificate: summary(this.certificates.resolve(cert.thumbprint)), services } }),
+      () => ({
+        action: 'service.assign', target: services.join(','), before: Object.fromEntries(services.map((s) => [s, current[s] ?? null])),
+        after: { certificate: summary(this.certificates.resolve(cert.thumbprint)), services, ...(services.includes('https') ? { site: web.site, bindings: web.changed.map(bindingText) } : {}) },
+      }),
       () => {
         for (const s of services) this.store.services.setCertificate(s, cert.thumbprint);
+        if (web.changed.length > 0) this.store.sites.replaceBindings(web.bindings);
       },
     );
-    return { certificate: { thumbprint: cert.thumbprint, friendlyName: cert.friendlyName }, services: [...services], replaced, warnings };
+    return { certificate: { thumbprint: cert.thumbprint, friendlyName: cert.friendlyName }, services: [...services], replaced, site: web.site, bindings: web.changed, affected: this.reach.describe(affected), warnings };
+  }
+
+  /** The default web site and the binding list with the certificate on its https bindings without SNI (and the endpoints' other bindings, which follow). */
+  private webBindings(config: ServingConfig, thumbprint: string, siteName: string | undefined): { site: string | null; bindings: Binding[]; changed: Binding[] } {
+    let site: string | null;
+    if (siteName !== undefined) {
+      site = config.sites.find((s) => s.name === siteName.trim())?.name ?? null;
+      if (site === null) throw fail('GH_SITE_NOT_FOUND', `There is no site "${siteName}". ${act('site-list')} shows the sites.`);
+    } else {
+      site = config.bindings.find((b) => b.protocol === 'https' && b.ip === '*' && b.port === DEFAULT_WEB_PORT && b.host === '')?.site ?? null;
+    }
+    const own = config.bindings.filter((b) => b.site === site && b.protocol === 'https' && !b.sni);
+    if (siteName !== undefined && own.length === 0) {
+      throw fail('GH_SITE_NO_HTTPS_BINDING', `Site "${site}" has no https binding without SNI for the IIS service to set. Add one (${act('binding-add', site ?? '')}) or name another site with ${opt('site')}.`);
+    }
+    const endpoints = new Set(own.map((b) => `${b.ip}|${b.port}`));
+    // Without SNI an IP:port has one certificate: every binding without SNI there follows.
+    const bindings = config.bindings.map((b) => (b.protocol === 'https' && !b.sni && endpoints.has(`${b.ip}|${b.port}`) ? { ...b, certificate: thumbprint } : b));
+    const changed = bindings.filter((b, i) => b.certificate !== config.bindings[i]!.certificate);
+    return { site, bindings, changed };
   }
 
   unassign(services: readonly ServiceName[]): { services: ServiceName[]; unassigned: Array<{ service: ServiceName; thumbprint: string }> } {
@@ -162,13 +228,14 @@ export class ServiceManager {
     return { service, listen: endpointText(ip, port), removed: true };
   }
 
-  private warnings(cert: Certificate, services: readonly ServiceName[], now: Date): string[] {
+  /** Expiry within 30 days, and names clients will reach this certificate by that it does not cover (not names with certificates of their own). */
+  private warnings(cert: Certificate, services: readonly ServiceName[], now: Date, after: ServingConfig): string[] {
     const out: string[] = [];
     const days = Math.floor((Date.parse(cert.notAfter) - now.getTime()) / DAY);
     if (days < 30) out.push(`"${cert.friendlyName}" expires in ${days} day(s), on ${cert.notAfter.slice(0, 10)}; plan its renewal.`);
     const names = new Set<string>();
     for (const l of this.store.services.listeners()) if (services.includes(l.service) && l.hostName !== '') names.add(l.hostName);
-    if (services.includes('https')) for (const b of this.store.sites.bindings()) if (b.protocol === 'https' && b.host !== '') names.add(b.host);
+    if (services.includes('https')) for (const n of hostsServedBy(after, cert.thumbprint)) names.add(n);
     const uncovered = [...names].filter((n) => !namesCover(cert.sans, n));
     if (uncovered.length > 0) out.push(`"${cert.friendlyName}" does not cover ${uncovered.join(', ')} (it names ${cert.sans.join(', ')}); clients that check names will refuse it there.`);
     return out;

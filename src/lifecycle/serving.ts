@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
+import { servedChain } from '../pki/certificate-chain.js';
 
 /** A certificate's key and the certificates a handshake sends (leaf first). */
 export interface KeyMaterial {
@@ -36,6 +37,7 @@ export function readServingConfig(store: GatehouseStore): ServingConfig {
       httpsDefault: store.services.certificateOf('https'),
       services: store.services.assignments(),
       mailListeners: store.services.listeners(),
+      chains: store.certificates.chainsMarker(),
       preload: store.sites.personalCertificatesInUse(),
     };
   });
@@ -56,12 +58,15 @@ export class ServingReadModel {
     return readServingConfig(this.store);
   }
 
-  /** The key and chain of a certificate, decrypted for a TLS context; undefined once it is gone or has no key. */
+  /**
+   * The key and what a handshake sends — the certificate and its intermediates, never a root (a
+   * client trusts the roots it has) — for a TLS context; undefined once it is gone or has no key.
+   */
   keyMaterial(thumbprint: string): KeyMaterial | undefined {
     const row = this.store.certificates.get(thumbprint);
     if (!row || row.keyId === null) return undefined;
     const { der, chain } = this.store.certificates.der(thumbprint);
-    return { key: this.store.keys.load(row.keyId), certificates: [der, ...chain] };
+    return { key: this.store.keys.load(row.keyId), certificates: [der, ...servedChain(chain)] };
   }
 
   /** Every certificate, as a candidate for the mail plane's SNI selection. */

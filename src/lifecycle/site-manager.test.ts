@@ -88,7 +88,7 @@ test('remove takes the site and its bindings; other sites keep theirs', async (t
   g.bindings.add({ site: 'A', protocol: 'http', port: 80 });
   g.bindings.add({ site: 'A', protocol: 'https', port: 443, cert: c.thumbprint });
   g.bindings.add({ site: 'B', protocol: 'http', port: 8080 });
-  assert.deepEqual(g.sites.remove('A'), { name: 'A', removed: true, bindings: 2 });
+  assert.deepEqual(g.sites.remove('A'), { name: 'A', removed: true, bindings: 2, affected: [] });
   assert.deepEqual(g.sites.list().map((s) => s.name), ['B']);
   assert.deepEqual(g.bindings.list().map((b) => b.site), ['B']);
   assert.equal(g.audit().at(-1)!.action, 'site.remove');

@@ -5,6 +5,10 @@ import { act, opt } from '../model/wording.js';
 import { type Site, type SiteContent, validateSiteName } from '../model/site.js';
 import type { Binding } from '../model/binding.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
+import { reachedSites } from '../config/reached-sites.js';
+import type { ServingConfig } from '../config/serving-config.js';
+import { Reach, type ReachedSite } from './reach.js';
+import { readServingConfig } from './serving.js';
 
 export interface SiteInput {
   name: string;
@@ -17,11 +21,15 @@ export interface SiteInput {
 
 /** IIS's Sites node: add, list, show, remove, start and stop sites. */
 export class SiteManager {
+  private readonly reach: Reach;
+
   constructor(
     private readonly store: GatehouseStore,
     private readonly clock: () => Date,
     private readonly cwd: string,
-  ) {}
+  ) {
+    this.reach = new Reach(store);
+  }
 
   add(input: SiteInput): Site & { bindings: Binding[] } {
     const name = validateSiteName(input.name);
@@ -54,18 +62,34 @@ export class SiteManager {
     return { ...site, bindings: this.store.sites.bindings(site.name) };
   }
 
-  remove(name: string): { name: string; removed: true; bindings: number } {
+  /**
+   * Removes a site and its bindings. Refused (GH_BINDING_AFFECTS_OTHERS) when other sites' clients
+   * would get another certificate or site — the ones a binding of this site on an address of its
+   * own kept from the `*` bindings of other sites — unless `force`.
+   */
+  remove(name: string, force = false): { name: string; removed: true; bindings: number; affected: ReachedSite[] } {
     const site = this.show(name);
+    const affected = this.reached(site.name, (c) => ({ ...c, sites: c.sites.filter((s) => s.name !== site.name), bindings: c.bindings.filter((b) => b.site !== site.name) }));
+    this.reach.check(`Removing site "${site.name}"`, affected, force, `To remove it anyway, use ${opt('force-query')}; or remove or move the other sites' bindings first.`);
     this.store.change(() => ({ action: 'site.remove', target: site.name, before: site }), () => this.store.sites.delete(site.name));
-    return { name: site.name, removed: true, bindings: site.bindings.length };
+    return { name: site.name, removed: true, bindings: site.bindings.length, affected: this.reach.describe(affected) };
   }
 
-  setState(name: string, state: Site['state']): Site & { bindings: Binding[] } {
+  /** Starts or stops a site; refused like `remove` when that reaches other sites' clients, unless `force`. */
+  setState(name: string, state: Site['state'], force = false): Site & { bindings: Binding[]; affected: ReachedSite[] } {
     const site = this.get(name);
+    let affected: ReturnType<typeof reachedSites> = [];
     if (site.state !== state) {
+      affected = this.reached(site.name, (c) => ({ ...c, sites: c.sites.map((s) => (s.name === site.name ? { ...s, state } : s)) }));
+      this.reach.check(`${state === 'started' ? 'Starting' : 'Stopping'} site "${site.name}"`, affected, force, `To ${state === 'started' ? 'start' : 'stop'} it anyway, use ${opt('force-query')}.`);
       this.store.change(() => ({ action: state === 'started' ? 'site.start' : 'site.stop', target: site.name, before: { state: site.state }, after: { state } }), () => this.store.sites.update({ ...site, state }));
     }
-    return this.show(site.name);
+    return { ...this.show(site.name), affected: this.reach.describe(affected) };
+  }
+
+  private reached(name: string, change: (config: ServingConfig) => ServingConfig) {
+    const before = readServingConfig(this.store);
+    return reachedSites(before, change(before), new Set([name]));
   }
 
   private get(name: string): Site {

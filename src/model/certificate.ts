@@ -9,6 +9,17 @@ export interface ChainCertificate {
 }
 
 /**
+ * What keeps a chain from a trusted root: the certificate of an issuer is not here (`issuer`: an
+ * intermediate, or a root nobody gave us), or the chain reaches a root that is not trusted on this
+ * server (`untrusted-root`: neither in the system's trust store nor in Trusted Root Certification
+ * Authorities). `name` is that certificate's subject.
+ */
+export interface ChainMissing {
+  kind: 'issuer' | 'untrusted-root';
+  name: string;
+}
+
+/**
  * Status shown in `cert list`: expired wins over chain-incomplete, which wins over expiring
  * (within 30 days), so the most urgent problem is the one shown.
  */
@@ -31,7 +42,10 @@ export interface Certificate {
   hasPrivateKey: boolean;
   exportable: boolean;
   serialNumber: string;
+  /** True when the chain reaches a root trusted here (judged when read, so a root added or removed counts at once). */
   chainComplete: boolean;
+  /** Why the chain is incomplete; null when it is complete. */
+  chainMissing: ChainMissing | null;
   status: CertificateStatus;
   chain: ChainCertificate[];
   created: string;
@@ -45,6 +59,8 @@ export interface PendingRequest {
   sans: string[];
   keyType: string;
   exportable: boolean;
+  /** The friendly name the certificate will get when the request is completed (null: the default name). */
+  friendlyName: string | null;
   created: string;
   csr: string;
 }

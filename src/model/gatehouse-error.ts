@@ -1,4 +1,4 @@
-import { opt, worded, type Face } from './wording.js';
+import { act, opt, worded, type Face } from './wording.js';
 
 /**
  * The catalogue of errors a user can meet. Each has a stable code (callers match on it, never on
@@ -13,11 +13,11 @@ export const ERRORS = {
   GH_FILE_NOT_FOUND: { exit: 1, status: 400, summary: 'A file named on the command line does not exist or cannot be read.' },
   GH_FILE_TOO_LARGE: { exit: 1, status: 413, summary: 'A certificate, key or PFX file is larger than 1 MiB, far beyond any real one.' },
   GH_NAME_INVALID: { exit: 1, status: 400, summary: 'A host name is not a valid DNS name or IP address.' },
-  GH_COUNTRY_INVALID: { exit: 1, status: 400, summary: 'The country is not a two-letter ISO 3166 code.' },
+  GH_COUNTRY_INVALID: { exit: 1, status: 400, summary: 'The country is not an assigned two-letter ISO 3166-1 code (such as US, GB or DE).' },
   GH_SUBJECT_INVALID: { exit: 1, status: 400, summary: 'A subject field (organization, unit, city, state) is empty or too long.' },
   GH_KEY_TYPE_INVALID: { exit: 1, status: 400, summary: 'The key type is not one Gatehouse makes.' },
   GH_DAYS_INVALID: { exit: 1, status: 400, summary: 'The validity in days is not a whole number in range.' },
-  GH_STORE_INVALID: { exit: 1, status: 400, summary: 'The certificate store is not one of webhosting or personal.' },
+  GH_STORE_INVALID: { exit: 1, status: 400, summary: 'The certificate store is not one of webhosting, personal or root, or not one that takes this kind of certificate (server certificates with keys go in webhosting or personal, CA roots in root).' },
   GH_FRIENDLY_NAME_INVALID: { exit: 1, status: 400, summary: 'The friendly name is empty, too long or has control characters.' },
   GH_REQUEST_NOT_FOUND: { exit: 1, status: 404, summary: 'No pending certificate request has that id.' },
   GH_NO_MATCHING_REQUEST: { exit: 1, status: 409, summary: 'The certificate does not belong to any pending request on this server.' },
@@ -27,7 +27,9 @@ export const ERRORS = {
   GH_CERT_ALREADY_INSTALLED: { exit: 1, status: 409, summary: 'A certificate with the same thumbprint is already in a store.' },
   GH_CERT_NOT_FOUND: { exit: 1, status: 404, summary: 'No certificate matches the reference (thumbprint, prefix or friendly name).' },
   GH_CERT_REF_AMBIGUOUS: { exit: 1, status: 409, summary: 'More than one certificate matches the reference.' },
-  GH_CERT_IS_CA: { exit: 1, status: 400, summary: 'The certificate is a CA certificate, not a server certificate.' },
+  GH_CERT_IS_CA: { exit: 1, status: 400, summary: `The certificate is a CA certificate, not a server certificate: trust a root with ${act('root-import')}, add an intermediate to a chain with ${act('cert-chain', 'REF')}.` },
+  GH_CERT_NOT_ROOT: { exit: 1, status: 400, summary: 'The Trusted Root store takes only self-signed CA certificates (roots); intermediates go in a certificate\'s chain.' },
+  GH_CHAIN_UNRELATED: { exit: 1, status: 400, summary: 'Nothing in the bundle issued the certificate (or its intermediates): it is the CA chain of another certificate.' },
   GH_PFX_INVALID: { exit: 1, status: 400, summary: 'The file is not a readable PFX/PKCS#12 file.' },
   GH_PFX_BAD_PASSWORD: { exit: 1, status: 400, summary: 'The PFX password is wrong.' },
   GH_PFX_NO_KEY: { exit: 1, status: 400, summary: 'The PFX holds no private key.' },
@@ -47,6 +49,7 @@ export const ERRORS = {
   GH_SITE_NAME_INVALID: { exit: 1, status: 400, summary: 'The site name is empty, too long or has characters other than letters, digits, spaces, dots, underscores and hyphens.' },
   GH_SITE_EXISTS: { exit: 1, status: 409, summary: 'A site with that name already exists.' },
   GH_SITE_NOT_FOUND: { exit: 1, status: 404, summary: 'No site has that name.' },
+  GH_SITE_NO_HTTPS_BINDING: { exit: 1, status: 409, summary: 'The site named for the IIS (https) service has no https binding without SNI to carry the certificate.' },
   GH_SITE_CONTENT_INVALID: { exit: 1, status: 400, summary: 'The site\'s folder does not exist, or its proxy upstream is not an http(s) URL.' },
   GH_IP_INVALID: { exit: 1, status: 400, summary: 'The IP address of a binding is neither an IPv4/IPv6 address nor * (All Unassigned).' },
   GH_PORT_INVALID: { exit: 1, status: 400, summary: 'The port is not a number from 1 to 65535.' },

@@ -24,11 +24,14 @@ const API = '/api/v1';
 /** Options of a change: the CLI flag, the API field (with its value when it is a switch), the console's control. */
 export const OPTIONS = {
   force: { cli: '--force', api: '"force": true', console: '"Apply anyway"' },
+  'force-query': { cli: '--force', api: 'force=true in the query', console: '"Apply anyway"' },
   'force-remove-binding': { cli: '--force', api: 'force=true in the query', console: '"Remove anyway"' },
   'force-remove-certificate': { cli: '--force', api: 'force=true in the query', console: '"Remove it and those bindings"' },
   overwrite: { cli: '--overwrite', api: '"overwrite": true', console: '"Yes"' },
   host: { cli: '--host', api: '"host"', console: '"Host name"' },
   sni: { cli: '--sni', api: '"sni": true', console: '"Require Server Name Indication"' },
+  site: { cli: '--site', api: '"site"', console: '"Web site (IIS)"' },
+  services: { cli: '--services', api: '"services"', console: 'the services to assign' },
   cert: { cli: '--cert', api: '"cert"', console: '"SSL certificate"' },
   ip: { cli: '--ip', api: '"ip"', console: '"IP address"' },
   port: { cli: '--port', api: '"port"', console: '"Port"' },
@@ -61,6 +64,11 @@ export const ACTIONS = {
     cli: (ref) => `"gatehouse cert show ${ref}"`, api: (ref) => `GET ${API}/certificates/${ref}`, console: () => 'the Server Certificates page',
   },
   'cert-import': fixed('"gatehouse cert import --file FILE --password-file PW"', `POST ${API}/certificates/import`, '"Import…" on the Server Certificates page'),
+  'cert-chain': {
+    cli: (ref) => `"gatehouse cert chain ${ref} --file BUNDLE"`, api: (ref) => `POST ${API}/certificates/${ref}/chain`, console: () => '"Install Chain…" on the Server Certificates page',
+  },
+  'root-import': fixed('"gatehouse cert import --store root --file ROOT.cer"', `POST ${API}/certificates/import with "store": "root"`, '"Import…" into Trusted Root Certification Authorities on the Server Certificates page'),
+  'request-new-exportable': fixed('"gatehouse request new --exportable"', `POST ${API}/requests with "exportable": true`, '"Create Certificate Request…" with "Make the private key exportable"'),
   'request-list': fixed('"gatehouse request list"', `GET ${API}/requests`, 'the Pending Certificate Requests page'),
   'request-complete': fixed('"gatehouse request complete"', `POST ${API}/requests/complete`, '"Complete Certificate Request…"'),
   'ca-show': fixed('"gatehouse ca show"', `GET ${API}/ca`, 'the server\'s home page'),
@@ -70,6 +78,9 @@ export const ACTIONS = {
   'site-show': { cli: (name) => `"gatehouse site show ${name}"`, api: (name) => `GET ${API}/sites/${encodeURIComponent(name)}`, console: () => 'the Sites page' },
   'binding-list': {
     cli: (site) => `"gatehouse binding list ${site}"`, api: (site) => `GET ${API}/sites/${encodeURIComponent(site)}/bindings`, console: () => 'the site\'s "Bindings…"',
+  },
+  'binding-add': {
+    cli: (site) => `"gatehouse binding add ${site} --protocol https --port 443 --cert REF"`, api: (site) => `POST ${API}/sites/${encodeURIComponent(site)}/bindings`, console: () => '"Add…" in the site\'s "Bindings…"',
   },
   'binding-edit': fixed('"gatehouse binding edit"', `PATCH ${API}/sites/SITE/bindings`, '"Edit…" in the site\'s "Bindings…"'),
   'service-list': fixed('"gatehouse service list"', `GET ${API}/services`, 'the Services page'),

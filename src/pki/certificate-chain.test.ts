@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { buildChain } from './certificate-chain.js';
+import { buildChain, servedChain } from './certificate-chain.js';
 import { makeTestPki } from './test-certificates.js';
 
 test('the chain is ordered from the leaf upwards whatever order it came in', async () => {
@@ -12,10 +12,19 @@ test('the chain is ordered from the leaf upwards whatever order it came in', asy
   assert.equal(buildChain(pki.leaf, [pki.intermediate, pki.root], () => assert.fail('a path ending at a root needs no anchors')).complete, true);
 });
 
-test('without the root the chain is complete only when the root is a trust anchor', async () => {
+test('without the root the chain is complete only when the root is a trust anchor, which ends the chain', async () => {
   const pki = await makeTestPki();
   assert.equal(buildChain(pki.leaf, [pki.intermediate]).complete, false);
-  assert.equal(buildChain(pki.leaf, [pki.intermediate], () => [new X509Certificate(pki.root)]).complete, true);
+  const built = buildChain(pki.leaf, [pki.intermediate], () => [new X509Certificate(pki.root)]);
+  assert.equal(built.complete, true);
+  assert.deepEqual(built.chain, [pki.intermediate, pki.root]);
+  assert.equal(built.fromOthers, 1);
+});
+
+test('the served chain leaves out self-issued roots', async () => {
+  const pki = await makeTestPki();
+  assert.deepEqual(servedChain([pki.intermediate, pki.root]), [pki.intermediate]);
+  assert.deepEqual(servedChain([pki.root, pki.intermediate]), [pki.intermediate]);
 });
 
 test('a missing intermediate leaves the chain incomplete; unrelated certificates are dropped', async () => {

@@ -34,12 +34,22 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   // The MAC is checked here rather than by forge: PKCS#12 derives the MAC key from the password as
   // a BMPString (Unicode), while PBES2 (OpenSSL 3's default encryption) uses its UTF-8 bytes, and
   // forge takes one password string for both.
+  //
+  // "No password" has two encodings in PKCS#12 and tools write both: the empty string (a BMPString
+  // holding only its two-zero terminator: `openssl pkcs12 -export -passout pass:`) and an absent
+  // password (zero bytes: node-forge with null, some Windows exports). OpenSSL tries both; so do we.
   const mac = detachMac(der);
-  if (mac && !macMatches(mac, password)) {
-    throw fail('GH_PFX_BAD_PASSWORD', `The PFX password is wrong. Give the password the PFX was exported with in ${opt('password-file')}.`);
+  const passwords: Array<string | null> = password === '' ? ['', null] : [password];
+  const macPassword = mac ? passwords.find((p) => macMatches(mac, p)) : passwords[0];
+  if (macPassword === undefined) {
+    throw fail('GH_PFX_BAD_PASSWORD', password === ''
+      ? `The PFX is protected by a password and none was given. Give the password the PFX was exported with in ${opt('password-file')}.`
+      : `The PFX password is wrong. Give the password the PFX was exported with in ${opt('password-file')}.`);
   }
-  const utf8 = Buffer.from(password, 'utf8').toString('binary');
-  const candidates = utf8 === password ? [password] : [password, utf8];
+  const candidates = (mac ? [macPassword] : passwords).flatMap((p) => {
+    const utf8 = p === null ? null : Buffer.from(p, 'utf8').toString('binary');
+    return utf8 === p ? [p] : [p, utf8];
+  });
   let p12: Forge.pkcs12.Pkcs12Pfx | undefined;
   let lastError: unknown;
   for (const candidate of candidates) {
@@ -94,14 +104,14 @@ export function readPfx(data: Buffer, password: string): PfxContents {
   return { certificates, privateKey, friendlyName: friendlyName?.trim() || undefined };
 }
 
-function parseKeepingOriginals(der: Forge.asn1.Asn1, password: string): Forge.pkcs12.Pkcs12Pfx {
+function parseKeepingOriginals(der: Forge.asn1.Asn1, password: string | null): Forge.pkcs12.Pkcs12Pfx {
   const forge = loadForge();
   const { pki, pkcs12 } = forge;
   const saved = { cert: pki.certificateFromAsn1, key: pki.privateKeyFromAsn1 };
   try {
     (pki as { certificateFromAsn1: unknown }).certificateFromAsn1 = declineToDecode;
     (pki as { privateKeyFromAsn1: unknown }).privateKeyFromAsn1 = declineToDecode;
-    return pkcs12.pkcs12FromAsn1(der, false, password);
+    return pkcs12.pkcs12FromAsn1(der, false, password as string);
   } finally {
     (pki as { certificateFromAsn1: unknown }).certificateFromAsn1 = saved.cert;
     (pki as { privateKeyFromAsn1: unknown }).privateKeyFromAsn1 = saved.key;
@@ -151,11 +161,11 @@ function octetContent(node: Forge.asn1.Asn1): Buffer {
   return Buffer.concat((node.value as Forge.asn1.Asn1[]).map(octetContent));
 }
 
-function macMatches(mac: MacData, password: string): boolean {
+function macMatches(mac: MacData, password: string | null): boolean {
   const forge = loadForge();
   const { pkcs12 } = forge;
   const length = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 }[mac.digest];
-  const key = pkcs12.generateKey(password, forge.util.createBuffer(mac.salt), 3, mac.iterations, length, forge.md[mac.digest].create());
+  const key = pkcs12.generateKey(password as string, forge.util.createBuffer(mac.salt), 3, mac.iterations, length, forge.md[mac.digest].create());
   const actual = createHmac(mac.digest, Buffer.from(key.getBytes(), 'binary')).update(mac.content).digest();
   return actual.length === mac.expected.length && timingSafeEqual(actual, mac.expected);
 }

@@ -10,8 +10,10 @@ test('names read most specific first, as Windows shows them, with RFC 4514 escap
 
 test('the country is two letters, upper-cased; free-text fields are trimmed', () => {
   assert.deepEqual(validateSubject({ cn: 'a', country: 'de', org: ' Contoso ' }), { cn: 'a', country: 'DE', org: 'Contoso' });
-  for (const country of ['USA', 'U', '12', 'U.']) {
+  // Two letters are not enough: reserved and withdrawn codes are refused, and "Germany" is never cut to GE (Georgia).
+  for (const country of ['USA', 'U', '12', 'U.', 'Germany', 'UK', 'EU', 'XK', 'YU', 'ZZ']) {
     assert.throws(() => validateSubject({ cn: 'a', country }), (e: unknown) => e instanceof GatehouseError && e.code === 'GH_COUNTRY_INVALID');
   }
+  assert.equal(validateSubject({ cn: 'a', country: ' gb ' }).country, 'GB');
   assert.throws(() => validateSubject({ cn: 'a', org: '' }), (e: unknown) => e instanceof GatehouseError && e.code === 'GH_SUBJECT_INVALID');
 });

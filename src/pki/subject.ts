@@ -1,4 +1,5 @@
 import { fail } from '../model/gatehouse-error.js';
+import { ISO_COUNTRY_CODES } from './country-codes.js';
 
 /** The subject of a request, field by field, as the Exchange wizard's "Organization and Location" page asks for it. */
 export interface SubjectFields {
@@ -12,7 +13,7 @@ export interface SubjectFields {
 
 const UPPER_BOUNDS: Record<string, number> = { org: 64, ou: 64, city: 128, state: 128 };
 
-/** Checks the free-text fields and the two-letter country code; returns the fields trimmed. */
+/** Checks the free-text fields and the country (an assigned ISO 3166-1 alpha-2 code); returns the fields trimmed. */
 export function validateSubject(fields: SubjectFields): SubjectFields {
   const out: SubjectFields = { cn: fields.cn };
   for (const key of ['org', 'ou', 'city', 'state'] as const) {
@@ -27,10 +28,14 @@ export function validateSubject(fields: SubjectFields): SubjectFields {
   }
   if (fields.country !== undefined) {
     const c = fields.country.trim();
-    if (!/^[A-Za-z]{2}$/.test(c)) {
-      throw fail('GH_COUNTRY_INVALID', `The country "${fields.country}" is not a two-letter ISO 3166 code; use e.g. US, GB or DE.`);
+    const code = c.toUpperCase();
+    if (!/^[A-Z]{2}$/.test(code)) {
+      throw fail('GH_COUNTRY_INVALID', `The country "${fields.country}" is not a two-letter ISO 3166 code; use the country's code, e.g. US, GB (United Kingdom) or DE (Germany).`);
     }
-    out.country = c.toUpperCase();
+    if (!ISO_COUNTRY_CODES.has(code)) {
+      throw fail('GH_COUNTRY_INVALID', `"${code}" is not an assigned ISO 3166 country code; use the country's code, e.g. US, GB (United Kingdom) or DE (Germany).`);
+    }
+    out.country = code;
   }
   return out;
 }

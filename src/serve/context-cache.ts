@@ -13,8 +13,9 @@ import { toPem as pem } from '../pki/pem.js';
 /**
  * TLS contexts by thumbprint, built on first use and kept in least-recently-used order up to
  * `capacity`, so memory grows with the certificates actually in use, not with all of the store
- * (a context costs about 31 KiB). A thumbprint names immutable bytes, so a cached context never goes
- * stale; certificates removed from the store simply age out. Not shared between processes.
+ * (a context costs about 31 KiB). A thumbprint names an immutable certificate, but its chain can be
+ * replaced (`cert chain`): the serving plane then clears the cache (`clear`). Certificates removed
+ * from the store simply age out. Not shared between processes.
  */
 export class ContextCache {
   readonly #contexts = new Map<string, SecureContext>();
@@ -33,6 +34,11 @@ export class ContextCache {
     const material = this.load(thumbprint);
     if (!material) return undefined;
     return { ...INTERMEDIATE_PROFILE, key: material.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: material.certificates.map((d) => pem(d)).join('') };
+  }
+
+  /** Forgets every context: they are built again on next use. */
+  clear(): void {
+    this.#contexts.clear();
   }
 
   /** The context for a certificate, or undefined when it is not in the store (any more). */

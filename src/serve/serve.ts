@@ -60,7 +60,11 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')));
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
   const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log);
+  let chains: number | undefined;
   const apply = async (config: ServingConfig) => {
+    // A replaced chain (`cert chain`) changes what a thumbprint serves: build its context again.
+    if (chains !== undefined && config.chains !== chains) contexts.clear();
+    chains = config.chains;
     await front.apply(config);
     await mail.apply(config.mailListeners, mailSelector(g, config));
   };

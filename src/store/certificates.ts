@@ -6,7 +6,9 @@ import type { StoreEngine } from './engine.js';
 import type { KeyRepository } from './keys.js';
 
 /** A certificate row, as stored (without the DER, which `der` reads on demand). */
-export interface CertificateRow extends Omit<Certificate, 'hasPrivateKey' | 'status'> {
+export interface CertificateRow extends Omit<Certificate, 'hasPrivateKey' | 'status' | 'chainMissing'> {
+  /** Stored: the path reached a self-issued root (the chain's last entry); whether it is trusted is judged when read. */
+  chainComplete: boolean;
   /** SHA-256 of the public key: how requests and keys find their certificate. */
   spkiSha256: string;
   keyId: number | null;
@@ -40,6 +42,8 @@ export class CertificateRepository {
     if (filter.store) {
       where.push('c.store = ?');
       args.push(filter.store);
+    } else {
+      where.push("c.store <> 'root'");
     }
     if (filter.notAfterBefore) {
       where.push('c.not_after <= ?');
@@ -49,12 +53,12 @@ export class CertificateRepository {
     return this.engine.db.all<RawCertificate>(sql, ...args).map(toCertificate);
   }
 
-  /** Counts by store, and of the expired and the expiring (by `soon`) ones, without reading the rows. */
+  /** Counts by store, and of the expired and the expiring (by `soon`) server certificates, without reading the rows. */
   counts(soon: string, now: string): { webhosting: number; personal: number; expired: number; expiring: number } {
     return this.engine.db.get<{ webhosting: number; personal: number; expired: number; expiring: number }>(`SELECT
           COALESCE(SUM(store = 'webhosting'), 0) AS webhosting, COALESCE(SUM(store = 'personal'), 0) AS personal,
           COALESCE(SUM(not_after <= ?), 0) AS expired, COALESCE(SUM(not_after > ? AND not_after <= ?), 0) AS expiring
-        FROM certificates`, now, now, soon)!;
+        FROM certificates WHERE store <> 'root'`, now, now, soon)!;
   }
 
   get(thumbprint: string): CertificateRow | undefined {
@@ -75,6 +79,33 @@ export class CertificateRepository {
     if (!row) throw fail('GH_CERT_NOT_FOUND', `No certificate has the thumbprint ${thumbprint}.`);
     const chain = (JSON.parse(row.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64'));
     return { der: buffer(row.der), chain };
+  }
+
+  /** The certificates of the Trusted Root Certification Authorities store, as DER. */
+  rootStoreDer(): Buffer[] {
+    return this.engine.db.all<{ der: Uint8Array }>("SELECT der FROM certificates WHERE store = 'root'").map((r) => buffer(r.der));
+  }
+
+  /** The certificates whose chain stopped short of a root, with their DER, for judging them again. */
+  incompleteChains(): Array<{ thumbprint: string; der: Buffer; chain: Buffer[] }> {
+    return this.engine.db.all<{ thumbprint: string; der: Uint8Array; chain_der: string }>("SELECT thumbprint, der, chain_der FROM certificates WHERE chain_complete = 0 AND store <> 'root'")
+      .map((r) => ({ thumbprint: r.thumbprint, der: buffer(r.der), chain: (JSON.parse(r.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64')) }));
+  }
+
+  /**
+   * Replaces a certificate's chain; call inside `change`. Served TLS contexts are cached by
+   * thumbprint, so this also moves the chain marker that tells the serving plane to build them again.
+   */
+  replaceChain(thumbprint: string, chain: ChainCertificate[], chainDer: Buffer[], complete: boolean): void {
+    this.engine.db.run('UPDATE certificates SET chain = ?, chain_der = ?, chain_complete = ? WHERE thumbprint = ?',
+      JSON.stringify(chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), complete ? 1 : 0, thumbprint);
+    this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+  }
+
+  /** Moves whenever a stored chain is replaced (see `replaceChain`). */
+  chainsMarker(): number {
+    const row = this.engine.db.get<{ value: string }>("SELECT value FROM meta WHERE name = 'chains'");
+    return row ? Number(row.value) : 0;
   }
 
   findBySpki(spkiSha256: string): CertificateRow | undefined {

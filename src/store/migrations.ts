@@ -155,4 +155,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 5,
+    name: 'friendly names on pending requests; request ids never reused',
+    sql: `
+      ALTER TABLE requests ADD COLUMN friendly_name TEXT;
+      INSERT INTO meta (name, value) SELECT 'last_request_id', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM requests;
+    `,
+  },
 ];

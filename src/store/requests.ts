@@ -10,6 +10,7 @@ export interface RequestRow {
   spkiSha256: string;
   csr: string;
   exportable: boolean;
+  friendlyName: string | null;
   created: string;
 }
 
@@ -19,10 +20,18 @@ const SELECT = 'SELECT r.*, k.exportable FROM requests r JOIN private_keys k ON 
 export class RequestRepository {
   constructor(private readonly engine: StoreEngine) {}
 
-  /** Inserts a request; call inside `change`. */
+  /**
+   * Inserts a request under the next id, which is never one a request had before (cancelled or
+   * completed ones included), so "request 3" in the audit log names one request; call inside `change`.
+   */
   insert(r: Omit<RequestRow, 'id' | 'exportable'>): number {
-    return this.engine.db.run('INSERT INTO requests (subject, cn, sans, key_type, key_id, spki_sha256, csr, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      r.subject, r.cn, JSON.stringify(r.sans), r.keyType, r.keyId, r.spkiSha256, r.csr, r.created).lastInsertRowid;
+    const last = Number(this.engine.db.get<{ value: string }>("SELECT value FROM meta WHERE name = 'last_request_id'")!.value);
+    const highest = this.engine.db.get<{ n: number }>('SELECT COALESCE(MAX(id), 0) AS n FROM requests')!.n;
+    const id = Math.max(last, highest) + 1;
+    this.engine.db.run("UPDATE meta SET value = ? WHERE name = 'last_request_id'", String(id));
+    this.engine.db.run('INSERT INTO requests (id, subject, cn, sans, key_type, key_id, spki_sha256, csr, created, friendly_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      id, r.subject, r.cn, JSON.stringify(r.sans), r.keyType, r.keyId, r.spkiSha256, r.csr, r.created, r.friendlyName);
+    return id;
   }
 
   list(): RequestRow[] {
@@ -59,8 +68,12 @@ interface RawRequest {
   csr: string;
   created: string;
   exportable: number;
+  friendly_name: string | null;
 }
 
 function toRequest(r: RawRequest): RequestRow {
-  return { id: r.id, subject: r.subject, cn: r.cn, sans: JSON.parse(r.sans) as string[], keyType: r.key_type, keyId: r.key_id, spkiSha256: r.spki_sha256, csr: r.csr, exportable: r.exportable === 1, created: r.created };
+  return {
+    id: r.id, subject: r.subject, cn: r.cn, sans: JSON.parse(r.sans) as string[], keyType: r.key_type, keyId: r.key_id, spkiSha256: r.spki_sha256, csr: r.csr,
+    exportable: r.exportable === 1, friendlyName: r.friendly_name, created: r.created,
+  };
 }

@@ -111,6 +111,8 @@ const cases: Case[] = [
   { name: '0 days', method: 'POST', path: '/certificates/self-signed', options: { body: { cn: 'x.contoso.com', days: 0 } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.days' },
   { name: 'a friendly name of 300 characters', method: 'PATCH', path: '/certificates/Contoso%20self-signed', options: { body: { friendlyName: 'x'.repeat(300) } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.friendlyName' },
   { name: 'an unknown store', method: 'POST', path: '/certificates/self-signed', options: { body: { cn: 'x.contoso.com', store: 'my' } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.store' },
+  { name: 'a country name (Germany), not its code', method: 'POST', path: '/requests', options: { body: { cn: 'www.contoso.com', country: 'Germany' } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.country' },
+  { name: 'two letters that are no country (UK)', method: 'POST', path: '/requests', options: { body: { cn: 'www.contoso.com', country: 'UK' } }, status: 400, code: 'GH_COUNTRY_INVALID', detail: /"UK" is not an assigned ISO 3166 country code.*GB \(United Kingdom\)/ },
   { name: 'an unknown role', method: 'POST', path: '/users', options: { body: { name: 'carol', role: 'administrator', password: PASSWORD } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.role' },
   // Query strings and path parameters.
   { name: 'an unknown store in the query', method: 'GET', path: '/certificates?store=vault', status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'querystring.store' },

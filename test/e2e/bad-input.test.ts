@@ -206,6 +206,10 @@ const cases: Case[] = [
     prepare: (ctx) => ['request', 'new', '--cn', 'www.contoso.com', '--country', 'USA', '--key', 'ecdsa-p256', '--out', join(ctx.dir, 'x.csr')],
   },
   {
+    name: 'a country name, not its code (Germany: never cut to GE, Georgia)', code: 'GH_COUNTRY_INVALID',
+    prepare: (ctx) => ['request', 'new', '--cn', 'www.contoso.com', '--country', 'Germany', '--key', 'ecdsa-p256', '--out', join(ctx.dir, 'x.csr')],
+  },
+  {
     name: 'an unknown certificate REF', code: 'GH_CERT_NOT_FOUND',
     prepare: (ctx) => {
       exportable(ctx, true);

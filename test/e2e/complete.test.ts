@@ -12,6 +12,7 @@ interface Cert {
   thumbprint: string; friendlyName: string; store: string; subject: string; issuer: string; issuedTo: string;
   issuedBy: string; sans: string[]; notBefore: string; notAfter: string; keyType: string; hasPrivateKey: boolean;
   exportable: boolean; status: string; serialNumber: string; chain: ChainEntry[]; requestId?: number;
+  chainMissing: { kind: string; name: string } | null;
 }
 
 let pki: TestPki;
@@ -126,7 +127,10 @@ for (const f of formats) {
       assert.equal(c.issuedTo, 'www.contoso.com');
     } else if (f.root) {
       assert.deepEqual(sorted(chain), sorted([intThumb, rootThumb]));
-      assert.equal(c.status, 'valid', 'complete chain up to a self-signed root, not expiring: valid');
+      assert.equal(c.status, 'chain-incomplete', 'the chain ends at a root that is trusted nowhere here (the test root is in no trust store)');
+      assert.equal(c.chainMissing?.kind, 'untrusted-root');
+      ghJson(s.data, ['cert', 'import', '--store', 'root', '--file', pki.rootCert]);
+      assert.equal(ghJson<Cert>(s.data, ['cert', 'show', c.thumbprint]).status, 'valid', 'once the root is trusted: valid');
     }
     if (chain.length === 0) {
       assert.equal(c.status, 'chain-incomplete', 'only the leaf was given: its issuer is unknown');
@@ -257,6 +261,7 @@ test('cert show / rename / remove by thumbprint (any case), 8+ digit prefix and 
 test('cert list --expiring DAYS lists certificates that expire within DAYS (expired included)', () => {
   const data = dataDir();
   const dir = tmpDir();
+  ghJson(data, ['cert', 'import', '--store', 'root', '--file', pki.rootCert]);
   const mk = (cn: string, days: number) => {
     const csr = join(dir, `${cn}.csr`);
     ghJson(data, ['request', 'new', '--cn', cn, '--key', 'ecdsa-p256', '--out', csr]);
@@ -274,7 +279,7 @@ test('cert list --expiring DAYS lists certificates that expire within DAYS (expi
   const exp365 = ghJson<Cert[]>(data, ['cert', 'list', '--expiring', '365']);
   assert.deepEqual(sorted(exp365.map((c) => c.thumbprint)), sorted([soon, later]));
   assert.deepEqual(ghJson<Cert[]>(data, ['cert', 'list', '--expiring', '5']), []);
-  // full chains were given: 10 days left is 'expiring', 200 days left is 'valid'
+  // full chains up to a trusted root were given: 10 days left is 'expiring', 200 days left is 'valid'
   assert.equal(all.find((c) => c.thumbprint === soon)!.status, 'expiring');
   assert.equal(all.find((c) => c.thumbprint === later)!.status, 'valid');
 });

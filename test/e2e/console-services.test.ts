@@ -222,10 +222,10 @@ test('a view-only user sees the Services page and no action', { timeout: 120_000
   await page.keyboard.press('Enter');
   assert.equal(await page.getByRole('dialog').count(), 0);
 
-  // Server Certificates offers them no Assign Services to Certificate… either.
+  // Server Certificates offers them no Assign Services to Certificate… either: View… only reads.
   await openFeature(page, 'Server Certificates');
   await page.getByRole('rowheader', { name: 'mail.contoso.com-Contoso', exact: true }).click();
-  assert.equal(await actionsPane(page).getByRole('button').count(), 0);
+  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['View…']);
   assertClean(c);
 });
 
@@ -236,10 +236,10 @@ test('server-management: no certificate action but Assign Services to Certificat
   const { c, page } = await openConsole(t, data);
   await logIn(page, 'operator');
 
-  // Server Certificates: only the service assignment (sites.manage), greyed out until a certificate is selected.
+  // Server Certificates: only View… and the service assignment (sites.manage), greyed out until a certificate is selected.
   await openFeature(page, 'Server Certificates');
   const assignAction = actionsPane(page).getByRole('button', { name: 'Assign Services to Certificate…' });
-  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['Assign Services to Certificate…']);
+  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['View…', 'Assign Services to Certificate…']);
   assert.equal(await assignAction.isDisabled(), true);
   await page.getByRole('rowheader', { name: 'mail.contoso.com-Contoso', exact: true }).click();
   assert.equal(await assignAction.isDisabled(), false);

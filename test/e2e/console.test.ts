@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
 import {
   assertCsrVerifies, curl, dataDir, freePorts, gh, ghJson, join, openssl, opensslSans, opensslThumbprint, readText, sClient, selfSignedCert,
   subjectFields, TestPki, tmpDir, writeText,
 } from '../support/cli.js';
-import { addUser } from '../support/admin.js';
-import { action, actionsPane, assertClean, connections, consoleTests, dialog, logIn, screenshot, settled, unlabelledControls } from '../support/browser.js';
+import { addUser, adminSnapshot } from '../support/admin.js';
+import {
+  action, actionsPane, assertClean, certificateRow, connections, consoleTests, dialog, logIn, openServerCertificates, screenshot, settled, unlabelledControls,
+} from '../support/browser.js';
 
 interface CertJson {
   thumbprint: string;
@@ -28,17 +29,6 @@ function webRoot(text: string): string {
   const dir = tmpDir('gh-www-');
   writeText(join(dir, 'index.html'), `<!doctype html><title>${text}</title><h1>${text}</h1>\n`);
   return dir;
-}
-
-async function openServerCertificates(page: Page): Promise<void> {
-  await connections(page).getByRole('link', { name: /^(?!Sites)/ }).first().click();
-  await page.getByRole('link', { name: /Server Certificates/ }).click();
-  await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
-}
-
-/** The row of the Server Certificates list whose Name cell is `friendlyName`. */
-function certificateRow(page: Page, friendlyName: string) {
-  return page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: friendlyName, exact: true }) });
 }
 
 test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Request, Add Site, Bindings with SNI, served over TLS', { timeout: 240_000 }, async (t) => {
@@ -99,8 +89,9 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
 
   // Download CSR: a real download, checked by openssl.
   const [download] = await Promise.all([page.waitForEvent('download'), wizard.getByRole('button', { name: 'Download CSR' }).click()]);
-  const requests = ghJson<Array<{ id: number; cn: string }>>(data, ['request', 'list']);
+  const requests = ghJson<Array<{ id: number; cn: string; friendlyName: string | null }>>(data, ['request', 'list']);
   assert.equal(requests.length, 1);
+  assert.equal(requests[0]!.friendlyName, 'www.contoso.com request', 'the wizard\'s friendly name is kept on the request, on the server');
   assert.equal(download.suggestedFilename(), `request-${requests[0]!.id}.csr`);
   const work = tmpDir('gh-console-');
   const csrFile = join(work, download.suggestedFilename());
@@ -118,8 +109,10 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
   await wizard.getByRole('button', { name: 'Finish' }).click();
   await wizard.waitFor({ state: 'detached' });
 
-  // The CA (openssl) signs it; the response is the certificate with the intermediate and the root.
+  // The CA (openssl, an enterprise CA) signs it; the response is the certificate with the intermediate
+  // and the root, which the administrator trusts (Trusted Root Certification Authorities).
   const pki = TestPki.create({ intCn: 'Contoso Test CA' });
+  ghJson(data, ['cert', 'import', '--store', 'root', '--file', pki.rootCert]);
   const leaf = pki.sign(csrFile);
   const response = writeText(join(work, 'www_contoso_com.cer'), readText(leaf) + pki.chainPem());
   const thumbprint = opensslThumbprint(leaf);
@@ -138,10 +131,10 @@ test('the IIS guide in the browser: request wizard, CSR, Complete Certificate Re
 
   const row = certificateRow(page, 'www.contoso.com-Contoso Test CA');
   await row.waitFor();
-  assert.match(await row.innerText(), new RegExp(thumbprint));
+  assert.equal(await row.locator('td.hash .mono').getAttribute('title'), thumbprint, 'the full hash is on hover');
   assert.match(await row.innerText(), /Contoso Test CA/);
   assert.match(await row.innerText(), /Web Hosting/);
-  assert.match(await row.innerText(), /\bValid$/, 'the chain is complete (the CA sent its intermediate and root)');
+  assert.match(await row.innerText(), /\bValid$/, 'the chain is complete (the CA sent its intermediate, and its root is trusted)');
   await page.getByRole('status').filter({ hasText: 'Installed' }).waitFor();
   await screenshot(page, '11-server-certificates');
   const stored = ghJson<CertJson[]>(data, ['cert', 'list']).find((x) => x.thumbprint === thumbprint);
@@ -219,17 +212,17 @@ test('a view-only user sees the lists and no actions; their POST is refused', { 
 
   await certificateRow(page, 'fabrikam-valid').waitFor();
   const expiring = certificateRow(page, 'fabrikam-expiring');
-  assert.match(await expiring.innerText(), new RegExp(soon));
+  assert.equal(await expiring.locator('td.hash .mono').getAttribute('title'), soon, 'the full hash is on hover');
   assert.match(await expiring.innerText(), /Expiring in (9|10) days/, 'the status says it in words');
   const background = (name: string) => certificateRow(page, name).evaluate((tr) => getComputedStyle(tr).backgroundColor);
   assert.notEqual(await background('fabrikam-expiring'), await background('fabrikam-valid'), 'an expiring certificate stands out');
-  assert.match(await certificateRow(page, 'fabrikam-valid').innerText(), new RegExp(valid));
+  assert.equal(await certificateRow(page, 'fabrikam-valid').locator('td.hash .mono').getAttribute('title'), valid);
   await certificateRow(page, 'fabrikam-valid').click();
   await screenshot(page, '15-view-only-server-certificates');
 
-  // No action at all: no button in the Actions pane, and no button on the page but Log out.
-  assert.equal(await actionsPane(page).getByRole('button').count(), 0);
-  assert.deepEqual(await page.getByRole('button').allInnerTexts(), ['Log out']);
+  // No action that changes anything: View… is the only action, and the page's other buttons copy a thumbprint.
+  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['View…']);
+  assert.deepEqual([...new Set(await page.getByRole('button').allInnerTexts())].sort(), ['Copy', 'Copy thumbprint', 'Log out', 'View…']);
   await actionsPane(page).getByText('can look but not change').waitFor();
 
   await connections(page).getByRole('link', { name: 'Sites', exact: true }).click();
@@ -452,7 +445,7 @@ test('Site Bindings: a change that reaches another site is refused with the reas
   await logIn(page, 'operator');
   // server-management: sites, bindings and service assignment, but no other certificate action.
   await openServerCertificates(page);
-  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['Assign Services to Certificate…'], 'server-management has no certificate actions but Assign Services (sites.manage)');
+  assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['View…', 'Assign Services to Certificate…'], 'server-management has no certificate actions but View… (reading) and Assign Services (sites.manage)');
 
   await connections(page).getByRole('link', { name: 'Contoso' }).click();
   await page.getByRole('heading', { level: 1, name: 'Contoso Home' }).waitFor();
@@ -493,6 +486,55 @@ test('Site Bindings: a change that reaches another site is refused with the reas
   await bindings.getByRole('status').filter({ hasText: 'Removed' }).waitFor();
   assert.deepEqual(ghJson<Array<{ site: string }>>(data, ['binding', 'list']).map((b) => b.site), ['Fabrikam']);
   await bindings.getByRole('button', { name: 'Close' }).click();
+  assertClean(c);
+});
+
+test('a binding on an address of its own and the site Stop action reach another site: the console shows the refusal, the store is unchanged; "Apply anyway" applies it', { timeout: 120_000 }, async (t) => {
+  const data = dataDir();
+  addUser(data, 'operator', 'server-management');
+  selfSignedCert(data, 'www.contoso.test', 'contoso');
+  const fourth = selfSignedCert(data, 'fourth.test', 'fourth');
+  const [port] = (await freePorts(1)) as [number];
+  for (const site of ['contoso', 'Fourth']) assert.equal(gh(data, ['site', 'add', site, '--root', webRoot(site)]).code, 0);
+  assert.equal(gh(data, ['binding', 'add', 'contoso', '--protocol', 'https', '--port', String(port), '--cert', 'contoso']).code, 0);
+  const { c, page } = await openConsole(t, data);
+  await logIn(page, 'operator');
+  await connections(page).getByRole('link', { name: 'Fourth' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Fourth Home' }).waitFor();
+  await action(page, 'Bindings…');
+  const bindings = dialog(page, 'Site Bindings');
+  await bindings.getByRole('button', { name: 'Add…' }).click();
+  const add = dialog(page, 'Add Site Binding');
+  await add.getByLabel('IP address').selectOption('127.0.0.1');
+  await add.getByLabel('Port').fill(String(port));
+  await add.getByLabel('SSL certificate').selectOption({ label: 'fourth' });
+  let before = await adminSnapshot(data);
+  await add.getByRole('button', { name: 'OK' }).click();
+  const refusal = add.getByRole('alert');
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), new RegExp(`clients of site "contoso" that connect to 127\\.0\\.0\\.1:${port} without a host name \\(https\\) would get the content of site "Fourth"`));
+  await screenshot(page, '19-binding-reaches-address');
+  assert.deepEqual(await adminSnapshot(data), before, 'the refused binding changed the store');
+  await refusal.getByRole('button', { name: 'Apply anyway' }).click();
+  await add.waitFor({ state: 'detached' });
+  const done = bindings.getByRole('alert');
+  await done.waitFor();
+  assert.match(await done.innerText(), /Also changed: clients of site "contoso" .* now get the content of site "Fourth"/);
+  assert.deepEqual(ghJson<Array<{ site: string; ip: string; certificate: string }>>(data, ['binding', 'list', 'Fourth']).map((b) => [b.ip, b.certificate]), [['127.0.0.1', fourth]]);
+  await bindings.getByRole('button', { name: 'Close' }).click();
+
+  // Stop hands 127.0.0.1's clients back to contoso: refused with the reason first.
+  await settled(page);
+  before = await adminSnapshot(data);
+  await action(page, 'Stop');
+  const ask = dialog(page, 'Stop “Fourth”');
+  await ask.waitFor();
+  assert.match(await ask.innerText(), /Stopping site "Fourth" reaches other sites \("contoso"\)/);
+  assert.deepEqual(await adminSnapshot(data), before, 'the refused stop changed the store');
+  await ask.getByRole('button', { name: 'Apply anyway' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Stopped “Fourth”.' }).waitFor();
+  assert.match(await page.getByRole('alert').filter({ hasText: 'Stopped “Fourth”.' }).innerText(), /Also changed: clients of site "Fourth" .* now get the content of site "contoso"/);
+  assert.equal(ghJson<{ state: string }>(data, ['site', 'show', 'Fourth']).state, 'stopped');
   assertClean(c);
 });
 
@@ -689,5 +731,42 @@ test('Export… a PFX (openssl reads it), Remove, Import… it back; users: Add 
   await dialog(page, 'Revoke Token').getByRole('button', { name: 'Revoke' }).click();
   await page.getByRole('status').filter({ hasText: /Revoked the token/ }).waitFor();
   assert.equal((await server.call('GET', '/api/v1/session', { token })).status, 401, 'a revoked token is refused');
+  assertClean(c);
+});
+
+test('Install Chain…: a certificate completed from the leaf alone gets its intermediate and is valid; a wrong bundle is refused with the reason', { timeout: 120_000 }, async (t) => {
+  const data = dataDir();
+  addUser(data, 'admin', 'organization-management');
+  const pki = TestPki.create({ intCn: 'Contoso Issuing CA' });
+  ghJson(data, ['cert', 'import', '--store', 'root', '--file', pki.rootCert]);
+  const work = tmpDir('gh-console-chain-');
+  const csr = join(work, 'r.csr');
+  ghJson(data, ['request', 'new', '--cn', 'chain.contoso.com', '--key', 'ecdsa-p256', '--friendly-name', 'Chain test', '--out', csr]);
+  const leaf = pki.sign(csr);
+  ghJson(data, ['request', 'complete', '--file', leaf]);
+  const { c, page } = await openConsole(t, data);
+  await logIn(page, 'admin');
+  await openServerCertificates(page);
+  const row = certificateRow(page, 'Chain test');
+  assert.match(await row.innerText(), /Chain incomplete \(the certificate of .*CN=Contoso Issuing CA.* is missing\)/);
+  await row.click();
+
+  await action(page, 'Install Chain…');
+  let chain = dialog(page, 'Install Certificate Chain');
+  await chain.getByLabel('File with the CA\'s intermediate certificates').setInputFiles(leaf);
+  await chain.getByRole('button', { name: 'OK' }).click();
+  await chain.getByText(/Nothing in mail|Nothing in .* issued/).waitFor();
+  await chain.getByRole('button', { name: 'Cancel' }).click();
+  await chain.waitFor({ state: 'detached' });
+
+  await action(page, 'Install Chain…');
+  chain = dialog(page, 'Install Certificate Chain');
+  await chain.getByLabel('Or paste them (PEM)').fill(readText(pki.intCert));
+  await chain.getByRole('button', { name: 'OK' }).click();
+  await chain.waitFor({ state: 'detached' });
+  await page.getByRole('status').filter({ hasText: 'Installed the chain' }).waitFor();
+  await settled(page);
+  assert.match(await certificateRow(page, 'Chain test').innerText(), /\bValid$/);
+  assert.equal(ghJson<Array<{ status: string }>>(data, ['cert', 'list'])[0]!.status, 'valid');
   assertClean(c);
 });

@@ -156,6 +156,72 @@ test('the https assignment is the default web certificate: served to a client wh
   assert.match(page.body, /Shop/, 'the catch-all binding\'s site answers');
 });
 
+test('IIS as Exchange assigns it: --services https sets the default web site\'s https *:443 binding (and the others of that endpoint, with --force when they are another site\'s), or --site\'s; audited in the same change; warnings only for the names it will serve', LIMIT, async () => {
+  const data = dataDir();
+  const [port] = (await freePorts(1)) as [number];
+  const root = tmpDir('gh-www-');
+  writeText(join(root, 'index.html'), '<h1>Default</h1>\n');
+  const old = selfSignedCert(data, 'www.contoso.com', 'old');
+  const shop = selfSignedCert(data, 'shop.contoso.com', 'shop');
+  const exchange = selfSignedCert(data, 'mail.contoso.com', 'exchange', ['--san', 'owa.contoso.com', '--san', 'autodiscover.contoso.com']);
+  for (const site of ['Default Web Site', 'Shop', 'Partner', 'Intranet']) ghJson(data, ['site', 'add', site, '--root', root]);
+  const add = (...args: string[]) => ghJson(data, ['binding', 'add', ...args]);
+  add('Default Web Site', '--protocol', 'https', '--port', '443', '--cert', old);
+  add('Default Web Site', '--protocol', 'https', '--port', '443', '--host', 'owa.contoso.com', '--cert', old);
+  add('Default Web Site', '--protocol', 'http', '--port', '80');
+  // Shop's name has its own SNI certificate; Partner shares the *:443 endpoint (without SNI, so its certificate).
+  add('Shop', '--protocol', 'https', '--port', '443', '--host', 'shop.contoso.com', '--sni', '--cert', shop);
+  add('Partner', '--protocol', 'https', '--port', '443', '--host', 'partner.fabrikam.com', '--cert', old);
+  add('Intranet', '--protocol', 'https', '--ip', '127.0.0.1', '--port', String(port), '--cert', old);
+  const certOf = () => Object.fromEntries(ghJson<Array<{ site: string; protocol: string; ip: string; port: number; host: string; certificate: string | null }>>(data, ['binding', 'list'])
+    .filter((b) => b.protocol === 'https').map((b) => [`${b.site} ${b.ip}:${b.port}:${b.host}`, b.certificate]));
+
+  // Partner's clients would get the new certificate too: that needs --force, and nothing changes without it.
+  const before = snapshot(data);
+  const refused = ghFail(data, ['service', 'assign', 'exchange', '--services', 'https'], 'GH_BINDING_AFFECTS_OTHERS');
+  assert.match(refused.stderr, /Partner/);
+  assert.match(refused.stderr, /for partner\.fabrikam\.com \(https\) would get the certificate "exchange" instead of "old"/);
+  assert.deepEqual(snapshot(data), before, 'the refused assignment changed the store');
+
+  const r = gh(data, ['service', 'assign', 'exchange', '--services', 'https', '--force', '--json']);
+  assert.equal(r.code, 0, describeRun(r));
+  const result = r.json<AssignResult & { site: string | null; bindings: Array<{ site: string; host: string; certificate: string }>; affected: Array<{ site: string }> }>();
+  assert.equal(result.site, 'Default Web Site');
+  assert.deepEqual(result.bindings.map((b) => [b.site, b.host, b.certificate]), [['Default Web Site', '', exchange], ['Default Web Site', 'owa.contoso.com', exchange], ['Partner', 'partner.fabrikam.com', exchange]]);
+  assert.deepEqual([...new Set(result.affected.map((a) => a.site))], ['Partner']);
+  assert.deepEqual(certOf(), {
+    'Default Web Site *:443:': exchange, 'Default Web Site *:443:owa.contoso.com': exchange, 'Shop *:443:shop.contoso.com': shop,
+    'Partner *:443:partner.fabrikam.com': exchange, [`Intranet 127.0.0.1:${port}:`]: old,
+  });
+  assert.equal(assignments(data).https, exchange, 'the default web certificate too');
+  // It serves owa (covered) and partner (not covered); shop.contoso.com has its own certificate: no warning for it.
+  assert.deepEqual(result.warnings, ['"exchange" does not cover partner.fabrikam.com (it names mail.contoso.com, owa.contoso.com, autodiscover.contoso.com); clients that check names will refuse it there.']);
+  const entry = ghJson<Audit[]>(data, ['audit']).filter((a) => a.action === 'service.assign').at(-1)!;
+  assert.equal(entry.after.site, 'Default Web Site');
+  assert.deepEqual(entry.after.bindings, ['https *:443:', 'https *:443:owa.contoso.com', 'https *:443:partner.fabrikam.com']);
+
+  // --site: the site Exchange's virtual directories live in, when it is not the one on *:443.
+  const intranet = gh(data, ['service', 'assign', 'exchange', '--services', 'iis', '--site', 'Intranet']);
+  assert.equal(intranet.code, 0, describeRun(intranet));
+  assert.match(intranet.stdout, new RegExp(`Set it on https 127\\.0\\.0\\.1:${port}: \\(site "Intranet"\\)\\.`));
+  assert.equal(certOf()[`Intranet 127.0.0.1:${port}:`], exchange);
+  const again = gh(data, ['service', 'assign', 'exchange', '--services', 'https']);
+  assert.match(again.stdout, /The https bindings of site "Default Web Site" already had it\./);
+
+  const unchanged = snapshot(data);
+  ghFail(data, ['service', 'assign', 'exchange', '--services', 'https', '--site', 'Shop'], 'GH_SITE_NO_HTTPS_BINDING');
+  ghFail(data, ['service', 'assign', 'exchange', '--services', 'https', '--site', 'Nowhere'], 'GH_SITE_NOT_FOUND');
+  ghFail(data, ['service', 'assign', 'exchange', '--services', 'imap', '--site', 'Intranet'], 'GH_SERVICE_INVALID');
+  assert.deepEqual(snapshot(data), unchanged, 'a refused assignment changed the store');
+
+  // Without a site on *:443, only the default web certificate is set, and the answer says so.
+  const bare = dataDir();
+  selfSignedCert(bare, 'mail.contoso.com', 'exchange');
+  const alone = gh(bare, ['service', 'assign', 'exchange', '--services', 'https']);
+  assert.equal(alone.code, 0, describeRun(alone));
+  assert.match(alone.stdout, /No site has an https binding on \*:443 without a host name: only the default web certificate was set/);
+});
+
 test('warnings that do not stop an assignment: expiring within 30 days, and not covering a listener\'s host name — each a warning: line', LIMIT, () => {
   const data = dataDir();
   // The SMTP listener clients reach as mail.contoso.com.

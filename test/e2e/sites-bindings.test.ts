@@ -241,6 +241,57 @@ test('an edit that changes another site\'s certificate on a shared endpoint need
   assert.equal(explainB().certificate?.thumbprint, c2, "B's clients get C2");
 });
 
+test('a binding on an address of its own takes the clients of that address from another site\'s * bindings: refused naming them, the store unchanged; --force applies; stopping, removing and starting its site are checked the same way', () => {
+  const data = dataDir();
+  const cContoso = selfSignedCert(data, 'www.contoso.test', 'contoso');
+  const cFourth = selfSignedCert(data, 'fourth.test', 'fourth');
+  ghJson(data, ['site', 'add', 'contoso', '--root', webRoot('contoso')]);
+  ghJson(data, ['site', 'add', 'Fourth', '--root', webRoot('Fourth')]);
+  ghJson(data, ['binding', 'add', 'contoso', '--protocol', 'https', '--port', String(P6), '--cert', 'contoso']);
+  ghJson(data, ['binding', 'add', 'contoso', '--protocol', 'https', '--port', String(P6), '--host', 'www.contoso.test', '--cert', 'contoso']);
+  interface Explain { certificate: { thumbprint: string } | null; site: string | null }
+  const onLoopback = () => ghJson<Explain>(data, ['binding', 'explain', '--port', String(P6), '--ip', '127.0.0.1']);
+  const named = () => ghJson<Explain>(data, ['binding', 'explain', '--port', String(P6), '--ip', '127.0.0.1', '--sni', 'www.contoso.test']);
+
+  const add = ['binding', 'add', 'Fourth', '--protocol', 'https', '--ip', '127.0.0.1', '--port', String(P6), '--cert', 'fourth'];
+  let before = snapshotWithBindings(data);
+  const refused = ghFail(data, add, 'GH_BINDING_AFFECTS_OTHERS');
+  assert.match(refused.stderr, new RegExp(`clients of site "contoso" that connect to 127\\.0\\.0\\.1:${P6} without a host name \\(https\\) would get the content of site "Fourth" and the certificate "fourth" instead of "contoso"`));
+  assert.match(refused.stderr, /for www\.contoso\.test \(https\) would get the certificate "fourth" instead of "contoso"/, 'the host-named binding without SNI keeps its content but loses its certificate');
+  assert.match(refused.stderr, /--force/);
+  assert.deepEqual(snapshotWithBindings(data), before, 'the refused add changed the store');
+  assert.deepEqual([onLoopback().certificate?.thumbprint, onLoopback().site], [cContoso, 'contoso']);
+
+  const forced = ghJson<{ affected: Array<{ site: string; address: string; hosts: string[]; beforeSite: string; afterSite: string; text: string }> }>(data, [...add, '--force']);
+  assert.deepEqual(forced.affected.map((a) => [a.site, a.address, a.hosts, a.beforeSite, a.afterSite]), [['contoso', '127.0.0.1', [''], 'contoso', 'Fourth'], ['contoso', '127.0.0.1', ['www.contoso.test'], 'contoso', 'contoso']]);
+  assert.deepEqual([onLoopback().certificate?.thumbprint, onLoopback().site], [cFourth, 'Fourth']);
+  assert.deepEqual([named().certificate?.thumbprint, named().site], [cFourth, 'contoso']);
+
+  // Stopping Fourth hands those clients back to contoso: that reaches contoso too.
+  before = snapshotWithBindings(data);
+  const stop = ghFail(data, ['site', 'stop', 'Fourth'], 'GH_BINDING_AFFECTS_OTHERS');
+  assert.match(stop.stderr, /Stopping site "Fourth" reaches other sites \("contoso"\): clients of site "Fourth" that connect to 127\.0\.0\.1:\d+ without a host name \(https\) would get the content of site "contoso"/);
+  ghFail(data, ['site', 'remove', 'Fourth'], 'GH_BINDING_AFFECTS_OTHERS');
+  ghFail(data, ['binding', 'remove', 'Fourth', '--protocol', 'https', '--ip', '127.0.0.1', '--port', String(P6)], 'GH_BINDING_AFFECTS_OTHERS');
+  assert.deepEqual(snapshotWithBindings(data), before, 'a refused stop, remove or binding removal changed the store');
+  assert.equal(onLoopback().site, 'Fourth');
+
+  const stopped = gh(data, ['site', 'stop', 'Fourth', '--force']);
+  assert.equal(stopped.code, 0, describeRun(stopped));
+  assert.match(stopped.stdout, /Site "Fourth" is stopped\.\nAlso changed: clients of site "Fourth" that connect to 127\.0\.0\.1:\d+ without a host name \(https\) now get the content of site "contoso" and the certificate "contoso" instead of "fourth"\./);
+  assert.deepEqual([onLoopback().certificate?.thumbprint, onLoopback().site], [cContoso, 'contoso']);
+
+  // Starting it takes them again; its own binding on a port of its own reaches no one.
+  ghFail(data, ['site', 'start', 'Fourth'], 'GH_BINDING_AFFECTS_OTHERS');
+  ghJson(data, ['site', 'start', 'Fourth', '--force']);
+  assert.equal(onLoopback().site, 'Fourth');
+  ghJson(data, ['binding', 'add', 'Fourth', '--protocol', 'https', '--port', String(P8), '--cert', 'fourth']);
+  ghJson(data, ['binding', 'remove', 'Fourth', '--protocol', 'https', '--port', String(P8)]);
+  const removed = ghJson<{ affected: Array<{ site: string }> }>(data, ['site', 'remove', 'Fourth', '--force']);
+  assert.deepEqual([...new Set(removed.affected.map((a) => a.site))], ['contoso']);
+  assert.equal(onLoopback().site, 'contoso');
+});
+
 test('warnings: a certificate that does not cover the host, or expires within 30 days (exit 0)', () => {
   const data = dataDir();
   selfSignedCert(data, 'www.contoso.test', 'contoso');
@@ -293,9 +344,11 @@ test('binding explain: the certificate and the rule for each kind of client', ()
   ghJson(data, ['binding', 'add', 'contoso', '--protocol', 'https', '--port', String(P7), '--cert', 'C1']);
   ghJson(data, ['binding', 'add', 'shop', '--protocol', 'https', '--port', String(P7), '--host', 'shop.test', '--sni', '--cert', 'shop']);
   ghJson(data, ['binding', 'add', 'wild', '--protocol', 'https', '--port', String(P7), '--host', '*.x.test', '--sni', '--cert', 'wild']);
-  ghJson(data, ['binding', 'add', 'local', '--protocol', 'https', '--ip', '127.0.0.1', '--port', String(P7), '--cert', 'local']);
+  // An address of its own takes that address's clients from contoso's * binding: it needs --force.
+  ghFail(data, ['binding', 'add', 'local', '--protocol', 'https', '--ip', '127.0.0.1', '--port', String(P7), '--cert', 'local'], 'GH_BINDING_AFFECTS_OTHERS');
+  ghJson(data, ['binding', 'add', 'local', '--protocol', 'https', '--ip', '127.0.0.1', '--port', String(P7), '--cert', 'local', '--force']);
 
-  interface Explain { certificate: { thumbprint: string; friendlyName: string } | null; rule: string; site: string | null; routeRule: string | null }
+  interface Explain { certificate: { thumbprint: string; friendlyName: string } | null; rule: string; site: string | null; routeRule: string | null; listening: boolean }
   const explain = (...args: string[]) => ghJson<Explain>(data, ['binding', 'explain', '--port', String(P7), ...args]);
   const rows: Array<{ args: string[]; cert: string | null; rule: string; site: string | null; routeRule?: string | null }> = [
     { args: ['--sni', 'shop.test'], cert: cShop, rule: 'sni-exact', site: 'shop', routeRule: 'host-exact' },
@@ -326,11 +379,17 @@ test('binding explain: the certificate and the rule for each kind of client', ()
   assert.deepEqual(failures, [], failures.join('\n'));
   assert.equal(explain('--sni', 'shop.test').certificate?.friendlyName, 'shop');
 
-  // A port with no bindings at all: nothing, the handshake is refused.
-  const none = ghJson<Explain>(data, ['binding', 'explain', '--port', String(P8), '--sni', 'shop.test']);
+  // A port with no bindings at all: nothing listens there, and explain says so (not "decided by nothing matches").
+  const none = ghJson<Explain & { listening: boolean; ruleText: string }>(data, ['binding', 'explain', '--port', String(P8), '--sni', 'shop.test']);
+  assert.equal(none.listening, false);
   assert.equal(none.certificate, null);
   assert.equal(none.rule, 'none');
   assert.equal(none.site, null);
+  const noneText = gh(data, ['binding', 'explain', '--port', String(P8)]);
+  assert.equal(noneText.code, 0, describeRun(noneText));
+  assert.equal(noneText.stdout.trim(), `Nothing listens on port ${P8}: no binding of any started site uses it.`);
+  assert.doesNotMatch(noneText.stdout, /decided by/);
+  assert.equal(explain().listening, true);
 
   // A stopped site's bindings take no part.
   ghJson(data, ['site', 'stop', 'shop']);

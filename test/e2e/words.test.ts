@@ -25,21 +25,21 @@ test('a refused binding change: the same code, with --force/--host/--sni on the 
   const before = await adminSnapshot(data);
 
   const cli = ghFail(data, ['binding', 'edit', 'Contoso', '--protocol', 'https', '--port', String(port), '--cert', 'second'], 'GH_BINDING_AFFECTS_OTHERS');
-  assert.match(cli.stderr, /use --force; or give this site a host name with --host and require SNI with --sni\. \(GH_BINDING_AFFECTS_OTHERS\)/, cli.stderr);
+  assert.match(cli.stderr, /use --force; or give this site a host name with --host and require SNI with --sni, or another address or port\. \(GH_BINDING_AFFECTS_OTHERS\)/, cli.stderr);
 
   const body = { protocol: 'https', port, cert: 'second' };
   const api = await admin.call('PATCH', '/api/v1/sites/Contoso/bindings', { token, body });
   assertProblem(api, 409, 'GH_BINDING_AFFECTS_OTHERS');
-  assert.match(api.json.detail, /use "force": true; or give this site a host name with "host" and require SNI with "sni": true\./, api.json.detail);
+  assert.match(api.json.detail, /use "force": true; or give this site a host name with "host" and require SNI with "sni": true, or another address or port\./, api.json.detail);
   assert.match(api.json.title, /use "force": true to apply it anyway/);
 
   const forConsole = await admin.call('PATCH', '/api/v1/sites/Contoso/bindings', { token, body, headers: CONSOLE });
   assertProblem(forConsole, 409, 'GH_BINDING_AFFECTS_OTHERS');
-  assert.match(forConsole.json.detail, /use "Apply anyway"; or give this site a host name with "Host name" and require SNI with "Require Server Name Indication"\./, forConsole.json.detail);
+  assert.match(forConsole.json.detail, /use "Apply anyway"; or give this site a host name with "Host name" and require SNI with "Require Server Name Indication", or another address or port\./, forConsole.json.detail);
   assert.doesNotMatch(forConsole.json.detail, /"force"|"sni"/, 'no API field for the console');
 
   // The rest of the message is the same in all three: the sites it reaches.
-  for (const text of [cli.stderr, api.json.detail, forConsole.json.detail]) assert.match(text, /site "Fabrikam" \(https \*:\d+:www\.fabrikam\.test\) would get "second" instead of "first"/);
+  for (const text of [cli.stderr, api.json.detail, forConsole.json.detail]) assert.match(text, /clients of site "Fabrikam" on port \d+ for www\.fabrikam\.test \(https\) would get the certificate "second" instead of "first"/);
   assert.deepEqual(await adminSnapshot(data), before, 'nothing changed');
 
   // And the change each face's words describe is the one that applies it.

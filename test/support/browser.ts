@@ -80,6 +80,19 @@ export async function action(page: Page, label: string): Promise<void> {
   await actionsPane(page).getByRole('button', { name: label, exact: true }).click();
 }
 
+/** From the server's Home, the Server Certificates page, drawn. */
+export async function openServerCertificates(page: Page): Promise<void> {
+  await connections(page).getByRole('link', { name: /^(?!Sites)/ }).first().click();
+  await page.getByRole('link', { name: /Server Certificates/ }).click();
+  await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
+  await settled(page);
+}
+
+/** The row of the Server Certificates list whose Name cell is `friendlyName`. */
+export function certificateRow(page: Page, friendlyName: string): Locator {
+  return page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: friendlyName, exact: true }) });
+}
+
 /** The open dialog with this title. */
 export function dialog(page: Page, title: string): Locator {
   return page.getByRole('dialog', { name: title, exact: true });
