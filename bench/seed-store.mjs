@@ -10,7 +10,7 @@
 //   distinct, validly signed X.509 certificate: own serial (128 random bits, `newSerial`), own CN and
 //   SAN, own validity (90…389 days), hence own DER and thumbprint.
 // - Each row is built the way `CertificateManager.prepare` builds it (describeCertificate, default
-//   friendly name "siteN.test-Gatehouse Bench CA-(date)", chain complete against the internal CA)
+//   friendly name "siteN.test-Gatehouse Bench CA-(date)", chain = the internal CA, complete)
 //   and inserted with the store's `keys.insert` + `certificates.insert` inside `change` (the store
 //   opened with lifecycle/open-store.js beside the core: the Gatehouse object no longer exposes it),
 //   so every certificate has its own sealed private key (AES-256-GCM under master.key) and the
@@ -87,14 +87,20 @@ async function makeIssuer({ caDer, caPkcs8, leafSpki }) {
   };
 }
 
+/** The chain entry of the internal CA, as CertificateManager.prepare records it (a trust anchor: the chain ends there). */
+function caEntryOf(caDer) {
+  const ca = describeCertificate(Buffer.from(caDer));
+  return { thumbprint: ca.thumbprint, subject: ca.subject, issuer: ca.issuer, notAfter: ca.notAfter.toISOString() };
+}
+
 /** The row CertificateManager.prepare builds for a certificate issued directly by the internal CA. */
-function rowOf(der, i, now) {
+function rowOf(der, i, now, caEntry) {
   const leaf = describeCertificate(der);
   return {
     thumbprint: leaf.thumbprint, friendlyName: defaultFriendlyName(leaf.issuedTo, leaf.issuedBy, leaf.notAfter), store: storeOf(i),
     subject: leaf.subject, issuer: leaf.issuer, issuedTo: leaf.issuedTo, issuedBy: leaf.issuedBy, sans: leaf.sans,
     notBefore: leaf.notBefore.toISOString(), notAfter: leaf.notAfter.toISOString(), serialNumber: leaf.serialNumber,
-    keyType: leaf.keyType, spkiSha256: leaf.spkiSha256, keyId: null, chain: [], chainComplete: true, created: now.toISOString(),
+    keyType: leaf.keyType, spkiSha256: leaf.spkiSha256, keyId: null, chain: [caEntry], chainComplete: true, created: now.toISOString(),
   };
 }
 
@@ -103,10 +109,11 @@ if (!isMainThread) {
   const { from, step, count, nowMs } = workerData;
   const now = new Date(nowMs);
   const issue = await makeIssuer(workerData);
+  const caEntry = caEntryOf(workerData.caDer);
   let chunk = [];
   for (let i = from; i < count; i += step) {
     const der = await issue(hostOf(i), now, daysOf(i));
-    chunk.push({ i, der, row: rowOf(der, i, now) });
+    chunk.push({ i, der, row: rowOf(der, i, now, caEntry) });
     if (chunk.length >= 100) {
       parentPort.postMessage(chunk);
       chunk = [];
@@ -154,7 +161,7 @@ async function seed() {
     const extensions = (der) => new x509.X509Certificate(new Uint8Array(der)).extensions.map((e) => `${e.type}:${e.critical}:${Buffer.from(e.value).toString('hex')}`);
     if (!isDeepStrictEqual(extensions(der0), extensions(fast))) throw new Error('seed-store: the fast issuer no longer matches issueServerCertificate; update bench/seed-store.mjs');
     const prepared = gh.certificates.prepare([der0], describeCertificate(der0), { store: storeOf(0) }, null).row;
-    if (!isDeepStrictEqual(prepared, rowOf(der0, 0, now))) throw new Error('seed-store: rows built here differ from CertificateManager.prepare; update bench/seed-store.mjs');
+    if (!isDeepStrictEqual(prepared, rowOf(der0, 0, now, caEntryOf(ca.der)))) throw new Error('seed-store: rows built here differ from CertificateManager.prepare; update bench/seed-store.mjs');
 
     let pending = [{ i: 0, der: der0, row: prepared }];
     let stored = 0;
@@ -167,7 +174,7 @@ async function seed() {
         () => {
           for (const { der, row } of batch) {
             const keyId = store.keys.insert({ key: leaf.privateKey, keyType: 'ecdsa-p256', spkiSha256: row.spkiSha256, exportable: true });
-            store.certificates.insert({ ...row, keyId }, Buffer.from(der), []);
+            store.certificates.insert({ ...row, keyId }, Buffer.from(der), [ca.der]);
           }
         },
       );
