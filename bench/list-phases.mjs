@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Where the time of one `gatehouse cert list --json` goes, measured inside one process: node's own
-// start (until this script runs), loading better-sqlite3, loading the CLI's modules (cli/main.js and
+// start (until this script runs), loading node:sqlite, loading the CLI's modules (cli/main.js and
 // everything it imports at start), opening the store, listing (SELECT + row mapping + status),
 // JSON.stringify and writing to stdout (here /dev/null, as the CLI's stdout is in the benchmark).
 // Then, outside the listing: whether the listing loaded @peculiar/x509 or node-forge, and what loading
@@ -27,8 +27,8 @@ const mark = (name) => {
   last = t;
 };
 
-await import('better-sqlite3');
-mark('loadBetterSqlite3');
+await import('node:sqlite');
+mark('loadSqlite');
 await import(new URL('cli/main.js', dist).href);
 const { openGatehouse } = await import(new URL('lifecycle/gatehouse.js', dist).href);
 mark('loadGatehouseModules');
@@ -41,7 +41,7 @@ mark('stringify');
 const fd = openSync('/dev/null', 'w');
 writeSync(fd, text);
 closeSync(fd);
-gh.store.close();
+gh.close();
 mark('writeAndClose');
 phases.total = performance.now();
 phases.count = certs.length;

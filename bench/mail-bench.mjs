@@ -302,7 +302,7 @@ async function main() {
     // Gatehouse's store: the certificate, assigned to SMTP, and the listener — with the CLI, as an administrator would.
     const data = join(dir, 'gatehouse-data');
     const gh = (args) => {
-      const r = spawnSync(process.execPath, [GH_BIN, ...args, '--data', data], { encoding: 'utf8', env: childEnv });
+      const r = spawnSync(GH_BIN, [...args, '--data', data], { encoding: 'utf8', env: childEnv });
       if (r.status !== 0) throw new Error(`gatehouse ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
@@ -539,7 +539,7 @@ ${process.env.BENCH_NGINX_PROXY_BUFFER ? `  proxy_buffer ${process.env.BENCH_NGI
       let proc;
       let port;
       if (kind.startsWith('gatehouse')) {
-        proc = spawn(process.execPath, [GH_BIN, 'serve', '--data', data, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        proc = spawn(GH_BIN, ['serve', '--data', data, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
         port = PORT_GH;
       } else {
         proc = spawn(NGINX, ['-c', nginxConf, '-e', join(dir, 'nginx', 'error.log')], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,7 +5,8 @@
 // measurements, not tests. See bench/README.md for what each row measures.
 //
 // Environment: BENCH_QUICK=1 (smaller store, fewer runs: for trying the script, not for figures),
-// BENCH_CERTS=N (store size, default 10000), BENCH_NO_WRITE=1 (print only, leave BENCHMARKS.md).
+// BENCH_CERTS=N (store size, default 10000), BENCH_NO_WRITE=1 (print only, leave BENCHMARKS.md),
+// BENCH_JSON=FILE (also write the machine, rows and notes as JSON, to compare runs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -160,7 +161,7 @@ try {
     ],
     { rounds: 3, runsPerRound: QUICK ? 2 : 5, warmup: 2 },
   );
-  rows.push({ group: 'list', what: `\`cert list --json\`, ${CERTS.toLocaleString('en')} certificates`, gatehouse: list.get('gatehouse'), reference: list.get('reference'), refName: '`node bench/reference-list.mjs` (better-sqlite3 + JSON.stringify, same output)' });
+  rows.push({ group: 'list', what: `\`cert list --json\`, ${CERTS.toLocaleString('en')} certificates`, gatehouse: list.get('gatehouse'), reference: list.get('reference'), refName: '`node bench/reference-list.mjs` (node:sqlite + JSON.stringify, same output)' });
   rows.push({ group: 'list', what: '`gatehouse --version` (CLI start, no store)', gatehouse: list.get('version'), reference: list.get('floor'), refName: '`node -e 0`' });
   notes.floor = list.get('floor');
 
@@ -255,7 +256,7 @@ const phaseTable = [
   '| phase (inside one process, median of 5) | ms |',
   '|---|---:|',
   ['node start (until the first line of the script)', p.nodeStart],
-  ['load better-sqlite3', p.loadBetterSqlite3],
+  ['load node:sqlite', p.loadSqlite],
   ['load Gatehouse\'s modules (cli/main.js and everything it imports at start)', p.loadGatehouseModules],
   ['open the store (migrations check, master key)', p.openStore],
   [`certificates.list() over ${p.count} rows (SELECT + mapping)`, p.list],
@@ -268,7 +269,7 @@ const phaseTable = [
 
 const list = rows[0];
 const version = rows[1];
-const loadMs = p.loadBetterSqlite3 + p.loadGatehouseModules;
+const loadMs = p.loadSqlite + p.loadGatehouseModules;
 const req = Object.fromEntries(rows.filter((r) => r.group === 'request').map((r) => [r.what.match(/key (\S+)`/)[1], r]));
 const ecdsaOverhead = [req['ecdsa-p256'], req['ecdsa-p384']].map((r) => r.gatehouse.median - r.reference.median);
 const minReq = Math.min(...ecdsaOverhead);
@@ -310,7 +311,7 @@ ${phaseTable}
 
 **Listing.** \`cert list --json\` over ${CERTS.toLocaleString('en')} certificates takes ${f(list.gatehouse.median)} ms, well under a second,
 ${ratio(list)} the minimal Node program that prints the same bytes (${f(list.reference.median)} ms); \`node -e 0\` costs ${f(notes.floor.median)} ms.
-Inside one listing: node starts in ${f(p.nodeStart)} ms, loading better-sqlite3 and Gatehouse's modules takes ${f(loadMs)} ms
+Inside one listing: node starts in ${f(p.nodeStart)} ms, loading node:sqlite and Gatehouse's modules takes ${f(loadMs)} ms
 (\`gatehouse --version\`, start-up alone, is ${f(version.gatehouse.median)} ms), and the work proper — ${f(p.list)} ms for the SELECT with its join
 and sort plus mapping the rows, ${f(p.stringify)} ms to stringify ${(notes.listBytes / 1e6).toFixed(1)} MB — is the work the reference does too.
 ${p.x509LoadedByList || p.forgeLoadedByList ? 'The listing loads the certificate-parsing libraries although it parses no certificate' : 'The listing loads neither @peculiar/x509 nor node-forge'} (they would cost
@@ -333,6 +334,7 @@ chain checks (the system roots parsed again) and the store transaction; openssl 
 `;
 
 process.stdout.write(`\n${table}\n\n${phaseTable}\n\n`);
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify({ machine, rows, notes, elapsed: Number(elapsed) }, null, 2)}\n`);
 if (process.env.BENCH_NO_WRITE !== '1') {
   // Other benchmarks keep their own sections after this one (e.g. "## Serving plane"): keep them.
   const file = join(root, 'BENCHMARKS.md');

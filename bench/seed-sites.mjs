@@ -8,6 +8,7 @@
 // The first certificate also gets the non-SNI binding of *:PORT (the certificate for clients without SNI).
 const dist = new URL('../dist/src/', import.meta.url);
 const { openGatehouse } = await import(new URL('lifecycle/gatehouse.js', dist).href);
+const { openStore } = await import(new URL('lifecycle/open-store.js', dist).href);
 
 const [dataDir, portArg, root] = process.argv.slice(2);
 if (!dataDir || !portArg || !root) {
@@ -15,21 +16,24 @@ if (!dataDir || !portArg || !root) {
   process.exit(2);
 }
 const port = Number(portArg);
-const g = openGatehouse({ dataDir, actor: { name: 'bench', origin: 'system' } });
+const options = { dataDir, actor: { name: 'bench', origin: 'system' } };
+const g = openGatehouse(options);
+const store = openStore(options); // the store itself, for one transaction (the Gatehouse object does not expose it)
 const certs = g.certificates.list();
 const started = Date.now();
-g.store.change(
+store.change(
   () => ({ action: 'bench.seed-sites', target: `${certs.length} sites`, after: { port } }),
   () => {
     const bindings = [];
     for (const [i, c] of certs.entries()) {
       const name = `site${i}`;
-      g.store.insertSite({ name, state: 'started', content: { kind: 'static', root }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: new Date().toISOString() });
+      store.sites.insert({ name, state: 'started', content: { kind: 'static', root }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: new Date().toISOString() });
       bindings.push({ site: name, protocol: 'https', ip: '*', port, host: c.sans[0] ?? c.issuedTo, sni: true, certificate: c.thumbprint });
       if (i === 0) bindings.push({ site: name, protocol: 'https', ip: '*', port, host: '', sni: false, certificate: c.thumbprint });
     }
-    g.store.replaceBindings([...g.store.listBindings(), ...bindings]);
+    store.sites.replaceBindings([...store.sites.bindings(), ...bindings]);
   },
 );
 console.log(`seed-sites: ${certs.length} sites with SNI bindings on *:${port} in ${Date.now() - started} ms`);
-g.store.close();
+store.close();
+g.close();

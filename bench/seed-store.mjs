@@ -10,8 +10,9 @@
 //   distinct, validly signed X.509 certificate: own serial (128 random bits, `newSerial`), own CN and
 //   SAN, own validity (90…389 days), hence own DER and thumbprint.
 // - Each row is built the way `CertificateManager.prepare` builds it (describeCertificate, default
-//   friendly name "siteN.test-Gatehouse Bench CA-(date)", chain complete against the internal CA)
-//   and inserted with `GatehouseStore.insertKey` + `insertCertificate` inside `GatehouseStore.change`,
+//   friendly name "siteN.test-Gatehouse Bench CA-(date)", chain = the internal CA, complete)
+//   and inserted with the store's `keys.insert` + `certificates.insert` inside `change` (the store
+//   opened with lifecycle/open-store.js beside the core: the Gatehouse object no longer exposes it),
 //   so every certificate has its own sealed private key (AES-256-GCM under master.key) and the
 //   audit log and revision move as for any change.
 // - Every 10th certificate goes to the `personal` store, the rest to `webhosting`.
@@ -86,14 +87,20 @@ async function makeIssuer({ caDer, caPkcs8, leafSpki }) {
   };
 }
 
+/** The chain entry of the internal CA, as CertificateManager.prepare records it (a trust anchor: the chain ends there). */
+function caEntryOf(caDer) {
+  const ca = describeCertificate(Buffer.from(caDer));
+  return { thumbprint: ca.thumbprint, subject: ca.subject, issuer: ca.issuer, notAfter: ca.notAfter.toISOString() };
+}
+
 /** The row CertificateManager.prepare builds for a certificate issued directly by the internal CA. */
-function rowOf(der, i, now) {
+function rowOf(der, i, now, caEntry) {
   const leaf = describeCertificate(der);
   return {
     thumbprint: leaf.thumbprint, friendlyName: defaultFriendlyName(leaf.issuedTo, leaf.issuedBy, leaf.notAfter), store: storeOf(i),
     subject: leaf.subject, issuer: leaf.issuer, issuedTo: leaf.issuedTo, issuedBy: leaf.issuedBy, sans: leaf.sans,
     notBefore: leaf.notBefore.toISOString(), notAfter: leaf.notAfter.toISOString(), serialNumber: leaf.serialNumber,
-    keyType: leaf.keyType, spkiSha256: leaf.spkiSha256, keyId: null, chain: [], chainComplete: true, created: now.toISOString(),
+    keyType: leaf.keyType, spkiSha256: leaf.spkiSha256, keyId: null, chain: [caEntry], chainComplete: true, created: now.toISOString(),
   };
 }
 
@@ -102,10 +109,11 @@ if (!isMainThread) {
   const { from, step, count, nowMs } = workerData;
   const now = new Date(nowMs);
   const issue = await makeIssuer(workerData);
+  const caEntry = caEntryOf(workerData.caDer);
   let chunk = [];
   for (let i = from; i < count; i += step) {
     const der = await issue(hostOf(i), now, daysOf(i));
-    chunk.push({ i, der, row: rowOf(der, i, now) });
+    chunk.push({ i, der, row: rowOf(der, i, now, caEntry) });
     if (chunk.length >= 100) {
       parentPort.postMessage(chunk);
       chunk = [];
@@ -118,6 +126,7 @@ if (!isMainThread) {
 
 async function seed() {
   const { openGatehouse } = await core('lifecycle/gatehouse.js');
+  const { openStore } = await core('lifecycle/open-store.js');
   const [dataDir, countArg] = process.argv.slice(2);
   if (!dataDir) {
     process.stderr.write('usage: node bench/seed-store.mjs DATA_DIR [COUNT]\n');
@@ -130,11 +139,14 @@ async function seed() {
   }
   const t0 = performance.now();
   const now = new Date();
-  const gh = openGatehouse({ dataDir, actor: { name: 'bench-seed', origin: 'system' }, clock: () => now });
+  const options = { dataDir, actor: { name: 'bench-seed', origin: 'system' }, clock: () => now };
+  const gh = openGatehouse(options);
+  // The core's managers for the CA and prepare; the store itself (a second connection) for the fast inserts.
+  const store = openStore(options);
   try {
-    if (!gh.store.getCa()) await gh.ca.init({ cn: 'Gatehouse Bench CA', keyType: 'ecdsa-p256', days: 3650 });
-    const ca = gh.store.getCa();
-    const caKey = gh.store.loadKey(ca.keyId);
+    if (!store.ca.get()) await gh.ca.init({ cn: 'Gatehouse Bench CA', keyType: 'ecdsa-p256', days: 3650 });
+    const ca = store.ca.get();
+    const caKey = store.keys.load(ca.keyId);
     const leaf = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const shared = { caDer: ca.der, caPkcs8: caKey.export({ type: 'pkcs8', format: 'der' }), leafSpki: spkiDer(leaf.publicKey), nowMs: now.getTime() };
 
@@ -149,7 +161,7 @@ async function seed() {
     const extensions = (der) => new x509.X509Certificate(new Uint8Array(der)).extensions.map((e) => `${e.type}:${e.critical}:${Buffer.from(e.value).toString('hex')}`);
     if (!isDeepStrictEqual(extensions(der0), extensions(fast))) throw new Error('seed-store: the fast issuer no longer matches issueServerCertificate; update bench/seed-store.mjs');
     const prepared = gh.certificates.prepare([der0], describeCertificate(der0), { store: storeOf(0) }, null).row;
-    if (!isDeepStrictEqual(prepared, rowOf(der0, 0, now))) throw new Error('seed-store: rows built here differ from CertificateManager.prepare; update bench/seed-store.mjs');
+    if (!isDeepStrictEqual(prepared, rowOf(der0, 0, now, caEntryOf(ca.der)))) throw new Error('seed-store: rows built here differ from CertificateManager.prepare; update bench/seed-store.mjs');
 
     let pending = [{ i: 0, der: der0, row: prepared }];
     let stored = 0;
@@ -157,12 +169,12 @@ async function seed() {
       const batch = pending;
       pending = [];
       if (batch.length === 0) return;
-      gh.store.change(
+      store.change(
         () => ({ action: 'bench.seed', target: `${batch.length} certificates`, after: { first: batch[0].row.thumbprint, last: batch.at(-1).row.thumbprint } }),
         () => {
           for (const { der, row } of batch) {
-            const keyId = gh.store.insertKey({ key: leaf.privateKey, keyType: 'ecdsa-p256', spkiSha256: row.spkiSha256, exportable: true });
-            gh.store.insertCertificate({ ...row, keyId }, Buffer.from(der), []);
+            const keyId = store.keys.insert({ key: leaf.privateKey, keyType: 'ecdsa-p256', spkiSha256: row.spkiSha256, exportable: true });
+            store.certificates.insert({ ...row, keyId }, Buffer.from(der), [ca.der]);
           }
         },
       );
@@ -182,9 +194,10 @@ async function seed() {
       })),
     );
     flush();
-    const total = gh.store.listCertificates().length;
+    const total = store.certificates.list().length;
     process.stderr.write(`seed-store: ${stored} certificates issued and stored in ${((performance.now() - t0) / 1000).toFixed(1)} s with ${workers} worker(s); the store holds ${total}\n`);
   } finally {
-    gh.store.close();
+    store.close();
+    gh.close();
   }
 }

@@ -9,7 +9,7 @@
 // Environment: BENCH_RUNS (3), BENCH_SECS (10), BENCH_WARM (2), BENCH_NAMES (1000),
 // BENCH_10K=1 (also seed 10,000 certificates for memory and start-up time; adds a few minutes),
 // BENCH_QUICK=1 (1 run of 3 s, 100 names: to try the script, not for figures),
-// BENCH_ONLY=ecdsa1,rsa1,sni (only those configurations).
+// BENCH_ONLY=ecdsa1,rsa1,sni (only those configurations), BENCH_PORT (18443; nginx on BENCH_PORT + 2).
 //
 // What runs (see bench/README.md, "Serving plane"):
 // - servers: nginx (worker_processes 2, its own config in a temp dir, not the system service),
@@ -29,6 +29,7 @@ import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect as tlsConnect } from 'node:tls';
+import { connect as tcpConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,8 +47,9 @@ const NAMES = Number(process.env.BENCH_NAMES ?? (QUICK ? 100 : 1000));
 const TENK = process.env.BENCH_10K === '1';
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const CONNS = 50;
-const PORT_GH = 18443;
-const PORT_NGINX = 18445;
+// BENCH_PORT moves both servers (Gatehouse on it, nginx on it + 2) when another process holds 18443.
+const PORT_GH = Number(process.env.BENCH_PORT ?? 18443);
+const PORT_NGINX = PORT_GH + 2;
 const CLK_TCK = 100;
 
 const t0 = Date.now();
@@ -97,7 +99,7 @@ function buildHsclient(dir) {
 }
 
 function ghHasWorkers() {
-  const r = spawnSync(process.execPath, [GH_BIN, 'serve', '--help'], { env: childEnv, encoding: 'utf8' });
+  const r = spawnSync(GH_BIN, ['serve', '--help'], { env: childEnv, encoding: 'utf8' });
   return /--workers/.test(`${r.stdout}${r.stderr}`);
 }
 
@@ -229,7 +231,7 @@ async function seedGatehouse(dataDir, certs, root) {
     }
     return { importMs, totalMs: Date.now() - started };
   } finally {
-    g.store.close();
+    g.close();
   }
 }
 
@@ -318,8 +320,8 @@ async function startServer(kind, cfg) {
   let cmd;
   let port;
   if (kind.startsWith('gatehouse')) {
-    cmd = process.execPath;
-    argv = [GH_BIN, 'serve', '--data', cfg.dataDir, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
+    cmd = GH_BIN; // a sh wrapper that execs Node 24 (node_modules/.bin/node): the PID stays the server's
+    argv = ['serve', '--data', cfg.dataDir, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
     port = PORT_GH;
   } else {
     cmd = NGINX();
@@ -500,8 +502,25 @@ async function setup(tmp) {
   return { hsclient, root, certs, configs };
 }
 
+/** Whether something already accepts connections on 127.0.0.1:port (another helper's server, say). */
+function portTaken(port) {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 async function main() {
   if (!existsSync(GH_ENTRY)) throw new Error('dist/ is missing: run "npm run build" first');
+  // A server that listens with SO_REUSEPORT (Gatehouse's workers do) or on 127.0.0.1 while ours takes
+  // *:port would silently take the load: refuse to measure someone else's server.
+  for (const port of [PORT_GH, PORT_NGINX]) {
+    if (await portTaken(port)) throw new Error(`127.0.0.1:${port} is already in use by another process: stop it, or choose other ports with BENCH_PORT=N (Gatehouse on N, nginx on N + 2)`);
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'gh-serve-bench-'));
   const results = { machine: null, runs: [], memory: [], starts: [], settings: { RUNS, SECS, WARM, NAMES, CONNS } };
   try {
