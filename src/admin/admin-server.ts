@@ -1,4 +1,4 @@
-import { constants } from 'node:crypto';
+import { INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { extname, join } from 'node:path';
@@ -18,7 +18,6 @@ import { faceOf, problem, problemFor } from './problem.js';
 import { ProblemSchema } from './resource-schemas.js';
 import { API_PREFIX, ROUTES } from './routes.js';
 import { sameToken, SessionStore, type Session } from './session-store.js';
-import { tlsGroups } from '../model/tls-group.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,9 +50,9 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   const clock = options.clock ?? (() => Date.now());
   const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
   const app = Fastify({
-    // The key exchange groups of the web and mail listeners: X25519MLKEM768 first, then X25519, P-256, P-384.
-    // No TLS 1.2 renegotiation, as on the web and mail listeners (serve/tls-profile.ts).
-    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', ecdhCurve: tlsGroups(process.versions.openssl), secureOptions: constants.SSL_OP_NO_RENEGOTIATION },
+    // The web and mail listeners' profile (model/tls-profile.ts): Mozilla intermediate ciphers (no CBC),
+    // X25519MLKEM768 first then X25519, P-256, P-384, no TLS 1.2 renegotiation.
+    https: { ...INTERMEDIATE_PROFILE, key: options.tls.key, cert: options.tls.cert },
     bodyLimit: BODY_LIMIT,
     logger: false,
     return503OnClosing: true,

@@ -1,6 +1,6 @@
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { KeyObject } from 'node:crypto';
-import { INTERMEDIATE_PROFILE } from './tls-profile.js';
+import { INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 
 /** What a TLS context is built from: the key, the certificate and its chain (leaf first, DER). */
 export interface KeyMaterial {

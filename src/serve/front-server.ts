@@ -15,7 +15,7 @@ import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices 
 import type { AccessLogs } from './access-log.js';
 import { HotFiles } from './hot-files.js';
 import { UpstreamProxy } from './upstream-proxy.js';
-import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from './tls-profile.js';
+import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 
 /** One socket Gatehouse listens on: `*` bindings listen on every address (`::`, dual-stack). */
 interface ListenerSpec {

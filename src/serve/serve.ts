@@ -8,7 +8,7 @@ import { createSecureContext } from 'node:tls';
 import type { ServingConfig } from '../config/serving-config.js';
 import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
-import { INTERMEDIATE_PROFILE } from './tls-profile.js';
+import { INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */

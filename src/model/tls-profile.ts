@@ -1,6 +1,6 @@
 import { constants } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
-import { tlsGroups } from '../model/tls-group.js';
+import { tlsGroups } from './tls-group.js';
 
 /**
  * Mozilla's "intermediate" TLS profile (server side, v5.7): TLS 1.2 and 1.3 only; for TLS 1.2
