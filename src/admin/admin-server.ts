@@ -37,6 +37,27 @@ export interface AdminServerOptions {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODY_LIMIT = 2 * 1024 * 1024;
+/** Sent with every answer of the endpoint, with HSTS where it applies (`securityHeaders`). */
+const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+  ['x-frame-options', 'DENY'],
+];
+/**
+ * HSTS: two years, this host only (no includeSubDomains: the machine's name may have subdomains
+ * Gatehouse does not serve). Browsers heed it only once they trust the certificate (RFC 6797 §8.1),
+ * so a self-signed one can still be accepted by hand, and ignore it for IP addresses. Not sent to
+ * `localhost`: a browser that trusts the certificate would then force HTTPS on every other local
+ * development server on any port of localhost.
+ */
+const HSTS = 'max-age=63072000';
+
+function securityHeaders(host: string | undefined): ReadonlyArray<readonly [string, string]> {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const local = name === 'localhost' || name.endsWith('.localhost');
+  return local ? SECURITY_HEADERS : [['strict-transport-security', HSTS], ...SECURITY_HEADERS];
+}
+
 const CONSOLE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 /**
@@ -62,7 +83,9 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
       // Answered before the hooks run, so the headers every API answer carries are set here.
       const raw = reply as unknown as { code(n: number): void; header(k: string, v: string): void; send(b: string): void };
       raw.code(p.status);
-      for (const [k, v] of [['content-type', 'application/problem+json'], ['cache-control', 'no-store'], ['x-content-type-options', 'nosniff'], ['referrer-policy', 'no-referrer'], ['x-frame-options', 'DENY']]) raw.header(k!, v!);
+      raw.header('content-type', 'application/problem+json');
+      raw.header('cache-control', 'no-store');
+      for (const [k, v] of securityHeaders(request.headers.host)) raw.header(k, v);
       raw.send(JSON.stringify(p));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
@@ -99,9 +122,7 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   // Warnings in an answer are worded like its errors: for the API, or for the console when it asks.
   app.addHook('preSerialization', async (request, _reply, payload) => withWordedWarnings(payload, faceOf(request.headers)));
   app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
+    for (const [k, v] of securityHeaders(request.headers.host)) reply.header(k, v);
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     else reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     return payload;
