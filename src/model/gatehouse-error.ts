@@ -89,6 +89,7 @@ export const ERRORS = {
   GH_LISTENER_NOT_FOUND: { exit: 1, status: 404, summary: 'The service has no listener on that address and port.' },
   GH_BACKEND_INVALID: { exit: 1, status: 400, summary: 'The mail backend is not HOST:PORT.' },
   GH_MASTER_KEY_INVALID: { exit: 1, status: 500, summary: 'The master key is missing, malformed or not the one the store was made with.' },
+  GH_MASTER_KEY_EXPOSED: { exit: 1, status: 500, summary: 'master.key can be read or written by users other than its owner (chmod 600 it); Gatehouse does not use it so.' },
   GH_STORE_UNAVAILABLE: { exit: 1, status: 503, summary: 'The data directory or database cannot be opened.' },
   GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
 } as const satisfies Record<string, { exit: number; status: number; summary: string }>;
