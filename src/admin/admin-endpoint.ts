@@ -64,7 +64,7 @@ const RENEW_CHECK_MS = 12 * 60 * 60 * 1000;
  * checks the one in use, and with 30 days or fewer left makes a new one and hands it to the
  * listening server (new connections get it; open ones keep theirs).
  */
-export function keepRenewed(g: Gatehouse, app: FastifyInstance, first: AdminTls, log: (line: string) => void): void {
+export function keepRenewed(g: Gatehouse, app: FastifyInstance, first: AdminTls, log: (line: string) => void, everyMs = RENEW_CHECK_MS): void {
   let current = first;
   const check = async () => {
     const x509 = new X509Certificate(current.cert);
@@ -74,7 +74,12 @@ export function keepRenewed(g: Gatehouse, app: FastifyInstance, first: AdminTls,
     current = next;
     log(`admin: renewed the self-signed certificate "${next.friendlyName}" (${next.thumbprint}, SHA-256 ${sha256Fingerprint(next.cert)})`);
   };
-  const timer = setInterval(() => void check().catch((e: unknown) => log(`admin: could not renew the admin certificate: ${(e as Error).message}`)), RENEW_CHECK_MS);
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void check().catch((e: unknown) => log(`admin: could not renew the admin certificate: ${(e as Error).message}`)).finally(() => (busy = false));
+  }, everyMs);
   timer.unref();
   app.server.on('close', () => clearInterval(timer));
 }
