@@ -95,6 +95,12 @@ test('HTTP/2 rapid reset on a static and a proxy site: descriptors and upstream 
     const proxyUrl = ['-k', '--resolve', `p.test:${https}:127.0.0.1`, `https://p.test:${https}/well-behaved`];
     assert.equal((await curlAsync(staticUrl)).status, 200);
     assert.equal((await curlAsync(proxyUrl)).status, 200);
+    // The limit on streams open at once is announced in the server's SETTINGS.
+    const probe = connect(`https://127.0.0.1:${https}`, { servername: 's.test', rejectUnauthorized: false });
+    probe.on('error', () => undefined);
+    await once(probe, 'remoteSettings');
+    assert.equal(probe.remoteSettings.maxConcurrentStreams, 128);
+    probe.destroy();
     const before = openFds(pid);
 
     // Static site: a file opened for every reset stream must be closed again.
@@ -102,6 +108,9 @@ test('HTTP/2 rapid reset on a static and a proxy site: descriptors and upstream 
     const during = await curlAsync([...staticUrl]);
     const staticRun = await attack;
     assert.equal(staticRun.streams, ATTACK_STREAMS);
+    // The reset-rate limit (1000, then 33 a second) ends the attacker's session: it had to reconnect.
+    assert.ok(staticRun.sessions > 1, `the server never closed the attacking session (${staticRun.sessions} session)`);
+    await serve.waitFor(/closed an HTTP\/2 connection from \S+: .*too many stream resets/, 'the closed HTTP/2 connection');
     assert.equal(during.status, 200, `a well-behaved client during the attack: ${during.stderr}`);
     await eventually(`the serve process's descriptors back near ${before} after ${ATTACK_STREAMS} reset streams on a static site`,
       () => openFds(pid) <= before + 20, 15_000, 250).catch((e) => {
