@@ -35,6 +35,7 @@ export interface AdminServerOptions {
   clock?: () => number;
 }
 
+const PROBLEM_RESPONSE = { description: 'a problem document (RFC 9457) with a stable GH_ code', content: { 'application/problem+json': { schema: ProblemSchema } } };
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODY_LIMIT = 2 * 1024 * 1024;
 /** Sent with every answer of the endpoint, with HSTS where it applies (`securityHeaders`). */
@@ -115,8 +116,18 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
     if (p.status === 401) void reply.header('www-authenticate', 'Bearer realm="gatehouse"');
     void reply.code(p.status).header('content-type', 'application/problem+json').send(p);
   });
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (r) => routeMethods.add(r.url ?? r.path, r.method));
   app.setNotFoundHandler((request, reply) => {
-    const p = problem('GH_ROUTE_NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}; ${API_PREFIX}/openapi.json lists the routes.`);
+    const path = request.url.split('?')[0]!;
+    // A known path with a method it does not take is 405 with Allow (RFC 9110 §15.5.6), not 404.
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length > 0) {
+      const p = problem('GH_METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}. ${API_PREFIX}/openapi.json lists the routes.`);
+      void reply.code(405).header('allow', allowed.join(', ')).header('content-type', 'application/problem+json').send(p);
+      return;
+    }
+    const p = problem('GH_ROUTE_NOT_FOUND', `There is no ${request.method} ${path}; ${API_PREFIX}/openapi.json lists the routes.`);
     void reply.code(404).header('content-type', 'application/problem+json').send(p);
   });
   // Warnings in an answer are worded like its errors: for the API, or for the console when it asks.
@@ -152,7 +163,8 @@ function addRoute(app: FastifyInstance, admin: AdminContext, r: AdminRoute): voi
       ...(r.body ? { body: r.body } : {}),
       ...(r.query ? { querystring: r.query } : {}),
       ...(r.params ? { params: r.params } : {}),
-      response: { ...(r.response ? { [status]: r.response } : {}), '4xx': ProblemSchema, '5xx': ProblemSchema },
+      // Every error is a problem document (RFC 9457): declared so, for the serializer and the OpenAPI document.
+      response: { ...(r.response ? { [status]: r.response } : {}), '4xx': PROBLEM_RESPONSE, '5xx': PROBLEM_RESPONSE },
     },
     onRequest: async (request) => {
       request.principal = authorize(admin, r, request);
@@ -169,6 +181,27 @@ function addRoute(app: FastifyInstance, admin: AdminContext, r: AdminRoute): voi
       return out;
     },
   });
+}
+
+/** The methods each registered path takes, for 405 answers: paths in Fastify's syntax (`:param`, `*`) matched against request paths. */
+class RouteMethods {
+  private readonly routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+
+  add(url: string, method: string | string[]): void {
+    const escaped = url.replace(/[.+?^$(){}|[\]\\]/g, '\\$&');
+    const source = `^${escaped.replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*/g, '.*')}$`;
+    let entry = this.routes.find((r) => r.pattern.source === source);
+    if (!entry) this.routes.push(entry = { pattern: new RegExp(source), methods: new Set() });
+    for (const m of [method].flat()) entry.methods.add(m.toUpperCase());
+    // Fastify answers HEAD wherever GET is answered.
+    if (entry.methods.has('GET')) entry.methods.add('HEAD');
+  }
+
+  /** The methods a request path takes, sorted; empty when no route has the path. */
+  allowed(path: string): string[] {
+    const methods = new Set(this.routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]));
+    return [...methods].sort();
+  }
 }
 
 /** Who is calling, and may they? Throws the 401/403 problem otherwise. */
@@ -207,7 +240,7 @@ function authenticate(admin: AdminContext, request: FastifyRequest): { principal
   return { principal: { user: user.name, role: user.role, via: { kind: 'session' } }, session };
 }
 
-/** The OpenAPI document, with each operation's permission as `x-gatehouse-permission` and file answers typed. */
+/** The OpenAPI document, with each operation's permission as `x-gatehouse-permission`, file answers typed and every route's success status listed. */
 function openApiDocument(app: FastifyInstance): unknown {
   const doc = structuredClone(app.swagger()) as unknown as { paths: Record<string, Record<string, { responses?: Record<string, unknown> } & Record<string, unknown>>> };
   for (const r of ROUTES) {
@@ -215,7 +248,10 @@ function openApiDocument(app: FastifyInstance): unknown {
     const op = doc.paths[path]?.[r.method.toLowerCase()];
     if (!op) continue;
     op['x-gatehouse-permission'] = r.access;
-    if (r.produces) op.responses = { ...op.responses, [String(r.status ?? 200)]: { description: 'the file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } } };
+    const status = String(r.status ?? 200);
+    if (r.produces) op.responses = { ...op.responses, [status]: { description: 'the file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } } };
+    // A route without a response schema still answers its status, with JSON of no declared shape.
+    else if (!r.response) op.responses = { [status]: { description: 'the result', content: { 'application/json': { schema: {} } } }, ...op.responses };
   }
   return doc;
 }

@@ -80,6 +80,7 @@ export const ERRORS = {
   GH_REQUEST_TOO_LARGE: { exit: 1, status: 413, summary: 'The API request body is larger than the admin API accepts (2 MiB).' },
   GH_MEDIA_TYPE_UNSUPPORTED: { exit: 1, status: 415, summary: 'The API request body is not application/json.' },
   GH_ROUTE_NOT_FOUND: { exit: 1, status: 404, summary: 'No admin API route has that method and path; /api/v1/openapi.json lists them.' },
+  GH_METHOD_NOT_ALLOWED: { exit: 1, status: 405, summary: 'The admin endpoint has that path but not with that method; the Allow header lists the methods it takes (/api/v1/openapi.json lists every route).' },
   GH_ADMIN_LISTEN_FAILED: { exit: 1, status: 500, summary: 'The admin endpoint cannot listen on its address (in use by another program, or not an address of this machine).' },
   GH_ADMIN_ADDRESS_INVALID: { exit: 1, status: 400, summary: 'The admin endpoint address is not ADDRESS:PORT (or "off").' },
   GH_SERVICE_INVALID: { exit: 1, status: 400, summary: 'The service is not one of smtp, imap, pop, https.' },

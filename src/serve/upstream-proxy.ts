@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
@@ -14,16 +14,56 @@ import { canonicalAddress } from '../config/ip-address.js';
 export class UpstreamProxy {
   readonly #proxy: ProxyServer;
   readonly #agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+  /** The response the upstream request being made right now is for (set only during `web`). */
+  #making: AnyResponse | undefined;
+  /** Responses whose client went away before the answer was complete: their upstream request was given up. */
+  readonly #abandoned = new WeakSet<object>();
 
   constructor(private readonly onError: (req: AnyRequest, res: AnyResponse | Duplex, error: Error) => void) {
     this.#proxy = createProxyServer({ xfwd: false, ws: true, proxyTimeout: 60_000 });
-    this.#proxy.on('error', (error: Error, req: IncomingMessage, res: ServerResponse | Duplex) => this.onError(req, res, error));
+    this.#proxy.on('error', (error: Error, req: IncomingMessage, res: ServerResponse | Duplex) => {
+      // A request given up because its client left is not an upstream failure: nothing to log or answer.
+      if (!this.#abandoned.has(res)) this.onError(req, res, error);
+    });
+    for (const agent of [this.#agents.http, this.#agents.https]) this.#bindToClients(agent);
   }
 
   web(req: AnyRequest, res: AnyResponse, upstream: string): void {
     const agent = upstream.startsWith('https:') ? this.#agents.https : this.#agents.http;
-    withHeaders(req, endToEndHeaders(req.headers, false), () =>
-      this.#proxy.web(req as IncomingMessage, res as ServerResponse, { target: upstream, agent, headers: forwardedHeaders(req) }));
+    this.#making = res;
+    try {
+      withHeaders(req, endToEndHeaders(req.headers, false), () =>
+        this.#proxy.web(req as IncomingMessage, res as ServerResponse, { target: upstream, agent, headers: forwardedHeaders(req) }));
+    } finally {
+      this.#making = undefined;
+    }
+  }
+
+  /**
+   * Gives up the upstream request of a client that went away before its answer was complete (HTTP/1.1
+   * abort, HTTP/2 RST_STREAM or GOAWAY): a request still queued for a socket is dropped from the queue,
+   * one in flight has its socket closed. http-proxy-3 tries this itself on the response's 'close', but
+   * an HTTP/2 response reports `writableFinished` once its stream is reset, so it never does: every
+   * reset stream held an upstream socket (or a place in the queue for one) until the upstream answered
+   * (issue #10, finding 3). The agent is where the library's request is made, synchronously inside `web`.
+   */
+  #bindToClients(agent: HttpAgent): void {
+    const target = agent as unknown as { addRequest: (request: ClientRequest, options: unknown) => void };
+    const addRequest = target.addRequest.bind(agent);
+    target.addRequest = (request, options) => {
+      const res = this.#making;
+      this.#making = undefined;
+      if (res) {
+        const abandon = () => {
+          if (res.writableEnded) return;
+          this.#abandoned.add(res);
+          request.destroy();
+        };
+        res.once('close', abandon);
+        request.once('close', () => res.off('close', abandon));
+      }
+      addRequest(request, options);
+    };
   }
 
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: string): void {
