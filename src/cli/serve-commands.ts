@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fail } from '../model/gatehouse-error.js';
 import { fileURLToPath } from 'node:url';
-import { type Command, int, str } from './command.js';
+import { type Command, int, str, type Values } from './command.js';
 import { VERSION } from './version.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
@@ -12,7 +12,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -20,11 +20,17 @@ export const serveCommands: Command[] = [
       ['--workers N', 'serving processes (default: one per CPU core; 1 serves in this process)'],
       ['--admin ADDR:PORT', 'where the admin API and console listen (default 127.0.0.1:8443; "off" for none)'],
       ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
+      ['--static-cache-entries N', 'small static files (64 KiB or less) each serving process keeps in memory, least recently used dropped first (default 10000; 0 turns the cache off)'],
+      ['--static-cache-mb N', 'memory in MiB for those files in each serving process, paths and headers included (default 32)'],
     ],
-    options: { once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' } },
+    options: {
+      once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
+      'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
+    },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
+      const staticCache = staticCacheLimits(values);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
       const { isWorker, listenForShutdown, runWorkerPool } = await import('../serve/worker-pool.js');
@@ -58,7 +64,7 @@ export const serveCommands: Command[] = [
         return { json: summarize(g), text: '' };
       }
       const admin = await startAdmin();
-      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), signal: controller.signal, log });
+      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, signal: controller.signal, log });
       await admin?.close();
       // A worker's channel to the supervisor would keep it alive; close it so the process can end.
       if (isWorker()) process.disconnect?.();
@@ -82,6 +88,15 @@ export const serveCommands: Command[] = [
     },
   },
 ];
+
+/** `--static-cache-entries` and `--static-cache-mb`, checked (usage errors name the range). */
+export function staticCacheLimits(values: Values): { maxEntries?: number; maxTotalBytes?: number } {
+  const entries = int(values, 'static-cache-entries');
+  if (entries !== undefined && (entries < 0 || entries > 1_000_000)) throw fail('GH_USAGE', `--static-cache-entries takes a number from 0 (no cache) to 1000000; got ${entries}.`);
+  const mb = int(values, 'static-cache-mb');
+  if (mb !== undefined && (mb < 1 || mb > 65_536)) throw fail('GH_USAGE', `--static-cache-mb takes a number of MiB from 1 to 65536; got ${mb}. To turn the cache off: --static-cache-entries 0.`);
+  return { ...(entries === undefined ? {} : { maxEntries: entries }), ...(mb === undefined ? {} : { maxTotalBytes: mb * 1024 * 1024 }) };
+}
 
 /** Accepts any time Date can read and turns it into the ISO form the log is kept in. */
 export function auditSince(value: string | undefined): string | undefined {

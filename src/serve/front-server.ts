@@ -13,7 +13,7 @@ import type { ServingConfig } from '../config/serving-config.js';
 import type { ContextCache } from './context-cache.js';
 import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices } from './site-handler.js';
 import type { AccessLogs } from './access-log.js';
-import { HotFiles } from './hot-files.js';
+import { HotFiles, type HotFileLimits } from './hot-files.js';
 import { UpstreamProxy } from './upstream-proxy.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 
@@ -102,13 +102,14 @@ export class FrontServer {
     private readonly contexts: ContextCache,
     private readonly log: (line: string) => void,
     private readonly logs: AccessLogs,
+    hotFileLimits: Partial<HotFileLimits> = {},
   ) {
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
       if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
       else res.destroy();
     });
-    this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles() };
+    this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits) };
     this.#sessionErrors = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `closed an HTTP/2 connection from ${client}: ${detail} (too many stream resets, refused streams or invalid frames)${more > 0 ? `; ${more} more since the last such line` : ''}`));
   }

@@ -12,37 +12,56 @@ export interface HotFile {
 export interface HotFileLimits {
   /** Files larger than this are always streamed from disk. */
   maxFileBytes: number;
-  /** Memory for all cached bodies together. */
+  /** Memory for all entries together: bodies, keys, headers and a fixed cost per entry. */
   maxTotalBytes: number;
+  /** How many entries at most (0: nothing is kept, every request goes to disk). */
+  maxEntries: number;
   /** How long an entry is trusted before the next request goes to disk again (and refreshes it). */
   validMs: number;
 }
 
-const DEFAULTS: HotFileLimits = { maxFileBytes: 64 * 1024, maxTotalBytes: 32 * 1024 * 1024, validMs: 1000 };
+export const HOT_FILE_DEFAULTS: HotFileLimits = { maxFileBytes: 64 * 1024, maxTotalBytes: 32 * 1024 * 1024, maxEntries: 10_000, validMs: 1000 };
+
+/** What an entry costs beyond its body, key and headers: the Map slot, the entry and Buffer objects (an estimate on the safe side). */
+const ENTRY_OVERHEAD = 256;
 
 /**
  * Small, often-requested static files kept in memory, as nginx's open_file_cache keeps descriptors:
  * an entry is made only after `send` has served that exact URL path from that root with a 200 —
  * so every path check (decoding, traversal, dotfiles) has been made by `send` — and it is trusted
  * for `validMs`; after that the next request goes through `send` again, which refreshes the entry.
- * A changed file is therefore served within `validMs` of the change. Least recently used entries
- * go first when memory runs out.
+ * A changed file is therefore served within `validMs` of the change.
+ *
+ * Clients choose the URLs, so the memory is bounded by what they cannot choose: only the one
+ * canonical spelling of a path is kept (`/a.css`, not `//a.css`, `/x/../a.css` or `/%61.css`), which
+ * ties the number of entries to the files on disk; and the entries, and everything they hold
+ * (key and headers as well as the body), are capped — least recently used entries go first.
  */
 export class HotFiles {
-  readonly #files = new Map<string, HotFile>();
+  readonly #files = new Map<string, HotFile & { cost: number }>();
   #bytes = 0;
+  readonly #limits: HotFileLimits;
 
-  constructor(
-    private readonly limits: HotFileLimits = DEFAULTS,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(limits: Partial<HotFileLimits> = {}, private readonly now: () => number = Date.now) {
+    this.#limits = { ...HOT_FILE_DEFAULTS, ...limits };
+  }
+
+  /** How many entries are kept now. */
+  get entries(): number {
+    return this.#files.size;
+  }
+
+  /** The memory the entries are counted as (bodies, keys, headers and the fixed cost per entry). */
+  get bytes(): number {
+    return this.#bytes;
+  }
 
   lookup(root: string, urlPath: string): HotFile | undefined {
     const key = `${root}\0${urlPath}`;
     const hit = this.#files.get(key);
     if (!hit) return undefined;
-    if (this.now() - hit.checked > this.limits.validMs) {
-      this.#drop(key, hit);
+    if (this.now() - hit.checked > this.#limits.validMs) {
+      this.#drop(key);
       return undefined;
     }
     this.#files.delete(key);
@@ -52,30 +71,51 @@ export class HotFiles {
 
   /**
    * Reads `filePath` into memory for `urlPath` after `send` served it with `headers`; skipped when
-   * the file is large or changed between `send`'s look and ours (its ETag would not match the body).
+   * the file is large, the path is not the canonical spelling, or the file changed between `send`'s
+   * look and ours (its ETag would not match the body).
    */
   async remember(root: string, urlPath: string, filePath: string, size: number, mtimeMs: number, headers: Record<string, string>): Promise<void> {
-    if (size > this.limits.maxFileBytes || !headers.etag || !headers['last-modified']) return;
+    const { maxFileBytes, maxEntries, maxTotalBytes } = this.#limits;
+    if (maxEntries < 1 || size > maxFileBytes || !headers.etag || !headers['last-modified'] || !isCanonicalPath(urlPath)) return;
     try {
       const body = await readFile(filePath);
       const after = await stat(filePath);
       if (body.length !== size || after.size !== size || after.mtimeMs !== mtimeMs) return;
       const key = `${root}\0${urlPath}`;
-      const old = this.#files.get(key);
-      if (old) this.#drop(key, old);
-      this.#files.set(key, { body, headers, etag: headers.etag, lastModified: headers['last-modified'], checked: this.now() });
-      this.#bytes += body.length;
-      for (const [k, f] of this.#files) {
-        if (this.#bytes <= this.limits.maxTotalBytes) break;
-        this.#drop(k, f);
+      let cost = body.length + key.length + ENTRY_OVERHEAD;
+      for (const [name, value] of Object.entries(headers)) cost += name.length + value.length;
+      if (cost > maxTotalBytes) return;
+      this.#drop(key);
+      this.#files.set(key, { body, headers, etag: headers.etag, lastModified: headers['last-modified'], checked: this.now(), cost });
+      this.#bytes += cost;
+      // The Map iterates in insertion order and a hit moves its entry to the end: the first ones are the least recently used.
+      for (const k of this.#files.keys()) {
+        if (this.#bytes <= maxTotalBytes && this.#files.size <= maxEntries) break;
+        this.#drop(k);
       }
     } catch {
       // The file went away or cannot be read: it is simply not cached.
     }
   }
 
-  #drop(key: string, file: HotFile): void {
+  #drop(key: string): void {
+    const file = this.#files.get(key);
+    if (!file) return;
     this.#files.delete(key);
-    this.#bytes -= file.body.length;
+    this.#bytes -= file.cost;
+  }
+}
+
+/**
+ * Whether `urlPath` is the spelling a browser sends for its file: no empty, `.` or `..` segment, no
+ * backslash, and percent-escapes exactly where `encodeURI` puts them (upper-case hex, nothing escaped
+ * that need not be, no escaped `/`). Other spellings of the same file are served from disk.
+ */
+export function isCanonicalPath(urlPath: string): boolean {
+  if (!urlPath.startsWith('/') || urlPath.includes('\\') || /\/\/|\/\.\.?(?:\/|$)/.test(urlPath)) return false;
+  try {
+    return encodeURI(decodeURIComponent(urlPath)) === urlPath;
+  } catch {
+    return false;
   }
 }

@@ -22,6 +22,8 @@ export interface ServeOptions {
   logDir?: string | undefined;
   /** How many TLS contexts to keep built (least recently used beyond it are dropped). */
   contextCapacity?: number;
+  /** The hot-file cache's caps (`serve --static-cache-entries`, `--static-cache-mb`); defaults otherwise. */
+  staticCache?: { maxEntries?: number; maxTotalBytes?: number };
   signal?: AbortSignal;
 }
 
@@ -57,7 +59,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
   const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000);
-  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')));
+  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
   const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log);
   let chains: number | undefined;

@@ -54,8 +54,11 @@ export function handleRequest(view: RequestView, services: SiteServices, protoco
     const httpsPort = view.httpsPortOf(site.name);
     const name = (requestHost(req) ?? '').replace(/:\d+$/, '');
     if (httpsPort !== undefined && name !== '') {
+      // Only a plain host name or IP address goes into the Location: a Host such as
+      // "a.test@evil.example" or "evil.example/x" would send the client elsewhere.
+      if (!REDIRECT_HOST.test(name)) return plainPage(res, 400, 'Bad Request', 'The Host header is not a host name.');
       res.statusCode = 301;
-      res.setHeader('location', `https://${name}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`);
+      res.setHeader('location', `https://${name}${httpsPort === 443 ? '' : `:${httpsPort}`}${sameHostPath(req.url ?? '/')}`);
       res.end();
       return;
     }
@@ -122,7 +125,7 @@ function serveStatic(hotFiles: HotFiles, root: string, req: AnyRequest, res: Any
   // A folder asked for without its trailing slash: send the client to the folder's default document.
   stream.on('directory', () => {
     res.statusCode = 301;
-    res.setHeader('location', `${encodeURI(decodeSafe(path))}/`);
+    res.setHeader('location', `${sameHostPath(path)}/`);
     res.end();
   });
   stream.pipe(res as ServerResponse);
@@ -168,12 +171,27 @@ function serveHot(hot: HotFile, req: AnyRequest, res: AnyResponse): void {
   else res.end(hot.body);
 }
 
-function decodeSafe(path: string): string {
-  try {
-    return decodeURI(path);
-  } catch {
-    return path;
+/** A DNS name or an IP address (IPv6 in brackets), as the Host header carries them without the port. */
+const REDIRECT_HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?|\[[0-9A-Fa-f:.]+\])$/;
+
+/**
+ * A request target made safe for a Location on the same host: the path and query of an absolute-form
+ * target (`GET http://x/p`), `/` for anything else that is not a path (`*`); every character a URL may not
+ * hold raw percent-encoded — existing escapes kept as they are, the backslash and control characters
+ * encoded (browsers read `/\` as `//` and drop tabs and newlines); and one leading slash, never
+ * two, so that the result is a path and never a network-path reference (`//evil.example/`) that
+ * browsers follow to another host.
+ */
+export function sameHostPath(target: string): string {
+  let path = target;
+  if (!path.startsWith('/')) {
+    const url = URL.parse(path);
+    path = url && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(path) ? `${url.pathname}${url.search}` : '/';
   }
+  const encoded = path
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/gu, (c) => encodeURIComponent(c));
+  return `/${encoded.replace(/^\/+/, '')}`;
 }
 
 /** A short HTML page for errors; no server details. */

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { curlAsync, dataDir, eventually, freePorts, ghJson, join, selfSignedCert, startServe, tmpDir, writeText } from '../support/cli.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { curlAsync, dataDir, eventually, freePorts, ghFail, ghJson, join, selfSignedCert, startServe, tmpDir, writeText } from '../support/cli.js';
+
+const execFileAsync = promisify(execFile);
 
 test('hot static files from memory behave like files from disk, and changes show within a second or so', async () => {
   const [port] = await freePorts(1);
@@ -42,6 +46,39 @@ test('hot static files from memory behave like files from disk, and changes show
     assert.notEqual(fresh.headers.etag, etag, 'a new ETag for new content');
     const stale = await curlAsync(['-k', '-H', `If-None-Match: ${etag}`, url]);
     assert.equal(stale.status, 200, 'the old ETag no longer matches');
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('10,000 distinct URLs with a small static cache: every answer right, changes still shown, the flags checked', async () => {
+  const [port] = await freePorts(1);
+  const data = dataDir();
+  const root = tmpDir('gh-www-');
+  mkdirSync(join(root, 'sub'), { recursive: true });
+  writeText(join(root, 'a.css'), 'a{}');
+  writeText(join(root, 'sub', 'index.html'), 'sub');
+  const thumb = selfSignedCert(data, 's.test', 's');
+  ghJson(data, ['site', 'add', 'S', '--root', root]);
+  ghJson(data, ['binding', 'add', 'S', '--protocol', 'https', '--port', String(port), '--cert', thumb]);
+  for (const [flag, value] of [['--static-cache-entries', '-1'], ['--static-cache-entries', 'many'], ['--static-cache-mb', '0']] as const) {
+    const r = ghFail(data, ['serve', '--once', flag, value], 'GH_USAGE', 2);
+    assert.match(r.stderr, new RegExp(flag));
+  }
+  const serve = await startServe(data, [`https *:${port}`], ['--workers', '1', '--static-cache-entries', '5', '--static-cache-mb', '1']);
+  try {
+    // One curl, one HTTP/1.1 connection, 10,000 URLs: query strings, other spellings of the same files, missing files.
+    const base = `https://127.0.0.1:${port}`;
+    const urls: [string, number][] = [];
+    for (let i = 0; i < 2500; i++) urls.push([`/a.css?v=${i}`, 200], [`/d${i}/../a.css`, 200], [`/sub/./x${i}/../`, 200], [`/missing-${i}.css`, 404]);
+    const config = urls.map(([u]) => `url = "${base}${u}"\noutput = "/dev/null"\n`).join('');
+    const configFile = writeText(join(tmpDir('gh-urls-'), 'curl.conf'), config);
+    const { stdout } = await execFileAsync('curl', ['-sS', '-k', '--http1.1', '--path-as-is', '-w', '%{http_code}\\n', '-K', configFile], { maxBuffer: 1 << 20 });
+    const codes = stdout.trim().split('\n').map(Number);
+    assert.deepEqual(codes, urls.map(([, code]) => code));
+    assert.equal((await curlAsync(['-k', `${base}/a.css`])).body, 'a{}');
+    writeText(join(root, 'a.css'), 'a{color:red}');
+    await eventually('the changed file is served', async () => (await curlAsync(['-k', `${base}/a.css`])).body === 'a{color:red}', 10_000, 200);
   } finally {
     await serve.stop();
   }

@@ -585,9 +585,9 @@ export class ServeProcess {
   }
 }
 
-/** Start `gatehouse serve` and wait until it listens on every `https|http *:PORT` given. */
-export async function startServe(data: string, listening: string[] = []): Promise<ServeProcess> {
-  const s = new ServeProcess(data);
+/** Start `gatehouse serve` (with `extraArgs`) and wait until it listens on every `https|http *:PORT` given. */
+export async function startServe(data: string, listening: string[] = [], extraArgs: string[] = []): Promise<ServeProcess> {
+  const s = new ServeProcess(data, extraArgs);
   try {
     for (const l of listening) {
       const text = l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
