@@ -76,14 +76,14 @@ export class Db {
     } catch (e) {
       this.#depth--;
       rollback();
-      throw e;
+      throw storeFull(e);
     }
     this.#depth--;
     try {
       this.raw.exec(nested ? `RELEASE ${savepoint}` : 'COMMIT');
     } catch (e) {
       rollback();
-      throw e;
+      throw storeFull(e);
     }
     return result;
   }
@@ -92,6 +92,19 @@ export class Db {
     this.#statements.clear();
     if (this.raw.isOpen) this.raw.close();
   }
+}
+
+/** SQLite's result code for "database or disk is full" (the disk, a quota, or max_page_count). */
+const SQLITE_FULL = 13;
+
+/**
+ * A write that failed because the disk (or the database's size limit) is full becomes GH_STORE_FULL:
+ * the transaction was rolled back, so nothing was changed. Anything else is passed on as it was.
+ */
+export function storeFull(e: unknown): unknown {
+  const err = e as { code?: unknown; errcode?: unknown };
+  if (err?.code !== 'ERR_SQLITE_ERROR' || typeof err.errcode !== 'number' || (err.errcode & 0xff) !== SQLITE_FULL) return e;
+  return fail('GH_STORE_FULL', 'The disk that holds the data directory is full, so the change could not be written; nothing was changed. Free some space on that disk (or move the data directory to a larger one) and try again.', e);
 }
 
 /** SQLite's row object as a plain one, with blobs as Buffers (what the rest of the code expects). */
