@@ -47,7 +47,7 @@ export function withDamagedPublicKey(pem: string): string {
   const der = certDer(pem);
   const at = der.indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04]));
   if (at < 0) throw new Error('no P-256 public point in the certificate');
-  der[at + 3] = 0x07;
+  der[at + 3] = 0x05; // neither 02/03 (compressed), 04 (uncompressed) nor 06/07 (hybrid)
   return toPem(der);
 }
 
