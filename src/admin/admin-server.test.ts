@@ -93,6 +93,9 @@ test('every answer carries the security headers; API answers are never cached; t
     assert.equal(r.headers['referrer-policy'], 'no-referrer', url);
     if (url.startsWith('/api/')) assert.equal(r.headers['cache-control'], 'no-store', url);
     else assert.match(String(r.headers['content-security-policy']), /default-src 'self'.*frame-ancestors 'none'/, url);
+    assert.equal(r.headers['strict-transport-security'], undefined, `${url}: no HSTS for localhost`);
+    const named = await app.inject({ method: 'GET', url, headers: { host: 'gatehouse.example:8443' } });
+    assert.equal(named.headers['strict-transport-security'], 'max-age=63072000', url);
   }
 });
 

@@ -35,8 +35,30 @@ export interface AdminServerOptions {
   clock?: () => number;
 }
 
+const PROBLEM_RESPONSE = { description: 'a problem document (RFC 9457) with a stable GH_ code', content: { 'application/problem+json': { schema: ProblemSchema } } };
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODY_LIMIT = 2 * 1024 * 1024;
+/** Sent with every answer of the endpoint, with HSTS where it applies (`securityHeaders`). */
+const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+  ['x-frame-options', 'DENY'],
+];
+/**
+ * HSTS: two years, this host only (no includeSubDomains: the machine's name may have subdomains
+ * Gatehouse does not serve). Browsers heed it only once they trust the certificate (RFC 6797 §8.1),
+ * so a self-signed one can still be accepted by hand, and ignore it for IP addresses. Not sent to
+ * `localhost`: a browser that trusts the certificate would then force HTTPS on every other local
+ * development server on any port of localhost.
+ */
+const HSTS = 'max-age=63072000';
+
+function securityHeaders(host: string | undefined): ReadonlyArray<readonly [string, string]> {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const local = name === 'localhost' || name.endsWith('.localhost');
+  return local ? SECURITY_HEADERS : [['strict-transport-security', HSTS], ...SECURITY_HEADERS];
+}
+
 const CONSOLE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 /**
@@ -62,7 +84,9 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
       // Answered before the hooks run, so the headers every API answer carries are set here.
       const raw = reply as unknown as { code(n: number): void; header(k: string, v: string): void; send(b: string): void };
       raw.code(p.status);
-      for (const [k, v] of [['content-type', 'application/problem+json'], ['cache-control', 'no-store'], ['x-content-type-options', 'nosniff'], ['referrer-policy', 'no-referrer'], ['x-frame-options', 'DENY']]) raw.header(k!, v!);
+      raw.header('content-type', 'application/problem+json');
+      raw.header('cache-control', 'no-store');
+      for (const [k, v] of securityHeaders(request.headers.host)) raw.header(k, v);
       raw.send(JSON.stringify(p));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
@@ -92,16 +116,24 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
     if (p.status === 401) void reply.header('www-authenticate', 'Bearer realm="gatehouse"');
     void reply.code(p.status).header('content-type', 'application/problem+json').send(p);
   });
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (r) => routeMethods.add(r.url ?? r.path, r.method));
   app.setNotFoundHandler((request, reply) => {
-    const p = problem('GH_ROUTE_NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}; ${API_PREFIX}/openapi.json lists the routes.`);
+    const path = request.url.split('?')[0]!;
+    // A known path with a method it does not take is 405 with Allow (RFC 9110 §15.5.6), not 404.
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length > 0) {
+      const p = problem('GH_METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}. ${API_PREFIX}/openapi.json lists the routes.`);
+      void reply.code(405).header('allow', allowed.join(', ')).header('content-type', 'application/problem+json').send(p);
+      return;
+    }
+    const p = problem('GH_ROUTE_NOT_FOUND', `There is no ${request.method} ${path}; ${API_PREFIX}/openapi.json lists the routes.`);
     void reply.code(404).header('content-type', 'application/problem+json').send(p);
   });
   // Warnings in an answer are worded like its errors: for the API, or for the console when it asks.
   app.addHook('preSerialization', async (request, _reply, payload) => withWordedWarnings(payload, faceOf(request.headers)));
   app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
+    for (const [k, v] of securityHeaders(request.headers.host)) reply.header(k, v);
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     else reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     return payload;
@@ -131,7 +163,8 @@ function addRoute(app: FastifyInstance, admin: AdminContext, r: AdminRoute): voi
       ...(r.body ? { body: r.body } : {}),
       ...(r.query ? { querystring: r.query } : {}),
       ...(r.params ? { params: r.params } : {}),
-      response: { ...(r.response ? { [status]: r.response } : {}), '4xx': ProblemSchema, '5xx': ProblemSchema },
+      // Every error is a problem document (RFC 9457): declared so, for the serializer and the OpenAPI document.
+      response: { ...(r.response ? { [status]: r.response } : {}), '4xx': PROBLEM_RESPONSE, '5xx': PROBLEM_RESPONSE },
     },
     onRequest: async (request) => {
       request.principal = authorize(admin, r, request);
@@ -148,6 +181,27 @@ function addRoute(app: FastifyInstance, admin: AdminContext, r: AdminRoute): voi
       return out;
     },
   });
+}
+
+/** The methods each registered path takes, for 405 answers: paths in Fastify's syntax (`:param`, `*`) matched against request paths. */
+class RouteMethods {
+  private readonly routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+
+  add(url: string, method: string | string[]): void {
+    const escaped = url.replace(/[.+?^$(){}|[\]\\]/g, '\\$&');
+    const source = `^${escaped.replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*/g, '.*')}$`;
+    let entry = this.routes.find((r) => r.pattern.source === source);
+    if (!entry) this.routes.push(entry = { pattern: new RegExp(source), methods: new Set() });
+    for (const m of [method].flat()) entry.methods.add(m.toUpperCase());
+    // Fastify answers HEAD wherever GET is answered.
+    if (entry.methods.has('GET')) entry.methods.add('HEAD');
+  }
+
+  /** The methods a request path takes, sorted; empty when no route has the path. */
+  allowed(path: string): string[] {
+    const methods = new Set(this.routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]));
+    return [...methods].sort();
+  }
 }
 
 /** Who is calling, and may they? Throws the 401/403 problem otherwise. */
@@ -186,7 +240,7 @@ function authenticate(admin: AdminContext, request: FastifyRequest): { principal
   return { principal: { user: user.name, role: user.role, via: { kind: 'session' } }, session };
 }
 
-/** The OpenAPI document, with each operation's permission as `x-gatehouse-permission` and file answers typed. */
+/** The OpenAPI document, with each operation's permission as `x-gatehouse-permission`, file answers typed and every route's success status listed. */
 function openApiDocument(app: FastifyInstance): unknown {
   const doc = structuredClone(app.swagger()) as unknown as { paths: Record<string, Record<string, { responses?: Record<string, unknown> } & Record<string, unknown>>> };
   for (const r of ROUTES) {
@@ -194,7 +248,10 @@ function openApiDocument(app: FastifyInstance): unknown {
     const op = doc.paths[path]?.[r.method.toLowerCase()];
     if (!op) continue;
     op['x-gatehouse-permission'] = r.access;
-    if (r.produces) op.responses = { ...op.responses, [String(r.status ?? 200)]: { description: 'the file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } } };
+    const status = String(r.status ?? 200);
+    if (r.produces) op.responses = { ...op.responses, [status]: { description: 'the file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } } };
+    // A route without a response schema still answers its status, with JSON of no declared shape.
+    else if (!r.response) op.responses = { [status]: { description: 'the result', content: { 'application/json': { schema: {} } } }, ...op.responses };
   }
   return doc;
 }

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describeCertificate } from '../pki/certificate-info.js';
-import { DAY, START, fixture, refused, refusedUnchanged, storeState } from './managers.test-support.js';
+import { BACKDATE, DAY, START, fixture, refused, refusedUnchanged, storeState } from './managers.test-support.js';
 
-const at = (days: number) => new Date(Date.parse(START) + days * DAY).toISOString();
+/** The end of a certificate of `days` issued at START. */
+const at = (days: number) => new Date(Date.parse(START) - BACKDATE + days * DAY).toISOString();
 
 test('init creates the CA at the injected clock, in one audited change; show describes it', async (t) => {
   const { g } = fixture(t);

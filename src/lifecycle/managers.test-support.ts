@@ -14,6 +14,8 @@ import { openGatehouse, type Gatehouse } from './gatehouse.js';
 
 export const DAY = 86_400_000;
 export const START = '2026-11-20T10:00:00.000Z';
+/** Certificates Gatehouse issues start five minutes back and end exactly their days after that start (pki/certificate-issuer.ts). */
+export const BACKDATE = 5 * 60_000;
 
 export interface TestClock {
   now: () => Date;

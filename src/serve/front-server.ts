@@ -17,6 +17,46 @@ import { HotFiles } from './hot-files.js';
 import { UpstreamProxy } from './upstream-proxy.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 
+/**
+ * HTTP/2 limits per connection (issue #10: rapid reset, CVE-2023-44487). nghttp2 enforces them and
+ * ends the session with GOAWAY when a client goes past them; they are written out here rather than
+ * left to Node's defaults so that they are documented and tested:
+ * - at most 128 streams open at once (nginx's `http2_max_concurrent_streams`; Node's default is 2³²−1);
+ * - RST_STREAM from the client: a bucket of 1000 that refills at 33 a second (a browser cancels a few
+ *   streams when the user navigates away; an attacker cancels every stream it opens);
+ * - 100 refused streams and 1000 invalid frames per session.
+ */
+export const HTTP2_LIMITS = {
+  settings: { maxConcurrentStreams: 128 },
+  streamResetBurst: 1000,
+  streamResetRate: 33,
+  maxSessionRejectedStreams: 100,
+  maxSessionInvalidFrames: 1000,
+} as const;
+
+/** At most one log line per this many ms about clients whose HTTP/2 connection was closed. */
+const SESSION_ERROR_LOG_MS = 10_000;
+
+/** Logs the first event at once, then at most one line per `everyMs` with how many it left out. */
+class RateLimitedLog {
+  #last = -Infinity;
+  #skipped = 0;
+
+  constructor(private readonly everyMs: number, private readonly write: (client: string, detail: string, more: number) => void) {}
+
+  note(client: string, detail: string): void {
+    const now = Date.now();
+    if (now - this.#last < this.everyMs) {
+      this.#skipped++;
+      return;
+    }
+    this.#last = now;
+    const more = this.#skipped;
+    this.#skipped = 0;
+    this.write(client, detail, more);
+  }
+}
+
 /** One socket Gatehouse listens on: `*` bindings listen on every address (`::`, dual-stack). */
 interface ListenerSpec {
   protocol: BindingProtocol;
@@ -56,6 +96,7 @@ export class FrontServer {
   readonly #services: SiteServices;
   /** Raw TLS connections still open, cut after the grace period when the server shuts down. */
   readonly #openSockets = new Set<Socket>();
+  readonly #sessionErrors: RateLimitedLog;
 
   constructor(
     private readonly contexts: ContextCache,
@@ -68,6 +109,8 @@ export class FrontServer {
       else res.destroy();
     });
     this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles() };
+    this.#sessionErrors = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
+      `closed an HTTP/2 connection from ${client}: ${detail} (too many stream resets, refused streams or invalid frames)${more > 0 ? `; ${more} more since the last such line` : ''}`));
   }
 
   get revision(): number | undefined {
@@ -158,6 +201,7 @@ export class FrontServer {
     if (!endpoint) {
       endpoint = createSecureServer({
         ...INTERMEDIATE_PROFILE,
+        ...HTTP2_LIMITS,
         allowHTTP1: true,
         ALPNProtocols: ALPN_PROTOCOLS,
         SNICallback: (servername, cb) => {
@@ -172,6 +216,10 @@ export class FrontServer {
       });
       endpoint.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => this.#upgrade('https', port, req, sock, head));
       endpoint.on('tlsClientError', () => undefined);
+      // nghttp2 answers a client over the limits with GOAWAY and ends the session; the server says so.
+      endpoint.on('sessionError', (error: Error, session: { socket?: { remoteAddress?: string } }) => {
+        this.#sessionErrors.note(session.socket?.remoteAddress ?? '?', error.message);
+      });
       this.#setDefaultContext(endpoint, key);
       this.#endpoints.set(key, endpoint);
     }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import send from 'send';
 import type { BindingProtocol } from '../model/binding.js';
@@ -94,6 +95,7 @@ function serveStatic(hotFiles: HotFiles, root: string, req: AnyRequest, res: Any
     if (hot) return serveHot(hot, req, res);
   }
   const stream = send(req as IncomingMessage, path, { root, index: ['index.html'], dotfiles: 'deny', etag: true, lastModified: true, acceptRanges: true });
+  releaseFileOnClose(stream, res);
   if (plain) {
     stream.on('file', (filePath: string, st: { size: number; mtimeMs: number }) => {
       res.once('finish', () => {
@@ -124,6 +126,26 @@ function serveStatic(hotFiles: HotFiles, root: string, req: AnyRequest, res: Any
     res.end();
   });
   stream.pipe(res as ServerResponse);
+}
+
+/**
+ * Closes the file `send` opened once the response is closed, however that happens: finished, HTTP/1.1
+ * connection aborted, HTTP/2 stream reset (RST_STREAM) or session gone (GOAWAY). A pipe does not end
+ * its source when the destination goes away, and `send` does not notice an HTTP/2 reset: without
+ * this, every reset stream kept one descriptor open for good (issue #10, rapid reset).
+ */
+function releaseFileOnClose(stream: ReturnType<typeof send>, res: AnyResponse): void {
+  let file: Readable | undefined;
+  let closed = false;
+  // `send` opens the file after its stat, which may end after the client has already gone.
+  stream.on('stream', (opened: Readable) => {
+    file = opened;
+    if (closed) opened.destroy();
+  });
+  res.once('close', () => {
+    closed = true;
+    file?.destroy();
+  });
 }
 
 /** A 200 (or 304 when the client's copy is current) from memory, with the headers `send` gave the file. */

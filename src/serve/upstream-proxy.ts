@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
@@ -14,19 +14,60 @@ import { canonicalAddress } from '../config/ip-address.js';
 export class UpstreamProxy {
   readonly #proxy: ProxyServer;
   readonly #agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+  /** The response the upstream request being made right now is for (set only during `web`). */
+  #making: AnyResponse | undefined;
+  /** Responses whose client went away before the answer was complete: their upstream request was given up. */
+  readonly #abandoned = new WeakSet<object>();
 
   constructor(private readonly onError: (req: AnyRequest, res: AnyResponse | Duplex, error: Error) => void) {
     this.#proxy = createProxyServer({ xfwd: false, ws: true, proxyTimeout: 60_000 });
-    this.#proxy.on('error', (error: Error, req: IncomingMessage, res: ServerResponse | Duplex) => this.onError(req, res, error));
+    this.#proxy.on('error', (error: Error, req: IncomingMessage, res: ServerResponse | Duplex) => {
+      // A request given up because its client left is not an upstream failure: nothing to log or answer.
+      if (!this.#abandoned.has(res)) this.onError(req, res, error);
+    });
+    for (const agent of [this.#agents.http, this.#agents.https]) this.#bindToClients(agent);
   }
 
   web(req: AnyRequest, res: AnyResponse, upstream: string): void {
     const agent = upstream.startsWith('https:') ? this.#agents.https : this.#agents.http;
-    this.#proxy.web(req as IncomingMessage, res as ServerResponse, { target: upstream, agent, headers: forwardedHeaders(req) });
+    this.#making = res;
+    try {
+      withHeaders(req, endToEndHeaders(req.headers, false), () =>
+        this.#proxy.web(req as IncomingMessage, res as ServerResponse, { target: upstream, agent, headers: forwardedHeaders(req) }));
+    } finally {
+      this.#making = undefined;
+    }
+  }
+
+  /**
+   * Gives up the upstream request of a client that went away before its answer was complete (HTTP/1.1
+   * abort, HTTP/2 RST_STREAM or GOAWAY): a request still queued for a socket is dropped from the queue,
+   * one in flight has its socket closed. http-proxy-3 tries this itself on the response's 'close', but
+   * an HTTP/2 response reports `writableFinished` once its stream is reset, so it never does: every
+   * reset stream held an upstream socket (or a place in the queue for one) until the upstream answered
+   * (issue #10, finding 3). The agent is where the library's request is made, synchronously inside `web`.
+   */
+  #bindToClients(agent: HttpAgent): void {
+    const target = agent as unknown as { addRequest: (request: ClientRequest, options: unknown) => void };
+    const addRequest = target.addRequest.bind(agent);
+    target.addRequest = (request, options) => {
+      const res = this.#making;
+      this.#making = undefined;
+      if (res) {
+        const abandon = () => {
+          if (res.writableEnded) return;
+          this.#abandoned.add(res);
+          request.destroy();
+        };
+        res.once('close', abandon);
+        request.once('close', () => res.off('close', abandon));
+      }
+      addRequest(request, options);
+    };
   }
 
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: string): void {
-    this.#proxy.ws(req, socket, head, { target: upstream, headers: forwardedHeaders(req) });
+    withHeaders(req, endToEndHeaders(req.headers, true), () => this.#proxy.ws(req, socket, head, { target: upstream, headers: forwardedHeaders(req) }));
   }
 
   close(): void {
@@ -50,4 +91,52 @@ function forwardedHeaders(req: AnyRequest): Record<string, string> {
     'x-forwarded-host': host,
     'x-forwarded-port': String(socket.localPort ?? ''),
   };
+}
+
+/**
+ * Fields about one connection rather than the request (RFC 9110 §7.6.1), never forwarded: the
+ * client's `Connection` and every field it names, and the fields that are hop-by-hop whether named
+ * or not — the same list as nginx's and Go's reverse proxies. `Upgrade: h2c` on a plain request
+ * would otherwise ask the upstream to switch protocols behind the proxy's back.
+ */
+const HOP_BY_HOP = ['connection', 'proxy-connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
+/** Never removed even when `Connection` names them: the upstream needs them to read the request. */
+const FRAMING = new Set(['host', 'content-length', ':method', ':path', ':scheme', ':authority']);
+
+/**
+ * The client's header fields without the hop-by-hop ones. The body is framed again for the
+ * upstream (`Transfer-Encoding: chunked` when the client sent one; Node's client does the chunking);
+ * a WebSocket request keeps `Connection: Upgrade` and its `Upgrade`.
+ */
+export function endToEndHeaders(headers: IncomingHttpHeaders, websocket: boolean): IncomingHttpHeaders {
+  const drop = new Set(HOP_BY_HOP);
+  for (const field of [headers.connection, headers['proxy-connection']]) {
+    for (const token of String(field ?? '').split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && !FRAMING.has(name)) drop.add(name);
+    }
+  }
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!drop.has(name)) out[name] = value;
+  if (headers['transfer-encoding'] !== undefined) out['transfer-encoding'] = 'chunked';
+  if (websocket) {
+    out.connection = 'Upgrade';
+    out.upgrade = headers.upgrade;
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` (the proxy library, which copies `req.headers` into the upstream request at once) with
+ * `headers` in place of the request's own, which the rest of the request's handling still reads.
+ */
+function withHeaders(req: AnyRequest, headers: IncomingHttpHeaders, fn: () => void): void {
+  const own = Object.getOwnPropertyDescriptor(req, 'headers');
+  Object.defineProperty(req, 'headers', { value: headers, configurable: true, writable: true, enumerable: true });
+  try {
+    fn();
+  } finally {
+    if (own) Object.defineProperty(req, 'headers', own);
+    else delete (req as { headers?: unknown }).headers;
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, linkSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../model/gatehouse-error.js';
 
@@ -21,7 +21,7 @@ export function decodeMasterKey(text: string, where: string): Buffer {
 export function loadMasterKeyFile(dataDir: string, create: boolean): Buffer {
   const path = join(dataDir, MASTER_KEY_FILE);
   try {
-    return decodeMasterKey(readFileSync(path, 'utf8'), path);
+    return readPrivateKeyFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -38,5 +38,25 @@ export function loadMasterKeyFile(dataDir: string, create: boolean): Buffer {
   } finally {
     rmSync(tmp, { force: true });
   }
-  return decodeMasterKey(readFileSync(path, 'utf8'), path);
+  return readPrivateKeyFile(path);
+}
+
+/**
+ * Reads master.key, refusing it when its mode lets anyone but its owner read or write it (as ssh
+ * refuses such a private key): whoever could read it may have copied it, and with the database it
+ * opens every private key, so the administrator must know rather than be told afterwards. Not
+ * repaired silently: a chmod would hide that the key was exposed, and the fix is one command.
+ */
+function readPrivateKeyFile(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const mode = fstatSync(fd).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      const octal = `0${mode.toString(8).padStart(3, '0')}`;
+      throw fail('GH_MASTER_KEY_EXPOSED', `${path} can be ${mode & 0o044 ? 'read' : 'written'} by users other than its owner (mode ${octal}), and with the database it opens every private key in the store, so Gatehouse does not use it. Make it private with: chmod 600 ${path}. If others may have read it, treat the stored keys as exposed: make new keys and certificates and revoke the old ones.`);
+    }
+    return decodeMasterKey(readFileSync(fd, 'utf8'), path);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -194,7 +194,7 @@ const cases: Case[] = [
   { name: 'submitting to a CA that does not exist', method: 'POST', path: '/requests/1/submit', options: { body: { ca: 'digicert' } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.ca' },
   // Routes that do not exist.
   { name: 'an unknown route', method: 'GET', path: '/nope', status: 404, code: 'GH_ROUTE_NOT_FOUND', detail: /GET \/api\/v1\/nope/ },
-  { name: 'an unknown method on a route', method: 'PUT', path: '/sites', options: { body: {} }, status: 404, code: 'GH_ROUTE_NOT_FOUND' },
+  { name: 'a method a route does not take', method: 'PUT', path: '/sites', options: { body: {} }, status: 405, code: 'GH_METHOD_NOT_ALLOWED', detail: /takes GET, HEAD, POST/ },
   { name: 'another API version', method: 'GET', path: '/../v2/sites', status: 404, code: 'GH_ROUTE_NOT_FOUND' },
   { name: 'an unknown route without credentials', method: 'DELETE', path: '/everything', anonymous: true, status: 404, code: 'GH_ROUTE_NOT_FOUND' },
 ];
