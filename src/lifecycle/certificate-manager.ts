@@ -8,11 +8,11 @@ import { buildChain, servedChain } from '../pki/certificate-chain.js';
 import { describeCertificate, sha256Hex, type CertificateInfo } from '../pki/certificate-info.js';
 import { certificateFields, certificationPath, type CertificateFields, type PathLink } from '../pki/certificate-details.js';
 import { defaultFriendlyName, validateFriendlyName } from '../pki/friendly-name.js';
-import { assertServableKey, keyTypeName, spkiDer } from '../pki/key-pair.js';
+import { assertConsistentKey, assertServableKey, keyTypeName, spkiDer } from '../pki/key-pair.js';
 import { readPfx, writePfx } from '../pki/pkcs12.js';
 import { toPem } from '../pki/pem.js';
 import { readPrivateKey } from '../pki/private-key-file.js';
-import { looksLikePfx, readCertificates } from '../pki/ca-response.js';
+import { assertDecodable, looksLikePfx, readCertificates } from '../pki/ca-response.js';
 import { createSelfSignedCertificate } from '../pki/certificate-issuer.js';
 import { parseSubjectNames } from '../pki/host-name.js';
 import type { CertificateRow, GatehouseStore } from '../store/gatehouse-store.js';
@@ -26,6 +26,9 @@ export interface InstallOptions {
   friendlyName?: string | undefined;
   store?: StoreName | undefined;
 }
+
+/** The longest "expiring within" filter: 100 years, far beyond any certificate, and within the dates a clock can name. */
+const MAX_EXPIRING_DAYS = 36_500;
 
 export interface ImportInput extends InstallOptions {
   file: Buffer;
@@ -63,7 +66,11 @@ export class CertificateManager {
   /** The server certificates (Web Hosting and Personal), or one store's certificates (`root` included). */
   list(filter: { store?: StoreName | undefined; expiringDays?: number | undefined } = {}): Certificate[] {
     const now = this.clock();
-    const notAfterBefore = filter.expiringDays === undefined ? undefined : new Date(now.getTime() + filter.expiringDays * 86_400_000).toISOString();
+    const days = filter.expiringDays;
+    if (days !== undefined && (!Number.isInteger(days) || days < 0 || days > MAX_EXPIRING_DAYS)) {
+      throw fail('GH_DAYS_INVALID', `${opt('expiring')} takes a whole number of days from 0 to ${MAX_EXPIRING_DAYS} (100 years, longer than any certificate lasts); got ${days}.`);
+    }
+    const notAfterBefore = days === undefined ? undefined : new Date(now.getTime() + days * 86_400_000).toISOString();
     const trusted = this.#trust.trusted();
     return this.store.certificates.list({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now, trusted));
   }
@@ -184,14 +191,16 @@ export class CertificateManager {
     let certs: Buffer[];
     let key: KeyObject | undefined;
     let pfxName: string | undefined;
+    let keyWhere: string;
     const text = input.file.toString('latin1');
     if (!text.includes('-----BEGIN') && looksLikePfx(input.file)) {
       const pfx = readPfx(input.file, input.password ?? '');
       if (pfx.certificates.length === 0) throw fail('GH_PFX_NO_CERT', `${input.fileName} holds no certificate. Export the PFX again with its certificate.`);
       if (!pfx.privateKey) throw fail('GH_PFX_NO_KEY', `${input.fileName} holds no private key, so the certificate could not serve TLS. Export it again with "Yes, export the private key".`);
-      certs = pfx.certificates;
+      certs = assertDecodable(pfx.certificates, (looksLike) => fail('GH_PFX_INVALID', `${input.fileName} cannot be imported: ${looksLike}. Export the PFX again from its source.`));
       key = pfx.privateKey;
       pfxName = pfx.friendlyName;
+      keyWhere = `The private key inside ${input.fileName}`;
     } else {
       certs = readCertificates(input.file, input.fileName);
       const keySource = input.keyFile ?? (/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(text) ? input.file : undefined);
@@ -199,8 +208,10 @@ export class CertificateManager {
         throw fail('GH_KEY_MISSING', `${input.fileName} holds a certificate but no private key. Give the key with ${opt('key-file')}, or import a PFX; to complete a pending request use ${act('request-complete')}; to add CA certificates to an installed certificate's chain use ${act('cert-chain', 'REF')}; to trust a root CA use ${act('root-import')}.`);
       }
       key = readPrivateKey(keySource, input.password);
+      keyWhere = input.keyFile ? `The private key given with ${opt('key-file')}` : `The private key in ${input.fileName}`;
     }
     assertServableKey(key);
+    assertConsistentKey(key, keyWhere);
     const keySpki = sha256Hex(spkiDer(key));
     const infos = certs.map((der) => describeCertificate(der));
     const leaf = infos.find((i) => i.spkiSha256 === keySpki);

@@ -16,7 +16,7 @@ export const ERRORS = {
   GH_COUNTRY_INVALID: { exit: 1, status: 400, summary: 'The country is not an assigned two-letter ISO 3166-1 code (such as US, GB or DE).' },
   GH_SUBJECT_INVALID: { exit: 1, status: 400, summary: 'A subject field (organization, unit, city, state) is empty or too long.' },
   GH_KEY_TYPE_INVALID: { exit: 1, status: 400, summary: 'The key type is not one Gatehouse makes.' },
-  GH_DAYS_INVALID: { exit: 1, status: 400, summary: 'The validity in days is not a whole number in range.' },
+  GH_DAYS_INVALID: { exit: 1, status: 400, summary: 'A number of days (a validity, or the expiring filter of the certificate list) is not a whole number in range.' },
   GH_STORE_INVALID: { exit: 1, status: 400, summary: 'The certificate store is not one of webhosting, personal or root, or not one that takes this kind of certificate (server certificates with keys go in webhosting or personal, CA roots in root).' },
   GH_FRIENDLY_NAME_INVALID: { exit: 1, status: 400, summary: 'The friendly name is empty, too long or has control characters.' },
   GH_REQUEST_NOT_FOUND: { exit: 1, status: 404, summary: 'No pending certificate request has that id.' },
@@ -36,6 +36,7 @@ export const ERRORS = {
   GH_PFX_NO_CERT: { exit: 1, status: 400, summary: 'The PFX holds no certificate.' },
   GH_KEY_INVALID: { exit: 1, status: 400, summary: 'The private key file cannot be read as a private key.' },
   GH_KEY_BAD_PASSWORD: { exit: 1, status: 400, summary: 'The private key is encrypted and the password is missing or wrong.' },
+  GH_KEY_DAMAGED: { exit: 1, status: 400, summary: 'The private key is damaged: its parts do not agree (RSA primes and CRT values, or an EC private value and public point), so no client could complete a handshake with it.' },
   GH_KEY_MISMATCH: { exit: 1, status: 400, summary: 'The private key does not belong to the certificate.' },
   GH_KEY_MISSING: { exit: 1, status: 400, summary: 'A certificate was given without its private key.' },
   GH_KEY_UNSUPPORTED: { exit: 1, status: 400, summary: 'The key algorithm or size is not supported for TLS serving.' },
@@ -92,6 +93,7 @@ export const ERRORS = {
   GH_MASTER_KEY_INVALID: { exit: 1, status: 500, summary: 'The master key is missing, malformed or not the one the store was made with.' },
   GH_MASTER_KEY_EXPOSED: { exit: 1, status: 500, summary: 'master.key can be read or written by users other than its owner (chmod 600 it); Gatehouse does not use it so.' },
   GH_STORE_UNAVAILABLE: { exit: 1, status: 503, summary: 'The data directory or database cannot be opened.' },
+  GH_STORE_FULL: { exit: 1, status: 507, summary: 'The disk that holds the data directory is full; the change was not written and nothing was changed. Free some space and try again.' },
   GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
 } as const satisfies Record<string, { exit: number; status: number; summary: string }>;
 

@@ -39,6 +39,7 @@ export const OPTIONS = {
   'password-file': { cli: '--password-file', api: '"password"', console: '"Password"' },
   'key-file': { cli: '--key-file', api: '"keyFile"', console: '"Private key file"' },
   'no-key': { cli: '--format pem --no-key', api: '"format": "pem" and "noKey": true', console: 'PEM without "Include the private key"' },
+  expiring: { cli: '--expiring', api: '"expiring" in the query', console: 'the expiring filter' },
   exportable: { cli: '--exportable', api: '"exportable": true', console: '"Allow this certificate to be exported"' },
   'ca-internal': { cli: '--ca internal', api: '"ca": "internal"', console: '"Submit to internal CA…"' },
   'ca-cn': { cli: '--cn', api: '"cn"', console: '"CA name (common name)"' },

@@ -1,5 +1,6 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { loadX509 } from './x509.js';
+import { certificateFields } from './certificate-details.js';
 import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
 
@@ -16,13 +17,13 @@ export function readCertificates(data: Buffer, fileName = 'The file'): Buffer[] 
   if (data.length === 0 || data.toString('latin1').trim() === '') throw notCert('it is empty');
   const text = data.toString('latin1');
 
-  if (text.includes('-----BEGIN')) return readPem(text, notCert);
+  if (text.includes('-----BEGIN')) return assertDecodable(readPem(text, notCert), notCert);
   if (/<(!doctype\s+html|html|head|body)\b/i.test(text.slice(0, 2048))) {
     throw notCert('it is an HTML web page (perhaps an error or download page saved instead of the certificate)', 'Download the certificate itself from the CA (often a "Download certificate" link, as .cer or .p7b).');
   }
   const der = isBase64Text(text) ? Buffer.from(text.replace(/\s+/g, ''), 'base64') : data;
   const fromDer = readDer(der);
-  if (fromDer) return fromDer;
+  if (fromDer) return assertDecodable(fromDer, notCert);
   if (looksLikePfx(der)) throw notCert('it is a PFX/PKCS#12 file (a certificate with its private key)', `Import it with ${act('cert-import')}.`);
   if (der[0] === 0x30) throw notCert('it is damaged or truncated binary (DER) data');
   throw notCert('its content is not PEM, DER or PKCS#7');
@@ -62,6 +63,40 @@ function readPem(text: string, notCert: NotCert): Buffer[] {
   if ([...labels].some((l) => l.includes('PUBLIC KEY'))) throw notCert('it is a public key');
   if (labels.has('X509 CRL')) throw notCert('it is a certificate revocation list (CRL)');
   throw notCert(`it holds PEM data of another kind (${[...labels].join(', ') || 'none'})`);
+}
+
+/**
+ * OpenSSL reads a certificate whose public key or extensions are damaged (it decodes them only when
+ * asked), so a certificate that parses may still break later, when Gatehouse shows or serves it.
+ * Every part Gatehouse reads is decoded here, once, before anything is stored.
+ */
+export function assertDecodable(ders: Buffer[], notCert: NotCert): Buffer[] {
+  for (const der of ders) {
+    const problem = damage(der);
+    if (problem) throw notCert(`it holds a certificate whose ${problem} cannot be decoded (the certificate is damaged)`, 'Download the certificate again from the CA, or ask the CA to issue it again.');
+  }
+  return ders;
+}
+
+/** What part of a certificate does not decode, or undefined when every part does. */
+export function damage(der: Buffer): string | undefined {
+  let native: NodeX509;
+  try {
+    native = new NodeX509(der);
+  } catch {
+    return 'structure';
+  }
+  try {
+    void native.publicKey.asymmetricKeyType;
+  } catch {
+    return 'public key (SubjectPublicKeyInfo)';
+  }
+  try {
+    certificateFields(der);
+  } catch {
+    return 'extensions or names';
+  }
+  return undefined;
 }
 
 function readDer(der: Buffer): Buffer[] | undefined {

@@ -1,7 +1,7 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { fail } from '../model/gatehouse-error.js';
+import { fail, GatehouseError } from '../model/gatehouse-error.js';
 import { opt } from '../model/wording.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -34,22 +34,31 @@ export class Db {
 
   /** One row as a plain object (blobs as Buffers), or undefined. */
   get<T>(sql: string, ...args: SqlValue[]): T | undefined {
-    const row = this.sql(sql).get(...args);
+    const row = this.#full(() => this.sql(sql).get(...args));
     return row === undefined ? undefined : (plain(row) as T);
   }
 
   /** Every row; each row object is SQLite's own (null prototype): map it to a value of ours. */
   all<T>(sql: string, ...args: SqlValue[]): T[] {
-    return this.sql(sql).all(...args) as T[];
+    return this.#full(() => this.sql(sql).all(...args)) as T[];
   }
 
   run(sql: string, ...args: SqlValue[]): { changes: number; lastInsertRowid: number } {
-    const r = this.sql(sql).run(...args);
+    const r = this.#full(() => this.sql(sql).run(...args));
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
   exec(sql: string): void {
-    this.raw.exec(sql);
+    this.#full(() => this.raw.exec(sql));
+  }
+
+  /** Runs one statement, reporting a full disk as GH_STORE_FULL (see storeFull). */
+  #full<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw storeFull(e, this.raw);
+    }
   }
 
   /**
@@ -76,14 +85,14 @@ export class Db {
     } catch (e) {
       this.#depth--;
       rollback();
-      throw e;
+      throw storeFull(e, this.raw);
     }
     this.#depth--;
     try {
       this.raw.exec(nested ? `RELEASE ${savepoint}` : 'COMMIT');
     } catch (e) {
       rollback();
-      throw e;
+      throw storeFull(e, this.raw);
     }
     return result;
   }
@@ -91,6 +100,39 @@ export class Db {
   close(): void {
     this.#statements.clear();
     if (this.raw.isOpen) this.raw.close();
+  }
+}
+
+/** SQLite's primary result codes: "database or disk is full" (the disk, a quota, or max_page_count) and "disk I/O error". */
+const SQLITE_FULL = 13;
+const SQLITE_IOERR = 10;
+/** Below this much free space an I/O error is put down to the full disk (SQLite grows its files by pages of 4 KiB and its shared memory by 32 KiB). */
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
+/**
+ * A statement that failed because the disk is full becomes GH_STORE_FULL: SQLite rolled the
+ * transaction back, so nothing was changed. SQLite says SQLITE_FULL when a write to the database
+ * or its journal runs out of room, but a disk I/O error (SQLITE_IOERR) when it cannot even size
+ * its -wal or -shm file; that one counts as a full disk when the data directory's file system has
+ * (nearly) no free space left. Anything else is passed on as it was.
+ */
+export function storeFull(e: unknown, raw: DatabaseSync): unknown {
+  if (e instanceof GatehouseError) return e;
+  const err = e as { code?: unknown; errcode?: unknown };
+  if (err?.code !== 'ERR_SQLITE_ERROR' || typeof err.errcode !== 'number') return e;
+  const primary = err.errcode & 0xff;
+  if (primary !== SQLITE_FULL && !(primary === SQLITE_IOERR && diskNearlyFull(raw))) return e;
+  return fail('GH_STORE_FULL', 'The disk that holds the data directory is full, so Gatehouse could not write to its database; nothing was changed. Free some space on that disk (or move the data directory to a larger one) and try again.', e);
+}
+
+function diskNearlyFull(raw: DatabaseSync): boolean {
+  try {
+    const file = raw.isOpen ? raw.location() : null;
+    if (!file) return false;
+    const fs = statfsSync(dirname(file));
+    return fs.bavail * fs.bsize < NEARLY_FULL_BYTES;
+  } catch {
+    return false;
   }
 }
 

@@ -4,11 +4,12 @@
 // sessions ending when an account changes, and the last administrator who cannot go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dataDir, freePorts, gh, ghAsync, ghFail, ghJson, join, openssl, tmpDir, TestPki } from '../support/cli.js';
 import {
   AdminServer, addUser, adminSnapshot, assertProblem, createToken, passwordFileFor, PASSWORD, type AdminSnapshot, type ApiResponse, type CallOptions,
 } from '../support/admin.js';
+import { damagedRsaKey, withDamagedPublicKey, withOverlongAkiInteger } from '../support/damage.js';
 
 // ---------------------------------------------------------------------------------------------
 // A table of bad requests against one server.
@@ -37,6 +38,8 @@ let token: string;
 let pfxBase64: string;
 let leafCertBase64: string;
 let encryptedKeyBase64: string;
+/** Issue #10, findings 6 and 7: a damaged RSA key with its certificate, the same in a PFX, certificates that do not decode. */
+const damaged = { rsaCert: '', rsaKey: '', rsaPfx: '', spki: '', aki: '' };
 let port: number;
 let spare: number;
 let first: AdminSnapshot;
@@ -71,6 +74,16 @@ before(async () => {
   const encryptedKey = join(tmpDir('gh-key-'), 'leaf.key');
   openssl(['pkey', '-in', leaf.key, '-aes256', '-passout', 'pass:the key password', '-out', encryptedKey]);
   encryptedKeyBase64 = readFileSync(encryptedKey).toString('base64');
+  const rsa = pki.leaf('rsa.contoso.com', { ec: false });
+  const badKey = join(tmpDir('gh-key-'), 'damaged.key');
+  writeFileSync(badKey, damagedRsaKey(readFileSync(rsa.key, 'utf8'), 'dq'));
+  const badPfx = join(tmpDir('gh-pfx-'), 'damaged.pfx');
+  openssl(['pkcs12', '-export', '-in', rsa.cert, '-inkey', badKey, '-passout', 'pass:the right password', '-out', badPfx]);
+  damaged.rsaCert = readFileSync(rsa.cert).toString('base64');
+  damaged.rsaKey = readFileSync(badKey).toString('base64');
+  damaged.rsaPfx = readFileSync(badPfx).toString('base64');
+  damaged.spki = Buffer.from(withDamagedPublicKey(readFileSync(leaf.cert, 'utf8'))).toString('base64');
+  damaged.aki = Buffer.from(withOverlongAkiInteger(readFileSync(leaf.cert, 'utf8'))).toString('base64');
   // A shared endpoint: Contoso without a host name, Fabrikam with one but without SNI, one certificate.
   [port, spare] = (await freePorts(2)) as [number, number];
   ghJson(data, ['site', 'add', 'Fabrikam', '--root', tmpDir('gh-www-')]);
@@ -169,6 +182,13 @@ const cases: Case[] = [
   { name: 'an encrypted key without its password', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: leafCertBase64, fileName: 'leaf.pem', keyFile: encryptedKeyBase64 } }), status: 400, code: 'GH_KEY_BAD_PASSWORD', detail: /in "password"\./ },
   { name: 'a PEM certificate without its key', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: leafCertBase64, fileName: 'leaf.pem' } }), status: 400, code: 'GH_KEY_MISSING', detail: /with "keyFile".*POST \/api\/v1\/requests\/complete/, consoleDetail: /with "Private key file".*"Complete Certificate Request…"/ },
   { name: 'a PFX as the CA\'s response', method: 'POST', path: '/requests/complete', options: () => ({ body: { file: pfxBase64, fileName: 'leaf.pfx' } }), status: 400, code: 'GH_NOT_A_CERTIFICATE', detail: /POST \/api\/v1\/certificates\/import/, consoleDetail: /"Import…" on the Server Certificates page/ },
+  // Damaged keys and certificates, and numbers past any date: coded refusals, never GH_INTERNAL (issue #10, findings 6 and 7).
+  { name: 'a certificate with a damaged RSA key', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: damaged.rsaCert, fileName: 'rsa.pem', keyFile: damaged.rsaKey } }), status: 400, code: 'GH_KEY_DAMAGED', detail: /given with "keyFile" is damaged: its CRT exponent dq/, consoleDetail: /given with "Private key file" is damaged/ },
+  { name: 'a PFX holding a damaged RSA key', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: damaged.rsaPfx, fileName: 'damaged.pfx', password: 'the right password' } }), status: 400, code: 'GH_KEY_DAMAGED', detail: /inside damaged\.pfx is damaged/ },
+  { name: 'a CA answer whose public key does not decode', method: 'POST', path: '/requests/complete', options: () => ({ body: { file: damaged.spki, fileName: 'spki.pem' } }), status: 400, code: 'GH_NOT_A_CERTIFICATE', detail: /public key/ },
+  { name: 'a certificate whose public key does not decode, to import', method: 'POST', path: '/certificates/import', options: () => ({ body: { file: damaged.spki, fileName: 'spki.pem', keyFile: encryptedKeyBase64, password: 'the key password' } }), status: 400, code: 'GH_NOT_A_CERTIFICATE', detail: /public key/ },
+  { name: 'a CA answer with an over-long AuthorityKeyIdentifier integer', method: 'POST', path: '/requests/complete', options: () => ({ body: { file: damaged.aki, fileName: 'aki.pem' } }), status: 400, code: 'GH_NOT_A_CERTIFICATE', detail: /extensions/ },
+  { name: 'expiring=100000000 (past any date)', method: 'GET', path: '/certificates?expiring=100000000', status: 400, code: 'GH_DAYS_INVALID', detail: /^"expiring" in the query takes a whole number of days from 0 to 36500/ },
   { name: 'an unknown site\'s bindings', method: 'GET', path: '/sites/Nowhere/bindings', status: 404, code: 'GH_SITE_NOT_FOUND', detail: /GET \/api\/v1\/sites shows the sites/, consoleDetail: /the Sites page shows the sites/ },
   { name: 'an API token that is not valid', method: 'GET', path: '/sites', anonymous: true, options: { headers: { authorization: 'Bearer not-a-token' } }, status: 401, code: 'GH_UNAUTHENTICATED', detail: /POST \/api\/v1\/tokens/ },
   { name: 'submitting to a CA that does not exist', method: 'POST', path: '/requests/1/submit', options: { body: { ca: 'digicert' } }, status: 400, code: 'GH_REQUEST_BODY_INVALID', errorPath: 'body.ca' },

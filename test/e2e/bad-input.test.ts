@@ -3,11 +3,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import {
   gh, ghJson, dataDir, tmpDir, join, openssl, readText, writeText, passwordFile, storeSnapshot,
   assertCleanError, describeRun, TestPki,
 } from '../support/cli.js';
+import { damagedEcKey, damagedRsaKey, withDamagedPublicKey, withOverlongAkiInteger } from '../support/damage.js';
 
 interface Ctx { data: string; dir: string }
 interface Case {
@@ -31,6 +33,9 @@ let pfx: string;
 let pfxNoKey: string;
 let rsaKey: string;
 let encKey: string;
+let rsaLeaf: { key: string; cert: string };
+/** Damaged keys (issue #10, finding 6): RSA with d, dq or qi altered, EC with its private value altered; and PFX files holding them. */
+const damaged: Record<'d' | 'dq' | 'qi' | 'ec' | 'rsaPfx' | 'ecPfx', string> = { d: '', dq: '', qi: '', ec: '', rsaPfx: '', ecPfx: '' };
 
 before(() => {
   pki = TestPki.create();
@@ -46,6 +51,17 @@ before(() => {
   openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', rsaKey]);
   encKey = join(fx, 'enc.key');
   openssl(['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', foreign.key, '-passout', `file:${pw}`, '-out', encKey]);
+  rsaLeaf = pki.leaf('rsa.contoso.com', { ec: false });
+  for (const part of ['d', 'dq', 'qi'] as const) damaged[part] = writeText(join(fx, `damaged-${part}.key`), damagedRsaKey(readText(rsaLeaf.key), part));
+  damaged.ec = writeText(join(fx, 'damaged-ec.key'), damagedEcKey(readText(foreign.key)));
+  // openssl checks nothing when it packs a key: the PFX holds the damaged key as it is.
+  damaged.rsaPfx = join(fx, 'damaged-rsa.pfx');
+  openssl(['pkcs12', '-export', '-in', rsaLeaf.cert, '-inkey', damaged.d, '-passout', `file:${pw}`, '-out', damaged.rsaPfx]);
+  damaged.ecPfx = join(fx, 'damaged-ec.pfx');
+  openssl(['pkcs12', '-export', '-in', foreign.cert, '-inkey', damaged.ec, '-passout', `file:${pw}`, '-out', damaged.ecPfx]);
+  for (const key of [damaged.d, damaged.dq, damaged.qi, damaged.ec]) {
+    assert.throws(() => openssl(['pkey', '-check', '-noout', '-in', key]), `openssl must find ${key} damaged too`);
+  }
 });
 
 /** A pending request in ctx.data; returns its CSR file. */
@@ -286,6 +302,59 @@ const cases: Case[] = [
       return ['ca', 'init', '--cn', 'Second CA', '--key', 'ecdsa-p256'];
     },
   },
+  // Damaged keys are refused before they are stored (issue #10, finding 6).
+  {
+    name: 'an RSA key whose d was altered (d·e not congruent to 1)', code: 'GH_KEY_DAMAGED', message: /d·e is not congruent to 1/,
+    prepare: () => ['cert', 'import', '--file', rsaLeaf.cert, '--key-file', damaged.d],
+  },
+  {
+    name: 'an RSA key whose CRT exponent dq was altered', code: 'GH_KEY_DAMAGED', message: /--key-file is damaged: its CRT exponent dq/,
+    prepare: () => ['cert', 'import', '--file', rsaLeaf.cert, '--key-file', damaged.dq],
+  },
+  {
+    name: 'an RSA key whose CRT coefficient qi was altered', code: 'GH_KEY_DAMAGED', message: /qi/,
+    prepare: () => ['cert', 'import', '--file', rsaLeaf.cert, '--key-file', damaged.qi],
+  },
+  {
+    name: 'an EC key whose private value was altered (its public point kept)', code: 'GH_KEY_DAMAGED', message: /public point/,
+    prepare: () => ['cert', 'import', '--file', foreign.cert, '--key-file', damaged.ec],
+  },
+  {
+    name: 'a certificate and a damaged RSA key in one PEM file', code: 'GH_KEY_DAMAGED', message: /in both\.pem is damaged/,
+    prepare: (ctx) => ['cert', 'import', '--file', writeText(join(ctx.dir, 'both.pem'), readText(rsaLeaf.cert) + readText(damaged.dq))],
+  },
+  {
+    name: 'a PFX holding a damaged RSA key', code: 'GH_KEY_DAMAGED', message: /inside damaged-rsa\.pfx is damaged/,
+    prepare: () => ['cert', 'import', '--file', damaged.rsaPfx, '--password-file', pw],
+  },
+  {
+    name: 'a PFX holding a damaged EC key', code: 'GH_KEY_DAMAGED', message: /inside damaged-ec\.pfx is damaged/,
+    prepare: () => ['cert', 'import', '--file', damaged.ecPfx, '--password-file', pw],
+  },
+  // Input that used to end as GH_INTERNAL (issue #10, finding 7).
+  {
+    name: 'a CA answer whose public key does not decode', code: 'GH_NOT_A_CERTIFICATE', message: /public key/,
+    prepare: (ctx) => complete(writeText(join(ctx.dir, 'bad-spki.pem'), withDamagedPublicKey(readText(pendingSigned(ctx))))),
+  },
+  {
+    name: 'a certificate whose public key does not decode, with its key (cert import)', code: 'GH_NOT_A_CERTIFICATE', message: /public key/,
+    prepare: (ctx) => ['cert', 'import', '--file', writeText(join(ctx.dir, 'bad-spki.pem'), withDamagedPublicKey(readText(foreign.cert))), '--key-file', foreign.key],
+  },
+  {
+    name: 'a CA answer with an over-long integer in its AuthorityKeyIdentifier', code: 'GH_NOT_A_CERTIFICATE', message: /extensions/,
+    prepare: (ctx) => complete(writeText(join(ctx.dir, 'bad-aki.pem'), withOverlongAkiInteger(readText(pendingSigned(ctx))))),
+  },
+  {
+    name: 'a certificate with an over-long AuthorityKeyIdentifier integer, with its key (cert import)', code: 'GH_NOT_A_CERTIFICATE', message: /extensions/,
+    prepare: (ctx) => ['cert', 'import', '--file', writeText(join(ctx.dir, 'bad-aki.pem'), withOverlongAkiInteger(readText(foreign.cert))), '--key-file', foreign.key],
+  },
+  {
+    name: 'cert list --expiring beyond any date (100000000 days)', code: 'GH_DAYS_INVALID', message: /--expiring takes a whole number of days from 0 to 36500/,
+    prepare: (ctx) => {
+      exportable(ctx, false);
+      return ['cert', 'list', '--expiring', '100000000'];
+    },
+  },
   // usage errors: exit 2
   { name: 'usage: unknown command', code: 'GH_USAGE', exit: 2, prepare: () => ['frobnicate'] },
   { name: 'usage: unknown verb', code: 'GH_USAGE', exit: 2, prepare: () => ['cert', 'frobnicate'] },
@@ -315,3 +384,30 @@ for (const [i, c] of cases.entries()) {
     assert.deepEqual(readdirSync(ctx.dir).sort(), filesBefore, 'no output file may be written');
   });
 }
+
+// Issue #10, finding 7: a full disk was reported as an internal error. A small tmpfs holds the data
+// directory (mounting needs root; elsewhere src/store/database.test.ts covers SQLITE_FULL alone).
+test('a full disk: a change is refused with GH_STORE_FULL, nothing changed, and works again once there is room', {
+  skip: process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : false,
+}, (t) => {
+  const mnt = tmpDir('gh-full-');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mnt]);
+  t.after(() => execFileSync('umount', [mnt]));
+  const data = join(mnt, 'data');
+  ghJson(data, ['cert', 'self-signed', '--cn', 'a.contoso.com', '--key', 'ecdsa-p256']);
+  const beforeSnap = storeSnapshot(data);
+  const filler = join(mnt, 'filler');
+  try {
+    execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
+  } catch {
+    // dd stops with "No space left on device": the disk is full, as wanted.
+  }
+  for (const args of [['cert', 'self-signed', '--cn', 'b.contoso.com', '--key', 'ecdsa-p256'], ['site', 'add', 'Contoso', '--root', mnt]]) {
+    const r = gh(data, args);
+    assertCleanError(r, 'GH_STORE_FULL');
+    assert.match(r.stderr, /disk .* is full.*nothing was changed/, describeRun(r));
+  }
+  rmSync(filler);
+  assert.deepEqual(storeSnapshot(data), beforeSnap, 'the store must be unchanged');
+  ghJson(data, ['cert', 'self-signed', '--cn', 'b.contoso.com', '--key', 'ecdsa-p256']);
+});
