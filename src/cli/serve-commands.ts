@@ -12,7 +12,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--worker-timeout S] [--orphan-grace S]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -22,24 +22,30 @@ export const serveCommands: Command[] = [
       ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
       ['--static-cache-entries N', 'small static files (64 KiB or less) each serving process keeps in memory, least recently used dropped first (default 10000; 0 turns the cache off)'],
       ['--static-cache-mb N', 'memory in MiB for those files in each serving process, paths and headers included (default 32)'],
+      ['--worker-timeout S', "a worker that has not answered the supervisor's ping for S seconds (its event loop is stalled) is killed and replaced (default 30)"],
+      ['--orphan-grace S', 'when the supervisor is killed, its workers keep serving S seconds (so a restarted one can take over without a gap), then drain and end (default 10)'],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
       const staticCache = staticCacheLimits(values);
+      const stallSeconds = int(values, 'worker-timeout');
+      if (stallSeconds !== undefined && (stallSeconds < 1 || stallSeconds > 3600)) throw fail('GH_USAGE', `--worker-timeout takes a number of seconds from 1 to 3600; got ${stallSeconds}.`);
+      const orphanSeconds = int(values, 'orphan-grace');
+      if (orphanSeconds !== undefined && (orphanSeconds < 0 || orphanSeconds > 3600)) throw fail('GH_USAGE', `--orphan-grace takes a number of seconds from 0 to 3600; got ${orphanSeconds}.`);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
-      const { isWorker, listenForShutdown, runWorkerPool } = await import('../serve/worker-pool.js');
+      const { DEFAULT_ORPHAN_GRACE_MS, isWorker, runWorkerPool, superviseWorker } = await import('../serve/worker-pool.js');
       const g = gatehouse();
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      listenForShutdown(stop);
       const json = values.json === true;
       const adminListen = str(values, 'admin') ?? '127.0.0.1:8443';
       const { parseAdminAddress } = await import('../admin/admin-endpoint.js');
@@ -48,6 +54,7 @@ export const serveCommands: Command[] = [
       const log = (line: string) => {
         if (!json) process.stdout.write(`${new Date().toISOString()} ${tag}: ${line}\n`);
       };
+      superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
@@ -58,7 +65,7 @@ export const serveCommands: Command[] = [
         const summary = summarize(g);
         log(describeSummary(summary));
         const admin = await startAdmin();
-        await runWorkerPool({ workers, log, signal: controller.signal });
+        await runWorkerPool({ workers, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
         await admin?.close();
         log('stopped');
         return { json: summarize(g), text: '' };
@@ -67,7 +74,7 @@ export const serveCommands: Command[] = [
       const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, signal: controller.signal, log });
       await admin?.close();
       // A worker's channel to the supervisor would keep it alive; close it so the process can end.
-      if (isWorker()) process.disconnect?.();
+      if (isWorker() && process.connected) process.disconnect?.();
       return { json: summary, text: '' };
     },
   },

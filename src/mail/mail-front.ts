@@ -18,6 +18,8 @@ export interface MailFrontOptions {
   backendTimeoutMs?: number;
   /** How often a listener that could not open is tried again (default 2 s). */
   retryMs?: number;
+  /** Every listener error after the socket opened (accept failures such as EMFILE among them). */
+  onListenerError?: (error: Error) => void;
 }
 
 interface MailState {
@@ -133,7 +135,10 @@ export class MailFront {
       return;
     }
     this.#failed.delete(key);
-    server.on('error', (e) => this.log(`listener ${listenerLabel(l)} failed: ${e.message}`));
+    server.on('error', (e) => {
+      this.log(`listener ${listenerLabel(l)} failed: ${e.message}`);
+      this.options.onListenerError?.(e);
+    });
     this.#servers.set(key, { server, listener: this.#state.listeners.get(key)! });
     this.log(`listening on ${listenerLabel(l)} (${describe(l)})`);
   }

@@ -103,6 +103,8 @@ export class FrontServer {
     private readonly log: (line: string) => void,
     private readonly logs: AccessLogs,
     hotFileLimits: Partial<HotFileLimits> = {},
+    /** Every listener error after the socket opened (accept failures such as EMFILE among them). */
+    private readonly onListenerError: (error: Error) => void = () => undefined,
   ) {
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
@@ -186,7 +188,10 @@ export class FrontServer {
       this.log(`cannot listen on ${describe(spec)}: ${(e as Error).message}; the rest keeps serving, and it is tried again at the next change`);
       return;
     }
-    server.on('error', (e) => this.log(`listener ${describe(spec)} failed: ${(e as Error).message}`));
+    server.on('error', (e) => {
+      this.log(`listener ${describe(spec)} failed: ${(e as Error).message}`);
+      this.onListenerError(e as Error);
+    });
     if (spec.protocol === 'http') server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade('http', spec.port, req, socket, head));
     this.#listeners.set(key, { spec, server });
     this.log(`listening on ${describe(spec)}`);

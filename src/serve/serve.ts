@@ -9,6 +9,7 @@ import type { ServingConfig } from '../config/serving-config.js';
 import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
 import { INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
+import { DescriptorWatch } from './descriptor-watch.js';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */
@@ -25,6 +26,8 @@ export interface ServeOptions {
   /** The hot-file cache's caps (`serve --static-cache-entries`, `--static-cache-mb`); defaults otherwise. */
   staticCache?: { maxEntries?: number; maxTotalBytes?: number };
   signal?: AbortSignal;
+  /** Ends the process when it has been out of file descriptors too long (default process.exit). */
+  exit?: (code: number) => void;
 }
 
 export interface StoreSummary {
@@ -59,9 +62,13 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
   const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000);
-  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache);
+  // A process that cannot accept (out of descriptors) ends, so that a fresh one takes its place.
+  const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
+  const onListenerError = (e: Error) => descriptors.noteError(e);
+  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, onListenerError);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
-  const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log);
+  const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log, { onListenerError });
+  descriptors.start();
   let chains: number | undefined;
   const apply = async (config: ServingConfig) => {
     // A replaced chain (`cert chain`) changes what a thumbprint serves: build its context again.
@@ -99,6 +106,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     if (options.signal?.aborted) stop();
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
+  descriptors.stop();
   await Promise.all([front.close(), mail.close()]);
   options.log('stopped');
   return summary;
