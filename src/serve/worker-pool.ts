@@ -14,7 +14,7 @@ export interface WorkerPoolOptions {
 /** Default for `serve --worker-timeout`. */
 export const DEFAULT_STALL_MS = 30_000;
 /** Before its first answer a worker is still starting (loading code, opening the store): it gets at least this long. */
-const STARTUP_MS = 60_000;
+const STARTUP_MS = 10_000;
 /** A worker that ends within this long of its start counts as a failed start (back-off, below). */
 const QUICK_DEATH_MS = 10_000;
 /** The longest the supervisor waits before starting another worker when they keep dying. */

@@ -466,11 +466,13 @@ export class ServeProcess {
   #listeners = new Set<() => void>();
   #exit: Promise<number | null>;
 
-  constructor(readonly data: string, extraArgs: string[] = []) {
+  /** `wrapper`: a command that runs serve in the same process (it execs), e.g. `prlimit --nofile=64:64`. */
+  constructor(readonly data: string, extraArgs: string[] = [], wrapper: string[] = []) {
     // Its own process group, so that stop() can also end any process it started (workers).
     // Tests run side by side: the admin endpoint is off unless a test asks for one on its own port.
     const admin = extraArgs.includes('--admin') ? [] : ['--admin', 'off'];
-    this.child = spawn(BIN, ['serve', '--data', data, ...admin, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
+    const [command, ...args] = [...wrapper, BIN, 'serve', '--data', data, ...admin, ...extraArgs];
+    this.child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       for (const l of [...this.#listeners]) l();
