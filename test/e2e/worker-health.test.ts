@@ -1,9 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { curlAsync, dataDir, eventually, freePorts, ghJson, join, selfSignedCert, ServeProcess, tmpDir, writeText } from '../support/cli.js';
+import { BIN, curlAsync, dataDir, eventually, freePorts, gh, ghJson, join, ROOT, selfSignedCert, ServeProcess, tmpDir, writeText } from '../support/cli.js';
 
 /**
  * Issue #10, capability 3: a worker that cannot accept is noticed and replaced, and killing the
@@ -109,4 +109,39 @@ test('when the supervisor is killed its workers keep serving for --orphan-grace,
   assert.equal(running(pids).length, 2, 'the workers are still there during the grace period');
   await eventually(`workers ${pids.join(', ')} ended after the grace period`, () => running(pids).length === 0, 20_000, 250);
   assert.match(serve.out, /gatehouse\[\d+\]: stopped/);
+});
+
+test('docs/gatehouse.service: the settings the issue asks for, flags serve knows, and a unit systemd accepts', (t) => {
+  const unit = readFileSync(join(ROOT, 'docs', 'gatehouse.service'), 'utf8');
+  const settings = new Map<string, string>();
+  for (const line of unit.split('\n')) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (m) settings.set(m[1]!, m[2]!);
+  }
+  for (const [key, value] of Object.entries({
+    User: 'gatehouse', Restart: 'always', RestartSec: '1', LimitNOFILE: '65536', NoNewPrivileges: 'yes', ProtectSystem: 'strict',
+    AmbientCapabilities: 'CAP_NET_BIND_SERVICE', CapabilityBoundingSet: 'CAP_NET_BIND_SERVICE', ReadWritePaths: '/var/lib/gatehouse',
+  })) assert.equal(settings.get(key), value, `${key}= in docs/gatehouse.service`);
+  // ExecStart's flags are ones serve takes: `serve --once` with them reads the store and exits 0.
+  const exec = settings.get('ExecStart')!.split(/\s+/);
+  assert.equal(exec[0], '/opt/gatehouse/bin/gatehouse');
+  assert.equal(exec[1], 'serve');
+  const data = dataDir();
+  assert.equal(exec[exec.indexOf('--data') + 1], settings.get('ReadWritePaths'), 'the store is in the one writable directory');
+  // (gh adds --data for the test's own store.)
+  const flags = exec.slice(2).filter((_, i, all) => all[i] !== '--data' && all[i - 1] !== '--data');
+  const r = gh(data, ['serve', ...flags, '--once']);
+  assert.equal(r.code, 0, r.stderr);
+  // systemd's own check, with the command pointed at this checkout's bin/gatehouse (it must exist).
+  const check = tmpDir('gh-unit-');
+  writeText(join(check, 'gatehouse.service'), unit.replaceAll('/opt/gatehouse/bin/gatehouse', BIN));
+  try {
+    execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
+  } catch {
+    t.skip('systemd-analyze is not installed');
+    return;
+  }
+  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', join(check, 'gatehouse.service')], { encoding: 'utf8' });
+  assert.equal(verify.status, 0, verify.stderr);
+  assert.equal(verify.stderr.trim(), '', 'systemd-analyze verify found something to say');
 });
