@@ -55,15 +55,14 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
     if (stopping) return;
     const lived = Date.now() - (h?.started ?? 0);
     quickDeaths = lived < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
-    // The first death is replaced at once; more in a row wait 0.5 s, 1 s, 2 s … up to 30 s.
-    const delay = quickDeaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** (quickDeaths - 2));
+    const delay = restartDelay(quickDeaths);
     if (delay === 0) {
       options.log(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
       fork();
       return;
     }
-    options.log(`worker ${worker.process.pid} exited (${signal ?? code}), the ${quickDeaths}th in a row within ${QUICK_DEATH_MS / 1000} s of its start; ` +
-      `starting another in ${delay / 1000} s (see the lines above for why they end)`);
+    options.log(`worker ${worker.process.pid} exited (${signal ?? code}); ${quickDeaths} in a row have ended within ${QUICK_DEATH_MS / 1000} s of their start, so ` +
+      `the next starts in ${delay / 1000} s (the lines above say why they end)`);
     const timer = setTimeout(() => {
       if (!stopping) fork();
     }, delay);
@@ -106,6 +105,11 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
     w.process.kill('SIGTERM');
   })));
   clearInterval(watchdog);
+}
+
+/** How long to wait before replacing a worker, after `quickDeaths` in a row ended soon after their start: 0, 0, 0.5 s, 1 s, 2 s … up to 30 s. */
+export function restartDelay(quickDeaths: number): number {
+  return quickDeaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** (quickDeaths - 2));
 }
 
 export interface WorkerSupervision {
