@@ -103,7 +103,8 @@ test('when the supervisor is killed its workers keep serving for --orphan-grace,
   const data = staticSite(port!);
   const { serve, pids } = await startWorkers(t, data, port!, ['--orphan-grace', '3']);
   process.kill(serve.child.pid!, 'SIGKILL');
-  await serve.waitFor(/the supervisor is gone; serving on for 3 s/, 'the workers noticing the supervisor is gone');
+  // (Not serve.waitFor: that gives up once the supervisor has exited, which is the point here.)
+  await eventually('both workers noticing the supervisor is gone', () => (serve.out.match(/the supervisor is gone; serving on for 3 s/g) ?? []).length === 2, 10_000);
   // A restarted supervisor (systemd: RestartSec=1) would bind beside them; until then they serve.
   assert.ok(await allServed(port!, 4), `clients not served right after the supervisor was killed:\n${serve.log()}`);
   assert.equal(running(pids).length, 2, 'the workers are still there during the grace period');
