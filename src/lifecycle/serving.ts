@@ -69,6 +69,15 @@ export class ServingReadModel {
     return { key: this.store.keys.load(row.keyId), certificates: [der, ...servedChain(chain)] };
   }
 
+  /**
+   * The 48 bytes of TLS session ticket keys for one time window (`window` counts the windows since
+   * 1970), derived from the master key: every worker of every `serve` on this store computes the same
+   * keys, so a ticket one issued is good at all, and the keys change with the window.
+   */
+  ticketKeys(window: number): Buffer {
+    return this.store.engine.vault.derive(`tls session ticket keys, window ${window}`, 48);
+  }
+
   /** Every certificate, as a candidate for the mail plane's SNI selection. */
   mailCandidates(): MailCandidate[] {
     return this.store.certificates.list().map((c) => ({

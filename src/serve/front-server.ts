@@ -224,6 +224,8 @@ export class FrontServer {
       this.#setDefaultContext(endpoint, key);
       this.#endpoints.set(key, endpoint);
     }
+    // The server's own context (clients without SNI) follows the ticket key window like the others.
+    this.contexts.freshen(endpoint);
     endpoint.emit('connection', socket);
   }
 
@@ -249,7 +251,7 @@ export class FrontServer {
     const selection = this.#state?.selector.select({ localAddress: local, port: Number(port) });
     const options = selection?.thumbprint ? this.contexts.options(selection.thumbprint) : undefined;
     // Without a certificate the default context has none, and a client without SNI gets a handshake alert.
-    endpoint.setSecureContext(options ?? INTERMEDIATE_PROFILE);
+    endpoint.setSecureContext(options ?? this.contexts.bare());
   }
 }
 

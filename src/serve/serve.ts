@@ -4,11 +4,10 @@ import { FrontServer } from './front-server.js';
 import { AccessLogs } from './access-log.js';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
 import type { ServingConfig } from '../config/serving-config.js';
 import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
-import { INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
+import { TicketKeyFollower, TicketKeys } from '../lifecycle/ticket-keys.js';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */
@@ -58,10 +57,12 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
-  const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000);
+  // Session tickets: keys derived from the master key, so every worker (and the next `serve`) resumes them.
+  const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
+  const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
-  const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log);
+  const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log);
   let chains: number | undefined;
   const apply = async (config: ServingConfig) => {
     // A replaced chain (`cert chain`) changes what a thumbprint serves: build its context again.
