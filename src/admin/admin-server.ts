@@ -72,7 +72,7 @@ const CONSOLE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf
 export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? (() => Date.now());
   const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
-  // Session tickets on the keys every `serve` process derives from the master key (lifecycle/ticket-keys.ts).
+  // Session tickets on the keys every process of this `serve` run derives from its seed (lifecycle/serving.ts).
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const app = Fastify({
     // The web and mail listeners' profile (model/tls-profile.ts): Mozilla intermediate ciphers (no CBC),

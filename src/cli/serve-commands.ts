@@ -33,8 +33,9 @@ export const serveCommands: Command[] = [
       const staticCache = staticCacheLimits(values);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
-      const { isWorker, listenForShutdown, runWorkerPool } = await import('../serve/worker-pool.js');
+      const { isWorker, listenForShutdown, runWorkerPool, ticketSeed } = await import('../serve/worker-pool.js');
       const g = gatehouse();
+      g.serving.useTicketSeed(ticketSeed());
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);

@@ -3,8 +3,8 @@ export const TICKET_KEY_PERIOD_MS = 12 * 60 * 60 * 1000;
 
 /**
  * The TLS session ticket keys of the current time window, the same in every worker: they are derived
- * from the master key and the window's number (ServingReadModel.ticketKeys), so no process has to
- * hand them to another, and they change at the same instant everywhere. Derived once per window.
+ * from the run's seed and the window's number (ServingReadModel.ticketKeys), so they change at the
+ * same instant everywhere. Derived once per window.
  */
 export class TicketKeys {
   #window = NaN;

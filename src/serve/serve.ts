@@ -57,7 +57,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
-  // Session tickets: keys derived from the master key, so every worker (and the next `serve`) resumes them.
+  // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache);

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 
 export interface WorkerPoolOptions {
   workers: number;
@@ -17,7 +18,8 @@ export interface WorkerPoolOptions {
 export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
-  const fork = (): Worker => cluster.fork({ GATEHOUSE_WORKER: '1' });
+  // Every worker derives its session ticket keys from the supervisor's seed: a ticket is good on all of them.
+  const fork = (): Worker => cluster.fork({ GATEHOUSE_WORKER: '1', GATEHOUSE_TICKET_SEED: ticketSeed().toString('hex') });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     options.log(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
@@ -50,4 +52,18 @@ export function listenForShutdown(stop: () => void): void {
 
 export function isWorker(): boolean {
   return cluster.isWorker;
+}
+
+let seed: Buffer | undefined;
+
+/**
+ * The secret this run's TLS session ticket keys come from (lifecycle/serving.ts): made at random by
+ * the supervisor (or the single process) when it starts, and handed to each worker it forks through
+ * the worker's environment — cluster's own channel, read here and nowhere else. Never on disk.
+ */
+export function ticketSeed(): Buffer {
+  if (seed) return seed;
+  const given = cluster.isWorker ? process.env.GATEHOUSE_TICKET_SEED : undefined;
+  seed = given !== undefined && /^[0-9a-f]{64}$/.test(given) ? Buffer.from(given, 'hex') : randomBytes(32);
+  return seed;
 }

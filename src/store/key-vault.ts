@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
 
 const VERSION = 1;
@@ -18,14 +18,6 @@ export class KeyVault {
     if (masterKey.length !== 32) throw fail('GH_MASTER_KEY_INVALID', 'The master key must be 32 bytes (base64 or hex in master.key or $GATEHOUSE_MASTER_KEY).');
     this.#key = masterKey;
     this.keyId = createHash('sha256').update('gatehouse master key id').update(masterKey).digest('hex').slice(0, 16);
-  }
-
-  /**
-   * A secret for one purpose, derived from the master key with HKDF-SHA256 (RFC 5869): `purpose`
-   * separates uses, so a derived secret says nothing about the master key or about another purpose's.
-   */
-  derive(purpose: string, length: number): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.from('gatehouse derived secret v1'), Buffer.from(purpose, 'utf8'), length));
   }
 
   seal(plain: Buffer): Buffer {
