@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { curlAsync, dataDir, eventually, freePorts, ghJson, join, selfSignedCert, startServe, tmpDir, writeText } from '../support/cli.js';
+import { curlAsync, dataDir, eventually, freePorts, ghFail, ghJson, join, selfSignedCert, startServe, tmpDir, writeText } from '../support/cli.js';
 
 /**
  * Slow and idle clients (issue #10): a slowloris sending its headers a line at a time, a connection
@@ -183,4 +183,12 @@ test('connection caps: the connection over --max-connections-per-address is refu
     const r = await curlAsync(['-k', '--resolve', `t.test:${https}:127.0.0.1`, `https://t.test:${https}/`]);
     return r.status === 200;
   }, 10_000, 200);
+});
+
+test('timeouts and caps out of range are usage errors that name the range', () => {
+  const data = dataDir();
+  for (const [flag, value] of [['--header-timeout', '0'], ['--idle-timeout', '86401'], ['--max-connections-per-address', '-1'], ['--body-timeout', 'soon']] as const) {
+    const r = ghFail(data, ['serve', '--once', flag, value], 'GH_USAGE', 2);
+    assert.match(r.stderr, new RegExp(`${flag}`), r.stderr);
+  }
 });
