@@ -27,7 +27,7 @@ export const serveCommands: Command[] = [
       ['--header-timeout SECONDS', `close a web connection whose request headers are not complete this long after their first byte; the first request counts from the handshake (default ${D.headerSeconds})`],
       ['--keepalive-timeout SECONDS', `close an HTTP/1.1 connection that sends no new request this long after the last answer (default ${D.keepAliveSeconds})`],
       ['--idle-timeout SECONDS', `close an HTTP/2 connection that has had no request open this long (default ${D.idleSeconds})`],
-      ['--body-timeout SECONDS', `close a connection whose request body sends nothing for this long (default ${D.bodySeconds})`],
+      ['--body-timeout SECONDS', `close an HTTP/1.1 connection (reset an HTTP/2 stream) whose request body sends nothing for this long (default ${D.bodySeconds})`],
       ['--max-connections N', `web connections open at once on one listener in each serving process; more are closed at accept (default ${D.maxConnections})`],
       ['--max-connections-per-address N', `web connections open at once from one client address on one listener in each serving process; more are closed at accept (default ${D.maxPerAddress})`],
     ],

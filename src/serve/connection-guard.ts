@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ServerHttp2Session } from 'node:http2';
+import { constants, type Http2ServerRequest, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 
 /**
@@ -55,6 +55,13 @@ interface Http1Connection {
   bodySince: number;
 }
 
+/** An HTTP/2 request whose body is still coming: reset if nothing of it arrives for the body timeout. */
+interface Http2Body {
+  request: Http2ServerRequest;
+  stream: ServerHttp2Stream;
+  since: number;
+}
+
 interface Http2Connection {
   session: ServerHttp2Session;
   streams: number;
@@ -69,6 +76,7 @@ interface Http2Connection {
 export class ConnectionGuard {
   readonly #http1 = new Map<Socket, Http1Connection>();
   readonly #http2 = new Set<Http2Connection>();
+  readonly #http2Bodies = new Set<Http2Body>();
   readonly #perAddress = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
 
@@ -146,6 +154,25 @@ export class ConnectionGuard {
     session.once('close', () => this.#http2.delete(c));
   }
 
+  /** An HTTP/2 request: if a body follows its headers, each of its DATA frames restarts the body clock. */
+  http2Request(request: Http2ServerRequest): void {
+    const stream = request.stream;
+    if (stream.readableEnded || stream.destroyed) return;
+    const b: Http2Body = { request, stream, since: Date.now() };
+    this.#http2Bodies.add(b);
+    // The compatibility layer already reads the stream ('data'), so listening here takes nothing from it.
+    const progress = () => {
+      b.since = Date.now();
+    };
+    const done = () => {
+      this.#http2Bodies.delete(b);
+      stream.off('data', progress);
+    };
+    stream.on('data', progress);
+    stream.once('end', done);
+    stream.once('close', done);
+  }
+
   #sweep(now: number): void {
     const l = this.limits;
     for (const c of this.#http1.values()) {
@@ -166,6 +193,13 @@ export class ConnectionGuard {
         } else if (now - c.bodySince >= l.bodySeconds * 1000) {
           this.#close(c);
         }
+      }
+    }
+    for (const b of this.#http2Bodies) {
+      if (b.request.readableLength >= b.request.readableHighWaterMark) b.since = now;
+      else if (now - b.since >= l.bodySeconds * 1000) {
+        this.#http2Bodies.delete(b);
+        b.stream.close(constants.NGHTTP2_CANCEL);
       }
     }
     for (const c of this.#http2) {

@@ -242,6 +242,7 @@ export class FrontServer {
       endpoint.on('session', (session) => this.#guard.http2(session));
       endpoint.on('request', (req, res) => {
         if (req.httpVersionMajor === 1) this.#guard.request(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+        else this.#guard.http2Request(req);
         const state = this.#state;
         if (state) handleRequest(state.view, this.#services, 'https', port, req, res);
       });

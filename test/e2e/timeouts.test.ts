@@ -132,6 +132,20 @@ test('slow and idle web clients are closed after the timeouts; a well-behaved cl
   clients['a request body that stops'] = closed(stalled);
   stalled.write('POST /upload HTTP/1.1\r\nHost: p.test\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n0123456789');
 
+  // The same over HTTP/2: the stream is reset, however busy its connection is otherwise.
+  const h2Upload = h2connect(`https://127.0.0.1:${https}`, { servername: 'p.test', rejectUnauthorized: false });
+  h2Upload.on('error', () => undefined);
+  t.after(() => h2Upload.destroy());
+  const upload = h2Upload.request({ ':method': 'POST', ':path': '/upload', ':authority': `p.test:${https}`, 'content-length': '1000' }, { endStream: false });
+  upload.on('error', () => undefined);
+  upload.resume();
+  upload.write('0123456789');
+  let uploadClosed = false;
+  upload.once('close', () => {
+    uploadClosed = true;
+  });
+  clients['an HTTP/2 request body that stops'] = { done: () => uploadClosed };
+
   // Meanwhile, a well-behaved client is served, over HTTP/1.1 and HTTP/2.
   for (const version of ['--http1.1', '--http2']) {
     const r = await curlAsync([version, '-k', '--resolve', `t.test:${https}:127.0.0.1`, `https://t.test:${https}/`]);
