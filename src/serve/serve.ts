@@ -1,6 +1,7 @@
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { ContextCache } from './context-cache.js';
 import { FrontServer } from './front-server.js';
+import type { ConnectionLimits } from './connection-guard.js';
 import { AccessLogs } from './access-log.js';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   contextCapacity?: number;
   /** The hot-file cache's caps (`serve --static-cache-entries`, `--static-cache-mb`); defaults otherwise. */
   staticCache?: { maxEntries?: number; maxTotalBytes?: number };
+  /** The web listeners' timeouts and connection caps (`serve --header-timeout` …); defaults otherwise. */
+  connections?: Partial<ConnectionLimits>;
   signal?: AbortSignal;
 }
 
@@ -60,7 +63,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
-  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache);
+  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
   const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log);
   let chains: number | undefined;
