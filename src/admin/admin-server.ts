@@ -18,6 +18,7 @@ import { faceOf, problem, problemFor } from './problem.js';
 import { ProblemSchema } from './resource-schemas.js';
 import { API_PREFIX, ROUTES } from './routes.js';
 import { sameToken, SessionStore, type Session } from './session-store.js';
+import { TicketKeyFollower, TicketKeys, type TicketKeyHolder } from '../lifecycle/ticket-keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -71,10 +72,12 @@ const CONSOLE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf
 export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? (() => Date.now());
   const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
+  // Session tickets on the keys every process of this `serve` run derives from its seed (lifecycle/serving.ts).
+  const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const app = Fastify({
     // The web and mail listeners' profile (model/tls-profile.ts): Mozilla intermediate ciphers (no CBC),
     // X25519MLKEM768 first then X25519, P-256, P-384, no TLS 1.2 renegotiation.
-    https: { ...INTERMEDIATE_PROFILE, key: options.tls.key, cert: options.tls.cert },
+    https: { ...INTERMEDIATE_PROFILE, key: options.tls.key, cert: options.tls.cert, ticketKeys: tickets.keys.current() },
     bodyLimit: BODY_LIMIT,
     logger: false,
     return503OnClosing: true,
@@ -91,6 +94,8 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
+  // Each new connection (before its ClientHello is read) finds the keys of the current window.
+  app.server.on('connection', () => tickets.freshen(app.server as unknown as TicketKeyHolder));
   app.decorateRequest('principal', undefined);
   // Bodies are JSON only: Fastify's built-in text/plain parser would let a plain-text body through to validation (400) instead of 415.
   app.removeContentTypeParser('text/plain');

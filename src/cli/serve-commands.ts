@@ -3,6 +3,7 @@ import { fail } from '../model/gatehouse-error.js';
 import { fileURLToPath } from 'node:url';
 import { type Command, int, str, type Values } from './command.js';
 import { VERSION } from './version.js';
+import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
@@ -12,7 +13,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--worker-timeout S] [--orphan-grace S]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -22,26 +23,37 @@ export const serveCommands: Command[] = [
       ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
       ['--static-cache-entries N', 'small static files (64 KiB or less) each serving process keeps in memory, least recently used dropped first (default 10000; 0 turns the cache off)'],
       ['--static-cache-mb N', 'memory in MiB for those files in each serving process, paths and headers included (default 32)'],
+      ['--handshake-timeout SECONDS', `close a web connection whose TLS handshake has not finished this long after it was accepted (default ${D.handshakeSeconds})`],
+      ['--header-timeout SECONDS', `close a web connection whose request headers are not complete this long after their first byte; the first request counts from the handshake (default ${D.headerSeconds})`],
+      ['--keepalive-timeout SECONDS', `close an HTTP/1.1 connection that sends no new request this long after the last answer (default ${D.keepAliveSeconds})`],
+      ['--idle-timeout SECONDS', `close an HTTP/2 connection that has had no request open this long (default ${D.idleSeconds})`],
+      ['--body-timeout SECONDS', `close an HTTP/1.1 connection (reset an HTTP/2 stream) whose request body sends nothing for this long (default ${D.bodySeconds})`],
+      ['--max-connections N', `web connections open at once on one listener in each serving process; more are closed at accept (default ${D.maxConnections})`],
+      ['--max-connections-per-address N', `web connections open at once from one client address on one listener in each serving process; more are closed at accept (default ${D.maxPerAddress})`],
       ['--worker-timeout S', "a worker that has not answered the supervisor's ping for S seconds (its event loop is stalled) is killed and replaced (default 30)"],
       ['--orphan-grace S', 'when the supervisor is killed, its workers keep serving S seconds (so a restarted one can take over without a gap), then drain and end (default 10)'],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
+      'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
+      'body-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
       'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
       const staticCache = staticCacheLimits(values);
+      const connections = connectionLimits(values);
       const stallSeconds = int(values, 'worker-timeout');
       if (stallSeconds !== undefined && (stallSeconds < 1 || stallSeconds > 3600)) throw fail('GH_USAGE', `--worker-timeout takes a number of seconds from 1 to 3600; got ${stallSeconds}.`);
       const orphanSeconds = int(values, 'orphan-grace');
       if (orphanSeconds !== undefined && (orphanSeconds < 0 || orphanSeconds > 3600)) throw fail('GH_USAGE', `--orphan-grace takes a number of seconds from 0 to 3600; got ${orphanSeconds}.`);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
-      const { DEFAULT_ORPHAN_GRACE_MS, isWorker, runWorkerPool, superviseWorker } = await import('../serve/worker-pool.js');
+      const { DEFAULT_ORPHAN_GRACE_MS, isWorker, runWorkerPool, superviseWorker, ticketSeed } = await import('../serve/worker-pool.js');
       const g = gatehouse();
+      g.serving.useTicketSeed(ticketSeed());
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
@@ -71,7 +83,7 @@ export const serveCommands: Command[] = [
         return { json: summarize(g), text: '' };
       }
       const admin = await startAdmin();
-      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, signal: controller.signal, log });
+      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log });
       await admin?.close();
       // A worker's channel to the supervisor would keep it alive; close it so the process can end.
       if (isWorker() && process.connected) process.disconnect?.();
@@ -103,6 +115,27 @@ export function staticCacheLimits(values: Values): { maxEntries?: number; maxTot
   const mb = int(values, 'static-cache-mb');
   if (mb !== undefined && (mb < 1 || mb > 65_536)) throw fail('GH_USAGE', `--static-cache-mb takes a number of MiB from 1 to 65536; got ${mb}. To turn the cache off: --static-cache-entries 0.`);
   return { ...(entries === undefined ? {} : { maxEntries: entries }), ...(mb === undefined ? {} : { maxTotalBytes: mb * 1024 * 1024 }) };
+}
+
+/** The web listeners' timeouts and connection caps (`--handshake-timeout` … `--max-connections-per-address`), checked. */
+export function connectionLimits(values: Values): Partial<ConnectionLimits> {
+  const limits: Partial<ConnectionLimits> = {};
+  const flags: [string, keyof ConnectionLimits, number, string][] = [
+    ['handshake-timeout', 'handshakeSeconds', 3600, 'seconds'],
+    ['header-timeout', 'headerSeconds', 3600, 'seconds'],
+    ['keepalive-timeout', 'keepAliveSeconds', 86_400, 'seconds'],
+    ['idle-timeout', 'idleSeconds', 86_400, 'seconds'],
+    ['body-timeout', 'bodySeconds', 86_400, 'seconds'],
+    ['max-connections', 'maxConnections', 1_000_000, 'connections'],
+    ['max-connections-per-address', 'maxPerAddress', 1_000_000, 'connections'],
+  ];
+  for (const [flag, key, max, unit] of flags) {
+    const n = int(values, flag);
+    if (n === undefined) continue;
+    if (n < 1 || n > max) throw fail('GH_USAGE', `--${flag} takes a number of ${unit} from 1 to ${max}; got ${n}.`);
+    limits[key] = n;
+  }
+  return limits;
 }
 
 /** Accepts any time Date can read and turns it into the ISO form the log is kept in. */

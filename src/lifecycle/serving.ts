@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
 import { servedChain } from '../pki/certificate-chain.js';
@@ -48,6 +48,8 @@ export function readServingConfig(store: GatehouseStore): ServingConfig {
  * revision to follow, the configuration of a revision, and the key material of one certificate.
  */
 export class ServingReadModel {
+  #ticketSeed: Buffer = randomBytes(32);
+
   constructor(private readonly store: GatehouseStore, private readonly clock: () => Date) {}
 
   revision(): number {
@@ -67,6 +69,21 @@ export class ServingReadModel {
     if (!row || row.keyId === null) return undefined;
     const { der, chain } = this.store.certificates.der(thumbprint);
     return { key: this.store.keys.load(row.keyId), certificates: [der, ...servedChain(chain)] };
+  }
+
+  /**
+   * The secret the TLS session ticket keys are derived from: random per process unless `serve`
+   * hands every process of one run the same one (the supervisor makes it at start and gives it to
+   * its workers), so a ticket is good on every worker of the run and on none after a restart —
+   * recorded TLS 1.2 sessions cannot be opened later with anything stored on disk.
+   */
+  useTicketSeed(seed: Buffer): void {
+    this.#ticketSeed = seed;
+  }
+
+  /** The 48 bytes of TLS session ticket keys for one time window (`window` counts the windows since 1970). */
+  ticketKeys(window: number): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#ticketSeed, Buffer.from('gatehouse tls session tickets v1'), Buffer.from(`window ${window}`, 'utf8'), 48));
   }
 
   /** Every certificate, as a candidate for the mail plane's SNI selection. */

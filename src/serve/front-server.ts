@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Binding, BindingProtocol } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { CertificateSelector } from '../config/certificate-selector.js';
@@ -15,6 +15,7 @@ import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices 
 import type { AccessLogs } from './access-log.js';
 import { HotFiles, type HotFileLimits } from './hot-files.js';
 import { UpstreamProxy } from './upstream-proxy.js';
+import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-guard.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 
 /**
@@ -34,7 +35,7 @@ export const HTTP2_LIMITS = {
   maxSessionInvalidFrames: 1000,
 } as const;
 
-/** At most one log line per this many ms about clients whose HTTP/2 connection was closed. */
+/** At most one log line per this many ms about clients whose HTTP/2 connection was closed (or refused: a connection cap). */
 const SESSION_ERROR_LOG_MS = 10_000;
 
 /** Logs the first event at once, then at most one line per `everyMs` with how many it left out. */
@@ -97,12 +98,16 @@ export class FrontServer {
   /** Raw TLS connections still open, cut after the grace period when the server shuts down. */
   readonly #openSockets = new Set<Socket>();
   readonly #sessionErrors: RateLimitedLog;
+  readonly #refused: RateLimitedLog;
+  /** Timeouts and per-address caps (Node's own checks do not run on servers that were never listen()ed). */
+  readonly #guard: ConnectionGuard;
 
   constructor(
     private readonly contexts: ContextCache,
     private readonly log: (line: string) => void,
     private readonly logs: AccessLogs,
     hotFileLimits: Partial<HotFileLimits> = {},
+    connectionLimits: Partial<ConnectionLimits> = {},
     /** Every listener error after the socket opened (accept failures such as EMFILE among them). */
     private readonly onListenerError: (error: Error) => void = () => undefined,
   ) {
@@ -114,6 +119,9 @@ export class FrontServer {
     this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits) };
     this.#sessionErrors = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `closed an HTTP/2 connection from ${client}: ${detail} (too many stream resets, refused streams or invalid frames)${more > 0 ? `; ${more} more since the last such line` : ''}`));
+    this.#refused = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
+      `refused a connection from ${client}: ${detail}${more > 0 ? `; ${more} more refused since the last such line` : ''}`));
+    this.#guard = new ConnectionGuard({ ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits }, (client, detail) => this.#refused.note(client, detail));
   }
 
   get revision(): number | undefined {
@@ -157,6 +165,7 @@ export class FrontServer {
     }, graceMs);
     timer.unref();
     this.#proxy.close();
+    this.#guard.stop();
     await this.logs.close();
     await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, graceMs + 100).unref())]);
     clearTimeout(timer);
@@ -167,12 +176,27 @@ export class FrontServer {
   }
 
   async #open(key: string, spec: ListenerSpec): Promise<void> {
+    const name = describe(spec);
+    const limits = this.#guard.limits;
     const server = spec.protocol === 'http'
-      ? createHttpServer((req, res) => {
+      ? createHttpServer({
+        // This server is listen()ed, so Node's own clocks run too: set them to the same values.
+        headersTimeout: limits.headerSeconds * 1000, keepAliveTimeout: limits.keepAliveSeconds * 1000, requestTimeout: 0,
+      }, (req, res) => {
+        this.#guard.request(req, res);
         const state = this.#state;
         if (state) handleRequest(state.view, this.#services, 'http', spec.port, req, res);
       })
-      : createNetServer({ pauseOnConnect: false }, (socket) => this.#dispatch(spec.port, socket));
+      : createNetServer({ pauseOnConnect: false }, (socket) => {
+        if (this.#guard.admit(name, socket)) this.#dispatch(spec.port, socket);
+      });
+    if (spec.protocol === 'http') {
+      server.on('connection', (socket: Socket) => {
+        if (this.#guard.admit(name, socket)) this.#guard.http1(socket);
+      });
+    }
+    server.maxConnections = limits.maxConnections;
+    server.on('drop', (d?: { remoteAddress?: string }) => this.#refused.note(d?.remoteAddress ?? '?', `${name} has ${limits.maxConnections} connections open (--max-connections)`));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -210,13 +234,20 @@ export class FrontServer {
         ...HTTP2_LIMITS,
         allowHTTP1: true,
         ALPNProtocols: ALPN_PROTOCOLS,
+        handshakeTimeout: this.#guard.limits.handshakeSeconds * 1000,
         SNICallback: (servername, cb) => {
           const context = this.#context({ localAddress: local, port, servername });
           if (context) cb(null, context);
           else cb(new Error(`no certificate for ${servername} on ${local}:${port}`));
         },
       });
+      endpoint.on('secureConnection', (tls: TLSSocket) => {
+        if (tls.alpnProtocol !== 'h2') this.#guard.http1(tls);
+      });
+      endpoint.on('session', (session) => this.#guard.http2(session));
       endpoint.on('request', (req, res) => {
+        if (req.httpVersionMajor === 1) this.#guard.request(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+        else this.#guard.http2Request(req);
         const state = this.#state;
         if (state) handleRequest(state.view, this.#services, 'https', port, req, res);
       });
@@ -229,11 +260,14 @@ export class FrontServer {
       this.#setDefaultContext(endpoint, key);
       this.#endpoints.set(key, endpoint);
     }
+    // The server's own context (clients without SNI) follows the ticket key window like the others.
+    this.contexts.freshen(endpoint);
     endpoint.emit('connection', socket);
   }
 
   /** WebSocket (HTTP/1.1 Upgrade) requests: relayed to a proxy site's upstream; refused otherwise. */
   #upgrade(protocol: BindingProtocol, port: number, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#guard.release(req.socket);
     const state = this.#state;
     const site = state ? siteFor(state.view, protocol, port, req) : undefined;
     if (site?.content.kind !== 'proxy') {
@@ -254,7 +288,7 @@ export class FrontServer {
     const selection = this.#state?.selector.select({ localAddress: local, port: Number(port) });
     const options = selection?.thumbprint ? this.contexts.options(selection.thumbprint) : undefined;
     // Without a certificate the default context has none, and a client without SNI gets a handshake alert.
-    endpoint.setSecureContext(options ?? INTERMEDIATE_PROFILE);
+    endpoint.setSecureContext(options ?? this.contexts.bare());
   }
 }
 

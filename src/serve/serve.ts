@@ -1,14 +1,14 @@
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { ContextCache } from './context-cache.js';
 import { FrontServer } from './front-server.js';
+import type { ConnectionLimits } from './connection-guard.js';
 import { AccessLogs } from './access-log.js';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
 import type { ServingConfig } from '../config/serving-config.js';
 import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
-import { INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
+import { TicketKeyFollower, TicketKeys } from '../lifecycle/ticket-keys.js';
 import { DescriptorWatch } from './descriptor-watch.js';
 
 export interface ServeOptions {
@@ -25,6 +25,8 @@ export interface ServeOptions {
   contextCapacity?: number;
   /** The hot-file cache's caps (`serve --static-cache-entries`, `--static-cache-mb`); defaults otherwise. */
   staticCache?: { maxEntries?: number; maxTotalBytes?: number };
+  /** The web listeners' timeouts and connection caps (`serve --header-timeout` …); defaults otherwise. */
+  connections?: Partial<ConnectionLimits>;
   signal?: AbortSignal;
   /** Ends the process when it has been out of file descriptors too long (default process.exit). */
   exit?: (code: number) => void;
@@ -61,13 +63,15 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
-  const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000);
+  // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
+  const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
+  const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
   // A process that cannot accept (out of descriptors) ends, so that a fresh one takes its place.
   const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
   const onListenerError = (e: Error) => descriptors.noteError(e);
-  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, onListenerError);
+  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
-  const mail = new MailFront({ get: (t) => contexts.get(t), none: createSecureContext(INTERMEDIATE_PROFILE) }, options.log, { onListenerError });
+  const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, { onListenerError });
   descriptors.start();
   let chains: number | undefined;
   const apply = async (config: ServingConfig) => {

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 
 export interface WorkerPoolOptions {
   workers: number;
@@ -40,8 +41,9 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
   const health = new Map<number, { started: number; answered?: number; killed?: boolean }>();
   let quickDeaths = 0;
   let pending: NodeJS.Timeout | undefined;
+  // Every worker derives its session ticket keys from the supervisor's seed: a ticket is good on all of them.
   const fork = (): Worker => {
-    const worker = cluster.fork({ GATEHOUSE_WORKER: '1' });
+    const worker = cluster.fork({ GATEHOUSE_WORKER: '1', GATEHOUSE_TICKET_SEED: ticketSeed().toString('hex') });
     health.set(worker.id, { started: Date.now() });
     worker.on('message', (message) => {
       const h = health.get(worker.id);
@@ -150,4 +152,18 @@ export function superviseWorker(s: WorkerSupervision): void {
 
 export function isWorker(): boolean {
   return cluster.isWorker;
+}
+
+let seed: Buffer | undefined;
+
+/**
+ * The secret this run's TLS session ticket keys come from (lifecycle/serving.ts): made at random by
+ * the supervisor (or the single process) when it starts, and handed to each worker it forks through
+ * the worker's environment — cluster's own channel, read here and nowhere else. Never on disk.
+ */
+export function ticketSeed(): Buffer {
+  if (seed) return seed;
+  const given = cluster.isWorker ? process.env.GATEHOUSE_TICKET_SEED : undefined;
+  seed = given !== undefined && /^[0-9a-f]{64}$/.test(given) ? Buffer.from(given, 'hex') : randomBytes(32);
+  return seed;
 }

@@ -57,7 +57,9 @@ test('a worker out of file descriptors ends and is replaced, and fresh clients a
   const [port] = await freePorts(1);
   const data = staticSite(port!);
   // 64 descriptors per process: a worker uses about 27 of them before the first client.
-  const { serve } = await startWorkers(t, data, port!, [], ['prlimit', '--nofile=64:64']);
+  // The handshake and header timeouts would close the held connections after 10 s and 20 s and the
+  // workers would recover by themselves: long ones here, so that only being replaced can help.
+  const { serve } = await startWorkers(t, data, port!, ['--handshake-timeout', '120', '--header-timeout', '120'], ['prlimit', '--nofile=64:64']);
   assert.equal((await curlAsync(url(port!))).status, 200);
   // The attacker opens far more connections than both workers can hold, and keeps them open.
   const held: Socket[] = [];
