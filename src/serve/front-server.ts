@@ -254,7 +254,9 @@ export class FrontServer {
       endpoint.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => this.#upgrade('https', port, req, sock, head));
       endpoint.on('tlsClientError', () => undefined);
       // nghttp2 answers a client over the limits with GOAWAY and ends the session; the server says so.
-      endpoint.on('sessionError', (error: Error, session: { socket?: { remoteAddress?: string } }) => {
+      endpoint.on('sessionError', (error: NodeJS.ErrnoException, session: { socket?: { remoteAddress?: string } }) => {
+        // A socket error (ECONNRESET, EPIPE…) is a client going away, not a client over the limits.
+        if (error.code !== undefined && !error.code.startsWith('ERR_')) return;
         this.#sessionErrors.note(session.socket?.remoteAddress ?? '?', error.message);
       });
       this.#setDefaultContext(endpoint, key);
