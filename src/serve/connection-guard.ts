@@ -97,6 +97,7 @@ export class ConnectionGuard {
     const key = `${listener}|${socket.remoteAddress ?? '?'}`;
     const open = this.#perAddress.get(key) ?? 0;
     if (open >= this.limits.maxPerAddress) {
+      // words: cli — the server's own log names the serve flag that set the limit.
       this.refused(socket.remoteAddress ?? '?', `it already has ${open} connections open on ${listener} (--max-connections-per-address ${this.limits.maxPerAddress})`);
       socket.destroy();
       return false;
@@ -148,7 +149,8 @@ export class ConnectionGuard {
     session.on('stream', (stream) => {
       c.streams++;
       stream.once('close', () => {
-        if (--c.streams === 0) c.idleSince = Date.now();
+        c.streams -= 1;
+        if (c.streams === 0) c.idleSince = Date.now();
       });
     });
     session.once('close', () => this.#http2.delete(c));

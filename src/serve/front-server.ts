@@ -196,6 +196,7 @@ export class FrontServer {
       });
     }
     server.maxConnections = limits.maxConnections;
+    // words: cli — the server's own log names the serve flag that set the limit.
     server.on('drop', (d?: { remoteAddress?: string }) => this.#refused.note(d?.remoteAddress ?? '?', `${name} has ${limits.maxConnections} connections open (--max-connections)`));
     try {
       await new Promise<void>((resolve, reject) => {
