@@ -38,10 +38,15 @@ export interface TicketKeyHolder {
  * only when the holder's differ — a new window, or a context built or replaced with other keys.
  */
 export class TicketKeyFollower {
+  /** The keys each holder was last put on: within a window `current()` is the same Buffer, so one look-up, no native call, per connection. */
+  readonly #given = new WeakMap<TicketKeyHolder, Buffer>();
+
   constructor(readonly keys: TicketKeys) {}
 
   freshen(holder: TicketKeyHolder): void {
     const keys = this.keys.current();
+    if (this.#given.get(holder) === keys) return;
     if (!holder.getTicketKeys().equals(keys)) holder.setTicketKeys(keys);
+    this.#given.set(holder, keys);
   }
 }
