@@ -10,10 +10,12 @@ const ALLOWED: Record<string, string[]> = {
   config: ['model'],
   store: ['model', 'pki', 'config'],
   lifecycle: ['model', 'pki', 'config', 'store'],
-  serve: ['model', 'pki', 'config', 'lifecycle', 'mail'],
+  serve: ['model', 'pki', 'config', 'lifecycle', 'mail', 'metrics'],
   mail: ['model', 'config'],
-  admin: ['model', 'pki', 'lifecycle'],
-  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
+  notify: ['model'],
+  metrics: ['model', 'lifecycle'],
+  admin: ['model', 'pki', 'lifecycle', 'notify'],
+  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki', 'notify', 'metrics'],
   console: [],
 };
 

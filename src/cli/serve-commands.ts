@@ -73,17 +73,29 @@ export const serveCommands: Command[] = [
         const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
         return startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
       };
+      // The expiry check (certificates within 14 days of their end: a notification once a day) runs
+      // hourly in the same one process, unref'd, and stops with it.
+      const startExpiryNotices = async (): Promise<() => void> => {
+        if (isWorker() || values.once === true) return () => undefined;
+        const { Notifier } = await import('../notify/notifier.js');
+        const { ExpiryNotices } = await import('../notify/expiry.js');
+        return new ExpiryNotices(g.notifications, new Notifier(g.notifications, log), log).start(g.clock);
+      };
       if (workers > 1 && !isWorker() && values.once !== true) {
         const summary = summarize(g);
         log(describeSummary(summary));
         const admin = await startAdmin();
+        const stopExpiry = await startExpiryNotices();
         await runWorkerPool({ workers, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
+        stopExpiry();
         await admin?.close();
         log('stopped');
         return { json: summarize(g), text: '' };
       }
       const admin = await startAdmin();
+      const stopExpiry = await startExpiryNotices();
       const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log, role: isWorker() ? 'worker' : 'single' });
+      stopExpiry();
       await admin?.close();
       // A worker's channel to the supervisor would keep it alive; close it so the process can end.
       if (isWorker() && process.connected) process.disconnect?.();
