@@ -96,6 +96,7 @@ export const ERRORS = {
   GH_SERVE_NOT_RUNNING: { exit: 1, status: 409, summary: `No serving process has reported in the last 15 seconds: what needs the serving plane (answering a CA's challenge, applying a renewal) needs the serving plane running on this store (${act('serve-status')} shows what runs).` },
   GH_SERVE_BEHIND: { exit: 1, status: 504, summary: 'A serving process did not apply the new revision in time (it is stalled, or cannot apply it: its log says why); nothing that needed it was done.' },
   GH_STORE_FULL: { exit: 1, status: 507, summary: 'The disk that holds the data directory is full; the change was not written and nothing was changed. Free some space and try again.' },
+  GH_METRICS_LISTEN_FAILED: { exit: 1, status: 500, summary: `The metrics listener could not open its address and port (in use, not an address of this machine, or a privileged port); choose another with ${opt('metrics')}.` },
   GH_NOTIFY_TARGET_INVALID: { exit: 1, status: 400, summary: 'A notification target is not valid: a webhook needs an http or https URL; an e-mail target needs recipient addresses, an SMTP server as HOST:PORT, a TLS mode of starttls, implicit or none, and a password only with a user.' },
   GH_NOTIFY_TARGET_EXISTS: { exit: 1, status: 409, summary: 'A notification target with that name already exists; remove it first or choose another name.' },
   GH_NOTIFY_TARGET_NOT_FOUND: { exit: 1, status: 404, summary: `No notification target has that name (${act('notify-list')} shows them).` },
