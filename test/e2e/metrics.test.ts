@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { curl, dataDir, eventually, freePorts, ghJson, join, selfSignedCert, tmpDir, writeText } from '../support/cli.js';
+import { readFileSync } from 'node:fs';
+import { curl, dataDir, ROOT, eventually, freePorts, ghJson, join, selfSignedCert, tmpDir, writeText } from '../support/cli.js';
 import { AdminServer, addUser, createToken, type ApiResponse } from '../support/admin.js';
 
 interface Sample { value: string; labels?: Record<string, string> }
@@ -112,6 +113,12 @@ test('/metrics: token required, certificates as cert show says, handshakes and r
   assert.equal(value(pm, 'gatehouse_certificate_not_after_seconds', labels), Date.parse(shown.notAfter) / 1000);
   assert.ok(value(pm, 'gatehouse_tls_handshakes_total', binding) >= handshakes0 + N);
   assert.equal(curl([`http://127.0.0.1:${PLAIN}/other`]).status, 404);
+
+  // The Grafana dashboard asks only for metrics Gatehouse answers.
+  const dashboard = readFileSync(join(ROOT, 'docs', 'grafana-dashboard.json'), 'utf8');
+  assert.ok(JSON.parse(dashboard).panels.length > 0);
+  const names = new Set(m.map((f) => f.name));
+  for (const [name] of dashboard.matchAll(/gatehouse_[a-z_]+/g)) assert.ok(names.has(name), `the dashboard asks for ${name}, which /metrics does not answer`);
 
   // Notification targets on the same endpoint: view lists, certificates.manage adds; the secret is never answered.
   const secret = 'api-webhook-secret-91b2';
