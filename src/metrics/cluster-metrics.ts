@@ -41,7 +41,8 @@ export async function workerMetrics(timeoutMs = 2_000): Promise<string> {
     const onMessage = (_worker: unknown, message: Partial<Answer>) => {
       if (typeof message !== 'object' || message === null || message.type !== ANSWER || message.id !== id) return;
       answers.push(message.metrics ?? []);
-      if (--pending === 0) finish();
+      pending -= 1;
+      if (pending === 0) finish();
     };
     const timer = setTimeout(() => finish(), timeoutMs);
     const finish = () => {
