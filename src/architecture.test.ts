@@ -14,6 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   mail: ['model', 'config'],
   admin: ['model', 'pki', 'lifecycle'],
   cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
+  acme: ['model', 'pki'],
   console: [],
 };
 
