@@ -3,7 +3,7 @@
 // kdig (knot-dnsutils) to look at the zone from outside.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, freePorts, tmpDir } from './cli.js';
 
@@ -83,7 +83,9 @@ export class KnotServer {
       '    acl: other_update',
       '',
     ].join('\n'));
-    const p = spawn('knotd', ['-c', join(this.dir, 'knot.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Debian puts knotd in /usr/sbin, which a normal user's PATH may lack.
+    const knotd = existsSync('/usr/sbin/knotd') ? '/usr/sbin/knotd' : 'knotd';
+    const p = spawn(knotd, ['-c', join(this.dir, 'knot.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#process = p;
     p.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.#exited = new Promise((resolve) => p.once('exit', () => resolve()));
