@@ -8,7 +8,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { GatehouseError } from '../../src/model/gatehouse-error.js';
-import { dns01Name, dns01Value, waitForPropagation } from '../../src/acme/dns/provider.js';
+import { authoritativeServers, dns01Name, dns01Value, waitForPropagation } from '../../src/acme/dns/provider.js';
 import { Rfc2136Provider } from '../../src/acme/dns/rfc2136.js';
 import { HookProvider } from '../../src/acme/dns/hook.js';
 import { createDnsProvider, readTsigKeyFile } from '../../src/acme/dns/spec.js';
@@ -120,6 +120,13 @@ test('a TXT answer too long for UDP is read over TCP (truncation fallback)', LIM
   await waitForPropagation(fqdn, values[13]!, { nameservers: p.authoritative, timeoutMs: 5_000, intervalMs: 100 });
   for (const v of values) await p.cleanup(fqdn, v);
   assert.deepEqual(await knot.txt(fqdn), []);
+});
+
+test('the authoritative servers of a challenge name are found through NS records (for hook providers)', LIMIT, async () => {
+  const resolvers = [`127.0.0.1:${knot.port}`];
+  // _acme-challenge.www and www have no NS records of their own: the zone's are example.test's (ns1 → 127.0.0.1).
+  assert.deepEqual(await authoritativeServers(dns01Name('www.example.test'), { resolvers, port: knot.port }), [{ host: '127.0.0.1', port: knot.port }]);
+  await rejectsWith(authoritativeServers('_acme-challenge.www.example.test.', { resolvers: [`127.0.0.1:${(await freePorts(1))[0]}`], timeoutMs: 300 }), 'GH_DNS_SERVER_UNREACHABLE', /could not be looked up/);
 });
 
 test('waitForPropagation is bounded: a value never published times out naming what each server said', LIMIT, async () => {

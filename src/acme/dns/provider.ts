@@ -4,6 +4,7 @@
  * away again; `waitForPropagation` asks the zone's authoritative servers until they all serve it.
  */
 import { createHash } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
 import { fail } from '../../model/gatehouse-error.js';
 import { describeServer, encodeQuery, exchange, readAnswer, type Nameserver } from './wire.js';
 
@@ -76,4 +77,42 @@ export async function waitForPropagation(fqdn: string, value: string, opts: Prop
   }
   const why = [...pending.keys()].map((l) => `${l}: ${last.get(l) ?? 'not asked'}`).join('; ');
   throw fail('GH_DNS_PROPAGATION_TIMEOUT', `The TXT record ${fqdn} was not visible on every authoritative name server within ${opts.timeoutMs / 1000} s (${why}). Check that the update reached the zone's primary and that its secondaries transfer it (NOTIFY and zone transfers), or allow more time.`);
+}
+
+/**
+ * The authoritative servers of the zone that holds `fqdn`: the closest enclosing name with NS records
+ * (through the system's resolver, or `resolvers`), each name server's addresses, on `port` (53).
+ * For providers that do not know the zone's servers themselves (a hook command).
+ */
+export async function authoritativeServers(fqdn: string, opts: { resolvers?: string[]; port?: number; timeoutMs?: number } = {}): Promise<Nameserver[]> {
+  const resolver = new Resolver({ timeout: opts.timeoutMs ?? 3000, tries: 2 });
+  if (opts.resolvers) resolver.setServers(opts.resolvers);
+  const notFound = (e: unknown) => ['ENODATA', 'ENOTFOUND'].includes((e as { code?: string }).code ?? '');
+  const unreachable = (name: string, e: unknown) => fail('GH_DNS_SERVER_UNREACHABLE', `The name servers of ${name} could not be looked up (${(e as Error).message}). Check this machine's DNS resolver.`);
+  let name = fqdn.toLowerCase().replace(/\.$/, '');
+  for (;;) {
+    let ns: string[] = [];
+    try {
+      ns = await resolver.resolveNs(name);
+    } catch (e) {
+      if (!notFound(e)) throw unreachable(name, e);
+    }
+    if (ns.length > 0) {
+      const servers: Nameserver[] = [];
+      for (const host of ns) {
+        for (const lookup of [resolver.resolve4.bind(resolver), resolver.resolve6.bind(resolver)]) {
+          try {
+            for (const address of await lookup(host)) servers.push({ host: address, port: opts.port ?? 53 });
+          } catch (e) {
+            if (!notFound(e)) throw unreachable(host, e);
+          }
+        }
+      }
+      if (servers.length === 0) throw fail('GH_DNS_SERVER_UNREACHABLE', `The name servers of ${name} (${ns.join(', ')}) have no addresses. Check the zone's NS records.`);
+      return servers;
+    }
+    const dot = name.indexOf('.');
+    if (dot < 0) throw fail('GH_DNS_SERVER_UNREACHABLE', `No zone holding ${fqdn} has name servers that this machine's resolver can find.`);
+    name = name.slice(dot + 1);
+  }
 }
