@@ -293,7 +293,10 @@ function exchangeUdp(server: Nameserver, message: Buffer, timeoutMs: number): Pr
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
     const id = message.readUInt16BE(0);
+    let finished = false;
     const done = (err: Error | undefined, value?: Buffer) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.close();
       if (err) reject(err);
@@ -313,7 +316,10 @@ function exchangeTcp(server: Nameserver, message: Buffer, timeoutMs: number): Pr
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: server.host, port: server.port });
     let received = Buffer.alloc(0);
+    let finished = false;
     const done = (err: Error | undefined, value?: Buffer) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.destroy();
       if (err) reject(err);
