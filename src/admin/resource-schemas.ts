@@ -135,7 +135,7 @@ export const ExplanationSchema = Type.Object({
   ruleText: Type.String(),
   tlsBinding: nullable(Type.String({ description: 'the binding whose certificate the handshake gets' })),
   site: nullable(Type.String({ description: 'the site that answers; null: 400 Bad Request' })),
-  routeRule: nullable(Type.String({ enum: ['host-exact', 'host-wildcard', 'catch-all'] })),
+  routeRule: Type.Union([Type.Literal('host-exact'), Type.Literal('host-wildcard'), Type.Literal('catch-all'), Type.Null()], { description: 'how the Host header chose the site; null: no site' }),
   routeBinding: nullable(Type.String()),
 }, open);
 
