@@ -31,4 +31,16 @@ export const serverRoutes = [
       return { name: hostname(), addresses: admin.localAddresses(), hostNames, services: { https: https ?? null } };
     },
   }),
+  route({
+    method: 'GET', path: '/server/processes', access: 'view', tag: 'server',
+    summary: 'The processes serving this store: the revision each serves, when each last reported, what each listens on',
+    response: Type.Object({
+      revision: Type.Integer(),
+      processes: Type.Array(Type.Object({
+        id: Type.String(), host: Type.String(), pid: Type.Integer(), role: Type.String(), revision: Type.Integer(),
+        started: Type.String(), seen: Type.String(), listeners: Type.Array(Type.String()), live: Type.Boolean(),
+      })),
+    }),
+    handler: ({ admin }) => admin.gatehouse.processes.status(),
+  }),
 ];

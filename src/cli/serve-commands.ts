@@ -83,11 +83,30 @@ export const serveCommands: Command[] = [
         return { json: summarize(g), text: '' };
       }
       const admin = await startAdmin();
-      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log });
+      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log, role: isWorker() ? 'worker' : 'single' });
       await admin?.close();
       // A worker's channel to the supervisor would keep it alive; close it so the process can end.
       if (isWorker() && process.connected) process.disconnect?.();
       return { json: summary, text: '' };
+    },
+  },
+  {
+    noun: 'serve',
+    verb: 'status',
+    usage: 'gatehouse serve status',
+    summary: 'Show the processes serving this store, the revision each serves and when each last reported.',
+    flags: [],
+    options: {},
+    run({ gatehouse }) {
+      const status = gatehouse().processes.status();
+      const live = status.processes.filter((p) => p.live);
+      const lines = status.processes.map((p) => `  ${p.id.padEnd(28)} ${p.role.padEnd(7)} revision ${String(p.revision).padEnd(6)} ` +
+        `${p.live ? `seen ${p.seen}` : `gone (last seen ${p.seen})`}${p.listeners.length ? `  ${p.listeners.join(', ')}` : ''}`);
+      const head = live.length === 0
+        ? `No process is serving this store (revision ${status.revision}); start it with "gatehouse serve".`
+        : `${live.length} process(es) serving this store at revision ${status.revision}` +
+          `${live.every((p) => p.revision === status.revision) ? ', all up to date' : `; behind: ${live.filter((p) => p.revision !== status.revision).map((p) => p.id).join(', ')}`}.`;
+      return { json: status, text: [head, ...lines].join('\n') };
     },
   },
   {

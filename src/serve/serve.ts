@@ -28,6 +28,8 @@ export interface ServeOptions {
   /** The web listeners' timeouts and connection caps (`serve --header-timeout` …); defaults otherwise. */
   connections?: Partial<ConnectionLimits>;
   signal?: AbortSignal;
+  /** How this process reports itself to the store: one of a supervisor's workers, or the single serving process (default). */
+  role?: 'worker' | 'single';
   /** Ends the process when it has been out of file descriptors too long (default process.exit). */
   exit?: (code: number) => void;
 }
@@ -84,6 +86,10 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   const initial = g.serving.config();
   await apply(initial);
   options.log(`serving revision ${initial.revision}`);
+  // Says which revision this process serves: the control plane waits on it (challenges, renewals).
+  const reporter = g.processes.reporter(options.role ?? 'single');
+  const listening = () => [...front.listening(), ...mail.listening()];
+  reporter.report(initial.revision, listening());
   const pollMs = options.pollMs ?? 250;
   let applying = false;
   await new Promise<void>((resolve) => {
@@ -95,6 +101,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
       apply(config)
         .then(() => {
           summary = { ...summarize(g), revision: config.revision };
+          reporter.report(config.revision, listening());
           options.log(`change applied: ${describeSummary(summary)}`);
         })
         .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
@@ -111,6 +118,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
   descriptors.stop();
+  reporter.leave();
   await Promise.all([front.close(), mail.close()]);
   options.log('stopped');
   return summary;

@@ -9,12 +9,14 @@ import { SiteRepository } from './sites.js';
 import { ServiceRepository } from './services.js';
 import { UserRepository } from './users.js';
 import { AuditRepository } from './audit.js';
+import { ProcessRepository } from './processes.js';
 
 export type { Actor, Change } from './engine.js';
 export type { AuditEntry } from './audit.js';
 export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
+export type { ProcessRow } from './processes.js';
 
 /**
  * The one store: the engine (database, transactions, audit, revision, master-key check) and one
@@ -32,6 +34,7 @@ export class GatehouseStore {
   readonly services: ServiceRepository;
   readonly users: UserRepository;
   readonly audit: AuditRepository;
+  readonly processes: ProcessRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
     this.engine = new StoreEngine(db, vault, clock, actor);
@@ -43,6 +46,7 @@ export class GatehouseStore {
     this.services = new ServiceRepository(this.engine);
     this.users = new UserRepository(this.engine);
     this.audit = new AuditRepository(this.engine);
+    this.processes = new ProcessRepository(this.engine);
   }
 
   /** One transaction with its audit record and a new revision (see StoreEngine.change). */

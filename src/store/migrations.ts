@@ -163,4 +163,20 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO meta (name, value) SELECT 'last_request_id', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM requests;
     `,
   },
+  {
+    version: 6,
+    name: 'serving processes and the revision each serves',
+    sql: `
+      CREATE TABLE serving_processes (
+        id        TEXT    PRIMARY KEY,
+        host      TEXT    NOT NULL,
+        pid       INTEGER NOT NULL,
+        role      TEXT    NOT NULL,
+        revision  INTEGER NOT NULL,
+        started   TEXT    NOT NULL,
+        seen      TEXT    NOT NULL,
+        listeners TEXT    NOT NULL DEFAULT '[]'
+      );
+    `,
+  },
 ];
