@@ -315,6 +315,7 @@ test('every operation, called with valid input, answers a success its document d
   await ok('POST', '/services/{service}/listeners', '/services/smtp/listeners', { body: { listen: `127.0.0.1:${smtpPort}`, backend: `127.0.0.1:${backendPort}`, host: 'a.walk.test' } });
   await ok('GET', '/services', '/services');
   await ok('GET', '/server', '/server');
+  await ok('GET', '/server/processes', '/server/processes');
   await ok('DELETE', '/services/{service}/listeners', `/services/smtp/listeners?listen=127.0.0.1:${smtpPort}`);
   await ok('POST', '/services/unassign', '/services/unassign', { body: { services: ['smtp', 'imap', 'pop'] } });
   await ok('DELETE', '/sites/{name}', '/sites/walk');
