@@ -9,12 +9,12 @@ const ALLOWED: Record<string, string[]> = {
   pki: ['model'],
   config: ['model'],
   store: ['model', 'pki', 'config'],
-  lifecycle: ['model', 'pki', 'config', 'store'],
+  lifecycle: ['model', 'pki', 'config', 'store', 'acme'],
+  acme: ['model', 'pki'],
   serve: ['model', 'pki', 'config', 'lifecycle', 'mail'],
   mail: ['model', 'config'],
   admin: ['model', 'pki', 'lifecycle'],
   cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
-  acme: ['model', 'pki'],
   console: [],
 };
 
