@@ -4,11 +4,15 @@
 // handshakes and requests curl makes are counted by the two worker processes and summed by the
 // supervisor, and the revision each serving process serves follows a change. The notification
 // targets' routes sit on the same endpoint: view lists, certificates.manage changes, no secret is answered.
+// With --workers 1 the process answers from its own registry, mail sessions per listener included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { curl, dataDir, ROOT, eventually, freePorts, ghJson, join, selfSignedCert, tmpDir, writeText } from '../support/cli.js';
+import { connect as netConnect } from 'node:net';
+import { curl, dataDir, ROOT, eventually, freePorts, ghJson, join, selfSignedCert, startServe, tmpDir, writeText } from '../support/cli.js';
+import { SmtpBackend } from '../support/mail-backend.js';
+import { accepts, assignedCert, configureListener } from '../support/mail-serve.js';
 import { AdminServer, addUser, createToken, type ApiResponse } from '../support/admin.js';
 
 interface Sample { value: string; labels?: Record<string, string> }
@@ -134,3 +138,54 @@ test('/metrics: token required, certificates as cert show says, handshakes and r
   for (const text of [added.text, listed.text, audit.text]) assert.ok(!text.includes(secret), `the secret leaked: ${text}`);
   assert.equal((await admin.call('DELETE', '/api/v1/notifications/ops-hook', { token: manage })).status, 200);
 });
+
+test('serve --workers 1 --metrics: the process counts on its own registry — handshakes, requests, and mail sessions per listener', { timeout: 90_000 }, async (t) => {
+  const data = dataDir();
+  const [web, smtpPort, plain] = (await freePorts(3)) as [number, number, number];
+  const root = tmpDir('gh-www-');
+  writeText(join(root, 'index.html'), 'hello\n');
+  selfSignedCert(data, 'www.fabrikam.test', 'Fabrikam www');
+  ghJson(data, ['site', 'add', 'Fabrikam', '--root', root]);
+  ghJson(data, ['binding', 'add', 'Fabrikam', '--protocol', 'https', '--port', String(web), '--host', 'www.fabrikam.test', '--sni', '--cert', 'Fabrikam www']);
+  const backend = await SmtpBackend.start();
+  t.after(() => backend.stop());
+  assignedCert(data, 'mail.fabrikam.test', 'Fabrikam mail', ['smtp']);
+  configureListener(data, 'smtp', smtpPort, backend.address);
+  const serve = await startServe(data, [], ['--workers', '1', '--metrics', `127.0.0.1:${plain}`]);
+  t.after(() => serve.stop());
+  await eventually('the web and mail listeners accept', async () => (await accepts(web)) && (await accepts(smtpPort)), 20_000);
+  const scrape = () => parse(curl([`http://127.0.0.1:${plain}/metrics`]).body);
+  const binding = { site: 'Fabrikam', binding: `*:${web}:www.fabrikam.test` };
+  const listener = { listener: `127.0.0.1:${smtpPort}`, service: 'smtp' };
+  let m = scrape();
+  const h0 = value(m, 'gatehouse_tls_handshakes_total', binding);
+  const s0 = value(m, 'gatehouse_mail_sessions_total', listener);
+  for (let i = 0; i < 3; i++) {
+    const r = curl(['-k', '--resolve', `www.fabrikam.test:${web}:127.0.0.1`, `https://www.fabrikam.test:${web}/`]);
+    assert.equal(r.status, 200, r.stderr);
+  }
+  const greeting = await smtpSession(smtpPort);
+  assert.match(greeting, /^220 /, 'the listener greets');
+  await eventually('the mail session is counted', () => value(scrape(), 'gatehouse_mail_sessions_total', listener) === s0 + 1);
+  m = scrape();
+  assert.equal(value(m, 'gatehouse_tls_handshakes_total', binding), h0 + 3);
+  assert.equal(value(m, 'gatehouse_http_requests_total', { site: 'Fabrikam', code: '200' }), 3);
+  const processes = family(m, 'gatehouse_serving_process_revision');
+  assert.equal(processes.length, 1);
+  assert.equal(processes[0]!.labels?.role, 'single');
+});
+
+/** Opens an SMTP session, reads the greeting, says QUIT; answers what the listener said first. */
+function smtpSession(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    let text = '';
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no greeting within 10 s')));
+    socket.on('data', (d: Buffer) => {
+      if (text === '') socket.end('QUIT\r\n');
+      text += d.toString('latin1');
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
