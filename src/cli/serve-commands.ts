@@ -80,6 +80,7 @@ export const serveCommands: Command[] = [
       if (isWorker() && servingMetrics) (await import('../metrics/cluster-metrics.js')).answerSupervisor(servingMetrics.registry);
       const pooled = workers > 1 && !isWorker() && values.once !== true;
       const exposition = isWorker() || values.once === true ? undefined : await metricsExposition(g, pooled ? undefined : servingMetrics);
+      // The renewal scheduler (issue #11) adds its metrics here: exposition?.store.registerRenewalMetrics(source).
       superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
       // So does the background work that runs once per store: OCSP staples.
@@ -101,6 +102,8 @@ export const serveCommands: Command[] = [
         if (isWorker() || values.once === true) return () => undefined;
         const { Notifier } = await import('../notify/notifier.js');
         const { ExpiryNotices } = await import('../notify/expiry.js');
+        // The renewal manager, once it runs here, narrows the candidates to certificates it has not
+        // renewed: g.notifications.expiryCandidates(now, (thumbprint) => replaced(thumbprint)).
         return new ExpiryNotices(g.notifications, new Notifier(g.notifications, log), log).start(g.clock);
       };
       const startMetricsListener = async () => {
