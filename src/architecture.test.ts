@@ -10,10 +10,11 @@ const ALLOWED: Record<string, string[]> = {
   config: ['model'],
   store: ['model', 'pki', 'config'],
   lifecycle: ['model', 'pki', 'config', 'store'],
-  serve: ['model', 'pki', 'config', 'lifecycle', 'mail'],
+  serve: ['model', 'pki', 'config', 'lifecycle', 'mail', 'renewal'],
   mail: ['model', 'config'],
-  admin: ['model', 'pki', 'lifecycle'],
-  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
+  admin: ['model', 'pki', 'lifecycle', 'renewal'],
+  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki', 'renewal'],
+  renewal: ['model', 'pki', 'config', 'lifecycle', 'acme'],
   console: [],
 };
 

@@ -9,6 +9,7 @@ import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
+import { RenewalManager } from './renewal-manager.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -20,6 +21,8 @@ export interface Gatehouse {
   bindings: BindingManager;
   users: UserManager;
   services: ServiceManager;
+  /** Renewal transactions' store side: the uses of a certificate moved in one change, rolled back, and their history. */
+  renewals: RenewalManager;
   /** The serving plane's read model: revision, configuration, key material. */
   serving: ServingReadModel;
   /** The serving processes of this store and the revision each serves (reported by `serve`). */
@@ -46,6 +49,7 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const services = new ServiceManager(store, certificates, clock);
   return {
     dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
+    renewals: new RenewalManager(store, certificates, clock),
     serving: new ServingReadModel(store, clock),
     processes: new ServingProcesses(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),

@@ -179,4 +179,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 7,
+    name: 'renewals: a request that renews a certificate, and every renewal transaction with its moves and outcome',
+    sql: `
+      ALTER TABLE requests ADD COLUMN renews TEXT;
+      CREATE TABLE renewals (
+        id       INTEGER PRIMARY KEY,
+        old      TEXT    NOT NULL,
+        new      TEXT,
+        source   TEXT    NOT NULL,
+        started  TEXT    NOT NULL,
+        finished TEXT,
+        outcome  TEXT,
+        detail   TEXT    NOT NULL DEFAULT '',
+        moves    TEXT    NOT NULL DEFAULT '[]',
+        probes   TEXT
+      );
+      CREATE INDEX renewals_old ON renewals (old);
+      CREATE INDEX renewals_new ON renewals (new);
+    `,
+  },
 ];
