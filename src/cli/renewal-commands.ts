@@ -1,7 +1,7 @@
 import type { Certificate } from '../model/certificate.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { renewalStatus, runRenewal } from '../renewal/renewer.js';
-import { renewTransaction, type RenewalReport } from '../renewal/renewal-transaction.js';
+import { renewalAfterCompletion, type RenewalReport } from '../renewal/renewal-transaction.js';
 import type { Command, Output } from './command.js';
 import { day, details, table } from './table.js';
 
@@ -30,11 +30,10 @@ function renewalOutput(report: RenewalReport, json: unknown, text: string, notes
  * renewal — the transaction runs (move, probe, commit or roll back) and its report is added.
  */
 export async function renewAfterCompletion(g: Gatehouse, c: Certificate & { renews: string | null; warnings: string[] }, source: string, out: Output): Promise<Output> {
-  if (c.renews === null) return out;
-  if (!g.certificates.find(c.renews)) {
-    return { ...out, notes: [...(out.notes ?? []), `the certificate this request renewed (${c.renews}) is no longer in the store, so there was nothing to move`] };
+  const report = await renewalAfterCompletion(g, c, { source });
+  if (report === null) {
+    return c.renews === null ? out : { ...out, notes: [...(out.notes ?? []), `the certificate this request renewed (${c.renews}) is no longer in the store, so there was nothing to move`] };
   }
-  const report = await renewTransaction(g, c.renews, c.thumbprint, { source });
   return renewalOutput(report, { ...(out.json as object), renewal: report }, `${out.text}\n${reportText(report)}`, out.notes);
 }
 

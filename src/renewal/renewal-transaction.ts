@@ -107,3 +107,13 @@ async function finish(report: RenewalReport, options: TransactionOptions): Promi
   }
   return report;
 }
+
+/**
+ * After a request is completed (`request complete`, `request submit`, an ACME order): a request that
+ * renewed a certificate makes the completion a renewal — the transaction runs and its report is
+ * answered; null when the request renewed nothing, or the certificate it renewed is gone.
+ */
+export async function renewalAfterCompletion(g: Gatehouse, c: { thumbprint: string; renews: string | null }, options: TransactionOptions): Promise<RenewalReport | null> {
+  if (c.renews === null || !g.certificates.find(c.renews)) return null;
+  return renewTransaction(g, c.renews, c.thumbprint, options);
+}
