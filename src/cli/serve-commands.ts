@@ -3,17 +3,28 @@ import { fail } from '../model/gatehouse-error.js';
 import { fileURLToPath } from 'node:url';
 import { type Command, int, str, type Values } from './command.js';
 import { VERSION } from './version.js';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 
+/** The renewal scheduler (`--renew-every`, 0: off): looks for certificates due and renews them, one process per store. */
+async function startRenewals(g: Gatehouse, seconds: number, log: (line: string) => void): Promise<{ stop(): Promise<void> } | undefined> {
+  if (seconds === 0) return undefined;
+  const { RenewalScheduler } = await import('../renewal/renewal-scheduler.js');
+  const scheduler = new RenewalScheduler(g, { intervalMs: seconds * 1000, log });
+  scheduler.start();
+  log(`renewal scheduler: looking for certificates due every ${seconds} s`);
+  return scheduler;
+}
+
 export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--renew-every SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -32,13 +43,14 @@ export const serveCommands: Command[] = [
       ['--max-connections-per-address N', `web connections open at once from one client address on one listener in each serving process; more are closed at accept (default ${D.maxPerAddress})`],
       ['--worker-timeout S', "a worker that has not answered the supervisor's ping for S seconds (its event loop is stalled) is killed and replaced (default 30)"],
       ['--orphan-grace S', 'when the supervisor is killed, its workers keep serving S seconds (so a restarted one can take over without a gap), then drain and end (default 10)'],
+      ['--renew-every SECONDS', 'how often the renewal scheduler looks for certificates due and renews them (default 60; 0: never); one serve per store renews at a time'],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
@@ -67,11 +79,18 @@ export const serveCommands: Command[] = [
         if (!json) process.stdout.write(`${new Date().toISOString()} ${tag}: ${line}\n`);
       };
       superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
-      // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
+      const renewEvery = int(values, 'renew-every') ?? 60;
+      if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
+      // The admin endpoint and the renewal scheduler run once, in the process that supervises (or is) the serving plane.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
         const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
-        return startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
+        const admin = await startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
+        const scheduler = await startRenewals(g, renewEvery, log);
+        return { close: async () => {
+          await scheduler?.stop();
+          await admin?.close();
+        } };
       };
       if (workers > 1 && !isWorker() && values.once !== true) {
         const summary = summarize(g);

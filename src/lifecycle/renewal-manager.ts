@@ -140,6 +140,23 @@ export class RenewalManager {
     return this.store.renewals.of(thumbprint).find((r) => r.new === thumbprint) as Renewal | undefined;
   }
 
+  /**
+   * The renewal lease: only the process holding it renews (one scheduler per store, however many
+   * `serve` processes run on it). Taken or extended for `ttlMs`; false when another holder has it.
+   */
+  lease(holder: string, ttlMs: number): boolean {
+    const now = this.clock();
+    return this.store.renewals.lease('renewal-scheduler', holder, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString());
+  }
+
+  releaseLease(holder: string): void {
+    try {
+      this.store.renewals.release('renewal-scheduler', holder);
+    } catch {
+      // The store is gone or busy: the lease expires by itself.
+    }
+  }
+
   /** Whether the internal CA issued the certificate (its signature verifies with the CA's key). */
   issuedByInternalCa(thumbprint: string): boolean {
     const ca = this.store.ca.get();

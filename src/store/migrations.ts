@@ -181,7 +181,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   },
   {
     version: 7,
-    name: 'renewals: a request that renews a certificate, and every renewal transaction with its moves and outcome',
+    name: 'renewals: a request that renews a certificate, every renewal transaction with its moves and outcome, and the lease of the one renewing process',
     sql: `
       ALTER TABLE requests ADD COLUMN renews TEXT;
       CREATE TABLE renewals (
@@ -198,6 +198,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
       CREATE INDEX renewals_old ON renewals (old);
       CREATE INDEX renewals_new ON renewals (new);
+      CREATE TABLE leases (
+        name    TEXT PRIMARY KEY,
+        holder  TEXT NOT NULL,
+        expires TEXT NOT NULL
+      );
     `,
   },
 ];

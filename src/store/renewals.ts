@@ -47,6 +47,24 @@ export class RenewalRepository {
     return this.engine.db.all<RawRenewal>('SELECT * FROM renewals WHERE old = ? OR new = ? ORDER BY id DESC', thumbprint, thumbprint).map(toRenewal);
   }
 
+  /**
+   * Takes (or extends) the lease `name` for `holder` until `expires` when it is free, expired or
+   * already `holder`'s; answers whether `holder` holds it. Not a change: no audit record, no revision.
+   */
+  lease(name: string, holder: string, now: string, expires: string): boolean {
+    return this.engine.db.transaction('immediate', () => {
+      const row = this.engine.db.get<{ holder: string; expires: string }>('SELECT holder, expires FROM leases WHERE name = ?', name);
+      if (row && row.holder !== holder && row.expires > now) return false;
+      this.engine.db.run('INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires', name, holder, expires);
+      return true;
+    });
+  }
+
+  /** Gives the lease up, if `holder` has it. */
+  release(name: string, holder: string): void {
+    this.engine.db.run('DELETE FROM leases WHERE name = ? AND holder = ?', name, holder);
+  }
+
   /** The newest renewal of each certificate renewed (by `old`). */
   latest(): RenewalRow[] {
     return this.engine.db.all<RawRenewal>('SELECT r.* FROM renewals r WHERE r.id = (SELECT MAX(id) FROM renewals x WHERE x.old = r.old) ORDER BY r.id').map(toRenewal);

@@ -14,6 +14,8 @@ import {
 import { ImapBackend, PopBackend, SmtpBackend } from '../support/mail-backend.js';
 import { configureListener } from '../support/mail-serve.js';
 import { sClientMail } from '../support/mail-client.js';
+import { openGatehouse } from '../../src/lifecycle/gatehouse.js';
+import { RenewalScheduler } from '../../src/renewal/renewal-scheduler.js';
 
 const WWW = 'www.contoso.com';
 const SHOP = 'shop.contoso.com';
@@ -240,4 +242,19 @@ test('renewal run from the internal CA without serve: the moves are made in one 
   const history = ghJson<{ outcome: string; detail: string; probes: unknown }[]>(data, ['renewal', 'history', old]);
   assert.deepEqual(history.map((h) => [h.outcome, h.probes]), [['renewed', null]]);
   assert.match(history[0]!.detail, /^not probed/);
+});
+
+test('the renewal scheduler: serve runs one; a certificate from the internal CA that is due is renewed, probed against the running serve, and every peer gets the new certificate', async (t) => {
+  const s = await setup(t, 'internal');
+  assert.match(s.serve.out, /renewal scheduler: looking for certificates due every 60 s/);
+  // The scheduler as serve runs it, in this process on the same store, judging "due" 21 days ahead
+  // (the 30-day certificate is due with a third of its lifetime left); issuing and probing happen now.
+  const g = openGatehouse({ dataDir: s.data, actor: { name: 'renewal scheduler', origin: 'system' } });
+  t.after(() => g.close());
+  const scheduler = new RenewalScheduler(g, { now: () => new Date(Date.now() + 21 * 86_400_000) });
+  const reports = await scheduler.tick();
+  await scheduler.stop();
+  assert.deepEqual(reports.map((r) => [r.outcome, r.probed, r.probes.every((p) => p.ok)]), [['renewed', true, true]], JSON.stringify(reports.map((r) => r.detail)));
+  assert.deepEqual(await servedEverywhere(s), every(reports[0]!.new.thumbprint));
+  assert.equal(audit(s.data).filter((a) => a.action === 'certificate.renew').length, 1);
 });
