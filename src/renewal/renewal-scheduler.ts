@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
-import { renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
+import { dueAt, renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
 import type { RenewalReport, TransactionOptions } from './renewal-transaction.js';
 
 /** How often the scheduler looks for certificates due. */
@@ -28,7 +28,8 @@ export interface SchedulerOptions {
  * past the retry wait (one hour, doubled per failure in a row, at most a day).
  */
 export function dueCertificates(g: Gatehouse, now: Date, sources: RenewalSources = {}, retryMs = RETRY_MS): RenewalStatus[] {
-  return renewalStatus(g, sources).filter((c) => {
+  // Only certificates past their due time are looked at further (their source, uses, history): cheap on a large store.
+  return renewalStatus(g, sources, (c) => dueAt(c).getTime() <= now.getTime()).filter((c) => {
     if (c.source === 'manual' || c.nextRenewal === null || c.failedProbe !== null || c.uses === 0) return false;
     if (Date.parse(c.nextRenewal) > now.getTime()) return false;
     if (!c.lastAttempt || c.lastAttempt.outcome === 'renewed') return true;

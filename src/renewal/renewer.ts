@@ -71,9 +71,9 @@ export function dueAt(c: Pick<Certificate, 'notBefore' | 'notAfter'>): Date {
 }
 
 /** `renewal list`: every server certificate with a private key, its source, next renewal and last attempt. */
-export function renewalStatus(g: Gatehouse, sources: RenewalSources = {}): RenewalStatus[] {
+export function renewalStatus(g: Gatehouse, sources: RenewalSources = {}, only?: (c: Certificate) => boolean): RenewalStatus[] {
   const latest = g.renewals.latest();
-  return g.certificates.list().filter((c) => c.hasPrivateKey).map((c) => {
+  return g.certificates.list().filter((c) => c.hasPrivateKey && (only?.(c) ?? true)).map((c) => {
     const source = renewalSource(g, c, sources);
     const last = latest.get(c.thumbprint);
     const replacement = g.renewals.asReplacement(c.thumbprint);
