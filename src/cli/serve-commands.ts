@@ -24,7 +24,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--renew-every SECONDS]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--renew-every SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -43,6 +43,7 @@ export const serveCommands: Command[] = [
       ['--max-connections-per-address N', `web connections open at once from one client address on one listener in each serving process; more are closed at accept (default ${D.maxPerAddress})`],
       ['--worker-timeout S', "a worker that has not answered the supervisor's ping for S seconds (its event loop is stalled) is killed and replaced (default 30)"],
       ['--orphan-grace S', 'when the supervisor is killed, its workers keep serving S seconds (so a restarted one can take over without a gap), then drain and end (default 10)'],
+      ['--ocsp-check S', 'how often the OCSP staples of served certificates that name a responder are looked at; each is fetched again half-way to its nextUpdate (default 60)'],
       ['--renew-every SECONDS', 'how often the renewal scheduler looks for certificates due and renews them (default 60; 0: never); one serve per store renews at a time'],
     ],
     options: {
@@ -50,7 +51,7 @@ export const serveCommands: Command[] = [
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'renew-every': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
@@ -61,6 +62,8 @@ export const serveCommands: Command[] = [
       if (stallSeconds !== undefined && (stallSeconds < 1 || stallSeconds > 3600)) throw fail('GH_USAGE', `--worker-timeout takes a number of seconds from 1 to 3600; got ${stallSeconds}.`);
       const orphanSeconds = int(values, 'orphan-grace');
       if (orphanSeconds !== undefined && (orphanSeconds < 0 || orphanSeconds > 3600)) throw fail('GH_USAGE', `--orphan-grace takes a number of seconds from 0 to 3600; got ${orphanSeconds}.`);
+      const ocspSeconds = int(values, 'ocsp-check');
+      if (ocspSeconds !== undefined && (ocspSeconds < 1 || ocspSeconds > 86_400)) throw fail('GH_USAGE', `--ocsp-check takes a number of seconds from 1 to 86400; got ${ocspSeconds}.`);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
       const { DEFAULT_ORPHAN_GRACE_MS, isWorker, runWorkerPool, superviseWorker, ticketSeed } = await import('../serve/worker-pool.js');
@@ -81,16 +84,17 @@ export const serveCommands: Command[] = [
       superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
       const renewEvery = int(values, 'renew-every') ?? 60;
       if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
-      // The admin endpoint and the renewal scheduler run once, in the process that supervises (or is) the serving plane.
+      // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
+      // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
+        const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
+        const ocsp = new OcspRefresher(g, log, ocspSeconds === undefined ? {} : { checkMs: ocspSeconds * 1000 });
+        ocsp.start();
         const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
         const admin = await startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
         const scheduler = await startRenewals(g, renewEvery, log);
-        return { close: async () => {
-          await scheduler?.stop();
-          await admin?.close();
-        } };
+        return { close: async () => Promise.all([ocsp.stop(), scheduler?.stop(), admin?.close()]) };
       };
       if (workers > 1 && !isWorker() && values.once !== true) {
         const summary = summarize(g);

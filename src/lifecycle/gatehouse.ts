@@ -10,6 +10,7 @@ import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
 import { RenewalManager } from './renewal-manager.js';
+import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -27,6 +28,8 @@ export interface Gatehouse {
   serving: ServingReadModel;
   /** The serving processes of this store and the revision each serves (reported by `serve`). */
   processes: ServingProcesses;
+  /** OCSP staples: which served certificates can carry one, the responses kept, the staple a handshake sends. */
+  ocsp: OcspStaples;
   /** Runs `fn` with every change it makes recorded as `actor`'s. */
   runAs<T>(actor: Actor, fn: () => T): T;
   /** Audit records at or after `since`, oldest first; `limit` keeps the newest that many. */
@@ -52,6 +55,7 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
     renewals: new RenewalManager(store, certificates, clock),
     serving: new ServingReadModel(store, clock),
     processes: new ServingProcesses(store, clock),
+    ocsp: new OcspStaples(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),
     close: () => store.close(),

@@ -99,6 +99,12 @@ export const ERRORS = {
   GH_RENEWAL_MANUAL: { exit: 1, status: 409, summary: `The certificate comes from a CA Gatehouse cannot ask by itself; renew it with ${act('cert-renew', 'REF')} and complete the request with the CA's answer.` },
   GH_RENEWAL_NOT_FOUND: { exit: 1, status: 404, summary: 'There is no such renewal.' },
   GH_SERVE_BEHIND: { exit: 1, status: 504, summary: 'A serving process did not apply the new revision in time (it is stalled, or cannot apply it: its log says why); nothing that needed it was done.' },
+  GH_DNS_PROVIDER_INVALID: { exit: 1, status: 400, summary: `The DNS-01 provider given with ${opt('dns')} is not valid: an unknown kind, a missing or unknown setting, or a TSIG key file that cannot be read or holds no usable key.` },
+  GH_DNS_UPDATE_REFUSED: { exit: 1, status: 502, summary: 'The DNS server refused the dynamic update of a challenge record (REFUSED, NOTAUTH, or a TSIG error such as BADSIG or BADKEY): the message says what the server answered and what to check in its key and update policy. The zone was not changed.' },
+  GH_DNS_SERVER_UNREACHABLE: { exit: 1, status: 504, summary: 'The DNS server gave no usable answer: it did not answer in time, refused the connection, or sent an answer that is malformed or not signed with the key.' },
+  GH_DNS_PROPAGATION_TIMEOUT: { exit: 1, status: 504, summary: 'A DNS-01 challenge record was not visible on every authoritative name server in time; the message says what each server answered.' },
+  GH_DNS_HOOK_FAILED: { exit: 1, status: 502, summary: 'The DNS-01 hook command could not be run, ran too long, or exited with an error; the message ends with what it wrote to standard error.' },
+  GH_OCSP_INVALID: { exit: 1, status: 502, summary: 'An OCSP responder answered something that cannot be stapled: not a successful basic response, about another certificate, or not signed by the issuer or its authorized responder. The previous staple (if any) is kept.' },
   GH_STORE_FULL: { exit: 1, status: 507, summary: 'The disk that holds the data directory is full; the change was not written and nothing was changed. Free some space and try again.' },
   GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
 } as const satisfies Record<string, { exit: number; status: number; summary: string }>;
