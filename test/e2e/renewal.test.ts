@@ -162,7 +162,7 @@ test('manual renewal (the IIS guide\'s CA): cert renew → CSR → openssl ca �
   assert.deepEqual(renewal.probes.filter((p) => !p.ok), []);
   assert.deepEqual(renewal.probes.map((p) => p.endpoint).filter((e) => e.startsWith('https 127.0.0.1')).sort(), [
     `https 127.0.0.1:${s.ports.ip} without SNI`, `https 127.0.0.1:${s.ports.sni} SNI ${SHOP}`, `https 127.0.0.1:${s.ports.sni} SNI ${WWW}`,
-  ]);
+  ].sort());
   for (const e of [`smtp 127.0.0.1:${s.ports.smtp} STARTTLS without SNI`, `smtp 127.0.0.1:${s.ports.smtp} STARTTLS SNI ${MAIL}`, `imap 127.0.0.1:${s.ports.imap} STARTTLS without SNI`]) {
     assert.ok(renewal.probes.some((p) => p.endpoint === e && p.ok), `probed ${e}`);
   }
