@@ -97,14 +97,32 @@ export async function renewTransaction(g: Gatehouse, oldRef: string, newRef: str
   return finish(report(back.renewal, probes, true), options);
 }
 
-async function finish(report: RenewalReport, options: TransactionOptions): Promise<RenewalReport> {
-  if (options.onOutcome) {
+type OutcomeHook = (event: RenewalEvent) => void | Promise<void>;
+const hooks = new Set<OutcomeHook>();
+
+/**
+ * Registers a hook every renewal of this process tells its outcome (the CLI's, the admin API's and
+ * the scheduler's alike): where notifications are wired once. Answers the function that removes it.
+ */
+export function onRenewalOutcome(hook: OutcomeHook): () => void {
+  hooks.add(hook);
+  return () => hooks.delete(hook);
+}
+
+/** Tells the registered hooks and the call's own `onOutcome`; a hook that fails never undoes or fails a renewal. */
+export async function announce(report: RenewalReport, options: Pick<TransactionOptions, 'onOutcome'>): Promise<void> {
+  const event: RenewalEvent = { kind: report.outcome === 'renewed' ? 'renewal-renewed' : report.outcome === 'rolled-back' ? 'renewal-rolled-back' : 'renewal-failed', report };
+  for (const hook of [...hooks, ...(options.onOutcome ? [options.onOutcome] : [])]) {
     try {
-      await options.onOutcome({ kind: report.outcome === 'renewed' ? 'renewal-renewed' : report.outcome === 'rolled-back' ? 'renewal-rolled-back' : 'renewal-failed', report });
+      await hook(event);
     } catch {
-      // A notification that fails never undoes or fails a renewal.
+      // Notifications are best effort; the renewal's outcome is in the store and the audit log.
     }
   }
+}
+
+async function finish(report: RenewalReport, options: TransactionOptions): Promise<RenewalReport> {
+  await announce(report, options);
   return report;
 }
 

@@ -4,7 +4,7 @@ import type { Certificate } from '../model/certificate.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { RenewalMove } from '../lifecycle/renewal-manager.js';
 import { probeTargets, type ProbeTarget } from './probe.js';
-import { renewTransaction, type RenewalReport, type TransactionOptions } from './renewal-transaction.js';
+import { announce, renewTransaction, type RenewalReport, type TransactionOptions } from './renewal-transaction.js';
 
 /**
  * A source that renews without a human: gets a new certificate for `old` (same names, a new key),
@@ -121,11 +121,7 @@ export async function runRenewal(g: Gatehouse, ref: string, options: { dryRun?: 
     const detail = `the ${source} source could not issue: ${(e as Error).message}`;
     const r = g.renewals.failed(old.thumbprint, null, source, detail);
     const report: RenewalReport = { renewal: r.id, old: { thumbprint: old.thumbprint, friendlyName: old.friendlyName }, new: { thumbprint: '', friendlyName: '' }, source, outcome: 'failed', probed: false, detail, moves: [], probes: [] };
-    try {
-      await options.onOutcome?.({ kind: 'renewal-failed', report });
-    } catch {
-      // A notification that fails never fails the command.
-    }
+    await announce(report, options);
     return report;
   }
   return renewTransaction(g, old.thumbprint, newThumbprint, { ...options, source });
