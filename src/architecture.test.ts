@@ -11,12 +11,13 @@ const ALLOWED: Record<string, string[]> = {
   store: ['model', 'pki', 'config'],
   lifecycle: ['model', 'pki', 'config', 'store', 'acme'],
   acme: ['model', 'pki'],
-  serve: ['model', 'pki', 'config', 'lifecycle', 'mail', 'metrics'],
+  serve: ['model', 'pki', 'config', 'lifecycle', 'mail', 'metrics', 'renewal', 'notify'],
   mail: ['model', 'config'],
   notify: ['model'],
   metrics: ['model', 'lifecycle'],
-  admin: ['model', 'pki', 'lifecycle', 'notify'],
-  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki', 'notify', 'metrics'],
+  admin: ['model', 'pki', 'lifecycle', 'notify', 'renewal'],
+  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki', 'notify', 'metrics', 'renewal'],
+  renewal: ['model', 'pki', 'config', 'lifecycle', 'acme', 'notify'],
   console: [],
 };
 

@@ -3,19 +3,29 @@ import { fail } from '../model/gatehouse-error.js';
 import { fileURLToPath } from 'node:url';
 import { type Command, int, str, type Values } from './command.js';
 import { VERSION } from './version.js';
-import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
+import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 
+/** The renewal scheduler (`--renew-every`, 0: off): looks for certificates due and renews them, one process per store. */
+async function startRenewals(g: Gatehouse, seconds: number, log: (line: string) => void): Promise<{ stop(): Promise<void> } | undefined> {
+  if (seconds === 0) return undefined;
+  const { RenewalScheduler } = await import('../renewal/renewal-scheduler.js');
+  const scheduler = new RenewalScheduler(g, { intervalMs: seconds * 1000, log });
+  scheduler.start();
+  log(`renewal scheduler: looking for certificates due every ${seconds} s`);
+  return scheduler;
+}
+
 export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -36,13 +46,14 @@ export const serveCommands: Command[] = [
       ['--orphan-grace S', 'when the supervisor is killed, its workers keep serving S seconds (so a restarted one can take over without a gap), then drain and end (default 10)'],
       ['--ocsp-check S', 'how often the OCSP staples of served certificates that name a responder are looked at; each is fetched again half-way to its nextUpdate (default 60)'],
       ['--metrics ADDR:PORT', 'also answer GET /metrics (Prometheus text format) over plain HTTP WITHOUT authentication on ADDR:PORT — use 127.0.0.1 or a private address (the admin endpoint\'s /metrics needs a token with the view permission)'],
+      ['--renew-every SECONDS', 'how often the renewal scheduler looks for certificates due and renews them (default 60; 0: never); one serve per store renews at a time'],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
@@ -82,8 +93,10 @@ export const serveCommands: Command[] = [
       const exposition = isWorker() || values.once === true ? undefined : await metricsExposition(g, pooled ? undefined : servingMetrics);
       // The renewal scheduler (issue #11) adds its metrics here: exposition?.store.registerRenewalMetrics(source).
       superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
+      const renewEvery = int(values, 'renew-every') ?? 60;
+      if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
-      // So does the background work that runs once per store: OCSP staples.
+      // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
         const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
@@ -94,7 +107,8 @@ export const serveCommands: Command[] = [
           listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
           ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
         });
-        return { close: async () => Promise.all([ocsp.stop(), admin?.close()]) };
+        const scheduler = await startRenewals(g, renewEvery, log);
+        return { close: async () => Promise.all([ocsp.stop(), scheduler?.stop(), admin?.close()]) };
       };
       // The expiry check (certificates within 14 days of their end: a notification once a day) runs
       // hourly in the same one process, unref'd, and stops with it.

@@ -10,6 +10,7 @@ import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
 import { NotificationManager } from './notification-manager.js';
+import { RenewalManager } from './renewal-manager.js';
 import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
@@ -24,6 +25,8 @@ export interface Gatehouse {
   services: ServiceManager;
   /** Where notifications go (webhooks, e-mail) and what was sent; notify/'s Notifier sends them. */
   notifications: NotificationManager;
+  /** Renewal transactions' store side: the uses of a certificate moved in one change, rolled back, and their history. */
+  renewals: RenewalManager;
   /** The serving plane's read model: revision, configuration, key material. */
   serving: ServingReadModel;
   /** The serving processes of this store and the revision each serves (reported by `serve`). */
@@ -53,6 +56,7 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const notifications = new NotificationManager(store, certificates, clock);
   return {
     dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock,
+    renewals: new RenewalManager(store, certificates, clock),
     serving: new ServingReadModel(store, clock),
     processes: new ServingProcesses(store, clock),
     ocsp: new OcspStaples(store, clock),

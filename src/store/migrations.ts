@@ -217,4 +217,30 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 9,
+    name: 'renewals: a request that renews a certificate, every renewal transaction with its moves and outcome, and the lease of the one renewing process',
+    sql: `
+      ALTER TABLE requests ADD COLUMN renews TEXT;
+      CREATE TABLE renewals (
+        id       INTEGER PRIMARY KEY,
+        old      TEXT    NOT NULL,
+        new      TEXT,
+        source   TEXT    NOT NULL,
+        started  TEXT    NOT NULL,
+        finished TEXT,
+        outcome  TEXT,
+        detail   TEXT    NOT NULL DEFAULT '',
+        moves    TEXT    NOT NULL DEFAULT '[]',
+        probes   TEXT
+      );
+      CREATE INDEX renewals_old ON renewals (old);
+      CREATE INDEX renewals_new ON renewals (new);
+      CREATE TABLE leases (
+        name    TEXT PRIMARY KEY,
+        holder  TEXT NOT NULL,
+        expires TEXT NOT NULL
+      );
+    `,
+  },
 ];

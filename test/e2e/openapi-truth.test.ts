@@ -318,6 +318,10 @@ test('every operation, called with valid input, answers a success its document d
   await ok('GET', '/services', '/services');
   await ok('GET', '/server', '/server');
   await ok('GET', '/server/processes', '/server/processes');
+  await ok('GET', '/renewals', '/renewals');
+  await ok('GET', '/certificates/{ref}/renewals', `/certificates/${b}/renewals`);
+  await ok('POST', '/certificates/{ref}/renew', `/certificates/${b}/renew`, { body: { dryRun: true } });
+  await ok('POST', '/certificates/{ref}/renew', `/certificates/${b}/renew`, { body: {} });
   await ok('DELETE', '/services/{service}/listeners', `/services/smtp/listeners?listen=127.0.0.1:${smtpPort}`);
   await ok('POST', '/services/unassign', '/services/unassign', { body: { services: ['smtp', 'imap', 'pop'] } });
   await ok('DELETE', '/sites/{name}', '/sites/walk');
