@@ -19,6 +19,10 @@ export interface ConnectionLimits {
   idleSeconds: number;
   /** `--body-timeout`: a request body from which nothing arrives for this long. */
   bodySeconds: number;
+  /** `--upstream-connect-timeout`: a proxy site's upstream accepts a new connection (and finishes its TLS handshake). */
+  upstreamConnectSeconds: number;
+  /** `--upstream-timeout`: a proxy site's upstream starts its answer after it has the whole request. */
+  upstreamSeconds: number;
   /** `--max-connections`: connections open at once on one listener (per serving process). */
   maxConnections: number;
   /** `--max-connections-per-address`: connections open at once from one client address on one listener (per serving process). */
@@ -32,6 +36,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   keepAliveSeconds: 75,
   idleSeconds: 180,
   bodySeconds: 60,
+  upstreamConnectSeconds: 10,
+  upstreamSeconds: 60,
   maxConnections: 10_000,
   maxPerAddress: 256,
 };

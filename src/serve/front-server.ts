@@ -14,7 +14,7 @@ import type { ContextCache } from './context-cache.js';
 import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices } from './site-handler.js';
 import type { AccessLogs } from './access-log.js';
 import { HotFiles, type HotFileLimits } from './hot-files.js';
-import { UpstreamProxy } from './upstream-proxy.js';
+import { UpstreamProxy, UpstreamTimeout } from './upstream-proxy.js';
 import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-guard.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 
@@ -111,17 +111,19 @@ export class FrontServer {
     /** Every listener error after the socket opened (accept failures such as EMFILE among them). */
     private readonly onListenerError: (error: Error) => void = () => undefined,
   ) {
+    const limits = { ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits };
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
-      if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
-      else res.destroy();
-    });
+      if (!('setHeader' in res)) res.destroy();
+      else if (error instanceof UpstreamTimeout) plainPage(res, 504, 'Gateway Timeout', 'The site\'s upstream server did not answer in time.');
+      else plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
+    }, { connectSeconds: limits.upstreamConnectSeconds, responseSeconds: limits.upstreamSeconds });
     this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits) };
     this.#sessionErrors = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `closed an HTTP/2 connection from ${client}: ${detail} (too many stream resets, refused streams or invalid frames)${more > 0 ? `; ${more} more since the last such line` : ''}`));
     this.#refused = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `refused a connection from ${client}: ${detail}${more > 0 ? `; ${more} more refused since the last such line` : ''}`));
-    this.#guard = new ConnectionGuard({ ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits }, (client, detail) => this.#refused.note(client, detail));
+    this.#guard = new ConnectionGuard(limits, (client, detail) => this.#refused.note(client, detail));
   }
 
   get revision(): number | undefined {

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import type { AnyRequest, AnyResponse } from './site-handler.js';
@@ -9,7 +10,7 @@ import { canonicalAddress } from '../config/ip-address.js';
  * Forwards requests of proxy sites to their upstream with http-proxy-3 (a maintained rewrite of
  * node-http-proxy): bodies stream both ways, X-Forwarded-For/-Proto/-Host/-Port are added, WebSocket
  * upgrades are relayed, connections to upstreams are kept alive, and an upstream that does not
- * answer gets the client a 502 page — never a hang.
+ * answer gets the client a 502 page (504 when it is too slow: `UpstreamTimeouts`) — never a hang.
  */
 export class UpstreamProxy {
   readonly #proxy: ProxyServer;
@@ -19,8 +20,12 @@ export class UpstreamProxy {
   /** Responses whose client went away before the answer was complete: their upstream request was given up. */
   readonly #abandoned = new WeakSet<object>();
 
-  constructor(private readonly onError: (req: AnyRequest, res: AnyResponse | Duplex, error: Error) => void) {
-    this.#proxy = createProxyServer({ xfwd: false, ws: true, proxyTimeout: 60_000 });
+  constructor(
+    private readonly onError: (req: AnyRequest, res: AnyResponse | Duplex, error: Error) => void,
+    private readonly timeouts: UpstreamTimeouts,
+  ) {
+    // No proxyTimeout: it only starts once the socket is connected, and counts idleness rather than the wait for the answer.
+    this.#proxy = createProxyServer({ xfwd: false, ws: true });
     this.#proxy.on('error', (error: Error, req: IncomingMessage, res: ServerResponse | Duplex) => {
       // A request given up because its client left is not an upstream failure: nothing to log or answer.
       if (!this.#abandoned.has(res)) this.onError(req, res, error);
@@ -62,8 +67,37 @@ export class UpstreamProxy {
         res.once('close', abandon);
         request.once('close', () => res.off('close', abandon));
       }
+      this.#time(request);
       addRequest(request, options);
     };
+  }
+
+  /**
+   * The upstream's two clocks (issue #10): a new connection must be accepted (and its TLS handshake
+   * done) within the connect timeout, and once the whole request is sent the answer's headers must
+   * start within the response timeout. Either running out ends the upstream request with an
+   * `UpstreamTimeout` — its socket closed — and the client gets 504.
+   */
+  #time(request: ClientRequest): void {
+    const { connectSeconds, responseSeconds } = this.timeouts;
+    let connect: NodeJS.Timeout | undefined;
+    let response: NodeJS.Timeout | undefined;
+    const clear = () => {
+      clearTimeout(connect);
+      clearTimeout(response);
+    };
+    request.once('socket', (socket: Socket) => {
+      if (!socket.connecting) return;
+      // words: cli — the server's own log names the serve flag that set the limit.
+      connect = setTimeout(() => request.destroy(new UpstreamTimeout(`it did not accept a connection within ${connectSeconds} s (--upstream-connect-timeout)`)), connectSeconds * 1000);
+      socket.once('encrypted' in socket ? 'secureConnect' : 'connect', () => clearTimeout(connect));
+    });
+    request.once('finish', () => {
+      // words: cli — the server's own log names the serve flag that set the limit.
+      response = setTimeout(() => request.destroy(new UpstreamTimeout(`it did not start its answer within ${responseSeconds} s of the request (--upstream-timeout)`)), responseSeconds * 1000);
+    });
+    request.once('response', clear);
+    request.once('close', clear);
   }
 
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: string): void {
@@ -74,6 +108,19 @@ export class UpstreamProxy {
     this.#agents.http.destroy();
     this.#agents.https.destroy();
   }
+}
+
+/** The upstream timeouts of proxy sites, in seconds (`serve`'s flags, with the other timeouts in `ConnectionLimits`). */
+export interface UpstreamTimeouts {
+  /** `--upstream-connect-timeout`: a new connection to the upstream accepted (TLS: handshake done). */
+  connectSeconds: number;
+  /** `--upstream-timeout`: the answer's headers started after the whole request was sent (nginx's `proxy_read_timeout`, for the first byte). */
+  responseSeconds: number;
+}
+
+/** An upstream that was too slow to accept or to answer: the client gets 504 Gateway Timeout, not 502. */
+export class UpstreamTimeout extends Error {
+  override readonly name = 'UpstreamTimeout';
 }
 
 /**
