@@ -26,6 +26,9 @@ export class UpstreamProxy {
   ) {
     // No proxyTimeout: it only starts once the socket is connected, and counts idleness rather than the wait for the answer.
     this.#proxy = createProxyServer({ xfwd: false, ws: true });
+    // Before the library copies the answer's fields to the client's response (it only drops Connection
+    // and Keep-Alive, and only for HTTP/2).
+    this.#proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => endToEndAnswer(proxyRes.headers, req));
     this.#proxy.on('error', (error: Error, req: IncomingMessage, res: ServerResponse | Duplex) => {
       // A request given up because its client left is not an upstream failure: nothing to log or answer.
       if (!this.#abandoned.has(res)) this.onError(req, res, error);
@@ -150,12 +153,8 @@ const HOP_BY_HOP = ['connection', 'proxy-connection', 'keep-alive', 'te', 'trail
 /** Never removed even when `Connection` names them: the upstream needs them to read the request. */
 const FRAMING = new Set(['host', 'content-length', ':method', ':path', ':scheme', ':authority']);
 
-/**
- * The client's header fields without the hop-by-hop ones. The body is framed again for the
- * upstream (`Transfer-Encoding: chunked` when the client sent one; Node's client does the chunking);
- * a WebSocket request keeps `Connection: Upgrade` and its `Upgrade`.
- */
-export function endToEndHeaders(headers: IncomingHttpHeaders, websocket: boolean): IncomingHttpHeaders {
+/** The hop-by-hop fields of a header block: the fixed list and whatever its `Connection` (or `Proxy-Connection`) names. */
+function hopByHop(headers: IncomingHttpHeaders): Set<string> {
   const drop = new Set(HOP_BY_HOP);
   for (const field of [headers.connection, headers['proxy-connection']]) {
     for (const token of String(field ?? '').split(',')) {
@@ -163,6 +162,16 @@ export function endToEndHeaders(headers: IncomingHttpHeaders, websocket: boolean
       if (name !== '' && !FRAMING.has(name)) drop.add(name);
     }
   }
+  return drop;
+}
+
+/**
+ * The client's header fields without the hop-by-hop ones. The body is framed again for the
+ * upstream (`Transfer-Encoding: chunked` when the client sent one; Node's client does the chunking);
+ * a WebSocket request keeps `Connection: Upgrade` and its `Upgrade`.
+ */
+export function endToEndHeaders(headers: IncomingHttpHeaders, websocket: boolean): IncomingHttpHeaders {
+  const drop = hopByHop(headers);
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) if (!drop.has(name)) out[name] = value;
   if (headers['transfer-encoding'] !== undefined) out['transfer-encoding'] = 'chunked';
@@ -171,6 +180,21 @@ export function endToEndHeaders(headers: IncomingHttpHeaders, websocket: boolean
     out.upgrade = headers.upgrade;
   }
   return out;
+}
+
+/**
+ * Takes the hop-by-hop fields out of an upstream's answer, in place, before they reach the client:
+ * the upstream's `Connection: close` or `Keep-Alive` is about its connection to Gatehouse, not the
+ * client's, and an HTTP/2 response with a connection-specific field is refused by Node's http2 (the
+ * stream was reset with INTERNAL_ERROR). The answer is framed again for the client. An HTTP/1.1
+ * client gets Gatehouse's own `Connection`: `close` if it asked for that, else `keep-alive`.
+ */
+export function endToEndAnswer(headers: IncomingHttpHeaders, req: { httpVersionMajor: number; headers: IncomingHttpHeaders }): void {
+  for (const name of hopByHop(headers)) delete headers[name];
+  if (req.httpVersionMajor === 1) {
+    const close = String(req.headers.connection ?? '').split(',').some((t) => t.trim().toLowerCase() === 'close');
+    headers.connection = close ? 'close' : 'keep-alive';
+  }
 }
 
 /**
