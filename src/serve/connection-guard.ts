@@ -21,6 +21,8 @@ export interface ConnectionLimits {
   bodySeconds: number;
   /** `--send-timeout`: an answer waiting to go out of which the client takes nothing for this long. */
   sendSeconds: number;
+  /** `--max-header-size`: bytes of a request's header (Node's `maxHeaderSize`; HTTP/2: the header list as RFC 9113 counts it). */
+  maxHeaderBytes: number;
   /** `--upstream-connect-timeout`: a proxy site's upstream accepts a new connection (and finishes its TLS handshake). */
   upstreamConnectSeconds: number;
   /** `--upstream-timeout`: a proxy site's upstream starts its answer after it has the whole request. */
@@ -39,6 +41,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   idleSeconds: 180,
   bodySeconds: 60,
   sendSeconds: 60,
+  maxHeaderBytes: 16 * 1024,
   upstreamConnectSeconds: 10,
   upstreamSeconds: 60,
   maxConnections: 10_000,
