@@ -78,7 +78,7 @@ export class UpstreamProxy {
   /**
    * The upstream's two clocks (issue #10): a new connection must be accepted (and its TLS handshake
    * done) within the connect timeout, and once the whole request is sent the answer's headers must
-   * start within the response timeout. Either running out ends the upstream request with an
+   * start within the response timeout (a WebSocket's: its 101). Either running out ends the upstream request with an
    * `UpstreamTimeout` — its socket closed — and the client gets 504.
    */
   #time(request: ClientRequest): void {
@@ -100,11 +100,14 @@ export class UpstreamProxy {
       response = setTimeout(() => request.destroy(new UpstreamTimeout(`it did not start its answer within ${responseSeconds} s of the request (--upstream-timeout)`)), responseSeconds * 1000);
     });
     request.once('response', clear);
+    request.once('upgrade', clear);
     request.once('close', clear);
   }
 
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: string): void {
-    withHeaders(req, endToEndHeaders(req.headers, true), () => this.#proxy.ws(req, socket, head, { target: upstream, headers: forwardedHeaders(req) }));
+    // Through the same agents, for the same clocks (an upgraded socket leaves the agent's pool and count).
+    const agent = upstream.startsWith('https:') || upstream.startsWith('wss:') ? this.#agents.https : this.#agents.http;
+    withHeaders(req, endToEndHeaders(req.headers, true), () => this.#proxy.ws(req, socket, head, { target: upstream, agent, headers: forwardedHeaders(req) }));
   }
 
   close(): void {

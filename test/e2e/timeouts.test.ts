@@ -240,7 +240,8 @@ test('connection caps: the connection over --max-connections on a listener is re
 
 test('timeouts and caps out of range are usage errors that name the range', () => {
   const data = dataDir();
-  for (const [flag, value] of [['--header-timeout', '0'], ['--idle-timeout', '86401'], ['--max-connections-per-address', '-1'], ['--body-timeout', 'soon']] as const) {
+  for (const [flag, value] of [['--header-timeout', '0'], ['--idle-timeout', '86401'], ['--max-connections-per-address', '-1'], ['--body-timeout', 'soon'], ['--send-timeout', '0'],
+    ['--upstream-connect-timeout', '3601'], ['--upstream-timeout', '0'], ['--max-header-size', '1023']] as const) {
     const r = ghFail(data, ['serve', '--once', flag, value], 'GH_USAGE', 2);
     assert.match(r.stderr, new RegExp(`${flag}`), r.stderr);
   }

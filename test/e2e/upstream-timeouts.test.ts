@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { curlAsync, dataDir, eventually, freePorts, ghJson, selfSignedCert, startServe } from '../support/cli.js';
 
 /**
@@ -92,6 +93,22 @@ test('an upstream that does not accept, or does not answer, gets the client a 50
     assert.equal(h.status, 504, `an upstream that never accepts (${version}): ${h.stderr}\n${serve.log()}`);
     await eventually('no connection attempt to the black hole left', () => connectingTo(hole.port) === 0);
   }
+  // A WebSocket upgrade to either: the client's connection is closed, not left waiting for a 101.
+  for (const host of ['hung.test', 'hole.test']) {
+    const ws = tlsConnect({ host: '127.0.0.1', port: https!, servername: host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    ws.on('error', () => undefined);
+    await once(ws, 'secureConnect');
+    ws.write(`GET /socket HTTP/1.1\r\nHost: ${host}:${https}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    ws.resume();
+    const outcome = await new Promise<string>((resolve) => {
+      ws.once('close', () => resolve('closed'));
+      setTimeout(() => resolve('still open after 20 s'), 20_000).unref();
+    });
+    ws.destroy();
+    assert.equal(outcome, 'closed', `a WebSocket upgrade to ${host}`);
+  }
+  await eventually('the upstream connection that never answered the upgrade closed by Gatehouse', () => open.size === 0);
+  await eventually('no connection attempt to the black hole left', () => connectingTo(hole.port) === 0);
   await serve.waitFor(/upstream for hung\.test:\d+\/page failed: it did not start its answer within 2 s of the request \(--upstream-timeout\)/, 'the response timeout logged');
   await serve.waitFor(/upstream for hole\.test:\d+\/page failed: it did not accept a connection within 2 s \(--upstream-connect-timeout\)/, 'the connect timeout logged');
   assert.ok(!serve.exited, serve.log());
