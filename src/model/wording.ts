@@ -53,6 +53,7 @@ export const OPTIONS = {
   'client-address': { cli: '--client-address', api: '"clientAddress"', console: 'the client address setting' },
   'max-connections': { cli: '--max-connections', api: '"maxConnections"', console: 'the connection limit' },
   'idle-timeout': { cli: '--idle-timeout', api: '"idleTimeoutSeconds"', console: 'the idle timeout' },
+  dns: { cli: '--dns', api: '"dns"', console: '"DNS provider"' },
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
@@ -104,6 +105,7 @@ export const ACTIONS = {
   'user-list': fixed('"gatehouse user list"', `GET ${API}/users`, 'the Users and API Tokens page'),
   'user-set': { cli: (name) => `"gatehouse user set ${name}"`, api: (name) => `PATCH ${API}/users/${encodeURIComponent(name)}`, console: () => '"Change Role…" or "Set Password…"' },
   'token-list': fixed('"gatehouse token list"', `GET ${API}/tokens`, 'the Users and API Tokens page'),
+  'serve-status': fixed('"gatehouse serve status"', `GET ${API}/server/processes`, 'the server\'s home page'),
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
 } as const satisfies Record<string, ActionWords>;
 
