@@ -25,7 +25,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -40,6 +40,10 @@ export const serveCommands: Command[] = [
       ['--keepalive-timeout SECONDS', `close an HTTP/1.1 connection that sends no new request this long after the last answer (default ${D.keepAliveSeconds})`],
       ['--idle-timeout SECONDS', `close an HTTP/2 connection that has had no request open this long (default ${D.idleSeconds})`],
       ['--body-timeout SECONDS', `close an HTTP/1.1 connection (reset an HTTP/2 stream) whose request body sends nothing for this long (default ${D.bodySeconds})`],
+      ['--send-timeout SECONDS', `close an HTTP/1.1 connection (reset an HTTP/2 stream) whose client takes nothing of the answer for this long (default ${D.sendSeconds})`],
+      ['--max-header-size BYTES', `the most a request's header fields may take; a larger request gets 431 over HTTP/1.1 and HTTP/2 (default ${D.maxHeaderBytes}, Node's own)`],
+      ['--upstream-connect-timeout SECONDS', `a proxy site's upstream that has not accepted a new connection (and finished its TLS handshake) this long after it was asked: the request gets 504 (default ${D.upstreamConnectSeconds})`],
+      ['--upstream-timeout SECONDS', `a proxy site's upstream that has not started its answer this long after it got the whole request: the request gets 504 (default ${D.upstreamSeconds})`],
       ['--max-connections N', `web connections open at once on one listener in each serving process; more are closed at accept (default ${D.maxConnections})`],
       ['--max-connections-per-address N', `web connections open at once from one client address on one listener in each serving process; more are closed at accept (default ${D.maxPerAddress})`],
       ['--worker-timeout S', "a worker that has not answered the supervisor's ping for S seconds (its event loop is stalled) is killed and replaced (default 30)"],
@@ -52,7 +56,7 @@ export const serveCommands: Command[] = [
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
-      'body-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
+      'body-timeout': { type: 'string' }, 'send-timeout': { type: 'string' }, 'max-header-size': { type: 'string' }, 'upstream-connect-timeout': { type: 'string' }, 'upstream-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
       'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
@@ -219,19 +223,23 @@ export function staticCacheLimits(values: Values): { maxEntries?: number; maxTot
 /** The web listeners' timeouts and connection caps (`--handshake-timeout` … `--max-connections-per-address`), checked. */
 export function connectionLimits(values: Values): Partial<ConnectionLimits> {
   const limits: Partial<ConnectionLimits> = {};
-  const flags: [string, keyof ConnectionLimits, number, string][] = [
+  const flags: [string, keyof ConnectionLimits, number, string, number?][] = [
     ['handshake-timeout', 'handshakeSeconds', 3600, 'seconds'],
     ['header-timeout', 'headerSeconds', 3600, 'seconds'],
     ['keepalive-timeout', 'keepAliveSeconds', 86_400, 'seconds'],
     ['idle-timeout', 'idleSeconds', 86_400, 'seconds'],
     ['body-timeout', 'bodySeconds', 86_400, 'seconds'],
+    ['send-timeout', 'sendSeconds', 86_400, 'seconds'],
+    ['max-header-size', 'maxHeaderBytes', 1_048_576, 'bytes', 1024],
+    ['upstream-connect-timeout', 'upstreamConnectSeconds', 3600, 'seconds'],
+    ['upstream-timeout', 'upstreamSeconds', 86_400, 'seconds'],
     ['max-connections', 'maxConnections', 1_000_000, 'connections'],
     ['max-connections-per-address', 'maxPerAddress', 1_000_000, 'connections'],
   ];
-  for (const [flag, key, max, unit] of flags) {
+  for (const [flag, key, max, unit, min = 1] of flags) {
     const n = int(values, flag);
     if (n === undefined) continue;
-    if (n < 1 || n > max) throw fail('GH_USAGE', `--${flag} takes a number of ${unit} from 1 to ${max}; got ${n}.`);
+    if (n < min || n > max) throw fail('GH_USAGE', `--${flag} takes a number of ${unit} from ${min} to ${max}; got ${n}.`);
     limits[key] = n;
   }
   return limits;

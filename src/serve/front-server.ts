@@ -14,7 +14,7 @@ import type { ContextCache } from './context-cache.js';
 import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices } from './site-handler.js';
 import type { AccessLogs } from './access-log.js';
 import { HotFiles, type HotFileLimits } from './hot-files.js';
-import { UpstreamProxy } from './upstream-proxy.js';
+import { UpstreamProxy, UpstreamTimeout } from './upstream-proxy.js';
 import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-guard.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
@@ -116,17 +116,19 @@ export class FrontServer {
     /** Handshakes per binding and requests per site (`/metrics`); none counts nothing. */
     private readonly metrics?: ServingMetrics,
   ) {
+    const limits = { ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits };
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
-      if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
-      else res.destroy();
-    });
+      if (!('setHeader' in res)) res.destroy();
+      else if (error instanceof UpstreamTimeout) plainPage(res, 504, 'Gateway Timeout', 'The site\'s upstream server did not answer in time.');
+      else plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
+    }, { connectSeconds: limits.upstreamConnectSeconds, responseSeconds: limits.upstreamSeconds });
     this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits), metrics };
     this.#sessionErrors = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `closed an HTTP/2 connection from ${client}: ${detail} (too many stream resets, refused streams or invalid frames)${more > 0 ? `; ${more} more since the last such line` : ''}`));
     this.#refused = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `refused a connection from ${client}: ${detail}${more > 0 ? `; ${more} more refused since the last such line` : ''}`));
-    this.#guard = new ConnectionGuard({ ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits }, (client, detail) => this.#refused.note(client, detail));
+    this.#guard = new ConnectionGuard(limits, (client, detail) => this.#refused.note(client, detail));
   }
 
   get revision(): number | undefined {
@@ -187,6 +189,7 @@ export class FrontServer {
       ? createHttpServer({
         // This server is listen()ed, so Node's own clocks run too: set them to the same values.
         headersTimeout: limits.headerSeconds * 1000, keepAliveTimeout: limits.keepAliveSeconds * 1000, requestTimeout: 0,
+        maxHeaderSize: limits.maxHeaderBytes,
       }, (req, res) => {
         this.#guard.request(req, res);
         const state = this.#state;
@@ -238,6 +241,10 @@ export class FrontServer {
       endpoint = createSecureServer({
         ...INTERMEDIATE_PROFILE,
         ...HTTP2_LIMITS,
+        // HTTP/1.1 (431 from Node's parser) and HTTP/2 (the limit the client is told; enforced once it acknowledged it).
+        // (Node applies maxHeaderSize to the HTTP/1.1 connections of an HTTP/2 server; its types do not list it.)
+        ...({ maxHeaderSize: this.#guard.limits.maxHeaderBytes } as object),
+        settings: { ...HTTP2_LIMITS.settings, maxHeaderListSize: this.#guard.limits.maxHeaderBytes },
         allowHTTP1: true,
         ALPNProtocols: ALPN_PROTOCOLS,
         handshakeTimeout: this.#guard.limits.handshakeSeconds * 1000,
@@ -255,7 +262,11 @@ export class FrontServer {
       endpoint.on('session', (session) => this.#guard.http2(session));
       endpoint.on('request', (req, res) => {
         if (req.httpVersionMajor === 1) this.#guard.request(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-        else this.#guard.http2Request(req);
+        else if (headerListSize(req.rawHeaders) > this.#guard.limits.maxHeaderBytes) {
+          // Before the client acknowledges the advertised limit, nghttp2 accepts up to its own 64 KiB.
+          plainPage(res, 431, 'Request Header Fields Too Large', 'The request\'s header fields are larger than this server accepts.');
+          return;
+        } else this.#guard.http2Request(req);
         const state = this.#state;
         if (state) handleRequest(state.view, this.#services, 'https', port, req, res);
       });
@@ -304,6 +315,13 @@ export class FrontServer {
     // Without a certificate the default context has none, and a client without SNI gets a handshake alert.
     endpoint.setSecureContext(options ?? this.contexts.bare());
   }
+}
+
+/** An HTTP/2 header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2): name, value and 32 per field. */
+export function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) size += rawHeaders[i]!.length + rawHeaders[i + 1]!.length + 32;
+  return size;
 }
 
 function buildState(config: ServingConfig): ServingState {
