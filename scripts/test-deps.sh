@@ -10,6 +10,8 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 # The mail tests send messages through the SMTP listeners with swaks.
 command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
+# test/e2e/testssl.test.ts scans every kind of listener with testssl.sh (Debian's package installs it as `testssl`).
+command -v testssl >/dev/null 2>&1 || missing="$missing testssl.sh"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"
 if [ "$(id -u)" = "0" ]; then
