@@ -8,6 +8,8 @@ import { SiteManager } from './site-manager.js';
 import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
+import { ServingProcesses } from './serving-processes.js';
+import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -21,6 +23,10 @@ export interface Gatehouse {
   services: ServiceManager;
   /** The serving plane's read model: revision, configuration, key material. */
   serving: ServingReadModel;
+  /** The serving processes of this store and the revision each serves (reported by `serve`). */
+  processes: ServingProcesses;
+  /** OCSP staples: which served certificates can carry one, the responses kept, the staple a handshake sends. */
+  ocsp: OcspStaples;
   /** Runs `fn` with every change it makes recorded as `actor`'s. */
   runAs<T>(actor: Actor, fn: () => T): T;
   /** Audit records at or after `since`, oldest first; `limit` keeps the newest that many. */
@@ -44,6 +50,8 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   return {
     dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
     serving: new ServingReadModel(store, clock),
+    processes: new ServingProcesses(store, clock),
+    ocsp: new OcspStaples(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),
     close: () => store.close(),

@@ -93,6 +93,9 @@ export const ERRORS = {
   GH_MASTER_KEY_INVALID: { exit: 1, status: 500, summary: 'The master key is missing, malformed or not the one the store was made with.' },
   GH_MASTER_KEY_EXPOSED: { exit: 1, status: 500, summary: 'master.key can be read or written by users other than its owner (chmod 600 it); Gatehouse does not use it so.' },
   GH_STORE_UNAVAILABLE: { exit: 1, status: 503, summary: 'The data directory or database cannot be opened.' },
+  GH_SERVE_NOT_RUNNING: { exit: 1, status: 409, summary: `No serving process has reported in the last 15 seconds: what needs the serving plane (answering a CA's challenge, applying a renewal) needs the serving plane running on this store (${act('serve-status')} shows what runs).` },
+  GH_SERVE_BEHIND: { exit: 1, status: 504, summary: 'A serving process did not apply the new revision in time (it is stalled, or cannot apply it: its log says why); nothing that needed it was done.' },
+  GH_OCSP_INVALID: { exit: 1, status: 502, summary: 'An OCSP responder answered something that cannot be stapled: not a successful basic response, about another certificate, or not signed by the issuer or its authorized responder. The previous staple (if any) is kept.' },
   GH_STORE_FULL: { exit: 1, status: 507, summary: 'The disk that holds the data directory is full; the change was not written and nothing was changed. Free some space and try again.' },
   GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
 } as const satisfies Record<string, { exit: number; status: number; summary: string }>;

@@ -104,6 +104,7 @@ export const ACTIONS = {
   'user-list': fixed('"gatehouse user list"', `GET ${API}/users`, 'the Users and API Tokens page'),
   'user-set': { cli: (name) => `"gatehouse user set ${name}"`, api: (name) => `PATCH ${API}/users/${encodeURIComponent(name)}`, console: () => '"Change Role…" or "Set Password…"' },
   'token-list': fixed('"gatehouse token list"', `GET ${API}/tokens`, 'the Users and API Tokens page'),
+  'serve-status': fixed('"gatehouse serve status"', `GET ${API}/server/processes`, 'the server\'s home page'),
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
 } as const satisfies Record<string, ActionWords>;
 

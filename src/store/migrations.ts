@@ -163,4 +163,38 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO meta (name, value) SELECT 'last_request_id', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM requests;
     `,
   },
+  {
+    version: 6,
+    name: 'serving processes and the revision each serves',
+    sql: `
+      CREATE TABLE serving_processes (
+        id        TEXT    PRIMARY KEY,
+        host      TEXT    NOT NULL,
+        pid       INTEGER NOT NULL,
+        role      TEXT    NOT NULL,
+        revision  INTEGER NOT NULL,
+        started   TEXT    NOT NULL,
+        seen      TEXT    NOT NULL,
+        listeners TEXT    NOT NULL DEFAULT '[]'
+      );
+    `,
+  },
+  {
+    version: 7,
+    name: 'OCSP staples',
+    sql: `
+      CREATE TABLE ocsp_staples (
+        thumbprint  TEXT PRIMARY KEY REFERENCES certificates (thumbprint) ON DELETE CASCADE,
+        url         TEXT NOT NULL,
+        status      TEXT,
+        this_update TEXT,
+        next_update TEXT,
+        fetched     TEXT,
+        attempted   TEXT NOT NULL,
+        failures    INTEGER NOT NULL DEFAULT 0,
+        last_error  TEXT,
+        response    BLOB
+      );
+    `,
+  },
 ];
