@@ -53,6 +53,7 @@ export const OPTIONS = {
   'client-address': { cli: '--client-address', api: '"clientAddress"', console: 'the client address setting' },
   'max-connections': { cli: '--max-connections', api: '"maxConnections"', console: 'the connection limit' },
   'idle-timeout': { cli: '--idle-timeout', api: '"idleTimeoutSeconds"', console: 'the idle timeout' },
+  dns: { cli: '--dns', api: '"dns"', console: '"DNS provider"' },
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
