@@ -13,7 +13,7 @@ import { SmtpBackend } from '../support/mail-backend.js';
 import { configureListener } from '../support/mail-serve.js';
 import { makeOcspPki, startOcspResponder } from '../support/ocsp-pki.js';
 
-/** The four scans run at once: about 85 s on two idle cores, 125–155 s with other work beside them. */
+/** The four scans run at once: about 85 s on two idle cores, 125–270 s with other work beside them. */
 const LIMIT = { timeout: 600_000 };
 /** A scan still running after this is ended (and fails the test with what it printed). */
 const SCAN_LIMIT_MS = 480_000;
