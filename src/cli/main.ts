@@ -13,11 +13,12 @@ import { siteCommands } from './site-commands.js';
 import { bindingCommands } from './binding-commands.js';
 import { userCommands } from './user-commands.js';
 import { serviceCommands } from './service-commands.js';
+import { notifyCommands } from './notify-commands.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...userCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...userCommands, ...notifyCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;

@@ -9,6 +9,7 @@ import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
+import { NotificationManager } from './notification-manager.js';
 import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
@@ -21,6 +22,8 @@ export interface Gatehouse {
   bindings: BindingManager;
   users: UserManager;
   services: ServiceManager;
+  /** Where notifications go (webhooks, e-mail) and what was sent; notify/'s Notifier sends them. */
+  notifications: NotificationManager;
   /** The serving plane's read model: revision, configuration, key material. */
   serving: ServingReadModel;
   /** The serving processes of this store and the revision each serves (reported by `serve`). */
@@ -47,8 +50,9 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const bindings = new BindingManager(store, certificates, clock);
   const users = new UserManager(store, clock);
   const services = new ServiceManager(store, certificates, clock);
+  const notifications = new NotificationManager(store, certificates, clock);
   return {
-    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
+    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock,
     serving: new ServingReadModel(store, clock),
     processes: new ServingProcesses(store, clock),
     ocsp: new OcspStaples(store, clock),

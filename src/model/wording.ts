@@ -56,6 +56,7 @@ export const OPTIONS = {
   dns: { cli: '--dns', api: '"dns"', console: '"DNS provider"' },
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
+  metrics: { cli: '--metrics', api: 'the metrics listener setting of the server', console: 'the metrics listener setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
 } as const satisfies Record<string, Words>;
 
@@ -105,6 +106,7 @@ export const ACTIONS = {
   'user-list': fixed('"gatehouse user list"', `GET ${API}/users`, 'the Users and API Tokens page'),
   'user-set': { cli: (name) => `"gatehouse user set ${name}"`, api: (name) => `PATCH ${API}/users/${encodeURIComponent(name)}`, console: () => '"Change Role…" or "Set Password…"' },
   'token-list': fixed('"gatehouse token list"', `GET ${API}/tokens`, 'the Users and API Tokens page'),
+  'notify-list': fixed('"gatehouse notify list"', `GET ${API}/notifications`, 'the notification targets setting of the server'),
   'serve-status': fixed('"gatehouse serve status"', `GET ${API}/server/processes`, 'the server\'s home page'),
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
 } as const satisfies Record<string, ActionWords>;

@@ -10,6 +10,7 @@ import { ServiceRepository } from './services.js';
 import { UserRepository } from './users.js';
 import { AuditRepository } from './audit.js';
 import { ProcessRepository } from './processes.js';
+import { NotificationRepository } from './notifications.js';
 import { OcspRepository } from './ocsp.js';
 
 export type { Actor, Change } from './engine.js';
@@ -18,6 +19,7 @@ export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
 export type { ProcessRow } from './processes.js';
+export type { NotifyTargetRow } from './notifications.js';
 export type { StapleRow } from './ocsp.js';
 
 /**
@@ -37,6 +39,7 @@ export class GatehouseStore {
   readonly users: UserRepository;
   readonly audit: AuditRepository;
   readonly processes: ProcessRepository;
+  readonly notifications: NotificationRepository;
   readonly ocsp: OcspRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
@@ -50,6 +53,7 @@ export class GatehouseStore {
     this.users = new UserRepository(this.engine);
     this.audit = new AuditRepository(this.engine);
     this.processes = new ProcessRepository(this.engine);
+    this.notifications = new NotificationRepository(this.engine);
     this.ocsp = new OcspRepository(this.engine);
   }
 
