@@ -10,6 +10,8 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 # The mail tests send messages through the SMTP listeners with swaks.
 command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
+# The ACME tests run pebble (and its pebble-challtestsrv, same package) as the CA.
+command -v pebble >/dev/null 2>&1 || missing="$missing pebble"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"
 if [ "$(id -u)" = "0" ]; then

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ROOT, BIN, tmpDir } from '../support/cli.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'test-deps.sh');
-const PEERS = ['openssl', 'curl', 'chromium', 'swaks'];
+const PEERS = ['openssl', 'curl', 'chromium', 'swaks', 'pebble'];
 
 /** A folder of stand-ins: a recording apt-get, `id` answering `uid`, optionally `sudo`, and the given peers. */
 function standIns(opts: { uid: number; sudo: boolean; present?: string[] }): { bin: string; log: string } {
@@ -39,11 +39,11 @@ function runScript(bin: string): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('as root with every peer missing: apt-get update, then one non-interactive install of all four', () => {
+test('as root with every peer missing: apt-get update, then one non-interactive install of all five', () => {
   const { bin, log } = standIns({ uid: 0, sudo: false });
   const r = runScript(bin);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /installing test peers: openssl curl chromium swaks/);
+  assert.match(r.stdout, /installing test peers: openssl curl chromium swaks pebble/);
   const calls = readFileSync(log, 'utf8').trim().split('\n');
   assert.deepEqual(calls, [
     'apt-get update -qq DEBIAN_FRONTEND=noninteractive SUDO=no',
@@ -57,7 +57,7 @@ test('as a normal user with sudo: the same two calls, through sudo', () => {
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [
     'apt-get update -qq DEBIAN_FRONTEND=noninteractive SUDO=yes',
-    'apt-get install -y -qq chromium swaks DEBIAN_FRONTEND=noninteractive SUDO=yes',
+    'apt-get install -y -qq chromium swaks pebble DEBIAN_FRONTEND=noninteractive SUDO=yes',
   ]);
 });
 
@@ -65,7 +65,7 @@ test('as a normal user without sudo: one clear error naming the packages, and no
   const { bin, log } = standIns({ uid: 1000, sudo: false });
   const r = runScript(bin);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /error: the tests need these Debian packages: openssl curl chromium swaks\. Install them as root/);
+  assert.match(r.stderr, /error: the tests need these Debian packages: openssl curl chromium swaks pebble\. Install them as root/);
   assert.equal(readFileSync(log, 'utf8'), '');
 });
 
