@@ -9,6 +9,7 @@ import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
+import { AcmeManager } from './acme-manager.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -24,6 +25,8 @@ export interface Gatehouse {
   serving: ServingReadModel;
   /** The serving processes of this store and the revision each serves (reported by `serve`). */
   processes: ServingProcesses;
+  /** ACME accounts and issuance through them. */
+  acme: AcmeManager;
   /** Runs `fn` with every change it makes recorded as `actor`'s. */
   runAs<T>(actor: Actor, fn: () => T): T;
   /** Audit records at or after `since`, oldest first; `limit` keeps the newest that many. */
@@ -44,10 +47,12 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const bindings = new BindingManager(store, certificates, clock);
   const users = new UserManager(store, clock);
   const services = new ServiceManager(store, certificates, clock);
+  const processes = new ServingProcesses(store, clock);
   return {
     dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
     serving: new ServingReadModel(store, clock),
-    processes: new ServingProcesses(store, clock),
+    processes,
+    acme: new AcmeManager(store, requests, processes, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),
     close: () => store.close(),

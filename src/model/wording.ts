@@ -53,6 +53,13 @@ export const OPTIONS = {
   'client-address': { cli: '--client-address', api: '"clientAddress"', console: 'the client address setting' },
   'max-connections': { cli: '--max-connections', api: '"maxConnections"', console: 'the connection limit' },
   'idle-timeout': { cli: '--idle-timeout', api: '"idleTimeoutSeconds"', console: 'the idle timeout' },
+  'acme-directory': { cli: '--directory', api: '"directory"', console: '"ACME directory"' },
+  'directory-ca': { cli: '--directory-ca', api: '"directoryCa"', console: '"Directory CA certificate"' },
+  'agree-tos': { cli: '--agree-tos', api: '"agreeTos": true', console: '"I agree to the terms of service"' },
+  'eab-kid': { cli: '--eab-kid', api: '"eabKid"', console: '"EAB key id"' },
+  'eab-hmac-key-file': { cli: '--eab-hmac-key-file', api: '"eabHmacKey"', console: '"EAB HMAC key"' },
+  challenge: { cli: '--challenge', api: '"challenge"', console: '"Challenge"' },
+  'ca-acme': { cli: '--ca acme:ACCOUNT', api: '"ca": "acme:ACCOUNT"', console: 'an ACME account under "Submit to"' },
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
@@ -104,6 +111,8 @@ export const ACTIONS = {
   'user-list': fixed('"gatehouse user list"', `GET ${API}/users`, 'the Users and API Tokens page'),
   'user-set': { cli: (name) => `"gatehouse user set ${name}"`, api: (name) => `PATCH ${API}/users/${encodeURIComponent(name)}`, console: () => '"Change Role…" or "Set Password…"' },
   'token-list': fixed('"gatehouse token list"', `GET ${API}/tokens`, 'the Users and API Tokens page'),
+  'acme-account-list': fixed('"gatehouse acme account list"', `GET ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
+  'acme-account-add': fixed('"gatehouse acme account add"', `POST ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
   'serve-status': fixed('"gatehouse serve status"', `GET ${API}/server/processes`, 'the server\'s home page'),
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
 } as const satisfies Record<string, ActionWords>;

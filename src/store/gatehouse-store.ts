@@ -10,6 +10,7 @@ import { ServiceRepository } from './services.js';
 import { UserRepository } from './users.js';
 import { AuditRepository } from './audit.js';
 import { ProcessRepository } from './processes.js';
+import { AcmeRepository } from './acme.js';
 
 export type { Actor, Change } from './engine.js';
 export type { AuditEntry } from './audit.js';
@@ -17,6 +18,7 @@ export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
 export type { ProcessRow } from './processes.js';
+export type { AcmeAccountRow, AcmeChallengeRow } from './acme.js';
 
 /**
  * The one store: the engine (database, transactions, audit, revision, master-key check) and one
@@ -35,6 +37,7 @@ export class GatehouseStore {
   readonly users: UserRepository;
   readonly audit: AuditRepository;
   readonly processes: ProcessRepository;
+  readonly acme: AcmeRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
     this.engine = new StoreEngine(db, vault, clock, actor);
@@ -47,6 +50,7 @@ export class GatehouseStore {
     this.users = new UserRepository(this.engine);
     this.audit = new AuditRepository(this.engine);
     this.processes = new ProcessRepository(this.engine);
+    this.acme = new AcmeRepository(this.engine);
   }
 
   /** One transaction with its audit record and a new revision (see StoreEngine.change). */
