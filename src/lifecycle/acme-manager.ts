@@ -123,6 +123,7 @@ export class AcmeManager {
     const say = options.progress ?? (() => undefined);
     const account = this.get(accountName);
     const request = this.requests.show(requestId);
+    if (options.challenge !== undefined) this.#challengeType(options.challenge);
     this.processes.live();
     const challenge = this.#challengeType(options.challenge);
     const names = request.sans;

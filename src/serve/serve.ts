@@ -72,6 +72,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
   const onListenerError = (e: Error) => descriptors.noteError(e);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError);
+  front.challengeMaterial = (id) => g.serving.challengeMaterial(id);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
   const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, { onListenerError });
   descriptors.start();

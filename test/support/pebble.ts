@@ -59,7 +59,7 @@ export class Pebble {
       children.push(c);
     };
     capture(spawn('pebble-challtestsrv', ['-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dnsPort}`,
-      '-management', `127.0.0.1:${dnsMgmtPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', ''], { cwd: dir }), 'challtestsrv');
+      '-management', `127.0.0.1:${dnsMgmtPort}`, '-http01', '', '-https01', '', '-tlsalpn01', ''], { cwd: dir }), 'challtestsrv');
     capture(spawn('pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], {
       cwd: dir,
       env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: String(options.nonceReject ?? 0), PEBBLE_AUTHZREUSE: '0' },
