@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { assertCleanError, dataDir, ghAsync, freePorts, gh, ghFail, ghJson, join, storeSnapshot, tmpDir, writeText } from '../support/cli.js';
 import { eabKey, Pebble } from '../support/pebble.js';
+import { addUser, AdminServer, assertProblem, createToken } from '../support/admin.js';
 
 let pebble: Pebble;
 let eabPebble: Pebble;
@@ -101,4 +102,30 @@ test('EAB required: no key refused, a wrong HMAC refused, the right key accepted
   assert.equal(ok.stdout.includes(EAB_HMAC), false);
   assert.equal(readFileSync(join(data, 'gatehouse.db')).includes(Buffer.from(EAB_HMAC)), false);
   assert.equal(gh(data, ['audit', '--json']).stdout.includes(EAB_HMAC), false);
+});
+
+test('admin API: POST/GET/DELETE /api/v1/acme/accounts; a viewer may list but not add; a problem document without CLI words', async () => {
+  const data = dataDir();
+  addUser(data, 'admin', 'organization-management');
+  addUser(data, 'viewer', 'view-only');
+  const admin = createToken(data, 'admin');
+  const viewer = createToken(data, 'viewer');
+  const server = await AdminServer.start(data);
+  try {
+    const body = { name: 'pebble', directory: pebble.directory, email: 'admin@example.com', agreeTos: true, directoryCa: readFileSync(pebble.caFile, 'utf8') };
+    assertProblem(await server.call('POST', '/api/v1/acme/accounts', { token: viewer, body }), 403, 'GH_FORBIDDEN');
+    const noTos = await server.call('POST', '/api/v1/acme/accounts', { token: admin, body: { ...body, agreeTos: false } });
+    assertProblem(noTos, 400, 'GH_ACME_TOS_REQUIRED');
+    assert.match(noTos.json.detail, /"agreeTos": true/);
+    const created = await server.call('POST', '/api/v1/acme/accounts', { token: admin, body });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json.name, 'pebble');
+    const list = await server.call('GET', '/api/v1/acme/accounts', { token: viewer });
+    assert.deepEqual(list.json.map((a: Account) => a.name), ['pebble']);
+    assert.equal((await server.call('GET', '/api/v1/acme/accounts/pebble', { token: viewer })).json.accountUrl, created.json.accountUrl);
+    assert.equal((await server.call('DELETE', '/api/v1/acme/accounts/pebble', { token: admin })).status, 200);
+    assertProblem(await server.call('GET', '/api/v1/acme/accounts/pebble', { token: admin }), 404, 'GH_ACME_ACCOUNT_NOT_FOUND');
+  } finally {
+    await server.stop();
+  }
 });
