@@ -66,6 +66,18 @@ function originOf(url: string): string {
   }
 }
 
+/**
+ * A badNonce answer (RFC 8555 section 6.5) is retried with the fresh nonce it carries: up to 10
+ * times rather than acme-client's 5, so that a CA refusing many nonces (pebble's
+ * PEBBLE_WFE_NONCEREJECT=50 in the tests) does not fail an issuance of some twenty requests.
+ */
+const BAD_NONCE_RETRIES = 10;
+
+function withNonceRetries(client: AcmeClient): AcmeClient {
+  (client as unknown as { http: { maxBadNonceRetries: number } }).http.maxBadNonceRetries = BAD_NONCE_RETRIES;
+  return client;
+}
+
 function trust(endpoint: AcmeEndpoint): void {
   if (endpoint.directoryCa) agents.set(originOf(endpoint.directory), new HttpsAgent({ ca: endpoint.directoryCa, keepAlive: true }));
 }
@@ -139,10 +151,10 @@ export async function registerAccount(endpoint: AcmeEndpoint, input: {
 }): Promise<string> {
   const acme = acmeLib();
   trust(endpoint);
-  const client = new acme.Client({
+  const client = withNonceRetries(new acme.Client({
     directoryUrl: endpoint.directory, accountKey: input.accountKeyPem, backoffAttempts: 1,
     ...(input.eab ? { externalAccountBinding: input.eab } : {}),
-  });
+  }));
   try {
     await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${input.email}`] });
   } catch (e) {
@@ -170,7 +182,7 @@ export class AcmeSession {
   constructor(endpoint: AcmeEndpoint, accountKeyPem: string, accountUrl: string) {
     const acme = acmeLib();
     trust(endpoint);
-    this.#client = new acme.Client({ directoryUrl: endpoint.directory, accountKey: accountKeyPem, accountUrl });
+    this.#client = withNonceRetries(new acme.Client({ directoryUrl: endpoint.directory, accountKey: accountKeyPem, accountUrl }));
   }
 
   async newOrder(names: string[]): Promise<{ url: string; authorizations: string[]; finalize: string; status: string }> {
