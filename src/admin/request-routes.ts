@@ -3,7 +3,7 @@ import type { PendingRequest } from '../model/certificate.js';
 import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { toPem } from '../pki/pem.js';
 import { BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, route, STORE } from './admin-route.js';
-import { CaSchema, CertificateSchema, PendingRequestSchema } from './resource-schemas.js';
+import { CaSchema, CertificateSchema, PendingRequestSchema, RequestCancelledSchema } from './resource-schemas.js';
 import { uploadedFile } from './upload.js';
 
 const ID = closed({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: 'the request id' }) });
@@ -49,7 +49,7 @@ export const requestRoutes = [
     handler: ({ admin, params }) => new Download(admin.gatehouse.requests.show(Number(params.id)).csr, 'application/pkcs10', `request-${params.id}.csr`),
   }),
   route({
-    method: 'DELETE', path: '/requests/:id', access: 'certificates.manage', tag: 'requests', summary: 'Cancel a pending request and destroy its private key', params: ID,
+    method: 'DELETE', path: '/requests/:id', access: 'certificates.manage', tag: 'requests', summary: 'Cancel a pending request and destroy its private key', params: ID, response: RequestCancelledSchema,
     handler: ({ admin, params }) => admin.gatehouse.requests.cancel(Number(params.id)),
   }),
   route({

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Type } from 'typebox';
 import { fail } from '../model/gatehouse-error.js';
 import { closed, QUERY_INT, route } from './admin-route.js';
-import { AuditEntrySchema } from './resource-schemas.js';
+import { AuditEntrySchema, ServerSchema } from './resource-schemas.js';
 
 /** The audit log, and what the console needs to know about the machine. */
 export const serverRoutes = [
@@ -23,6 +23,7 @@ export const serverRoutes = [
   route({
     method: 'GET', path: '/server', access: 'view', tag: 'server',
     summary: "The server: its name, local addresses (the Bindings dialog's IP list) and the host names its bindings use (what the request wizard proposes)",
+    response: ServerSchema,
     handler: ({ admin }) => {
       const g = admin.gatehouse;
       const hostNames = [...new Set(g.bindings.list().map((b) => b.host).filter((h) => h !== ''))].sort();

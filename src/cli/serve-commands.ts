@@ -13,7 +13,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -32,13 +32,14 @@ export const serveCommands: Command[] = [
       ['--max-connections-per-address N', `web connections open at once from one client address on one listener in each serving process; more are closed at accept (default ${D.maxPerAddress})`],
       ['--worker-timeout S', "a worker that has not answered the supervisor's ping for S seconds (its event loop is stalled) is killed and replaced (default 30)"],
       ['--orphan-grace S', 'when the supervisor is killed, its workers keep serving S seconds (so a restarted one can take over without a gap), then drain and end (default 10)'],
+      ['--ocsp-check S', 'how often the OCSP staples of served certificates that name a responder are looked at; each is fetched again half-way to its nextUpdate (default 60)'],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
@@ -49,6 +50,8 @@ export const serveCommands: Command[] = [
       if (stallSeconds !== undefined && (stallSeconds < 1 || stallSeconds > 3600)) throw fail('GH_USAGE', `--worker-timeout takes a number of seconds from 1 to 3600; got ${stallSeconds}.`);
       const orphanSeconds = int(values, 'orphan-grace');
       if (orphanSeconds !== undefined && (orphanSeconds < 0 || orphanSeconds > 3600)) throw fail('GH_USAGE', `--orphan-grace takes a number of seconds from 0 to 3600; got ${orphanSeconds}.`);
+      const ocspSeconds = int(values, 'ocsp-check');
+      if (ocspSeconds !== undefined && (ocspSeconds < 1 || ocspSeconds > 86_400)) throw fail('GH_USAGE', `--ocsp-check takes a number of seconds from 1 to 86400; got ${ocspSeconds}.`);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
       const { DEFAULT_ORPHAN_GRACE_MS, isWorker, runWorkerPool, superviseWorker, ticketSeed } = await import('../serve/worker-pool.js');
@@ -68,10 +71,15 @@ export const serveCommands: Command[] = [
       };
       superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
+      // So does the background work that runs once per store: OCSP staples.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
+        const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
+        const ocsp = new OcspRefresher(g, log, ocspSeconds === undefined ? {} : { checkMs: ocspSeconds * 1000 });
+        ocsp.start();
         const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
-        return startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
+        const admin = await startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
+        return { close: async () => Promise.all([ocsp.stop(), admin?.close()]) };
       };
       if (workers > 1 && !isWorker() && values.once !== true) {
         const summary = summarize(g);

@@ -10,6 +10,7 @@ import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
 import { AcmeManager } from './acme-manager.js';
+import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -27,6 +28,8 @@ export interface Gatehouse {
   processes: ServingProcesses;
   /** ACME accounts and issuance through them. */
   acme: AcmeManager;
+  /** OCSP staples: which served certificates can carry one, the responses kept, the staple a handshake sends. */
+  ocsp: OcspStaples;
   /** Runs `fn` with every change it makes recorded as `actor`'s. */
   runAs<T>(actor: Actor, fn: () => T): T;
   /** Audit records at or after `since`, oldest first; `limit` keeps the newest that many. */
@@ -53,6 +56,7 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
     serving: new ServingReadModel(store, clock),
     processes,
     acme: new AcmeManager(store, requests, processes, clock),
+    ocsp: new OcspStaples(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),
     close: () => store.close(),

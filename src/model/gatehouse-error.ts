@@ -113,6 +113,12 @@ export const ERRORS = {
   GH_ACME_ORDER_FAILED: { exit: 1, status: 502, summary: 'The CA refused or failed the order (or its finalization); the message has what it said. Nothing was installed and the request is still pending.' },
   GH_ACME_ORDER_LIMIT: { exit: 1, status: 429, summary: 'The daily bound of ACME orders for these names is reached (5 a day); try again tomorrow, after fixing what made the earlier orders fail.' },
   GH_ACME_TIMEOUT: { exit: 1, status: 504, summary: 'The CA did not finish validating or issuing in time.' },
+  GH_DNS_PROVIDER_INVALID: { exit: 1, status: 400, summary: `The DNS-01 provider given with ${opt('dns')} is not valid: an unknown kind, a missing or unknown setting, or a TSIG key file that cannot be read or holds no usable key.` },
+  GH_DNS_UPDATE_REFUSED: { exit: 1, status: 502, summary: 'The DNS server refused the dynamic update of a challenge record (REFUSED, NOTAUTH, or a TSIG error such as BADSIG or BADKEY): the message says what the server answered and what to check in its key and update policy. The zone was not changed.' },
+  GH_DNS_SERVER_UNREACHABLE: { exit: 1, status: 504, summary: 'The DNS server gave no usable answer: it did not answer in time, refused the connection, or sent an answer that is malformed or not signed with the key.' },
+  GH_DNS_PROPAGATION_TIMEOUT: { exit: 1, status: 504, summary: 'A DNS-01 challenge record was not visible on every authoritative name server in time; the message says what each server answered.' },
+  GH_DNS_HOOK_FAILED: { exit: 1, status: 502, summary: 'The DNS-01 hook command could not be run, ran too long, or exited with an error; the message ends with what it wrote to standard error.' },
+  GH_OCSP_INVALID: { exit: 1, status: 502, summary: 'An OCSP responder answered something that cannot be stapled: not a successful basic response, about another certificate, or not signed by the issuer or its authorized responder. The previous staple (if any) is kept.' },
   GH_STORE_FULL: { exit: 1, status: 507, summary: 'The disk that holds the data directory is full; the change was not written and nothing was changed. Free some space and try again.' },
   GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
 } as const satisfies Record<string, { exit: number; status: number; summary: string }>;

@@ -60,6 +60,7 @@ export const OPTIONS = {
   'eab-hmac-key-file': { cli: '--eab-hmac-key-file', api: '"eabHmacKey"', console: '"EAB HMAC key"' },
   challenge: { cli: '--challenge', api: '"challenge"', console: '"Challenge"' },
   'ca-acme': { cli: '--ca acme:ACCOUNT', api: '"ca": "acme:ACCOUNT"', console: 'an ACME account under "Submit to"' },
+  dns: { cli: '--dns', api: '"dns"', console: '"DNS provider"' },
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },

@@ -116,6 +116,8 @@ export class FrontServer {
     connectionLimits: Partial<ConnectionLimits> = {},
     /** Every listener error after the socket opened (accept failures such as EMFILE among them). */
     private readonly onListenerError: (error: Error) => void = () => undefined,
+    /** The OCSP response to staple for a served certificate (its DER), or undefined. */
+    private readonly staples: (certificate: Buffer) => Buffer | undefined = () => undefined,
   ) {
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
@@ -277,6 +279,10 @@ export class FrontServer {
       });
       endpoint.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => this.#upgrade('https', port, req, sock, head));
       endpoint.on('tlsClientError', () => undefined);
+      // OCSP stapling: asked only by clients that send status_request; the staple kept for that certificate, if any.
+      endpoint.on('OCSPRequest', (certificate: Buffer, _issuer: Buffer, cb: (error: Error | null, response?: Buffer) => void) => {
+        cb(null, this.staples(certificate));
+      });
       // nghttp2 answers a client over the limits with GOAWAY and ends the session; the server says so.
       endpoint.on('sessionError', (error: NodeJS.ErrnoException, session: { socket?: { remoteAddress?: string } }) => {
         // A socket error (ECONNRESET, EPIPE…) is a client going away, not a client over the limits.

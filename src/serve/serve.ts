@@ -10,6 +10,7 @@ import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
 import { TicketKeyFollower, TicketKeys } from '../lifecycle/ticket-keys.js';
 import { DescriptorWatch } from './descriptor-watch.js';
+import { StapleCache } from './ocsp-refresher.js';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */
@@ -71,7 +72,9 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   // A process that cannot accept (out of descriptors) ends, so that a fresh one takes its place.
   const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
   const onListenerError = (e: Error) => descriptors.noteError(e);
-  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError);
+  const staples = new StapleCache(g);
+  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError,
+    (certificate) => staples.get(certificate));
   front.challengeMaterial = (id) => g.serving.challengeMaterial(id);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
   const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, { onListenerError });

@@ -11,6 +11,7 @@ import { UserRepository } from './users.js';
 import { AuditRepository } from './audit.js';
 import { ProcessRepository } from './processes.js';
 import { AcmeRepository } from './acme.js';
+import { OcspRepository } from './ocsp.js';
 
 export type { Actor, Change } from './engine.js';
 export type { AuditEntry } from './audit.js';
@@ -19,6 +20,7 @@ export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
 export type { ProcessRow } from './processes.js';
 export type { AcmeAccountRow, AcmeChallengeRow } from './acme.js';
+export type { StapleRow } from './ocsp.js';
 
 /**
  * The one store: the engine (database, transactions, audit, revision, master-key check) and one
@@ -38,6 +40,7 @@ export class GatehouseStore {
   readonly audit: AuditRepository;
   readonly processes: ProcessRepository;
   readonly acme: AcmeRepository;
+  readonly ocsp: OcspRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
     this.engine = new StoreEngine(db, vault, clock, actor);
@@ -51,6 +54,7 @@ export class GatehouseStore {
     this.audit = new AuditRepository(this.engine);
     this.processes = new ProcessRepository(this.engine);
     this.acme = new AcmeRepository(this.engine);
+    this.ocsp = new OcspRepository(this.engine);
   }
 
   /** One transaction with its audit record and a new revision (see StoreEngine.change). */

@@ -181,6 +181,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   },
   {
     version: 7,
+    name: 'OCSP staples',
+    sql: `
+      CREATE TABLE ocsp_staples (
+        thumbprint  TEXT PRIMARY KEY REFERENCES certificates (thumbprint) ON DELETE CASCADE,
+        url         TEXT NOT NULL,
+        status      TEXT,
+        this_update TEXT,
+        next_update TEXT,
+        fetched     TEXT,
+        attempted   TEXT NOT NULL,
+        failures    INTEGER NOT NULL DEFAULT 0,
+        last_error  TEXT,
+        response    BLOB
+      );
+    `,
+  },
+  {
+    version: 8,
     name: 'ACME accounts and pending ACME challenges',
     sql: `
       CREATE TABLE acme_accounts (
