@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { closed, route } from './admin-route.js';
-import { AcmeAccountSchema } from './resource-schemas.js';
+import { AcmeAccountRemovedSchema, AcmeAccountSchema } from './resource-schemas.js';
 
 const NAME = closed({ name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'the ACME account name' }) });
 
@@ -30,7 +30,7 @@ export const acmeRoutes = [
     handler: ({ admin, params }) => admin.gatehouse.acme.show(params.name),
   }),
   route({
-    method: 'DELETE', path: '/acme/accounts/:name', access: 'certificates.manage', tag: 'acme', summary: 'Remove an ACME account and destroy its key', params: NAME,
+    method: 'DELETE', path: '/acme/accounts/:name', access: 'certificates.manage', tag: 'acme', summary: 'Remove an ACME account and destroy its key', params: NAME, response: AcmeAccountRemovedSchema,
     handler: ({ admin, params }) => admin.gatehouse.acme.remove(params.name),
   }),
 ];

@@ -92,6 +92,8 @@ export const AcmeAccountSchema = Type.Object({
   created: Type.String({ format: 'date-time' }),
 }, open);
 
+export const AcmeAccountRemovedSchema = Type.Object({ name: Type.String(), removed: Type.Literal(true) }, open);
+
 export const CaSchema = Type.Object({
   thumbprint: Type.String(), subject: Type.String(), notBefore: Type.String(), notAfter: Type.String(), keyType: Type.String(), created: Type.String(),
 }, open);
