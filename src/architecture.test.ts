@@ -11,10 +11,12 @@ const ALLOWED: Record<string, string[]> = {
   store: ['model', 'pki', 'config'],
   lifecycle: ['model', 'pki', 'config', 'store', 'acme'],
   acme: ['model', 'pki'],
-  serve: ['model', 'pki', 'config', 'lifecycle', 'mail'],
+  serve: ['model', 'pki', 'config', 'lifecycle', 'mail', 'metrics'],
   mail: ['model', 'config'],
-  admin: ['model', 'pki', 'lifecycle'],
-  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
+  notify: ['model'],
+  metrics: ['model', 'lifecycle'],
+  admin: ['model', 'pki', 'lifecycle', 'notify'],
+  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki', 'notify', 'metrics'],
   console: [],
 };
 

@@ -6,8 +6,9 @@ import { serverRoutes } from './server-routes.js';
 import { siteRoutes } from './site-routes.js';
 import { serviceRoutes } from './service-routes.js';
 import { acmeRoutes } from './acme-routes.js';
+import { notificationRoutes } from './notification-routes.js';
 
 /** Every admin API route: the one table the server, the OpenAPI document and the permission tests are made from. */
-export const ROUTES: readonly AdminRoute[] = [...identityRoutes, ...certificateRoutes, ...requestRoutes, ...acmeRoutes, ...siteRoutes, ...serviceRoutes, ...serverRoutes];
+export const ROUTES: readonly AdminRoute[] = [...identityRoutes, ...certificateRoutes, ...requestRoutes, ...acmeRoutes, ...siteRoutes, ...serviceRoutes, ...notificationRoutes, ...serverRoutes];
 
 export const API_PREFIX = '/api/v1';

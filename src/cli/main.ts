@@ -14,11 +14,12 @@ import { bindingCommands } from './binding-commands.js';
 import { userCommands } from './user-commands.js';
 import { serviceCommands } from './service-commands.js';
 import { acmeCommands } from './acme-commands.js';
+import { notifyCommands } from './notify-commands.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...acmeCommands, ...userCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...acmeCommands, ...userCommands, ...notifyCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;

@@ -10,6 +10,7 @@ import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
 import { AcmeManager } from './acme-manager.js';
+import { NotificationManager } from './notification-manager.js';
 import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
@@ -22,6 +23,8 @@ export interface Gatehouse {
   bindings: BindingManager;
   users: UserManager;
   services: ServiceManager;
+  /** Where notifications go (webhooks, e-mail) and what was sent; notify/'s Notifier sends them. */
+  notifications: NotificationManager;
   /** The serving plane's read model: revision, configuration, key material. */
   serving: ServingReadModel;
   /** The serving processes of this store and the revision each serves (reported by `serve`). */
@@ -51,8 +54,9 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const users = new UserManager(store, clock);
   const services = new ServiceManager(store, certificates, clock);
   const processes = new ServingProcesses(store, clock);
+  const notifications = new NotificationManager(store, certificates, clock);
   return {
-    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
+    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock,
     serving: new ServingReadModel(store, clock),
     processes,
     acme: new AcmeManager(store, requests, processes, clock),

@@ -63,6 +63,7 @@ export const OPTIONS = {
   dns: { cli: '--dns', api: '"dns"', console: '"DNS provider"' },
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
+  metrics: { cli: '--metrics', api: 'the metrics listener setting of the server', console: 'the metrics listener setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
 } as const satisfies Record<string, Words>;
 
@@ -114,6 +115,7 @@ export const ACTIONS = {
   'token-list': fixed('"gatehouse token list"', `GET ${API}/tokens`, 'the Users and API Tokens page'),
   'acme-account-list': fixed('"gatehouse acme account list"', `GET ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
   'acme-account-add': fixed('"gatehouse acme account add"', `POST ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
+  'notify-list': fixed('"gatehouse notify list"', `GET ${API}/notifications`, 'the notification targets setting of the server'),
   'serve-status': fixed('"gatehouse serve status"', `GET ${API}/server/processes`, 'the server\'s home page'),
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
 } as const satisfies Record<string, ActionWords>;

@@ -11,6 +11,7 @@ import { UserRepository } from './users.js';
 import { AuditRepository } from './audit.js';
 import { ProcessRepository } from './processes.js';
 import { AcmeRepository } from './acme.js';
+import { NotificationRepository } from './notifications.js';
 import { OcspRepository } from './ocsp.js';
 
 export type { Actor, Change } from './engine.js';
@@ -20,6 +21,7 @@ export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
 export type { ProcessRow } from './processes.js';
 export type { AcmeAccountRow, AcmeChallengeRow } from './acme.js';
+export type { NotifyTargetRow } from './notifications.js';
 export type { StapleRow } from './ocsp.js';
 
 /**
@@ -40,6 +42,7 @@ export class GatehouseStore {
   readonly audit: AuditRepository;
   readonly processes: ProcessRepository;
   readonly acme: AcmeRepository;
+  readonly notifications: NotificationRepository;
   readonly ocsp: OcspRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
@@ -54,6 +57,7 @@ export class GatehouseStore {
     this.audit = new AuditRepository(this.engine);
     this.processes = new ProcessRepository(this.engine);
     this.acme = new AcmeRepository(this.engine);
+    this.notifications = new NotificationRepository(this.engine);
     this.ocsp = new OcspRepository(this.engine);
   }
 

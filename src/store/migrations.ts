@@ -199,6 +199,26 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   },
   {
     version: 8,
+    name: 'notification targets and the expiry notices sent',
+    sql: `
+      CREATE TABLE notify_targets (
+        name          TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        settings      TEXT NOT NULL,
+        created       TEXT NOT NULL,
+        last_sent     TEXT,
+        last_error    TEXT,
+        last_error_at TEXT,
+        secret        BLOB
+      );
+      CREATE TABLE notify_expiry_sent (
+        thumbprint TEXT PRIMARY KEY,
+        sent       TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 9,
     name: 'ACME accounts and pending ACME challenges',
     sql: `
       CREATE TABLE acme_accounts (

@@ -10,6 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { dataDir, freePorts, join, tmpDir } from '../support/cli.js';
@@ -331,6 +333,19 @@ test('every operation, called with valid input, answers a success its document d
   await ok('POST', '/services/unassign', '/services/unassign', { body: { services: ['smtp', 'imap', 'pop'] } });
   await ok('DELETE', '/sites/{name}', '/sites/walk');
   await ok('GET', '/audit', '/audit?last=50');
+  // Notification targets: a webhook receiver in this process takes the test notification.
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.after(() => receiver.close());
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  await ok('POST', '/notifications', '/notifications', { body: { name: 'walk-hook', webhook: { url: hookUrl, secret: 'walk-secret' } } });
+  await ok('POST', '/notifications', '/notifications', { body: { name: 'walk-mail', email: { to: ['ops@walk.test'], host: '127.0.0.1', port: 25, tls: 'none' } } });
+  await ok('GET', '/notifications', '/notifications');
+  await ok('POST', '/notifications/{name}/test', '/notifications/walk-hook/test');
+  await ok('DELETE', '/notifications/{name}', '/notifications/walk-mail');
 
   const missing = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.slice('/api/v1'.length)}`)).filter((o) => !covered.has(o));
   assert.deepEqual(missing, [], 'operations the walk did not call');
