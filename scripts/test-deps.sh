@@ -15,6 +15,8 @@ command -v testssl >/dev/null 2>&1 || missing="$missing testssl.sh"
 # The DNS-01 tests run Knot DNS (knotd) as the zone's server and look at the zone with kdig.
 command -v knotd >/dev/null 2>&1 || missing="$missing knot"
 command -v kdig >/dev/null 2>&1 || missing="$missing knot-dnsutils"
+# The ACME tests run pebble (and its pebble-challtestsrv, same package) as the CA.
+command -v pebble >/dev/null 2>&1 || missing="$missing pebble"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"
 if [ "$(id -u)" = "0" ]; then

@@ -80,6 +80,18 @@ export const requestRoutes = [
     },
   }),
   route({
+    method: 'POST', path: '/requests/:id/acme', access: 'certificates.manage', tag: 'requests', status: 201,
+    summary: 'Submit a pending request to an ACME CA through an account: order, answer the challenges (serve must run), finalize with the request\'s CSR, install',
+    params: ID,
+    body: closed({
+      account: Type.String({ minLength: 1, maxLength: 64, description: 'the ACME account name' }),
+      challenge: Type.Optional(Type.Union([Type.Literal('http-01'), Type.Literal('tls-alpn-01'), Type.Literal('dns-01')], { description: 'default: http-01 when serve listens for http on port 80, else tls-alpn-01' })),
+      friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE),
+    }),
+    response: CertificateSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.acme.issue(Number(params.id), body.account, { challenge: body.challenge, friendlyName: body.friendlyName, store: body.store }),
+  }),
+  route({
     method: 'GET', path: '/ca', access: 'view', tag: 'ca', summary: 'Show the internal CA', response: CaSchema,
     handler: ({ admin }) => admin.gatehouse.ca.show(),
   }),

@@ -1,13 +1,15 @@
 import { DEFAULT_KEY_TYPE, KEY_TYPES, parseKeyType } from '../model/key-type.js';
 import { parseStoreName } from '../model/store-name.js';
 import type { PendingRequest } from '../model/certificate.js';
-import { type Command, int, list, type Output, required, requestId, str } from './command.js';
+import { type Command, int, list, type Output, required, requestId, str, type Values } from './command.js';
 import { renewAfterCompletion } from './renewal-commands.js';
+import { GatehouseError } from '../model/gatehouse-error.js';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { readInputFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
 import { certificateDetails } from './cert-commands.js';
 
-const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--friendly-name NAME] [--out FILE]`;
+const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--friendly-name NAME] [--out FILE] [--ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01]]`;
 
 function requestText(r: PendingRequest): string {
   return details([
@@ -52,13 +54,22 @@ export const requestCommands: Command[] = [
       ['--exportable', 'allow the private key to be exported later (default: it never leaves this server)'],
       ['--friendly-name NAME', 'the name the certificate gets when the request is completed (default: host-issuer-(expiry))'],
       ['--out FILE', 'save the CSR (PEM) there; without it the CSR is printed'],
+      ['--ca internal|acme:ACCOUNT', 'submit the request at once (as request submit does) and install the certificate'],
+      ['--challenge TYPE', 'with --ca acme:ACCOUNT: http-01 or tls-alpn-01 (default: http-01 when serve listens for http on port 80, else tls-alpn-01)'],
     ],
     options: {
       cn: { type: 'string' }, san: { type: 'string', multiple: true }, wildcard: { type: 'string' }, org: { type: 'string' },
       ou: { type: 'string' }, city: { type: 'string' }, state: { type: 'string' }, country: { type: 'string' },
       key: { type: 'string' }, exportable: { type: 'boolean' }, 'friendly-name': { type: 'string' }, out: { type: 'string' },
+      ca: { type: 'string' }, challenge: { type: 'string' },
     },
     async run({ values, gatehouse, cwd }) {
+      const ca = str(values, 'ca');
+      // An ACME issuance that cannot run (no such account, no serve to answer the challenges) is refused before a request is made.
+      if (ca !== undefined && ca.startsWith('acme:')) {
+        gatehouse().acme.show(ca.slice(5));
+        gatehouse().processes.live();
+      }
       const cn = required(values, 'cn', NEW_USAGE);
       const input = {
         cn, sans: list(values, 'san'), wildcard: str(values, 'wildcard'), org: str(values, 'org'), ou: str(values, 'ou'),
@@ -67,6 +78,14 @@ export const requestCommands: Command[] = [
         exportable: values.exportable === true, friendlyName: str(values, 'friendly-name'),
       };
       const r = await gatehouse().requests.create(input);
+      if (ca !== undefined) {
+        try {
+          return await submitted(gatehouse(), r.id, ca, values);
+        } catch (e) {
+          if (e instanceof GatehouseError) throw new GatehouseError(e.code, `${e.message} Request ${r.id} stays pending: "gatehouse request submit ${r.id} --ca ${ca}" tries again.`);
+          throw e;
+        }
+      }
       return requestCreated(r, str(values, 'out'), cwd);
     },
   },
@@ -134,23 +153,33 @@ export const requestCommands: Command[] = [
   {
     noun: 'request',
     verb: 'submit',
-    usage: 'gatehouse request submit ID --ca internal [--friendly-name NAME] [--store webhosting|personal] [--days N]',
-    summary: 'Submit a pending request to the internal CA, which signs it; the request is completed at once.',
+    usage: 'gatehouse request submit ID --ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01] [--friendly-name NAME] [--store webhosting|personal] [--days N]',
+    summary: 'Submit a pending request to the internal CA or an ACME CA; the request is completed at once with the certificate.',
     flags: [
-      ['--ca internal', 'the CA to submit to; the internal CA signs and the request is completed at once'],
+      ['--ca internal|acme:ACCOUNT', 'the internal CA, or the ACME account to order from (serve must run: it answers the challenges)'],
+      ['--challenge TYPE', 'with acme: http-01 or tls-alpn-01 (default: http-01 when serve listens for http on port 80, else tls-alpn-01)'],
       ['--friendly-name NAME', 'as for request complete'],
       ['--store STORE', 'webhosting (default) or personal'],
       ['--days N', 'validity in days (default 397, at most 825)'],
     ],
-    options: { ca: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
+    options: { ca: { type: 'string' }, challenge: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
     positionals: { min: 1, max: 1, names: 'the request id' },
-    async run({ values, positionals, gatehouse }) {
-      const store = str(values, 'store');
-      const g = gatehouse();
-      const c = await g.requests.submit(requestId(positionals[0]!), required(values, 'ca', this.usage), {
-        friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store), days: int(values, 'days'),
-      });
-      return renewAfterCompletion(g, c, 'internal', { json: c, notes: c.warnings, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
+    run({ values, positionals, gatehouse }) {
+      return submitted(gatehouse(), requestId(positionals[0]!), required(values, 'ca', this.usage), values);
     },
   },
 ];
+
+/** `request submit` (and `request new --ca`): the internal CA signs, or an ACME CA issues with progress on stderr. */
+async function submitted(g: Gatehouse, id: number, ca: string, values: Values): Promise<Output> {
+  const store = str(values, 'store');
+  const options = { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) };
+  if (ca.startsWith('acme:')) {
+    const account = ca.slice(5);
+    const progress = values.json === true ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+    const c = await g.acme.issue(id, account, { ...options, challenge: str(values, 'challenge'), progress });
+    return renewAfterCompletion(g, c, `acme:${account}`, { json: c, notes: c.warnings, text: `ACME account "${account}" issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
+  }
+  const c = await g.requests.submit(id, ca, { ...options, days: int(values, 'days') });
+  return renewAfterCompletion(g, c, 'internal', { json: c, notes: c.warnings, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
+}

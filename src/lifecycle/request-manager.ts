@@ -156,7 +156,7 @@ export class RequestManager {
 
   /** `request submit ID --ca internal`: the internal CA signs the request and it is completed at once. */
   async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number; renews: string | null; warnings: string[] }> {
-    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use ${opt('ca-internal')}, or save the CSR and send it to your CA.`);
+    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use ${opt('ca-internal')} or ${opt('ca-acme')} (an ACME account), or save the CSR and send it to your CA.`);
     const row = this.get(id);
     const issued = await this.ca.sign(Buffer.from(row.csr), options.days);
     return this.complete(issued.der, `the certificate issued for request ${id}`, options);

@@ -11,7 +11,7 @@ const X = 'X'.repeat(40);
 
 function config(bindings: Partial<Binding>[], extra: Partial<ServingConfig> = {}): ServingConfig {
   return {
-    revision: 1, chains: 0, preload: [], httpsDefault: null, services: {}, mailListeners: [],
+    revision: 1, chains: 0, preload: [], httpsDefault: null, services: {}, mailListeners: [], acmeChallenges: [],
     sites: [{ name: 'A', state: 'started', content: { kind: 'static', root: '/' }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: '' },
       { name: 'S', state: 'stopped', content: { kind: 'static', root: '/' }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: '' }],
     bindings: bindings.map((b) => ({ site: 'A', protocol: 'https', ip: '127.0.0.1', port: 443, host: '', sni: false, certificate: N, ...b })),

@@ -17,6 +17,8 @@ import { HotFiles, type HotFileLimits } from './hot-files.js';
 import { UpstreamProxy, UpstreamTimeout } from './upstream-proxy.js';
 import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-guard.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
+import { AcmeResponder } from './acme-responder.js';
+import type { KeyMaterial } from './context-cache.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /**
@@ -102,6 +104,10 @@ export class FrontServer {
   readonly #refused: RateLimitedLog;
   /** Timeouts and per-address caps (Node's own checks do not run on servers that were never listen()ed). */
   readonly #guard: ConnectionGuard;
+  /** The pending ACME challenges (HTTP-01 and TLS-ALPN-01) of the current revision. */
+  readonly #acme = new AcmeResponder((id) => this.challengeMaterial(id));
+  /** Where a TLS-ALPN-01 challenge's certificate and key come from (`serve` sets it to the serving read model's). */
+  challengeMaterial: (id: number) => KeyMaterial | undefined = () => undefined;
 
   constructor(
     private readonly contexts: ContextCache,
@@ -140,6 +146,7 @@ export class FrontServer {
     const next = buildState(config);
     // Personal-store certificates are ready before the first handshake; Web Hosting ones are built on first use.
     for (const thumbprint of config.preload) this.contexts.get(thumbprint);
+    this.#acme.apply(config.acmeChallenges);
     this.#state = next;
     for (const [key, endpoint] of this.#endpoints) this.#setDefaultContext(endpoint, key);
     const wanted = new Map(next.listeners.map((s) => [specKey(s), s]));
@@ -172,6 +179,7 @@ export class FrontServer {
     }, graceMs);
     timer.unref();
     this.#proxy.close();
+    this.#acme.close();
     this.#guard.stop();
     await this.logs.close();
     await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, graceMs + 100).unref())]);
@@ -193,7 +201,8 @@ export class FrontServer {
       }, (req, res) => {
         this.#guard.request(req, res);
         const state = this.#state;
-        if (state) handleRequest(state.view, this.#services, 'http', spec.port, req, res);
+        // ACME HTTP-01 answers come before any site: the CA asks on whatever host name it validates.
+        if (state && !this.#acme.answerHttp(req, res)) handleRequest(state.view, this.#services, 'http', spec.port, req, res);
       })
       : createNetServer({ pauseOnConnect: false }, (socket) => {
         if (this.#guard.admit(name, socket)) this.#dispatch(spec.port, socket);
@@ -230,10 +239,24 @@ export class FrontServer {
     this.log(`listening on ${describe(spec)}`);
   }
 
-  /** Hands a raw connection to the TLS server of its local address, created on first use. */
+  /**
+   * Hands a raw connection to the TLS server of its local address, created on first use — or, while
+   * a TLS-ALPN-01 challenge is pending, first reads its ClientHello so that a CA's validation
+   * (ALPN acme-tls/1 alone, for a name being validated) gets the challenge certificate instead.
+   */
   #dispatch(port: number, socket: Socket): void {
     this.#openSockets.add(socket);
     socket.once('close', () => this.#openSockets.delete(socket));
+    if (!this.#acme.alpnPending) {
+      this.#toEndpoint(port, socket);
+      return;
+    }
+    void this.#acme.take(socket, this.#guard.limits.handshakeSeconds * 1000).then((taken) => {
+      if (!taken && !socket.destroyed) this.#toEndpoint(port, socket);
+    });
+  }
+
+  #toEndpoint(port: number, socket: Socket): void {
     const local = canonicalAddress(socket.localAddress ?? '') ?? '';
     const key = `${port}|${local}`;
     let endpoint = this.#endpoints.get(key);

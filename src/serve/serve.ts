@@ -79,6 +79,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   const staples = new StapleCache(g);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError,
     (certificate) => staples.get(certificate), metrics);
+  front.challengeMaterial = (id) => g.serving.challengeMaterial(id);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
   const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, {
     onListenerError,

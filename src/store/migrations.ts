@@ -243,4 +243,39 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 10,
+    name: 'ACME accounts and pending ACME challenges',
+    sql: `
+      CREATE TABLE acme_accounts (
+        name          TEXT    PRIMARY KEY,
+        directory     TEXT    NOT NULL,
+        email         TEXT    NOT NULL,
+        account_url   TEXT    NOT NULL,
+        key_id        INTEGER NOT NULL REFERENCES private_keys (id),
+        directory_ca  TEXT,
+        eab_kid       TEXT,
+        status        TEXT    NOT NULL,
+        created       TEXT    NOT NULL
+      );
+      CREATE TABLE acme_challenges (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        type          TEXT    NOT NULL,
+        name          TEXT    NOT NULL,
+        token         TEXT    NOT NULL,
+        key_authorization TEXT NOT NULL,
+        expires       TEXT    NOT NULL,
+        cert_der      BLOB,
+        key_id        INTEGER REFERENCES private_keys (id)
+      );
+      CREATE INDEX acme_challenges_token ON acme_challenges (token);
+      CREATE TABLE acme_orders (
+        account       TEXT    NOT NULL,
+        names         TEXT    NOT NULL,
+        at            TEXT    NOT NULL,
+        outcome       TEXT    NOT NULL
+      );
+      CREATE INDEX acme_orders_names ON acme_orders (names, at);
+    `,
+  },
 ];

@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { dataDir, freePorts, join, tmpDir } from '../support/cli.js';
+import { Pebble } from '../support/pebble.js';
+import { readFileSync } from 'node:fs';
 import { AdminServer, addUser, assertProblem, createToken, PASSWORD, type ApiResponse, type CallOptions } from '../support/admin.js';
 
 interface Schema { type?: string; properties?: Record<string, Schema>; required?: string[]; anyOf?: Schema[]; enum?: unknown[]; const?: unknown; items?: Schema }
@@ -312,6 +314,15 @@ test('every operation, called with valid input, answers a success its document d
   await ok('POST', '/sites/{name}/start', '/sites/walk/start');
   await ok('DELETE', '/sites/{name}/bindings', `/sites/walk/bindings?protocol=https&ip=127.0.0.1&port=${webPort}&host=a.walk.test`);
   await ok('POST', '/sites/{name}/bindings', '/sites/walk/bindings', { body: { protocol: 'http', ip: '127.0.0.1', port: webPort } });
+  // ACME: an account with pebble, and an issuance through HTTP-01 on that http binding (pebble checks webPort).
+  const pebble = await Pebble.start({ httpPort: webPort!, tlsPort: webPort! });
+  t.after(() => pebble.stop());
+  await ok('POST', '/acme/accounts', '/acme/accounts', { body: { name: 'walk', directory: pebble.directory, email: 'walk@example.com', agreeTos: true, directoryCa: readFileSync(pebble.caFile, 'utf8') } });
+  await ok('GET', '/acme/accounts', '/acme/accounts');
+  await ok('GET', '/acme/accounts/{name}', '/acme/accounts/walk');
+  const req4 = await ok('POST', '/requests', '/requests', { body: { cn: 'acme.walk.example.com', key: 'ecdsa-p256' } });
+  await ok('POST', '/requests/{id}/acme', `/requests/${req4.json?.id}/acme`, { body: { account: 'walk', challenge: 'http-01', friendlyName: 'Walk ACME' } });
+  await ok('DELETE', '/acme/accounts/{name}', '/acme/accounts/walk');
   // Services and the mail listeners.
   await ok('POST', '/services/assign', '/services/assign', { body: { certificate: a, services: ['smtp', 'imap'] } });
   await ok('POST', '/services/{service}/listeners', '/services/smtp/listeners', { body: { listen: `127.0.0.1:${smtpPort}`, backend: `127.0.0.1:${backendPort}`, host: 'a.walk.test' } });
