@@ -10,6 +10,9 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 # The mail tests send messages through the SMTP listeners with swaks.
 command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
+# The DNS-01 tests run Knot DNS (knotd) as the zone's server and look at the zone with kdig.
+command -v knotd >/dev/null 2>&1 || missing="$missing knot"
+command -v kdig >/dev/null 2>&1 || missing="$missing knot-dnsutils"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"
 if [ "$(id -u)" = "0" ]; then

@@ -34,6 +34,8 @@ export interface AdminServerOptions {
   /** Where the built console is (index.html, console.css and the compiled modules). */
   consoleDir?: string;
   clock?: () => number;
+  /** `/metrics` in the Prometheus text format (for a caller with the `view` permission); none: no such path. */
+  metrics?: (() => Promise<{ contentType: string; text: string }>) | undefined;
 }
 
 const PROBLEM_RESPONSE = { description: 'a problem document (RFC 9457) with a stable GH_ code', content: { 'application/problem+json': { schema: ProblemSchema } } };
@@ -101,6 +103,8 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   app.removeContentTypeParser('text/plain');
   await app.register(cookie);
   await app.register(swagger, {
+    // HEAD is answered wherever GET is (Fastify's exposeHeadRoutes): the document says so too.
+    exposeHeadRoutes: true,
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Gatehouse admin API', version: options.version, description: `Every route needs one permission; roles grant them:\n\n${ROLES.map((r) => `- ${r}: ${ROLE_PERMISSIONS[r].join(', ')}`).join('\n')}` },
@@ -123,15 +127,19 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
   });
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (r) => routeMethods.add(r.url ?? r.path, r.method));
+  // A known path with a method it does not take is 405 with Allow (RFC 9110 §15.5.6), not 404 — and
+  // answered on arrival, before the body is read: the method is wrong whatever the body is (malformed
+  // JSON, a media type no route takes), so that cannot turn it into a 400 or a 415.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const path = request.url.split('?')[0]!;
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length === 0) return;
+    const p = problem('GH_METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}. ${API_PREFIX}/openapi.json lists the routes.`);
+    return reply.code(405).header('allow', allowed.join(', ')).header('content-type', 'application/problem+json').send(p);
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    // A known path with a method it does not take is 405 with Allow (RFC 9110 §15.5.6), not 404.
-    const allowed = routeMethods.allowed(path);
-    if (allowed.length > 0) {
-      const p = problem('GH_METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}. ${API_PREFIX}/openapi.json lists the routes.`);
-      void reply.code(405).header('allow', allowed.join(', ')).header('content-type', 'application/problem+json').send(p);
-      return;
-    }
     const p = problem('GH_ROUTE_NOT_FOUND', `There is no ${request.method} ${path}; ${API_PREFIX}/openapi.json lists the routes.`);
     void reply.code(404).header('content-type', 'application/problem+json').send(p);
   });
@@ -149,6 +157,20 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
 
   for (const r of ROUTES) addRoute(app, admin, r);
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
+  const metrics = options.metrics;
+  if (metrics) {
+    // Prometheus scrapes with a bearer token of a view-only user; outside /api: it is not JSON.
+    const access = { access: 'view' } as AdminRoute;
+    app.get('/metrics', {
+      schema: { hide: true },
+      onRequest: async (request) => {
+        request.principal = authorize(admin, access, request);
+      },
+    }, async (_request, reply) => {
+      const m = await metrics();
+      return reply.header('cache-control', 'no-store').type(m.contentType).send(m.text);
+    });
+  }
   serveConsole(app, options.consoleDir);
   await app.ready();
   return app;
@@ -157,6 +179,8 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
 function addRoute(app: FastifyInstance, admin: AdminContext, r: AdminRoute): void {
   const permission = r.access === 'public' ? 'none: anyone may call it' : r.access === 'signed-in' ? 'any signed-in user' : `${r.access} (${PERMISSIONS[r.access]}); roles: ${ROLES.filter((role) => roleAllows(role, r.access as keyof typeof PERMISSIONS)).join(', ')}`;
   const status = r.status ?? 200;
+  // The OpenAPI document is the server's truth: every success answer has a declared shape.
+  if (!r.response && !r.produces) throw new Error(`${r.method} ${r.path}: a route needs a response schema or the media type of its file`);
   app.route({
     method: r.method,
     url: `${API_PREFIX}${r.path}`,
@@ -245,18 +269,19 @@ function authenticate(admin: AdminContext, request: FastifyRequest): { principal
   return { principal: { user: user.name, role: user.role, via: { kind: 'session' } }, session };
 }
 
-/** The OpenAPI document, with each operation's permission as `x-gatehouse-permission`, file answers typed and every route's success status listed. */
+/** The OpenAPI document, with each operation's permission as `x-gatehouse-permission` and file answers typed (a GET route's HEAD too). */
 function openApiDocument(app: FastifyInstance): unknown {
   const doc = structuredClone(app.swagger()) as unknown as { paths: Record<string, Record<string, { responses?: Record<string, unknown> } & Record<string, unknown>>> };
   for (const r of ROUTES) {
     const path = `${API_PREFIX}${r.path}`.replace(/:([A-Za-z]+)/g, '{$1}');
-    const op = doc.paths[path]?.[r.method.toLowerCase()];
-    if (!op) continue;
-    op['x-gatehouse-permission'] = r.access;
-    const status = String(r.status ?? 200);
-    if (r.produces) op.responses = { ...op.responses, [status]: { description: 'the file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } } };
-    // A route without a response schema still answers its status, with JSON of no declared shape.
-    else if (!r.response) op.responses = { [status]: { description: 'the result', content: { 'application/json': { schema: {} } } }, ...op.responses };
+    for (const method of r.method === 'GET' ? ['get', 'head'] : [r.method.toLowerCase()]) {
+      const op = doc.paths[path]?.[method];
+      if (!op) continue;
+      op['x-gatehouse-permission'] = r.access;
+      const status = String(r.status ?? 200);
+      if (r.produces) op.responses = { ...op.responses, [status]: { description: 'the file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } } };
+      if (method === 'head') op.description = `${String(op.description ?? '')} HEAD: the headers GET would answer, without the body.`.trim();
+    }
   }
   return doc;
 }

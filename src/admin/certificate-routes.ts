@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { chainWarnings } from '../lifecycle/certificate-manager.js';
 import { ANY_STORE, BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, QUERY_FLAG, QUERY_INT, route, STORE } from './admin-route.js';
-import { CertificateDetailsSchema, CertificateSchema } from './resource-schemas.js';
+import { CertificateDetailsSchema, CertificateRemovedSchema, CertificateSchema } from './resource-schemas.js';
 import { uploadedFile } from './upload.js';
 
 const REF = closed({ ref: Type.String({ minLength: 1, maxLength: 256, description: 'thumbprint, 8+ leading hex digits of one, or the exact friendly name' }) });
@@ -39,7 +39,7 @@ export const certificateRoutes = [
   }),
   route({
     method: 'DELETE', path: '/certificates/:ref', access: 'certificates.manage', tag: 'certificates', summary: 'Remove a certificate and its private key (refused while bindings use it, unless force=true)',
-    params: REF, query: closed({ force: Type.Optional(QUERY_FLAG) }),
+    params: REF, query: closed({ force: Type.Optional(QUERY_FLAG) }), response: CertificateRemovedSchema,
     handler: ({ admin, params, query }) => admin.gatehouse.certificates.remove(params.ref, query.force === 'true'),
   }),
   route({

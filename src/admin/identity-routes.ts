@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { fail } from '../model/gatehouse-error.js';
 import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Role } from '../model/role.js';
 import { closed, route, type AdminContext } from './admin-route.js';
-import { SessionSchema, TokenSchema, UserSchema } from './resource-schemas.js';
+import { LoggedOutSchema, RolesSchema, SessionSchema, TokenRevokedSchema, TokenSchema, UserRemovedSchema, UserSchema } from './resource-schemas.js';
 
 export const SESSION_COOKIE = 'gh_session';
 const USER = closed({ name: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -46,7 +46,7 @@ export const identityRoutes = [
     },
   }),
   route({
-    method: 'DELETE', path: '/session', access: 'signed-in', tag: 'session', summary: 'Log out: ends the console session',
+    method: 'DELETE', path: '/session', access: 'signed-in', tag: 'session', summary: 'Log out: ends the console session', response: LoggedOutSchema,
     handler: ({ admin, request, reply }) => {
       const id = request.cookies[SESSION_COOKIE];
       if (id !== undefined) admin.sessions.end(id);
@@ -55,7 +55,7 @@ export const identityRoutes = [
     },
   }),
   route({
-    method: 'GET', path: '/roles', access: 'signed-in', tag: 'users', summary: 'The roles and what each may do',
+    method: 'GET', path: '/roles', access: 'signed-in', tag: 'users', summary: 'The roles and what each may do', response: RolesSchema,
     handler: () => ({ roles: ROLES.map((r) => ({ role: r, permissions: ROLE_PERMISSIONS[r] })), permissions: PERMISSIONS }),
   }),
   route({
@@ -78,7 +78,7 @@ export const identityRoutes = [
     },
   }),
   route({
-    method: 'DELETE', path: '/users/:name', access: 'users.manage', tag: 'users', summary: 'Remove a user and revoke their API tokens', params: USER,
+    method: 'DELETE', path: '/users/:name', access: 'users.manage', tag: 'users', summary: 'Remove a user and revoke their API tokens', params: USER, response: UserRemovedSchema,
     handler: ({ admin, params }) => {
       const r = admin.gatehouse.users.remove(params.name);
       admin.sessions.endAllOf(r.name);
@@ -97,7 +97,7 @@ export const identityRoutes = [
     handler: ({ admin, body }) => admin.gatehouse.users.createToken(body),
   }),
   route({
-    method: 'DELETE', path: '/tokens/:id', access: 'users.manage', tag: 'users', summary: 'Revoke an API token', params: closed({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+    method: 'DELETE', path: '/tokens/:id', access: 'users.manage', tag: 'users', summary: 'Revoke an API token', params: closed({ id: Type.String({ minLength: 1, maxLength: 64 }) }), response: TokenRevokedSchema,
     handler: ({ admin, params }) => admin.gatehouse.users.revokeToken(params.id),
   }),
 ];

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
-import { ROLES } from '../model/role.js';
+import { PERMISSIONS, ROLES } from '../model/role.js';
+import { MAIL_SERVICES, SERVICES } from '../model/service.js';
 
 /**
  * The objects the admin API answers with, in the CLI's `--json` vocabulary (camelCase). They make
@@ -105,10 +106,105 @@ export const SiteSchema = Type.Object({
   bindings: Type.Optional(Type.Array(BindingSchema)),
 }, open);
 
+/** Another site whose clients a (forced) change reaches: by which binding, and what they get before and after. */
+export const ReachedSiteSchema = Type.Object({
+  site: Type.String({ description: 'the other site: whose clients these are now, or the site they would reach' }),
+  binding: Type.String({ description: "that site's binding the clients come by" }),
+  protocol: Type.String({ enum: ['http', 'https'] }),
+  address: Type.String({ description: 'the local address they connect to; * for an address with no binding of its own on the port' }),
+  port: Type.Integer(),
+  hosts: Type.Array(Type.String(), { description: "the host names they ask for; '' for none" }),
+  before: nullable(Type.String({ description: 'the certificate (thumbprint) they get now; null: the handshake is refused (or plain http)' })),
+  after: nullable(Type.String({ description: 'the certificate (thumbprint) they would get after' })),
+  beforeSite: nullable(Type.String({ description: 'the site they reach now; null: 400 Bad Request' })),
+  afterSite: nullable(Type.String()),
+  text: Type.String({ description: 'the same, said in a sentence' }),
+}, open);
+
 export const BindingResultSchema = Type.Object({
   binding: BindingSchema,
   warnings: Type.Array(Type.String()),
-  affected: Type.Array(Type.Object({}, open)),
+  affected: Type.Array(ReachedSiteSchema),
+}, open);
+
+/** Which certificate and site a client gets (bindings explain). */
+export const ExplanationSchema = Type.Object({
+  listening: Type.Boolean({ description: 'whether a binding of a started site listens on that address and port' }),
+  certificate: nullable(Type.Object({ thumbprint: Type.String(), friendlyName: Type.String() }, open)),
+  rule: Type.String({ enum: ['sni-exact', 'sni-wildcard', 'ip-port', 'all-unassigned', 'https-default', 'none'] }),
+  ruleText: Type.String(),
+  tlsBinding: nullable(Type.String({ description: 'the binding whose certificate the handshake gets' })),
+  site: nullable(Type.String({ description: 'the site that answers; null: 400 Bad Request' })),
+  routeRule: Type.Union([Type.Literal('host-exact'), Type.Literal('host-wildcard'), Type.Literal('catch-all'), Type.Null()], { description: 'how the Host header chose the site; null: no site' }),
+  routeBinding: nullable(Type.String()),
+}, open);
+
+export const SiteRemovedSchema = Type.Object({
+  name: Type.String(), removed: Type.Literal(true), bindings: Type.Integer({ description: 'how many bindings went with it' }), affected: Type.Array(ReachedSiteSchema),
+}, open);
+
+export const MailListenerSchema = Type.Object({
+  service: Type.String({ enum: [...MAIL_SERVICES] }),
+  ip: Type.String({ description: 'an address of this machine, or * for all' }),
+  port: Type.Integer(),
+  mode: Type.String({ enum: ['starttls', 'tls'] }),
+  requireTls: Type.Boolean(),
+  backendHost: Type.String(),
+  backendPort: Type.Integer(),
+  clientAddress: Type.String({ enum: ['off', 'xclient'] }),
+  hostName: Type.String({ description: "the name clients use for this listener; '' for none" }),
+  maxConnections: Type.Integer(),
+  idleTimeoutSeconds: Type.Integer(),
+  created: Type.String({ format: 'date-time' }),
+}, open);
+
+export const ServiceSchema = Type.Object({
+  service: Type.String({ enum: [...SERVICES] }),
+  certificate: nullable(Type.Object({
+    thumbprint: Type.String(), friendlyName: Type.String(), notAfter: Type.String({ format: 'date-time' }),
+    status: Type.String({ enum: ['valid', 'expiring', 'expired', 'chain-incomplete'] }),
+  }, open)),
+  listeners: Type.Array(MailListenerSchema),
+}, open);
+
+export const AssignResultSchema = Type.Object({
+  certificate: Type.Object({ thumbprint: Type.String(), friendlyName: Type.String() }, open),
+  services: Type.Array(Type.String({ enum: [...SERVICES] })),
+  replaced: Type.Array(Type.Object({ service: Type.String({ enum: [...SERVICES] }), thumbprint: Type.String(), friendlyName: Type.String() }, open), { description: 'services whose previous certificate this replaced' }),
+  site: nullable(Type.String({ description: 'with https: the default web site whose https bindings now carry the certificate' })),
+  bindings: Type.Array(BindingSchema, { description: 'the bindings whose certificate this changed, as they are now' }),
+  affected: Type.Array(ReachedSiteSchema),
+  warnings: Type.Array(Type.String()),
+}, open);
+
+export const UnassignResultSchema = Type.Object({
+  services: Type.Array(Type.String({ enum: [...SERVICES] })),
+  unassigned: Type.Array(Type.Object({ service: Type.String({ enum: [...SERVICES] }), thumbprint: Type.String() }, open), { description: 'the services that had a certificate, and which' }),
+}, open);
+
+export const ListenerResultSchema = Type.Object({
+  listener: MailListenerSchema,
+  replaced: nullable(MailListenerSchema),
+  warnings: Type.Array(Type.String()),
+}, open);
+
+export const ListenerRemovedSchema = Type.Object({
+  service: Type.String({ enum: [...MAIL_SERVICES] }), listen: Type.String({ description: 'ADDRESS:PORT' }), removed: Type.Literal(true),
+}, open);
+
+export const CertificateRemovedSchema = Type.Object({
+  thumbprint: Type.String(), friendlyName: Type.String(), removed: Type.Literal(true),
+  bindingsRemoved: Type.Array(Type.String(), { description: 'the bindings that used it (force=true), as text' }),
+  servicesUnassigned: Type.Array(Type.String({ enum: [...SERVICES] })),
+}, open);
+
+export const RequestCancelledSchema = Type.Object({ id: Type.Integer(), cancelled: Type.Literal(true) }, open);
+
+export const ServerSchema = Type.Object({
+  name: Type.String({ description: "the machine's host name" }),
+  addresses: Type.Array(Type.String(), { description: "the machine's addresses (the Bindings dialog's IP list)" }),
+  hostNames: Type.Array(Type.String(), { description: 'the host names the bindings use' }),
+  services: Type.Object({ https: nullable(Type.String({ description: "the thumbprint of the server's default HTTPS certificate" })) }, open),
 }, open);
 
 export const UserSchema = Type.Object({
@@ -118,6 +214,17 @@ export const UserSchema = Type.Object({
 export const TokenSchema = Type.Object({
   id: Type.String(), user: Type.String(), description: Type.String(), created: Type.String(), expires: nullable(Type.String()), lastUsed: nullable(Type.String()),
 }, open);
+
+export const UserRemovedSchema = Type.Object({ name: Type.String(), removed: Type.Literal(true), tokensRevoked: Type.Integer() }, open);
+
+export const TokenRevokedSchema = Type.Object({ id: Type.String(), revoked: Type.Literal(true) }, open);
+
+export const RolesSchema = Type.Object({
+  roles: Type.Array(Type.Object({ role: Type.String({ enum: [...ROLES] }), permissions: Type.Array(Type.String({ enum: Object.keys(PERMISSIONS) })) }, open)),
+  permissions: Type.Object(Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, Type.String()])), { ...open, description: 'each permission and what it allows' }),
+}, open);
+
+export const LoggedOutSchema = Type.Object({ loggedOut: Type.Literal(true) }, open);
 
 export const AuditEntrySchema = Type.Object({
   id: Type.Integer(), at: Type.String(), actor: Type.String(), origin: Type.String(), source: Type.String(), action: Type.String(), target: Type.String(),

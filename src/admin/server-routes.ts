@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Type } from 'typebox';
 import { fail } from '../model/gatehouse-error.js';
 import { closed, QUERY_INT, route } from './admin-route.js';
-import { AuditEntrySchema } from './resource-schemas.js';
+import { AuditEntrySchema, ServerSchema } from './resource-schemas.js';
 
 /** The audit log, and what the console needs to know about the machine. */
 export const serverRoutes = [
@@ -23,11 +23,24 @@ export const serverRoutes = [
   route({
     method: 'GET', path: '/server', access: 'view', tag: 'server',
     summary: "The server: its name, local addresses (the Bindings dialog's IP list) and the host names its bindings use (what the request wizard proposes)",
+    response: ServerSchema,
     handler: ({ admin }) => {
       const g = admin.gatehouse;
       const hostNames = [...new Set(g.bindings.list().map((b) => b.host).filter((h) => h !== ''))].sort();
       const https = g.services.certificateOf('https');
       return { name: hostname(), addresses: admin.localAddresses(), hostNames, services: { https: https ?? null } };
     },
+  }),
+  route({
+    method: 'GET', path: '/server/processes', access: 'view', tag: 'server',
+    summary: 'The processes serving this store: the revision each serves, when each last reported, what each listens on',
+    response: Type.Object({
+      revision: Type.Integer(),
+      processes: Type.Array(Type.Object({
+        id: Type.String(), host: Type.String(), pid: Type.Integer(), role: Type.String(), revision: Type.Integer(),
+        started: Type.String(), seen: Type.String(), listeners: Type.Array(Type.String()), live: Type.Boolean(),
+      })),
+    }),
+    handler: ({ admin }) => admin.gatehouse.processes.status(),
   }),
 ];

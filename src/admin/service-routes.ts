@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { MAIL_SERVICES, SERVICES } from '../model/service.js';
 import { closed, route } from './admin-route.js';
+import { AssignResultSchema, ListenerRemovedSchema, ListenerResultSchema, ServiceSchema, UnassignResultSchema } from './resource-schemas.js';
 
 const SERVICE = Type.Union(SERVICES.map((s) => Type.Literal(s)));
 const MAIL_SERVICE = closed({ service: Type.Union(MAIL_SERVICES.map((s) => Type.Literal(s))) });
@@ -9,7 +10,7 @@ const ENDPOINT = Type.String({ minLength: 3, maxLength: 80, description: 'ADDRES
 /** Exchange's "Assign Services to Certificate" and the mail listeners. */
 export const serviceRoutes = [
   route({
-    method: 'GET', path: '/services', access: 'view', tag: 'services', summary: 'Which certificate SMTP, IMAP, POP and HTTPS present, and the mail listeners',
+    method: 'GET', path: '/services', access: 'view', tag: 'services', summary: 'Which certificate SMTP, IMAP, POP and HTTPS present, and the mail listeners', response: Type.Array(ServiceSchema),
     handler: ({ admin }) => admin.gatehouse.services.list(),
   }),
   route({
@@ -20,11 +21,12 @@ export const serviceRoutes = [
       site: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'with https: the web site whose https bindings get the certificate (default: the one with https on *:443 and no host name)' })),
       force: Type.Optional(Type.Boolean({ description: "apply even though other sites' clients would get another certificate" })),
     }),
+    response: AssignResultSchema,
     handler: ({ admin, body }) => admin.gatehouse.services.assign(body.certificate, [...new Set(body.services)], { overwrite: body.overwrite, site: body.site, force: body.force }),
   }),
   route({
     method: 'POST', path: '/services/unassign', access: 'sites.manage', tag: 'services', summary: 'Leave services without an assigned certificate',
-    body: closed({ services: Type.Array(SERVICE, { minItems: 1, maxItems: 4 }) }),
+    body: closed({ services: Type.Array(SERVICE, { minItems: 1, maxItems: 4 }) }), response: UnassignResultSchema,
     handler: ({ admin, body }) => admin.gatehouse.services.unassign([...new Set(body.services)]),
   }),
   route({
@@ -36,11 +38,12 @@ export const serviceRoutes = [
       host: Type.Optional(Type.String({ maxLength: 253 })), clientAddress: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('xclient')])),
       maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })), idleTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 86_400 })),
     }),
+    response: ListenerResultSchema,
     handler: ({ admin, params, body }) => admin.gatehouse.services.configure({ ...body, service: params.service }),
   }),
   route({
     method: 'DELETE', path: '/services/:service/listeners', access: 'sites.manage', tag: 'services', summary: 'Remove a mail listener (named by listen=ADDRESS:PORT in the query)',
-    params: MAIL_SERVICE, query: closed({ listen: ENDPOINT }),
+    params: MAIL_SERVICE, query: closed({ listen: ENDPOINT }), response: ListenerRemovedSchema,
     handler: ({ admin, params, query }) => admin.gatehouse.services.unconfigure(params.service, query.listen),
   }),
 ];

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { closed, HOST_NAME, QUERY_FLAG, QUERY_INT, route } from './admin-route.js';
-import { BindingResultSchema, BindingSchema, SiteSchema } from './resource-schemas.js';
+import { BindingResultSchema, BindingSchema, ExplanationSchema, SiteRemovedSchema, SiteSchema } from './resource-schemas.js';
 
 const NAME = closed({ name: Type.String({ minLength: 1, maxLength: 100, description: 'the site name' }) });
 const SITE_FIELDS = {
@@ -39,7 +39,7 @@ export const siteRoutes = [
   }),
   route({
     method: 'DELETE', path: '/sites/:name', access: 'sites.manage', tag: 'sites', summary: 'Remove a site and its bindings (force=true: even when that reaches other sites\' clients, else 409 GH_BINDING_AFFECTS_OTHERS)', params: NAME,
-    query: FORCE_QUERY,
+    query: FORCE_QUERY, response: SiteRemovedSchema,
     handler: ({ admin, params, query }) => admin.gatehouse.sites.remove(params.name, query.force === 'true'),
   }),
   route({
@@ -87,6 +87,7 @@ export const siteRoutes = [
   route({
     method: 'GET', path: '/bindings/explain', access: 'view', tag: 'bindings', summary: 'Which certificate and site a client gets for an address, port, SNI name and Host',
     query: closed({ port: QUERY_INT, ip: Type.Optional(IP), sni: Type.Optional(HOST_NAME), host: Type.Optional(HOST_NAME), protocol: Type.Optional(PROTOCOL) }),
+    response: ExplanationSchema,
     handler: ({ admin, query }) => admin.gatehouse.bindings.explain({ ...query, port: Number(query.port) }),
   }),
 ];

@@ -13,11 +13,13 @@ import { siteCommands } from './site-commands.js';
 import { bindingCommands } from './binding-commands.js';
 import { userCommands } from './user-commands.js';
 import { serviceCommands } from './service-commands.js';
+import { notifyCommands } from './notify-commands.js';
+import { renewalCommands } from './renewal-commands.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...userCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...renewalCommands, ...userCommands, ...notifyCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;
@@ -90,7 +92,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     for (const note of out.notes ?? []) io.stderr(`warning: ${worded(note, 'cli')}\n`);
     if (wantsJson) io.stdout(`${JSON.stringify(withWordedWarnings(out.json, 'cli'), null, 2)}\n`);
     else if (out.text !== '') io.stdout(`${out.text}\n`);
-    return 0;
+    return out.exitCode ?? 0;
   } catch (e) {
     failed = true;
     if (e instanceof GatehouseError) {

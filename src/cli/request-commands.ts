@@ -1,7 +1,8 @@
 import { DEFAULT_KEY_TYPE, KEY_TYPES, parseKeyType } from '../model/key-type.js';
 import { parseStoreName } from '../model/store-name.js';
 import type { PendingRequest } from '../model/certificate.js';
-import { type Command, int, list, required, requestId, str } from './command.js';
+import { type Command, int, list, type Output, required, requestId, str } from './command.js';
+import { renewAfterCompletion } from './renewal-commands.js';
 import { readInputFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
 import { certificateDetails } from './cert-commands.js';
@@ -22,6 +23,16 @@ function requestText(r: PendingRequest): string {
 function withoutCsr(r: PendingRequest): Omit<PendingRequest, 'csr'> {
   const { csr: _csr, ...rest } = r;
   return rest;
+}
+
+/** What `request new` and `cert renew` print: the CSR (or where it was saved) and the next step. */
+export function requestCreated(r: PendingRequest, out: string | undefined, cwd: string): Output {
+  if (out) writeOutputFile(cwd, out, r.csr, 0o644);
+  const what = r.renews === null ? `certificate request ${r.id}` : `renewal request ${r.id} (renews ${r.renews})`;
+  const text = out
+    ? `Created ${what} for ${r.sans.join(', ')} (${r.keyType}).\nSaved the request to ${out}. Send it to your CA, then complete it with:\n  gatehouse request complete --file <the CA's response>`
+    : `${r.csr.trimEnd()}\n# ${what}: send the CSR above to your CA, then run "gatehouse request complete --file <the CA's response>"`;
+  return { json: { ...r, ...(out ? { out } : {}) }, text };
 }
 
 export const requestCommands: Command[] = [
@@ -56,12 +67,7 @@ export const requestCommands: Command[] = [
         exportable: values.exportable === true, friendlyName: str(values, 'friendly-name'),
       };
       const r = await gatehouse().requests.create(input);
-      const out = str(values, 'out');
-      if (out) writeOutputFile(cwd, out, r.csr, 0o644);
-      const text = out
-        ? `Created certificate request ${r.id} for ${r.sans.join(', ')} (${r.keyType}).\nSaved the request to ${out}. Send it to your CA, then complete it with:\n  gatehouse request complete --file <the CA's response>`
-        : `${r.csr.trimEnd()}\n# request ${r.id}: send the CSR above to your CA, then run "gatehouse request complete --file <the CA's response>"`;
-      return { json: { ...r, ...(out ? { out } : {}) }, text };
+      return requestCreated(r, str(values, 'out'), cwd);
     },
   },
   {
@@ -110,7 +116,7 @@ export const requestCommands: Command[] = [
     noun: 'request',
     verb: 'complete',
     usage: 'gatehouse request complete --file FILE [--friendly-name NAME] [--store webhosting|personal]',
-    summary: "Complete a pending request with the CA's response (.cer, .crt, .pem, .p7b; PEM or DER).",
+    summary: "Complete a pending request with the CA's response (.cer, .crt, .pem, .p7b; PEM or DER); for a renewal request, then move every use of the old certificate, probe and commit or roll back.",
     flags: [
       ['--file FILE', "the CA's response: .cer/.crt (PEM or DER), a PEM bundle with intermediates, or .p7b/.p7c"],
       ['--friendly-name NAME', "a label for the certificate (default: the request's own friendly name, else host-issuer-(expiry), as the IIS guide recommends)"],
@@ -120,8 +126,9 @@ export const requestCommands: Command[] = [
     run({ values, gatehouse, cwd }) {
       const { data, name } = readInputFile(cwd, required(values, 'file', this.usage));
       const store = str(values, 'store');
-      const c = gatehouse().requests.complete(data, name, { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) });
-      return { json: c, notes: c.warnings, text: `Completed request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+      const g = gatehouse();
+      const c = g.requests.complete(data, name, { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) });
+      return renewAfterCompletion(g, c, 'manual', { json: c, notes: c.warnings, text: `Completed request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
     },
   },
   {
@@ -139,10 +146,11 @@ export const requestCommands: Command[] = [
     positionals: { min: 1, max: 1, names: 'the request id' },
     async run({ values, positionals, gatehouse }) {
       const store = str(values, 'store');
-      const c = await gatehouse().requests.submit(requestId(positionals[0]!), required(values, 'ca', this.usage), {
+      const g = gatehouse();
+      const c = await g.requests.submit(requestId(positionals[0]!), required(values, 'ca', this.usage), {
         friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store), days: int(values, 'days'),
       });
-      return { json: c, notes: c.warnings, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+      return renewAfterCompletion(g, c, 'internal', { json: c, notes: c.warnings, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
     },
   },
 ];

@@ -8,6 +8,10 @@ import { SiteManager } from './site-manager.js';
 import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
+import { ServingProcesses } from './serving-processes.js';
+import { NotificationManager } from './notification-manager.js';
+import { RenewalManager } from './renewal-manager.js';
+import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -19,8 +23,16 @@ export interface Gatehouse {
   bindings: BindingManager;
   users: UserManager;
   services: ServiceManager;
+  /** Where notifications go (webhooks, e-mail) and what was sent; notify/'s Notifier sends them. */
+  notifications: NotificationManager;
+  /** Renewal transactions' store side: the uses of a certificate moved in one change, rolled back, and their history. */
+  renewals: RenewalManager;
   /** The serving plane's read model: revision, configuration, key material. */
   serving: ServingReadModel;
+  /** The serving processes of this store and the revision each serves (reported by `serve`). */
+  processes: ServingProcesses;
+  /** OCSP staples: which served certificates can carry one, the responses kept, the staple a handshake sends. */
+  ocsp: OcspStaples;
   /** Runs `fn` with every change it makes recorded as `actor`'s. */
   runAs<T>(actor: Actor, fn: () => T): T;
   /** Audit records at or after `since`, oldest first; `limit` keeps the newest that many. */
@@ -41,9 +53,13 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const bindings = new BindingManager(store, certificates, clock);
   const users = new UserManager(store, clock);
   const services = new ServiceManager(store, certificates, clock);
+  const notifications = new NotificationManager(store, certificates, clock);
   return {
-    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
+    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock,
+    renewals: new RenewalManager(store, certificates, clock),
     serving: new ServingReadModel(store, clock),
+    processes: new ServingProcesses(store, clock),
+    ocsp: new OcspStaples(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),
     close: () => store.close(),

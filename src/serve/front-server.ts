@@ -17,6 +17,7 @@ import { HotFiles, type HotFileLimits } from './hot-files.js';
 import { UpstreamProxy } from './upstream-proxy.js';
 import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-guard.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /**
  * HTTP/2 limits per connection (issue #10: rapid reset, CVE-2023-44487). nghttp2 enforces them and
@@ -110,13 +111,17 @@ export class FrontServer {
     connectionLimits: Partial<ConnectionLimits> = {},
     /** Every listener error after the socket opened (accept failures such as EMFILE among them). */
     private readonly onListenerError: (error: Error) => void = () => undefined,
+    /** The OCSP response to staple for a served certificate (its DER), or undefined. */
+    private readonly staples: (certificate: Buffer) => Buffer | undefined = () => undefined,
+    /** Handshakes per binding and requests per site (`/metrics`); none counts nothing. */
+    private readonly metrics?: ServingMetrics,
   ) {
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
       if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
       else res.destroy();
     });
-    this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits) };
+    this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits), metrics };
     this.#sessionErrors = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `closed an HTTP/2 connection from ${client}: ${detail} (too many stream resets, refused streams or invalid frames)${more > 0 ? `; ${more} more since the last such line` : ''}`));
     this.#refused = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
@@ -244,6 +249,8 @@ export class FrontServer {
       });
       endpoint.on('secureConnection', (tls: TLSSocket) => {
         if (tls.alpnProtocol !== 'h2') this.#guard.http1(tls);
+        // The binding whose certificate answered: the selection the handshake made, asked again.
+        if (this.metrics) this.metrics.handshake(this.#state?.selector.select({ localAddress: local, port, servername: tls.servername || undefined }).binding);
       });
       endpoint.on('session', (session) => this.#guard.http2(session));
       endpoint.on('request', (req, res) => {
@@ -254,6 +261,10 @@ export class FrontServer {
       });
       endpoint.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => this.#upgrade('https', port, req, sock, head));
       endpoint.on('tlsClientError', () => undefined);
+      // OCSP stapling: asked only by clients that send status_request; the staple kept for that certificate, if any.
+      endpoint.on('OCSPRequest', (certificate: Buffer, _issuer: Buffer, cb: (error: Error | null, response?: Buffer) => void) => {
+        cb(null, this.staples(certificate));
+      });
       // nghttp2 answers a client over the limits with GOAWAY and ends the session; the server says so.
       endpoint.on('sessionError', (error: NodeJS.ErrnoException, session: { socket?: { remoteAddress?: string } }) => {
         // A socket error (ECONNRESET, EPIPE…) is a client going away, not a client over the limits.

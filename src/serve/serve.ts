@@ -10,6 +10,8 @@ import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
 import { TicketKeyFollower, TicketKeys } from '../lifecycle/ticket-keys.js';
 import { DescriptorWatch } from './descriptor-watch.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
+import { StapleCache } from './ocsp-refresher.js';
 
 export interface ServeOptions {
   /** Report once and return instead of watching. */
@@ -28,8 +30,12 @@ export interface ServeOptions {
   /** The web listeners' timeouts and connection caps (`serve --header-timeout` …); defaults otherwise. */
   connections?: Partial<ConnectionLimits>;
   signal?: AbortSignal;
+  /** How this process reports itself to the store: one of a supervisor's workers, or the single serving process (default). */
+  role?: 'worker' | 'single';
   /** Ends the process when it has been out of file descriptors too long (default process.exit). */
   exit?: (code: number) => void;
+  /** Where this process counts handshakes, requests and mail sessions (`/metrics`). */
+  metrics?: ServingMetrics;
 }
 
 export interface StoreSummary {
@@ -69,9 +75,15 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   // A process that cannot accept (out of descriptors) ends, so that a fresh one takes its place.
   const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
   const onListenerError = (e: Error) => descriptors.noteError(e);
-  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError);
+  const metrics = options.metrics;
+  const staples = new StapleCache(g);
+  const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError,
+    (certificate) => staples.get(certificate), metrics);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
-  const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, { onListenerError });
+  const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, {
+    onListenerError,
+    ...(metrics ? { onSession: (l) => metrics.mailSession(`${l.ip.includes(':') ? `[${l.ip}]` : l.ip}:${l.port}`, l.service) } : {}),
+  });
   descriptors.start();
   let chains: number | undefined;
   const apply = async (config: ServingConfig) => {
@@ -84,6 +96,10 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   const initial = g.serving.config();
   await apply(initial);
   options.log(`serving revision ${initial.revision}`);
+  // Says which revision this process serves: the control plane waits on it (challenges, renewals).
+  const reporter = g.processes.reporter(options.role ?? 'single');
+  const listening = () => [...front.listening(), ...mail.listening()];
+  reporter.report(initial.revision, listening());
   const pollMs = options.pollMs ?? 250;
   let applying = false;
   await new Promise<void>((resolve) => {
@@ -95,6 +111,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
       apply(config)
         .then(() => {
           summary = { ...summarize(g), revision: config.revision };
+          reporter.report(config.revision, listening());
           options.log(`change applied: ${describeSummary(summary)}`);
         })
         .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
@@ -111,6 +128,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
   descriptors.stop();
+  reporter.leave();
   await Promise.all([front.close(), mail.close()]);
   options.log('stopped');
   return summary;

@@ -9,12 +9,20 @@ import { SiteRepository } from './sites.js';
 import { ServiceRepository } from './services.js';
 import { UserRepository } from './users.js';
 import { AuditRepository } from './audit.js';
+import { ProcessRepository } from './processes.js';
+import { NotificationRepository } from './notifications.js';
+import { RenewalRepository } from './renewals.js';
+import { OcspRepository } from './ocsp.js';
 
 export type { Actor, Change } from './engine.js';
 export type { AuditEntry } from './audit.js';
 export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
+export type { ProcessRow } from './processes.js';
+export type { NotifyTargetRow } from './notifications.js';
+export type { RenewalRow, RenewalOutcome } from './renewals.js';
+export type { StapleRow } from './ocsp.js';
 
 /**
  * The one store: the engine (database, transactions, audit, revision, master-key check) and one
@@ -32,6 +40,10 @@ export class GatehouseStore {
   readonly services: ServiceRepository;
   readonly users: UserRepository;
   readonly audit: AuditRepository;
+  readonly processes: ProcessRepository;
+  readonly notifications: NotificationRepository;
+  readonly renewals: RenewalRepository;
+  readonly ocsp: OcspRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
     this.engine = new StoreEngine(db, vault, clock, actor);
@@ -43,6 +55,10 @@ export class GatehouseStore {
     this.services = new ServiceRepository(this.engine);
     this.users = new UserRepository(this.engine);
     this.audit = new AuditRepository(this.engine);
+    this.processes = new ProcessRepository(this.engine);
+    this.notifications = new NotificationRepository(this.engine);
+    this.renewals = new RenewalRepository(this.engine);
+    this.ocsp = new OcspRepository(this.engine);
   }
 
   /** One transaction with its audit record and a new revision (see StoreEngine.change). */

@@ -163,4 +163,84 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO meta (name, value) SELECT 'last_request_id', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM requests;
     `,
   },
+  {
+    version: 6,
+    name: 'serving processes and the revision each serves',
+    sql: `
+      CREATE TABLE serving_processes (
+        id        TEXT    PRIMARY KEY,
+        host      TEXT    NOT NULL,
+        pid       INTEGER NOT NULL,
+        role      TEXT    NOT NULL,
+        revision  INTEGER NOT NULL,
+        started   TEXT    NOT NULL,
+        seen      TEXT    NOT NULL,
+        listeners TEXT    NOT NULL DEFAULT '[]'
+      );
+    `,
+  },
+  {
+    version: 7,
+    name: 'OCSP staples',
+    sql: `
+      CREATE TABLE ocsp_staples (
+        thumbprint  TEXT PRIMARY KEY REFERENCES certificates (thumbprint) ON DELETE CASCADE,
+        url         TEXT NOT NULL,
+        status      TEXT,
+        this_update TEXT,
+        next_update TEXT,
+        fetched     TEXT,
+        attempted   TEXT NOT NULL,
+        failures    INTEGER NOT NULL DEFAULT 0,
+        last_error  TEXT,
+        response    BLOB
+      );
+    `,
+  },
+  {
+    version: 8,
+    name: 'notification targets and the expiry notices sent',
+    sql: `
+      CREATE TABLE notify_targets (
+        name          TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        settings      TEXT NOT NULL,
+        created       TEXT NOT NULL,
+        last_sent     TEXT,
+        last_error    TEXT,
+        last_error_at TEXT,
+        secret        BLOB
+      );
+      CREATE TABLE notify_expiry_sent (
+        thumbprint TEXT PRIMARY KEY,
+        sent       TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 9,
+    name: 'renewals: a request that renews a certificate, every renewal transaction with its moves and outcome, and the lease of the one renewing process',
+    sql: `
+      ALTER TABLE requests ADD COLUMN renews TEXT;
+      CREATE TABLE renewals (
+        id       INTEGER PRIMARY KEY,
+        old      TEXT    NOT NULL,
+        new      TEXT,
+        source   TEXT    NOT NULL,
+        started  TEXT    NOT NULL,
+        finished TEXT,
+        outcome  TEXT,
+        detail   TEXT    NOT NULL DEFAULT '',
+        moves    TEXT    NOT NULL DEFAULT '[]',
+        probes   TEXT
+      );
+      CREATE INDEX renewals_old ON renewals (old);
+      CREATE INDEX renewals_new ON renewals (new);
+      CREATE TABLE leases (
+        name    TEXT PRIMARY KEY,
+        holder  TEXT NOT NULL,
+        expires TEXT NOT NULL
+      );
+    `,
+  },
 ];

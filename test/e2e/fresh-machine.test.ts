@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { ROOT, BIN, tmpDir } from '../support/cli.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'test-deps.sh');
-const PEERS = ['openssl', 'curl', 'chromium', 'swaks'];
+/** Each peer's command, and the Debian package that brings it. */
+const PEERS: Record<string, string> = { openssl: 'openssl', curl: 'curl', chromium: 'chromium', swaks: 'swaks', knotd: 'knot', kdig: 'knot-dnsutils' };
+const PACKAGES = Object.values(PEERS).join(' ');
 
 /** A folder of stand-ins: a recording apt-get, `id` answering `uid`, optionally `sudo`, and the given peers. */
 function standIns(opts: { uid: number; sudo: boolean; present?: string[] }): { bin: string; log: string } {
@@ -39,25 +41,25 @@ function runScript(bin: string): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('as root with every peer missing: apt-get update, then one non-interactive install of all four', () => {
+test('as root with every peer missing: apt-get update, then one non-interactive install of all of them', () => {
   const { bin, log } = standIns({ uid: 0, sudo: false });
   const r = runScript(bin);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /installing test peers: openssl curl chromium swaks/);
+  assert.equal(r.stdout, `installing test peers: ${PACKAGES}\n`);
   const calls = readFileSync(log, 'utf8').trim().split('\n');
   assert.deepEqual(calls, [
     'apt-get update -qq DEBIAN_FRONTEND=noninteractive SUDO=no',
-    `apt-get install -y -qq ${PEERS.join(' ')} DEBIAN_FRONTEND=noninteractive SUDO=no`,
+    `apt-get install -y -qq ${PACKAGES} DEBIAN_FRONTEND=noninteractive SUDO=no`,
   ]);
 });
 
 test('as a normal user with sudo: the same two calls, through sudo', () => {
-  const { bin, log } = standIns({ uid: 1000, sudo: true, present: ['openssl', 'curl'] });
+  const { bin, log } = standIns({ uid: 1000, sudo: true, present: ['openssl', 'curl', 'kdig'] });
   const r = runScript(bin);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [
     'apt-get update -qq DEBIAN_FRONTEND=noninteractive SUDO=yes',
-    'apt-get install -y -qq chromium swaks DEBIAN_FRONTEND=noninteractive SUDO=yes',
+    'apt-get install -y -qq chromium swaks knot DEBIAN_FRONTEND=noninteractive SUDO=yes',
   ]);
 });
 
@@ -65,12 +67,12 @@ test('as a normal user without sudo: one clear error naming the packages, and no
   const { bin, log } = standIns({ uid: 1000, sudo: false });
   const r = runScript(bin);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /error: the tests need these Debian packages: openssl curl chromium swaks\. Install them as root/);
+  assert.ok(r.stderr.startsWith(`error: the tests need these Debian packages: ${PACKAGES}. Install them as root`), r.stderr);
   assert.equal(readFileSync(log, 'utf8'), '');
 });
 
 test('with every peer present: nothing is installed', () => {
-  const { bin, log } = standIns({ uid: 0, sudo: false, present: PEERS });
+  const { bin, log } = standIns({ uid: 0, sudo: false, present: Object.keys(PEERS) });
   const r = runScript(bin);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
