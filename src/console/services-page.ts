@@ -56,7 +56,12 @@ export async function servicesPage(ctx: Ctx): Promise<HTMLElement> {
     columns: [
       { label: 'Service', cell: (v) => SERVICE_LABELS[v.service] },
       { label: 'Certificate', cell: (v) => (v.certificate ? breakable(v.certificate.friendlyName) : h('span', { class: 'none' }, 'None assigned')), class: 'wrap' },
-      { label: 'Certificate Hash', cell: (v) => (v.certificate ? h('span', { class: 'mono', title: v.certificate.thumbprint }, shortHash(v.certificate.thumbprint)) : ''), class: 'hash hide-md' },
+      {
+        label: 'Certificate Hash', class: 'hash hide-md',
+        // The full thumbprint where the list has room, else its start and end (the full one on hover).
+        cell: (v) => (v.certificate ? h('span', { class: 'mono', title: v.certificate.thumbprint },
+          h('span', { class: 'hash-full' }, v.certificate.thumbprint), h('span', { class: 'hash-short' }, shortHash(v.certificate.thumbprint))) : ''),
+      },
       { label: 'Expiration Date', cell: (v) => (v.certificate ? h('time', { datetime: v.certificate.notAfter, title: isoMinute(v.certificate.notAfter) + ' UTC' }, isoDay(v.certificate.notAfter)) : ''), class: 'nowrap hide-sm' },
       { label: 'Status', cell: (v) => (v.certificate ? statusBadge(v.certificate) : '') },
     ],

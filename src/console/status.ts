@@ -31,8 +31,12 @@ export function nameWithStatus(name: string, c: Status | undefined): Array<Node 
   return c ? [name, ' ', statusBadge(c)] : [name];
 }
 
-/** A picker's option for a certificate: its name and its status in words; an expired one cannot be chosen. */
+/**
+ * A picker's option for a certificate: its name, marked with its status in words when it is not
+ * valid (the picker's description says "Valid" for the chosen one); an expired one cannot be chosen.
+ */
 export function certificateOption(c: Certificate, name: string): { value: string; label: string; disabled: boolean } {
-  const words = c.status === 'valid' ? `Valid until ${isoDay(c.notAfter)}` : c.status === 'chain-incomplete' ? 'Chain incomplete' : statusText(c);
+  if (c.status === 'valid') return { value: c.thumbprint, label: name, disabled: false };
+  const words = c.status === 'chain-incomplete' ? 'Chain incomplete' : statusText(c);
   return { value: c.thumbprint, label: `${name} — ${words}${c.status === 'expired' ? ' (cannot be chosen)' : ''}`, disabled: c.status === 'expired' };
 }
