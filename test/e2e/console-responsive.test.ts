@@ -439,7 +439,12 @@ test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Sig
     await opened('Create Certificate Request', () => action(page, 'Create Certificate Request…'), [
       async (d) => { await d.getByLabel('Friendly name for the request').fill('axe'); await next(d); },
       async (d) => { await d.getByLabel('Root domain').fill('axe.contoso.com'); await next(d); },
-      async (d) => { await d.getByLabel('Add a domain').fill('www.axe.contoso.com'); await d.getByRole('button', { name: 'Add', exact: true }).click(); await next(d); },
+      async (d) => {
+        await d.getByLabel('Add a domain').fill('www.axe.contoso.com');
+        await d.getByRole('button', { name: 'Add', exact: true }).click();
+        await screenshot(page, `65-wizard-domains-${width}`);
+        await next(d);
+      },
       next,
       async (d) => { await next(d); await d.getByRole('heading', { name: 'Summary' }).waitFor(); },
       async (d) => { await d.getByRole('button', { name: 'Create' }).click(); await d.getByLabel('Certificate signing request (CSR)').waitFor(); },
