@@ -28,9 +28,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { connect as tlsConnect } from 'node:tls';
-import { connect as tcpConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { childEnv, cpuSeconds, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer as stopTree, tree } from './lib/procs.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GH_BIN = join(repo, 'bin', 'gatehouse');
@@ -50,26 +49,11 @@ const CONNS = 50;
 // BENCH_PORT moves both servers (Gatehouse on it, nginx on it + 2) when another process holds 18443.
 const PORT_GH = Number(process.env.BENCH_PORT ?? 18443);
 const PORT_NGINX = PORT_GH + 2;
-const CLK_TCK = 100;
 
 const t0 = Date.now();
 const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Child processes: no NODE_EXTRA_CA_CERTS (node would parse that bundle at every start) and no GATEHOUSE_*.
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS' && !k.startsWith('GATEHOUSE_')));
-
 // ---------------------------------------------------------------------------------------------
 // Tools
-
-function have(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
 
 function ensurePackages() {
   const want = [];
@@ -105,64 +89,6 @@ function ghHasWorkers() {
 
 // ---------------------------------------------------------------------------------------------
 // /proc: process trees, CPU, memory
-
-function procTable() {
-  const rows = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      // rest[0] = state (field 3); ppid field 4; utime 14; stime 15
-      rows.push({ pid: Number(d), ppid: Number(rest[1]), utime: Number(rest[11]), stime: Number(rest[12]) });
-    } catch {
-      /* gone */
-    }
-  }
-  return rows;
-}
-
-function tree(rootPid) {
-  const rows = procTable();
-  const kids = new Map();
-  for (const r of rows) {
-    if (!kids.has(r.ppid)) kids.set(r.ppid, []);
-    kids.get(r.ppid).push(r);
-  }
-  const out = [];
-  const root = rows.find((r) => r.pid === rootPid);
-  if (!root) return out;
-  const stack = [root];
-  while (stack.length) {
-    const r = stack.pop();
-    out.push(r);
-    for (const k of kids.get(r.pid) ?? []) stack.push(k);
-  }
-  return out;
-}
-
-/** CPU seconds used so far by the process tree (live processes). */
-function cpuSeconds(rootPid) {
-  return tree(rootPid).reduce((a, r) => a + r.utime + r.stime, 0) / CLK_TCK;
-}
-
-/** RSS and PSS in MiB summed over the process tree, and the number of processes. */
-function memory(rootPid) {
-  let rss = 0;
-  let pss = 0;
-  const procs = tree(rootPid);
-  for (const { pid } of procs) {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) rss += Number(m[1]);
-      const p = /Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      if (p) pss += Number(p[1]);
-    } catch {
-      /* gone */
-    }
-  }
-  return { rssMiB: rss / 1024, pssMiB: pss / 1024, processes: procs.length };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Certificates (openssl), shared by both servers
@@ -285,36 +211,6 @@ ${servers}
 const live = new Set();
 const stops = [];
 
-function killTree(pid, signal) {
-  for (const r of tree(pid).reverse()) {
-    try {
-      process.kill(r.pid, signal);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-/** Resolves with the ms from `since` to the first completed handshake (bounded). */
-async function firstHandshake(port, since, limitMs = 60_000) {
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const s = tlsConnect({ host: '127.0.0.1', port, servername: 'site0.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.setTimeout(2000, () => {
-        s.destroy();
-        resolve(false);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return performance.now() - since;
-    if (performance.now() - since > limitMs) throw new Error(`no handshake on port ${port} within ${limitMs} ms`);
-    await sleep(10);
-  }
-}
-
 async function startServer(kind, cfg) {
   let argv;
   let cmd;
@@ -347,48 +243,10 @@ async function startServer(kind, cfg) {
   return { kind, proc, port, firstMs, output: () => out };
 }
 
-function alive(pid) {
-  try {
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * SIGTERM to the server's main process, then waits until every process of its tree is gone (nginx
- * workers and cluster workers can outlive their parent for a moment and keep the port). A clean stop
- * is noted, not waited for: after 4 s whatever is left of the tree is killed.
- */
+/** Stops a server (see lib/procs.mjs) and notes whether it stopped cleanly. */
 async function stopServer(s) {
-  if (!s) return;
-  const pids = tree(s.proc.pid).map((r) => r.pid);
-  if (pids.length === 0) return;
-  try {
-    s.proc.kill('SIGTERM');
-  } catch {
-    /* gone */
-  }
-  const deadline = Date.now() + 4000;
-  let killed = false;
-  for (;;) {
-    const left = pids.filter((p) => p === s.proc.pid ? s.proc.exitCode === null && s.proc.signalCode === null : alive(p));
-    if (left.length === 0) break;
-    if (Date.now() > deadline) {
-      if (killed && Date.now() > deadline + 5000) throw new Error(`${s.kind}: processes ${left.join(' ')} survive SIGKILL`);
-      if (!killed) for (const p of left) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      killed = true;
-    }
-    await sleep(50);
-  }
-  stops.push({ server: s.kind, clean: !killed });
-  await sleep(300);
+  const r = await stopTree(s);
+  if (r) stops.push(r);
 }
 
 function killAll() {
@@ -500,18 +358,6 @@ async function setup(tmp) {
   await mk('rsa1', [certs.rsa]);
   await mk('sni', certs.ecdsa);
   return { hsclient, root, certs, configs };
-}
-
-/** Whether something already accepts connections on 127.0.0.1:port (another helper's server, say). */
-function portTaken(port) {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function main() {

@@ -10,9 +10,13 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 # The mail tests send messages through the SMTP listeners with swaks.
 command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
+# test/e2e/testssl.test.ts scans every kind of listener with testssl.sh (Debian's package installs it as `testssl`).
+command -v testssl >/dev/null 2>&1 || missing="$missing testssl.sh"
 # The DNS-01 tests run Knot DNS (knotd) as the zone's server and look at the zone with kdig.
 command -v knotd >/dev/null 2>&1 || missing="$missing knot"
 command -v kdig >/dev/null 2>&1 || missing="$missing knot-dnsutils"
+# The ACME tests run pebble (and its pebble-challtestsrv, same package) as the CA.
+command -v pebble >/dev/null 2>&1 || missing="$missing pebble"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"
 if [ "$(id -u)" = "0" ]; then

@@ -11,10 +11,13 @@ const ALLOWED: Record<string, string[]> = {
   store: ['model', 'pki', 'config'],
   lifecycle: ['model', 'pki', 'config', 'store', 'acme'],
   acme: ['model', 'pki'],
-  serve: ['model', 'pki', 'config', 'lifecycle', 'mail'],
+  serve: ['model', 'pki', 'config', 'lifecycle', 'mail', 'metrics', 'renewal', 'notify'],
   mail: ['model', 'config'],
-  admin: ['model', 'pki', 'lifecycle'],
-  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki'],
+  notify: ['model'],
+  metrics: ['model', 'lifecycle'],
+  admin: ['model', 'pki', 'lifecycle', 'notify', 'renewal'],
+  cli: ['model', 'lifecycle', 'serve', 'admin', 'pki', 'notify', 'metrics', 'renewal'],
+  renewal: ['model', 'pki', 'config', 'lifecycle', 'acme', 'notify'],
   console: [],
 };
 

@@ -16,6 +16,8 @@ export interface AdminEndpointOptions {
   version: string;
   consoleDir: string;
   log: (line: string) => void;
+  /** What `/metrics` answers (see AdminServerOptions.metrics). */
+  metrics?: (() => Promise<{ contentType: string; text: string }>) | undefined;
 }
 
 /** Reads `ADDRESS:PORT` (`[::1]:8443` for IPv6); undefined for "off". */
@@ -37,7 +39,7 @@ export async function startAdminEndpoint(g: Gatehouse, options: AdminEndpointOpt
   if (!address) return undefined;
   const tls = await adminCertificate(g, options.certificate);
   if (tls.created) options.log(`admin: created the self-signed certificate "${tls.friendlyName}" (${tls.thumbprint}) in the personal store`);
-  const app = await buildAdminServer(g, { tls, version: options.version, log: options.log, consoleDir: options.consoleDir });
+  const app = await buildAdminServer(g, { tls, version: options.version, log: options.log, consoleDir: options.consoleDir, metrics: options.metrics });
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
   try {
     await app.listen({ host: address.host, port: address.port });

@@ -34,6 +34,8 @@ export interface AdminServerOptions {
   /** Where the built console is (index.html, console.css and the compiled modules). */
   consoleDir?: string;
   clock?: () => number;
+  /** `/metrics` in the Prometheus text format (for a caller with the `view` permission); none: no such path. */
+  metrics?: (() => Promise<{ contentType: string; text: string }>) | undefined;
 }
 
 const PROBLEM_RESPONSE = { description: 'a problem document (RFC 9457) with a stable GH_ code', content: { 'application/problem+json': { schema: ProblemSchema } } };
@@ -155,6 +157,20 @@ export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions
 
   for (const r of ROUTES) addRoute(app, admin, r);
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
+  const metrics = options.metrics;
+  if (metrics) {
+    // Prometheus scrapes with a bearer token of a view-only user; outside /api: it is not JSON.
+    const access = { access: 'view' } as AdminRoute;
+    app.get('/metrics', {
+      schema: { hide: true },
+      onRequest: async (request) => {
+        request.principal = authorize(admin, access, request);
+      },
+    }, async (_request, reply) => {
+      const m = await metrics();
+      return reply.header('cache-control', 'no-store').type(m.contentType).send(m.text);
+    });
+  }
   serveConsole(app, options.consoleDir);
   await app.ready();
   return app;

@@ -4,11 +4,17 @@ import { DEFAULT_KEY_TYPE, parseKeyType } from '../model/key-type.js';
 import { toPem } from '../pki/pem.js';
 import { BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, route, STORE } from './admin-route.js';
 import { CaSchema, CertificateSchema, PendingRequestSchema, RequestCancelledSchema } from './resource-schemas.js';
+import { renewalAfterCompletion, type RenewalReport } from '../renewal/renewal-transaction.js';
 import { uploadedFile } from './upload.js';
 
 const ID = closed({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: 'the request id' }) });
 const SUBJECT_FIELD = Type.String({ minLength: 1, maxLength: 128 });
 const DAYS = Type.Integer({ minimum: 1, maximum: 3650 });
+
+/** A completed request that renewed a certificate answers the renewal's report beside the certificate. */
+function withRenewal<T extends object>(c: T, report: RenewalReport | null): T & { renewal?: RenewalReport } {
+  return report === null ? c : { ...c, renewal: report };
+}
 
 function withoutCsr(r: PendingRequest): Omit<PendingRequest, 'csr'> {
   const { csr: _csr, ...rest } = r;
@@ -57,7 +63,10 @@ export const requestRoutes = [
     summary: "Complete Certificate Request…: the CA's response (PEM/DER .cer, a bundle, or PKCS#7), a friendly name and the store",
     body: closed({ file: BASE64_FILE, fileName: Type.Optional(Type.String({ maxLength: 255 })), friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE) }),
     response: CertificateSchema,
-    handler: ({ admin, body }) => admin.gatehouse.requests.complete(uploadedFile(body.file, "CA's response"), body.fileName ?? 'response', { friendlyName: body.friendlyName, store: body.store }),
+    handler: async ({ admin, body }) => {
+      const c = admin.gatehouse.requests.complete(uploadedFile(body.file, "CA's response"), body.fileName ?? 'response', { friendlyName: body.friendlyName, store: body.store });
+      return withRenewal(c, await renewalAfterCompletion(admin.gatehouse, c, { source: 'manual' }));
+    },
   }),
   route({
     method: 'POST', path: '/requests/:id/submit', access: 'ca.manage', tag: 'requests', status: 201,
@@ -65,7 +74,22 @@ export const requestRoutes = [
     params: ID,
     body: closed({ ca: Type.Literal('internal'), friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE), days: Type.Optional(DAYS) }),
     response: CertificateSchema,
-    handler: ({ admin, params, body }) => admin.gatehouse.requests.submit(Number(params.id), body.ca, { friendlyName: body.friendlyName, store: body.store, days: body.days }),
+    handler: async ({ admin, params, body }) => {
+      const c = await admin.gatehouse.requests.submit(Number(params.id), body.ca, { friendlyName: body.friendlyName, store: body.store, days: body.days });
+      return withRenewal(c, await renewalAfterCompletion(admin.gatehouse, c, { source: 'internal' }));
+    },
+  }),
+  route({
+    method: 'POST', path: '/requests/:id/acme', access: 'certificates.manage', tag: 'requests', status: 201,
+    summary: 'Submit a pending request to an ACME CA through an account: order, answer the challenges (serve must run), finalize with the request\'s CSR, install',
+    params: ID,
+    body: closed({
+      account: Type.String({ minLength: 1, maxLength: 64, description: 'the ACME account name' }),
+      challenge: Type.Optional(Type.Union([Type.Literal('http-01'), Type.Literal('tls-alpn-01'), Type.Literal('dns-01')], { description: 'default: http-01 when serve listens for http on port 80, else tls-alpn-01' })),
+      friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE),
+    }),
+    response: CertificateSchema,
+    handler: ({ admin, params, body }) => admin.gatehouse.acme.issue(Number(params.id), body.account, { challenge: body.challenge, friendlyName: body.friendlyName, store: body.store }),
   }),
   route({
     method: 'GET', path: '/ca', access: 'view', tag: 'ca', summary: 'Show the internal CA', response: CaSchema,

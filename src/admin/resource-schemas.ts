@@ -81,6 +81,19 @@ export const PendingRequestSchema = Type.Object({
   csr: Type.Optional(Type.String({ description: 'the PKCS#10 request, PEM' })),
 }, open);
 
+export const AcmeAccountSchema = Type.Object({
+  name: Type.String(),
+  directory: Type.String({ description: "the CA's ACME directory URL" }),
+  email: Type.String(),
+  accountUrl: Type.String({ description: 'the account URL at the CA (the JWS key id)' }),
+  directoryCa: Type.Boolean({ description: "whether the directory's HTTPS is checked against a CA given at creation rather than the system's roots" }),
+  eabKid: nullable(Type.String({ description: 'the External Account Binding key id; the HMAC key is never stored' })),
+  status: Type.String(),
+  created: Type.String({ format: 'date-time' }),
+}, open);
+
+export const AcmeAccountRemovedSchema = Type.Object({ name: Type.String(), removed: Type.Literal(true) }, open);
+
 export const CaSchema = Type.Object({
   thumbprint: Type.String(), subject: Type.String(), notBefore: Type.String(), notAfter: Type.String(), keyType: Type.String(), created: Type.String(),
 }, open);

@@ -7,6 +7,7 @@ import { worded } from '../model/wording.js';
 import { type Command, int, list, required, str } from './command.js';
 import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
+import { requestCreated } from './request-commands.js';
 
 const STATUS_TEXT: Record<Certificate['status'], string> = {
   valid: 'valid',
@@ -173,6 +174,18 @@ export const certCommands: Command[] = [
       const r = gatehouse().certificates.export(positionals[0]!, { format: format === 'pem' ? 'pem' : 'pfx', password, legacy: values.legacy === true, includeKey: values['no-key'] !== true });
       const path = writeOutputFile(cwd, out, r.data, 0o600);
       return { json: { thumbprint: r.thumbprint, out: path, format: r.format }, text: `Exported ${r.thumbprint} to ${out} (${r.format}).` };
+    },
+  },
+  {
+    noun: 'cert',
+    verb: 'renew',
+    usage: 'gatehouse cert renew REF [--out FILE]',
+    summary: "IIS's Renew…: a new request with the certificate's subject, names and key type (a new key); completing it moves every use, probes and commits or rolls back.",
+    flags: [['--out FILE', 'save the CSR (PEM) there; without it the CSR is printed']],
+    options: { out: { type: 'string' } },
+    positionals: { min: 1, max: 1, names: 'the certificate (thumbprint or friendly name)' },
+    async run({ values, positionals, gatehouse, cwd }) {
+      return requestCreated(await gatehouse().requests.renew(positionals[0]!), str(values, 'out'), cwd);
     },
   },
   {

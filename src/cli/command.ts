@@ -11,6 +11,8 @@ export interface Output {
   text: string;
   /** Lines for stderr that are not errors (warnings, hints). */
   notes?: string[];
+  /** The exit code when the command ran but its outcome is a failure (a rolled-back renewal: 1); default 0. */
+  exitCode?: number;
 }
 
 /** One `gatehouse NOUN VERB`. `run` gets the parsed flags and positionals and the opened core. */

@@ -13,11 +13,14 @@ import { siteCommands } from './site-commands.js';
 import { bindingCommands } from './binding-commands.js';
 import { userCommands } from './user-commands.js';
 import { serviceCommands } from './service-commands.js';
+import { acmeCommands } from './acme-commands.js';
+import { notifyCommands } from './notify-commands.js';
+import { renewalCommands } from './renewal-commands.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...userCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...acmeCommands, ...renewalCommands, ...userCommands, ...notifyCommands, ...serveCommands];
 
 export interface Io {
   stdout: (s: string) => void;
@@ -48,7 +51,9 @@ function helpFor(c: Command): string {
  */
 export async function main(rawArgv: string[], io: Io): Promise<number> {
   const argv = hoistGlobalFlags(rawArgv);
-  const [noun, maybeVerb] = argv;
+  // Two-word nouns (`acme account add`): the first two words name the noun when a command has them.
+  const twoWords = argv.length > 1 && COMMANDS.some((c) => c.noun === `${argv[0]} ${argv[1]}`);
+  const [noun, maybeVerb] = twoWords ? [`${argv[0]} ${argv[1]}`, argv[2]] : argv;
   if (noun === undefined || noun === '--help' || noun === '-h' || noun === 'help') {
     io.stdout(`${overview()}\n`);
     return noun === undefined ? 2 : 0;
@@ -72,9 +77,11 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
         }
         throw new GatehouseError('GH_USAGE', `"${noun} ${maybeVerb}" is not a command; ${noun} has: ${sameNoun.map((c) => c.verb).join(', ')}.`);
       }
+      const longer = COMMANDS.filter((c) => c.noun.startsWith(`${noun} `));
+      if (longer.length > 0) throw new GatehouseError('GH_USAGE', `"${noun}" needs more: ${[...new Set(longer.map((c) => c.noun))].map((n) => `"${n} …"`).join(', ')}. Run "gatehouse --help" for the list.`);
       throw new GatehouseError('GH_USAGE', `"${noun}" is not a command. Run "gatehouse --help" for the list.`);
     }
-    const args = argv.slice(cmd.verb === '' ? 1 : 2);
+    const args = argv.slice((twoWords ? 1 : 0) + (cmd.verb === '' ? 1 : 2));
     const { values, positionals } = parseCommandLine(cmd, args);
     if (values.help) {
       io.stdout(`${helpFor(cmd)}\n`);
@@ -90,7 +97,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     for (const note of out.notes ?? []) io.stderr(`warning: ${worded(note, 'cli')}\n`);
     if (wantsJson) io.stdout(`${JSON.stringify(withWordedWarnings(out.json, 'cli'), null, 2)}\n`);
     else if (out.text !== '') io.stdout(`${out.text}\n`);
-    return 0;
+    return out.exitCode ?? 0;
   } catch (e) {
     failed = true;
     if (e instanceof GatehouseError) {

@@ -1,12 +1,15 @@
 import { DEFAULT_KEY_TYPE, KEY_TYPES, parseKeyType } from '../model/key-type.js';
 import { parseStoreName } from '../model/store-name.js';
 import type { PendingRequest } from '../model/certificate.js';
-import { type Command, int, list, required, requestId, str } from './command.js';
+import { type Command, int, list, type Output, required, requestId, str, type Values } from './command.js';
+import { renewAfterCompletion } from './renewal-commands.js';
+import { GatehouseError } from '../model/gatehouse-error.js';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { readInputFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
 import { certificateDetails } from './cert-commands.js';
 
-const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--friendly-name NAME] [--out FILE]`;
+const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--friendly-name NAME] [--out FILE] [--ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01]]`;
 
 function requestText(r: PendingRequest): string {
   return details([
@@ -22,6 +25,16 @@ function requestText(r: PendingRequest): string {
 function withoutCsr(r: PendingRequest): Omit<PendingRequest, 'csr'> {
   const { csr: _csr, ...rest } = r;
   return rest;
+}
+
+/** What `request new` and `cert renew` print: the CSR (or where it was saved) and the next step. */
+export function requestCreated(r: PendingRequest, out: string | undefined, cwd: string): Output {
+  if (out) writeOutputFile(cwd, out, r.csr, 0o644);
+  const what = r.renews === null ? `certificate request ${r.id}` : `renewal request ${r.id} (renews ${r.renews})`;
+  const text = out
+    ? `Created ${what} for ${r.sans.join(', ')} (${r.keyType}).\nSaved the request to ${out}. Send it to your CA, then complete it with:\n  gatehouse request complete --file <the CA's response>`
+    : `${r.csr.trimEnd()}\n# ${what}: send the CSR above to your CA, then run "gatehouse request complete --file <the CA's response>"`;
+  return { json: { ...r, ...(out ? { out } : {}) }, text };
 }
 
 export const requestCommands: Command[] = [
@@ -41,13 +54,22 @@ export const requestCommands: Command[] = [
       ['--exportable', 'allow the private key to be exported later (default: it never leaves this server)'],
       ['--friendly-name NAME', 'the name the certificate gets when the request is completed (default: host-issuer-(expiry))'],
       ['--out FILE', 'save the CSR (PEM) there; without it the CSR is printed'],
+      ['--ca internal|acme:ACCOUNT', 'submit the request at once (as request submit does) and install the certificate'],
+      ['--challenge TYPE', 'with --ca acme:ACCOUNT: http-01 or tls-alpn-01 (default: http-01 when serve listens for http on port 80, else tls-alpn-01)'],
     ],
     options: {
       cn: { type: 'string' }, san: { type: 'string', multiple: true }, wildcard: { type: 'string' }, org: { type: 'string' },
       ou: { type: 'string' }, city: { type: 'string' }, state: { type: 'string' }, country: { type: 'string' },
       key: { type: 'string' }, exportable: { type: 'boolean' }, 'friendly-name': { type: 'string' }, out: { type: 'string' },
+      ca: { type: 'string' }, challenge: { type: 'string' },
     },
     async run({ values, gatehouse, cwd }) {
+      const ca = str(values, 'ca');
+      // An ACME issuance that cannot run (no such account, no serve to answer the challenges) is refused before a request is made.
+      if (ca !== undefined && ca.startsWith('acme:')) {
+        gatehouse().acme.show(ca.slice(5));
+        gatehouse().processes.live();
+      }
       const cn = required(values, 'cn', NEW_USAGE);
       const input = {
         cn, sans: list(values, 'san'), wildcard: str(values, 'wildcard'), org: str(values, 'org'), ou: str(values, 'ou'),
@@ -56,12 +78,15 @@ export const requestCommands: Command[] = [
         exportable: values.exportable === true, friendlyName: str(values, 'friendly-name'),
       };
       const r = await gatehouse().requests.create(input);
-      const out = str(values, 'out');
-      if (out) writeOutputFile(cwd, out, r.csr, 0o644);
-      const text = out
-        ? `Created certificate request ${r.id} for ${r.sans.join(', ')} (${r.keyType}).\nSaved the request to ${out}. Send it to your CA, then complete it with:\n  gatehouse request complete --file <the CA's response>`
-        : `${r.csr.trimEnd()}\n# request ${r.id}: send the CSR above to your CA, then run "gatehouse request complete --file <the CA's response>"`;
-      return { json: { ...r, ...(out ? { out } : {}) }, text };
+      if (ca !== undefined) {
+        try {
+          return await submitted(gatehouse(), r.id, ca, values);
+        } catch (e) {
+          if (e instanceof GatehouseError) throw new GatehouseError(e.code, `${e.message} Request ${r.id} stays pending: "gatehouse request submit ${r.id} --ca ${ca}" tries again.`);
+          throw e;
+        }
+      }
+      return requestCreated(r, str(values, 'out'), cwd);
     },
   },
   {
@@ -110,7 +135,7 @@ export const requestCommands: Command[] = [
     noun: 'request',
     verb: 'complete',
     usage: 'gatehouse request complete --file FILE [--friendly-name NAME] [--store webhosting|personal]',
-    summary: "Complete a pending request with the CA's response (.cer, .crt, .pem, .p7b; PEM or DER).",
+    summary: "Complete a pending request with the CA's response (.cer, .crt, .pem, .p7b; PEM or DER); for a renewal request, then move every use of the old certificate, probe and commit or roll back.",
     flags: [
       ['--file FILE', "the CA's response: .cer/.crt (PEM or DER), a PEM bundle with intermediates, or .p7b/.p7c"],
       ['--friendly-name NAME', "a label for the certificate (default: the request's own friendly name, else host-issuer-(expiry), as the IIS guide recommends)"],
@@ -120,29 +145,41 @@ export const requestCommands: Command[] = [
     run({ values, gatehouse, cwd }) {
       const { data, name } = readInputFile(cwd, required(values, 'file', this.usage));
       const store = str(values, 'store');
-      const c = gatehouse().requests.complete(data, name, { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) });
-      return { json: c, notes: c.warnings, text: `Completed request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+      const g = gatehouse();
+      const c = g.requests.complete(data, name, { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) });
+      return renewAfterCompletion(g, c, 'manual', { json: c, notes: c.warnings, text: `Completed request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
     },
   },
   {
     noun: 'request',
     verb: 'submit',
-    usage: 'gatehouse request submit ID --ca internal [--friendly-name NAME] [--store webhosting|personal] [--days N]',
-    summary: 'Submit a pending request to the internal CA, which signs it; the request is completed at once.',
+    usage: 'gatehouse request submit ID --ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01] [--friendly-name NAME] [--store webhosting|personal] [--days N]',
+    summary: 'Submit a pending request to the internal CA or an ACME CA; the request is completed at once with the certificate.',
     flags: [
-      ['--ca internal', 'the CA to submit to; the internal CA signs and the request is completed at once'],
+      ['--ca internal|acme:ACCOUNT', 'the internal CA, or the ACME account to order from (serve must run: it answers the challenges)'],
+      ['--challenge TYPE', 'with acme: http-01 or tls-alpn-01 (default: http-01 when serve listens for http on port 80, else tls-alpn-01)'],
       ['--friendly-name NAME', 'as for request complete'],
       ['--store STORE', 'webhosting (default) or personal'],
       ['--days N', 'validity in days (default 397, at most 825)'],
     ],
-    options: { ca: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
+    options: { ca: { type: 'string' }, challenge: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
     positionals: { min: 1, max: 1, names: 'the request id' },
-    async run({ values, positionals, gatehouse }) {
-      const store = str(values, 'store');
-      const c = await gatehouse().requests.submit(requestId(positionals[0]!), required(values, 'ca', this.usage), {
-        friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store), days: int(values, 'days'),
-      });
-      return { json: c, notes: c.warnings, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` };
+    run({ values, positionals, gatehouse }) {
+      return submitted(gatehouse(), requestId(positionals[0]!), required(values, 'ca', this.usage), values);
     },
   },
 ];
+
+/** `request submit` (and `request new --ca`): the internal CA signs, or an ACME CA issues with progress on stderr. */
+async function submitted(g: Gatehouse, id: number, ca: string, values: Values): Promise<Output> {
+  const store = str(values, 'store');
+  const options = { friendlyName: str(values, 'friendly-name'), store: store === undefined ? undefined : parseStoreName(store) };
+  if (ca.startsWith('acme:')) {
+    const account = ca.slice(5);
+    const progress = values.json === true ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+    const c = await g.acme.issue(id, account, { ...options, challenge: str(values, 'challenge'), progress });
+    return renewAfterCompletion(g, c, `acme:${account}`, { json: c, notes: c.warnings, text: `ACME account "${account}" issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
+  }
+  const c = await g.requests.submit(id, ca, { ...options, days: int(values, 'days') });
+  return renewAfterCompletion(g, c, 'internal', { json: c, notes: c.warnings, text: `The internal CA issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
+}

@@ -3,17 +3,29 @@ import { fail } from '../model/gatehouse-error.js';
 import { fileURLToPath } from 'node:url';
 import { type Command, int, str, type Values } from './command.js';
 import { VERSION } from './version.js';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 
+/** The renewal scheduler (`--renew-every`, 0: off): looks for certificates due and renews them, one process per store. */
+async function startRenewals(g: Gatehouse, seconds: number, log: (line: string) => void): Promise<{ stop(): Promise<void> } | undefined> {
+  if (seconds === 0) return undefined;
+  const { RenewalScheduler } = await import('../renewal/renewal-scheduler.js');
+  const scheduler = new RenewalScheduler(g, { intervalMs: seconds * 1000, log });
+  scheduler.start();
+  log(`renewal scheduler: looking for certificates due every ${seconds} s`);
+  return scheduler;
+}
+
 export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -28,18 +40,24 @@ export const serveCommands: Command[] = [
       ['--keepalive-timeout SECONDS', `close an HTTP/1.1 connection that sends no new request this long after the last answer (default ${D.keepAliveSeconds})`],
       ['--idle-timeout SECONDS', `close an HTTP/2 connection that has had no request open this long (default ${D.idleSeconds})`],
       ['--body-timeout SECONDS', `close an HTTP/1.1 connection (reset an HTTP/2 stream) whose request body sends nothing for this long (default ${D.bodySeconds})`],
+      ['--send-timeout SECONDS', `close an HTTP/1.1 connection (reset an HTTP/2 stream) whose client takes nothing of the answer for this long (default ${D.sendSeconds})`],
+      ['--max-header-size BYTES', `the most a request's header fields may take; a larger request gets 431 over HTTP/1.1 and HTTP/2 (default ${D.maxHeaderBytes}, Node's own)`],
+      ['--upstream-connect-timeout SECONDS', `a proxy site's upstream that has not accepted a new connection (and finished its TLS handshake) this long after it was asked: the request gets 504 (default ${D.upstreamConnectSeconds})`],
+      ['--upstream-timeout SECONDS', `a proxy site's upstream that has not started its answer this long after it got the whole request: the request gets 504 (default ${D.upstreamSeconds})`],
       ['--max-connections N', `web connections open at once on one listener in each serving process; more are closed at accept (default ${D.maxConnections})`],
       ['--max-connections-per-address N', `web connections open at once from one client address on one listener in each serving process; more are closed at accept (default ${D.maxPerAddress})`],
       ['--worker-timeout S', "a worker that has not answered the supervisor's ping for S seconds (its event loop is stalled) is killed and replaced (default 30)"],
       ['--orphan-grace S', 'when the supervisor is killed, its workers keep serving S seconds (so a restarted one can take over without a gap), then drain and end (default 10)'],
       ['--ocsp-check S', 'how often the OCSP staples of served certificates that name a responder are looked at; each is fetched again half-way to its nextUpdate (default 60)'],
+      ['--metrics ADDR:PORT', 'also answer GET /metrics (Prometheus text format) over plain HTTP WITHOUT authentication on ADDR:PORT — use 127.0.0.1 or a private address (the admin endpoint\'s /metrics needs a token with the view permission)'],
+      ['--renew-every SECONDS', 'how often the renewal scheduler looks for certificates due and renews them (default 60; 0: never); one serve per store renews at a time'],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
-      'body-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' },
+      'body-timeout': { type: 'string' }, 'send-timeout': { type: 'string' }, 'max-header-size': { type: 'string' }, 'upstream-connect-timeout': { type: 'string' }, 'upstream-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? availableParallelism();
@@ -65,33 +83,74 @@ export const serveCommands: Command[] = [
       const adminListen = str(values, 'admin') ?? '127.0.0.1:8443';
       const { parseAdminAddress } = await import('../admin/admin-endpoint.js');
       parseAdminAddress(adminListen);
+      const metricsListen = metricsAddress(str(values, 'metrics'));
       const tag = isWorker() ? `gatehouse[${process.pid}]` : 'gatehouse';
       const log = (line: string) => {
         if (!json) process.stdout.write(`${new Date().toISOString()} ${tag}: ${line}\n`);
       };
+      // Every serving process counts handshakes, requests and mail sessions; a worker answers the
+      // supervisor's requests for them, and the supervisor (or the single process) answers /metrics.
+      const { ServingMetrics } = await import('../metrics/serving-metrics.js');
+      const servingMetrics = values.once === true ? undefined : new ServingMetrics();
+      if (isWorker() && servingMetrics) (await import('../metrics/cluster-metrics.js')).answerSupervisor(servingMetrics.registry);
+      const pooled = workers > 1 && !isWorker() && values.once !== true;
+      const exposition = isWorker() || values.once === true ? undefined : await metricsExposition(g, pooled ? undefined : servingMetrics);
+      // The renewal scheduler (issue #11) adds its metrics here: exposition?.store.registerRenewalMetrics(source).
       superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
+      const renewEvery = int(values, 'renew-every') ?? 60;
+      if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
-      // So does the background work that runs once per store: OCSP staples.
+      // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
         const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
         const ocsp = new OcspRefresher(g, log, ocspSeconds === undefined ? {} : { checkMs: ocspSeconds * 1000 });
         ocsp.start();
         const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
-        const admin = await startAdminEndpoint(g, { listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log });
-        return { close: async () => Promise.all([ocsp.stop(), admin?.close()]) };
+        const admin = await startAdminEndpoint(g, {
+          listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
+          ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
+        });
+        const scheduler = await startRenewals(g, renewEvery, log);
+        return { close: async () => Promise.all([ocsp.stop(), scheduler?.stop(), admin?.close()]) };
       };
-      if (workers > 1 && !isWorker() && values.once !== true) {
+      // The expiry check (certificates within 14 days of their end: a notification once a day) runs
+      // hourly in the same one process, unref'd, and stops with it.
+      const startExpiryNotices = async (): Promise<() => void> => {
+        if (isWorker() || values.once === true) return () => undefined;
+        const { Notifier } = await import('../notify/notifier.js');
+        const { ExpiryNotices } = await import('../notify/expiry.js');
+        // The renewal manager, once it runs here, narrows the candidates to certificates it has not
+        // renewed: g.notifications.expiryCandidates(now, (thumbprint) => replaced(thumbprint)).
+        return new ExpiryNotices(g.notifications, new Notifier(g.notifications, log), log).start(g.clock);
+      };
+      const startMetricsListener = async () => {
+        if (!exposition || !metricsListen) return undefined;
+        const { startMetricsListener: start } = await import('../metrics/metrics-listener.js');
+        return start(metricsListen, () => exposition.text(), log);
+      };
+      if (pooled) {
         const summary = summarize(g);
         log(describeSummary(summary));
         const admin = await startAdmin();
+        const metricsServer = await startMetricsListener();
+        const stopExpiry = await startExpiryNotices();
         await runWorkerPool({ workers, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
+        stopExpiry();
+        metricsServer?.close();
         await admin?.close();
         log('stopped');
         return { json: summarize(g), text: '' };
       }
       const admin = await startAdmin();
-      const summary = await serve(g, { once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log, role: isWorker() ? 'worker' : 'single' });
+      const metricsServer = await startMetricsListener();
+      const stopExpiry = await startExpiryNotices();
+      const summary = await serve(g, {
+        once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log,
+        role: isWorker() ? 'worker' : 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
+      });
+      stopExpiry();
+      metricsServer?.close();
       await admin?.close();
       // A worker's channel to the supervisor would keep it alive; close it so the process can end.
       if (isWorker() && process.connected) process.disconnect?.();
@@ -135,6 +194,23 @@ export const serveCommands: Command[] = [
   },
 ];
 
+/** `--metrics ADDR:PORT` (IPv6 in brackets), checked; undefined when not given. */
+export function metricsAddress(value: string | undefined): { host: string; port: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw fail('GH_USAGE', `--metrics takes ADDRESS:PORT, e.g. 127.0.0.1:9464 or [::1]:9464; got "${value}".`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** What /metrics answers in this process: the store's metrics, and the serving counters — its own, or (none given) every worker's, summed. */
+async function metricsExposition(g: Gatehouse, own: ServingMetrics | undefined) {
+  const { MetricsExposition, StoreMetrics, METRICS_CONTENT_TYPE } = await import('../metrics/store-metrics.js');
+  const { workerMetrics } = await import('../metrics/cluster-metrics.js');
+  const exposition = new MetricsExposition(new StoreMetrics(g), own ? () => own.registry.metrics() : () => workerMetrics());
+  return Object.assign(exposition, { contentType: METRICS_CONTENT_TYPE });
+}
+
 /** `--static-cache-entries` and `--static-cache-mb`, checked (usage errors name the range). */
 export function staticCacheLimits(values: Values): { maxEntries?: number; maxTotalBytes?: number } {
   const entries = int(values, 'static-cache-entries');
@@ -147,19 +223,23 @@ export function staticCacheLimits(values: Values): { maxEntries?: number; maxTot
 /** The web listeners' timeouts and connection caps (`--handshake-timeout` … `--max-connections-per-address`), checked. */
 export function connectionLimits(values: Values): Partial<ConnectionLimits> {
   const limits: Partial<ConnectionLimits> = {};
-  const flags: [string, keyof ConnectionLimits, number, string][] = [
+  const flags: [string, keyof ConnectionLimits, number, string, number?][] = [
     ['handshake-timeout', 'handshakeSeconds', 3600, 'seconds'],
     ['header-timeout', 'headerSeconds', 3600, 'seconds'],
     ['keepalive-timeout', 'keepAliveSeconds', 86_400, 'seconds'],
     ['idle-timeout', 'idleSeconds', 86_400, 'seconds'],
     ['body-timeout', 'bodySeconds', 86_400, 'seconds'],
+    ['send-timeout', 'sendSeconds', 86_400, 'seconds'],
+    ['max-header-size', 'maxHeaderBytes', 1_048_576, 'bytes', 1024],
+    ['upstream-connect-timeout', 'upstreamConnectSeconds', 3600, 'seconds'],
+    ['upstream-timeout', 'upstreamSeconds', 86_400, 'seconds'],
     ['max-connections', 'maxConnections', 1_000_000, 'connections'],
     ['max-connections-per-address', 'maxPerAddress', 1_000_000, 'connections'],
   ];
-  for (const [flag, key, max, unit] of flags) {
+  for (const [flag, key, max, unit, min = 1] of flags) {
     const n = int(values, flag);
     if (n === undefined) continue;
-    if (n < 1 || n > max) throw fail('GH_USAGE', `--${flag} takes a number of ${unit} from 1 to ${max}; got ${n}.`);
+    if (n < min || n > max) throw fail('GH_USAGE', `--${flag} takes a number of ${unit} from ${min} to ${max}; got ${n}.`);
     limits[key] = n;
   }
   return limits;

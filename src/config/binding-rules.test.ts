@@ -15,7 +15,7 @@ const lookup = (t: string) => certs.get(t);
 const https = (s: string, port: number, host: string, sni: boolean, certificate: string, ip = '*'): Binding => ({ site: s, protocol: 'https', ip, port, host, sni, certificate });
 
 function cfg(bindings: Binding[]): ServingConfig {
-  return { revision: 1, sites: [site('A'), site('B')], bindings, httpsDefault: null, chains: 0, preload: [], services: {}, mailListeners: [] };
+  return { revision: 1, sites: [site('A'), site('B')], bindings, httpsDefault: null, chains: 0, preload: [], services: {}, mailListeners: [], acmeChallenges: [] };
 }
 
 function refused(code: string, fn: () => unknown): void {

@@ -9,7 +9,7 @@ const site = (name: string, state: Site['state'] = 'started'): Site => ({ name, 
 const https = (s: string, ip: string, port: number, host: string, sni: boolean, certificate: string): Binding => ({ site: s, protocol: 'https', ip, port, host, sni, certificate });
 
 function config(bindings: Binding[], httpsDefault: string | null = null, sites = ['A', 'B', 'C', 'D'].map((n) => site(n))): ServingConfig {
-  return { revision: 1, sites, bindings, httpsDefault, chains: 0, preload: [], services: {}, mailListeners: [] };
+  return { revision: 1, sites, bindings, httpsDefault, chains: 0, preload: [], services: {}, mailListeners: [], acmeChallenges: [] };
 }
 
 test('selection follows the http.sys order, step by step', () => {

@@ -13,7 +13,7 @@ test('routing: exact host, then wildcard host, then the endpoint catch-all; no m
     sites: ['exact', 'wild', 'catch', 'local'].map(site),
     bindings: [bind('exact', '*', 'www.x.test'), bind('wild', '*', '*.x.test'), bind('catch', '*', ''), bind('local', '10.0.0.5', '')],
     httpsDefault: null,
-    chains: 0, preload: [], services: {}, mailListeners: [],
+    chains: 0, preload: [], services: {}, mailListeners: [], acmeChallenges: [],
   });
   const go = (host: string | undefined, local = '127.0.0.1') => router.route({ protocol: 'https', localAddress: local, port: 443, host })?.site ?? null;
   assert.equal(go('www.x.test'), 'exact');
@@ -26,6 +26,6 @@ test('routing: exact host, then wildcard host, then the endpoint catch-all; no m
 });
 
 test('an endpoint with only host-named bindings has no catch-all: unknown hosts get nothing', () => {
-  const router = new HostRouter({ revision: 1, sites: [site('a')], bindings: [bind('a', '*', 'a.test')], httpsDefault: null, chains: 0, preload: [], services: {}, mailListeners: [] });
+  const router = new HostRouter({ revision: 1, sites: [site('a')], bindings: [bind('a', '*', 'a.test')], httpsDefault: null, chains: 0, preload: [], services: {}, mailListeners: [], acmeChallenges: [] });
   assert.equal(router.route({ protocol: 'https', localAddress: '127.0.0.1', port: 443, host: 'b.test' }), null);
 });

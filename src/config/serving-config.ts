@@ -13,6 +13,16 @@ export interface CertificateSummary {
   store: StoreName;
 }
 
+/** An ACME challenge being validated: what `serve` answers for it (the TLS-ALPN-01 certificate is loaded by id). */
+export interface AcmeChallenge {
+  id: number;
+  type: 'http-01' | 'tls-alpn-01';
+  /** The DNS name the CA validates. */
+  name: string;
+  token: string;
+  keyAuthorization: string;
+}
+
 /**
  * One consistent view of everything the serving plane needs, read from the store in one
  * transaction at one revision. The data plane builds its indexes from it and swaps them in whole.
@@ -31,4 +41,6 @@ export interface ServingConfig {
   chains: number;
   /** Certificates of the Personal store that bindings use: their TLS contexts are built at start, not on first use. */
   preload: string[];
+  /** The ACME challenges pending now (usually none). */
+  acmeChallenges: AcmeChallenge[];
 }

@@ -9,6 +9,9 @@ import { BindingManager } from './binding-manager.js';
 import { UserManager } from './user-manager.js';
 import { ServiceManager } from './service-manager.js';
 import { ServingProcesses } from './serving-processes.js';
+import { AcmeManager } from './acme-manager.js';
+import { NotificationManager } from './notification-manager.js';
+import { RenewalManager } from './renewal-manager.js';
 import { OcspStaples } from './ocsp-staples.js';
 
 /** The core, wired once per process: the store and the managers over it. */
@@ -21,10 +24,16 @@ export interface Gatehouse {
   bindings: BindingManager;
   users: UserManager;
   services: ServiceManager;
+  /** Where notifications go (webhooks, e-mail) and what was sent; notify/'s Notifier sends them. */
+  notifications: NotificationManager;
+  /** Renewal transactions' store side: the uses of a certificate moved in one change, rolled back, and their history. */
+  renewals: RenewalManager;
   /** The serving plane's read model: revision, configuration, key material. */
   serving: ServingReadModel;
   /** The serving processes of this store and the revision each serves (reported by `serve`). */
   processes: ServingProcesses;
+  /** ACME accounts and issuance through them. */
+  acme: AcmeManager;
   /** OCSP staples: which served certificates can carry one, the responses kept, the staple a handshake sends. */
   ocsp: OcspStaples;
   /** Runs `fn` with every change it makes recorded as `actor`'s. */
@@ -47,10 +56,14 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const bindings = new BindingManager(store, certificates, clock);
   const users = new UserManager(store, clock);
   const services = new ServiceManager(store, certificates, clock);
+  const processes = new ServingProcesses(store, clock);
+  const notifications = new NotificationManager(store, certificates, clock);
   return {
-    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, clock,
+    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock,
+    renewals: new RenewalManager(store, certificates, clock),
     serving: new ServingReadModel(store, clock),
-    processes: new ServingProcesses(store, clock),
+    processes,
+    acme: new AcmeManager(store, requests, processes, clock),
     ocsp: new OcspStaples(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),

@@ -1,13 +1,13 @@
 import type { PendingRequest, Certificate } from '../model/certificate.js';
 import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
-import type { KeyType } from '../model/key-type.js';
+import { KEY_TYPES, type KeyType } from '../model/key-type.js';
 import { readCertificates } from '../pki/ca-response.js';
 import { buildCertificateRequest, readCertificateRequest } from '../pki/certificate-request.js';
 import { describeCertificate, sha256Hex } from '../pki/certificate-info.js';
 import { parseSubjectNames, parseSubjectName } from '../pki/host-name.js';
 import { generateKeyPair, spkiDer } from '../pki/key-pair.js';
-import { validateSubject, type SubjectFields } from '../pki/subject.js';
+import { subjectFieldsOf, validateSubject, type SubjectFields } from '../pki/subject.js';
 import { validateFriendlyName } from '../pki/friendly-name.js';
 import type { GatehouseStore, RequestRow } from '../store/gatehouse-store.js';
 import { chainWarnings, summary, type CertificateManager, type InstallOptions } from './certificate-manager.js';
@@ -41,7 +41,7 @@ export class RequestManager {
     private readonly clock: () => Date,
   ) {}
 
-  async create(input: NewRequestInput): Promise<PendingRequest> {
+  async create(input: NewRequestInput, renews: string | null = null): Promise<PendingRequest> {
     const cnName = parseSubjectName(input.cn);
     const scope: string[] = [];
     if (input.wildcard !== undefined) {
@@ -60,13 +60,34 @@ export class RequestManager {
     const created = this.clock().toISOString();
     const sans = names.map((n) => n.value);
     const id = this.store.change(
-      (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable, ...(friendlyName === null ? {} : { friendlyName }) } }),
+      (rid: number) => ({ action: 'request.new', target: `request ${rid}`, after: { subject: parsed.subject, sans, keyType: input.keyType, exportable: input.exportable, ...(friendlyName === null ? {} : { friendlyName }), ...(renews === null ? {} : { renews }) } }),
       () => {
         const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: spki, exportable: input.exportable });
-        return this.store.requests.insert({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created, friendlyName });
+        return this.store.requests.insert({ subject: parsed.subject, cn: cnName.value, sans, keyType: input.keyType, keyId, spkiSha256: spki, csr, created, friendlyName, renews });
       },
     );
     return this.show(id);
+  }
+
+  /**
+   * IIS's Renew…: a new request with the renewed certificate's subject, names and key type, and a
+   * new key (exportable when the old one was), marked as renewing it — completing it is a renewal.
+   */
+  async renew(ref: string): Promise<PendingRequest> {
+    const old = this.certificates.resolve(ref);
+    if (old.store === 'root') throw fail('GH_RENEWAL_INVALID', `"${old.friendlyName}" is a CA certificate in the root store; only server certificates are renewed here.`);
+    if (!(KEY_TYPES as readonly string[]).includes(old.keyType)) {
+      throw fail('GH_RENEWAL_INVALID', `"${old.friendlyName}" has a ${old.keyType} key, which Gatehouse does not generate; make a new request with ${opt('key')} and complete it, then move its uses.`);
+    }
+    const fields = subjectFieldsOf(this.store.certificates.der(old.thumbprint).der);
+    const cn = fields.cn ?? old.sans[0];
+    if (cn === undefined) throw fail('GH_RENEWAL_INVALID', `"${old.friendlyName}" names no host (no common name, no subject alternative name), so there is nothing to renew it for.`);
+    const pending = this.store.requests.list().find((r) => r.renews === old.thumbprint);
+    if (pending) throw fail('GH_RENEWAL_PENDING', `Request ${pending.id} already renews "${old.friendlyName}"; complete it with the CA's answer (${act('request-complete')}) or cancel it (${act('request-cancel', String(pending.id))}) first.`);
+    return this.create({
+      cn, sans: old.sans.filter((n) => n !== cn.toLowerCase()), org: fields.org, ou: fields.ou, city: fields.city, state: fields.state, country: fields.country,
+      keyType: old.keyType as KeyType, exportable: old.exportable,
+    }, old.thumbprint);
   }
 
   list(): PendingRequest[] {
@@ -94,7 +115,7 @@ export class RequestManager {
    * public key matches a pending request; installs it with its chain under the request's key and
    * retires the request — all in one transaction.
    */
-  complete(file: Buffer, fileName: string, options: InstallOptions): Certificate & { requestId: number; warnings: string[] } {
+  complete(file: Buffer, fileName: string, options: InstallOptions): Certificate & { requestId: number; renews: string | null; warnings: string[] } {
     const certs = readCertificates(file, fileName);
     const infos = certs.map((der) => describeCertificate(der));
     let match: { info: (typeof infos)[number]; request: RequestRow } | undefined;
@@ -130,12 +151,12 @@ export class RequestManager {
     const installed = this.certificates.show(row.thumbprint);
     const missing = request.sans.filter((n) => !installed.sans.includes(n));
     const warnings = [...(missing.length > 0 ? [`the CA left out ${missing.join(', ')}: clients asking for ${missing.length === 1 ? 'that name' : 'those names'} will get a name mismatch`] : []), ...chainWarnings(installed)];
-    return { ...installed, requestId: request.id, warnings };
+    return { ...installed, requestId: request.id, renews: request.renews, warnings };
   }
 
   /** `request submit ID --ca internal`: the internal CA signs the request and it is completed at once. */
-  async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number; warnings: string[] }> {
-    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use ${opt('ca-internal')}, or save the CSR and send it to your CA.`);
+  async submit(id: number, caName: string, options: InstallOptions & { days?: number | undefined }): Promise<Certificate & { requestId: number; renews: string | null; warnings: string[] }> {
+    if (caName !== 'internal') throw fail('GH_CA_UNKNOWN', `"${caName}" is not a CA Gatehouse can submit to; use ${opt('ca-internal')} or ${opt('ca-acme')} (an ACME account), or save the CSR and send it to your CA.`);
     const row = this.get(id);
     const issued = await this.ca.sign(Buffer.from(row.csr), options.days);
     return this.complete(issued.der, `the certificate issued for request ${id}`, options);
@@ -149,5 +170,5 @@ export class RequestManager {
 }
 
 function view(r: RequestRow): PendingRequest {
-  return { id: r.id, subject: r.subject, cn: r.cn, sans: r.sans, keyType: r.keyType, exportable: r.exportable, friendlyName: r.friendlyName, created: r.created, csr: r.csr };
+  return { id: r.id, subject: r.subject, cn: r.cn, sans: r.sans, keyType: r.keyType, exportable: r.exportable, friendlyName: r.friendlyName, created: r.created, csr: r.csr, renews: r.renews };
 }

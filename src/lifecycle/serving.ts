@@ -39,6 +39,8 @@ export function readServingConfig(store: GatehouseStore): ServingConfig {
       mailListeners: store.services.listeners(),
       chains: store.certificates.chainsMarker(),
       preload: store.sites.personalCertificatesInUse(),
+      acmeChallenges: store.acme.challenges(store.engine.clock().toISOString())
+        .map((c) => ({ id: c.id, type: c.type, name: c.name, token: c.token, keyAuthorization: c.keyAuthorization })),
     };
   });
 }
@@ -69,6 +71,13 @@ export class ServingReadModel {
     if (!row || row.keyId === null) return undefined;
     const { der, chain } = this.store.certificates.der(thumbprint);
     return { key: this.store.keys.load(row.keyId), certificates: [der, ...servedChain(chain)] };
+  }
+
+  /** A pending TLS-ALPN-01 challenge's self-signed certificate and key; undefined once it is gone. */
+  challengeMaterial(id: number): KeyMaterial | undefined {
+    const row = this.store.acme.challenges(this.clock().toISOString()).find((c) => c.id === id);
+    if (!row?.certDer || row.keyId === null) return undefined;
+    return { key: this.store.keys.load(row.keyId), certificates: [row.certDer] };
   }
 
   /**

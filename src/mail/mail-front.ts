@@ -20,6 +20,8 @@ export interface MailFrontOptions {
   retryMs?: number;
   /** Every listener error after the socket opened (accept failures such as EMFILE among them). */
   onListenerError?: (error: Error) => void;
+  /** Each session accepted (not turned away), for the metrics. */
+  onSession?: (listener: MailListener) => void;
 }
 
 interface MailState {
@@ -190,6 +192,7 @@ export class MailFront {
       return;
     }
     this.#open.set(key, open + 1);
+    this.options.onSession?.(listener);
     this.#sessions.add(session);
     void session.done.then(() => {
       this.#open.set(key, (this.#open.get(key) ?? 1) - 1);

@@ -63,6 +63,8 @@ export interface PendingRequest {
   friendlyName: string | null;
   created: string;
   csr: string;
+  /** The thumbprint of the certificate this request renews (`cert renew`): completing it is a renewal. Null for a new certificate. */
+  renews: string | null;
 }
 
 export const EXPIRING_DAYS = 30;

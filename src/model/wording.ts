@@ -52,10 +52,19 @@ export const OPTIONS = {
   'require-tls': { cli: '--require-tls', api: '"requireTls": true', console: '"Require TLS"' },
   'client-address': { cli: '--client-address', api: '"clientAddress"', console: 'the client address setting' },
   'max-connections': { cli: '--max-connections', api: '"maxConnections"', console: 'the connection limit' },
+  key: { cli: '--key', api: '"keyType"', console: '"Key type"' },
   'idle-timeout': { cli: '--idle-timeout', api: '"idleTimeoutSeconds"', console: 'the idle timeout' },
+  'acme-directory': { cli: '--directory', api: '"directory"', console: '"ACME directory"' },
+  'directory-ca': { cli: '--directory-ca', api: '"directoryCa"', console: '"Directory CA certificate"' },
+  'agree-tos': { cli: '--agree-tos', api: '"agreeTos": true', console: '"I agree to the terms of service"' },
+  'eab-kid': { cli: '--eab-kid', api: '"eabKid"', console: '"EAB key id"' },
+  'eab-hmac-key-file': { cli: '--eab-hmac-key-file', api: '"eabHmacKey"', console: '"EAB HMAC key"' },
+  challenge: { cli: '--challenge', api: '"challenge"', console: '"Challenge"' },
+  'ca-acme': { cli: '--ca acme:ACCOUNT', api: '"ca": "acme:ACCOUNT"', console: 'an ACME account under "Submit to"' },
   dns: { cli: '--dns', api: '"dns"', console: '"DNS provider"' },
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
+  metrics: { cli: '--metrics', api: 'the metrics listener setting of the server', console: 'the metrics listener setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
 } as const satisfies Record<string, Words>;
 
@@ -105,8 +114,14 @@ export const ACTIONS = {
   'user-list': fixed('"gatehouse user list"', `GET ${API}/users`, 'the Users and API Tokens page'),
   'user-set': { cli: (name) => `"gatehouse user set ${name}"`, api: (name) => `PATCH ${API}/users/${encodeURIComponent(name)}`, console: () => '"Change Role…" or "Set Password…"' },
   'token-list': fixed('"gatehouse token list"', `GET ${API}/tokens`, 'the Users and API Tokens page'),
+  'acme-account-list': fixed('"gatehouse acme account list"', `GET ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
+  'acme-account-add': fixed('"gatehouse acme account add"', `POST ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
+  'notify-list': fixed('"gatehouse notify list"', `GET ${API}/notifications`, 'the notification targets setting of the server'),
   'serve-status': fixed('"gatehouse serve status"', `GET ${API}/server/processes`, 'the server\'s home page'),
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
+  'request-cancel': { cli: (id) => `"gatehouse request cancel ${id}"`, api: (id) => `DELETE ${API}/requests/${id}`, console: () => '"Cancel Request" on the Requests page' },
+  'cert-renew': { cli: (ref) => `"gatehouse cert renew ${ref}"`, api: (ref) => `POST ${API}/certificates/${ref}/renew`, console: () => '"Renew…" on the Server Certificates page' },
+  'renewal-history': { cli: (ref) => `"gatehouse renewal history ${ref}"`, api: (ref) => `GET ${API}/certificates/${ref}/renewals`, console: () => 'the certificate\'s renewal history' },
 } as const satisfies Record<string, ActionWords>;
 
 function fixed(cli: string, api: string, console: string): ActionWords {

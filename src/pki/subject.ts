@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
 import { ISO_COUNTRY_CODES } from './country-codes.js';
 
@@ -69,4 +70,14 @@ function escapeValue(v: string): string {
     .replace(/[\\,+"<>;]/g, (c) => `\\${c}`)
     .replace(/^([ #])/, '\\$1')
     .replace(/ $/, '\\ ');
+}
+
+/** The subject fields of a certificate (DER) the wizard asks for; `cn` is undefined when it has none. */
+export function subjectFieldsOf(der: Buffer): Omit<SubjectFields, 'cn'> & { cn: string | undefined } {
+  const fields: Record<string, string> = {};
+  for (const line of new X509Certificate(der).subject.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0 && fields[line.slice(0, i)] === undefined) fields[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return { cn: fields.CN, org: fields.O, ou: fields.OU, city: fields.L, state: fields.ST, country: fields.C };
 }

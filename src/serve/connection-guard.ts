@@ -19,6 +19,14 @@ export interface ConnectionLimits {
   idleSeconds: number;
   /** `--body-timeout`: a request body from which nothing arrives for this long. */
   bodySeconds: number;
+  /** `--send-timeout`: an answer waiting to go out of which the client takes nothing for this long. */
+  sendSeconds: number;
+  /** `--max-header-size`: bytes of a request's header (Node's `maxHeaderSize`; HTTP/2: the header list as RFC 9113 counts it). */
+  maxHeaderBytes: number;
+  /** `--upstream-connect-timeout`: a proxy site's upstream accepts a new connection (and finishes its TLS handshake). */
+  upstreamConnectSeconds: number;
+  /** `--upstream-timeout`: a proxy site's upstream starts its answer after it has the whole request. */
+  upstreamSeconds: number;
   /** `--max-connections`: connections open at once on one listener (per serving process). */
   maxConnections: number;
   /** `--max-connections-per-address`: connections open at once from one client address on one listener (per serving process). */
@@ -32,6 +40,10 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   keepAliveSeconds: 75,
   idleSeconds: 180,
   bodySeconds: 60,
+  sendSeconds: 60,
+  maxHeaderBytes: 16 * 1024,
+  upstreamConnectSeconds: 10,
+  upstreamSeconds: 60,
   maxConnections: 10_000,
   maxPerAddress: 256,
 };
@@ -53,6 +65,16 @@ interface Http1Connection {
   headerSince: number | undefined;
   /** When the request body last made progress. */
   bodySince: number;
+  /** The answer's send clock. */
+  send: Outgoing;
+}
+
+/** Something an answer is written to — a connection's socket or an HTTP/2 stream — and its send clock. */
+interface Outgoing {
+  /** Bytes waiting to go out and bytes handed on (0 where not known), as last seen, and since when. */
+  waiting: number;
+  progress: number;
+  since: number;
 }
 
 /** An HTTP/2 request whose body is still coming: reset if nothing of it arrives for the body timeout. */
@@ -62,7 +84,7 @@ interface Http2Body {
   since: number;
 }
 
-interface Http2Connection {
+interface Http2Connection extends Outgoing {
   session: ServerHttp2Session;
   streams: number;
   idleSince: number;
@@ -77,6 +99,8 @@ export class ConnectionGuard {
   readonly #http1 = new Map<Socket, Http1Connection>();
   readonly #http2 = new Set<Http2Connection>();
   readonly #http2Bodies = new Set<Http2Body>();
+  /** HTTP/2 streams open, each with its send clock (a client that stops taking one answer: its window stays shut). */
+  readonly #http2Streams = new Map<ServerHttp2Stream, Outgoing>();
   readonly #perAddress = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
 
@@ -114,7 +138,7 @@ export class ConnectionGuard {
   /** An HTTP/1.1 connection ready for its first request (after the TLS handshake, or accepted on a plain port). */
   http1(socket: Socket): void {
     const now = Date.now();
-    this.#http1.set(socket, { socket, busy: 0, request: undefined, idleSince: now, bytes: socket.bytesRead, headerSince: now, bodySince: now });
+    this.#http1.set(socket, { socket, busy: 0, request: undefined, idleSince: now, bytes: socket.bytesRead, headerSince: now, bodySince: now, send: { waiting: 0, progress: 0, since: now } });
     socket.once('close', () => this.#http1.delete(socket));
   }
 
@@ -126,6 +150,7 @@ export class ConnectionGuard {
     c.request = req;
     c.headerSince = undefined;
     c.bodySince = Date.now();
+    c.send.since = c.bodySince;
     c.bytes = c.socket.bytesRead;
     res.once('close', () => {
       c.busy--;
@@ -144,11 +169,14 @@ export class ConnectionGuard {
 
   /** An HTTP/2 session: closed when no stream has been open for the idle timeout. */
   http2(session: ServerHttp2Session): void {
-    const c: Http2Connection = { session, streams: 0, idleSince: Date.now(), closing: false };
+    const now = Date.now();
+    const c: Http2Connection = { session, streams: 0, idleSince: now, closing: false, waiting: 0, progress: 0, since: now };
     this.#http2.add(c);
     session.on('stream', (stream) => {
       c.streams++;
+      this.#http2Streams.set(stream, { waiting: 0, progress: 0, since: Date.now() });
       stream.once('close', () => {
+        this.#http2Streams.delete(stream);
         c.streams -= 1;
         if (c.streams === 0) c.idleSince = Date.now();
       });
@@ -186,6 +214,10 @@ export class ConnectionGuard {
           ? now - c.idleSince >= l.keepAliveSeconds * 1000
           : now - c.headerSince >= l.headerSeconds * 1000;
         if (expired) this.#close(c);
+        continue;
+      }
+      if (stalled(c.send, c.socket.writableLength, now, l.sendSeconds, c.socket.bytesWritten)) {
+        this.#close(c);
       } else if (c.request && !c.request.complete) {
         // Reading a body: it must make progress (unless Gatehouse itself stopped reading: a slow upstream).
         const held = c.request.readableLength >= c.request.readableHighWaterMark;
@@ -204,8 +236,18 @@ export class ConnectionGuard {
         b.stream.close(constants.NGHTTP2_CANCEL);
       }
     }
+    for (const [stream, o] of this.#http2Streams) {
+      if (stalled(o, stream.writableLength, now, l.sendSeconds)) {
+        this.#http2Streams.delete(stream);
+        stream.close(constants.NGHTTP2_CANCEL);
+      }
+    }
     for (const c of this.#http2) {
-      if (c.closing) {
+      // A client that stops reading the connection itself: nothing of any stream goes out.
+      const socket = c.session.socket;
+      if (!c.closing && socket && stalled(c, socket.writableLength, now, l.sendSeconds)) {
+        c.session.destroy();
+      } else if (c.closing) {
         c.session.destroy();
       } else if (c.streams === 0 && now - c.idleSince >= l.idleSeconds * 1000) {
         c.closing = true;
@@ -218,4 +260,19 @@ export class ConnectionGuard {
     this.#http1.delete(c.socket);
     c.socket.destroy();
   }
+}
+
+/**
+ * The send clock (`--send-timeout`, nginx's `send_timeout`): restarted whenever nothing is waiting to
+ * go out, or what is waiting or what was handed on changed; true when the same bytes have waited for
+ * `seconds`. A slow client that still reads changes them at every write the network takes.
+ */
+function stalled(o: Outgoing, waiting: number, now: number, seconds: number, progress = 0): boolean {
+  if (waiting === 0 || waiting !== o.waiting || progress !== o.progress) {
+    o.waiting = waiting;
+    o.progress = progress;
+    o.since = now;
+    return false;
+  }
+  return now - o.since >= seconds * 1000;
 }

@@ -14,9 +14,12 @@ import type { ContextCache } from './context-cache.js';
 import { handleRequest, plainPage, siteFor, type RequestView, type SiteServices } from './site-handler.js';
 import type { AccessLogs } from './access-log.js';
 import { HotFiles, type HotFileLimits } from './hot-files.js';
-import { UpstreamProxy } from './upstream-proxy.js';
+import { UpstreamProxy, UpstreamTimeout } from './upstream-proxy.js';
 import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-guard.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
+import { AcmeResponder } from './acme-responder.js';
+import type { KeyMaterial } from './context-cache.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /**
  * HTTP/2 limits per connection (issue #10: rapid reset, CVE-2023-44487). nghttp2 enforces them and
@@ -101,6 +104,10 @@ export class FrontServer {
   readonly #refused: RateLimitedLog;
   /** Timeouts and per-address caps (Node's own checks do not run on servers that were never listen()ed). */
   readonly #guard: ConnectionGuard;
+  /** The pending ACME challenges (HTTP-01 and TLS-ALPN-01) of the current revision. */
+  readonly #acme = new AcmeResponder((id) => this.challengeMaterial(id));
+  /** Where a TLS-ALPN-01 challenge's certificate and key come from (`serve` sets it to the serving read model's). */
+  challengeMaterial: (id: number) => KeyMaterial | undefined = () => undefined;
 
   constructor(
     private readonly contexts: ContextCache,
@@ -112,18 +119,22 @@ export class FrontServer {
     private readonly onListenerError: (error: Error) => void = () => undefined,
     /** The OCSP response to staple for a served certificate (its DER), or undefined. */
     private readonly staples: (certificate: Buffer) => Buffer | undefined = () => undefined,
+    /** Handshakes per binding and requests per site (`/metrics`); none counts nothing. */
+    private readonly metrics?: ServingMetrics,
   ) {
+    const limits = { ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits };
     this.#proxy = new UpstreamProxy((req, res, error) => {
       this.log(`upstream for ${req.headers[':authority'] ?? req.headers.host ?? '?'}${req.url ?? ''} failed: ${error.message}`);
-      if ('setHeader' in res) plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
-      else res.destroy();
-    });
-    this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits) };
+      if (!('setHeader' in res)) res.destroy();
+      else if (error instanceof UpstreamTimeout) plainPage(res, 504, 'Gateway Timeout', 'The site\'s upstream server did not answer in time.');
+      else plainPage(res, 502, 'Bad Gateway', 'The site\'s upstream server did not answer.');
+    }, { connectSeconds: limits.upstreamConnectSeconds, responseSeconds: limits.upstreamSeconds });
+    this.#services = { proxy: this.#proxy, logs, hotFiles: new HotFiles(hotFileLimits), metrics };
     this.#sessionErrors = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `closed an HTTP/2 connection from ${client}: ${detail} (too many stream resets, refused streams or invalid frames)${more > 0 ? `; ${more} more since the last such line` : ''}`));
     this.#refused = new RateLimitedLog(SESSION_ERROR_LOG_MS, (client, detail, more) => this.log(
       `refused a connection from ${client}: ${detail}${more > 0 ? `; ${more} more refused since the last such line` : ''}`));
-    this.#guard = new ConnectionGuard({ ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits }, (client, detail) => this.#refused.note(client, detail));
+    this.#guard = new ConnectionGuard(limits, (client, detail) => this.#refused.note(client, detail));
   }
 
   get revision(): number | undefined {
@@ -135,6 +146,7 @@ export class FrontServer {
     const next = buildState(config);
     // Personal-store certificates are ready before the first handshake; Web Hosting ones are built on first use.
     for (const thumbprint of config.preload) this.contexts.get(thumbprint);
+    this.#acme.apply(config.acmeChallenges);
     this.#state = next;
     for (const [key, endpoint] of this.#endpoints) this.#setDefaultContext(endpoint, key);
     const wanted = new Map(next.listeners.map((s) => [specKey(s), s]));
@@ -167,6 +179,7 @@ export class FrontServer {
     }, graceMs);
     timer.unref();
     this.#proxy.close();
+    this.#acme.close();
     this.#guard.stop();
     await this.logs.close();
     await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, graceMs + 100).unref())]);
@@ -184,10 +197,12 @@ export class FrontServer {
       ? createHttpServer({
         // This server is listen()ed, so Node's own clocks run too: set them to the same values.
         headersTimeout: limits.headerSeconds * 1000, keepAliveTimeout: limits.keepAliveSeconds * 1000, requestTimeout: 0,
+        maxHeaderSize: limits.maxHeaderBytes,
       }, (req, res) => {
         this.#guard.request(req, res);
         const state = this.#state;
-        if (state) handleRequest(state.view, this.#services, 'http', spec.port, req, res);
+        // ACME HTTP-01 answers come before any site: the CA asks on whatever host name it validates.
+        if (state && !this.#acme.answerHttp(req, res)) handleRequest(state.view, this.#services, 'http', spec.port, req, res);
       })
       : createNetServer({ pauseOnConnect: false }, (socket) => {
         if (this.#guard.admit(name, socket)) this.#dispatch(spec.port, socket);
@@ -224,10 +239,24 @@ export class FrontServer {
     this.log(`listening on ${describe(spec)}`);
   }
 
-  /** Hands a raw connection to the TLS server of its local address, created on first use. */
+  /**
+   * Hands a raw connection to the TLS server of its local address, created on first use — or, while
+   * a TLS-ALPN-01 challenge is pending, first reads its ClientHello so that a CA's validation
+   * (ALPN acme-tls/1 alone, for a name being validated) gets the challenge certificate instead.
+   */
   #dispatch(port: number, socket: Socket): void {
     this.#openSockets.add(socket);
     socket.once('close', () => this.#openSockets.delete(socket));
+    if (!this.#acme.alpnPending) {
+      this.#toEndpoint(port, socket);
+      return;
+    }
+    void this.#acme.take(socket, this.#guard.limits.handshakeSeconds * 1000).then((taken) => {
+      if (!taken && !socket.destroyed) this.#toEndpoint(port, socket);
+    });
+  }
+
+  #toEndpoint(port: number, socket: Socket): void {
     const local = canonicalAddress(socket.localAddress ?? '') ?? '';
     const key = `${port}|${local}`;
     let endpoint = this.#endpoints.get(key);
@@ -235,6 +264,10 @@ export class FrontServer {
       endpoint = createSecureServer({
         ...INTERMEDIATE_PROFILE,
         ...HTTP2_LIMITS,
+        // HTTP/1.1 (431 from Node's parser) and HTTP/2 (the limit the client is told; enforced once it acknowledged it).
+        // (Node applies maxHeaderSize to the HTTP/1.1 connections of an HTTP/2 server; its types do not list it.)
+        ...({ maxHeaderSize: this.#guard.limits.maxHeaderBytes } as object),
+        settings: { ...HTTP2_LIMITS.settings, maxHeaderListSize: this.#guard.limits.maxHeaderBytes },
         allowHTTP1: true,
         ALPNProtocols: ALPN_PROTOCOLS,
         handshakeTimeout: this.#guard.limits.handshakeSeconds * 1000,
@@ -246,11 +279,17 @@ export class FrontServer {
       });
       endpoint.on('secureConnection', (tls: TLSSocket) => {
         if (tls.alpnProtocol !== 'h2') this.#guard.http1(tls);
+        // The binding whose certificate answered: the selection the handshake made, asked again.
+        if (this.metrics) this.metrics.handshake(this.#state?.selector.select({ localAddress: local, port, servername: tls.servername || undefined }).binding);
       });
       endpoint.on('session', (session) => this.#guard.http2(session));
       endpoint.on('request', (req, res) => {
         if (req.httpVersionMajor === 1) this.#guard.request(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-        else this.#guard.http2Request(req);
+        else if (headerListSize(req.rawHeaders) > this.#guard.limits.maxHeaderBytes) {
+          // Before the client acknowledges the advertised limit, nghttp2 accepts up to its own 64 KiB.
+          plainPage(res, 431, 'Request Header Fields Too Large', 'The request\'s header fields are larger than this server accepts.');
+          return;
+        } else this.#guard.http2Request(req);
         const state = this.#state;
         if (state) handleRequest(state.view, this.#services, 'https', port, req, res);
       });
@@ -299,6 +338,13 @@ export class FrontServer {
     // Without a certificate the default context has none, and a client without SNI gets a handshake alert.
     endpoint.setSecureContext(options ?? this.contexts.bare());
   }
+}
+
+/** An HTTP/2 header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2): name, value and 32 per field. */
+export function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) size += rawHeaders[i]!.length + rawHeaders[i + 1]!.length + 32;
+  return size;
 }
 
 function buildState(config: ServingConfig): ServingState {

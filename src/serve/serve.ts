@@ -10,6 +10,7 @@ import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
 import { TicketKeyFollower, TicketKeys } from '../lifecycle/ticket-keys.js';
 import { DescriptorWatch } from './descriptor-watch.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { StapleCache } from './ocsp-refresher.js';
 
 export interface ServeOptions {
@@ -33,6 +34,8 @@ export interface ServeOptions {
   role?: 'worker' | 'single';
   /** Ends the process when it has been out of file descriptors too long (default process.exit). */
   exit?: (code: number) => void;
+  /** Where this process counts handshakes, requests and mail sessions (`/metrics`). */
+  metrics?: ServingMetrics;
 }
 
 export interface StoreSummary {
@@ -72,11 +75,16 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   // A process that cannot accept (out of descriptors) ends, so that a fresh one takes its place.
   const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
   const onListenerError = (e: Error) => descriptors.noteError(e);
+  const metrics = options.metrics;
   const staples = new StapleCache(g);
   const front = new FrontServer(contexts, options.log, new AccessLogs(options.logDir ?? join(g.dataDir, 'logs')), options.staticCache, options.connections, onListenerError,
-    (certificate) => staples.get(certificate));
+    (certificate) => staples.get(certificate), metrics);
+  front.challengeMaterial = (id) => g.serving.challengeMaterial(id);
   // The mail listeners share the contexts: a certificate serving both web and mail is built once.
-  const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, { onListenerError });
+  const mail = new MailFront({ get: (t) => contexts.get(t), get none() { return contexts.none(); } }, options.log, {
+    onListenerError,
+    ...(metrics ? { onSession: (l) => metrics.mailSession(`${l.ip.includes(':') ? `[${l.ip}]` : l.ip}:${l.port}`, l.service) } : {}),
+  });
   descriptors.start();
   let chains: number | undefined;
   const apply = async (config: ServingConfig) => {

@@ -40,7 +40,7 @@ async function startSite(t: { after: (fn: () => void) => void }, hotFiles: HotFi
   const port = (server.address() as AddressInfo).port;
   const sites = [site('plain', false), site('secure', true)];
   const router = new HostRouter({
-    revision: 1, sites, httpsDefault: null, chains: 0, preload: [], services: {}, mailListeners: [],
+    revision: 1, sites, httpsDefault: null, chains: 0, preload: [], services: {}, mailListeners: [], acmeChallenges: [],
     bindings: [
       { site: 'plain', protocol: 'http', ip: '*', port, host: '', sni: false, certificate: null },
       { site: 'secure', protocol: 'http', ip: '*', port, host: 'secure.test', sni: false, certificate: null },

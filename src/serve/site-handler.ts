@@ -26,6 +26,8 @@ export interface SiteServices {
   proxy: { web(req: AnyRequest, res: AnyResponse, upstream: string): void };
   logs: { write(site: Site, record: AccessRecord): void };
   hotFiles: HotFiles;
+  /** Counts each answered request per site and status code (metrics/serving-metrics.ts). */
+  metrics?: { request(site: string, status: number): void } | undefined;
 }
 
 const HSTS = 'max-age=31536000';
@@ -45,11 +47,14 @@ export function handleRequest(view: RequestView, services: SiteServices, protoco
   const serverAddress = req.socket.localAddress ?? '';
   const clientAddress = req.socket.remoteAddress ?? '';
   const tlsGroup = protocol === 'https' ? (connectionGroup(req.socket as unknown as TLSSocket) ?? '') : '';
-  res.once('finish', () => services.logs.write(site, {
-    at: new Date(started), serverAddress, serverPort: port, method: req.method ?? '', url: req.url ?? '',
-    clientAddress, userAgent: header(req, 'user-agent'), referer: header(req, 'referer'), status: res.statusCode,
-    bytes: Number(res.getHeader('content-length') ?? 0) || 0, httpVersion: req.httpVersion, millis: Date.now() - started, tlsGroup,
-  }));
+  res.once('finish', () => {
+    services.metrics?.request(site.name, res.statusCode);
+    services.logs.write(site, {
+      at: new Date(started), serverAddress, serverPort: port, method: req.method ?? '', url: req.url ?? '',
+      clientAddress, userAgent: header(req, 'user-agent'), referer: header(req, 'referer'), status: res.statusCode,
+      bytes: Number(res.getHeader('content-length') ?? 0) || 0, httpVersion: req.httpVersion, millis: Date.now() - started, tlsGroup,
+    });
+  });
   if (protocol === 'http' && site.httpsRedirect) {
     const httpsPort = view.httpsPortOf(site.name);
     const name = (requestHost(req) ?? '').replace(/:\d+$/, '');

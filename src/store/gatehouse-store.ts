@@ -10,6 +10,9 @@ import { ServiceRepository } from './services.js';
 import { UserRepository } from './users.js';
 import { AuditRepository } from './audit.js';
 import { ProcessRepository } from './processes.js';
+import { AcmeRepository } from './acme.js';
+import { NotificationRepository } from './notifications.js';
+import { RenewalRepository } from './renewals.js';
 import { OcspRepository } from './ocsp.js';
 
 export type { Actor, Change } from './engine.js';
@@ -18,6 +21,9 @@ export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
 export type { ProcessRow } from './processes.js';
+export type { AcmeAccountRow, AcmeChallengeRow } from './acme.js';
+export type { NotifyTargetRow } from './notifications.js';
+export type { RenewalRow, RenewalOutcome } from './renewals.js';
 export type { StapleRow } from './ocsp.js';
 
 /**
@@ -37,6 +43,9 @@ export class GatehouseStore {
   readonly users: UserRepository;
   readonly audit: AuditRepository;
   readonly processes: ProcessRepository;
+  readonly acme: AcmeRepository;
+  readonly notifications: NotificationRepository;
+  readonly renewals: RenewalRepository;
   readonly ocsp: OcspRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
@@ -50,6 +59,9 @@ export class GatehouseStore {
     this.users = new UserRepository(this.engine);
     this.audit = new AuditRepository(this.engine);
     this.processes = new ProcessRepository(this.engine);
+    this.acme = new AcmeRepository(this.engine);
+    this.notifications = new NotificationRepository(this.engine);
+    this.renewals = new RenewalRepository(this.engine);
     this.ocsp = new OcspRepository(this.engine);
   }
 

@@ -32,12 +32,14 @@ export class KeyRepository {
     return privateKeyFromPkcs8(this.engine.vault.open(buffer(row.sealed)));
   }
 
-  /** Deletes a key no request, certificate or CA refers to any more; call inside `change`. */
+  /** Deletes a key no request, certificate, CA, ACME account or challenge refers to any more; call inside `change`. */
   deleteIfUnused(id: number | null): void {
     if (id === null) return;
     this.engine.db.run(`DELETE FROM private_keys WHERE id = ?
         AND NOT EXISTS (SELECT 1 FROM certificates WHERE key_id = ?)
         AND NOT EXISTS (SELECT 1 FROM requests WHERE key_id = ?)
-        AND NOT EXISTS (SELECT 1 FROM internal_ca WHERE key_id = ?)`, id, id, id, id);
+        AND NOT EXISTS (SELECT 1 FROM internal_ca WHERE key_id = ?)
+        AND NOT EXISTS (SELECT 1 FROM acme_accounts WHERE key_id = ?)
+        AND NOT EXISTS (SELECT 1 FROM acme_challenges WHERE key_id = ?)`, id, id, id, id, id, id);
   }
 }

@@ -197,4 +197,85 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 8,
+    name: 'notification targets and the expiry notices sent',
+    sql: `
+      CREATE TABLE notify_targets (
+        name          TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        settings      TEXT NOT NULL,
+        created       TEXT NOT NULL,
+        last_sent     TEXT,
+        last_error    TEXT,
+        last_error_at TEXT,
+        secret        BLOB
+      );
+      CREATE TABLE notify_expiry_sent (
+        thumbprint TEXT PRIMARY KEY,
+        sent       TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 9,
+    name: 'renewals: a request that renews a certificate, every renewal transaction with its moves and outcome, and the lease of the one renewing process',
+    sql: `
+      ALTER TABLE requests ADD COLUMN renews TEXT;
+      CREATE TABLE renewals (
+        id       INTEGER PRIMARY KEY,
+        old      TEXT    NOT NULL,
+        new      TEXT,
+        source   TEXT    NOT NULL,
+        started  TEXT    NOT NULL,
+        finished TEXT,
+        outcome  TEXT,
+        detail   TEXT    NOT NULL DEFAULT '',
+        moves    TEXT    NOT NULL DEFAULT '[]',
+        probes   TEXT
+      );
+      CREATE INDEX renewals_old ON renewals (old);
+      CREATE INDEX renewals_new ON renewals (new);
+      CREATE TABLE leases (
+        name    TEXT PRIMARY KEY,
+        holder  TEXT NOT NULL,
+        expires TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'ACME accounts and pending ACME challenges',
+    sql: `
+      CREATE TABLE acme_accounts (
+        name          TEXT    PRIMARY KEY,
+        directory     TEXT    NOT NULL,
+        email         TEXT    NOT NULL,
+        account_url   TEXT    NOT NULL,
+        key_id        INTEGER NOT NULL REFERENCES private_keys (id),
+        directory_ca  TEXT,
+        eab_kid       TEXT,
+        status        TEXT    NOT NULL,
+        created       TEXT    NOT NULL
+      );
+      CREATE TABLE acme_challenges (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        type          TEXT    NOT NULL,
+        name          TEXT    NOT NULL,
+        token         TEXT    NOT NULL,
+        key_authorization TEXT NOT NULL,
+        expires       TEXT    NOT NULL,
+        cert_der      BLOB,
+        key_id        INTEGER REFERENCES private_keys (id)
+      );
+      CREATE INDEX acme_challenges_token ON acme_challenges (token);
+      CREATE TABLE acme_orders (
+        account       TEXT    NOT NULL,
+        names         TEXT    NOT NULL,
+        at            TEXT    NOT NULL,
+        outcome       TEXT    NOT NULL
+      );
+      CREATE INDEX acme_orders_names ON acme_orders (names, at);
+    `,
+  },
 ];

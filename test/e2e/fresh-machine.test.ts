@@ -12,7 +12,7 @@ import { ROOT, BIN, tmpDir } from '../support/cli.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'test-deps.sh');
 /** Each peer's command, and the Debian package that brings it. */
-const PEERS: Record<string, string> = { openssl: 'openssl', curl: 'curl', chromium: 'chromium', swaks: 'swaks', knotd: 'knot', kdig: 'knot-dnsutils' };
+const PEERS: Record<string, string> = { openssl: 'openssl', curl: 'curl', chromium: 'chromium', swaks: 'swaks', testssl: 'testssl.sh', knotd: 'knot', kdig: 'knot-dnsutils', pebble: 'pebble' };
 const PACKAGES = Object.values(PEERS).join(' ');
 
 /** A folder of stand-ins: a recording apt-get, `id` answering `uid`, optionally `sudo`, and the given peers. */
@@ -59,7 +59,7 @@ test('as a normal user with sudo: the same two calls, through sudo', () => {
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [
     'apt-get update -qq DEBIAN_FRONTEND=noninteractive SUDO=yes',
-    'apt-get install -y -qq chromium swaks knot DEBIAN_FRONTEND=noninteractive SUDO=yes',
+    'apt-get install -y -qq chromium swaks testssl.sh knot pebble DEBIAN_FRONTEND=noninteractive SUDO=yes',
   ]);
 });
 

@@ -3,38 +3,22 @@
 // "revoked" for a revoked certificate, and is absent for a certificate that names no responder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { dataDir, eventually, freePorts, ghJson, join, openssl, startServe, tmpDir, writeText, type ServeProcess } from '../support/cli.js';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { dataDir, eventually, freePorts, ghJson, join, startServe, tmpDir, writeText, type ServeProcess } from '../support/cli.js';
+import { makeOcspPki, startOcspResponder } from '../support/ocsp-pki.js';
 
 const [WEB, RESPONDER] = (await freePorts(2)) as [number, number];
 
-/** A root CA and leaves signed by it with openssl; leaves may name the responder (AIA) and be listed as revoked. */
 function makePki(dir: string) {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-subj', '/CN=OCSP Test Root', '-days', '30',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  const index: string[] = [];
-  const leaf = (name: string, opts: { aia: boolean; revoked?: boolean }) => {
-    const ext = join(dir, `${name}.ext`);
-    writeText(ext, [`subjectAltName=DNS:${name}`, 'extendedKeyUsage=serverAuth', 'basicConstraints=CA:FALSE',
-      ...(opts.aia ? [`authorityInfoAccess=OCSP;URI:http://127.0.0.1:${RESPONDER}`] : [])].join('\n') + '\n');
-    openssl(['req', '-new', ...ec, '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.csr`), '-subj', `/CN=${name}`]);
-    openssl(['x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial',
-      '-days', '20', '-extfile', ext, '-out', join(dir, `${name}.pem`)]);
-    const serial = openssl(['x509', '-in', join(dir, `${name}.pem`), '-noout', '-serial']).trim().replace('serial=', '');
-    const expiry = new Date(Date.now() + 20 * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
-    const revokedAt = new Date(Date.now() - 3_600_000).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
-    index.push(opts.revoked ? `R\t${expiry}\t${revokedAt}\t${serial}\tunknown\t/CN=${name}` : `V\t${expiry}\t\t${serial}\tunknown\t/CN=${name}`);
-    writeText(join(dir, 'index.txt'), index.join('\n') + '\n');
-  };
-  leaf('stapled.test', { aia: true });
-  leaf('revoked.test', { aia: true, revoked: true });
-  leaf('plain.test', { aia: false });
+  makeOcspPki(dir, RESPONDER, [
+    { name: 'stapled.test', aia: true },
+    { name: 'revoked.test', aia: true, revoked: true },
+    { name: 'plain.test', aia: false },
+  ]);
 }
 
 function startResponder(dir: string): ChildProcess {
-  return spawn('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-port', String(RESPONDER), '-rsigner', join(dir, 'ca.pem'), '-rkey', join(dir, 'ca.key'),
-    '-CA', join(dir, 'ca.pem'), '-nmin', '1', '-ignore_err'], { stdio: 'ignore' });
+  return startOcspResponder(dir, RESPONDER);
 }
 
 /** What `openssl s_client -status` says about the staple for `servername`. */

@@ -10,9 +10,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { dataDir, freePorts, join, tmpDir } from '../support/cli.js';
+import { Pebble } from '../support/pebble.js';
+import { readFileSync } from 'node:fs';
 import { AdminServer, addUser, assertProblem, createToken, PASSWORD, type ApiResponse, type CallOptions } from '../support/admin.js';
 
 interface Schema { type?: string; properties?: Record<string, Schema>; required?: string[]; anyOf?: Schema[]; enum?: unknown[]; const?: unknown; items?: Schema }
@@ -310,16 +314,42 @@ test('every operation, called with valid input, answers a success its document d
   await ok('POST', '/sites/{name}/start', '/sites/walk/start');
   await ok('DELETE', '/sites/{name}/bindings', `/sites/walk/bindings?protocol=https&ip=127.0.0.1&port=${webPort}&host=a.walk.test`);
   await ok('POST', '/sites/{name}/bindings', '/sites/walk/bindings', { body: { protocol: 'http', ip: '127.0.0.1', port: webPort } });
+  // ACME: an account with pebble, and an issuance through HTTP-01 on that http binding (pebble checks webPort).
+  const pebble = await Pebble.start({ httpPort: webPort!, tlsPort: webPort! });
+  t.after(() => pebble.stop());
+  await ok('POST', '/acme/accounts', '/acme/accounts', { body: { name: 'walk', directory: pebble.directory, email: 'walk@example.com', agreeTos: true, directoryCa: readFileSync(pebble.caFile, 'utf8') } });
+  await ok('GET', '/acme/accounts', '/acme/accounts');
+  await ok('GET', '/acme/accounts/{name}', '/acme/accounts/walk');
+  const req4 = await ok('POST', '/requests', '/requests', { body: { cn: 'acme.walk.example.com', key: 'ecdsa-p256' } });
+  await ok('POST', '/requests/{id}/acme', `/requests/${req4.json?.id}/acme`, { body: { account: 'walk', challenge: 'http-01', friendlyName: 'Walk ACME' } });
+  await ok('DELETE', '/acme/accounts/{name}', '/acme/accounts/walk');
   // Services and the mail listeners.
   await ok('POST', '/services/assign', '/services/assign', { body: { certificate: a, services: ['smtp', 'imap'] } });
   await ok('POST', '/services/{service}/listeners', '/services/smtp/listeners', { body: { listen: `127.0.0.1:${smtpPort}`, backend: `127.0.0.1:${backendPort}`, host: 'a.walk.test' } });
   await ok('GET', '/services', '/services');
   await ok('GET', '/server', '/server');
   await ok('GET', '/server/processes', '/server/processes');
+  await ok('GET', '/renewals', '/renewals');
+  await ok('GET', '/certificates/{ref}/renewals', `/certificates/${b}/renewals`);
+  await ok('POST', '/certificates/{ref}/renew', `/certificates/${b}/renew`, { body: { dryRun: true } });
+  await ok('POST', '/certificates/{ref}/renew', `/certificates/${b}/renew`, { body: {} });
   await ok('DELETE', '/services/{service}/listeners', `/services/smtp/listeners?listen=127.0.0.1:${smtpPort}`);
   await ok('POST', '/services/unassign', '/services/unassign', { body: { services: ['smtp', 'imap', 'pop'] } });
   await ok('DELETE', '/sites/{name}', '/sites/walk');
   await ok('GET', '/audit', '/audit?last=50');
+  // Notification targets: a webhook receiver in this process takes the test notification.
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.after(() => receiver.close());
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  await ok('POST', '/notifications', '/notifications', { body: { name: 'walk-hook', webhook: { url: hookUrl, secret: 'walk-secret' } } });
+  await ok('POST', '/notifications', '/notifications', { body: { name: 'walk-mail', email: { to: ['ops@walk.test'], host: '127.0.0.1', port: 25, tls: 'none' } } });
+  await ok('GET', '/notifications', '/notifications');
+  await ok('POST', '/notifications/{name}/test', '/notifications/walk-hook/test');
+  await ok('DELETE', '/notifications/{name}', '/notifications/walk-mail');
 
   const missing = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.slice('/api/v1'.length)}`)).filter((o) => !covered.has(o));
   assert.deepEqual(missing, [], 'operations the walk did not call');

@@ -174,17 +174,7 @@ test('connection caps: the connection over --max-connections-per-address is refu
   for (let i = 0; i < 3; i++) open.push(await tlsClient(https!));
 
   // The 4th and 5th from the same address are closed before their handshake completes.
-  for (let i = 0; i < 2; i++) {
-    const extra = tlsConnect({ host: '127.0.0.1', port: https!, servername: 't.test', rejectUnauthorized: false });
-    extra.on('error', () => undefined);
-    // (not events.once: it rejects on the reset's 'error')
-    const outcome = await new Promise<string>((resolve) => {
-      extra.once('secureConnect', () => resolve('served'));
-      extra.once('close', () => resolve('closed'));
-    });
-    extra.destroy();
-    assert.equal(outcome, 'closed', `connection ${4 + i} from 127.0.0.1 with --max-connections-per-address 3`);
-  }
+  await assertRefused(https!, 2, 'from 127.0.0.1 with --max-connections-per-address 3');
   await serve.waitFor(/refused a connection from \S*127\.0\.0\.1: it already has 3 connections open on https \*:\d+ \(--max-connections-per-address 3\)/, 'the refusal logged');
   const lines = serve.out.split('\n').filter((l) => l.includes('refused a connection'));
   assert.equal(lines.length, 1, `one log line for two refusals (rate-limited):\n${lines.join('\n')}`);
@@ -199,9 +189,59 @@ test('connection caps: the connection over --max-connections-per-address is refu
   }, 10_000, 200);
 });
 
+/** Opens `n` more connections and checks each is closed before its handshake completes. */
+async function assertRefused(port: number, n: number, what: string): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const extra = tlsConnect({ host: '127.0.0.1', port, servername: 't.test', rejectUnauthorized: false });
+    extra.on('error', () => undefined);
+    // (not events.once: it rejects on the reset's 'error')
+    const outcome = await new Promise<string>((resolve) => {
+      extra.once('secureConnect', () => resolve('served'));
+      extra.once('close', () => resolve('closed'));
+    });
+    extra.destroy();
+    assert.equal(outcome, 'closed', `connection ${i + 1} over the cap ${what}`);
+  }
+}
+
+test('connection caps: the connection over --max-connections on a listener is refused and logged once; served again once one closes', { timeout: 120_000 }, async (t) => {
+  const [https] = await freePorts(1);
+  const { data, thumb } = site();
+  ghJson(data, ['binding', 'add', 'Static', '--protocol', 'https', '--port', String(https), '--host', 't.test', '--sni', '--cert', thumb]);
+  const serve = await startServe(data, [`https *:${https}`], ['--workers', '1', '--max-connections', '3']);
+  t.after(() => serve.stop());
+  const open: TLSSocket[] = [];
+  t.after(() => {
+    for (const s of open) s.destroy();
+  });
+  // Three clients, one of them from another address: the cap counts every address.
+  open.push(await tlsClient(https!), await tlsClient(https!));
+  const v6 = tlsConnect({ host: '::1', port: https!, servername: 't.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  v6.on('error', () => undefined);
+  await once(v6, 'secureConnect');
+  open.push(v6);
+
+  await assertRefused(https!, 2, 'on a listener with --max-connections 3');
+  await serve.waitFor(/refused a connection from \S*127\.0\.0\.1: https \*:\d+ has 3 connections open \(--max-connections\)/, 'the refusal logged');
+  const lines = serve.out.split('\n').filter((l) => l.includes('refused a connection'));
+  assert.equal(lines.length, 1, `one log line for two refusals (rate-limited):\n${lines.join('\n')}`);
+
+  // The open ones are still served; once one closes, a new client is.
+  open[0]!.write('GET / HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  const [answer] = await once(open[0]!, 'data') as [Buffer];
+  assert.match(answer.toString(), /^HTTP\/1\.1 200/);
+  open.pop()!.destroy();
+  await eventually('a new client once one of the three closed', async () => {
+    const r = await curlAsync(['-k', '--resolve', `t.test:${https}:127.0.0.1`, `https://t.test:${https}/`]);
+    return r.status === 200;
+  }, 10_000, 200);
+  assert.ok(!serve.exited, serve.log());
+});
+
 test('timeouts and caps out of range are usage errors that name the range', () => {
   const data = dataDir();
-  for (const [flag, value] of [['--header-timeout', '0'], ['--idle-timeout', '86401'], ['--max-connections-per-address', '-1'], ['--body-timeout', 'soon']] as const) {
+  for (const [flag, value] of [['--header-timeout', '0'], ['--idle-timeout', '86401'], ['--max-connections-per-address', '-1'], ['--body-timeout', 'soon'], ['--send-timeout', '0'],
+    ['--upstream-connect-timeout', '3601'], ['--upstream-timeout', '0'], ['--max-header-size', '1023']] as const) {
     const r = ghFail(data, ['serve', '--once', flag, value], 'GH_USAGE', 2);
     assert.match(r.stderr, new RegExp(`${flag}`), r.stderr);
   }

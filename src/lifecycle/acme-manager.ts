@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto';
+import type { Certificate } from '../model/certificate.js';
+import { fail, GatehouseError } from '../model/gatehouse-error.js';
+import { act, opt } from '../model/wording.js';
+import { generateKeyPair, spkiDer } from '../pki/key-pair.js';
+import { AcmeSession, caSaid, fetchDirectory, registerAccount, resolveDirectory, type AcmeEndpoint, type Authorization } from '../acme/acme-ca.js';
+import { tlsAlpnCertificate } from '../acme/tls-alpn-certificate.js';
+import type { AcmeAccountRow, GatehouseStore } from '../store/gatehouse-store.js';
+import type { InstallOptions } from './certificate-manager.js';
+import type { RequestManager } from './request-manager.js';
+import type { ServingProcesses } from './serving-processes.js';
+
+/** An ACME account as shown: never its key. */
+export interface AcmeAccount {
+  name: string;
+  directory: string;
+  email: string;
+  accountUrl: string;
+  directoryCa: boolean;
+  eabKid: string | null;
+  status: string;
+  created: string;
+}
+
+export interface NewAcmeAccount {
+  name: string;
+  directory: string;
+  email: string;
+  agreeTos: boolean;
+  eabKid?: string | undefined;
+  /** The EAB HMAC key as the CA gives it (base64url); used once, never stored. */
+  eabHmacKey?: string | undefined;
+  /** PEM of the CA that issued the directory's HTTPS certificate (a private ACME server). */
+  directoryCa?: string | undefined;
+}
+
+export type ChallengeType = 'http-01' | 'tls-alpn-01';
+export const CHALLENGE_TYPES: readonly string[] = ['http-01', 'tls-alpn-01', 'dns-01'];
+
+/** At most this many orders for one set of names in 24 hours. */
+export const ORDERS_PER_DAY = 5;
+/** How long a published challenge is answered at most (a crashed issuance's challenges expire). */
+const CHALLENGE_TTL_MS = 60 * 60_000;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+
+/**
+ * ACME (RFC 8555): accounts (their keys sealed like every private key) and issuance for a pending
+ * request — order, publish the challenges in the store so every serving process answers them,
+ * wait until they all serve that revision, ask the CA to validate, finalize with the request's own
+ * CSR, and complete the request like any CA's answer.
+ */
+export class AcmeManager {
+  constructor(
+    private readonly store: GatehouseStore,
+    private readonly requests: RequestManager,
+    private readonly processes: ServingProcesses,
+    private readonly clock: () => Date,
+  ) {}
+
+  list(): AcmeAccount[] {
+    return this.store.acme.accounts().map(view);
+  }
+
+  show(name: string): AcmeAccount {
+    return view(this.get(name));
+  }
+
+  async add(input: NewAcmeAccount): Promise<AcmeAccount> {
+    if (!NAME.test(input.name)) throw fail('GH_ACME_ACCOUNT_NAME_INVALID', `"${input.name}" is not a valid ACME account name: 1 to 64 letters, digits, dots, underscores and hyphens, starting with a letter or digit.`);
+    if (!EMAIL.test(input.email)) throw fail('GH_ACME_EMAIL_INVALID', `"${input.email}" is not an e-mail address; the CA writes to it about expiring certificates and account problems.`);
+    const directory = resolveDirectory(input.directory);
+    if (!input.agreeTos) throw fail('GH_ACME_TOS_REQUIRED', `Creating an account with ${directory} means agreeing to the CA's terms of service; read them, then add ${opt('agree-tos')}.`);
+    if (this.store.acme.account(input.name)) throw fail('GH_ACME_ACCOUNT_EXISTS', `An ACME account named "${input.name}" already exists; ${act('acme-account-list')} shows the accounts.`);
+    const eab = eabOf(input);
+    const directoryCa = input.directoryCa === undefined ? undefined : caPem(input.directoryCa);
+    const endpoint: AcmeEndpoint = { directory, directoryCa };
+    const meta = (await fetchDirectory(endpoint)).meta ?? {};
+    if (meta.externalAccountRequired && !eab) {
+      throw fail('GH_ACME_EAB_REQUIRED', `${directory} requires External Account Binding: give the key id and the HMAC key from the CA's account page with ${opt('eab-kid')} and ${opt('eab-hmac-key-file')}.`);
+    }
+    const keys = await generateKeyPair('ecdsa-p256');
+    const accountKeyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const accountUrl = await registerAccount(endpoint, { accountKeyPem, email: input.email, eab });
+    const row: AcmeAccountRow = {
+      name: input.name, directory, email: input.email, accountUrl, keyId: 0, directoryCa: directoryCa ?? null,
+      eabKid: eab?.kid ?? null, status: 'valid', created: this.clock().toISOString(),
+    };
+    this.store.change(
+      () => ({ action: 'acme.account.add', target: `acme account ${input.name}`, after: { directory, email: input.email, accountUrl, eabKid: row.eabKid, directoryCa: directoryCa !== undefined, termsOfService: meta.termsOfService ?? null } }),
+      () => {
+        row.keyId = this.store.keys.insert({ key: keys.privateKey, keyType: 'ecdsa-p256', spkiSha256: createHash('sha256').update(spkiDer(keys.publicKey)).digest('hex'), exportable: false });
+        this.store.acme.insertAccount(row);
+      },
+    );
+    return this.show(input.name);
+  }
+
+  remove(name: string): { name: string; removed: true } {
+    const row = this.get(name);
+    this.store.change(
+      () => ({ action: 'acme.account.remove', target: `acme account ${name}`, before: { directory: row.directory, email: row.email, accountUrl: row.accountUrl } }),
+      () => {
+        this.store.acme.deleteAccount(name);
+        this.store.keys.deleteIfUnused(row.keyId);
+      },
+    );
+    return { name, removed: true };
+  }
+
+  /** The challenge a request gets when none is asked for: http-01 when a serving process listens for http on port 80, else tls-alpn-01. */
+  defaultChallenge(): ChallengeType {
+    const http80 = this.processes.live().some((p) => p.listeners.some((l) => /^http \S+:80$/.test(l)));
+    return http80 ? 'http-01' : 'tls-alpn-01';
+  }
+
+  /**
+   * Issues the certificate for pending request `requestId` through ACME account `accountName` and
+   * completes the request with it. Progress lines go to `progress`.
+   */
+  async issue(requestId: number, accountName: string, options: InstallOptions & { challenge?: string | undefined; progress?: (line: string) => void }): Promise<Certificate & { requestId: number; renews: string | null; warnings: string[] }> {
+    const say = options.progress ?? (() => undefined);
+    const account = this.get(accountName);
+    const request = this.requests.show(requestId);
+    if (options.challenge !== undefined) this.#challengeType(options.challenge);
+    this.processes.live();
+    const challenge = this.#challengeType(options.challenge);
+    const names = request.sans;
+    const namesKey = [...names].sort().join(',');
+    const since = new Date(this.clock().getTime() - 86_400_000).toISOString();
+    const placed = this.store.acme.ordersSince(namesKey, since);
+    if (placed >= ORDERS_PER_DAY) {
+      throw fail('GH_ACME_ORDER_LIMIT', `${placed} ACME orders for ${names.join(', ')} were placed in the last 24 hours, the most Gatehouse places in a day for one certificate; fix what made them fail, and try again tomorrow.`);
+    }
+    const endpoint: AcmeEndpoint = { directory: account.directory, directoryCa: account.directoryCa ?? undefined };
+    const keyPem = this.store.keys.load(account.keyId).export({ type: 'pkcs8', format: 'pem' }) as string;
+    const session = new AcmeSession(endpoint, keyPem, account.accountUrl);
+    this.store.record(() => ({ action: 'acme.order', target: `request ${requestId}`, after: { account: accountName, names, challenge } }),
+      () => this.store.acme.recordOrder(accountName, namesKey, this.clock().toISOString(), 'placed'));
+    say(`ordering a certificate for ${names.join(', ')} from ${account.directory} (account ${accountName})`);
+    const order = await session.newOrder(names).catch((e) => {
+      throw fail('GH_ACME_ORDER_FAILED', `The CA refused the order for ${names.join(', ')}: ${caSaid(e)}.`);
+    });
+    const published: number[] = [];
+    try {
+      const authorizations = (await session.authorizations(order)).filter((a) => a.status !== 'valid');
+      const pending: { authz: Authorization; challenge: Authorization['challenges'][number] }[] = [];
+      for (const authz of authorizations) {
+        const c = authz.challenges.find((x) => x.type === challenge);
+        if (!c) {
+          throw fail('GH_ACME_CHALLENGE_UNSUPPORTED', `The CA offers no ${challenge} challenge for ${authz.name} (it offers ${authz.challenges.map((x) => x.type).join(', ') || 'none'}); choose one of those with ${opt('challenge')}.`);
+        }
+        pending.push({ authz, challenge: c });
+      }
+      if (pending.length > 0) {
+        const material = await Promise.all(pending.map(async (p) => {
+          const keyAuthorization = await session.keyAuthorization(p.challenge);
+          const alpn = challenge === 'tls-alpn-01' ? await tlsAlpnCertificate(p.authz.name, keyAuthorization, this.clock()) : undefined;
+          return { ...p, keyAuthorization, alpn };
+        }));
+        const expires = new Date(this.clock().getTime() + CHALLENGE_TTL_MS).toISOString();
+        const revision = this.store.change(
+          () => ({ action: 'acme.challenge.publish', target: `request ${requestId}`, after: { challenge, names: pending.map((p) => p.authz.name) } }),
+          () => {
+            for (const m of material) {
+              const keyId = m.alpn ? this.store.keys.insert({ key: m.alpn.keys.privateKey, keyType: 'ecdsa-p256', spkiSha256: createHash('sha256').update(spkiDer(m.alpn.keys.publicKey)).digest('hex'), exportable: false }) : null;
+              published.push(this.store.acme.insertChallenge({ type: challenge, name: m.authz.name, token: m.challenge.token, keyAuthorization: m.keyAuthorization, expires, certDer: m.alpn?.der ?? null, keyId }));
+            }
+            return this.store.revision();
+          },
+        ) + 1;
+        say(`published ${challenge} challenges for ${pending.map((p) => p.authz.name).join(', ')}; waiting for every serving process to answer them`);
+        await this.processes.waitFor(revision);
+        for (const p of pending) {
+          await session.respond(p.challenge).catch((e) => {
+            throw fail('GH_ACME_CHALLENGE_FAILED', `The CA refused to start the ${challenge} validation of ${p.authz.name}: ${caSaid(e)}.`);
+          });
+        }
+        say('asked the CA to validate; waiting for its answer');
+        for (const p of pending) {
+          const result = await session.poll(p.authz.url);
+          if (result.status !== 'valid') {
+            const challenges = (result.challenges ?? []) as { type: string; error?: { detail?: string; type?: string } }[];
+            const error = challenges.find((c) => c.type === challenge)?.error ?? challenges.find((c) => c.error)?.error;
+            throw fail('GH_ACME_CHALLENGE_FAILED', `The CA could not validate ${p.authz.name} through ${challenge}: ${error?.detail ?? `the authorization is ${result.status}`}${error?.type ? ` (${error.type})` : ''}. ${hint(challenge)}`);
+          }
+          say(`${p.authz.name}: validated through ${challenge}`);
+        }
+      }
+      await session.finalize(order, request.csr).catch((e) => {
+        throw fail('GH_ACME_ORDER_FAILED', `The CA refused to finalize the order for ${names.join(', ')}: ${caSaid(e)}.`);
+      });
+      const done = await session.poll(order.url);
+      if (done.status !== 'valid') {
+        throw fail('GH_ACME_ORDER_FAILED', `The order for ${names.join(', ')} ended ${done.status}: ${JSON.stringify((done as { error?: unknown }).error ?? {})}.`);
+      }
+      const pem = await session.certificate(done as unknown as { url: string; certificate?: string });
+      say('the CA issued the certificate; installing it');
+      const installed = this.requests.complete(Buffer.from(pem), `the certificate issued through ACME account ${accountName}`, options);
+      this.store.record(() => ({ action: 'acme.order.done', target: installed.thumbprint, after: { account: accountName, names } }),
+        () => this.store.acme.recordOrder(accountName, namesKey, this.clock().toISOString(), 'issued'));
+      return installed;
+    } catch (e) {
+      if (e instanceof GatehouseError) throw e;
+      throw fail('GH_ACME_ORDER_FAILED', `The ACME order for ${names.join(', ')} failed: ${caSaid(e)}.`);
+    } finally {
+      if (published.length > 0) {
+        try {
+          this.store.change(
+            () => ({ action: 'acme.challenge.remove', target: `request ${requestId}`, after: { count: published.length } }),
+            () => {
+              for (const keyId of this.store.acme.deleteChallenges(published)) this.store.keys.deleteIfUnused(keyId);
+            },
+          );
+        } catch {
+          // They expire on their own (CHALLENGE_TTL_MS); the issuance's own result is what to report.
+        }
+      }
+    }
+  }
+
+  #challengeType(asked: string | undefined): ChallengeType {
+    if (asked === undefined) return this.defaultChallenge();
+    if (asked === 'http-01' || asked === 'tls-alpn-01') return asked;
+    if (asked === 'dns-01') throw fail('GH_ACME_CHALLENGE_UNSUPPORTED', `dns-01 is not available yet in this version; use http-01 or tls-alpn-01 in ${opt('challenge')}.`);
+    throw fail('GH_ACME_CHALLENGE_UNSUPPORTED', `"${asked}" is not a challenge type; use http-01 or tls-alpn-01 in ${opt('challenge')}.`);
+  }
+
+  private get(name: string): AcmeAccountRow {
+    const row = this.store.acme.account(name);
+    if (!row) throw fail('GH_ACME_ACCOUNT_NOT_FOUND', `There is no ACME account named "${name}". ${act('acme-account-list')} shows the accounts; ${act('acme-account-add')} adds one.`);
+    return row;
+  }
+}
+
+function hint(challenge: ChallengeType): string {
+  return challenge === 'http-01'
+    ? 'The CA fetches http://NAME/.well-known/acme-challenge/ on port 80: the name must resolve to this server and a started site must have an http binding on port 80 (or the port the CA checks).'
+    : 'The CA connects to NAME on port 443 offering only ALPN acme-tls/1: the name must resolve to this server and a started site must have an https binding on port 443 (or the port the CA checks).';
+}
+
+function view(r: AcmeAccountRow): AcmeAccount {
+  return { name: r.name, directory: r.directory, email: r.email, accountUrl: r.accountUrl, directoryCa: r.directoryCa !== null, eabKid: r.eabKid, status: r.status, created: r.created };
+}
+
+function eabOf(input: NewAcmeAccount): { kid: string; hmacKey: string } | undefined {
+  const kid = input.eabKid?.trim();
+  const hmacKey = input.eabHmacKey?.trim();
+  if (!kid && !hmacKey) return undefined;
+  if (!kid || !hmacKey) {
+    throw fail('GH_ACME_EAB_INVALID', `External Account Binding needs both the key id (${opt('eab-kid')}) and the HMAC key (${opt('eab-hmac-key-file')}); give both, or neither.`);
+  }
+  if (!/^[A-Za-z0-9_-]+=*$/.test(hmacKey)) throw fail('GH_ACME_EAB_INVALID', `The EAB HMAC key in ${opt('eab-hmac-key-file')} is not base64url text (the form CAs give it in).`);
+  return { kid, hmacKey };
+}
+
+function caPem(text: string): string {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks) throw fail('GH_NOT_A_CERTIFICATE', `The file given with ${opt('directory-ca')} holds no PEM certificate; give the CA certificate (PEM) that issued the ACME server's HTTPS certificate.`);
+  return `${blocks.join('\n')}\n`;
+}

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DAY, fixture } from '../lifecycle/managers.test-support.js';
+import { dueCertificates, RenewalScheduler } from './renewal-scheduler.js';
+import { dueAt } from './renewer.js';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
+
+async function internalCert(g: Gatehouse, cn: string, days: number): Promise<string> {
+  const r = await g.requests.create({ cn, sans: [], keyType: 'ecdsa-p256', exportable: false });
+  return (await g.requests.submit(r.id, 'internal', { days })).thumbprint;
+}
+
+test('due: a third of the lifetime left, half for certificates under 10 days', () => {
+  assert.equal(dueAt({ notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-01-31T00:00:00.000Z' }).toISOString(), '2026-01-21T00:00:00.000Z');
+  assert.equal(dueAt({ notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-01-03T00:00:00.000Z' }).toISOString(), '2026-01-02T00:00:00.000Z');
+});
+
+test('dueCertificates: internal certificates in use once due; not manual ones, not unused ones, not before they are due', async (t) => {
+  const { g, clock } = fixture(t);
+  await g.ca.init({});
+  const short = await internalCert(g, 'a.contoso.com', 2);
+  const unused = await internalCert(g, 'b.contoso.com', 2);
+  const manual = (await g.certificates.selfSigned({ cn: 'c.contoso.com', sans: [], days: 2, keyType: 'ecdsa-p256', exportable: false })).thumbprint;
+  g.services.assign(short, ['smtp'], { overwrite: true });
+  g.services.assign(manual, ['imap'], { overwrite: true });
+  assert.deepEqual(dueCertificates(g, clock.now()), []);
+  clock.advance(DAY + 60_000);
+  assert.deepEqual(dueCertificates(g, clock.now()).map((c) => c.thumbprint), [short]);
+  assert.ok(!dueCertificates(g, clock.now()).some((c) => c.thumbprint === unused || c.thumbprint === manual));
+});
+
+test('scheduler: renews what is due (not probed without serve) and nothing twice; a second process finds the lease taken', async (t) => {
+  const { g, clock } = fixture(t);
+  await g.ca.init({});
+  const old = await internalCert(g, 'a.contoso.com', 2);
+  g.services.assign(old, ['smtp'], { overwrite: true });
+  clock.advance(DAY + 60_000);
+  const other = new RenewalScheduler(g);
+  // Another process's scheduler: the same store, another holder.
+  const lease = g.renewals.lease('elsewhere:1', 60_000);
+  assert.equal(lease, true);
+  assert.deepEqual(await other.tick(), [], 'the lease is held elsewhere');
+  clock.advance(61_000);
+  const reports = await other.tick();
+  assert.deepEqual(reports.map((r) => [r.outcome, r.probed]), [['renewed', false]]);
+  assert.equal(g.services.certificateOf('smtp'), reports[0]!.new.thumbprint);
+  assert.deepEqual(await other.tick(), [], 'the old certificate is replaced; the new one is not due');
+  await other.stop();
+});

@@ -1,0 +1,101 @@
+import { hostname } from 'node:os';
+import type { Gatehouse } from '../lifecycle/gatehouse.js';
+import { dueAt, renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
+import type { RenewalReport, TransactionOptions } from './renewal-transaction.js';
+
+/** How often the scheduler looks for certificates due. */
+export const RENEWAL_INTERVAL_MS = 60_000;
+/** The first wait after a failed or rolled-back renewal; doubled after each one in a row, up to a day. */
+export const RETRY_MS = 60 * 60_000;
+const MAX_RETRY_MS = 24 * 60 * 60_000;
+/** The lease is held this long per tick, and extended before each renewal. */
+const LEASE_MS = 5 * 60_000;
+
+export interface SchedulerOptions {
+  intervalMs?: number;
+  /** When "due" is judged (default: the store's clock); tests look ahead with it. */
+  now?: () => Date;
+  sources?: RenewalSources;
+  onOutcome?: TransactionOptions['onOutcome'];
+  log?: (line: string) => void;
+  retryMs?: number;
+}
+
+/**
+ * The certificates to renew now: a source that renews without a human (not manual), in use (a
+ * binding or a service has it), due (a third of the lifetime left; half under 10 days), not
+ * replaced already, not itself the new certificate of a rolled-back renewal, and — after failures —
+ * past the retry wait (one hour, doubled per failure in a row, at most a day).
+ */
+export function dueCertificates(g: Gatehouse, now: Date, sources: RenewalSources = {}, retryMs = RETRY_MS): RenewalStatus[] {
+  // Only certificates past their due time are looked at further (their source, uses, history): cheap on a large store.
+  return renewalStatus(g, sources, (c) => dueAt(c).getTime() <= now.getTime()).filter((c) => {
+    if (c.source === 'manual' || c.nextRenewal === null || c.failedProbe !== null || c.uses === 0) return false;
+    if (Date.parse(c.nextRenewal) > now.getTime()) return false;
+    if (!c.lastAttempt || c.lastAttempt.outcome === 'renewed') return true;
+    const mine = g.renewals.history(c.thumbprint).filter((r) => r.old === c.thumbprint);
+    const lastRenewed = mine.findIndex((r) => r.outcome === 'renewed');
+    const inARow = lastRenewed < 0 ? mine.length : lastRenewed;
+    const wait = Math.min(MAX_RETRY_MS, retryMs * 2 ** Math.max(0, inARow - 1));
+    return Date.parse(c.lastAttempt.finished ?? c.lastAttempt.started) + wait <= now.getTime();
+  });
+}
+
+/**
+ * The renewal scheduler `serve`'s supervisor (or its single process) runs: every minute, the
+ * process holding the store's renewal lease renews every certificate due, one at a time, each as
+ * one verified transaction. Other `serve` processes on the same store find the lease taken and wait.
+ */
+export class RenewalScheduler {
+  readonly #holder = `${hostname()}:${process.pid}`;
+  #timer: NodeJS.Timeout | undefined;
+  #tick: Promise<RenewalReport[]> | undefined;
+
+  constructor(private readonly g: Gatehouse, private readonly options: SchedulerOptions = {}) {}
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.tick(), this.options.intervalMs ?? RENEWAL_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** Stops looking; waits for a renewal in progress to end, and gives the lease up. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#tick?.catch(() => undefined);
+    this.g.renewals.releaseLease(this.#holder);
+  }
+
+  /** One look: renews what is due (when this process holds the lease); answers the reports. */
+  tick(): Promise<RenewalReport[]> {
+    this.#tick ??= this.#run().finally(() => {
+      this.#tick = undefined;
+    });
+    return this.#tick;
+  }
+
+  async #run(): Promise<RenewalReport[]> {
+    const log = this.options.log ?? (() => undefined);
+    const reports: RenewalReport[] = [];
+    try {
+      if (!this.g.renewals.lease(this.#holder, LEASE_MS)) return reports;
+      const now = (this.options.now ?? this.g.clock)();
+      for (const c of dueCertificates(this.g, now, this.options.sources, this.options.retryMs)) {
+        if (!this.g.renewals.lease(this.#holder, LEASE_MS)) break;
+        log(`renewal: "${c.friendlyName}" (${c.source}) is due since ${c.nextRenewal}; renewing`);
+        try {
+          const r = await runRenewal(this.g, c.thumbprint, { sources: this.options.sources, onOutcome: this.options.onOutcome });
+          if ('dryRun' in r) continue;
+          reports.push(r);
+          log(`renewal ${r.renewal}: "${c.friendlyName}" ${r.outcome}${r.new.thumbprint ? ` → ${r.new.thumbprint}` : ''}: ${r.detail}`);
+        } catch (e) {
+          log(`renewal: "${c.friendlyName}" could not be renewed: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      log(`renewal: the scheduler could not look at the store: ${(e as Error).message}`);
+    }
+    return reports;
+  }
+}

@@ -1,0 +1,99 @@
+import { buffer } from './database.js';
+import type { StoreEngine } from './engine.js';
+
+/** An ACME account: the CA's directory, our contact, the account URL (JWS `kid`) and its key. */
+export interface AcmeAccountRow {
+  name: string;
+  directory: string;
+  email: string;
+  accountUrl: string;
+  keyId: number;
+  /** The CA certificate(s), PEM, that the directory's HTTPS is checked against; null: the system's roots. */
+  directoryCa: string | null;
+  /** The External Account Binding key id the account was created with (never the HMAC key). */
+  eabKid: string | null;
+  status: string;
+  created: string;
+}
+
+/** A challenge the serving plane answers while a CA validates it. */
+export interface AcmeChallengeRow {
+  id: number;
+  type: 'http-01' | 'tls-alpn-01';
+  /** The identifier (DNS name) being validated. */
+  name: string;
+  token: string;
+  keyAuthorization: string;
+  expires: string;
+  /** tls-alpn-01: the self-signed challenge certificate (DER) and its key. */
+  certDer: Buffer | null;
+  keyId: number | null;
+}
+
+interface RawAccount {
+  name: string; directory: string; email: string; account_url: string; key_id: number; directory_ca: string | null; eab_kid: string | null; status: string; created: string;
+}
+interface RawChallenge {
+  id: number; type: 'http-01' | 'tls-alpn-01'; name: string; token: string; key_authorization: string; expires: string; cert_der: Uint8Array | null; key_id: number | null;
+}
+
+/** Tables `acme_accounts`, `acme_challenges` (what `serve` answers) and `acme_orders` (the daily bound). */
+export class AcmeRepository {
+  constructor(private readonly engine: StoreEngine) {}
+
+  insertAccount(a: AcmeAccountRow): void {
+    this.engine.db.run('INSERT INTO acme_accounts (name, directory, email, account_url, key_id, directory_ca, eab_kid, status, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      a.name, a.directory, a.email, a.accountUrl, a.keyId, a.directoryCa, a.eabKid, a.status, a.created);
+  }
+
+  accounts(): AcmeAccountRow[] {
+    return this.engine.db.all<RawAccount>('SELECT * FROM acme_accounts ORDER BY name').map(toAccount);
+  }
+
+  account(name: string): AcmeAccountRow | undefined {
+    const row = this.engine.db.get<RawAccount>('SELECT * FROM acme_accounts WHERE name = ?', name);
+    return row && toAccount(row);
+  }
+
+  deleteAccount(name: string): void {
+    this.engine.db.run('DELETE FROM acme_accounts WHERE name = ?', name);
+  }
+
+  insertChallenge(c: Omit<AcmeChallengeRow, 'id'>): number {
+    return this.engine.db.run('INSERT INTO acme_challenges (type, name, token, key_authorization, expires, cert_der, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      c.type, c.name, c.token, c.keyAuthorization, c.expires, c.certDer, c.keyId).lastInsertRowid;
+  }
+
+  /** The challenges not yet expired at `now` (ISO). */
+  challenges(now: string): AcmeChallengeRow[] {
+    return this.engine.db.all<RawChallenge>('SELECT * FROM acme_challenges WHERE expires > ? ORDER BY id', now).map(toChallenge);
+  }
+
+  /** Deletes challenges by id; returns the key ids they held (for deleteIfUnused). */
+  deleteChallenges(ids: number[]): number[] {
+    const keys: number[] = [];
+    for (const id of ids) {
+      const row = this.engine.db.get<{ key_id: number | null }>('SELECT key_id FROM acme_challenges WHERE id = ?', id);
+      if (row?.key_id != null) keys.push(row.key_id);
+      this.engine.db.run('DELETE FROM acme_challenges WHERE id = ?', id);
+    }
+    return keys;
+  }
+
+  recordOrder(account: string, names: string, at: string, outcome: string): void {
+    this.engine.db.run('INSERT INTO acme_orders (account, names, at, outcome) VALUES (?, ?, ?, ?)', account, names, at, outcome);
+  }
+
+  /** Orders for the same set of names placed at or after `since` (ISO). */
+  ordersSince(names: string, since: string): number {
+    return this.engine.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM acme_orders WHERE names = ? AND at >= ?', names, since)!.n;
+  }
+}
+
+function toAccount(r: RawAccount): AcmeAccountRow {
+  return { name: r.name, directory: r.directory, email: r.email, accountUrl: r.account_url, keyId: r.key_id, directoryCa: r.directory_ca, eabKid: r.eab_kid, status: r.status, created: r.created };
+}
+
+function toChallenge(r: RawChallenge): AcmeChallengeRow {
+  return { id: r.id, type: r.type, name: r.name, token: r.token, keyAuthorization: r.key_authorization, expires: r.expires, certDer: r.cert_der ? buffer(r.cert_der) : null, keyId: r.key_id };
+}
