@@ -8,7 +8,12 @@
 // Environment: BENCH_RUNS (5), BENCH_SESSIONS (2000), BENCH_CONCURRENCY (32), BENCH_MESSAGES (200),
 // BENCH_MESSAGE_KB (1024), BENCH_STREAMS (4: SMTP sessions sending the messages side by side),
 // BENCH_QUICK=1 (1 run, 300 sessions, 20 messages: to try the script, not for figures),
-// BENCH_NO_WRITE=1 (print the tables only, leave BENCHMARKS.md alone).
+// BENCH_NO_WRITE=1 (print the tables only, leave BENCHMARKS.md alone),
+// BENCH_SERVERS=gatehouse-w1,base-w1,nginx (only these contenders, in this order; implies BENCH_NO_WRITE),
+// BENCH_BASE=/path/to/another/checkout (adds "base-w1": that checkout's bin/gatehouse serve --workers 1, built,
+// on the same data directory — a change against main's code in the same run, alternating),
+// BENCH_PROFILE=DIR (Gatehouse serve runs with node --cpu-prof --cpu-prof-dir=DIR: one .cpuprofile per
+// process, written when it stops; with --workers 1 that is the one process that serves; see bench/README.md).
 //
 // What runs:
 // - one backend process (this script with --backend-child): a fast SMTP sink that counts what it
@@ -162,7 +167,10 @@ async function main() {
   const MESSAGES = Number(process.env.BENCH_MESSAGES ?? (QUICK ? 20 : 200));
   const MESSAGE_KB = Number(process.env.BENCH_MESSAGE_KB ?? 1024);
   const STREAMS = Number(process.env.BENCH_STREAMS ?? 4);
-  const WRITE = process.env.BENCH_NO_WRITE !== '1';
+  const SERVERS = process.env.BENCH_SERVERS ? process.env.BENCH_SERVERS.split(',') : undefined;
+  const BASE = process.env.BENCH_BASE;
+  const PROFILE = process.env.BENCH_PROFILE;
+  const WRITE = process.env.BENCH_NO_WRITE !== '1' && SERVERS === undefined && BASE === undefined && PROFILE === undefined;
   const CLK_TCK = 100;
   const t0 = Date.now();
   const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
@@ -539,7 +547,9 @@ ${process.env.BENCH_NGINX_PROXY_BUFFER ? `  proxy_buffer ${process.env.BENCH_NGI
       let proc;
       let port;
       if (kind.startsWith('gatehouse')) {
-        proc = spawn(GH_BIN, ['serve', '--data', data, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        const bin = kind === 'gatehouse-base-w1' ? join(BASE, 'bin', 'gatehouse') : GH_BIN;
+        const env = PROFILE ? { ...childEnv, NODE_OPTIONS: `${childEnv.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${PROFILE}`.trim() } : childEnv;
+        proc = spawn(bin, ['serve', '--data', data, '--admin', 'off', ...(kind.endsWith('-w1') ? ['--workers', '1'] : [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         port = PORT_GH;
       } else {
         proc = spawn(NGINX, ['-c', nginxConf, '-e', join(dir, 'nginx', 'error.log')], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -580,12 +590,14 @@ ${process.env.BENCH_NGINX_PROXY_BUFFER ? `  proxy_buffer ${process.env.BENCH_NGI
 
     // ---- runs ---------------------------------------------------------------------------------
 
-    const contenders = [
+    const everyContender = [
       { id: 'gatehouse', label: 'Gatehouse serve (default workers)', kind: 'gatehouse' },
       { id: 'gatehouse-w1', label: 'Gatehouse serve --workers 1', kind: 'gatehouse-w1' },
+      ...(BASE ? [{ id: 'base-w1', label: `${BASE} serve --workers 1`, kind: 'gatehouse-base-w1' }] : []),
       ...(haveNginxMail ? [{ id: 'nginx', label: `nginx ${nginxVersion} mail proxy (2 workers)`, kind: 'nginx' }] : []),
       { id: 'node', label: 'backend\'s own STARTTLS (node:tls, no proxy)', kind: 'node' },
     ];
+    const contenders = SERVERS ? SERVERS.map((id) => everyContender.find((c) => c.id === id) ?? (() => { throw new Error(`BENCH_SERVERS: no contender ${id}`); })()) : everyContender;
     const results = Object.fromEntries(contenders.map((c) => [c.id, { handshake: [], relayed: [], throughput: [], cpuHandshake: [], cpuRelayed: [], cpuThroughput: [], backendPerSession: [], backendPerRelayed: [], errors: [] }]));
     const plainThroughput = [];
     const workers = [];
@@ -639,7 +651,7 @@ ${process.env.BENCH_NGINX_PROXY_BUFFER ? `  proxy_buffer ${process.env.BENCH_NGI
     const ref = haveNginxMail ? 'nginx' : 'node';
     const ratio = (id, key) => {
       const a = median(results[id][key]);
-      const b = median(results[ref][key]);
+      const b = median(results[ref]?.[key] ?? []);
       return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
     };
     const cpuInfo = cpus()[0]?.model ?? '?';
@@ -689,7 +701,7 @@ ${process.env.BENCH_NGINX_PROXY_BUFFER ? `  proxy_buffer ${process.env.BENCH_NGI
     lines.push('');
     lines.push('| Gatehouse | handshake sessions/s | relayed sessions/s | throughput MB/s | CPU per handshake session | CPU per relayed session | CPU per 100 MB |');
     lines.push('|---|---:|---:|---:|---:|---:|---:|');
-    for (const id of ['gatehouse', 'gatehouse-w1']) {
+    for (const id of ['gatehouse', 'gatehouse-w1', 'base-w1'].filter((i) => contenders.some((c) => c.id === i))) {
       lines.push(`| ${contenders.find((c) => c.id === id).label} | ${ratio(id, 'handshake')} | ${ratio(id, 'relayed')} | ${ratio(id, 'throughput')} | ${ratio(id, 'cpuHandshake')} | ${ratio(id, 'cpuRelayed')} | ${ratio(id, 'cpuThroughput')} |`);
     }
     const direct = median(plainThroughput);
