@@ -67,6 +67,15 @@ export function mailProtocol(service: MailService): MailProtocol {
   return PROTOCOLS[service];
 }
 
+/**
+ * Whether a STARTTLS listener greets the client before the backend has greeted the proxy: when its
+ * greeting needs nothing of the backend's — a host name of its own (else the backend's name is
+ * used), and not POP (whose greeting carries the backend's APOP timestamp).
+ */
+export function greetsBeforeBackend(listener: MailListener): boolean {
+  return listener.hostName !== '' && listener.service !== 'pop';
+}
+
 /** The name the proxy greets with: the listener's host name, else the name in the backend's greeting, else the machine's. */
 export function greetingName(listener: MailListener, backendGreeting: readonly string[], fallback: string): string {
   if (listener.hostName !== '') return listener.hostName;

@@ -5,13 +5,16 @@ import type { MailListener } from '../model/service.js';
 import { negotiatedGroup } from '../model/tls-group.js';
 import { canonicalAddress } from '../config/ip-address.js';
 import { BackendLink } from './backend-link.js';
-import { backendPrelude, replay } from './backend-prelude.js';
-import { greetingName, mailProtocol, type RelayFilters } from './mail-protocol.js';
+import { backendPrelude, type PreludeResult, replay } from './backend-prelude.js';
+import { greetingName, greetsBeforeBackend, mailProtocol, type RelayFilters } from './mail-protocol.js';
 import type { DialogAction } from './mail-dialog.js';
 import { PreTlsSession } from './pre-tls-session.js';
 import { filterStream, RelayRefusal } from './relay-stream.js';
 
 const HANDSHAKE_SECONDS = 30;
+
+/** The backend once its prelude is done, or why it could not be reached. */
+type BackendReady = { link: BackendLink; prelude: PreludeResult } | { why: string };
 
 /** A TLS context for a handshake and the certificate in it (null: none, the handshake will fail). */
 export interface MailContext {
@@ -37,9 +40,12 @@ export interface SessionEnv {
 
 /**
  * One client connection on a mail listener, from accept to close: the busy answer when the listener
- * is full; the backend connection and its prelude (greeting, client address) before the client is
- * greeted, so a backend that is down gets the protocol's temporary-failure answer; then for
- * STARTTLS the plaintext dialog up to the upgrade, or for implicit TLS the handshake first; then
+ * is full; the backend connection and its prelude (greeting, client address) started at once, in
+ * parallel with the client's TLS handshake (implicit TLS) or its plaintext dialog (STARTTLS: the
+ * client is greeted as soon as the backend's TCP connection is up, so a backend that is down still
+ * gets the greeting's temporary failure; the prelude is awaited only where the relay needs it, after
+ * STARTTLS or at the first command for the backend, and a failure found there gets the protocol's
+ * temporary-failure answer there); then
  * the relay, in both directions through the protocol's filters with backpressure (`pipe`), until
  * either side ends or the session is idle too long. Ends with exactly one log line.
  */
@@ -56,6 +62,14 @@ export class MailSession {
   #relaying = false;
   #dialogIdle: string | undefined;
   #filters: RelayFilters | undefined;
+  /** The backend's connection and prelude, started at accept; resolves (never rejects) once the prelude is done. */
+  #ready: Promise<BackendReady> | undefined;
+  /** Why the backend went away after its prelude, before the relay took it. */
+  #lost: string | undefined;
+  /** The backend's greeting (after XCLIENT, the new one), once `#need` has it. */
+  #greeting: string[] = [];
+  /** `dialog`: the client talks to the proxy in plain text; `upgrading`: it asked for TLS or the relay, or is leaving. */
+  #phase: 'dialog' | 'upgrading' = 'dialog';
   /** Why the relay is ending (the side that closed first), while the other side finishes. */
   #closing: string | undefined;
   readonly done: Promise<void>;
@@ -91,59 +105,115 @@ export class MailSession {
   async run(): Promise<void> {
     const l = this.#env.listener;
     const protocol = mailProtocol(l.service);
-    if (l.mode === 'tls' && !(await this.#handshake())) return;
-    let link: BackendLink;
-    const fail = (why: string) => {
-      this.#front.end(protocol.unavailable(l.hostName || this.#env.fallbackName));
-      this.#end(`backend ${l.backendHost}:${l.backendPort} unavailable: ${why}`, false);
-    };
-    try {
-      link = await BackendLink.open(l.backendHost, l.backendPort, this.#env.backendTimeoutMs);
-    } catch (e) {
-      return fail((e as Error).message);
-    }
-    if (this.#ended) return void link.socket.destroy();
-    this.#backend = link.socket;
-    const client = l.clientAddress === 'xclient' ? { address: this.#remote.address, port: this.#remote.port ?? 0 } : undefined;
-    let prelude;
-    try {
-      prelude = await backendPrelude(l.service, link, client, l.hostName || this.#env.fallbackName);
-    } catch (e) {
-      return fail((e as Error).message);
-    }
-    if (this.#ended) return;
-    this.#facts.push(`client address ${prelude.forwarding}`);
-    if (!prelude.accepted) {
-      this.#front.end(`${prelude.greeting.join('\r\n')}\r\n`);
-      return this.#end(`refused by the backend: ${prelude.greeting[prelude.greeting.length - 1]}`, false);
-    }
+    if (l.mode === 'tls') this.#phase = 'upgrading';
+    // The backend from the start, in parallel with the client's handshake (implicit TLS) or its plaintext dialog (STARTTLS).
+    const connected = this.#connectBackend();
+    this.#ready = connected.then((c) => (typeof c === 'string' ? { why: c } : this.#prelude(c)));
     if (l.mode === 'tls') {
+      if (!(await this.#handshake())) return;
+      const link = await this.#need();
+      if (!link) return;
       const filters = protocol.relay(true);
       // The backend's greeting is the client's, through the filter (an IMAP greeting lists STARTTLS).
-      this.#front.write(filters.toClient.push(Buffer.from(`${prelude.greeting.join('\r\n')}\r\n`, 'latin1')));
+      this.#front.write(filters.toClient.push(Buffer.from(`${this.#greeting.join('\r\n')}\r\n`, 'latin1')));
       return this.#relay(link, filters, Buffer.alloc(0));
     }
-    const name = greetingName(l, prelude.greeting, this.#env.fallbackName);
-    const dialog = protocol.dialog({ name, requireTls: l.requireTls, backendGreeting: prelude.greeting });
+    // Only the TCP connection is waited for, so a backend that is down still gets the greeting's temporary failure.
+    const conn = await connected;
+    if (this.#ended) return;
+    if (typeof conn === 'string') return this.#unavailable(conn);
+    let greeting: string[] = [];
+    if (!greetsBeforeBackend(l)) {
+      // The greeting needs the backend's (its name, POP's APOP stamp): wait for the prelude, as before the parallel start.
+      if (!(await this.#need())) return;
+      greeting = this.#greeting;
+    }
+    const name = greetingName(l, greeting, this.#env.fallbackName);
+    const dialog = protocol.dialog({ name, requireTls: l.requireTls, backendGreeting: greeting });
     this.#dialogIdle = dialog.idle();
-    link.onEnd = (e) => fail(`it went away before the relay began (${e.message})`);
+    // A backend that fails while the client is still in the plaintext dialog: the client is told at once, as
+    // when it fails before the greeting; once the client has asked for TLS or the relay, it is told there.
+    void this.#ready.then((b) => {
+      if (this.#ended || this.#phase !== 'dialog') return;
+      if ('why' in b || !b.prelude.accepted) void this.#need();
+    });
     const pre = new PreTlsSession(dialog, protocol.lineLimit);
     const onData = (chunk: Buffer) => {
       this.#bytesIn += chunk.length;
       const step = pre.feed(chunk);
-      for (const action of step.actions) this.#act(action, link, onData, step.leftover ?? Buffer.alloc(0), step.discarded ?? 0);
+      for (const action of step.actions) this.#act(action, onData, step.leftover ?? Buffer.alloc(0), step.discarded ?? 0);
     };
     this.#client.write(dialog.greeting());
     this.#client.on('data', onData);
   }
 
-  #act(action: DialogAction, link: BackendLink, onData: (c: Buffer) => void, leftover: Buffer, discarded: number): void {
+  /** Opens the backend connection: the link, or why it could not be opened. Never rejects. */
+  async #connectBackend(): Promise<BackendLink | string> {
+    const l = this.#env.listener;
+    let link: BackendLink;
+    try {
+      link = await BackendLink.open(l.backendHost, l.backendPort, this.#env.backendTimeoutMs);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if (this.#ended) link.socket.destroy();
+    else this.#backend = link.socket;
+    return link;
+  }
+
+  /** The backend's prelude (greeting, client address); then it watches the link until the relay takes it. Never rejects. */
+  async #prelude(link: BackendLink): Promise<BackendReady> {
+    const l = this.#env.listener;
+    const client = l.clientAddress === 'xclient' ? { address: this.#remote.address, port: this.#remote.port ?? 0 } : undefined;
+    let prelude: PreludeResult;
+    try {
+      prelude = await backendPrelude(l.service, link, client, l.hostName || this.#env.fallbackName);
+    } catch (e) {
+      return { why: (e as Error).message };
+    }
+    if (!this.#ended) this.#facts.push(`client address ${prelude.forwarding}`);
+    link.onEnd = (e) => {
+      this.#lost = `it went away before the relay began (${e.message})`;
+      if (this.#phase === 'dialog') this.#unavailable(this.#lost);
+    };
+    return { link, prelude };
+  }
+
+  /**
+   * The backend, at the point the client needs it (the relay starts): once its prelude is done. A backend
+   * that could not be reached, went away or refused the session gets the client the protocol's answer
+   * (on whatever the client talks over by now: plain text, or TLS after STARTTLS) and ends the session.
+   */
+  async #need(): Promise<BackendLink | undefined> {
+    const b = await this.#ready!;
+    if (this.#ended) return undefined;
+    if ('why' in b) return void this.#unavailable(b.why);
+    if (this.#lost !== undefined) return void this.#unavailable(this.#lost);
+    if (!b.prelude.accepted) {
+      const greeting = b.prelude.greeting;
+      this.#front.end(`${greeting.join('\r\n')}\r\n`);
+      return void this.#end(`refused by the backend: ${greeting[greeting.length - 1]}`, false);
+    }
+    this.#greeting = b.prelude.greeting;
+    return b.link;
+  }
+
+  /** The protocol's temporary failure (SMTP 421 4.3.2, IMAP * BYE, POP -ERR) and the end of the session. */
+  #unavailable(why: string): void {
+    if (this.#ended) return;
+    const l = this.#env.listener;
+    this.#front.end(mailProtocol(l.service).unavailable(l.hostName || this.#env.fallbackName));
+    this.#end(`backend ${l.backendHost}:${l.backendPort} unavailable: ${why}`, false);
+  }
+
+  #act(action: DialogAction, onData: (c: Buffer) => void, leftover: Buffer, discarded: number): void {
     const l = this.#env.listener;
     if (action.kind === 'reply') {
       this.#client.write(action.text);
       return;
     }
     this.#client.off('data', onData);
+    this.#phase = 'upgrading';
     if (action.kind === 'close') {
       this.#client.end(action.text);
       this.#end(action.reason, false);
@@ -151,20 +221,24 @@ export class MailSession {
     }
     if (action.kind === 'starttls') {
       if (discarded > 0) this.#facts.push(`${discarded} byte(s) sent after ${l.service === 'pop' ? 'STLS' : 'STARTTLS'} discarded`);
-      link.onEnd = (e) => this.#end(`backend went away during the TLS handshake (${e.message})`);
       // Same tick: the reply is queued on the plain socket, and every byte read from now on goes to TLS.
       this.#client.write(action.text);
-      void this.#handshake().then((ok) => {
-        if (ok) this.#relay(link, mailProtocol(l.service).relay(true), Buffer.alloc(0));
+      void this.#handshake().then(async (ok) => {
+        // The client's first commands over TLS wait in the TLS socket while the backend's prelude finishes.
+        const link = ok ? await this.#need() : undefined;
+        if (link) this.#relay(link, mailProtocol(l.service).relay(true), Buffer.alloc(0));
       });
       return;
     }
     this.#client.pause();
     this.#facts.push('plaintext relay (the client did not start TLS)');
-    void replay(l.service, link, action.replay).then(
-      () => this.#relay(link, mailProtocol(l.service).relay(false), Buffer.concat([Buffer.from(`${action.line}\r\n`, 'latin1'), leftover])),
-      (e: Error) => this.#end(`backend failed while the relay began: ${e.message}`),
-    );
+    void this.#need().then((link) => {
+      if (!link) return;
+      return replay(l.service, link, action.replay).then(
+        () => this.#relay(link, mailProtocol(l.service).relay(false), Buffer.concat([Buffer.from(`${action.line}\r\n`, 'latin1'), leftover])),
+        (e: Error) => this.#end(`backend failed while the relay began: ${e.message}`),
+      );
+    });
   }
 
   /** The TLS handshake on the client connection; false (and the session ended) when it fails. */
@@ -212,6 +286,7 @@ export class MailSession {
   /** From here on bytes flow both ways through the protocol's filters. */
   #relay(link: BackendLink, filters: RelayFilters, first: Buffer): void {
     if (this.#ended) return;
+    this.#phase = 'upgrading';
     this.#relaying = true;
     this.#filters = filters;
     const { socket: backend, pending } = link.detach();
