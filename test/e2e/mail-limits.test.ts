@@ -2,10 +2,10 @@
 // greeting, and a log line that says why), command lines over the limit (SMTP: 500 5.5.2; the
 // other sessions carry on), more sessions than --max-connections (the busy answer for the extra one
 // while the others work), and --idle-timeout (an idle session is closed, a busy one is not).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { dataDir, eventually, freePorts } from '../support/cli.js';
-import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SmtpBackend } from '../support/mail-backend.js';
+import { downBackendPort, ImapBackend, MAIL_PASSWORD, MAIL_USER, PopBackend, SMTP_BACKEND_NAME, SmtpBackend } from '../support/mail-backend.js';
 import { MailClient } from '../support/mail-client.js';
 import { assignedCert, configureListener, startMailServe, type MailServiceName, smtpFront, threeBackends } from '../support/mail-serve.js';
 
@@ -72,6 +72,66 @@ test('a backend that stops while serve runs: the next SMTP session gets 421, the
       p.destroy();
     }
   });
+});
+
+/** A STARTTLS SMTP listener with its own host name (so it greets without the backend's) in front of a backend that holds its greeting. */
+async function slowBackendFront(t: TestContext, clientAddress: 'off' | 'xclient') {
+  const backend = await SmtpBackend.start();
+  backend.holdGreetings = true;
+  t.after(() => backend.stop());
+  const data = dataDir();
+  const [port] = (await freePorts(1)) as [number];
+  assignedCert(data, 'mail.contoso.com', 'mail', ['smtp']);
+  configureListener(data, 'smtp', port, backend.address, { host: 'mail.contoso.com', clientAddress });
+  const serve = await startMailServe(data, [port]);
+  t.after(() => serve.stop());
+  return { backend, port, serve };
+}
+
+test('a slow backend greeting: the client is greeted and does EHLO and STARTTLS meanwhile; once the backend greets (and takes XCLIENT), its session is relayed as usual', LIMIT, async (t) => {
+  const { backend, port } = await slowBackendFront(t, 'xclient');
+  const c = await MailClient.connect(port);
+  t.after(() => c.destroy());
+  // The backend has not greeted yet (it has the connection): the proxy greets on its own.
+  const hello = await c.smtp();
+  assert.equal(hello.code, 220, hello.text);
+  assert.match(hello.text, /mail\.contoso\.com/);
+  assert.equal(backend.sessions.length, 1, `the backend has the connection:\n${backend.describe()}`);
+  assert.equal((await c.smtpCommand('EHLO client.fabrikam.com')).code, 250);
+  assert.equal((await c.smtpCommand('STARTTLS')).code, 220);
+  await c.upgrade('mail.contoso.com');
+  // The first command over TLS waits for the backend, which greets only now.
+  c.send('EHLO client.fabrikam.com\r\n');
+  assert.deepEqual(backend.lines, [], `nothing reached the backend before its greeting:\n${backend.describe()}`);
+  backend.releaseGreetings();
+  const ehlo = await c.smtp();
+  assert.equal(ehlo.code, 250, ehlo.text);
+  assert.ok(ehlo.lines[0]?.startsWith(SMTP_BACKEND_NAME), `the backend's own EHLO answer reaches the client:\n${ehlo.text}`);
+  assert.ok(!ehlo.lines.some((l) => /^(STARTTLS|XCLIENT)\b/i.test(l)), ehlo.text);
+  assert.equal((await c.smtpCommand('MAIL FROM:<alice@contoso.com>')).code, 250);
+  assert.equal((await c.smtpCommand('RCPT TO:<bob@fabrikam.com>')).code, 250);
+  assert.equal((await c.smtpCommand('DATA')).code, 354);
+  assert.equal((await c.smtpCommand('Subject: slow\r\n\r\nbody\r\n.')).code, 250);
+  assert.equal((await c.smtpCommand('QUIT')).code, 221);
+  assert.equal(backend.messages.length, 1, backend.describe());
+  assert.equal(backend.xclients.at(-1)?.ADDR, '127.0.0.1', `XCLIENT was sent during the client's dialog:\n${backend.describe()}`);
+});
+
+test('a backend that goes away after the client\'s STARTTLS: the client gets 421 4.3.2 over TLS (not a silent close), and serve logs why', LIMIT, async (t) => {
+  const { backend, port, serve } = await slowBackendFront(t, 'off');
+  const c = await MailClient.connect(port);
+  t.after(() => c.destroy());
+  assert.equal((await c.smtp()).code, 220);
+  assert.equal((await c.smtpCommand('EHLO client.fabrikam.com')).code, 250);
+  assert.equal((await c.smtpCommand('STARTTLS')).code, 220);
+  await c.upgrade('mail.contoso.com');
+  await backend.stop();
+  const reply = await c.smtp();
+  assert.equal(reply.code, 421, reply.text);
+  assert.match(reply.text, /^421 4\.3\.2 mail\.contoso\.com /);
+  assert.ok(c.secure, 'the answer came over TLS');
+  await c.waitClosed();
+  await eventually(`serve logs the session's end with the backend's address and why:\n${serve.log()}`, () => serve.out.split('\n').some((l) => /session from/.test(l) && l.includes(`${backend.address} unavailable`) && /TLSv1\.3/.test(l)));
 });
 
 test('SMTP command line over 512 octets: 500 5.5.2 (before and after STARTTLS), the line never reaches the backend, and other sessions are unaffected', LIMIT, async (t) => {

@@ -55,7 +55,11 @@ export abstract class FakeBackend<S extends BackendSession = BackendSession> {
   readonly #sockets = new Set<Socket>();
   readonly #changed = new Set<() => void>();
   #server: Server | undefined;
+  /** Greetings not sent yet while `holdGreetings` is on (a slow backend, as Postfix's postscreen greet pause). */
+  readonly #heldGreetings: Array<() => void> = [];
   port = 0;
+  /** New sessions are not greeted until `releaseGreetings()`. */
+  holdGreetings = false;
 
   protected abstract newSession(base: BackendSession): S;
   protected abstract greet(s: S, write: Write): void;
@@ -122,6 +126,12 @@ export abstract class FakeBackend<S extends BackendSession = BackendSession> {
     });
   }
 
+  /** Greets every session held by `holdGreetings` (and stops holding new ones). */
+  releaseGreetings(): void {
+    this.holdGreetings = false;
+    for (const greet of this.#heldGreetings.splice(0)) greet();
+  }
+
   /** Closes the listener and every open connection: the backend is down from now on. */
   async stop(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
@@ -160,7 +170,8 @@ export abstract class FakeBackend<S extends BackendSession = BackendSession> {
       session.closed = true;
       this.#notify();
     });
-    this.greet(session, write);
+    if (this.holdGreetings) this.#heldGreetings.push(() => this.greet(session, write));
+    else this.greet(session, write);
     this.#notify();
   }
 }
