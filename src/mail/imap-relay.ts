@@ -1,5 +1,5 @@
 import { IMAP_LINE_LIMIT } from './imap-dialog.js';
-import { type FilterCore, LineSplitter, lineText } from './relay-stream.js';
+import { type FilterCore, joined, LineSplitter, lineText } from './relay-stream.js';
 
 const EMPTY = Buffer.alloc(0);
 /** A server line longer than this is passed on in pieces (a SEARCH answer can be megabytes); only its tail is kept to find a literal. */
@@ -66,7 +66,7 @@ export class ImapResponseFilter implements FilterCore {
       this.#literal = literal ? Number(literal[1]) : 0;
       this.#continued = this.#literal > 0;
     }
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
+    return joined(out);
   }
 }
 
@@ -146,7 +146,7 @@ export class ImapClientGuard implements FilterCore {
       out.push(this.#line(line));
       data = this.#lines.take();
     }
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
+    return joined(out);
   }
 
   #line(line: Buffer): Buffer {

@@ -9,7 +9,7 @@ import { backendPrelude, type PreludeResult, replay } from './backend-prelude.js
 import { greetingName, greetsBeforeBackend, mailProtocol, type RelayFilters } from './mail-protocol.js';
 import type { DialogAction } from './mail-dialog.js';
 import { PreTlsSession } from './pre-tls-session.js';
-import { filterStream, RelayRefusal } from './relay-stream.js';
+import { RelayRefusal, relayThrough } from './relay-stream.js';
 
 const HANDSHAKE_SECONDS = 30;
 
@@ -46,7 +46,7 @@ export interface SessionEnv {
  * gets the greeting's temporary failure; the prelude is awaited only where the relay needs it, after
  * STARTTLS or at the first command for the backend, and a failure found there gets the protocol's
  * temporary-failure answer there); then
- * the relay, in both directions through the protocol's filters with backpressure (`pipe`), until
+ * the relay, in both directions through the protocol's filters with backpressure (`relayThrough`), until
  * either side ends or the session is idle too long. Ends with exactly one log line.
  */
 export class MailSession {
@@ -291,31 +291,25 @@ export class MailSession {
     this.#filters = filters;
     const { socket: backend, pending } = link.detach();
     const front = this.#front;
-    const toBackend = filterStream(filters.toBackend);
-    const toClient = filterStream(filters.toClient);
-    for (const s of [toBackend, toClient]) {
-      s.on('error', (e: Error) => {
-        if (!(e instanceof RelayRefusal) || this.#ended) return this.#end(`protocol error: ${e.message}`);
-        backend.destroy();
-        toClient.unpipe(front);
-        front.end(e.reply);
-        this.#end(`refused: ${e.message}`, false);
-      });
-    }
+    const refused = (e: Error) => {
+      if (!(e instanceof RelayRefusal) || this.#ended) return this.#end(`protocol error: ${e.message}`);
+      backend.destroy();
+      toClient.stop();
+      front.end(e.reply);
+      this.#end(`refused: ${e.message}`, false);
+    };
     backend.on('error', (e) => this.#end(`backend error: ${e.message}`));
     backend.on('close', () => this.#closed('backend'));
     front.on('close', () => this.#closed('client'));
-    backend.on('data', (c: Buffer) => (this.#bytesOut += c.length));
-    front.on('data', (c: Buffer) => (this.#bytesIn += c.length));
-    if (first.length > 0) toBackend.write(first);
-    if (pending.length > 0) toClient.write(pending);
-    front.pipe(toBackend).pipe(backend);
-    backend.pipe(toClient).pipe(front);
+    const toBackend = relayThrough(front, filters.toBackend, backend, refused, (n) => (this.#bytesIn += n));
+    const toClient = relayThrough(backend, filters.toClient, front, refused, (n) => (this.#bytesOut += n));
+    toBackend.feed(first);
+    toClient.feed(pending);
   }
 
   /**
    * One side closed. Before the relay that ends the session; during it the other side still gets
-   * what was on its way (the pipes end it: a backend's "221 Bye" reaches the client), and is cut
+   * what was on its way (the relay ends it: a backend's "221 Bye" reaches the client), and is cut
    * if it has not closed within a few seconds.
    */
   #closed(side: 'client' | 'backend'): void {

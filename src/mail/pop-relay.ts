@@ -1,5 +1,5 @@
 import { POP_LINE_LIMIT } from './pop-dialog.js';
-import { DotEnd, type FilterCore, LineSplitter, lineText } from './relay-stream.js';
+import { DotEnd, type FilterCore, joined, LineSplitter, lineText } from './relay-stream.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Commands whose +OK answer is a multi-line block ending in "." (RFC 1939, RFC 2449); LIST, UIDL and AUTH only without an argument. */
@@ -40,7 +40,7 @@ export class PopCommandGuard implements FilterCore {
         out.push(line);
       }
     }
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
+    return joined(out);
   }
 }
 
@@ -95,6 +95,6 @@ export class PopResponseFilter implements FilterCore {
       }
       data = this.#lines.take();
     }
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
+    return joined(out);
   }
 }

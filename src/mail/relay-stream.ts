@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /**
  * One direction of a relayed session, as a pure byte filter: bytes in, bytes out. A filter may hold
@@ -10,47 +10,114 @@ export interface FilterCore {
   push(chunk: Buffer): Buffer;
   /** Whether input is being held back: the stream stops taking more (backpressure) until `wake`. */
   readonly holding: boolean;
-  /** Set by `filterStream`; the core calls it when what it held can move. */
+  /** Set by `relayThrough`; the core calls it when what it held can move. */
   wake?: () => void;
 }
 
+/** One direction of a relay, as `relayThrough` runs it. */
+export interface RelayDirection {
+  /** Bytes that go through the filter before any read from the source (the client's first command, the backend's buffered lines). */
+  feed(chunk: Buffer): void;
+  /** No more reading from the source (it is paused) nor writing to the destination. */
+  stop(): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /**
- * A FilterCore as a Transform for `pipe`, so the relay keeps node's backpressure in both
- * directions; while the core holds, the transform's callback waits, and so does the socket feeding it.
+ * One direction of a relayed session: `src`'s bytes through the filter core to `dest`, each chunk
+ * written as the core returns it — a chunk that passes unchanged is the same Buffer, with no stream
+ * in between (what `pipe` through a Transform cost per chunk and per session). Backpressure as with
+ * `pipe`: `src` is paused while `dest` needs to drain and while the core holds input back (until it
+ * calls `wake`). When `src` ends, `dest` is ended once the core has let everything through. A core
+ * that throws (a RelayRefusal, a protocol error) stops this direction and the error goes to
+ * `onError`; `count` sees the size of every chunk read from `src`.
  */
-export function filterStream(core: FilterCore): Transform {
-  let waiting: TransformCallback | undefined;
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      let out: Buffer;
-      try {
-        out = core.push(chunk);
-      } catch (e) {
-        callback(e as Error);
-        return;
-      }
-      if (out.length > 0) this.push(out);
-      if (core.holding) waiting = callback;
-      else callback();
-    },
-  });
-  core.wake = () => queueMicrotask(() => {
-    if (stream.destroyed) return;
+export function relayThrough(src: Readable, core: FilterCore, dest: Writable, onError: (e: Error) => void, count?: (n: number) => void): RelayDirection {
+  let stopped = false;
+  let paused = false;
+  let srcEnded = false;
+  const pass = (chunk: Buffer): void => {
     let out: Buffer;
     try {
-      out = core.push(Buffer.alloc(0));
+      out = core.push(chunk);
     } catch (e) {
-      stream.destroy(e as Error);
+      stop();
+      onError(e as Error);
       return;
     }
-    if (out.length > 0) stream.push(out);
-    if (!core.holding && waiting) {
-      const callback = waiting;
-      waiting = undefined;
-      callback();
+    if (out.length > 0 && !dest.destroyed) dest.write(out);
+    flow();
+  };
+  /** Reads on, pauses, or ends `dest`, as the core and `dest` allow. */
+  const flow = (): void => {
+    if (stopped) return;
+    if (srcEnded) {
+      if (core.holding) return;
+      stop();
+      dest.end();
+      return;
     }
+    const wait = core.holding || dest.writableNeedDrain;
+    if (wait && !paused) {
+      paused = true;
+      src.pause();
+    } else if (!wait && paused) {
+      paused = false;
+      src.resume();
+    }
+  };
+  const onData = (chunk: Buffer): void => {
+    count?.(chunk.length);
+    pass(chunk);
+  };
+  const onEnd = (): void => {
+    srcEnded = true;
+    flow();
+  };
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    src.off('data', onData);
+    src.off('end', onEnd);
+    dest.off('drain', flow);
+    dest.off('close', stop);
+    if (!srcEnded) src.pause();
+  };
+  core.wake = () => queueMicrotask(() => {
+    if (!stopped) pass(EMPTY);
   });
-  return stream;
+  dest.on('drain', flow);
+  dest.on('close', stop);
+  src.on('end', onEnd);
+  src.on('data', onData);
+  // A source paused before the relay (the client while the backend caught up) flows from now on, as `pipe` makes it.
+  if (src.isPaused()) src.resume();
+  return {
+    feed: (chunk) => {
+      if (chunk.length > 0 && !stopped) pass(chunk);
+    },
+    stop,
+  };
+}
+
+/**
+ * A filter's output pieces as one Buffer: the pieces themselves when they lie back to back in
+ * memory (consecutive lines and blocks of one chunk passed on unchanged: no copy), else a copy.
+ */
+export function joined(pieces: readonly Buffer[]): Buffer {
+  if (pieces.length === 1) return pieces[0]!;
+  let first: Buffer | undefined;
+  let end = 0;
+  for (const p of pieces) {
+    if (p.length === 0) continue;
+    if (first === undefined) {
+      first = p;
+      end = p.byteOffset + p.length;
+    } else if (p.buffer === first.buffer && p.byteOffset === end) end += p.length;
+    else return Buffer.concat(pieces);
+  }
+  return first === undefined ? EMPTY : Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** A filter that changes nothing (implicit TLS needs none on the way in, for instance). */

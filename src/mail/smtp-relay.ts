@@ -1,4 +1,4 @@
-import { DotEnd, type FilterCore, LineSplitter, lineText } from './relay-stream.js';
+import { DotEnd, type FilterCore, joined, LineSplitter, lineText } from './relay-stream.js';
 
 const EMPTY = Buffer.alloc(0);
 /** RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
@@ -82,7 +82,7 @@ export class SmtpCommandGuard implements FilterCore {
     }
     // Whatever arrived while waiting for DATA's answer waits with it.
     if (data.length > 0) this.#held.push(data);
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
+    return joined(out);
   }
 
   /** The next command line in `data` (what goes to the backend for it) and the bytes after it. */
@@ -153,37 +153,65 @@ export class SmtpReplyFilter implements FilterCore {
   readonly holding = false;
   readonly #lines = new LineSplitter(65_536, 'SMTP reply');
   #reply: string[] = [];
+  /** The reply's lines as they came, passed on as they are when the reply needs no change. */
+  #raw: Buffer[] = [];
 
   constructor(private readonly guard?: SmtpCommandGuard) {}
 
   push(chunk: Buffer): Buffer {
     this.#lines.append(chunk);
-    const out: string[] = [];
+    const out: Buffer[] = [];
     for (let line = this.#lines.next(); line; line = this.#lines.next()) {
       const text = lineText(line);
       const m = /^(\d{3})([ -]|$)/.exec(text);
       if (!m) {
         // Not a reply line: pass it on as it came, after what was held.
-        out.push(...this.#reply.map((l) => `${l}\r\n`), line.toString('latin1'));
+        out.push(...this.#held(), line);
         this.#reply = [];
+        this.#raw = [];
         continue;
       }
       this.#reply.push(text);
+      this.#raw.push(line);
       if (m[2] !== '-') {
         const owed = this.guard?.answers.shift();
         const code = Number(m[1]);
         // A stand-in NOOP's reply becomes the proxy's refusal (unless the backend is failing: then its reply stands).
-        out.push(owed?.kind === 'replace' && code < 300 ? owed.text : finishReply(this.#reply));
+        if (owed?.kind === 'replace' && code < 300) out.push(Buffer.from(owed.text, 'latin1'));
+        else if (asItCame(this.#reply, this.#raw)) out.push(...this.#raw);
+        else out.push(Buffer.from(finishReply(this.#reply), 'latin1'));
         if (owed?.kind === 'data') this.guard?.dataAnswered(code);
         if (this.guard) {
           this.guard.sasl = code === 334;
           if (code === 250 && this.#reply.length > 1) this.guard.chunking = this.#reply.some((l) => /^250[ -]CHUNKING\b/i.test(l));
         }
         this.#reply = [];
+        this.#raw = [];
       }
     }
-    return Buffer.from(out.join(''), 'latin1');
+    return joined(out);
   }
+
+  /** The lines of an unfinished reply, as `finishReply` would never see them (a non-reply line cut in). */
+  #held(): Buffer[] {
+    return this.#reply.map((l) => Buffer.from(`${l}\r\n`, 'latin1'));
+  }
+}
+
+/**
+ * Whether a reply's lines, as they came, are what `finishReply` would make of them: not a multi-line
+ * 250 (whose extensions may be hidden), every line ending in CRLF with the first line's code, and the
+ * hyphen on every line but the last. Then they pass on unchanged, without a copy.
+ */
+function asItCame(lines: readonly string[], raw: readonly Buffer[]): boolean {
+  const code = lines[0]!.slice(0, 3);
+  if (code === '250' && lines.length > 1) return false;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const r = raw[i]!;
+    if (r.length !== l.length + 2 || l.slice(0, 3) !== code || l[3] !== (i === lines.length - 1 ? ' ' : '-')) return false;
+  }
+  return true;
 }
 
 /** A complete reply, with hidden extensions removed from a multi-line 250 (never its first line). */
