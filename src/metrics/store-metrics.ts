@@ -70,21 +70,17 @@ export class StoreMetrics {
    */
   registerRenewalMetrics(renewals: RenewalMetricsSource): void {
     const labels = ['thumbprint', 'friendly_name'] as const;
-    // Read once per scrape (the four gauges collect one after another), not four times.
-    let cached: { at: number; rows: ReturnType<RenewalMetricsSource['renewals']> } | undefined;
-    const source = {
-      renewals() {
-        const now = Date.now();
-        if (!cached || now - cached.at > 1000) cached = { at: now, rows: renewals.renewals() };
-        return cached.rows;
-      },
-    };
+    // Read once per scrape, not once per gauge: a scrape collects the gauges in the order they were
+    // registered, so the first (the status) reads the store and the time gauges after it reuse that.
+    let rows: ReturnType<RenewalMetricsSource['renewals']> | undefined;
+    const fresh = () => (rows = renewals.renewals());
+    const source = { renewals: () => rows ?? fresh() };
     new Gauge({
       name: 'gatehouse_certificate_renewal_status', help: 'The renewal status of each certificate the renewal manager looks after: 1 for its current status',
       labelNames: [...labels, 'source', 'status'], registers: [this.registry],
       collect() {
         this.reset();
-        for (const r of source.renewals()) this.set({ thumbprint: r.thumbprint, friendly_name: r.friendlyName, source: r.source, status: r.status }, 1);
+        for (const r of fresh()) this.set({ thumbprint: r.thumbprint, friendly_name: r.friendlyName, source: r.source, status: r.status }, 1);
       },
     });
     const time = (name: string, help: string, pick: (r: ReturnType<RenewalMetricsSource['renewals']>[number]) => string | null | undefined) => new Gauge({
