@@ -9,6 +9,8 @@
 // function that called into it (e.g. TLSWrap's `onhandshakedone` callers, `_handle.receive`).
 import { readFileSync } from 'node:fs';
 
+// Piped into head: stop quietly when the reader has gone.
+process.stdout.on('error', () => process.exit(0));
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--'));
 if (!file) {
