@@ -114,7 +114,7 @@ export const SiteSchema = Type.Object({
   content: Type.Object({ kind: Type.String({ enum: ['static', 'proxy'] }), root: Type.Optional(Type.String()), upstream: Type.Optional(Type.String()) }, open),
   httpsRedirect: Type.Boolean(),
   hsts: Type.Boolean(),
-  logFormat: Type.String({ enum: ['w3c', 'combined'] }),
+  logFormat: Type.String({ enum: ['w3c', 'combined', 'off'] }),
   created: Type.String(),
   bindings: Type.Optional(Type.Array(BindingSchema)),
 }, open);

@@ -129,7 +129,7 @@ export interface Site {
   content: { kind: 'static' | 'proxy'; root?: string; upstream?: string };
   httpsRedirect: boolean;
   hsts: boolean;
-  logFormat: 'w3c' | 'combined';
+  logFormat: 'w3c' | 'combined' | 'off';
   created: string;
   bindings?: Binding[];
   /** After a (forced) start or stop: the other sites it reached. */
