@@ -143,7 +143,9 @@ function serveStatic(hotFiles: HotFiles, root: string, req: AnyRequest, res: Any
     res.setHeader('allow', 'GET, HEAD');
     return plainPage(res, 405, 'Method Not Allowed', 'A static site answers GET and HEAD.');
   }
-  const path = (req.url ?? '/').split('?')[0]!;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
   const plain = req.headers.range === undefined;
   if (plain) {
     const hot = hotFiles.lookup(root, path);
