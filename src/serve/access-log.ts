@@ -117,11 +117,14 @@ export class AccessLogs {
   readonly #files = new Map<string, LogFile>();
   readonly #options: AccessLogOptions;
   readonly #timer: NodeJS.Timeout;
+  /** A process that ends without closing the logs (process.exit: out of descriptors, say) still writes its last batch. */
+  readonly #atExit = () => this.flush();
 
   constructor(private readonly dir: string, options: Partial<AccessLogOptions> = {}) {
     this.#options = { ...ACCESS_LOG_DEFAULTS, ...options };
     this.#timer = setInterval(() => this.flush(), this.#options.flushMs);
     this.#timer.unref();
+    process.on('exit', this.#atExit);
   }
 
   write(site: Site, record: AccessRecord): void {
@@ -138,6 +141,7 @@ export class AccessLogs {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    process.off('exit', this.#atExit);
     this.flush();
     for (const file of this.#files.values()) {
       if (file.fd !== undefined) closeSync(file.fd);
