@@ -56,6 +56,7 @@ interface Status {
   ariWindow: { start: string; end: string } | null;
   ariError: string | null;
   replacedBy: string | null;
+  lastAttempt: { outcome: string | null; detail: string } | null;
 }
 
 /** The leaf's DER, from the store's PEM export. */
@@ -237,4 +238,28 @@ test('renewal run REF renews an ACME certificate now, through its account, with 
   assert.deepEqual(proxy.orders.slice(ordersBefore).map((o) => o.replaces), [s.oldAriId]);
   assert.deepEqual(await servedEverywhere(s), every(report.new.thumbprint));
   assert.equal(status(s.data, report.new.thumbprint).source, 'acme:pebble');
+  // Removing the account: refused while certificates in use came from it; --force makes them manual.
+  assertCleanError(ghFail(s.data, ['acme', 'account', 'remove', 'pebble'], 'GH_ACME_ACCOUNT_IN_USE'), 'GH_ACME_ACCOUNT_IN_USE');
+  const removed = ghJson<{ removed: boolean; nowManual: string[] }>(s.data, ['acme', 'account', 'remove', 'pebble', '--force']);
+  assert.deepEqual([removed.removed, [...removed.nowManual].sort()], [true, [s.old, report.new.thumbprint].sort()]);
+  assert.deepEqual([status(s.data, report.new.thumbprint).source, status(s.data, report.new.thumbprint).nextRenewal], ['manual', null]);
+});
+
+test('a renewal whose challenge fails: the old certificate keeps serving everywhere, the failure is recorded, and the scheduler backs off (one order over many ticks)', async (t) => {
+  const s = await setup(t);
+  // Nothing answers HTTP-01 any more: pebble's validation of the renewal fails.
+  ghJson(s.data, ['binding', 'remove', 'www', '--protocol', 'http', '--port', String(HTTP)]);
+  s.listening = s.listening.filter((l) => !l.startsWith('http '));
+  proxy.windows.set(s.oldAriId, { start: new Date(Date.now() - 2 * 86_400_000), end: new Date(Date.now() - 86_400_000) });
+  const ordersBefore = proxy.orders.length;
+  const server = await serve(t, s, 1);
+  await eventually('the renewal fails', () => status(s.data, s.old).lastAttempt?.outcome === 'failed', 90_000, 500);
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.equal(proxy.orders.length - ordersBefore, 1, 'one order: the next try waits (an hour, doubling)');
+  const row = status(s.data, s.old);
+  assert.match(row.lastAttempt!.detail, /http-01/);
+  assert.equal(row.replacedBy, null);
+  assert.match(server.out, /renewal \d+: "www acme" failed/);
+  assert.deepEqual(await servedEverywhere(s), every(s.old));
+  assert.deepEqual(ghJson<unknown[]>(s.data, ['request', 'list']), [], 'the renewal\'s request was cancelled');
 });
