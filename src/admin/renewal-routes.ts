@@ -20,7 +20,7 @@ const RenewalStatusSchema = Type.Object({
   notAfter: Type.String(),
   source: Type.String({ description: 'manual, internal, acme:ACCOUNT' }),
   nextRenewal: Type.Union([Type.String(), Type.Null()], { description: 'when it renews by itself; null for manual certificates and replaced ones' }),
-  nextRenewalWhy: Type.Union([Type.String({ enum: ['ari window', 'lifetime rule'] }), Type.Null()], { description: "ari window: a random instant in the CA's ACME Renewal Information window (RFC 9773); lifetime rule: a third of the lifetime left, half under 10 days" }),
+  nextRenewalWhy: Type.Union([Type.Literal('ari window'), Type.Literal('lifetime rule'), Type.Null()], { description: "ari window: a random instant in the CA's ACME Renewal Information window (RFC 9773); lifetime rule: a third of the lifetime left, half under 10 days" }),
   ariWindow: Type.Union([Type.Object({ start: Type.String(), end: Type.String() }, open), Type.Null()], { description: "the CA's suggested renewal window, when it gave one" }),
   ariError: Type.Union([Type.String(), Type.Null()], { description: "why the CA's ARI window could not be read (the lifetime rule stands in)" }),
   replacedBy: Type.Union([Type.String(), Type.Null()]),
