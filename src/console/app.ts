@@ -59,7 +59,12 @@ class Console {
   #pageMessages!: HTMLElement;
   #actions!: HTMLElement;
   #crumbs!: HTMLElement;
-  #onHash = () => void this.render(true);
+  // History navigation (Back, Forward, a typed address) never leaves a dialog floating over another
+  // page: open dialogs close first (as Cancel would; what they had typed is not kept).
+  #onHash = () => {
+    closeAllDialogs();
+    void this.render(true);
+  };
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -126,7 +131,7 @@ class Console {
         if (location.hash !== hash) history.pushState(null, '', hash);
         return this.render(true);
       },
-      refresh: () => this.render(false),
+      refresh: (options) => this.render(false, options),
       notify: (message, warnings) => this.message(message, warnings && warnings.length > 0 ? 'warning' : 'status', warnings),
       fail: (error) => this.message(messageOf(error), 'alert'),
       setActions: (groups) => this.setActions(groups),
@@ -139,7 +144,7 @@ class Console {
     this.#pageMessages = h('div', { class: 'page-messages' });
     this.#actions = h('div', { class: 'actions-body' });
     this.#crumbs = h('ol', { class: 'crumbs' });
-    const logout = button('Log out', () => void this.logout());
+    const logout = button('Log out', () => void this.logout(), { class: 'logout' });
     replace(this.root,
       h('div', { class: 'app' },
         h('header', { class: 'titlebar' },
@@ -148,9 +153,9 @@ class Console {
           logout),
         h('nav', { class: 'addressbar', 'aria-label': 'Location' }, this.#crumbs),
         h('div', { class: 'panes' },
-          h('nav', { class: 'connections pane', 'aria-label': 'Connections' }, h('h2', { class: 'pane-title' }, 'Connections'), this.#tree),
+          h('nav', { class: 'connections pane collapsed', 'aria-label': 'Connections' }, paneTitle('Connections', this.#tree, false), this.#tree),
           h('main', { class: 'feature pane', id: 'main' }, this.#pageMessages, this.#page),
-          h('aside', { class: 'actions pane', 'aria-label': 'Actions' }, h('h2', { class: 'pane-title' }, 'Actions'), this.#actions))));
+          h('aside', { class: 'actions pane', 'aria-label': 'Actions' }, paneTitle('Actions', this.#actions, true), this.#actions))));
   }
 
   async logout(): Promise<void> {
@@ -164,8 +169,11 @@ class Console {
     this.login('You have logged out.');
   }
 
-  /** Draws the page of the current location. `navigated`: a new page (messages cleared, focus to its heading). */
-  async render(navigated: boolean): Promise<void> {
+  /**
+   * Draws the page of the current location. `navigated`: a new page (messages cleared, focus to its
+   * heading). `focusRow`: the key of the row that takes the focus (after a removal, the next one).
+   */
+  async render(navigated: boolean, options?: { focusRow: string | null }): Promise<void> {
     const ctx = this.#ctx;
     if (!ctx || this.#signedOut) return;
     const token = ++this.#renderToken;
@@ -189,8 +197,17 @@ class Console {
       replace(this.#page, el);
       const title = el.querySelector('h1')?.textContent ?? page.title;
       document.title = `${title} – Gatehouse Manager`;
-      if (navigated) el.querySelector<HTMLElement>('h1')?.focus();
-      else if (focusedKey) this.#page.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
+      if (navigated) {
+        collapseOnNarrow(this.#tree);
+        el.querySelector<HTMLElement>('h1')?.focus();
+      } else if (options) {
+        const row = options.focusRow === null ? null : this.#page.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(options.focusRow)}"]`);
+        if (row) row.focus();
+        else this.#keepFocus(true);
+      } else {
+        if (focusedKey) this.#page.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
+        this.#keepFocus(false);
+      }
     } catch (e) {
       if (token !== this.#renderToken || this.#signedOut) return;
       replace(this.#page, h('h1', { tabindex: '-1' }, page.title));
@@ -199,6 +216,18 @@ class Console {
     } finally {
       if (token === this.#renderToken) this.#page.setAttribute('aria-busy', 'false');
     }
+  }
+
+  /**
+   * Focus is never left on <body> (what had it may have been redrawn, or greyed out): the selected
+   * row, else the page's heading. `row`: so even if focus is elsewhere.
+   */
+  #keepFocus(row: boolean): void {
+    if (document.querySelector('dialog[open]')) return;
+    const active = document.activeElement;
+    const lost = !active || active === document.body || !active.isConnected;
+    if (!row && !lost) return;
+    (this.#page.querySelector<HTMLElement>('tr[aria-selected="true"]') ?? this.#page.querySelector<HTMLElement>('h1'))?.focus();
   }
 
   drawTree(route: Route): void {
@@ -253,8 +282,37 @@ class Console {
     const note: HTMLDivElement = h('div', { role: kind === 'status' ? 'status' : 'alert', class: `message ${kind === 'alert' ? 'error' : kind === 'warning' ? 'warning' : 'notice'}` },
       h('p', null, text), close,
       warnings.length > 0 ? h('ul', null, ...warnings.map((w) => h('li', null, sentence(w)))) : null);
+    // A message that had the focus hands it to the one replacing it.
+    const hadFocus = this.#pageMessages.contains(document.activeElement);
     replace(this.#pageMessages, note);
+    if (hadFocus) {
+      note.tabIndex = -1;
+      note.focus();
+    }
   }
+}
+
+/**
+ * A side pane's title. In a wide window it is a heading; in a narrow one (the panes stacked) it is
+ * also a button that shows or hides the pane's content (`expanded` at first).
+ */
+function paneTitle(title: string, body: HTMLElement, expanded: boolean): HTMLHeadingElement {
+  body.id ||= `${title.toLowerCase()}-body`;
+  body.classList.add('pane-body');
+  const toggle = button(title, () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    body.closest('.pane')?.classList.toggle('collapsed', !open);
+  }, { class: 'pane-toggle', 'aria-expanded': String(expanded), 'aria-controls': body.id });
+  return h('h2', { class: 'pane-title' }, h('span', { class: 'pane-label' }, title), toggle);
+}
+
+/** After navigating from the Connections pane of a narrow window, the pane folds away again. */
+function collapseOnNarrow(tree: HTMLElement): void {
+  const toggle = tree.closest('.pane')?.querySelector<HTMLButtonElement>('.pane-toggle');
+  if (!toggle || toggle.getAttribute('aria-expanded') !== 'true' || toggle.offsetParent === null) return;
+  toggle.setAttribute('aria-expanded', 'false');
+  tree.closest('.pane')?.classList.add('collapsed');
 }
 
 /** Up and down arrows move between the tree's nodes (they are links, so Tab and Enter work too). */

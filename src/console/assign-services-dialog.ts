@@ -8,6 +8,7 @@ import { bindingText, certificateNames, reachedNotes } from './bindings-dialog.j
 import type { Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
 import { append, button, checkbox, field, h, isoDay, select, type Children } from './dom.js';
+import { certificateOption, statusBadge, statusText } from './status.js';
 import type { AssignResult, Certificate, ServiceName, ServiceView, Site } from './types.js';
 
 /** The order of Exchange's Select Services page. */
@@ -77,7 +78,7 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
   const eligible = certs.filter((c) => notAssignable(c) === undefined).sort((a, b) => a.friendlyName.localeCompare(b.friendlyName));
   const names = certificateNames(certs);
   const certSelect = fixed ? undefined : select(
-    [{ value: '', label: 'Select a certificate' }, ...eligible.map((c) => ({ value: c.thumbprint, label: names.get(c.thumbprint) ?? c.friendlyName }))],
+    [{ value: '', label: 'Select a certificate' }, ...eligible.map((c) => certificateOption(c, names.get(c.thumbprint) ?? c.friendlyName))],
     eligible.length === 1 ? eligible[0]!.thumbprint : '');
   const certInfo = h('span', { 'aria-live': 'polite' });
   const chosen = (): Certificate | undefined => fixed ?? eligible.find((c) => c.thumbprint === certSelect?.value);
@@ -109,9 +110,9 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
       const v = views.find((x) => x.service === s)?.certificate ?? null;
       now.get(s)!.textContent = !v ? 'Now: none.'
         : c && v.thumbprint === c.thumbprint ? 'Now: this certificate.'
-          : `Now: “${v.friendlyName}” (${v.thumbprint.slice(0, 8)}…), expires ${isoDay(v.notAfter)}.`;
+          : `Now: “${v.friendlyName}” (${v.thumbprint.slice(0, 8)}…), expires ${isoDay(v.notAfter)}; status: ${statusText(v)}.`;
     }
-    certInfo.textContent = c ? `Issued to ${c.issuedTo} by ${c.issuedBy}; names: ${c.sans.join(', ') || 'none'}; expires ${isoDay(c.notAfter)}.`
+    certInfo.textContent = c ? `${statusText(c)}. Issued to ${c.issuedTo} by ${c.issuedBy}; names: ${c.sans.join(', ') || 'none'}; expires ${isoDay(c.notAfter)}.`
       : eligible.length === 0 ? 'There is no certificate with a private key that has not expired: complete a request, import one or create a self-signed one first.'
         : 'Select the certificate the services present.';
   };
@@ -192,6 +193,7 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
         h('dt', null, 'Issued to'), h('dd', null, fixed.issuedTo),
         h('dt', null, 'Names (SAN)'), h('dd', null, fixed.sans.join(', ') || 'none'),
         h('dt', null, 'Expires'), h('dd', null, isoDay(fixed.notAfter)),
+        h('dt', null, 'Status'), h('dd', null, statusBadge(fixed)),
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, fixed.thumbprint)),
     ]);
   } else {

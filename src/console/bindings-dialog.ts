@@ -6,8 +6,9 @@
 import { ApiError, InputProblem, messageOf } from './api.js';
 import type { Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
-import { button, checkbox, field, h, input, isoDay, replace, select } from './dom.js';
-import { DataTable } from './table.js';
+import { breakable, button, checkbox, field, h, input, isoDay, replace, select } from './dom.js';
+import { certificateOption, nameWithStatus, statusText } from './status.js';
+import { DataTable, type Column } from './table.js';
 import type { Binding, BindingResult, Certificate, ReachedSite, ServerInfo } from './types.js';
 
 /** `https *:443:www.contoso.com`, as IIS writes a binding. */
@@ -21,6 +22,20 @@ export function certificateNames(certs: Certificate[]): Map<string, string> {
   const count = new Map<string, number>();
   for (const c of certs) count.set(c.friendlyName, (count.get(c.friendlyName) ?? 0) + 1);
   return new Map(certs.map((c) => [c.thumbprint, (count.get(c.friendlyName) ?? 0) > 1 ? `${c.friendlyName} (${c.thumbprint.slice(0, 8)})` : c.friendlyName]));
+}
+
+/** The columns of a bindings list (the site home's, the Site Bindings dialog's): the SSL certificate by name, with its status in words. */
+export function bindingColumns(certs: Certificate[]): Array<Column<Binding>> {
+  const names = certificateNames(certs);
+  const byThumbprint = new Map(certs.map((c) => [c.thumbprint, c]));
+  return [
+    { label: 'Type', cell: (b) => b.protocol },
+    { label: 'Host Name', cell: (b) => breakable(b.host), class: 'wrap' },
+    { label: 'Port', cell: (b) => String(b.port) },
+    { label: 'IP Address', cell: (b) => b.ip, class: 'hide-sm' },
+    { label: 'SNI', cell: (b) => (b.protocol === 'https' ? (b.sni ? 'Required' : 'No') : ''), class: 'hide-md' },
+    { label: 'SSL Certificate', cell: (b) => (b.certificate ? nameWithStatus(names.get(b.certificate) ?? b.certificate, byThumbprint.get(b.certificate)) : ''), class: 'wrap' },
+  ];
 }
 
 /**
@@ -75,18 +90,10 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
   const d = new Dialog('Site Bindings', { className: 'wide bindings' });
 
   function draw(select?: string): void {
-    const names = certificateNames(certs);
     table = new DataTable<Binding>({
       caption: `Bindings of ${site}`,
       captionHidden: true,
-      columns: [
-        { label: 'Type', cell: (b) => b.protocol },
-        { label: 'Host Name', cell: (b) => b.host },
-        { label: 'Port', cell: (b) => String(b.port) },
-        { label: 'IP Address', cell: (b) => b.ip },
-        { label: 'SNI', cell: (b) => (b.protocol === 'https' ? (b.sni ? 'Required' : 'No') : '') },
-        { label: 'SSL Certificate', cell: (b) => (b.certificate ? names.get(b.certificate) ?? b.certificate : '') },
-      ],
+      columns: bindingColumns(certs),
       rows: bindings,
       key: bindingText,
       empty: 'No bindings yet: choose Add….',
@@ -102,10 +109,11 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
     remove.disabled = !table.selected;
   }
 
-  async function reload(select?: string): Promise<void> {
+  /** Reloads the list with `select` selected and focused; without a row to focus, Add… has the focus. */
+  async function reload(select?: string | null): Promise<void> {
     [bindings, certs] = await Promise.all([ctx.api.get<Binding[]>(path), ctx.api.get<Certificate[]>('/certificates')]);
-    draw(select);
-    if (select) tableHolder.querySelector<HTMLElement>(`tr[aria-selected="true"]`)?.focus();
+    draw(select ?? undefined);
+    if (select !== undefined) (tableHolder.querySelector<HTMLElement>(`tr[aria-selected="true"]`) ?? add).focus();
     await changed();
   }
 
@@ -118,9 +126,10 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
 
   async function removeBinding(b: Binding): Promise<void> {
     if (!(await confirmDialog('Remove Binding', `Remove the binding ${bindingText(b)}?`, 'Remove'))) return;
+    const next = table.keyAfter(bindingText(b));
     const attempt = async (force: boolean) => {
       const result = await ctx.api.delete<BindingResult>(`${path}?${identityQuery(b, force)}`);
-      await reload();
+      await reload(next);
       report('Removed', result);
     };
     d.clearMessages();
@@ -164,9 +173,10 @@ function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: stri
   const port = input({ type: 'number', min: '1', max: '65535', inputmode: 'numeric', class: 'short', value: String(ex?.port ?? DEFAULT_PORT.https) });
   const host = input({ maxlength: '253', value: ex?.host ?? '', placeholder: 'www.contoso.com' });
   const sni = checkbox(ex?.sni ?? false);
+  // Expired certificates are listed, marked, and cannot be chosen (a binding that has one keeps it until changed).
   const withKey = ec.certs.filter((c) => c.hasPrivateKey).sort((a, b) => a.friendlyName.localeCompare(b.friendlyName));
   const names = certificateNames(ec.certs);
-  const cert = select([{ value: '', label: 'Not selected' }, ...withKey.map((c) => ({ value: c.thumbprint, label: names.get(c.thumbprint) ?? c.friendlyName }))], ex?.certificate ?? '');
+  const cert = select([{ value: '', label: 'Not selected' }, ...withKey.map((c) => certificateOption(c, names.get(c.thumbprint) ?? c.friendlyName))], ex?.certificate ?? '');
   const certInfo = h('span', { 'aria-live': 'polite' });
   let lastType = type.value as 'http' | 'https';
 
@@ -183,8 +193,8 @@ function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: stri
     cert.disabled = !https;
     const c = ec.certs.find((x) => x.thumbprint === cert.value);
     certInfo.textContent = !https ? 'http bindings have no certificate.'
-      : c ? `Issued to ${c.issuedTo} by ${c.issuedBy}; names: ${c.sans.join(', ')}; expires ${isoDay(c.notAfter)}.`
-        : withKey.length === 0 ? 'There are no certificates with a private key yet: complete a request, import one or create a self-signed one first.'
+      : c ? `${statusText(c)}. Issued to ${c.issuedTo} by ${c.issuedBy}; names: ${c.sans.join(', ')}; expires ${isoDay(c.notAfter)}.`
+        : withKey.every((x) => x.status === 'expired') ? 'There are no certificates with a private key that have not expired: complete a request, import one or create a self-signed one first.'
           : 'Select the certificate this binding serves.';
   };
   type.addEventListener('change', sync);

@@ -8,29 +8,11 @@ import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog } from './complete-dialog.js';
 import { openCertificateView } from './certificate-view-dialog.js';
 import { openChainDialog, openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
-import { breakable, button, copyText, daysUntil, h, isoDay, isoMinute, storeLabel } from './dom.js';
+import { breakable, button, copyText, h, isoDay, isoMinute, storeLabel } from './dom.js';
+import { statusBadge } from './status.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
-
-export function statusText(c: Pick<Certificate, 'status' | 'notAfter'> & { chainMissing?: Certificate['chainMissing'] }, now = Date.now()): string {
-  switch (c.status) {
-    case 'expired': return `Expired on ${isoDay(c.notAfter)}`;
-    case 'expiring': {
-      const days = daysUntil(c.notAfter, now);
-      return days <= 0 ? 'Expires today' : `Expiring in ${days} day${days === 1 ? '' : 's'}`;
-    }
-    case 'chain-incomplete':
-      if (c.chainMissing?.kind === 'untrusted-root') return `Chain incomplete (the root ${c.chainMissing.name} is not trusted here)`;
-      return c.chainMissing ? `Chain incomplete (the certificate of ${c.chainMissing.name} is missing)` : 'Chain incomplete (an issuer is missing)';
-    default: return 'Valid';
-  }
-}
-
-function statusCell(c: Certificate): HTMLElement {
-  const icon = c.status === 'valid' ? '✔ ' : c.status === 'expired' ? '✖ ' : '⚠ ';
-  return h('span', { class: `status ${c.status}` }, h('span', { class: 'status-icon', 'aria-hidden': 'true' }, icon), statusText(c));
-}
 
 /** The first 8 and last 4 hex digits: enough to tell certificates apart, short enough for the list at 1024 pixels. */
 export function shortHash(thumbprint: string): string {
@@ -44,17 +26,17 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
     caption: 'Certificates in the Web Hosting and Personal stores',
     columns: [
       { label: 'Name', cell: (c) => breakable(c.friendlyName), class: 'wrap' },
-      { label: 'Issued To', cell: (c) => breakable(c.issuedTo), class: 'wrap' },
-      { label: 'Issued By', cell: (c) => breakable(c.issuedBy), class: 'wrap' },
-      { label: 'Expiration Date', cell: (c) => h('time', { datetime: c.notAfter, title: isoMinute(c.notAfter) + ' UTC' }, isoDay(c.notAfter)), class: 'nowrap' },
+      { label: 'Issued To', cell: (c) => breakable(c.issuedTo), class: 'wrap hide-md' },
+      { label: 'Issued By', cell: (c) => breakable(c.issuedBy), class: 'wrap hide-md' },
+      { label: 'Expiration Date', cell: (c) => h('time', { datetime: c.notAfter, title: isoMinute(c.notAfter) + ' UTC' }, isoDay(c.notAfter)), class: 'nowrap hide-sm' },
       {
-        label: 'Certificate Hash', class: 'hash',
+        label: 'Certificate Hash', class: 'hash hide-md',
         // The copy button is for the mouse; the keyboard has the details pane's Copy thumbprint (one tab stop per list).
         cell: (c) => [h('span', { class: 'mono', title: c.thumbprint }, shortHash(c.thumbprint)),
           button('Copy', () => void copyThumbprint(c), { class: 'copy', tabindex: '-1', title: 'Copy the full thumbprint', 'aria-label': `Copy the thumbprint of ${c.friendlyName}` })],
       },
-      { label: 'Certificate Store', cell: (c) => storeLabel(c.store) },
-      { label: 'Status', cell: statusCell, class: 'status-cell' },
+      { label: 'Certificate Store', cell: (c) => storeLabel(c.store), class: 'hide-md' },
+      { label: 'Status', cell: statusBadge, class: 'status-cell' },
     ],
     rows: certs,
     key: (c) => c.thumbprint,
@@ -78,9 +60,10 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
     }
   }
 
-  const reload = async (select?: string) => {
+  /** Reloads the page with `select` selected; `focusRow`: the keyboard goes to that row (after a removal). */
+  const reload = async (select?: string | null, focusRow = false) => {
     if (select !== undefined) ctx.selection.set('certificates', select);
-    await ctx.refresh();
+    await ctx.refresh(focusRow ? { focusRow: select ?? null } : undefined);
   };
 
   function showActions(c: Certificate | undefined): void {
@@ -107,7 +90,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
             run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
           },
           { label: 'Rename…', needs: 'certificates.manage', disabled: none, run: () => c && openRenameDialog(ctx, c, () => reload(c.thumbprint)) },
-          { label: 'Remove', needs: 'certificates.manage', disabled: none, run: () => c && openRemoveCertificate(ctx, c, () => reload('')) },
+          { label: 'Remove', needs: 'certificates.manage', disabled: none, run: () => c && openRemoveCertificate(ctx, c, () => reload(table.keyAfter(c.thumbprint), true)) },
         ],
       },
     ]));
@@ -130,7 +113,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         h('dt', null, 'Issuer'), h('dd', null, c.issuer),
         h('dt', null, 'Certification path'), h('dd', null, c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' ← ') : c.subject === c.issuer ? 'self-signed' : 'no intermediates'),
         h('dt', null, 'Valid'), h('dd', null, `from ${isoMinute(c.notBefore)} to ${isoMinute(c.notAfter)} UTC`),
-        h('dt', null, 'Status'), h('dd', null, statusCell(c)),
+        h('dt', null, 'Status'), h('dd', null, statusBadge(c)),
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),
         h('dt', null, 'Serial number'), h('dd', { class: 'mono' }, c.serialNumber),
         h('dt', null, 'Key'), h('dd', null, `${c.keyType}; ${c.hasPrivateKey ? `private key here, ${c.exportable ? 'exportable' : 'not exportable'}` : 'no private key here'}`),

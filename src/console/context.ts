@@ -26,8 +26,12 @@ export interface Ctx {
   caExists(): Promise<boolean>;
   /** Goes to a page: `#/certificates`, `#/sites/NAME`, … */
   navigate(hash: string): Promise<void>;
-  /** Reloads the Connections tree and the current page (after a change). */
-  refresh(): Promise<void>;
+  /**
+   * Reloads the Connections tree and the current page (after a change). Focus stays where it was;
+   * if that is gone, it goes to the selected row, else the page's heading.
+   * `focusRow`: the key of the row to focus (after a removal: the next row), else as above.
+   */
+  refresh(options?: { focusRow: string | null }): Promise<void>;
   /** A success message at the top of the feature page (role="status"); with warnings, they are listed in a role="alert" note. */
   notify(message: string, warnings?: string[]): void;
   /** A failure at the top of the feature page (role="alert"). */

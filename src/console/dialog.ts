@@ -98,9 +98,11 @@ export class Dialog {
     return this.#message('warning', [h('p', null, intro), h('ul', null, ...warnings.map((w) => h('li', null, sentence(w))))]);
   }
 
-  showNotice(message: string): HTMLDivElement {
-    const el = h('div', { role: 'status', class: 'message notice' }, h('p', null, message));
+  /** A success message (role="status"); `focus`: the keyboard goes to it (the control that had it is gone or greyed out). */
+  showNotice(message: string, focus = false): HTMLDivElement {
+    const el = h('div', { role: 'status', class: 'message notice', tabindex: focus ? '-1' : null }, h('p', null, message));
     replace(this.messages, el);
+    if (focus) el.focus();
     return el;
   }
 
@@ -113,6 +115,7 @@ export class Dialog {
 
   /** Runs an API call with the dialog's buttons held; a failure is shown in the alert region. */
   async run(task: () => void | Promise<void>): Promise<boolean> {
+    const had = document.activeElement;
     this.clearMessages();
     for (const c of this.body.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
     this.setBusy(true);
@@ -128,6 +131,28 @@ export class Dialog {
       return false;
     } finally {
       this.setBusy(false);
+      this.#keepFocus(had);
+    }
+  }
+
+  /**
+   * The buttons held while a call runs drop the focus (a disabled button cannot keep it): it goes
+   * back to what had it, else to the message, else to the dialog's first field — never <body>.
+   */
+  #keepFocus(had: Element | null): void {
+    if (!this.el.open) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    if (had instanceof HTMLElement && had.isConnected && !(had as HTMLButtonElement).disabled && this.el.contains(had)) {
+      had.focus();
+      return;
+    }
+    const message = this.messages.querySelector<HTMLElement>('.message');
+    if (message) {
+      message.tabIndex = -1;
+      message.focus();
+    } else {
+      this.focus();
     }
   }
 

@@ -90,8 +90,8 @@ export function checkbox(checked = false, props: Props = {}): HTMLInputElement {
   return h('input', { type: 'checkbox', checked, ...props });
 }
 
-export function select(options: Array<{ value: string; label: string }>, value?: string, props: Props = {}): HTMLSelectElement {
-  const s = h('select', props, ...options.map((o) => h('option', { value: o.value }, o.label)));
+export function select(options: Array<{ value: string; label: string; disabled?: boolean }>, value?: string, props: Props = {}): HTMLSelectElement {
+  const s = h('select', props, ...options.map((o) => h('option', { value: o.value, disabled: o.disabled ?? false }, o.label)));
   if (value !== undefined) s.value = value;
   return s;
 }

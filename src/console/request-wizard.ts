@@ -280,11 +280,12 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
         issued = await ctx.api.post<Certificate>(`/requests/${request.id}/submit`, { ca: 'internal', friendlyName: name.value.trim(), store: 'webhosting' });
         submit!.disabled = true;
         download.disabled = true;
-        d.showNotice(`The internal CA issued “${issued.friendlyName}” (${issued.thumbprint}), valid until ${isoDay(issued.notAfter)}. It is in the Web Hosting store: bind it to a site with the site's Bindings….`);
+        // The button that had the focus is greyed out: the message that says what happened takes it.
+        d.showNotice(`The internal CA issued “${issued.friendlyName}” (${issued.thumbprint}), valid until ${isoDay(issued.notAfter)}. It is in the Web Hosting store: bind it to a site with the site's Bindings….`, true);
       }))
       : null;
-    replace(completion,
-      h('h3', { tabindex: '-1' }, 'Completion'),
+    // Under its own heading, which the section's aria-labelledby names.
+    replace(completion, completion.querySelector('h3'),
       h('p', null, `The request is saved on this server as request ${request.id}, with its private key. Send the CSR below to your certification authority. When it answers, use Complete Certificate Request… with the file it sends; the certificate will be named “${name.value.trim()}”.`),
       field('Certificate signing request (CSR)', csr),
       h('div', { class: 'button-row' }, copy, download, submit),

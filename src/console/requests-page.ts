@@ -3,7 +3,7 @@
 import { allowed, type Ctx } from './context.js';
 import { openCompleteDialog, STORE_OPTIONS } from './complete-dialog.js';
 import { confirmDialog, Dialog } from './dialog.js';
-import { field, h, input, isoDay, isoMinute, saveFile, select } from './dom.js';
+import { breakable, field, h, input, isoDay, isoMinute, saveFile, select } from './dom.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest } from './types.js';
@@ -15,16 +15,23 @@ export async function requestsPage(ctx: Ctx): Promise<HTMLElement> {
     if (thumbprint) ctx.selection.set('certificates', thumbprint);
     await ctx.refresh();
   };
+  /** Once the selected request is gone (completed, signed, cancelled), the next one takes the selection and the focus. */
+  const afterGone = async (r: PendingRequest, thumbprint?: string) => {
+    const next = table.keyAfter(String(r.id));
+    if (thumbprint) ctx.selection.set('certificates', thumbprint);
+    ctx.selection.set('requests', next);
+    await ctx.refresh({ focusRow: next });
+  };
   const table = new DataTable<PendingRequest>({
     caption: 'Certificate requests waiting for a CA\'s response',
     columns: [
       { label: 'Request', cell: (r) => String(r.id) },
-      { label: 'Friendly name', cell: (r) => r.friendlyName ?? '—' },
-      { label: 'Common name', cell: (r) => r.cn },
-      { label: 'Domains', cell: (r) => r.sans.join(', ') },
-      { label: 'Subject', cell: (r) => r.subject },
-      { label: 'Key type', cell: (r) => `${r.keyType}${r.exportable ? ', exportable' : ''}` },
-      { label: 'Created', cell: (r) => h('time', { datetime: r.created }, isoMinute(r.created)) },
+      { label: 'Friendly name', cell: (r) => breakable(r.friendlyName ?? '—'), class: 'wrap' },
+      { label: 'Common name', cell: (r) => breakable(r.cn), class: 'wrap' },
+      { label: 'Domains', cell: (r) => breakable(r.sans.join(', ')), class: 'wrap hide-md' },
+      { label: 'Subject', cell: (r) => r.subject, class: 'wrap hide-md' },
+      { label: 'Key type', cell: (r) => `${r.keyType}${r.exportable ? ', exportable' : ''}`, class: 'hide-sm' },
+      { label: 'Created', cell: (r) => h('time', { datetime: r.created }, isoMinute(r.created)), class: 'hide-sm' },
     ],
     rows: pending,
     key: (r) => String(r.id),
@@ -48,9 +55,9 @@ export async function requestsPage(ctx: Ctx): Promise<HTMLElement> {
         note: r ? `Request ${r.id}: ${r.cn}` : 'Select a request in the list.',
         items: [
           { label: 'Download CSR', needs: 'view', disabled: none, run: () => r && downloadCsr(ctx, r) },
-          { label: 'Complete Certificate Request…', needs: 'certificates.manage', disabled: none, run: () => r && void openCompleteDialog(ctx, r, (c) => afterChange(c.thumbprint)) },
-          ...(caReady ? [{ label: 'Submit to internal CA…', needs: 'ca.manage' as const, disabled: none, run: () => r && submitDialog(ctx, r, afterChange) }] : []),
-          { label: 'Cancel Request', needs: 'certificates.manage', disabled: none, run: () => r && void cancelRequest(ctx, r) },
+          { label: 'Complete Certificate Request…', needs: 'certificates.manage', disabled: none, run: () => r && void openCompleteDialog(ctx, r, (c) => afterGone(r, c.thumbprint)) },
+          ...(caReady ? [{ label: 'Submit to internal CA…', needs: 'ca.manage' as const, disabled: none, run: () => r && submitDialog(ctx, r, (thumbprint) => afterGone(r, thumbprint)) }] : []),
+          { label: 'Cancel Request', needs: 'certificates.manage', disabled: none, run: () => r && void cancelRequest(ctx, r, () => afterGone(r)) },
         ],
       },
     ]));
@@ -92,13 +99,12 @@ function submitDialog(ctx: Ctx, r: PendingRequest, done: (thumbprint?: string) =
   d.open();
 }
 
-async function cancelRequest(ctx: Ctx, r: PendingRequest): Promise<void> {
+async function cancelRequest(ctx: Ctx, r: PendingRequest, gone: () => Promise<void>): Promise<void> {
   const sure = await confirmDialog('Cancel Request', `Cancel request ${r.id} (${r.cn})? Its private key is destroyed, so a certificate the CA issues for it later cannot be installed.`, 'Cancel the request', 'Keep it');
   if (!sure) return;
   try {
     await ctx.api.delete(`/requests/${r.id}`);
-    ctx.selection.set('requests', null);
-    await ctx.refresh();
+    await gone();
     ctx.notify(`Cancelled request ${r.id}.`);
   } catch (e) {
     ctx.fail(e);

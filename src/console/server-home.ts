@@ -4,6 +4,7 @@ import { ApiError, InputProblem } from './api.js';
 import { allowed, type Ctx } from './context.js';
 import { Dialog } from './dialog.js';
 import { field, h, input, isoDay, saveFile, select } from './dom.js';
+import { nameWithStatus } from './status.js';
 import type { Certificate, InternalCa } from './types.js';
 import { KEY_TYPES } from './types.js';
 
@@ -33,7 +34,7 @@ export async function serverHomePage(ctx: Ctx): Promise<HTMLElement> {
       h('dt', null, 'Name'), h('dd', null, ctx.server.name),
       h('dt', null, 'IP addresses'), h('dd', null, ctx.server.addresses.join(', ') || 'none found'),
       h('dt', null, 'Host names in bindings'), h('dd', null, ctx.server.hostNames.join(', ') || 'none yet'),
-      h('dt', null, 'Default HTTPS certificate'), h('dd', null, defaultCert ? defaultCert.friendlyName : httpsDefault ?? 'none (clients without a matching binding are refused)'),
+      h('dt', null, 'Default HTTPS certificate'), h('dd', null, ...(defaultCert ? nameWithStatus(defaultCert.friendlyName, defaultCert) : [httpsDefault ?? 'none (clients without a matching binding are refused)'])),
       h('dt', null, 'Internal CA'), h('dd', null, ca ? `${ca.subject}, valid until ${isoDay(ca.notAfter)} (${ca.keyType}) ` : 'not created', ca ? h('a', {
         href: '#', class: 'inline-link', onclick: (e: Event) => {
           e.preventDefault();

@@ -4,10 +4,11 @@
 // Services to Certificate…, Unassign, Add Mail Listener…, Remove Listener.
 import { InputProblem } from './api.js';
 import { listText, openAssignServicesDialog, notAssignable } from './assign-services-dialog.js';
-import { statusText } from './certificates-page.js';
+import { shortHash } from './certificates-page.js';
 import { allowed, type Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
-import { checkbox, field, h, input, isoDay, isoMinute, select } from './dom.js';
+import { breakable, checkbox, field, h, input, isoDay, isoMinute, select } from './dom.js';
+import { statusBadge } from './status.js';
 import { DataTable } from './table.js';
 import type { Certificate, ListenerResult, MailListener, MailServiceName, ServiceName, ServiceView } from './types.js';
 
@@ -54,10 +55,15 @@ export async function servicesPage(ctx: Ctx): Promise<HTMLElement> {
     caption: 'Certificates assigned to services',
     columns: [
       { label: 'Service', cell: (v) => SERVICE_LABELS[v.service] },
-      { label: 'Certificate', cell: (v) => v.certificate?.friendlyName ?? h('span', { class: 'none' }, 'None assigned') },
-      { label: 'Certificate Hash', cell: (v) => (v.certificate ? h('span', { class: 'mono' }, v.certificate.thumbprint) : ''), class: 'hash' },
-      { label: 'Expiration Date', cell: (v) => (v.certificate ? h('time', { datetime: v.certificate.notAfter, title: isoMinute(v.certificate.notAfter) + ' UTC' }, isoDay(v.certificate.notAfter)) : '') },
-      { label: 'Status', cell: (v) => (v.certificate ? h('span', { class: `status ${v.certificate.status}` }, statusText(v.certificate)) : '') },
+      { label: 'Certificate', cell: (v) => (v.certificate ? breakable(v.certificate.friendlyName) : h('span', { class: 'none' }, 'None assigned')), class: 'wrap' },
+      {
+        label: 'Certificate Hash', class: 'hash hide-md',
+        // The full thumbprint where the list has room, else its start and end (the full one on hover).
+        cell: (v) => (v.certificate ? h('span', { class: 'mono', title: v.certificate.thumbprint },
+          h('span', { class: 'hash-full' }, v.certificate.thumbprint), h('span', { class: 'hash-short' }, shortHash(v.certificate.thumbprint))) : ''),
+      },
+      { label: 'Expiration Date', cell: (v) => (v.certificate ? h('time', { datetime: v.certificate.notAfter, title: isoMinute(v.certificate.notAfter) + ' UTC' }, isoDay(v.certificate.notAfter)) : ''), class: 'nowrap hide-sm' },
+      { label: 'Status', cell: (v) => (v.certificate ? statusBadge(v.certificate) : '') },
     ],
     rows: views,
     key: (v) => v.service,
@@ -77,10 +83,10 @@ export async function servicesPage(ctx: Ctx): Promise<HTMLElement> {
     columns: [
       { label: 'Service', cell: (l) => SERVICE_LABELS[l.service] },
       { label: 'Listen Address', cell: (l) => h('span', { class: 'mono' }, endpointText(l.ip, l.port)) },
-      { label: 'TLS Mode', cell: modeText },
-      { label: 'Require TLS', cell: (l) => (l.mode === 'starttls' ? (l.requireTls ? 'Yes' : 'No') : '') },
-      { label: 'Backend', cell: (l) => h('span', { class: 'mono' }, hostPort(l.backendHost, l.backendPort)) },
-      { label: 'Host Name', cell: (l) => l.hostName },
+      { label: 'TLS Mode', cell: modeText, class: 'hide-sm' },
+      { label: 'Require TLS', cell: (l) => (l.mode === 'starttls' ? (l.requireTls ? 'Yes' : 'No') : ''), class: 'hide-md' },
+      { label: 'Backend', cell: (l) => h('span', { class: 'mono' }, hostPort(l.backendHost, l.backendPort)), class: 'hide-sm' },
+      { label: 'Host Name', cell: (l) => breakable(l.hostName), class: 'wrap hide-md' },
     ],
     rows: listeners,
     key: listenerKey,
@@ -116,7 +122,7 @@ export async function servicesPage(ctx: Ctx): Promise<HTMLElement> {
         note: l ? `${SERVICE_LABELS[l.service]} on ${endpointText(l.ip, l.port)}` : 'Select a listener in the list to remove it.',
         items: [
           { label: 'Add Mail Listener…', needs: 'sites.manage', run: () => openAddListenerDialog(ctx, listeners) },
-          { label: 'Remove Listener', needs: 'sites.manage', disabled: !l, run: () => l && void removeListener(ctx, l) },
+          { label: 'Remove Listener', needs: 'sites.manage', disabled: !l, run: () => l && void removeListener(ctx, l, listenerTable.keyAfter(listenerKey(l))) },
         ],
       },
     ]));
@@ -143,20 +149,22 @@ async function unassign(ctx: Ctx, v: ServiceView): Promise<void> {
   if (!(await confirmDialog('Unassign Certificate', `Leave ${label} without a certificate? “${v.certificate.friendlyName}” stays installed. ${consequence}`, 'Unassign'))) return;
   try {
     await ctx.api.post('/services/unassign', { services: [v.service] });
-    await ctx.refresh();
+    // Unassign is greyed out now: the keyboard goes to the service's row.
+    await ctx.refresh({ focusRow: v.service });
     ctx.notify(`${label} has no certificate assigned now (it was “${v.certificate.friendlyName}”).`);
   } catch (e) {
     ctx.fail(e);
   }
 }
 
-async function removeListener(ctx: Ctx, l: MailListener): Promise<void> {
+/** Removes a listener; `next` (the row after it) takes the selection and the focus. */
+async function removeListener(ctx: Ctx, l: MailListener, next: string | null): Promise<void> {
   const where = endpointText(l.ip, l.port);
   if (!(await confirmDialog('Remove Mail Listener', `Remove the ${SERVICE_LABELS[l.service]} listener on ${where} (in front of ${hostPort(l.backendHost, l.backendPort)})? Its clients are no longer served there.`, 'Remove'))) return;
   try {
     await ctx.api.delete(`/services/${l.service}/listeners?${new URLSearchParams({ listen: where }).toString()}`);
-    ctx.selection.set('listeners', null);
-    await ctx.refresh();
+    ctx.selection.set('listeners', next);
+    await ctx.refresh({ focusRow: next });
     ctx.notify(`Removed the ${SERVICE_LABELS[l.service]} listener on ${where}.`);
   } catch (e) {
     ctx.fail(e);

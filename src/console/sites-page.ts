@@ -1,10 +1,10 @@
 // The Sites node (the list, Add Site…) and a site's Home page (its content, its bindings, and the
 // actions Bindings…, Basic Settings…, Start, Stop, Remove).
 import { InputProblem } from './api.js';
-import { applyAnyway, openBindingsDialog, bindingText, certificateNames, reachedNotes } from './bindings-dialog.js';
+import { applyAnyway, bindingColumns, openBindingsDialog, bindingText, reachedNotes } from './bindings-dialog.js';
 import { allowed, siteHash, type ActionGroup, type Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
-import { checkbox, field, h, input, select } from './dom.js';
+import { breakable, checkbox, field, h, input, select } from './dom.js';
 import { DataTable } from './table.js';
 import type { Binding, Certificate, ReachedSite, Site } from './types.js';
 
@@ -60,8 +60,8 @@ export async function sitesPage(ctx: Ctx): Promise<HTMLElement> {
     columns: [
       { label: 'Name', cell: (s) => h('a', { href: siteHash(s.name) }, s.name) },
       { label: 'Status', cell: (s) => h('span', { class: `state ${s.state}` }, stateText(s)) },
-      { label: 'Bindings', cell: (s) => (s.bindings ?? []).map(bindingText).join(', ') || 'none' },
-      { label: 'Content', cell: (s) => h('span', { class: 'mono' }, contentText(s)) },
+      { label: 'Bindings', cell: (s) => breakable((s.bindings ?? []).map(bindingText).join(', ') || 'none'), class: 'wrap hide-sm' },
+      { label: 'Content', cell: (s) => h('span', { class: 'mono' }, contentText(s)), class: 'wrap hide-md' },
     ],
     rows: sites,
     key: (s) => s.name,
@@ -83,8 +83,9 @@ export async function sitesPage(ctx: Ctx): Promise<HTMLElement> {
         items: [
           { label: 'Bindings…', needs: 'sites.manage', disabled: !s, run: () => s && void openBindingsDialog(ctx, s.name, () => ctx.refresh()) },
           ...manageItems(ctx, s, async (removed) => {
-            if (removed) ctx.selection.set('sites', null);
-            await ctx.refresh();
+            const next = removed && s ? table.keyAfter(s.name) : undefined;
+            if (next !== undefined) ctx.selection.set('sites', next);
+            await ctx.refresh(next !== undefined ? { focusRow: next } : undefined);
           }),
         ],
       },
@@ -100,17 +101,9 @@ export async function sitesPage(ctx: Ctx): Promise<HTMLElement> {
 
 export async function sitePage(ctx: Ctx, name: string): Promise<HTMLElement> {
   const [site, certs] = await Promise.all([ctx.api.get<Site>(`/sites/${encodeURIComponent(name)}`), ctx.api.get<Certificate[]>('/certificates')]);
-  const names = certificateNames(certs);
   const bindings = new DataTable<Binding>({
     caption: `Bindings of ${site.name}`,
-    columns: [
-      { label: 'Type', cell: (b) => b.protocol },
-      { label: 'Host Name', cell: (b) => b.host },
-      { label: 'Port', cell: (b) => String(b.port) },
-      { label: 'IP Address', cell: (b) => (b.ip === '*' ? '*' : b.ip) },
-      { label: 'SNI', cell: (b) => (b.protocol === 'https' ? (b.sni ? 'Required' : 'No') : '') },
-      { label: 'SSL Certificate', cell: (b) => (b.certificate ? names.get(b.certificate) ?? b.certificate : '') },
-    ],
+    columns: bindingColumns(certs),
     rows: site.bindings ?? [],
     key: bindingText,
     empty: 'This site has no bindings: it answers no requests yet.',

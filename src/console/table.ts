@@ -70,6 +70,14 @@ export class DataTable<T> {
     return this.#selected === null ? undefined : this.#rows.get(this.#selected)?.row;
   }
 
+  /** The key of the row after `key` (else the one before it, else none): what to select once that row is gone. */
+  keyAfter(key: string): string | null {
+    const keys = [...this.#rows.keys()];
+    const i = keys.indexOf(key);
+    if (i < 0) return null;
+    return keys[i + 1] ?? keys[i - 1] ?? null;
+  }
+
   select(key: string | null, focus: boolean): void {
     for (const [k, { tr }] of this.#rows) tr.setAttribute('aria-selected', String(k === key));
     this.#selected = key !== null && this.#rows.has(key) ? key : null;

@@ -27,9 +27,9 @@ export async function usersPage(ctx: Ctx): Promise<HTMLElement> {
     columns: [
       { label: 'User', cell: (u) => u.name },
       { label: 'Role', cell: (u) => u.role },
-      { label: 'May', cell: (u) => ROLE_TEXT[u.role] ?? '' },
-      { label: 'Created', cell: (u) => isoDay(u.created) },
-      { label: 'Last changed', cell: (u) => isoMinute(u.updated) },
+      { label: 'May', cell: (u) => ROLE_TEXT[u.role] ?? '', class: 'hide-md' },
+      { label: 'Created', cell: (u) => isoDay(u.created), class: 'hide-sm' },
+      { label: 'Last changed', cell: (u) => isoMinute(u.updated), class: 'hide-md' },
     ],
     rows: users,
     key: (u) => u.name,
@@ -46,10 +46,10 @@ export async function usersPage(ctx: Ctx): Promise<HTMLElement> {
     columns: [
       { label: 'Token', cell: (t) => h('span', { class: 'mono' }, t.id) },
       { label: 'User', cell: (t) => t.user },
-      { label: 'Description', cell: (t) => t.description },
-      { label: 'Created', cell: (t) => isoDay(t.created) },
-      { label: 'Expires', cell: (t) => (t.expires ? isoDay(t.expires) : 'never') },
-      { label: 'Last used', cell: (t) => (t.lastUsed ? isoMinute(t.lastUsed) : 'never') },
+      { label: 'Description', cell: (t) => t.description, class: 'wrap' },
+      { label: 'Created', cell: (t) => isoDay(t.created), class: 'hide-md' },
+      { label: 'Expires', cell: (t) => (t.expires ? isoDay(t.expires) : 'never'), class: 'hide-sm' },
+      { label: 'Last used', cell: (t) => (t.lastUsed ? isoMinute(t.lastUsed) : 'never'), class: 'hide-md' },
     ],
     rows: tokens,
     key: (t) => t.id,
@@ -73,7 +73,7 @@ export async function usersPage(ctx: Ctx): Promise<HTMLElement> {
           { label: 'Add User…', needs: 'users.manage', run: () => addUserDialog(ctx) },
           { label: 'Change Role…', needs: 'users.manage', disabled: !user, run: () => user && changeUserDialog(ctx, user, 'role') },
           { label: 'Set Password…', needs: 'users.manage', disabled: !user, run: () => user && changeUserDialog(ctx, user, 'password') },
-          { label: 'Remove User', needs: 'users.manage', disabled: !user, run: () => user && void removeUser(ctx, user) },
+          { label: 'Remove User', needs: 'users.manage', disabled: !user, run: () => user && void removeUser(ctx, user, userTable.keyAfter(user.name)) },
         ],
       },
       {
@@ -81,7 +81,7 @@ export async function usersPage(ctx: Ctx): Promise<HTMLElement> {
         note: token ? `Selected: ${token.id} (${token.user})` : 'Select a token to revoke it.',
         items: [
           { label: 'Create API Token…', needs: 'users.manage', run: () => createTokenDialog(ctx, users, user) },
-          { label: 'Revoke Token', needs: 'users.manage', disabled: !token, run: () => token && void revokeToken(ctx, token) },
+          { label: 'Revoke Token', needs: 'users.manage', disabled: !token, run: () => token && void revokeToken(ctx, token, tokenTable?.keyAfter(token.id) ?? null) },
         ],
       },
     ]));
@@ -145,12 +145,13 @@ function changeUserDialog(ctx: Ctx, u: User, what: 'role' | 'password'): void {
   d.open();
 }
 
-async function removeUser(ctx: Ctx, u: User): Promise<void> {
+/** Removes a user; `next` (the row after it) takes the selection and the focus. */
+async function removeUser(ctx: Ctx, u: User, next: string | null): Promise<void> {
   if (!(await confirmDialog('Remove User', `Remove ${u.name}? Their API tokens are revoked and their console sessions end.`, 'Remove'))) return;
   try {
     await ctx.api.delete(`/users/${encodeURIComponent(u.name)}`);
-    ctx.selection.set('users', null);
-    await ctx.refresh();
+    ctx.selection.set('users', next);
+    await ctx.refresh({ focusRow: next });
     ctx.notify(`Removed ${u.name}.`);
   } catch (e) {
     ctx.fail(e);
@@ -195,12 +196,13 @@ function createTokenDialog(ctx: Ctx, users: User[], selected: User | undefined):
   d.open();
 }
 
-async function revokeToken(ctx: Ctx, t: ApiToken): Promise<void> {
+/** Revokes a token; `next` (the row after it) takes the selection and the focus. */
+async function revokeToken(ctx: Ctx, t: ApiToken, next: string | null): Promise<void> {
   if (!(await confirmDialog('Revoke Token', `Revoke the API token ${t.id} of ${t.user}? Scripts using it are refused from now on.`, 'Revoke'))) return;
   try {
     await ctx.api.delete(`/tokens/${encodeURIComponent(t.id)}`);
-    ctx.selection.set('tokens', null);
-    await ctx.refresh();
+    ctx.selection.set('tokens', next);
+    await ctx.refresh({ focusRow: next });
     ctx.notify(`Revoked the token ${t.id}.`);
   } catch (e) {
     ctx.fail(e);

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Binding, BindingProtocol } from '../model/binding.js';
@@ -90,6 +90,9 @@ const specKey = (s: ListenerSpec) => `${s.protocol}|${s.address}|${s.port}`;
  * connections finish on what they had, listeners no longer wanted stop accepting and drain. A
  * listener that cannot open (port in use) is logged and retried at the next revision; the rest serve on.
  */
+/** The client address of each HTTP/2 session, for the log line when the session is ended over the limits. */
+const clientOf = new WeakMap<object, string>();
+
 export class FrontServer {
   #state: ServingState | undefined;
   readonly #listeners = new Map<string, Listener>();
@@ -282,7 +285,11 @@ export class FrontServer {
         // The binding whose certificate answered: the selection the handshake made, asked again.
         if (this.metrics) this.metrics.handshake(this.#state?.selector.select({ localAddress: local, port, servername: tls.servername || undefined }).binding);
       });
-      endpoint.on('session', (session) => this.#guard.http2(session));
+      endpoint.on('session', (session) => {
+        // Kept now: once nghttp2 has ended a session over the limits its socket is gone, and with it the address.
+        clientOf.set(session, session.socket?.remoteAddress ?? '?');
+        this.#guard.http2(session);
+      });
       endpoint.on('request', (req, res) => {
         if (req.httpVersionMajor === 1) this.#guard.request(req as unknown as IncomingMessage, res as unknown as ServerResponse);
         else if (headerListSize(req.rawHeaders) > this.#guard.limits.maxHeaderBytes) {
@@ -300,10 +307,10 @@ export class FrontServer {
         cb(null, this.staples(certificate));
       });
       // nghttp2 answers a client over the limits with GOAWAY and ends the session; the server says so.
-      endpoint.on('sessionError', (error: NodeJS.ErrnoException, session: { socket?: { remoteAddress?: string } }) => {
+      endpoint.on('sessionError', (error: NodeJS.ErrnoException, session: ServerHttp2Session) => {
         // A socket error (ECONNRESET, EPIPE…) is a client going away, not a client over the limits.
         if (error.code !== undefined && !error.code.startsWith('ERR_')) return;
-        this.#sessionErrors.note(session.socket?.remoteAddress ?? '?', error.message);
+        this.#sessionErrors.note(clientOf.get(session) ?? session.socket?.remoteAddress ?? '?', error.message);
       });
       this.#setDefaultContext(endpoint, key);
       this.#endpoints.set(key, endpoint);

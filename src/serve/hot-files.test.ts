@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HotFiles, isCanonicalPath } from './hot-files.js';
@@ -12,16 +12,46 @@ function file(content: string) {
   return { dir, path, st: statSync(path) };
 }
 
-test('an entry is trusted for validMs, then the next lookup goes back to disk', async () => {
+/** A fresh entry's body, or what lookup said instead. */
+function body(hit: ReturnType<HotFiles['lookup']>): string | undefined {
+  return hit === undefined || hit === 'stale' ? hit : hit.body.toString();
+}
+
+test('an entry is trusted for validMs, then it is stale until one stat revalidates it', async () => {
   let now = 1000;
   const hot = new HotFiles({ maxFileBytes: 100, validMs: 1000 }, () => now);
   const f = file('hello');
   await hot.remember(f.dir, '/a.txt', f.path, f.st.size, f.st.mtimeMs, { etag: 'W/"5-1"', 'last-modified': 'x' });
-  assert.equal(hot.lookup(f.dir, '/a.txt')?.body.toString(), 'hello');
+  assert.equal(body(hot.lookup(f.dir, '/a.txt')), 'hello');
   assert.equal(hot.lookup(f.dir, '/A.txt'), undefined, 'only the exact path send served');
   assert.equal(hot.lookup('/elsewhere', '/a.txt'), undefined, 'only under the same root');
   now += 1001;
-  assert.equal(hot.lookup(f.dir, '/a.txt'), undefined);
+  assert.equal(hot.lookup(f.dir, '/a.txt'), 'stale');
+  // A burst of requests for a stale entry shares one stat.
+  const first = hot.revalidate(f.dir, '/a.txt');
+  assert.equal(hot.revalidate(f.dir, '/a.txt'), first);
+  assert.equal((await first)?.body.toString(), 'hello', 'unchanged on disk: trusted again');
+  assert.equal(body(hot.lookup(f.dir, '/a.txt')), 'hello');
+});
+
+test('a stale entry whose file changed or went away is dropped, so send serves the file again', async () => {
+  let now = 1000;
+  const hot = new HotFiles({ maxFileBytes: 100, validMs: 1000 }, () => now);
+  const f = file('hello');
+  await hot.remember(f.dir, '/a.txt', f.path, f.st.size, f.st.mtimeMs, { etag: 'W/"5-1"', 'last-modified': 'x' });
+  writeFileSync(f.path, 'hello, changed');
+  now += 1001;
+  assert.equal(hot.lookup(f.dir, '/a.txt'), 'stale');
+  assert.equal(await hot.revalidate(f.dir, '/a.txt'), undefined);
+  assert.equal(hot.lookup(f.dir, '/a.txt'), undefined, 'dropped');
+  assert.equal(hot.entries, 0);
+  assert.equal(hot.bytes, 0);
+  const g = file('x');
+  await hot.remember(g.dir, '/g', g.path, g.st.size, g.st.mtimeMs, { etag: 'e', 'last-modified': 'x' });
+  rmSync(g.path);
+  now += 1001;
+  assert.equal(await hot.revalidate(g.dir, '/g'), undefined, 'gone from disk');
+  assert.equal(hot.entries, 0);
 });
 
 test('large files, files changed since send looked, and memory beyond the limit are not kept', async () => {
@@ -38,7 +68,7 @@ test('large files, files changed since send looked, and memory beyond the limit 
   await hot.remember(one.dir, '/1', one.path, one.st.size, one.st.mtimeMs, { etag: 'e', 'last-modified': 'x' });
   await hot.remember(two.dir, '/2', two.path, two.st.size, two.st.mtimeMs, { etag: 'e', 'last-modified': 'x' });
   assert.equal(hot.lookup(one.dir, '/1'), undefined, 'the least recently used entry made room');
-  assert.equal(hot.lookup(two.dir, '/2')?.body.toString(), 'abcdefgh');
+  assert.equal(body(hot.lookup(two.dir, '/2')), 'abcdefgh');
 });
 
 test('10,000 distinct URL paths leave the cache under its entry and memory caps, least recently used out first', async () => {

@@ -7,6 +7,10 @@ export interface HotFile {
   etag: string;
   lastModified: string;
   checked: number;
+  /** The file on disk and what it was when read: a revalidation compares them with one stat, no open. */
+  filePath: string;
+  size: number;
+  mtimeMs: number;
 }
 
 export interface HotFileLimits {
@@ -16,7 +20,7 @@ export interface HotFileLimits {
   maxTotalBytes: number;
   /** How many entries at most (0: nothing is kept, every request goes to disk). */
   maxEntries: number;
-  /** How long an entry is trusted before the next request goes to disk again (and refreshes it). */
+  /** How long an entry is trusted before the next request checks the file on disk again (one stat). */
   validMs: number;
 }
 
@@ -29,8 +33,10 @@ const ENTRY_OVERHEAD = 256;
  * Small, often-requested static files kept in memory, as nginx's open_file_cache keeps descriptors:
  * an entry is made only after `send` has served that exact URL path from that root with a 200 —
  * so every path check (decoding, traversal, dotfiles) has been made by `send` — and it is trusted
- * for `validMs`; after that the next request goes through `send` again, which refreshes the entry.
- * A changed file is therefore served within `validMs` of the change.
+ * for `validMs`; after that the next request revalidates it with one `stat` (no descriptor opened:
+ * a client that resets its streams cannot make the server open files) — same size and modification
+ * time: trusted again; changed or gone: dropped, and `send` serves the file (and refreshes the entry).
+ * A changed file is therefore never served more than `validMs` after the change.
  *
  * Clients choose the URLs, so the memory is bounded by what they cannot choose: only the one
  * canonical spelling of a path is kept (`/a.css`, not `//a.css`, `/x/../a.css` or `/%61.css`), which
@@ -39,6 +45,8 @@ const ENTRY_OVERHEAD = 256;
  */
 export class HotFiles {
   readonly #files = new Map<string, HotFile & { cost: number }>();
+  /** Revalidations under way, so that a burst of requests for a stale entry makes one stat. */
+  readonly #revalidating = new Map<string, Promise<HotFile | undefined>>();
   #bytes = 0;
   readonly #limits: HotFileLimits;
 
@@ -56,17 +64,46 @@ export class HotFiles {
     return this.#bytes;
   }
 
-  lookup(root: string, urlPath: string): HotFile | undefined {
+  /** The entry for a path when it is fresh, `stale` when it must be revalidated first, undefined when there is none. */
+  lookup(root: string, urlPath: string): HotFile | 'stale' | undefined {
     const key = `${root}\0${urlPath}`;
     const hit = this.#files.get(key);
     if (!hit) return undefined;
-    if (this.now() - hit.checked > this.#limits.validMs) {
-      this.#drop(key);
-      return undefined;
-    }
+    if (this.now() - hit.checked > this.#limits.validMs) return 'stale';
     this.#files.delete(key);
     this.#files.set(key, hit);
     return hit;
+  }
+
+  /**
+   * Checks a stale entry against the file with one `stat` (shared by every request that asks
+   * meanwhile): unchanged → trusted for another `validMs` and returned; changed, gone or unreadable
+   * → dropped, undefined (`send` then serves the file from disk).
+   */
+  revalidate(root: string, urlPath: string): Promise<HotFile | undefined> {
+    const key = `${root}\0${urlPath}`;
+    const pending = this.#revalidating.get(key);
+    if (pending) return pending;
+    const hit = this.#files.get(key);
+    if (!hit) return Promise.resolve(undefined);
+    const check = stat(hit.filePath).then(
+      (st) => st.isFile() && st.size === hit.size && st.mtimeMs === hit.mtimeMs,
+      () => false,
+    ).then((same) => {
+      this.#revalidating.delete(key);
+      if (this.#files.get(key) !== hit) {
+        const now = this.lookup(root, urlPath);
+        return now === 'stale' ? undefined : now;
+      }
+      if (!same) {
+        this.#drop(key);
+        return undefined;
+      }
+      hit.checked = this.now();
+      return hit;
+    });
+    this.#revalidating.set(key, check);
+    return check;
   }
 
   /**
@@ -86,7 +123,7 @@ export class HotFiles {
       for (const [name, value] of Object.entries(headers)) cost += name.length + value.length;
       if (cost > maxTotalBytes) return;
       this.#drop(key);
-      this.#files.set(key, { body, headers, etag: headers.etag, lastModified: headers['last-modified'], checked: this.now(), cost });
+      this.#files.set(key, { body, headers, etag: headers.etag, lastModified: headers['last-modified'], checked: this.now(), cost, filePath, size, mtimeMs });
       this.#bytes += cost;
       // The Map iterates in insertion order and a hit moves its entry to the end: the first ones are the least recently used.
       for (const k of this.#files.keys()) {

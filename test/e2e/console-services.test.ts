@@ -62,7 +62,7 @@ test('Assign Services to Certificate in the console: the overwrite question name
   // The Services page from the server's Home: the four services, SMTP with the first certificate.
   await openFeature(page, 'Services');
   const services = 'Certificates assigned to services';
-  assert.match(await row(page, services, 'SMTP').innerText(), new RegExp(`Exchange self-signed\\s+${first}\\s+${firstCert.notAfter.slice(0, 10)}\\s+Valid`));
+  assert.match(await row(page, services, 'SMTP').innerText(), new RegExp(`Exchange self-signed\\s+${first}\\s+${firstCert.notAfter.slice(0, 10)}\\s+(✔ )?Valid`));
   assert.match(await row(page, services, 'IIS (HTTPS default)').innerText(), /None assigned/);
   for (const s of ['IMAP', 'POP']) await row(page, services, s).waitFor();
   assert.match(await row(page, 'Mail listeners', 'SMTP').innerText(), new RegExp(`127\\.0\\.0\\.1:${smtpPort}\\s+STARTTLS\\s+No\\s+127\\.0\\.0\\.1:10025\\s+smtp\\.fabrikam\\.test`));
