@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { closed, route } from './admin-route.js';
+import { closed, QUERY_FLAG, route } from './admin-route.js';
 import { AcmeAccountRemovedSchema, AcmeAccountSchema } from './resource-schemas.js';
 
 const NAME = closed({ name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'the ACME account name' }) });
@@ -30,7 +30,9 @@ export const acmeRoutes = [
     handler: ({ admin, params }) => admin.gatehouse.acme.show(params.name),
   }),
   route({
-    method: 'DELETE', path: '/acme/accounts/:name', access: 'certificates.manage', tag: 'acme', summary: 'Remove an ACME account and destroy its key', params: NAME, response: AcmeAccountRemovedSchema,
-    handler: ({ admin, params }) => admin.gatehouse.acme.remove(params.name),
+    method: 'DELETE', path: '/acme/accounts/:name', access: 'certificates.manage', tag: 'acme',
+    summary: 'Remove an ACME account and destroy its key (refused with 409 GH_ACME_ACCOUNT_IN_USE while certificates in use came from it, unless force=true: they become manual)',
+    params: NAME, query: closed({ force: Type.Optional(QUERY_FLAG) }), response: AcmeAccountRemovedSchema,
+    handler: ({ admin, params, query }) => admin.gatehouse.acme.remove(params.name, { force: query.force === 'true' }),
   }),
 ];
