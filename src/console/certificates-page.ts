@@ -1,6 +1,7 @@
 // The Server Certificates page: friendly name, issued to, issued by, expiration date, thumbprint
-// (short, the full one on hover and a copy button), store and status — expiring and expired
-// certificates stand out in colour and in words — the selected certificate's details beside the
+// (short, the full one on hover and a copy button), store, status — expiring and expired
+// certificates stand out in colour and in words — and renewal (source, next renewal, replaced by,
+// failed probe), the selected certificate's details beside the
 // list, and the actions of IIS's page, each shown only when the user's role allows it.
 import { InputProblem } from './api.js';
 import { notAssignable, openAssignServicesDialog } from './assign-services-dialog.js';
@@ -10,9 +11,10 @@ import { openCertificateView } from './certificate-view-dialog.js';
 import { openChainDialog, openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
 import { breakable, button, copyText, h, isoDay, isoMinute, storeLabel } from './dom.js';
 import { statusBadge } from './status.js';
+import { openRenewalHistory, openRenewDialog, renewalText } from './renewal-dialogs.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
-import type { Certificate, PendingRequest } from './types.js';
+import type { Certificate, PendingRequest, RenewalStatus } from './types.js';
 
 /** The first 8 and last 4 hex digits: enough to tell certificates apart, short enough for the list at 1024 pixels. */
 export function shortHash(thumbprint: string): string {
@@ -20,7 +22,9 @@ export function shortHash(thumbprint: string): string {
 }
 
 export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
-  const [certs, pending] = await Promise.all([ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<PendingRequest[]>('/requests')]);
+  const [certs, pending, renewalList] = await Promise.all([ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<PendingRequest[]>('/requests'), ctx.api.get<RenewalStatus[]>('/renewals')]);
+  const renewals = new Map(renewalList.map((r) => [r.thumbprint, r]));
+  const nameOf = (thumbprint: string) => certs.find((c) => c.thumbprint === thumbprint)?.friendlyName ?? thumbprint;
   const details = h('section', { class: 'selection-details', 'aria-label': 'Selected certificate' });
   const table = new DataTable<Certificate>({
     caption: 'Certificates in the Web Hosting and Personal stores',
@@ -37,6 +41,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
       },
       { label: 'Certificate Store', cell: (c) => storeLabel(c.store), class: 'hide-md' },
       { label: 'Status', cell: statusBadge, class: 'status-cell' },
+      { label: 'Renewal', cell: (c) => renewalText(renewals.get(c.thumbprint), nameOf), class: 'wrap hide-md renewal-cell' },
     ],
     rows: certs,
     key: (c) => c.thumbprint,
@@ -89,6 +94,8 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
             label: 'Assign Services to Certificate…', needs: 'sites.manage', disabled: none || notAssignable(c) !== undefined,
             run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
           },
+          { label: 'Renew…', needs: 'certificates.manage', disabled: none || !renewals.has(c.thumbprint), run: () => c && openRenewDialog(ctx, c, renewals.get(c.thumbprint), nameOf, (thumbprint) => reload(thumbprint)) },
+          { label: 'Renewal History…', needs: 'view', disabled: none, run: () => c && void openRenewalHistory(ctx, c, nameOf) },
           { label: 'Rename…', needs: 'certificates.manage', disabled: none, run: () => c && openRenameDialog(ctx, c, () => reload(c.thumbprint)) },
           { label: 'Remove', needs: 'certificates.manage', disabled: none, run: () => c && openRemoveCertificate(ctx, c, () => reload(table.keyAfter(c.thumbprint), true)) },
         ],
@@ -114,6 +121,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         h('dt', null, 'Certification path'), h('dd', null, c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' ← ') : c.subject === c.issuer ? 'self-signed' : 'no intermediates'),
         h('dt', null, 'Valid'), h('dd', null, `from ${isoMinute(c.notBefore)} to ${isoMinute(c.notAfter)} UTC`),
         h('dt', null, 'Status'), h('dd', null, statusBadge(c)),
+        h('dt', null, 'Renewal'), h('dd', null, renewalText(renewals.get(c.thumbprint), nameOf)),
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),
         h('dt', null, 'Serial number'), h('dd', { class: 'mono' }, c.serialNumber),
         h('dt', null, 'Key'), h('dd', null, `${c.keyType}; ${c.hasPrivateKey ? `private key here, ${c.exportable ? 'exportable' : 'not exportable'}` : 'no private key here'}`),

@@ -97,6 +97,17 @@ export class AcmeManager {
     return this.show(input.name);
   }
 
+  /**
+   * What a directory says about itself before an account is made with it (the console's Add…
+   * links the terms of service and asks for EAB when the CA requires it).
+   */
+  async directoryInfo(input: { directory: string; directoryCa?: string | undefined }): Promise<{ directory: string; termsOfService: string | null; externalAccountRequired: boolean; website: string | null }> {
+    const directory = resolveDirectory(input.directory);
+    const directoryCa = input.directoryCa === undefined ? undefined : caPem(input.directoryCa);
+    const meta = (await fetchDirectory({ directory, directoryCa })).meta ?? {};
+    return { directory, termsOfService: meta.termsOfService ?? null, externalAccountRequired: meta.externalAccountRequired === true, website: meta.website ?? null };
+  }
+
   remove(name: string): { name: string; removed: true } {
     const row = this.get(name);
     this.store.change(
@@ -218,6 +229,29 @@ export class AcmeManager {
         }
       }
     }
+  }
+
+  /**
+   * Each challenge type and whether issuance accepts it now (what the console's Submit to offers),
+   * with why not or what it needs; and the type chosen when none is asked for (null: serve is not running).
+   */
+  challengeChoices(): { default: ChallengeType | null; challenges: Array<{ type: string; available: boolean; detail: string }> } {
+    const challenges = CHALLENGE_TYPES.map((type) => {
+      try {
+        return { type, available: true, detail: hint(this.#challengeType(type)) };
+      } catch (e) {
+        if (e instanceof GatehouseError) return { type, available: false, detail: e.message };
+        throw e;
+      }
+    });
+    let chosen: ChallengeType | null;
+    try {
+      chosen = this.defaultChallenge();
+    } catch (e) {
+      if (!(e instanceof GatehouseError)) throw e;
+      chosen = null;
+    }
+    return { default: chosen, challenges };
   }
 
   #challengeType(asked: string | undefined): ChallengeType {
