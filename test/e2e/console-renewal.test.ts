@@ -153,6 +153,14 @@ test('ACME Accounts: Add… with pebble (custom directory, its CA pasted, the te
   // The wizard's Submit to: the ACME account, with the challenges the API says it accepts now.
   const session = await server.login('admin');
   const choices = (await server.call('GET', '/api/v1/acme/challenges', { session })).json as { default: string | null; challenges: Array<{ type: string; available: boolean }> };
+  // serve runs: a default is chosen, and HTTP-01 and TLS-ALPN-01 are answered by serve itself.
+  assert.ok(choices.default === 'http-01' || choices.default === 'tls-alpn-01', JSON.stringify(choices));
+  assert.deepEqual(choices.challenges.filter((x) => x.type !== 'dns-01').map((x) => [x.type, x.available]), [['http-01', true], ['tls-alpn-01', true]]);
+  // A directory that cannot be read (pebble without its CA: its HTTPS is not trusted) is an answer that says why, not a failed call.
+  const untrusted = await server.call('POST', '/api/v1/acme/directory', { session, body: { directory: pebble.directory } });
+  assert.equal(untrusted.status, 200, untrusted.text);
+  assert.match(untrusted.json.problem, /not trusted/);
+  assert.equal(untrusted.json.termsOfService, null);
   await openServerCertificates(page);
   await action(page, 'Create Certificate Request…');
   const wizard = dialog(page, 'Create Certificate Request');
