@@ -40,8 +40,9 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
           button('Copy', () => void copyThumbprint(c), { class: 'copy', tabindex: '-1', title: 'Copy the full thumbprint', 'aria-label': `Copy the thumbprint of ${c.friendlyName}` })],
       },
       { label: 'Certificate Store', cell: (c) => storeLabel(c.store), class: 'hide-md' },
+      // Before Status, which stays the last column; gone below 900 pixels of list (the details say it).
+      { label: 'Renewal', cell: (c) => renewalText(renewals.get(c.thumbprint), nameOf), class: 'wrap hide-lg renewal-cell' },
       { label: 'Status', cell: statusBadge, class: 'status-cell' },
-      { label: 'Renewal', cell: (c) => renewalText(renewals.get(c.thumbprint), nameOf), class: 'wrap hide-md renewal-cell' },
     ],
     rows: certs,
     key: (c) => c.thumbprint,
@@ -95,7 +96,7 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
             run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
           },
           { label: 'Renew…', needs: 'certificates.manage', disabled: none || !renewals.has(c.thumbprint), run: () => c && openRenewDialog(ctx, c, renewals.get(c.thumbprint), nameOf, (thumbprint) => reload(thumbprint)) },
-          { label: 'Renewal History…', needs: 'view', disabled: none, run: () => c && void openRenewalHistory(ctx, c, nameOf) },
+          { label: 'Renewal History…', needs: 'certificates.manage', disabled: none, run: () => c && void openRenewalHistory(ctx, c, nameOf) },
           { label: 'Rename…', needs: 'certificates.manage', disabled: none, run: () => c && openRenameDialog(ctx, c, () => reload(c.thumbprint)) },
           { label: 'Remove', needs: 'certificates.manage', disabled: none, run: () => c && openRemoveCertificate(ctx, c, () => reload(table.keyAfter(c.thumbprint), true)) },
         ],
@@ -113,7 +114,8 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
       h('h2', null, `“${c.friendlyName}”`),
       h('div', { class: 'button-row' },
         button('View…', () => void openCertificateView(ctx, c)),
-        button('Copy thumbprint', () => void copyThumbprint(c))),
+        button('Copy thumbprint', () => void copyThumbprint(c)),
+        button('Renewal History…', () => void openRenewalHistory(ctx, c, nameOf))),
       h('dl', { class: 'details' },
         h('dt', null, 'Subject'), h('dd', null, c.subject),
         h('dt', null, 'Names (SAN)'), h('dd', null, c.sans.join(', ') || 'none'),
@@ -121,11 +123,11 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         h('dt', null, 'Certification path'), h('dd', null, c.chain.length > 0 ? c.chain.map((x) => x.subject).join(' ← ') : c.subject === c.issuer ? 'self-signed' : 'no intermediates'),
         h('dt', null, 'Valid'), h('dd', null, `from ${isoMinute(c.notBefore)} to ${isoMinute(c.notAfter)} UTC`),
         h('dt', null, 'Status'), h('dd', null, statusBadge(c)),
-        h('dt', null, 'Renewal'), h('dd', null, renewalText(renewals.get(c.thumbprint), nameOf)),
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),
         h('dt', null, 'Serial number'), h('dd', { class: 'mono' }, c.serialNumber),
         h('dt', null, 'Key'), h('dd', null, `${c.keyType}; ${c.hasPrivateKey ? `private key here, ${c.exportable ? 'exportable' : 'not exportable'}` : 'no private key here'}`),
-        h('dt', null, 'Store'), h('dd', null, storeLabel(c.store))));
+        h('dt', null, 'Store'), h('dd', null, storeLabel(c.store)),
+        h('dt', null, 'Renewal'), h('dd', null, renewalText(renewals.get(c.thumbprint), nameOf))));
   }
 
   const expiring = certs.filter((c) => c.status === 'expiring').length;
