@@ -52,12 +52,13 @@ export const acmeRoutes = [
   }),
   route({
     method: 'GET', path: '/acme/challenges', access: 'view', tag: 'acme',
-    summary: 'The challenge types issuance accepts now (and why not, for the others), and the one chosen when none is asked for (null: serve is not running)',
+    summary: "The challenge types issuance through an account accepts now — http-01 and tls-alpn-01 need serve running, dns-01 the account's DNS provider — with what each needs or why not, and the one chosen when none is asked for (null: none can be used now)",
+    query: closed({ account: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the ACME account name; without it, dns-01 is judged as for an account without a DNS provider' })) }),
     response: Type.Object({
       default: Type.Union([Type.String(), Type.Null()]),
       challenges: Type.Array(Type.Object({ type: Type.String({ enum: ['http-01', 'tls-alpn-01', 'dns-01'] }), available: Type.Boolean(), detail: Type.String() }, { additionalProperties: true })),
     }, { additionalProperties: true }),
-    handler: ({ admin }) => admin.gatehouse.acme.challengeChoices(),
+    handler: ({ admin, query }) => admin.gatehouse.acme.challengeChoices(query.account),
   }),
   route({
     method: 'GET', path: '/acme/accounts/:name', access: 'view', tag: 'acme', summary: 'Show an ACME account', params: NAME, response: AcmeAccountSchema,

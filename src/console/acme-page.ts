@@ -37,6 +37,7 @@ export async function acmePage(ctx: Ctx): Promise<HTMLElement> {
       { label: 'Directory', cell: (a) => h('span', { class: 'mono' }, a.directory), class: 'wrap' },
       { label: 'E-mail', cell: (a) => a.email, class: 'wrap hide-md' },
       { label: 'External Account Binding', cell: (a) => (a.eabKid ? `key id ${a.eabKid}` : 'none'), class: 'wrap hide-md' },
+      { label: 'DNS-01 provider', cell: (a) => a.dnsProvider ?? 'none (http-01 and tls-alpn-01 only)', class: 'wrap hide-md' },
       { label: 'Status', cell: (a) => a.status },
       { label: 'Created', cell: (a) => h('time', { datetime: a.created }, isoMinute(a.created)), class: 'hide-sm' },
     ],

@@ -49,15 +49,17 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
   let server: ServerInfo;
   let caReady = false;
   let accounts: AcmeAccount[] = [];
-  let challenges: ChallengeChoices | undefined;
+  /** Per account: the challenges issuing through it accepts now. */
+  const challenges = new Map<string, ChallengeChoices>();
   const acme = ctx.can('certificates.manage');
   try {
-    [server, caReady, accounts, challenges] = await Promise.all([
+    [server, caReady, accounts] = await Promise.all([
       ctx.api.get<ServerInfo>('/server'),
       ctx.can('ca.manage') ? ctx.caExists() : Promise.resolve(false),
       acme ? ctx.api.get<AcmeAccount[]>('/acme/accounts') : Promise.resolve([]),
-      acme ? ctx.api.get<ChallengeChoices>('/acme/challenges') : Promise.resolve(undefined),
     ]);
+    const choices = await Promise.all(accounts.map((a) => ctx.api.get<ChallengeChoices>(`/acme/challenges?account=${encodeURIComponent(a.name)}`)));
+    accounts.forEach((a, i) => challenges.set(a.name, choices[i]!));
   } catch (e) {
     ctx.fail(e);
     return;
@@ -312,19 +314,25 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
     ];
     if (targets.length === 0) return null;
     const to = select(targets, targets[0]!.value);
-    const usable = challenges?.challenges.filter((c) => c.available) ?? [];
-    const challenge = select([
-      { value: '', label: challenges?.default ? `Chosen by Gatehouse (now: ${challenges.default})` : 'Chosen by Gatehouse' },
-      ...usable.map((c) => ({ value: c.type, label: c.type })),
-    ], '');
+    const challenge = select([]);
     const challengeHint = h('span');
     const challengeRow = field('Challenge', challenge, [challengeHint]);
     const submit = h('button', { type: 'button' });
+    let drawnFor = '';
     const sync = () => {
       const acme = to.value.startsWith('acme:');
       challengeRow.hidden = !acme;
       submit.textContent = acme ? `Submit to ${to.value.slice(5)}` : 'Submit to the internal CA';
-      const chosen = usable.find((c) => c.type === (challenge.value || challenges?.default));
+      const choices = challenges.get(to.value.slice(5));
+      const usable = choices?.challenges.filter((c) => c.available) ?? [];
+      if (acme && drawnFor !== to.value) {
+        // Only the challenge types the API accepts now for this account.
+        drawnFor = to.value;
+        replace(challenge,
+          h('option', { value: '' }, choices?.default ? `Chosen by Gatehouse (now: ${choices.default})` : 'Chosen by Gatehouse'),
+          ...usable.map((c) => h('option', { value: c.type }, c.type)));
+      }
+      const chosen = usable.find((c) => c.type === (challenge.value || choices?.default));
       challengeHint.textContent = chosen ? chosen.detail : 'Gatehouse picks what the bindings make possible: http-01 with an http binding on port 80, else tls-alpn-01.';
     };
     to.addEventListener('change', sync);

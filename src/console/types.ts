@@ -283,6 +283,8 @@ export interface AcmeAccount {
   accountUrl: string;
   directoryCa: boolean;
   eabKid: string | null;
+  /** The default DNS-01 provider (rfc2136:… or hook:…; a key file's path, never a secret), set with the CLI. */
+  dnsProvider?: string | null;
   status: string;
   created: string;
 }
