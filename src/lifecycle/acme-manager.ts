@@ -145,6 +145,17 @@ export class AcmeManager {
   }
 
   /**
+   * What a directory says about itself before an account is made with it (the console's Add…
+   * links the terms of service and asks for EAB when the CA requires it).
+   */
+  async directoryInfo(input: { directory: string; directoryCa?: string | undefined }): Promise<{ directory: string; termsOfService: string | null; externalAccountRequired: boolean; website: string | null }> {
+    const directory = resolveDirectory(input.directory);
+    const directoryCa = input.directoryCa === undefined ? undefined : caPem(input.directoryCa);
+    const meta = (await fetchDirectory({ directory, directoryCa })).meta ?? {};
+    return { directory, termsOfService: meta.termsOfService ?? null, externalAccountRequired: meta.externalAccountRequired === true, website: meta.website ?? null };
+  }
+
+  /**
    * Sets (or with null clears) the account's default DNS-01 provider. The spec keeps the TSIG key
    * file's path, never the secret: the file is read at each issuance.
    */
@@ -407,6 +418,36 @@ export class AcmeManager {
         }
       }
     }
+  }
+
+  /**
+   * Each challenge type and whether issuing for `accountName` accepts it now (what the console's
+   * Submit to offers) — as plan() decides: http-01 and tls-alpn-01 need serve running, dns-01 the
+   * account's DNS provider — with what it needs or why not; and the type chosen when none is asked
+   * for (null: none can be used now). Without an account, dns-01 is judged as for an account without a provider.
+   */
+  challengeChoices(accountName?: string): { default: ChallengeType | null; challenges: Array<{ type: ChallengeType; available: boolean; detail: string }> } {
+    const probe = ['www.example.com'];
+    const judge = (challenge: ChallengeType | undefined): ChallengeType => {
+      if (accountName !== undefined) return this.plan(accountName, probe, { challenge }).challenge;
+      if (challenge === 'dns-01') throw fail('GH_ACME_DNS_PROVIDER_REQUIRED', `dns-01 needs a DNS provider on the ACME account (${act('acme-account-set', 'NAME')}).`);
+      if (challenge !== undefined) this.processes.live();
+      return challenge ?? this.defaultChallenge();
+    };
+    const attempt = <T>(f: () => T): { ok: T } | { error: string } => {
+      try {
+        return { ok: f() };
+      } catch (e) {
+        if (e instanceof GatehouseError) return { error: e.message };
+        throw e;
+      }
+    };
+    const challenges = (['http-01', 'tls-alpn-01', 'dns-01'] as const).map((type) => {
+      const r = attempt(() => judge(type));
+      return 'ok' in r ? { type, available: true, detail: hint(type) } : { type, available: false, detail: r.error };
+    });
+    const chosen = attempt(() => judge(undefined));
+    return { default: 'ok' in chosen ? chosen.ok : null, challenges };
   }
 
   /**
