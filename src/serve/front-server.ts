@@ -95,6 +95,7 @@ const clientOf = new WeakMap<object, string>();
 
 export class FrontServer {
   #state: ServingState | undefined;
+  #warming: Promise<number> = Promise.resolve(0);
   readonly #listeners = new Map<string, Listener>();
   /** One TLS server per (port, local address): its default context answers clients without SNI. */
   readonly #endpoints = new Map<string, Http2SecureServer>();
@@ -160,6 +161,14 @@ export class FrontServer {
       this.log(`stopped listening on ${describe(listener.spec)}; open connections drain`);
     }
     await Promise.all([...wanted].filter(([key]) => !this.#listeners.has(key)).map(([key, spec]) => this.#open(key, spec)));
+    // Every other bound certificate's context is built now, in the background (one per turn of the
+    // event loop), rather than by its first handshake; one asked for before its turn is built then.
+    this.#warming = this.contexts.warm(next.selector.certificates());
+  }
+
+  /** The background build of the current revision's contexts (`ContextCache.warm`): resolves with how many it built. */
+  get warming(): Promise<number> {
+    return this.#warming;
   }
 
   /**
@@ -167,6 +176,7 @@ export class FrontServer {
    * closed at once, busy ones get `graceMs` before they are cut.
    */
   async close(graceMs = 5000): Promise<void> {
+    this.contexts.stopWarming();
     const sockets = new Set<Socket>();
     const closing = [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => {
       l.server.close(() => resolve());

@@ -71,7 +71,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   if (options.once) return summary;
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
-  const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
+  const contexts = new ContextCache((thumbprint) => g.serving.contextMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
   // A process that cannot accept (out of descriptors) ends, so that a fresh one takes its place.
   const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
   const onListenerError = (e: Error) => descriptors.noteError(e);
