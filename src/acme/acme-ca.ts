@@ -198,6 +198,7 @@ export class AcmeSession {
     }));
   }
 
+  /** The key authorization (RFC 8555 section 8.1); for dns-01 already the TXT value, its base64url SHA-256 (section 8.4). */
   keyAuthorization(challenge: { type: string; token: string }): Promise<string> {
     return this.#client.getChallengeKeyAuthorization(challenge as never);
   }

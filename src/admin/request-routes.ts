@@ -81,11 +81,11 @@ export const requestRoutes = [
   }),
   route({
     method: 'POST', path: '/requests/:id/acme', access: 'certificates.manage', tag: 'requests', status: 201,
-    summary: 'Submit a pending request to an ACME CA through an account: order, answer the challenges (serve must run), finalize with the request\'s CSR, install',
+    summary: 'Submit a pending request to an ACME CA through an account: order, answer the challenges (serve must run for http-01 and tls-alpn-01), finalize with the request\'s CSR, install',
     params: ID,
     body: closed({
       account: Type.String({ minLength: 1, maxLength: 64, description: 'the ACME account name' }),
-      challenge: Type.Optional(Type.Union([Type.Literal('http-01'), Type.Literal('tls-alpn-01'), Type.Literal('dns-01')], { description: 'default: http-01 when serve listens for http on port 80, else tls-alpn-01' })),
+      challenge: Type.Optional(Type.Union([Type.Literal('http-01'), Type.Literal('tls-alpn-01'), Type.Literal('dns-01')], { description: "default: dns-01 for a wildcard name, else http-01 when serve listens for http on port 80, else tls-alpn-01; dns-01 uses the account's DNS provider (set with the CLI on the server)" })),
       friendlyName: Type.Optional(FRIENDLY_NAME), store: Type.Optional(STORE),
     }),
     response: CertificateSchema,

@@ -88,6 +88,7 @@ export const AcmeAccountSchema = Type.Object({
   accountUrl: Type.String({ description: 'the account URL at the CA (the JWS key id)' }),
   directoryCa: Type.Boolean({ description: "whether the directory's HTTPS is checked against a CA given at creation rather than the system's roots" }),
   eabKid: nullable(Type.String({ description: 'the External Account Binding key id; the HMAC key is never stored' })),
+  dnsProvider: nullable(Type.String({ description: 'the default DNS-01 provider: rfc2136:server=…,key-file=FILE (the TSIG key file is read at each issuance; the secret is never stored) or hook:COMMAND' })),
   status: Type.String(),
   created: Type.String({ format: 'date-time' }),
 }, open);

@@ -3,7 +3,10 @@ import { type Command, required, str } from './command.js';
 import { readInputFile } from './files.js';
 import { day, details, table } from './table.js';
 
-const ADD_USAGE = 'gatehouse acme account add NAME --directory URL|letsencrypt|letsencrypt-staging|zerossl --email ADDR --agree-tos [--eab-kid ID --eab-hmac-key-file FILE] [--directory-ca FILE]';
+const ADD_USAGE = 'gatehouse acme account add NAME --directory URL|letsencrypt|letsencrypt-staging|zerossl --email ADDR --agree-tos [--eab-kid ID --eab-hmac-key-file FILE] [--directory-ca FILE] [--dns SPEC]';
+const DNS_FLAG = "the account's default DNS-01 provider: rfc2136:server=HOST[:PORT],key-file=FILE[,zone=ZONE][,key-name=NAME] or hook:COMMAND. Only the key file's path is kept (made absolute): the file is read at each issuance, its secret never stored";
+
+const SET_USAGE = 'gatehouse acme account set NAME --dns SPEC|none';
 
 function accountText(a: AcmeAccount): string {
   return details([
@@ -13,6 +16,7 @@ function accountText(a: AcmeAccount): string {
     ['Account URL', a.accountUrl],
     ['Directory CA', a.directoryCa ? 'its own (given with --directory-ca)' : "the system's roots"],
     ['EAB key id', a.eabKid ?? '(none)'],
+    ['DNS provider', a.dnsProvider ?? '(none: give --dns for dns-01)'],
     ['Status', a.status],
     ['Created', a.created],
   ]);
@@ -31,10 +35,11 @@ export const acmeCommands: Command[] = [
       ['--eab-kid ID', 'External Account Binding key id, for CAs that require it (ZeroSSL, DigiCert, Sectigo)'],
       ['--eab-hmac-key-file FILE', 'a file holding the EAB HMAC key (base64url) the CA gave; used once, never stored'],
       ['--directory-ca FILE', 'the CA certificate (PEM) that issued a private ACME server\'s HTTPS certificate'],
+      ['--dns SPEC', DNS_FLAG],
     ],
     options: {
       directory: { type: 'string' }, email: { type: 'string' }, 'agree-tos': { type: 'boolean' }, 'eab-kid': { type: 'string' },
-      'eab-hmac-key-file': { type: 'string' }, 'directory-ca': { type: 'string' },
+      'eab-hmac-key-file': { type: 'string' }, 'directory-ca': { type: 'string' }, dns: { type: 'string' },
     },
     positionals: { min: 1, max: 1, names: 'the account name' },
     async run({ values, positionals, gatehouse, cwd }) {
@@ -44,7 +49,7 @@ export const acmeCommands: Command[] = [
         name: positionals[0]!, directory: required(values, 'directory', ADD_USAGE), email: required(values, 'email', ADD_USAGE),
         agreeTos: values['agree-tos'] === true, eabKid: str(values, 'eab-kid'),
         eabHmacKey: hmacFile === undefined ? undefined : readInputFile(cwd, hmacFile).data.toString('utf8').split(/\r?\n/)[0],
-        directoryCa: caFile === undefined ? undefined : readInputFile(cwd, caFile).data.toString('utf8'),
+        directoryCa: caFile === undefined ? undefined : readInputFile(cwd, caFile).data.toString('utf8'), dns: str(values, 'dns'),
       });
       return { json: a, text: `Created ACME account "${a.name}" with ${a.directory}.\n${accountText(a)}` };
     },
@@ -73,6 +78,20 @@ export const acmeCommands: Command[] = [
     run({ positionals, gatehouse }) {
       const a = gatehouse().acme.show(positionals[0]!);
       return { json: a, text: accountText(a) };
+    },
+  },
+  {
+    noun: 'acme account',
+    verb: 'set',
+    usage: SET_USAGE,
+    summary: "Set (or with --dns none clear) an ACME account's default DNS-01 provider.",
+    flags: [['--dns SPEC|none', DNS_FLAG]],
+    options: { dns: { type: 'string' } },
+    positionals: { min: 1, max: 1, names: 'the account name' },
+    run({ values, positionals, gatehouse }) {
+      const dns = required(values, 'dns', SET_USAGE);
+      const a = gatehouse().acme.setDnsProvider(positionals[0]!, dns === 'none' ? null : dns);
+      return { json: a, text: `${a.dnsProvider === null ? 'Cleared' : 'Set'} the DNS provider of ACME account "${a.name}".\n${accountText(a)}` };
     },
   },
   {

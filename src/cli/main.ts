@@ -16,6 +16,7 @@ import { serviceCommands } from './service-commands.js';
 import { acmeCommands } from './acme-commands.js';
 import { notifyCommands } from './notify-commands.js';
 import { renewalCommands } from './renewal-commands.js';
+import { notifyRenewalOutcomes } from '../renewal/renewal-notifications.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
@@ -66,6 +67,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   const cmd = sameNoun.find((c) => c.verb === maybeVerb) ?? sameNoun.find((c) => c.verb === '');
   const wantsJson = argv.includes('--json');
   let gatehouse: Gatehouse | undefined;
+  let stopNotifying: (() => void) | undefined;
   let newDirectories: string[] = [];
   let failed = false;
   try {
@@ -90,8 +92,13 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     const dataDir = resolve(io.cwd, (typeof values.data === 'string' ? values.data : undefined) ?? io.env.GATEHOUSE_DATA ?? 'gatehouse-data');
     newDirectories = missingDirectories(dataDir);
     const open = () => {
-      gatehouse ??= openGatehouse({ dataDir, cwd: io.cwd, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
-      return gatehouse;
+      if (gatehouse) return gatehouse;
+      gatehouse = openGatehouse({ dataDir, cwd: io.cwd, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
+      // Every renewal this process runs — a command's, the admin API's or serve's scheduler's — that
+      // rolls back or fails is sent to the notification targets: wired here, once, for all of them.
+      const g = gatehouse;
+      stopNotifying = notifyRenewalOutcomes(g, (line) => io.stderr(`warning: ${line}\n`));
+      return g;
     };
     const out = await cmd.run({ values, positionals, gatehouse: open, cwd: io.cwd });
     for (const note of out.notes ?? []) io.stderr(`warning: ${worded(note, 'cli')}\n`);
@@ -110,6 +117,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     return 1;
   } finally {
     const leaveNoTrace = failed && newDirectories.length > 0 && (gatehouse === undefined || unchanged(gatehouse));
+    stopNotifying?.();
     gatehouse?.close();
     if (leaveNoTrace) removeNewDataDirectory(newDirectories);
   }

@@ -9,7 +9,9 @@ import { readInputFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
 import { certificateDetails } from './cert-commands.js';
 
-const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--friendly-name NAME] [--out FILE] [--ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01]]`;
+const CHALLENGE_FLAG = 'with --ca acme:ACCOUNT: http-01, tls-alpn-01 or dns-01 (default: dns-01 with --dns or for a wildcard name, else http-01 when serve listens for http on port 80, else tls-alpn-01)';
+const DNS_FLAG = "dns-01's DNS provider: rfc2136:server=HOST[:PORT],key-file=FILE[,zone=ZONE][,key-name=NAME] (TSIG-signed updates) or hook:COMMAND (run as COMMAND present|cleanup FQDN VALUE); default: the ACME account's. dns-01 needs no serve";
+const NEW_USAGE = `gatehouse request new --cn NAME [--san NAME]... [--wildcard DOMAIN] [--org O] [--ou OU] [--city L] [--state ST] [--country CC] [--key ${KEY_TYPES.join('|')}] [--exportable] [--friendly-name NAME] [--out FILE] [--ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01|dns-01] [--dns SPEC]]`;
 
 function requestText(r: PendingRequest): string {
   return details([
@@ -55,22 +57,25 @@ export const requestCommands: Command[] = [
       ['--friendly-name NAME', 'the name the certificate gets when the request is completed (default: host-issuer-(expiry))'],
       ['--out FILE', 'save the CSR (PEM) there; without it the CSR is printed'],
       ['--ca internal|acme:ACCOUNT', 'submit the request at once (as request submit does) and install the certificate'],
-      ['--challenge TYPE', 'with --ca acme:ACCOUNT: http-01 or tls-alpn-01 (default: http-01 when serve listens for http on port 80, else tls-alpn-01)'],
+      ['--challenge TYPE', CHALLENGE_FLAG],
+      ['--dns SPEC', DNS_FLAG],
     ],
     options: {
       cn: { type: 'string' }, san: { type: 'string', multiple: true }, wildcard: { type: 'string' }, org: { type: 'string' },
       ou: { type: 'string' }, city: { type: 'string' }, state: { type: 'string' }, country: { type: 'string' },
       key: { type: 'string' }, exportable: { type: 'boolean' }, 'friendly-name': { type: 'string' }, out: { type: 'string' },
-      ca: { type: 'string' }, challenge: { type: 'string' },
+      ca: { type: 'string' }, challenge: { type: 'string' }, dns: { type: 'string' },
     },
     async run({ values, gatehouse, cwd }) {
       const ca = str(values, 'ca');
-      // An ACME issuance that cannot run (no such account, no serve to answer the challenges) is refused before a request is made.
-      if (ca !== undefined && ca.startsWith('acme:')) {
-        gatehouse().acme.show(ca.slice(5));
-        gatehouse().processes.live();
-      }
       const cn = required(values, 'cn', NEW_USAGE);
+      // An ACME issuance that cannot run (no such account, no serve to answer http-01 or tls-alpn-01,
+      // a wildcard without dns-01, dns-01 without a DNS provider) is refused before a request is made.
+      if (ca !== undefined && ca.startsWith('acme:')) {
+        const wildcard = str(values, 'wildcard');
+        const names = [cn, ...list(values, 'san'), ...(wildcard === undefined ? [] : [`*.${wildcard.replace(/^\*\./, '')}`])];
+        gatehouse().acme.plan(ca.slice(5), names, { challenge: str(values, 'challenge'), dns: str(values, 'dns') });
+      }
       const input = {
         cn, sans: list(values, 'san'), wildcard: str(values, 'wildcard'), org: str(values, 'org'), ou: str(values, 'ou'),
         city: str(values, 'city'), state: str(values, 'state'), country: str(values, 'country'),
@@ -153,16 +158,17 @@ export const requestCommands: Command[] = [
   {
     noun: 'request',
     verb: 'submit',
-    usage: 'gatehouse request submit ID --ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01] [--friendly-name NAME] [--store webhosting|personal] [--days N]',
+    usage: 'gatehouse request submit ID --ca internal|acme:ACCOUNT [--challenge http-01|tls-alpn-01|dns-01] [--dns SPEC] [--friendly-name NAME] [--store webhosting|personal] [--days N]',
     summary: 'Submit a pending request to the internal CA or an ACME CA; the request is completed at once with the certificate.',
     flags: [
-      ['--ca internal|acme:ACCOUNT', 'the internal CA, or the ACME account to order from (serve must run: it answers the challenges)'],
-      ['--challenge TYPE', 'with acme: http-01 or tls-alpn-01 (default: http-01 when serve listens for http on port 80, else tls-alpn-01)'],
+      ['--ca internal|acme:ACCOUNT', 'the internal CA, or the ACME account to order from (for http-01 and tls-alpn-01 serve must run: it answers the challenges)'],
+      ['--challenge TYPE', CHALLENGE_FLAG],
+      ['--dns SPEC', DNS_FLAG],
       ['--friendly-name NAME', 'as for request complete'],
       ['--store STORE', 'webhosting (default) or personal'],
       ['--days N', 'validity in days (default 397, at most 825)'],
     ],
-    options: { ca: { type: 'string' }, challenge: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
+    options: { ca: { type: 'string' }, challenge: { type: 'string' }, dns: { type: 'string' }, 'friendly-name': { type: 'string' }, store: { type: 'string' }, days: { type: 'string' } },
     positionals: { min: 1, max: 1, names: 'the request id' },
     run({ values, positionals, gatehouse }) {
       return submitted(gatehouse(), requestId(positionals[0]!), required(values, 'ca', this.usage), values);
@@ -177,7 +183,7 @@ async function submitted(g: Gatehouse, id: number, ca: string, values: Values): 
   if (ca.startsWith('acme:')) {
     const account = ca.slice(5);
     const progress = values.json === true ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-    const c = await g.acme.issue(id, account, { ...options, challenge: str(values, 'challenge'), progress });
+    const c = await g.acme.issue(id, account, { ...options, challenge: str(values, 'challenge'), dns: str(values, 'dns'), progress });
     return renewAfterCompletion(g, c, `acme:${account}`, { json: c, notes: c.warnings, text: `ACME account "${account}" issued the certificate for request ${c.requestId}: installed "${c.friendlyName}" in the ${c.store} store.\n${certificateDetails(c)}` });
   }
   const c = await g.requests.submit(id, ca, { ...options, days: int(values, 'days') });

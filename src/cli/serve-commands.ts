@@ -95,7 +95,11 @@ export const serveCommands: Command[] = [
       if (isWorker() && servingMetrics) (await import('../metrics/cluster-metrics.js')).answerSupervisor(servingMetrics.registry);
       const pooled = workers > 1 && !isWorker() && values.once !== true;
       const exposition = isWorker() || values.once === true ? undefined : await metricsExposition(g, pooled ? undefined : servingMetrics);
-      // The renewal scheduler (issue #11) adds its metrics here: exposition?.store.registerRenewalMetrics(source).
+      if (exposition) {
+        // Per certificate: its renewal source, status, next renewal and last success and failure.
+        const { renewalMetrics } = await import('../renewal/renewal-metrics.js');
+        exposition.store.registerRenewalMetrics(renewalMetrics(g));
+      }
       superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
       const renewEvery = int(values, 'renew-every') ?? 60;
       if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
@@ -120,9 +124,13 @@ export const serveCommands: Command[] = [
         if (isWorker() || values.once === true) return () => undefined;
         const { Notifier } = await import('../notify/notifier.js');
         const { ExpiryNotices } = await import('../notify/expiry.js');
-        // The renewal manager, once it runs here, narrows the candidates to certificates it has not
-        // renewed: g.notifications.expiryCandidates(now, (thumbprint) => replaced(thumbprint)).
-        return new ExpiryNotices(g.notifications, new Notifier(g.notifications, log), log).start(g.clock);
+        const { renewedAlready } = await import('../renewal/renewal-notifications.js');
+        // Only certificates with no successful renewal: one a renewal has replaced is not running out.
+        const candidates = {
+          expiryCandidates: (now: Date) => g.notifications.expiryCandidates(now, renewedAlready(g)),
+          markExpiryNotified: (thumbprint: string, at: Date) => g.notifications.markExpiryNotified(thumbprint, at),
+        };
+        return new ExpiryNotices(candidates, new Notifier(g.notifications, log), log).start(g.clock);
       };
       const startMetricsListener = async () => {
         if (!exposition || !metricsListen) return undefined;

@@ -5,6 +5,8 @@ import { act, opt } from '../model/wording.js';
 import { generateKeyPair, spkiDer } from '../pki/key-pair.js';
 import { AcmeSession, caSaid, fetchDirectory, registerAccount, resolveDirectory, type AcmeEndpoint, type Authorization } from '../acme/acme-ca.js';
 import { tlsAlpnCertificate } from '../acme/tls-alpn-certificate.js';
+import { authoritativeServers, dns01Name, waitForPropagation, type Dns01Provider } from '../acme/dns/provider.js';
+import { absoluteDnsProviderSpec, createDnsProvider, formatDnsProviderSpec, parseDnsProviderSpec, type DnsProviderSpec } from '../acme/dns/spec.js';
 import type { AcmeAccountRow, GatehouseStore } from '../store/gatehouse-store.js';
 import type { InstallOptions } from './certificate-manager.js';
 import type { RequestManager } from './request-manager.js';
@@ -18,6 +20,8 @@ export interface AcmeAccount {
   accountUrl: string;
   directoryCa: boolean;
   eabKid: string | null;
+  /** The default DNS-01 provider (a spec naming a TSIG key file or a hook command, never a secret); null: none. */
+  dnsProvider: string | null;
   status: string;
   created: string;
 }
@@ -32,15 +36,35 @@ export interface NewAcmeAccount {
   eabHmacKey?: string | undefined;
   /** PEM of the CA that issued the directory's HTTPS certificate (a private ACME server). */
   directoryCa?: string | undefined;
+  /** The default DNS-01 provider spec for issuances through this account. */
+  dns?: string | undefined;
 }
 
-export type ChallengeType = 'http-01' | 'tls-alpn-01';
+export type ChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
+
+/** What an issuance takes beyond where the certificate is installed. */
+export interface IssueOptions extends InstallOptions {
+  challenge?: string | undefined;
+  /** The DNS-01 provider spec; default: the account's. */
+  dns?: string | undefined;
+  progress?: ((line: string) => void) | undefined;
+  /** How long DNS-01 waits for the zone's authoritative servers to serve the TXT records (default 120 s). */
+  propagationTimeoutMs?: number | undefined;
+}
+
+/** The challenge an issuance uses and, for dns-01, its provider: decided before anything is ordered. */
+export interface IssuancePlan {
+  challenge: ChallengeType;
+  dns: DnsProviderSpec | undefined;
+}
 export const CHALLENGE_TYPES: readonly string[] = ['http-01', 'tls-alpn-01', 'dns-01'];
 
 /** At most this many orders for one set of names in 24 hours. */
 export const ORDERS_PER_DAY = 5;
 /** How long a published challenge is answered at most (a crashed issuance's challenges expire). */
 const CHALLENGE_TTL_MS = 60 * 60_000;
+/** How long DNS-01 waits, by default, until every authoritative server serves the challenge records. */
+const PROPAGATION_TIMEOUT_MS = 120_000;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
@@ -57,6 +81,8 @@ export class AcmeManager {
     private readonly requests: RequestManager,
     private readonly processes: ServingProcesses,
     private readonly clock: () => Date,
+    /** Relative paths in a DNS provider spec (its key file, a hook command) are read from here. */
+    private readonly cwd: string = process.cwd(),
   ) {}
 
   list(): AcmeAccount[] {
@@ -74,6 +100,7 @@ export class AcmeManager {
     if (!input.agreeTos) throw fail('GH_ACME_TOS_REQUIRED', `Creating an account with ${directory} means agreeing to the CA's terms of service; read them, then add ${opt('agree-tos')}.`);
     if (this.store.acme.account(input.name)) throw fail('GH_ACME_ACCOUNT_EXISTS', `An ACME account named "${input.name}" already exists; ${act('acme-account-list')} shows the accounts.`);
     const eab = eabOf(input);
+    const dnsProvider = input.dns === undefined ? null : formatDnsProviderSpec(absoluteDnsProviderSpec(input.dns, this.cwd));
     const directoryCa = input.directoryCa === undefined ? undefined : caPem(input.directoryCa);
     const endpoint: AcmeEndpoint = { directory, directoryCa };
     const meta = (await fetchDirectory(endpoint)).meta ?? {};
@@ -85,16 +112,30 @@ export class AcmeManager {
     const accountUrl = await registerAccount(endpoint, { accountKeyPem, email: input.email, eab });
     const row: AcmeAccountRow = {
       name: input.name, directory, email: input.email, accountUrl, keyId: 0, directoryCa: directoryCa ?? null,
-      eabKid: eab?.kid ?? null, status: 'valid', created: this.clock().toISOString(),
+      eabKid: eab?.kid ?? null, dnsProvider, status: 'valid', created: this.clock().toISOString(),
     };
     this.store.change(
-      () => ({ action: 'acme.account.add', target: `acme account ${input.name}`, after: { directory, email: input.email, accountUrl, eabKid: row.eabKid, directoryCa: directoryCa !== undefined, termsOfService: meta.termsOfService ?? null } }),
+      () => ({ action: 'acme.account.add', target: `acme account ${input.name}`, after: { directory, email: input.email, accountUrl, eabKid: row.eabKid, dnsProvider, directoryCa: directoryCa !== undefined, termsOfService: meta.termsOfService ?? null } }),
       () => {
         row.keyId = this.store.keys.insert({ key: keys.privateKey, keyType: 'ecdsa-p256', spkiSha256: createHash('sha256').update(spkiDer(keys.publicKey)).digest('hex'), exportable: false });
         this.store.acme.insertAccount(row);
       },
     );
     return this.show(input.name);
+  }
+
+  /**
+   * Sets (or with null clears) the account's default DNS-01 provider. The spec keeps the TSIG key
+   * file's path, never the secret: the file is read at each issuance.
+   */
+  setDnsProvider(name: string, spec: string | null): AcmeAccount {
+    const row = this.get(name);
+    const dnsProvider = spec === null ? null : formatDnsProviderSpec(absoluteDnsProviderSpec(spec, this.cwd));
+    this.store.change(
+      () => ({ action: 'acme.account.set', target: `acme account ${name}`, before: { dnsProvider: row.dnsProvider }, after: { dnsProvider } }),
+      () => this.store.acme.setDnsProvider(name, dnsProvider),
+    );
+    return this.show(name);
   }
 
   remove(name: string): { name: string; removed: true } {
@@ -116,17 +157,42 @@ export class AcmeManager {
   }
 
   /**
+   * Decides, before anything is ordered, how `names` are validated: the challenge asked, else dns-01
+   * when a DNS provider is given or a name is a wildcard, else the default. http-01 and tls-alpn-01
+   * need a running `serve` (it answers them); dns-01 needs a DNS provider (given, or the account's)
+   * and no `serve`. A wildcard can only be validated through dns-01 (RFC 8555 section 7.1.3).
+   */
+  plan(accountName: string, names: readonly string[], options: { challenge?: string | undefined; dns?: string | undefined }): IssuancePlan {
+    const account = this.get(accountName);
+    const asked = options.challenge === undefined ? undefined : challengeType(options.challenge);
+    const wildcards = names.filter((n) => n.startsWith('*.'));
+    const challenge = asked ?? (options.dns !== undefined || wildcards.length > 0 ? 'dns-01' : this.defaultChallenge());
+    if (wildcards.length > 0 && challenge !== 'dns-01') {
+      throw fail('GH_ACME_WILDCARD_NEEDS_DNS', `${wildcards.join(', ')} is a wildcard name, which a CA validates only through dns-01 (a TXT record at _acme-challenge of the base name), not ${challenge}; use ${opt('challenge')} dns-01 with a DNS provider in ${opt('dns')}.`);
+    }
+    if (challenge !== 'dns-01') {
+      this.processes.live();
+      return { challenge, dns: undefined };
+    }
+    const spec = options.dns ?? account.dnsProvider ?? undefined;
+    if (spec === undefined) {
+      throw fail('GH_ACME_DNS_PROVIDER_REQUIRED', `dns-01 for ${names.join(', ')} needs a DNS provider that can put TXT records in the zone: give one with ${opt('dns')} (rfc2136:server=HOST,key-file=FILE or hook:COMMAND), or store a default on the account with ${act('acme-account-set', accountName)}.`);
+    }
+    return { challenge, dns: options.dns === undefined ? parseDnsProviderSpec(spec) : absoluteDnsProviderSpec(spec, this.cwd) };
+  }
+
+  /**
    * Issues the certificate for pending request `requestId` through ACME account `accountName` and
    * completes the request with it. Progress lines go to `progress`.
    */
-  async issue(requestId: number, accountName: string, options: InstallOptions & { challenge?: string | undefined; progress?: (line: string) => void }): Promise<Certificate & { requestId: number; renews: string | null; warnings: string[] }> {
+  async issue(requestId: number, accountName: string, options: IssueOptions): Promise<Certificate & { requestId: number; renews: string | null; warnings: string[] }> {
     const say = options.progress ?? (() => undefined);
     const account = this.get(accountName);
     const request = this.requests.show(requestId);
-    if (options.challenge !== undefined) this.#challengeType(options.challenge);
-    this.processes.live();
-    const challenge = this.#challengeType(options.challenge);
     const names = request.sans;
+    const { challenge, dns } = this.plan(accountName, names, options);
+    // The provider is made (its TSIG key file read) before the order: a bad key file costs no order.
+    const provider = dns === undefined ? undefined : createDnsProvider(dns);
     const namesKey = [...names].sort().join(',');
     const since = new Date(this.clock().getTime() - 86_400_000).toISOString();
     const placed = this.store.acme.ordersSince(namesKey, since);
@@ -143,6 +209,9 @@ export class AcmeManager {
       throw fail('GH_ACME_ORDER_FAILED', `The CA refused the order for ${names.join(', ')}: ${caSaid(e)}.`);
     });
     const published: number[] = [];
+    /** DNS-01 records put in the zone: each is taken away again, whatever the issuance's outcome. */
+    const presented: { fqdn: string; value: string }[] = [];
+    const cleanupFailures: string[] = [];
     try {
       const authorizations = (await session.authorizations(order)).filter((a) => a.status !== 'valid');
       const pending: { authz: Authorization; challenge: Authorization['challenges'][number] }[] = [];
@@ -153,7 +222,9 @@ export class AcmeManager {
         }
         pending.push({ authz, challenge: c });
       }
-      if (pending.length > 0) {
+      if (pending.length > 0 && provider) {
+        await this.#presentDns(provider, pending, session, { say, presented, timeoutMs: options.propagationTimeoutMs ?? PROPAGATION_TIMEOUT_MS });
+      } else if (pending.length > 0) {
         const material = await Promise.all(pending.map(async (p) => {
           const keyAuthorization = await session.keyAuthorization(p.challenge);
           const alpn = challenge === 'tls-alpn-01' ? await tlsAlpnCertificate(p.authz.name, keyAuthorization, this.clock()) : undefined;
@@ -165,13 +236,15 @@ export class AcmeManager {
           () => {
             for (const m of material) {
               const keyId = m.alpn ? this.store.keys.insert({ key: m.alpn.keys.privateKey, keyType: 'ecdsa-p256', spkiSha256: createHash('sha256').update(spkiDer(m.alpn.keys.publicKey)).digest('hex'), exportable: false }) : null;
-              published.push(this.store.acme.insertChallenge({ type: challenge, name: m.authz.name, token: m.challenge.token, keyAuthorization: m.keyAuthorization, expires, certDer: m.alpn?.der ?? null, keyId }));
+              published.push(this.store.acme.insertChallenge({ type: challenge as 'http-01' | 'tls-alpn-01', name: m.authz.name, token: m.challenge.token, keyAuthorization: m.keyAuthorization, expires, certDer: m.alpn?.der ?? null, keyId }));
             }
             return this.store.revision();
           },
         ) + 1;
         say(`published ${challenge} challenges for ${pending.map((p) => p.authz.name).join(', ')}; waiting for every serving process to answer them`);
         await this.processes.waitFor(revision);
+      }
+      if (pending.length > 0) {
         for (const p of pending) {
           await session.respond(p.challenge).catch((e) => {
             throw fail('GH_ACME_CHALLENGE_FAILED', `The CA refused to start the ${challenge} validation of ${p.authz.name}: ${caSaid(e)}.`);
@@ -197,7 +270,9 @@ export class AcmeManager {
       }
       const pem = await session.certificate(done as unknown as { url: string; certificate?: string });
       say('the CA issued the certificate; installing it');
+      await this.#cleanupDns(provider, presented, say, cleanupFailures);
       const installed = this.requests.complete(Buffer.from(pem), `the certificate issued through ACME account ${accountName}`, options);
+      installed.warnings.push(...cleanupFailures);
       this.store.record(() => ({ action: 'acme.order.done', target: installed.thumbprint, after: { account: accountName, names } }),
         () => this.store.acme.recordOrder(accountName, namesKey, this.clock().toISOString(), 'issued'));
       return installed;
@@ -205,6 +280,7 @@ export class AcmeManager {
       if (e instanceof GatehouseError) throw e;
       throw fail('GH_ACME_ORDER_FAILED', `The ACME order for ${names.join(', ')} failed: ${caSaid(e)}.`);
     } finally {
+      await this.#cleanupDns(provider, presented, say, cleanupFailures);
       if (published.length > 0) {
         try {
           this.store.change(
@@ -220,11 +296,41 @@ export class AcmeManager {
     }
   }
 
-  #challengeType(asked: string | undefined): ChallengeType {
-    if (asked === undefined) return this.defaultChallenge();
-    if (asked === 'http-01' || asked === 'tls-alpn-01') return asked;
-    if (asked === 'dns-01') throw fail('GH_ACME_CHALLENGE_UNSUPPORTED', `dns-01 is not available yet in this version; use http-01 or tls-alpn-01 in ${opt('challenge')}.`);
-    throw fail('GH_ACME_CHALLENGE_UNSUPPORTED', `"${asked}" is not a challenge type; use http-01 or tls-alpn-01 in ${opt('challenge')}.`);
+  /**
+   * DNS-01: puts every challenge's TXT record in the zone through the provider (recorded in
+   * `presented` as it goes, so that what was added is taken away even when a later step fails), then
+   * waits until each is served by the zone's authoritative servers — the provider's own (RFC 2136:
+   * the server it updates), else the zone's NS records as this machine's resolver finds them.
+   */
+  async #presentDns(provider: Dns01Provider, pending: { authz: Authorization; challenge: Authorization['challenges'][number] }[], session: AcmeSession,
+    o: { say: (line: string) => void; presented: { fqdn: string; value: string }[]; timeoutMs: number }): Promise<void> {
+    // For dns-01 the session answers the TXT value itself (the digest of the key authorization).
+    const records = await Promise.all(pending.map(async (p) => ({ name: p.authz.name, fqdn: dns01Name(p.authz.name), value: await session.keyAuthorization(p.challenge) })));
+    for (const r of records) {
+      await provider.present(r.fqdn, r.value);
+      o.presented.push({ fqdn: r.fqdn, value: r.value });
+      o.say(`${r.name}: put the TXT record ${r.fqdn} in the zone`);
+    }
+    o.say(`waiting until the zone's authoritative servers serve ${records.length} TXT record(s)`);
+    for (const r of records) {
+      const nameservers = provider.authoritative ?? await authoritativeServers(r.fqdn);
+      await waitForPropagation(r.fqdn, r.value, { nameservers, timeoutMs: o.timeoutMs });
+    }
+  }
+
+  /** Takes away the DNS-01 records put in the zone; what cannot be removed is reported, never thrown. */
+  async #cleanupDns(provider: Dns01Provider | undefined, presented: { fqdn: string; value: string }[], say: (line: string) => void, failures: string[]): Promise<void> {
+    if (!provider) return;
+    for (const r of presented.splice(0)) {
+      try {
+        await provider.cleanup(r.fqdn, r.value);
+        say(`removed the TXT record ${r.fqdn}`);
+      } catch (e) {
+        const line = `the DNS-01 record ${r.fqdn} could not be removed (${(e as Error).message}); remove the TXT value ${r.value} from the zone by hand`;
+        say(line);
+        failures.push(line);
+      }
+    }
   }
 
   private get(name: string): AcmeAccountRow {
@@ -234,14 +340,20 @@ export class AcmeManager {
   }
 }
 
+function challengeType(asked: string): ChallengeType {
+  if (asked === 'http-01' || asked === 'tls-alpn-01' || asked === 'dns-01') return asked;
+  throw fail('GH_ACME_CHALLENGE_UNSUPPORTED', `"${asked}" is not a challenge type; use http-01, tls-alpn-01 or dns-01 in ${opt('challenge')}.`);
+}
+
 function hint(challenge: ChallengeType): string {
+  if (challenge === 'dns-01') return 'The CA looks up the TXT record _acme-challenge.NAME through the public DNS: the zone\'s delegation must point at the servers the record was put on, and no CNAME or stale negative answer may hide it.';
   return challenge === 'http-01'
     ? 'The CA fetches http://NAME/.well-known/acme-challenge/ on port 80: the name must resolve to this server and a started site must have an http binding on port 80 (or the port the CA checks).'
     : 'The CA connects to NAME on port 443 offering only ALPN acme-tls/1: the name must resolve to this server and a started site must have an https binding on port 443 (or the port the CA checks).';
 }
 
 function view(r: AcmeAccountRow): AcmeAccount {
-  return { name: r.name, directory: r.directory, email: r.email, accountUrl: r.accountUrl, directoryCa: r.directoryCa !== null, eabKid: r.eabKid, status: r.status, created: r.created };
+  return { name: r.name, directory: r.directory, email: r.email, accountUrl: r.accountUrl, directoryCa: r.directoryCa !== null, eabKid: r.eabKid, dnsProvider: r.dnsProvider, status: r.status, created: r.created };
 }
 
 function eabOf(input: NewAcmeAccount): { kid: string; hmacKey: string } | undefined {

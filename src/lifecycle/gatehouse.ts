@@ -63,7 +63,7 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
     renewals: new RenewalManager(store, certificates, clock),
     serving: new ServingReadModel(store, clock),
     processes,
-    acme: new AcmeManager(store, requests, processes, clock),
+    acme: new AcmeManager(store, requests, processes, clock, options.cwd ?? process.cwd()),
     ocsp: new OcspStaples(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),

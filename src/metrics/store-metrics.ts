@@ -8,8 +8,12 @@ export interface RenewalMetricsSource {
   renewals(): Array<{
     thumbprint: string;
     friendlyName: string;
-    /** e.g. `ok`, `due`, `failed`, `rolled-back`: one series per status, 1 for the current one. */
+    /** manual, internal, acme:ACCOUNT. */
+    source: string;
+    /** The last outcome or what comes next (renewed, rolled-back, failed, failed-probe, due, scheduled, manual): one series, value 1. */
     status: string;
+    /** When it renews by itself; null for manual certificates and replaced ones. */
+    nextRenewal?: string | null | undefined;
     lastSuccess?: string | null | undefined;
     lastFailure?: string | null | undefined;
   }>;
@@ -60,17 +64,23 @@ export class StoreMetrics {
   }
 
   /**
-   * The renewal manager's metrics, once it exists (issue #11's renewal helper calls this with its
-   * source): per certificate its renewal status and the times of its last success and failure.
+   * The renewal metrics (`serve` registers them with src/renewal/renewal-metrics.ts's source): per
+   * certificate its source and renewal status, its next renewal, and the times of its last renewal
+   * success and failure.
    */
-  registerRenewalMetrics(source: RenewalMetricsSource): void {
+  registerRenewalMetrics(renewals: RenewalMetricsSource): void {
     const labels = ['thumbprint', 'friendly_name'] as const;
+    // Read once per scrape, not once per gauge: a scrape collects the gauges in the order they were
+    // registered, so the first (the status) reads the store and the time gauges after it reuse that.
+    let rows: ReturnType<RenewalMetricsSource['renewals']> | undefined;
+    const fresh = () => (rows = renewals.renewals());
+    const source = { renewals: () => rows ?? fresh() };
     new Gauge({
       name: 'gatehouse_certificate_renewal_status', help: 'The renewal status of each certificate the renewal manager looks after: 1 for its current status',
-      labelNames: [...labels, 'status'], registers: [this.registry],
+      labelNames: [...labels, 'source', 'status'], registers: [this.registry],
       collect() {
         this.reset();
-        for (const r of source.renewals()) this.set({ thumbprint: r.thumbprint, friendly_name: r.friendlyName, status: r.status }, 1);
+        for (const r of fresh()) this.set({ thumbprint: r.thumbprint, friendly_name: r.friendlyName, source: r.source, status: r.status }, 1);
       },
     });
     const time = (name: string, help: string, pick: (r: ReturnType<RenewalMetricsSource['renewals']>[number]) => string | null | undefined) => new Gauge({
@@ -83,6 +93,7 @@ export class StoreMetrics {
         }
       },
     });
+    time('gatehouse_certificate_renewal_next_seconds', 'When the certificate renews by itself (Unix time, seconds); absent for manual and replaced certificates', (r) => r.nextRenewal);
     time('gatehouse_certificate_renewal_last_success_seconds', 'When the certificate was last renewed successfully (Unix time, seconds)', (r) => r.lastSuccess);
     time('gatehouse_certificate_renewal_last_failure_seconds', 'When a renewal of the certificate last failed or rolled back (Unix time, seconds)', (r) => r.lastFailure);
   }

@@ -116,6 +116,7 @@ export const ACTIONS = {
   'token-list': fixed('"gatehouse token list"', `GET ${API}/tokens`, 'the Users and API Tokens page'),
   'acme-account-list': fixed('"gatehouse acme account list"', `GET ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
   'acme-account-add': fixed('"gatehouse acme account add"', `POST ${API}/acme/accounts`, 'the ACME accounts on the server\'s home page'),
+  'acme-account-set': { cli: (name) => `"gatehouse acme account set ${name} --dns SPEC"`, api: (name) => `GET ${API}/acme/accounts/${encodeURIComponent(name)} (its "dnsProvider"; a DNS provider names a key file or a command on the server, so the server's administrator sets it there with the CLI)`, console: () => 'the ACME account\'s DNS provider, which the server\'s administrator sets on the server' },
   'notify-list': fixed('"gatehouse notify list"', `GET ${API}/notifications`, 'the notification targets setting of the server'),
   'serve-status': fixed('"gatehouse serve status"', `GET ${API}/server/processes`, 'the server\'s home page'),
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),

@@ -12,6 +12,8 @@ export interface AcmeAccountRow {
   directoryCa: string | null;
   /** The External Account Binding key id the account was created with (never the HMAC key). */
   eabKid: string | null;
+  /** The account's default DNS-01 provider spec (names a TSIG key file, never a secret); null: none. */
+  dnsProvider: string | null;
   status: string;
   created: string;
 }
@@ -31,7 +33,7 @@ export interface AcmeChallengeRow {
 }
 
 interface RawAccount {
-  name: string; directory: string; email: string; account_url: string; key_id: number; directory_ca: string | null; eab_kid: string | null; status: string; created: string;
+  name: string; directory: string; email: string; account_url: string; key_id: number; directory_ca: string | null; eab_kid: string | null; dns_provider: string | null; status: string; created: string;
 }
 interface RawChallenge {
   id: number; type: 'http-01' | 'tls-alpn-01'; name: string; token: string; key_authorization: string; expires: string; cert_der: Uint8Array | null; key_id: number | null;
@@ -42,8 +44,12 @@ export class AcmeRepository {
   constructor(private readonly engine: StoreEngine) {}
 
   insertAccount(a: AcmeAccountRow): void {
-    this.engine.db.run('INSERT INTO acme_accounts (name, directory, email, account_url, key_id, directory_ca, eab_kid, status, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      a.name, a.directory, a.email, a.accountUrl, a.keyId, a.directoryCa, a.eabKid, a.status, a.created);
+    this.engine.db.run('INSERT INTO acme_accounts (name, directory, email, account_url, key_id, directory_ca, eab_kid, dns_provider, status, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      a.name, a.directory, a.email, a.accountUrl, a.keyId, a.directoryCa, a.eabKid, a.dnsProvider, a.status, a.created);
+  }
+
+  setDnsProvider(name: string, spec: string | null): void {
+    this.engine.db.run('UPDATE acme_accounts SET dns_provider = ? WHERE name = ?', spec, name);
   }
 
   accounts(): AcmeAccountRow[] {
@@ -91,7 +97,7 @@ export class AcmeRepository {
 }
 
 function toAccount(r: RawAccount): AcmeAccountRow {
-  return { name: r.name, directory: r.directory, email: r.email, accountUrl: r.account_url, keyId: r.key_id, directoryCa: r.directory_ca, eabKid: r.eab_kid, status: r.status, created: r.created };
+  return { name: r.name, directory: r.directory, email: r.email, accountUrl: r.account_url, keyId: r.key_id, directoryCa: r.directory_ca, eabKid: r.eab_kid, dnsProvider: r.dns_provider, status: r.status, created: r.created };
 }
 
 function toChallenge(r: RawChallenge): AcmeChallengeRow {

@@ -278,4 +278,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX acme_orders_names ON acme_orders (names, at);
     `,
   },
+  {
+    version: 11,
+    name: 'ACME accounts: a default DNS-01 provider',
+    sql: `
+      ALTER TABLE acme_accounts ADD COLUMN dns_provider TEXT;
+    `,
+  },
 ];

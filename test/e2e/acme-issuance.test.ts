@@ -49,16 +49,17 @@ after(async () => {
   await pebble?.stop();
 });
 
-test('no serve running: the ACME issuance is refused at once with GH_SERVE_NOT_RUNNING, and no request is made; dns-01 is refused as not yet available', () => {
+test('no serve running: the ACME issuance is refused at once with GH_SERVE_NOT_RUNNING, and no request is made; dns-01 needs no serve', () => {
   const data = gatehouseFor(pebble, HTTP, HTTPS);
   const r = ghFail(data, ['request', 'new', '--cn', 'none.example.com', '--ca', 'acme:pebble', '--challenge', 'http-01'], 'GH_SERVE_NOT_RUNNING');
   assertCleanError(r, 'GH_SERVE_NOT_RUNNING');
   assert.deepEqual(ghJson(data, ['request', 'list']), []);
   const missing = ghFail(data, ['request', 'new', '--cn', 'none.example.com', '--ca', 'acme:nobody'], 'GH_ACME_ACCOUNT_NOT_FOUND');
   assertCleanError(missing, 'GH_ACME_ACCOUNT_NOT_FOUND');
+  // dns-01 needs no serve: without a DNS provider it is refused for that reason, not GH_SERVE_NOT_RUNNING.
   const req = ghJson<{ id: number }>(data, ['request', 'new', '--cn', 'dns.example.com']);
-  const dns = ghFail(data, ['request', 'submit', String(req.id), '--ca', 'acme:pebble', '--challenge', 'dns-01'], 'GH_ACME_CHALLENGE_UNSUPPORTED');
-  assert.match(dns.stderr, /dns-01 is not available yet/);
+  ghFail(data, ['request', 'submit', String(req.id), '--ca', 'acme:pebble', '--challenge', 'dns-01'], 'GH_ACME_DNS_PROVIDER_REQUIRED');
+  ghFail(data, ['request', 'submit', String(req.id), '--ca', 'acme:pebble', '--challenge', 'dns-02'], 'GH_ACME_CHALLENGE_UNSUPPORTED');
 });
 
 test('HTTP-01: request new --ca acme:pebble issues, installs with the friendly name and chain, verifies against pebble\'s root, is served', async () => {

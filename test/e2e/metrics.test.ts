@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { curl, dataDir, ROOT, eventually, freePorts, ghJson, join, selfSignedCert, startServe, tmpDir, writeText } from '../support/cli.js';
+import { curl, dataDir, ROOT, eventually, freePorts, ghAsync, ghJson, join, selfSignedCert, startServe, tmpDir, writeText } from '../support/cli.js';
 import { SmtpBackend } from '../support/mail-backend.js';
 import { accepts, assignedCert, configureListener } from '../support/mail-serve.js';
 import { AdminServer, addUser, createToken, type ApiResponse } from '../support/admin.js';
@@ -173,6 +173,39 @@ test('serve --workers 1 --metrics: the process counts on its own registry — ha
   const processes = family(m, 'gatehouse_serving_process_revision');
   assert.equal(processes.length, 1);
   assert.equal(processes[0]!.labels?.role, 'single');
+});
+
+test('renewal metrics follow a renewal: after renewal run of an internal-CA certificate its last success is set, its status is renewed, the new one is scheduled', { timeout: 90_000 }, async (t) => {
+  const data = dataDir();
+  const [web, plain] = (await freePorts(2)) as [number, number];
+  ghJson(data, ['ca', 'init']);
+  const req = ghJson<{ id: number }>(data, ['request', 'new', '--cn', 'www.northwind.test', '--key', 'ecdsa-p256']);
+  const old = ghJson<{ thumbprint: string; notBefore: string; notAfter: string }>(data, ['request', 'submit', String(req.id), '--ca', 'internal', '--friendly-name', 'northwind', '--days', '30']);
+  ghJson(data, ['site', 'add', 'Northwind', '--root', tmpDir('gh-www-')]);
+  ghJson(data, ['binding', 'add', 'Northwind', '--protocol', 'https', '--port', String(web), '--cert', old.thumbprint]);
+  const serve = await startServe(data, [`https *:${web}`], ['--workers', '1', '--metrics', `127.0.0.1:${plain}`, '--renew-every', '0']);
+  t.after(() => serve.stop());
+  const scrape = () => parse(curl([`http://127.0.0.1:${plain}/metrics`]).body);
+  const of = (thumbprint: string) => ({ thumbprint, friendly_name: 'northwind' });
+
+  let m = scrape();
+  assert.equal(value(m, 'gatehouse_certificate_renewal_status', { ...of(old.thumbprint), source: 'internal', status: 'scheduled' }), 1);
+  const due = Date.parse(old.notBefore) + (Date.parse(old.notAfter) - Date.parse(old.notBefore)) * 2 / 3;
+  assert.equal(value(m, 'gatehouse_certificate_renewal_next_seconds', of(old.thumbprint)), due / 1000);
+  assert.equal(family(m, 'gatehouse_certificate_renewal_last_success_seconds').length, 0, 'no renewal yet');
+
+  const r = await ghAsync(data, ['renewal', 'run', old.thumbprint, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = r.json<{ outcome: string; new: { thumbprint: string } }>();
+  assert.equal(report.outcome, 'renewed');
+  const finished = ghJson<{ finished: string }[]>(data, ['renewal', 'history', old.thumbprint])[0]!.finished;
+  m = scrape();
+  assert.equal(value(m, 'gatehouse_certificate_renewal_last_success_seconds', of(old.thumbprint)), Date.parse(finished) / 1000);
+  assert.equal(value(m, 'gatehouse_certificate_renewal_last_success_seconds', { thumbprint: report.new.thumbprint }), Date.parse(finished) / 1000);
+  assert.equal(value(m, 'gatehouse_certificate_renewal_status', { ...of(old.thumbprint), source: 'internal', status: 'renewed' }), 1);
+  assert.equal(value(m, 'gatehouse_certificate_renewal_status', { thumbprint: report.new.thumbprint, source: 'internal', status: 'scheduled' }), 1);
+  assert.equal(family(m, 'gatehouse_certificate_renewal_status').filter((x) => x.labels?.thumbprint === old.thumbprint).length, 1, 'one status series per certificate');
+  assert.equal(family(m, 'gatehouse_certificate_renewal_last_failure_seconds').length, 0);
 });
 
 /** Opens an SMTP session, reads the greeting, says QUIT; answers what the listener said first. */

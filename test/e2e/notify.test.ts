@@ -7,52 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertCleanError, BIN, dataDir, eventually, freePorts, gh, ghFail, ghJson, passwordFile, type RunResult, selfSignedCert, ServeProcess, storeSnapshot, tmpDir } from '../support/cli.js';
 import { MAIL_PASSWORD, MAIL_USER, SmtpBackend } from '../support/mail-backend.js';
+import { type Received, WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SECRET = 'webhook-signing-secret-7f3a';
-
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-  status: number;
-}
-
-/** A webhook receiver: answers each request with the next status of `statuses` (then 200) and keeps what it got. */
-class WebhookReceiver {
-  readonly received: Received[] = [];
-  private constructor(private readonly server: Server, readonly port: number) {}
-
-  static async start(statuses: number[] = []): Promise<WebhookReceiver> {
-    const queue = [...statuses];
-    let self: WebhookReceiver | undefined;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const status = queue.shift() ?? 200;
-        self!.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'not now');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new WebhookReceiver(server, (server.address() as { port: number }).port);
-    return self;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/gatehouse/hook`;
-  }
-
-  stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 /** The CLI, run asynchronously: the receivers answer from this process, so it must not block (spawnSync would). */
 function ghAsync(data: string, args: string[]): Promise<RunResult> {

@@ -16,6 +16,8 @@ import { configureListener } from '../support/mail-serve.js';
 import { sClientMail } from '../support/mail-client.js';
 import { openGatehouse } from '../../src/lifecycle/gatehouse.js';
 import { RenewalScheduler } from '../../src/renewal/renewal-scheduler.js';
+import { notifyRenewalOutcomes } from '../../src/renewal/renewal-notifications.js';
+import { payloads, WebhookReceiver } from '../support/webhook-receiver.js';
 
 const WWW = 'www.contoso.com';
 const SHOP = 'shop.contoso.com';
@@ -179,8 +181,10 @@ test('manual renewal (the IIS guide\'s CA): cert renew → CSR → openssl ca �
   assert.ok(ghJson<{ thumbprint: string }[]>(s.data, ['cert', 'list']).some((c) => c.thumbprint === s.old), 'the old certificate stays in the store');
 });
 
-test('rollback: a renewed certificate that lacks a name one binding needs fails that probe, every use moves back, every peer gets the old certificate, the new one is kept marked failed', async (t) => {
-  const s = await setup(t, 'openssl');
+test('rollback: a renewed certificate that lacks a name one binding needs fails that probe, every use moves back, every peer gets the old certificate, the new one is kept marked failed; a webhook gets renewal-rolled-back', async (t) => {
+  const hook = await WebhookReceiver.start();
+  t.after(() => hook.stop());
+  const s = await setup(t, 'openssl', (data) => void ghJson(data, ['notify', 'add', 'ops', '--webhook', hook.url]));
   const csr = join(s.dir, 'renew.csr');
   ghJson(s.data, ['cert', 'renew', s.old, '--out', csr]);
   const r = await ghAsync(s.data, ['request', 'complete', '--file', signWith(s.pki, csr, [WWW, MAIL], s.dir), '--json']);
@@ -195,6 +199,41 @@ test('rollback: a renewed certificate that lacks a name one binding needs fails 
   const list = ghJson<{ thumbprint: string; failedProbe: string | null }[]>(s.data, ['renewal', 'list']);
   assert.match(list.find((x) => x.thumbprint === next)?.failedProbe ?? '', /failed probe: .*shop\.contoso\.com/);
   assert.deepEqual(ghJson<{ outcome: string }[]>(s.data, ['renewal', 'history', next]).map((h) => h.outcome), ['rolled-back']);
+  // The command's process sent the notification before it ended: the certificate, and the failing probe's detail.
+  const sent = payloads(hook);
+  assert.deepEqual(sent.map((p) => p.kind), ['renewal-rolled-back'], JSON.stringify(sent));
+  assert.equal(sent[0]!.certificate?.thumbprint, s.old);
+  assert.equal(sent[0]!.certificate?.friendlyName, 'www old');
+  assert.ok(sent[0]!.detail.includes(failed[0]!.detail), sent[0]!.detail);
+  assert.match(sent[0]!.detail, new RegExp(`SNI ${SHOP.replace(/\./g, '\\.')}`));
+});
+
+test('renewal-failed: a source that cannot issue (the scheduler, with notifications wired as every process wires them) sends it, nothing moved', async (t) => {
+  const hook = await WebhookReceiver.start();
+  t.after(() => hook.stop());
+  const data = dataDir();
+  ghJson(data, ['ca', 'init']);
+  const req = ghJson<{ id: number }>(data, ['request', 'new', '--cn', WWW, '--key', 'ecdsa-p256']);
+  const old = ghJson<{ thumbprint: string }>(data, ['request', 'submit', String(req.id), '--ca', 'internal', '--friendly-name', 'www old', '--days', '30']).thumbprint;
+  ghJson(data, ['site', 'add', 'www', '--root', tmpDir()]);
+  ghJson(data, ['binding', 'add', 'www', '--protocol', 'https', '--port', '8443', '--cert', old]);
+  ghJson(data, ['notify', 'add', 'ops', '--webhook', hook.url]);
+  const g = openGatehouse({ dataDir: data, actor: { name: 'renewal scheduler', origin: 'system' } });
+  t.after(() => g.close());
+  const logged: string[] = [];
+  const stop = notifyRenewalOutcomes(g, (line) => logged.push(line));
+  t.after(stop);
+  const broken = { renew: () => Promise.reject(new Error('the CA is down for maintenance')) };
+  const scheduler = new RenewalScheduler(g, { now: () => new Date(Date.now() + 21 * 86_400_000), sources: { renewers: { internal: broken } } });
+  const reports = await scheduler.tick();
+  await scheduler.stop();
+  assert.deepEqual(reports.map((r) => r.outcome), ['failed']);
+  const sent = payloads(hook);
+  assert.deepEqual(sent.map((p) => p.kind), ['renewal-failed'], `${JSON.stringify(sent)} ${logged.join('; ')}`);
+  assert.equal(sent[0]!.certificate?.thumbprint, old);
+  assert.match(sent[0]!.detail, /the internal source could not issue: the CA is down for maintenance/);
+  assert.match(sent[0]!.detail, /Nothing was moved/);
+  assert.deepEqual(ghJson<{ certificate: string }[]>(data, ['binding', 'list']).map((b) => b.certificate), [old]);
 });
 
 test('rollback: a mail listener that cannot serve (its port is taken by another process) fails the probe; renewal run from the internal CA rolls every use back', async (t) => {

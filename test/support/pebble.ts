@@ -16,6 +16,8 @@ export interface PebbleOptions {
   eab?: Record<string, string>;
   /** PEBBLE_WFE_NONCEREJECT: the percentage of good nonces pebble refuses as bad (default 0). */
   nonceReject?: number;
+  /** The DNS server pebble looks names up on (HOST:PORT), instead of a pebble-challtestsrv answering 127.0.0.1 for every name (DNS-01: a Knot server authoritative for the test zone). */
+  dnsServer?: string;
 }
 
 export class Pebble {
@@ -58,9 +60,9 @@ export class Pebble {
       c.stderr?.on('data', (d: Buffer) => { logs.out += `[${name}] ${d.toString()}`; });
       children.push(c);
     };
-    capture(spawn('pebble-challtestsrv', ['-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dnsPort}`,
+    if (options.dnsServer === undefined) capture(spawn('pebble-challtestsrv', ['-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dnsPort}`,
       '-management', `127.0.0.1:${dnsMgmtPort}`, '-http01', '', '-https01', '', '-tlsalpn01', ''], { cwd: dir }), 'challtestsrv');
-    capture(spawn('pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], {
+    capture(spawn('pebble', ['-config', configFile, '-dnsserver', options.dnsServer ?? `127.0.0.1:${dnsPort}`], {
       cwd: dir,
       env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: String(options.nonceReject ?? 0), PEBBLE_AUTHZREUSE: '0' },
     }), 'pebble');

@@ -5,12 +5,14 @@
  */
 import { execFile } from 'node:child_process';
 import { fail } from '../../model/gatehouse-error.js';
-import type { Dns01Provider } from './provider.js';
+import type { Dns01Provider, Nameserver } from './provider.js';
 
 export interface HookOptions {
   command: string;
   /** How long one run may take before it is killed. */
   timeoutMs?: number;
+  /** The servers to check the record on after `present` (default: the zone's NS records). */
+  authoritative?: Nameserver[] | undefined;
 }
 
 /** The last few lines of what a command wrote, for a message. */
@@ -20,7 +22,10 @@ function tail(text: string): string {
 }
 
 export class HookProvider implements Dns01Provider {
-  constructor(private readonly opts: HookOptions) {}
+  readonly authoritative: Nameserver[] | undefined;
+  constructor(private readonly opts: HookOptions) {
+    this.authoritative = opts.authoritative && opts.authoritative.length > 0 ? opts.authoritative : undefined;
+  }
 
   present(fqdn: string, value: string): Promise<void> {
     return this.run('present', fqdn, value);

@@ -1,13 +1,14 @@
 /**
  * The DNS-01 provider spec the CLI takes (and an ACME account or certificate can store):
  *   rfc2136:server=HOST[:PORT],key-file=FILE[,zone=ZONE][,key-name=NAME][,algorithm=hmac-sha256][,ttl=S][,timeout=S]
- *   hook:/path/to/command
+ *   hook:/path/to/command[,nameserver=HOST[:PORT]]…   (the servers to check the record on; default: the zone's NS)
  * The spec names the TSIG key file, never the secret; the file is read when the provider is made, in
  * BIND's `key "name" { algorithm …; secret "…"; };` form, Knot's `key: - id: …` form, or as a plain
  * base64 secret (then key-name is needed).
  */
 import { readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { fail } from '../../model/gatehouse-error.js';
 import { opt } from '../../model/wording.js';
 import { HookProvider } from './hook.js';
@@ -17,10 +18,10 @@ import { TSIG_ALGORITHMS, type Nameserver, type TsigAlgorithm, type TsigKey } fr
 
 export type DnsProviderSpec =
   | { kind: 'rfc2136'; server: Nameserver; zone?: string; keyName?: string; keyFile: string; algorithm?: TsigAlgorithm; ttl?: number; timeoutMs?: number }
-  | { kind: 'hook'; command: string };
+  | { kind: 'hook'; command: string; nameservers?: Nameserver[] };
 
 const RFC2136_SETTINGS = ['server', 'zone', 'key-name', 'key-file', 'algorithm', 'ttl', 'timeout'] as const;
-const EXAMPLE = 'rfc2136:server=192.0.2.53:53,zone=example.com,key-name=acme,key-file=/etc/gatehouse/acme.key or hook:/usr/local/bin/dns-hook';
+const EXAMPLE = 'rfc2136:server=192.0.2.53:53,zone=example.com,key-name=acme,key-file=/etc/gatehouse/acme.key or hook:/usr/local/bin/dns-hook[,nameserver=192.0.2.53]';
 
 function bad(spec: string, why: string): Error {
   return fail('GH_DNS_PROVIDER_INVALID', `The DNS provider "${spec}" given with ${opt('dns')} is not valid: ${why}. Write it as ${EXAMPLE}.`);
@@ -61,8 +62,10 @@ export function parseDnsProviderSpec(spec: string): DnsProviderSpec {
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const rest = colon < 0 ? '' : spec.slice(colon + 1);
   if (kind === 'hook') {
-    if (!rest.trim()) throw bad(spec, 'the hook has no command');
-    return { kind: 'hook', command: rest };
+    const [command = '', ...checks] = rest.split(',nameserver=');
+    if (!command.trim()) throw bad(spec, 'the hook has no command');
+    if (checks.length === 0) return { kind: 'hook', command };
+    return { kind: 'hook', command, nameservers: checks.map((c) => parseServer(spec, c.trim())) };
   }
   if (kind !== 'rfc2136') throw bad(spec, `"${kind}" is not a kind of DNS provider (rfc2136 or hook)`);
   const settings = new Map<string, string>();
@@ -176,7 +179,32 @@ export function readTsigKeyFile(path: string, keyName?: string, algorithm?: Tsig
 /** Makes the provider a spec describes (reading the TSIG key file now). */
 export function createDnsProvider(spec: DnsProviderSpec | string): Dns01Provider {
   const s = typeof spec === 'string' ? parseDnsProviderSpec(spec) : spec;
-  if (s.kind === 'hook') return new HookProvider({ command: s.command });
+  if (s.kind === 'hook') return new HookProvider({ command: s.command, authoritative: s.nameservers });
   const key = readTsigKeyFile(s.keyFile, s.keyName, s.algorithm);
   return new Rfc2136Provider({ server: s.server, zone: s.zone, key, ttl: s.ttl, timeoutMs: s.timeoutMs });
+}
+
+/** A spec as text again (the form `parseDnsProviderSpec` reads). */
+export function formatDnsProviderSpec(s: DnsProviderSpec): string {
+  const server = (n: Nameserver) => `${net.isIPv6(n.host) ? `[${n.host}]` : n.host}:${n.port}`;
+  if (s.kind === 'hook') return [`hook:${s.command}`, ...(s.nameservers ?? []).map((n) => `nameserver=${server(n)}`)].join(',');
+  return [
+    `rfc2136:server=${server(s.server)}`,
+    ...(s.zone === undefined ? [] : [`zone=${s.zone}`]),
+    ...(s.keyName === undefined ? [] : [`key-name=${s.keyName}`]),
+    `key-file=${s.keyFile}`,
+    ...(s.algorithm === undefined ? [] : [`algorithm=${s.algorithm}`]),
+    ...(s.ttl === undefined ? [] : [`ttl=${s.ttl}`]),
+    ...(s.timeoutMs === undefined ? [] : [`timeout=${s.timeoutMs / 1000}`]),
+  ].join(',');
+}
+
+/**
+ * Parses a spec given on a command line and makes its file paths absolute (the key file, a hook
+ * command given as a path), so that it means the same when it is kept on an account and used later.
+ */
+export function absoluteDnsProviderSpec(spec: string, cwd: string): DnsProviderSpec {
+  const s = parseDnsProviderSpec(spec);
+  if (s.kind === 'hook') return s.command.includes('/') ? { ...s, command: resolvePath(cwd, s.command) } : s;
+  return { ...s, keyFile: resolvePath(cwd, s.keyFile) };
 }
