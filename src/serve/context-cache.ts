@@ -119,12 +119,12 @@ export class ContextCache {
           } catch {
             continue;
           }
-          setImmediate(step).unref();
+          setImmediate(step);
           return;
         }
         resolve(built);
       };
-      setImmediate(step).unref();
+      setImmediate(step);
     });
   }
 
