@@ -95,7 +95,6 @@ const clientOf = new WeakMap<object, string>();
 
 export class FrontServer {
   #state: ServingState | undefined;
-  #warming: Promise<number> = Promise.resolve(0);
   readonly #listeners = new Map<string, Listener>();
   /** One TLS server per (port, local address): its default context answers clients without SNI. */
   readonly #endpoints = new Map<string, Http2SecureServer>();
@@ -161,14 +160,11 @@ export class FrontServer {
       this.log(`stopped listening on ${describe(listener.spec)}; open connections drain`);
     }
     await Promise.all([...wanted].filter(([key]) => !this.#listeners.has(key)).map(([key, spec]) => this.#open(key, spec)));
-    // Every other bound certificate's context is built now, in the background (one per turn of the
-    // event loop), rather than by its first handshake; one asked for before its turn is built then.
-    this.#warming = this.contexts.warm(next.selector.certificates());
   }
 
-  /** The background build of the current revision's contexts (`ContextCache.warm`): resolves with how many it built. */
-  get warming(): Promise<number> {
-    return this.#warming;
+  /** Every certificate a handshake can get in the current revision (what `serve` warms after each change). */
+  certificates(): string[] {
+    return this.#state?.selector.certificates() ?? [];
   }
 
   /**
@@ -176,7 +172,6 @@ export class FrontServer {
    * closed at once, busy ones get `graceMs` before they are cut.
    */
   async close(graceMs = 5000): Promise<void> {
-    this.contexts.stopWarming();
     const sockets = new Set<Socket>();
     const closing = [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => {
       l.server.close(() => resolve());

@@ -93,6 +93,11 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     chains = config.chains;
     await front.apply(config);
     await mail.apply(config.mailListeners, mailSelector(g, config));
+    // Every other certificate a handshake can get — the bindings', the default's, the mail services'
+    // — has its context built now, in the background (one per turn of the event loop, ContextCache.warm),
+    // rather than by its first handshake; one asked for before its turn is built then.
+    const mailCertificates = config.mailListeners.length > 0 ? Object.values(config.services) : [];
+    void contexts.warm([...front.certificates(), ...mailCertificates]);
   };
   const initial = g.serving.config();
   await apply(initial);
@@ -129,6 +134,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
   descriptors.stop();
+  contexts.stopWarming();
   reporter.leave();
   await Promise.all([front.close(), mail.close()]);
   options.log('stopped');
