@@ -28,9 +28,10 @@ import type { TicketKeyFollower, TicketKeyHolder } from '../lifecycle/ticket-key
  * certificate's first handshake finds its context ready); a certificate asked for before it is
  * warm, or beyond the capacity, is built on first use. A thumbprint names an immutable certificate,
  * but its chain can be replaced (`cert chain`): the serving plane then clears the cache (`clear`)
- * and warms it again. Certificates removed from the store simply age out. Not shared between processes — but every context gets the session
- * ticket keys of the current window (the same in every worker, see ticket-keys.ts), so a ticket
- * issued by one worker, or by a context built before a `clear`, is still resumed.
+ * and warms it again. Certificates removed from the store simply age out. Not shared between
+ * processes — but every context gets the session ticket keys of the current window (the same in
+ * every worker, see ticket-keys.ts), so a ticket issued by one worker, or by a context built before
+ * a `clear`, is still resumed.
  */
 export class ContextCache {
   readonly #contexts = new Map<string, SecureContext>();
@@ -117,7 +118,7 @@ export class ContextCache {
           try {
             if (this.#build(thumbprint)) built++;
           } catch {
-            continue;
+            // Skipped: the handshake that asks for it gets the same error, as without warming.
           }
           setImmediate(step);
           return;
