@@ -93,7 +93,7 @@ export const AcmeAccountSchema = Type.Object({
   created: Type.String({ format: 'date-time' }),
 }, open);
 
-export const AcmeAccountRemovedSchema = Type.Object({ name: Type.String(), removed: Type.Literal(true) }, open);
+export const AcmeAccountRemovedSchema = Type.Object({ name: Type.String(), removed: Type.Literal(true), nowManual: Type.Array(Type.String(), { description: 'thumbprints of the certificates it issued, manual from now on' }) }, open);
 
 export const CaSchema = Type.Object({
   thumbprint: Type.String(), subject: Type.String(), notBefore: Type.String(), notAfter: Type.String(), keyType: Type.String(), created: Type.String(),
