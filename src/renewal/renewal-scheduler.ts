@@ -69,8 +69,23 @@ export class RenewalScheduler {
   readonly #holder = `${hostname()}:${process.pid}`;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<RenewalReport[]> | undefined;
+  /** Certificates to renew at the next look whether due or not (their CA revoked them), with why. */
+  readonly #urgent = new Map<string, string>();
 
   constructor(private readonly g: Gatehouse, private readonly options: SchedulerOptions = {}) {}
+
+  /**
+   * Renews a certificate at once, due or not — its CA has revoked it (OCSP). Its source decides:
+   * one Gatehouse can renew (internal CA, ACME) is renewed at the next look (now); a manual one
+   * cannot be, and the caller tells a person. Answers whether it will be renewed here.
+   */
+  urgent(thumbprint: string, why: string): boolean {
+    const status = renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint)[0];
+    if (!status || status.source === 'manual' || status.replacedBy) return false;
+    this.#urgent.set(thumbprint, why);
+    void this.tick();
+    return true;
+  }
 
   start(): void {
     if (this.#timer) return;
@@ -101,9 +116,12 @@ export class RenewalScheduler {
       if (!this.g.renewals.lease(this.#holder, LEASE_MS)) return reports;
       const now = (this.options.now ?? this.g.clock)();
       await chooseAcmeRenewalTimes(this.g, now, log);
-      for (const c of dueCertificates(this.g, now, this.options.sources, this.options.retryMs)) {
+      const urgent = [...this.#urgent].flatMap(([thumbprint, why]) => renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint).map((c) => ({ ...c, why })));
+      this.#urgent.clear();
+      const due = dueCertificates(this.g, now, this.options.sources, this.options.retryMs).filter((c) => !urgent.some((u) => u.thumbprint === c.thumbprint));
+      for (const c of [...urgent, ...due.map((d) => ({ ...d, why: `due since ${d.nextRenewal}` }))]) {
         if (!this.g.renewals.lease(this.#holder, LEASE_MS)) break;
-        log(`renewal: "${c.friendlyName}" (${c.source}) is due since ${c.nextRenewal}; renewing`);
+        log(`renewal: "${c.friendlyName}" (${c.source}) is ${c.why}; renewing`);
         try {
           const r = await runRenewal(this.g, c.thumbprint, { sources: this.options.sources, onOutcome: this.options.onOutcome });
           if ('dryRun' in r) continue;
