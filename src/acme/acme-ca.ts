@@ -20,6 +20,8 @@ export interface AcmeDirectory {
   newAccount: string;
   newNonce: string;
   newOrder: string;
+  /** RFC 9773: where the CA answers each certificate's suggested renewal window (absent: no ARI). */
+  renewalInfo?: string;
   meta?: { termsOfService?: string; externalAccountRequired?: boolean; website?: string };
 }
 
@@ -185,8 +187,10 @@ export class AcmeSession {
     this.#client = withNonceRetries(new acme.Client({ directoryUrl: endpoint.directory, accountKey: accountKeyPem, accountUrl }));
   }
 
-  async newOrder(names: string[]): Promise<{ url: string; authorizations: string[]; finalize: string; status: string }> {
-    const order = await this.#client.createOrder({ identifiers: names.map((value) => ({ type: /^[0-9.]+$|:/.test(value) ? 'ip' : 'dns', value })) });
+  /** `replaces` (RFC 9773 §5): the ARI identifier of the certificate this order renews, so the CA may exempt it from rate limits. */
+  async newOrder(names: string[], replaces?: string): Promise<{ url: string; authorizations: string[]; finalize: string; status: string }> {
+    // acme-client sends the object as the newOrder payload as it is, so `replaces` goes through.
+    const order = await this.#client.createOrder({ identifiers: names.map((value) => ({ type: /^[0-9.]+$|:/.test(value) ? 'ip' : 'dns', value })), ...(replaces ? { replaces } : {}) } as never);
     return order as unknown as { url: string; authorizations: string[]; finalize: string; status: string };
   }
 

@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AuthorityKeyIdentifier, Certificate, id_ce_authorityKeyIdentifier } from '@peculiar/asn1-x509';
 
@@ -27,11 +29,11 @@ const DEFAULT_RETRY_MS = 6 * 3_600_000;
  * what went wrong (unreachable, not 200, not the document RFC 9773 describes); the caller falls
  * back to the lifetime rule.
  */
-export async function fetchRenewalInfo(renewalInfoUrl: string, certId: string, options: { now: Date; timeoutMs?: number; dispatcher?: unknown }): Promise<RenewalInfo> {
+export async function fetchRenewalInfo(renewalInfoUrl: string, certId: string, options: { now: Date; timeoutMs?: number; ca?: string | undefined }): Promise<RenewalInfo> {
   const url = `${renewalInfoUrl.replace(/\/$/, '')}/${certId}`;
-  const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000), ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) } as RequestInit);
+  const res = await getText(new URL(url), options.timeoutMs ?? 10_000, options.ca);
   if (res.status !== 200) throw new Error(`${url} answered HTTP ${res.status}`);
-  const text = await res.text();
+  const text = res.body;
   if (text.length > 64 * 1024) throw new Error(`${url} answered ${text.length} bytes, far more than a renewal window`);
   let doc: unknown;
   try {
@@ -46,7 +48,29 @@ export async function fetchRenewalInfo(renewalInfoUrl: string, certId: string, o
     throw new Error(`${url} did not answer a suggestedWindow with a start before its end`);
   }
   const explanation = (doc as { explanationURL?: unknown }).explanationURL;
-  return { start, end, explanationUrl: typeof explanation === 'string' ? explanation : undefined, retryAfter: retryAfter(res.headers.get('retry-after'), options.now) };
+  return { start, end, explanationUrl: typeof explanation === 'string' ? explanation : undefined, retryAfter: retryAfter(res.retryAfter, options.now) };
+}
+
+/**
+ * One GET (no redirects), over HTTPS trusting `ca` when given (a private CA's `--directory-ca`), else
+ * the system's roots; at most 64 KiB + 1 of the body is kept.
+ */
+function getText(url: URL, timeoutMs: number, ca: string | undefined): Promise<{ status: number; body: string; retryAfter: string | null }> {
+  return new Promise((resolve, reject) => {
+    const options = { timeout: timeoutMs, headers: { accept: 'application/json' }, ...(url.protocol === 'https:' && ca ? { ca } : {}) };
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length <= 64 * 1024) body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url.href} did not answer within ${timeoutMs / 1000} s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Retry-After as seconds or an HTTP date; bounded to between a minute and a day (RFC 9773 §4.3.3 clients should cap it). */

@@ -93,7 +93,7 @@ export const AcmeAccountSchema = Type.Object({
   created: Type.String({ format: 'date-time' }),
 }, open);
 
-export const AcmeAccountRemovedSchema = Type.Object({ name: Type.String(), removed: Type.Literal(true) }, open);
+export const AcmeAccountRemovedSchema = Type.Object({ name: Type.String(), removed: Type.Literal(true), nowManual: Type.Array(Type.String(), { description: 'thumbprints of the certificates it issued, manual from now on' }) }, open);
 
 export const CaSchema = Type.Object({
   thumbprint: Type.String(), subject: Type.String(), notBefore: Type.String(), notAfter: Type.String(), keyType: Type.String(), created: Type.String(),
@@ -115,7 +115,7 @@ export const SiteSchema = Type.Object({
   content: Type.Object({ kind: Type.String({ enum: ['static', 'proxy'] }), root: Type.Optional(Type.String()), upstream: Type.Optional(Type.String()) }, open),
   httpsRedirect: Type.Boolean(),
   hsts: Type.Boolean(),
-  logFormat: Type.String({ enum: ['w3c', 'combined'] }),
+  logFormat: Type.String({ enum: ['w3c', 'combined', 'off'] }),
   created: Type.String(),
   bindings: Type.Optional(Type.Array(BindingSchema)),
 }, open);

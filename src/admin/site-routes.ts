@@ -8,7 +8,7 @@ const SITE_FIELDS = {
   proxy: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'a proxied site: the upstream URL (http or https)' })),
   httpsRedirect: Type.Optional(Type.Boolean()),
   hsts: Type.Optional(Type.Boolean()),
-  logFormat: Type.Optional(Type.Union([Type.Literal('w3c'), Type.Literal('combined')])),
+  logFormat: Type.Optional(Type.Union([Type.Literal('w3c'), Type.Literal('combined'), Type.Literal('off')], { description: "the access log: w3c (IIS's W3C extended, the default), combined, or off (none written)" })),
 };
 const PROTOCOL = Type.Union([Type.Literal('http'), Type.Literal('https')]);
 const IP = Type.String({ minLength: 1, maxLength: 64, description: 'an IPv4/IPv6 address of this machine, or * for All Unassigned (default)' });

@@ -97,13 +97,17 @@ export const acmeCommands: Command[] = [
   {
     noun: 'acme account',
     verb: 'remove',
-    usage: 'gatehouse acme account remove NAME',
-    summary: 'Remove an ACME account and destroy its key (the account stays at the CA; certificates it issued stay installed).',
-    options: {},
+    usage: 'gatehouse acme account remove NAME [--force]',
+    summary: 'Remove an ACME account and destroy its key (the account stays at the CA; certificates it issued stay installed). Refused while certificates in use came from it, since they renew through it.',
+    flags: [['--force', 'remove it although certificates in use came from it: they become manual certificates (renewed with cert renew)']],
+    options: { force: { type: 'boolean' } },
     positionals: { min: 1, max: 1, names: 'the account name' },
-    run({ positionals, gatehouse }) {
-      const r = gatehouse().acme.remove(positionals[0]!);
-      return { json: r, text: `Removed ACME account "${r.name}"; its key was destroyed.` };
+    run({ values, positionals, gatehouse }) {
+      const r = gatehouse().acme.remove(positionals[0]!, { force: values.force === true });
+      return {
+        json: r,
+        text: `Removed ACME account "${r.name}"; its key was destroyed.${r.nowManual.length > 0 ? ` ${r.nowManual.length} certificate(s) it issued are manual now: ${r.nowManual.join(', ')}.` : ''}`,
+      };
     },
   },
 ];

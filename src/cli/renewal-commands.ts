@@ -50,7 +50,7 @@ export const renewalCommands: Command[] = [
         json: rows,
         text: rows.length === 0 ? 'No certificates with a private key.' : table(['Friendly name', 'Source', 'Expires', 'Next renewal', 'Last attempt', 'Result', 'Thumbprint'], rows.map((r) => [
           r.friendlyName, r.source, day(r.notAfter),
-          r.replacedBy ? `replaced by ${r.replacedBy.slice(0, 12)}` : r.nextRenewal ? day(r.nextRenewal) : 'none (manual)',
+          r.replacedBy ? `replaced by ${r.replacedBy.slice(0, 12)}` : r.nextRenewal ? `${day(r.nextRenewal)} (${r.nextRenewalWhy}${r.ariError ? ', ARI unreadable' : ''})` : 'none (manual)',
           r.lastAttempt ? day(r.lastAttempt.started) : '', r.failedProbe ? 'failed probe (as the new certificate)' : r.lastAttempt?.outcome ?? '', r.thumbprint,
         ])),
       };

@@ -12,7 +12,7 @@ const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 
 /** The renewal scheduler (`--renew-every`, 0: off): looks for certificates due and renews them, one process per store. */
-async function startRenewals(g: Gatehouse, seconds: number, log: (line: string) => void): Promise<{ stop(): Promise<void> } | undefined> {
+async function startRenewals(g: Gatehouse, seconds: number, log: (line: string) => void): Promise<{ stop(): Promise<void>; urgent(thumbprint: string, why: string): boolean } | undefined> {
   if (seconds === 0) return undefined;
   const { RenewalScheduler } = await import('../renewal/renewal-scheduler.js');
   const scheduler = new RenewalScheduler(g, { intervalMs: seconds * 1000, log });
@@ -107,15 +107,20 @@ export const serveCommands: Command[] = [
       // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
+        const scheduler = await startRenewals(g, renewEvery, log);
+        // A certificate its CA revoked (OCSP) is renewed at once when Gatehouse can, and a person is told.
         const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
-        const ocsp = new OcspRefresher(g, log, ocspSeconds === undefined ? {} : { checkMs: ocspSeconds * 1000 });
+        const { certificateRevoked } = await import('../renewal/renewal-notifications.js');
+        const ocsp = new OcspRefresher(g, log, {
+          ...(ocspSeconds === undefined ? {} : { checkMs: ocspSeconds * 1000 }),
+          onRevoked: (target) => void certificateRevoked(g, target.thumbprint, (t, why) => scheduler?.urgent(t, why) ?? false, log),
+        });
         ocsp.start();
         const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
         const admin = await startAdminEndpoint(g, {
           listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
           ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
         });
-        const scheduler = await startRenewals(g, renewEvery, log);
         return { close: async () => Promise.all([ocsp.stop(), scheduler?.stop(), admin?.close()]) };
       };
       // The expiry check (certificates within 14 days of their end: a notification once a day) runs

@@ -9,8 +9,19 @@ import { details, table } from './table.js';
 const ON_OFF: Array<[string, string]> = [
   ['--https-redirect on|off', 'answer plain-http requests with a redirect to https (default off)'],
   ['--hsts on|off', 'send Strict-Transport-Security on https responses (default off)'],
-  ['--log-format w3c|combined', "the access log's format: W3C extended as IIS writes it (default) or combined"],
+  ['--log w3c|combined|off', "the access log: W3C extended as IIS writes it (default), combined, or off (none written)"],
+  ['--log-format w3c|combined|off', 'the same as --log (its earlier name)'],
 ];
+
+/** `--log`, or `--log-format` (its earlier name, still accepted); both given must agree. */
+function logOption(values: Values): string | undefined {
+  const log = str(values, 'log');
+  const format = str(values, 'log-format');
+  if (log !== undefined && format !== undefined && log.trim().toLowerCase() !== format.trim().toLowerCase()) {
+    throw fail('GH_USAGE', `--log "${log}" and --log-format "${format}" disagree: give one of them (--log-format is the earlier name of --log).`);
+  }
+  return log ?? format;
+}
 
 function onOff(values: Values, name: string): boolean | undefined {
   const v = str(values, name);
@@ -30,7 +41,7 @@ function siteText(s: Site & { bindings: Binding[] }): string {
     ['State', s.state],
     ['Serves', serves(s)],
     ['Options', [s.httpsRedirect ? 'redirect http to https' : '', s.hsts ? 'HSTS' : ''].filter(Boolean).join(', ') || 'none'],
-    ['Access log', s.logFormat === 'w3c' ? 'W3C extended' : 'combined'],
+    ['Access log', s.logFormat === 'w3c' ? 'W3C extended' : s.logFormat === 'combined' ? 'combined' : 'off'],
     ['Bindings', s.bindings.map((b) => `${bindingText(b)}${b.sni ? ' (SNI)' : ''}`).join('; ') || 'none'],
   ]);
 }
@@ -42,26 +53,26 @@ export const siteCommands: Command[] = [
   {
     noun: 'site',
     verb: 'add',
-    usage: 'gatehouse site add NAME (--root DIR | --proxy URL) [--https-redirect on|off] [--hsts on|off] [--log-format w3c|combined]',
+    usage: 'gatehouse site add NAME (--root DIR | --proxy URL) [--https-redirect on|off] [--hsts on|off] [--log w3c|combined|off]',
     summary: 'Add a site that serves a folder of static files or proxies to an upstream; it starts at once.',
     flags: [['--root DIR', 'the folder of static files (index.html is the default document)'], ['--proxy URL', 'the upstream, http://host:port'], ...ON_OFF],
-    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' }, 'log-format': { type: 'string' } },
+    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' }, log: { type: 'string' }, 'log-format': { type: 'string' } },
     positionals: one,
     run({ values, positionals, gatehouse }) {
-      const s = gatehouse().sites.add({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts'), logFormat: str(values, 'log-format') });
+      const s = gatehouse().sites.add({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts'), logFormat: logOption(values) });
       return { json: s, text: `Added site "${s.name}" (${serves(s)}). Bind it: gatehouse binding add "${s.name}" --protocol https --port 443 --cert REF` };
     },
   },
   {
     noun: 'site',
     verb: 'set',
-    usage: 'gatehouse site set NAME [--root DIR | --proxy URL] [--https-redirect on|off] [--hsts on|off] [--log-format w3c|combined]',
+    usage: 'gatehouse site set NAME [--root DIR | --proxy URL] [--https-redirect on|off] [--hsts on|off] [--log w3c|combined|off]',
     summary: 'Change what a site serves or its options.',
     flags: [['--root DIR', 'serve this folder instead'], ['--proxy URL', 'proxy to this upstream instead'], ...ON_OFF],
-    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' }, 'log-format': { type: 'string' } },
+    options: { root: { type: 'string' }, proxy: { type: 'string' }, 'https-redirect': { type: 'string' }, hsts: { type: 'string' }, log: { type: 'string' }, 'log-format': { type: 'string' } },
     positionals: one,
     run({ values, positionals, gatehouse }) {
-      const s = gatehouse().sites.set({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts'), logFormat: str(values, 'log-format') });
+      const s = gatehouse().sites.set({ name: positionals[0]!, root: str(values, 'root'), proxy: str(values, 'proxy'), httpsRedirect: onOff(values, 'https-redirect'), hsts: onOff(values, 'hsts'), logFormat: logOption(values) });
       return { json: s, text: siteText(s) };
     },
   },

@@ -52,6 +52,15 @@ export class CertificateSelector {
     this.#httpsDefault = config.httpsDefault;
   }
 
+  /** Every certificate a handshake can get here (the endpoints' and the default first, then the SNI bindings'), each once. */
+  certificates(): string[] {
+    const out = new Set<string>();
+    for (const b of this.#endpoint.values()) out.add(b.certificate!);
+    if (this.#httpsDefault) out.add(this.#httpsDefault);
+    for (const list of this.#sni.values()) for (const b of list) out.add(b.certificate!);
+    return [...out];
+  }
+
   select(probe: HandshakeProbe): Selection {
     const local = canonicalAddress(probe.localAddress) ?? probe.localAddress;
     const name = normalizeHost(probe.servername);

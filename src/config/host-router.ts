@@ -44,15 +44,23 @@ export class HostRouter {
   route(probe: RequestProbe): Route | null {
     const local = canonicalAddress(probe.localAddress) ?? probe.localAddress;
     const host = normalizeHost(probe.host);
-    const find = (h: string) => this.#byHost.get(`${probe.protocol}|${probe.port}|${h}`)?.find((b) => b.ip === local || b.ip === '*');
+    const endpoint = `${probe.protocol}|${probe.port}|`;
     if (host !== '') {
-      const exact = find(host);
+      const exact = this.#find(endpoint + host, local);
       if (exact) return { site: exact.site, binding: exact, rule: 'host-exact' };
       const pattern = wildcardOf(host);
-      const wild = pattern ? find(pattern) : undefined;
+      const wild = pattern ? this.#find(endpoint + pattern, local) : undefined;
       if (wild) return { site: wild.site, binding: wild, rule: 'host-wildcard' };
     }
-    const any = find('');
+    const any = this.#find(endpoint, local);
     return any ? { site: any.site, binding: any, rule: 'catch-all' } : null;
+  }
+
+  /** The binding for `protocol|port|host` on the local address or on `*` (a loop, no closure: once per request). */
+  #find(key: string, local: string): Binding | undefined {
+    const list = this.#byHost.get(key);
+    if (list === undefined) return undefined;
+    for (const b of list) if (b.ip === local || b.ip === '*') return b;
+    return undefined;
   }
 }

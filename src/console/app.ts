@@ -6,8 +6,10 @@ import { siteHash, type ActionGroup, type Ctx } from './context.js';
 import { closeAllDialogs, sentence } from './dialog.js';
 import { button, h, replace } from './dom.js';
 import { showLogin } from './login.js';
+import { acmePage } from './acme-page.js';
 import { auditPage } from './audit-page.js';
 import { certificatesPage } from './certificates-page.js';
+import { notificationsPage } from './notifications-page.js';
 import { requestsPage } from './requests-page.js';
 import { serverHomePage } from './server-home.js';
 import { servicesPage } from './services-page.js';
@@ -16,7 +18,7 @@ import { usersPage } from './users-page.js';
 import type { Permission, ServerInfo, SessionInfo, Site } from './types.js';
 
 type Route =
-  | { kind: 'home' | 'certificates' | 'requests' | 'services' | 'sites' | 'users' | 'audit' }
+  | { kind: 'home' | 'certificates' | 'requests' | 'acme' | 'notifications' | 'services' | 'sites' | 'users' | 'audit' }
   | { kind: 'site'; name: string };
 
 type PageFn = (ctx: Ctx, route: Route) => Promise<HTMLElement>;
@@ -25,6 +27,8 @@ const PAGES: Record<Route['kind'], { title: string; render: PageFn }> = {
   home: { title: 'Home', render: (ctx) => serverHomePage(ctx) },
   certificates: { title: 'Server Certificates', render: (ctx) => certificatesPage(ctx) },
   requests: { title: 'Pending Certificate Requests', render: (ctx) => requestsPage(ctx) },
+  acme: { title: 'ACME Accounts', render: (ctx) => acmePage(ctx) },
+  notifications: { title: 'Notifications', render: (ctx) => notificationsPage(ctx) },
   services: { title: 'Services', render: (ctx) => servicesPage(ctx) },
   sites: { title: 'Sites', render: (ctx) => sitesPage(ctx) },
   site: { title: 'Site', render: (ctx, r) => sitePage(ctx, (r as { name: string }).name) },
@@ -38,6 +42,8 @@ function parseRoute(hash: string): Route {
   switch (first) {
     case 'certificates': return { kind: 'certificates' };
     case 'requests': return { kind: 'requests' };
+    case 'acme': return { kind: 'acme' };
+    case 'notifications': return { kind: 'notifications' };
     case 'services': return { kind: 'services' };
     case 'users': return { kind: 'users' };
     case 'audit': return { kind: 'audit' };

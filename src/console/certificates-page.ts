@@ -1,6 +1,7 @@
 // The Server Certificates page: friendly name, issued to, issued by, expiration date, thumbprint
-// (short, the full one on hover and a copy button), store and status — expiring and expired
-// certificates stand out in colour and in words — the selected certificate's details beside the
+// (short, the full one on hover and a copy button), store, status — expiring and expired
+// certificates stand out in colour and in words — and renewal (source, next renewal, replaced by,
+// failed probe), the selected certificate's details beside the
 // list, and the actions of IIS's page, each shown only when the user's role allows it.
 import { InputProblem } from './api.js';
 import { notAssignable, openAssignServicesDialog } from './assign-services-dialog.js';
@@ -10,9 +11,10 @@ import { openCertificateView } from './certificate-view-dialog.js';
 import { openChainDialog, openExportDialog, openImportDialog, openRemoveCertificate, openRenameDialog, openSelfSignedDialog } from './certificate-dialogs.js';
 import { breakable, button, copyText, h, isoDay, isoMinute, storeLabel } from './dom.js';
 import { statusBadge } from './status.js';
+import { openRenewalHistory, openRenewDialog, renewalText } from './renewal-dialogs.js';
 import { openRequestWizard } from './request-wizard.js';
 import { DataTable } from './table.js';
-import type { Certificate, PendingRequest } from './types.js';
+import type { Certificate, PendingRequest, RenewalStatus } from './types.js';
 
 /** The first 8 and last 4 hex digits: enough to tell certificates apart, short enough for the list at 1024 pixels. */
 export function shortHash(thumbprint: string): string {
@@ -20,7 +22,9 @@ export function shortHash(thumbprint: string): string {
 }
 
 export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
-  const [certs, pending] = await Promise.all([ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<PendingRequest[]>('/requests')]);
+  const [certs, pending, renewalList] = await Promise.all([ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<PendingRequest[]>('/requests'), ctx.api.get<RenewalStatus[]>('/renewals')]);
+  const renewals = new Map(renewalList.map((r) => [r.thumbprint, r]));
+  const nameOf = (thumbprint: string) => certs.find((c) => c.thumbprint === thumbprint)?.friendlyName ?? thumbprint;
   const details = h('section', { class: 'selection-details', 'aria-label': 'Selected certificate' });
   const table = new DataTable<Certificate>({
     caption: 'Certificates in the Web Hosting and Personal stores',
@@ -36,6 +40,8 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
           button('Copy', () => void copyThumbprint(c), { class: 'copy', tabindex: '-1', title: 'Copy the full thumbprint', 'aria-label': `Copy the thumbprint of ${c.friendlyName}` })],
       },
       { label: 'Certificate Store', cell: (c) => storeLabel(c.store), class: 'hide-md' },
+      // Before Status, which stays the last column; gone below 900 pixels of list (the details say it).
+      { label: 'Renewal', cell: (c) => renewalText(renewals.get(c.thumbprint), nameOf), class: 'wrap hide-lg renewal-cell' },
       { label: 'Status', cell: statusBadge, class: 'status-cell' },
     ],
     rows: certs,
@@ -89,6 +95,8 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
             label: 'Assign Services to Certificate…', needs: 'sites.manage', disabled: none || notAssignable(c) !== undefined,
             run: () => c && void openAssignServicesDialog(ctx, { certificate: c, done: () => reload(c.thumbprint) }),
           },
+          { label: 'Renew…', needs: 'certificates.manage', disabled: none || !renewals.has(c.thumbprint), run: () => c && openRenewDialog(ctx, c, renewals.get(c.thumbprint), nameOf, (thumbprint) => reload(thumbprint)) },
+          { label: 'Renewal History…', needs: 'certificates.manage', disabled: none, run: () => c && void openRenewalHistory(ctx, c, nameOf) },
           { label: 'Rename…', needs: 'certificates.manage', disabled: none, run: () => c && openRenameDialog(ctx, c, () => reload(c.thumbprint)) },
           { label: 'Remove', needs: 'certificates.manage', disabled: none, run: () => c && openRemoveCertificate(ctx, c, () => reload(table.keyAfter(c.thumbprint), true)) },
         ],
@@ -106,7 +114,8 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
       h('h2', null, `“${c.friendlyName}”`),
       h('div', { class: 'button-row' },
         button('View…', () => void openCertificateView(ctx, c)),
-        button('Copy thumbprint', () => void copyThumbprint(c))),
+        button('Copy thumbprint', () => void copyThumbprint(c)),
+        button('Renewal History…', () => void openRenewalHistory(ctx, c, nameOf))),
       h('dl', { class: 'details' },
         h('dt', null, 'Subject'), h('dd', null, c.subject),
         h('dt', null, 'Names (SAN)'), h('dd', null, c.sans.join(', ') || 'none'),
@@ -117,7 +126,8 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, c.thumbprint),
         h('dt', null, 'Serial number'), h('dd', { class: 'mono' }, c.serialNumber),
         h('dt', null, 'Key'), h('dd', null, `${c.keyType}; ${c.hasPrivateKey ? `private key here, ${c.exportable ? 'exportable' : 'not exportable'}` : 'no private key here'}`),
-        h('dt', null, 'Store'), h('dd', null, storeLabel(c.store))));
+        h('dt', null, 'Store'), h('dd', null, storeLabel(c.store)),
+        h('dt', null, 'Renewal'), h('dd', null, renewalText(renewals.get(c.thumbprint), nameOf))));
   }
 
   const expiring = certs.filter((c) => c.status === 'expiring').length;

@@ -1,13 +1,14 @@
 // The New Certificate Request wizard, page by page as Exchange's New Exchange Certificate wizard:
 // a friendly name; the domain scope (root domain, wildcard); the domains, proposed from the host
 // names the server's bindings use; the common name; organization, location and key; a summary;
-// then the CSR to copy or download — or to submit to the internal CA at once.
+// then the CSR to copy or download — or to submit at once to the internal CA or an ACME account.
 import { InputProblem } from './api.js';
 import type { Ctx } from './context.js';
 import { Dialog } from './dialog.js';
-import { button, checkbox, copyText, field, h, input, isoDay, replace, saveFile, select, uid } from './dom.js';
+import { button, checkbox, field, h, input, isoDay, replace, select, uid } from './dom.js';
+import { csrPanel } from './csr-panel.js';
 import { countryCode, countryInput, countryName } from './countries.js';
-import { KEY_TYPES, type Certificate, type PendingRequest, type ServerInfo } from './types.js';
+import { KEY_TYPES, type AcmeAccount, type Certificate, type ChallengeChoices, type PendingRequest, type ServerInfo } from './types.js';
 
 interface Step {
   title: string;
@@ -15,6 +16,15 @@ interface Step {
   enter?: () => void;
   /** Checks the page before Next; throws InputProblem to stay. */
   leave?: () => void;
+}
+
+/** The host of a directory URL (what tells accounts apart in Submit to). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /** Lower case, no trailing dot, no spaces. */
@@ -38,8 +48,18 @@ export function proposeDomains(root: string, wildcard: boolean, hostNames: strin
 export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => void | Promise<void>): Promise<void> {
   let server: ServerInfo;
   let caReady = false;
+  let accounts: AcmeAccount[] = [];
+  /** Per account: the challenges issuing through it accepts now. */
+  const challenges = new Map<string, ChallengeChoices>();
+  const acme = ctx.can('certificates.manage');
   try {
-    [server, caReady] = await Promise.all([ctx.api.get<ServerInfo>('/server'), ctx.can('ca.manage') ? ctx.caExists() : Promise.resolve(false)]);
+    [server, caReady, accounts] = await Promise.all([
+      ctx.api.get<ServerInfo>('/server'),
+      ctx.can('ca.manage') ? ctx.caExists() : Promise.resolve(false),
+      acme ? ctx.api.get<AcmeAccount[]>('/acme/accounts') : Promise.resolve([]),
+    ]);
+    const choices = await Promise.all(accounts.map((a) => ctx.api.get<ChallengeChoices>(`/acme/challenges?account=${encodeURIComponent(a.name)}`)));
+    accounts.forEach((a, i) => challenges.set(a.name, choices[i]!));
   } catch (e) {
     ctx.fail(e);
     return;
@@ -264,32 +284,14 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
   }
 
   function showCompletion(request: PendingRequest): void {
-    const csr = h('textarea', { readOnly: true, rows: '12', class: 'mono csr', spellcheck: 'false' });
-    csr.value = request.csr ?? '';
-    const copy = button('Copy', () => void copyText(csr.value, csr).then(
-      () => d.showNotice('The CSR is on the clipboard.'),
-      () => d.showError('The browser did not allow copying; select the text and copy it yourself.'),
-    ));
-    const download = button('Download CSR', () => void d.run(async () => {
-      const f = await ctx.api.file('GET', `/requests/${request.id}/csr`, undefined, `request-${request.id}.csr`);
-      saveFile(f.blob, `request-${request.id}.csr`);
-      d.showNotice(`Saved request-${request.id}.csr. Send it to your certification authority.`);
-    }));
-    const submit = caReady
-      ? button('Submit to the internal CA', () => void d.run(async () => {
-        issued = await ctx.api.post<Certificate>(`/requests/${request.id}/submit`, { ca: 'internal', friendlyName: name.value.trim(), store: 'webhosting' });
-        submit!.disabled = true;
-        download.disabled = true;
-        // The button that had the focus is greyed out: the message that says what happened takes it.
-        d.showNotice(`The internal CA issued “${issued.friendlyName}” (${issued.thumbprint}), valid until ${isoDay(issued.notAfter)}. It is in the Web Hosting store: bind it to a site with the site's Bindings….`, true);
-      }))
-      : null;
+    const { field: csrField, copy, download } = csrPanel(ctx, d, request);
+    const submitTo = submitChoices(request, download);
     // Under its own heading, which the section's aria-labelledby names.
     replace(completion, completion.querySelector('h3'),
       h('p', null, `The request is saved on this server as request ${request.id}, with its private key. Send the CSR below to your certification authority. When it answers, use Complete Certificate Request… with the file it sends; the certificate will be named “${name.value.trim()}”.`),
-      field('Certificate signing request (CSR)', csr),
-      h('div', { class: 'button-row' }, copy, download, submit),
-      caReady ? h('p', { class: 'hint' }, 'Or have the internal CA sign it now: the certificate is installed at once.') : null);
+      csrField,
+      h('div', { class: 'button-row' }, copy, download),
+      submitTo);
     for (const s of steps) s.section.hidden = true;
     completion.hidden = false;
     markStep(steps.length);
@@ -297,6 +299,70 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
     cancel.hidden = true;
     next.textContent = 'Finish';
     completion.querySelector<HTMLElement>('h3')?.focus();
+  }
+
+  /**
+   * "Submit to": the internal CA and each ACME account (with the challenge, among those the API
+   * accepts now). An ACME CA validates the names while the call runs — tens of seconds — so the
+   * choice and the button are held, a status says so, and the message that says what happened
+   * takes the focus.
+   */
+  function submitChoices(request: PendingRequest, download: HTMLButtonElement): HTMLElement | null {
+    const targets = [
+      ...(caReady ? [{ value: 'internal', label: 'The internal CA' }] : []),
+      ...accounts.map((a) => ({ value: `acme:${a.name}`, label: `ACME: ${a.name} (${hostOf(a.directory)})` })),
+    ];
+    if (targets.length === 0) return null;
+    const to = select(targets, targets[0]!.value);
+    const challenge = select([]);
+    const challengeHint = h('span');
+    const challengeRow = field('Challenge', challenge, [challengeHint]);
+    const submit = h('button', { type: 'button' });
+    let drawnFor = '';
+    const sync = () => {
+      const acme = to.value.startsWith('acme:');
+      challengeRow.hidden = !acme;
+      submit.textContent = acme ? `Submit to ${to.value.slice(5)}` : 'Submit to the internal CA';
+      const choices = challenges.get(to.value.slice(5));
+      const usable = choices?.challenges.filter((c) => c.available) ?? [];
+      if (acme && drawnFor !== to.value) {
+        // Only the challenge types the API accepts now for this account.
+        drawnFor = to.value;
+        replace(challenge,
+          h('option', { value: '' }, choices?.default ? `Chosen by Gatehouse (now: ${choices.default})` : 'Chosen by Gatehouse'),
+          ...usable.map((c) => h('option', { value: c.type }, c.type)));
+      }
+      const chosen = usable.find((c) => c.type === (challenge.value || choices?.default));
+      challengeHint.textContent = chosen ? chosen.detail : 'Gatehouse picks what the bindings make possible: http-01 with an http binding on port 80, else tls-alpn-01.';
+    };
+    to.addEventListener('change', sync);
+    challenge.addEventListener('change', sync);
+    submit.addEventListener('click', () => void d.run(async () => {
+      const acme = to.value.startsWith('acme:');
+      const held = [to, challenge, submit, download];
+      for (const el of held) el.disabled = true;
+      let ok = false;
+      try {
+        if (acme) {
+          const account = to.value.slice(5);
+          d.showNotice(`Ordering the certificate from the ACME account “${account}”: the CA is validating ${request.sans.join(', ')}. This can take tens of seconds…`);
+          issued = await ctx.api.post<Certificate>(`/requests/${request.id}/acme`, { account, ...(challenge.value ? { challenge: challenge.value } : {}), friendlyName: name.value.trim(), store: 'webhosting' });
+        } else {
+          issued = await ctx.api.post<Certificate>(`/requests/${request.id}/submit`, { ca: 'internal', friendlyName: name.value.trim(), store: 'webhosting' });
+        }
+        ok = true;
+      } finally {
+        if (!ok) for (const el of held) el.disabled = false;
+      }
+      const by = acme ? `The ACME CA of “${to.value.slice(5)}”` : 'The internal CA';
+      // The button that had the focus is greyed out: the message that says what happened takes it.
+      d.showNotice(`${by} issued “${issued.friendlyName}” (${issued.thumbprint}), valid until ${isoDay(issued.notAfter)}. It is in the Web Hosting store: bind it to a site with the site's Bindings….`, true);
+    }));
+    sync();
+    return h('fieldset', { class: 'submit-to' }, h('legend', null, 'Or submit it now'),
+      field('Submit to', to, 'The certificate is installed at once when the CA issues it.'),
+      challengeRow,
+      h('div', { class: 'button-row' }, submit));
   }
 
   d.body.append(h('div', { class: 'wizard-layout' }, stepList, h('div', { class: 'wizard-pages' }, ...steps.map((s) => s.section), completion)));

@@ -11,6 +11,8 @@ import { KEY_TYPES } from './types.js';
 const FEATURES: Array<{ hash: string; name: string; text: string }> = [
   { hash: '#/certificates', name: 'Server Certificates', text: 'Request, complete, import, export and remove the certificates sites are served with.' },
   { hash: '#/requests', name: 'Pending Certificate Requests', text: 'Requests waiting for a CA\'s answer: download the CSR, complete or cancel them.' },
+  { hash: '#/acme', name: 'ACME Accounts', text: 'Accounts with ACME CAs (Let\'s Encrypt, ZeroSSL, a private ACME server) that issue and renew certificates by themselves.' },
+  { hash: '#/notifications', name: 'Notifications', text: 'Webhooks and e-mail told when a renewal rolls back or fails, or a certificate runs out.' },
   { hash: '#/services', name: 'Services', text: 'Assign Services to Certificate: what SMTP, IMAP, POP and IIS (the default HTTPS certificate) present, and the mail listeners.' },
   { hash: '#/sites', name: 'Sites', text: 'The sites this server serves and their bindings (IP address, port, host name, certificate).' },
   { hash: '#/users', name: 'Users and API Tokens', text: 'Who may use this console and the API, and with which role.' },

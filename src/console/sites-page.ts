@@ -132,7 +132,7 @@ export async function sitePage(ctx: Ctx, name: string): Promise<HTMLElement> {
       h('dt', null, site.content.kind === 'proxy' ? 'Proxies to' : 'Physical path'), h('dd', { class: 'mono' }, site.content.kind === 'proxy' ? site.content.upstream ?? '' : site.content.root ?? ''),
       h('dt', null, 'Redirect http to https'), h('dd', null, site.httpsRedirect ? 'on' : 'off'),
       h('dt', null, 'HSTS'), h('dd', null, site.hsts ? 'on' : 'off'),
-      h('dt', null, 'Access log format'), h('dd', null, site.logFormat === 'w3c' ? 'W3C extended (IIS)' : 'combined')),
+      h('dt', null, 'Access log format'), h('dd', null, site.logFormat === 'w3c' ? 'W3C extended (IIS)' : site.logFormat === 'combined' ? 'combined' : 'off (none written)')),
     h('h2', null, 'Bindings'),
     bindings.el);
 }
@@ -188,7 +188,7 @@ function openBasicSettings(ctx: Ctx, site: Site): void {
   const content = contentControls(site);
   const redirect = checkbox(site.httpsRedirect);
   const hsts = checkbox(site.hsts);
-  const log = select([{ value: 'w3c', label: 'W3C extended (IIS)' }, { value: 'combined', label: 'Combined (Apache, nginx)' }], site.logFormat);
+  const log = select([{ value: 'w3c', label: 'W3C extended (IIS)' }, { value: 'combined', label: 'Combined (Apache, nginx)' }, { value: 'off', label: 'Off (no access log)' }], site.logFormat);
   const d = new Dialog(`Basic Settings of ${site.name}`, {
     className: 'wide',
     onSubmit: async () => {

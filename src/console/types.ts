@@ -129,7 +129,7 @@ export interface Site {
   content: { kind: 'static' | 'proxy'; root?: string; upstream?: string };
   httpsRedirect: boolean;
   hsts: boolean;
-  logFormat: 'w3c' | 'combined';
+  logFormat: 'w3c' | 'combined' | 'off';
   created: string;
   bindings?: Binding[];
   /** After a (forced) start or stop: the other sites it reached. */
@@ -211,3 +211,100 @@ export interface ListenerResult {
 export const ROLES = ['organization-management', 'server-management', 'view-only'] as const;
 
 export const KEY_TYPES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384'] as const;
+
+/** GET /renewals: a certificate's renewal state (`source`: manual, internal, acme:ACCOUNT). */
+export interface RenewalStatus {
+  thumbprint: string;
+  friendlyName: string;
+  notAfter: string;
+  source: string;
+  nextRenewal: string | null;
+  replacedBy: string | null;
+  lastAttempt: { renewal: number; started: string; finished: string | null; outcome: string | null; detail: string } | null;
+  failedProbe: string | null;
+  uses: number;
+}
+
+export interface RenewalMove {
+  kind: 'binding' | 'service';
+  text: string;
+}
+
+export interface RenewalProbe {
+  endpoint: string;
+  ok: boolean;
+  served: string | null;
+  detail: string;
+}
+
+export type RenewalOutcome = 'renewed' | 'rolled-back' | 'failed';
+
+/** GET /certificates/{ref}/renewals: one renewal the certificate took part in. */
+export interface Renewal {
+  id: number;
+  old: string;
+  new: string | null;
+  source: string;
+  started: string;
+  finished: string | null;
+  outcome: RenewalOutcome | null;
+  detail: string;
+  moves: RenewalMove[];
+  probes: RenewalProbe[] | null;
+}
+
+/** POST /certificates/{ref}/renew with run: what the renewal did. */
+export interface RenewalReport {
+  renewal: number;
+  old: { thumbprint: string; friendlyName: string };
+  new: { thumbprint: string; friendlyName: string };
+  source: string;
+  outcome: RenewalOutcome;
+  probed: boolean;
+  detail: string;
+  moves: RenewalMove[];
+  probes: RenewalProbe[];
+}
+
+/** POST /certificates/{ref}/renew with dryRun: what would move and be probed. */
+export interface RenewalDryRun {
+  dryRun: boolean;
+  thumbprint: string;
+  friendlyName: string;
+  source: string;
+  moves: RenewalMove[];
+  probes: Array<{ endpoint: string }>;
+}
+
+export interface AcmeAccount {
+  name: string;
+  directory: string;
+  email: string;
+  accountUrl: string;
+  directoryCa: boolean;
+  eabKid: string | null;
+  /** The default DNS-01 provider (rfc2136:… or hook:…; a key file's path, never a secret), set with the CLI. */
+  dnsProvider?: string | null;
+  status: string;
+  created: string;
+}
+
+export type ChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
+
+/** GET /notifications: a target, never its secret. */
+export interface NotificationTarget {
+  name: string;
+  kind: 'webhook' | 'email';
+  created: string;
+  hasSecret: boolean;
+  lastSent: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  settings: { url?: string; to?: string[]; from?: string; host?: string; port?: number; tls?: string; user?: string };
+}
+
+/** GET /acme/challenges: what issuance accepts now, and the default (null: serve is not running). */
+export interface ChallengeChoices {
+  default: ChallengeType | null;
+  challenges: Array<{ type: ChallengeType; available: boolean; detail: string }>;
+}

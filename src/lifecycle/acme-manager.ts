@@ -4,10 +4,11 @@ import { fail, GatehouseError } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
 import { generateKeyPair, spkiDer } from '../pki/key-pair.js';
 import { AcmeSession, caSaid, fetchDirectory, registerAccount, resolveDirectory, type AcmeEndpoint, type Authorization } from '../acme/acme-ca.js';
+import { ariCertId, fetchRenewalInfo, renewalTimeByLifetime, renewalTimeInWindow } from '../acme/ari.js';
 import { tlsAlpnCertificate } from '../acme/tls-alpn-certificate.js';
 import { authoritativeServers, dns01Name, waitForPropagation, type Dns01Provider } from '../acme/dns/provider.js';
 import { absoluteDnsProviderSpec, createDnsProvider, formatDnsProviderSpec, parseDnsProviderSpec, type DnsProviderSpec } from '../acme/dns/spec.js';
-import type { AcmeAccountRow, GatehouseStore } from '../store/gatehouse-store.js';
+import type { AcmeAccountRow, CertificateSourceRow, GatehouseStore } from '../store/gatehouse-store.js';
 import type { InstallOptions } from './certificate-manager.js';
 import type { RequestManager } from './request-manager.js';
 import type { ServingProcesses } from './serving-processes.js';
@@ -48,6 +49,8 @@ export interface IssueOptions extends InstallOptions {
   /** The DNS-01 provider spec; default: the account's. */
   dns?: string | undefined;
   progress?: ((line: string) => void) | undefined;
+  /** The ARI identifier of the certificate this order renews (RFC 9773 `replaces`; sent only to a CA with ARI). */
+  replaces?: string | undefined;
   /** How long DNS-01 waits for the zone's authoritative servers to serve the TXT records (default 120 s). */
   propagationTimeoutMs?: number | undefined;
 }
@@ -66,6 +69,21 @@ const CHALLENGE_TTL_MS = 60 * 60_000;
 /** How long DNS-01 waits, by default, until every authoritative server serves the challenge records. */
 const PROPAGATION_TIMEOUT_MS = 120_000;
 
+/** After an ARI answer that could not be read, it is asked again this long after (doubling per failure in a row, at most a day). */
+const ARI_FAILURE_RETRY_MS = 15 * 60_000;
+/** A CA without ARI is asked again this long after (it may add it). */
+const NO_ARI_RECHECK_MS = 86_400_000;
+
+/** When a certificate from ACME renews, and why: the CA's ARI window, or the lifetime rule (a third left, half under 10 days). */
+export interface RenewalTime {
+  at: string;
+  why: 'ari window' | 'lifetime rule';
+  /** The CA's window when it gave one. */
+  window: { start: string; end: string } | null;
+  /** Why the lifetime rule is used although the CA has ARI (it could not be read). */
+  ariError: string | null;
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
@@ -83,6 +101,8 @@ export class AcmeManager {
     private readonly clock: () => Date,
     /** Relative paths in a DNS provider spec (its key file, a hook command) are read from here. */
     private readonly cwd: string = process.cwd(),
+    /** How many uses (bindings, service assignments) a certificate has. */
+    private readonly usesOf: (thumbprint: string) => number = () => 0,
   ) {}
 
   list(): AcmeAccount[] {
@@ -125,6 +145,17 @@ export class AcmeManager {
   }
 
   /**
+   * What a directory says about itself before an account is made with it (the console's Add…
+   * links the terms of service and asks for EAB when the CA requires it).
+   */
+  async directoryInfo(input: { directory: string; directoryCa?: string | undefined }): Promise<{ directory: string; termsOfService: string | null; externalAccountRequired: boolean; website: string | null }> {
+    const directory = resolveDirectory(input.directory);
+    const directoryCa = input.directoryCa === undefined ? undefined : caPem(input.directoryCa);
+    const meta = (await fetchDirectory({ directory, directoryCa })).meta ?? {};
+    return { directory, termsOfService: meta.termsOfService ?? null, externalAccountRequired: meta.externalAccountRequired === true, website: meta.website ?? null };
+  }
+
+  /**
    * Sets (or with null clears) the account's default DNS-01 provider. The spec keeps the TSIG key
    * file's path, never the secret: the file is read at each issuance.
    */
@@ -138,16 +169,100 @@ export class AcmeManager {
     return this.show(name);
   }
 
-  remove(name: string): { name: string; removed: true } {
+  /**
+   * Removes the account and destroys its key. Refused (GH_ACME_ACCOUNT_IN_USE) while certificates
+   * in use came from it — they would stop renewing by themselves; with `force` it is removed anyway
+   * and those certificates become manual (renewed with Renew…).
+   */
+  remove(name: string, options: { force?: boolean } = {}): { name: string; removed: true; nowManual: string[] } {
     const row = this.get(name);
+    const from = this.store.acme.fromSource(`acme:${name}`);
+    const inUse = from.filter((t) => this.usesOf(t) > 0);
+    if (inUse.length > 0 && !options.force) {
+      const names = inUse.map((t) => `"${this.store.certificates.get(t)?.friendlyName ?? t}"`);
+      throw fail('GH_ACME_ACCOUNT_IN_USE', `${inUse.length} certificate(s) in use came from ACME account "${name}" and renew through it: ${names.join(', ')}. Removing the account stops their automatic renewal; move their uses to other certificates first, or add ${opt('force')} to remove it anyway (they become manual certificates).`);
+    }
     this.store.change(
-      () => ({ action: 'acme.account.remove', target: `acme account ${name}`, before: { directory: row.directory, email: row.email, accountUrl: row.accountUrl } }),
+      () => ({ action: 'acme.account.remove', target: `acme account ${name}`, before: { directory: row.directory, email: row.email, accountUrl: row.accountUrl, certificates: from } }),
       () => {
+        this.store.acme.deleteSources(`acme:${name}`);
         this.store.acme.deleteAccount(name);
         this.store.keys.deleteIfUnused(row.keyId);
       },
     );
-    return { name, removed: true };
+    return { name, removed: true, nowManual: from };
+  }
+
+  /** Where a certificate came from when ACME issued it (`acme:ACCOUNT`, its challenge, its ARI identifier); undefined otherwise. */
+  sourceOf(thumbprint: string): CertificateSourceRow | undefined {
+    return this.store.acme.source(thumbprint);
+  }
+
+  /** Every certificate ACME issued: its source, challenge and renewal time as last chosen (one query). */
+  sources(): Map<string, CertificateSourceRow> {
+    return this.store.acme.sources();
+  }
+
+  /** When a certificate from ACME renews, as stored; null when it came from elsewhere or no time is chosen yet. */
+  renewalTime(row: CertificateSourceRow | undefined): RenewalTime | null {
+    if (!row?.renewAt) return null;
+    return {
+      at: row.renewAt, why: row.renewWhy === 'ari window' ? 'ari window' : 'lifetime rule',
+      window: row.windowStart && row.windowEnd ? { start: row.windowStart, end: row.windowEnd } : null, ariError: row.ariError,
+    };
+  }
+
+  /** Whether a certificate's renewal time should be (re)chosen at `now`: none yet, or the CA's window is due to be read again. */
+  needsRenewalTime(row: CertificateSourceRow, now: Date): boolean {
+    return row.renewAt === null || (row.ariRetryAfter !== null && Date.parse(row.ariRetryAfter) <= now.getTime());
+  }
+
+  /**
+   * Chooses (and stores) when an ACME certificate renews. Where the account's CA has ARI (RFC 9773,
+   * `renewalInfo` in its directory): its suggested window, read for this certificate, and a random
+   * instant in it — kept while the window stays the same, so restarts do not move it; read again
+   * after the CA's Retry-After (a minute to a day). Without ARI, or when it cannot be read: the
+   * lifetime rule, and `log` says why.
+   */
+  async chooseRenewalTime(thumbprint: string, now: Date, log: (line: string) => void = () => undefined): Promise<RenewalTime | null> {
+    const row = this.store.acme.source(thumbprint);
+    const cert = this.store.certificates.get(thumbprint);
+    const account = row ? this.store.acme.account(row.source.replace(/^acme:/, '')) : undefined;
+    if (!row || !cert) return null;
+    const lifetime = renewalTimeByLifetime(new Date(cert.notBefore), new Date(cert.notAfter)).toISOString();
+    const byLifetime = (ariError: string | null, retry: Date | null): CertificateSourceRow => ({
+      ...row, windowStart: null, windowEnd: null, ariChecked: now.toISOString(), ariRetryAfter: retry?.toISOString() ?? null, ariError, renewAt: lifetime, renewWhy: 'lifetime rule',
+    });
+    let next: CertificateSourceRow;
+    if (!account) {
+      next = byLifetime(null, null);
+    } else {
+      try {
+        const endpoint: AcmeEndpoint = { directory: account.directory, directoryCa: account.directoryCa ?? undefined };
+        const directory = await fetchDirectory(endpoint, 10_000);
+        if (!directory.renewalInfo || !row.ariId) {
+          next = byLifetime(null, new Date(now.getTime() + NO_ARI_RECHECK_MS));
+        } else {
+          const info = await fetchRenewalInfo(directory.renewalInfo, row.ariId, { now, ca: account.directoryCa ?? undefined });
+          const start = info.start.toISOString();
+          const end = info.end.toISOString();
+          const same = row.renewWhy === 'ari window' && row.renewAt !== null && row.windowStart === start && row.windowEnd === end;
+          next = {
+            ...row, windowStart: start, windowEnd: end, ariChecked: now.toISOString(), ariRetryAfter: info.retryAfter.toISOString(), ariError: null,
+            renewAt: same ? row.renewAt : renewalTimeInWindow(info, now).toISOString(), renewWhy: 'ari window',
+          };
+        }
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        // Failures in a row double the wait before the next try (15 minutes, at most a day).
+        const lastWait = row.ariError !== null && row.ariChecked !== null && row.ariRetryAfter !== null ? Date.parse(row.ariRetryAfter) - Date.parse(row.ariChecked) : 0;
+        const wait = Math.min(NO_ARI_RECHECK_MS, Math.max(ARI_FAILURE_RETRY_MS, lastWait * 2));
+        next = byLifetime(message, new Date(now.getTime() + wait));
+        log(`renewal: the CA's renewal information (ARI) for "${cert.friendlyName}" could not be read (${message}); it renews by the lifetime rule at ${lifetime} unless a later try reads a window`);
+      }
+    }
+    this.store.acme.setSource(next);
+    return this.renewalTime(next);
   }
 
   /** The challenge a request gets when none is asked for: http-01 when a serving process listens for http on port 80, else tls-alpn-01. */
@@ -204,8 +319,10 @@ export class AcmeManager {
     const session = new AcmeSession(endpoint, keyPem, account.accountUrl);
     this.store.record(() => ({ action: 'acme.order', target: `request ${requestId}`, after: { account: accountName, names, challenge } }),
       () => this.store.acme.recordOrder(accountName, namesKey, this.clock().toISOString(), 'placed'));
-    say(`ordering a certificate for ${names.join(', ')} from ${account.directory} (account ${accountName})`);
-    const order = await session.newOrder(names).catch((e) => {
+    // `replaces` only where the CA has ARI (RFC 9773 §5): other CAs may refuse a field they do not know.
+    const replaces = options.replaces && (await fetchDirectory(endpoint).catch(() => undefined))?.renewalInfo ? options.replaces : undefined;
+    say(`ordering a certificate for ${names.join(', ')} from ${account.directory} (account ${accountName})${replaces ? `, replacing ${replaces}` : ''}`);
+    const order = await session.newOrder(names, replaces).catch((e) => {
       throw fail('GH_ACME_ORDER_FAILED', `The CA refused the order for ${names.join(', ')}: ${caSaid(e)}.`);
     });
     const published: number[] = [];
@@ -273,8 +390,15 @@ export class AcmeManager {
       await this.#cleanupDns(provider, presented, say, cleanupFailures);
       const installed = this.requests.complete(Buffer.from(pem), `the certificate issued through ACME account ${accountName}`, options);
       installed.warnings.push(...cleanupFailures);
-      this.store.record(() => ({ action: 'acme.order.done', target: installed.thumbprint, after: { account: accountName, names } }),
-        () => this.store.acme.recordOrder(accountName, namesKey, this.clock().toISOString(), 'issued'));
+      const ariId = ariIdOf(this.store.certificates.der(installed.thumbprint).der);
+      this.store.record(() => ({ action: 'acme.order.done', target: installed.thumbprint, after: { account: accountName, names, challenge, ...(replaces ? { replaces } : {}) } }),
+        () => {
+          this.store.acme.recordOrder(accountName, namesKey, this.clock().toISOString(), 'issued');
+          this.store.acme.setSource({
+            thumbprint: installed.thumbprint, source: `acme:${accountName}`, challenge, ariId,
+            windowStart: null, windowEnd: null, ariChecked: null, ariRetryAfter: null, ariError: null, renewAt: null, renewWhy: null,
+          });
+        });
       return installed;
     } catch (e) {
       if (e instanceof GatehouseError) throw e;
@@ -294,6 +418,36 @@ export class AcmeManager {
         }
       }
     }
+  }
+
+  /**
+   * Each challenge type and whether issuing for `accountName` accepts it now (what the console's
+   * Submit to offers) — as plan() decides: http-01 and tls-alpn-01 need serve running, dns-01 the
+   * account's DNS provider — with what it needs or why not; and the type chosen when none is asked
+   * for (null: none can be used now). Without an account, dns-01 is judged as for an account without a provider.
+   */
+  challengeChoices(accountName?: string): { default: ChallengeType | null; challenges: Array<{ type: ChallengeType; available: boolean; detail: string }> } {
+    const probe = ['www.example.com'];
+    const judge = (challenge: ChallengeType | undefined): ChallengeType => {
+      if (accountName !== undefined) return this.plan(accountName, probe, { challenge }).challenge;
+      if (challenge === 'dns-01') throw fail('GH_ACME_DNS_PROVIDER_REQUIRED', `dns-01 needs a DNS provider on the ACME account (${act('acme-account-set', 'NAME')}).`);
+      if (challenge !== undefined) this.processes.live();
+      return challenge ?? this.defaultChallenge();
+    };
+    const attempt = <T>(f: () => T): { ok: T } | { error: string } => {
+      try {
+        return { ok: f() };
+      } catch (e) {
+        if (e instanceof GatehouseError) return { error: e.message };
+        throw e;
+      }
+    };
+    const challenges = (['http-01', 'tls-alpn-01', 'dns-01'] as const).map((type) => {
+      const r = attempt(() => judge(type));
+      return 'ok' in r ? { type, available: true, detail: hint(type) } : { type, available: false, detail: r.error };
+    });
+    const chosen = attempt(() => judge(undefined));
+    return { default: 'ok' in chosen ? chosen.ok : null, challenges };
   }
 
   /**
@@ -343,6 +497,15 @@ export class AcmeManager {
 function challengeType(asked: string): ChallengeType {
   if (asked === 'http-01' || asked === 'tls-alpn-01' || asked === 'dns-01') return asked;
   throw fail('GH_ACME_CHALLENGE_UNSUPPORTED', `"${asked}" is not a challenge type; use http-01, tls-alpn-01 or dns-01 in ${opt('challenge')}.`);
+}
+
+/** The certificate's ARI identifier, or null when it has none (no Authority Key Identifier). */
+export function ariIdOf(der: Buffer): string | null {
+  try {
+    return ariCertId(der);
+  } catch {
+    return null;
+  }
 }
 
 function hint(challenge: ChallengeType): string {

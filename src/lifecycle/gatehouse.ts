@@ -58,12 +58,12 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const services = new ServiceManager(store, certificates, clock);
   const processes = new ServingProcesses(store, clock);
   const notifications = new NotificationManager(store, certificates, clock);
+  const renewals = new RenewalManager(store, certificates, clock);
   return {
-    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock,
-    renewals: new RenewalManager(store, certificates, clock),
+    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock, renewals,
     serving: new ServingReadModel(store, clock),
     processes,
-    acme: new AcmeManager(store, requests, processes, clock, options.cwd ?? process.cwd()),
+    acme: new AcmeManager(store, requests, processes, clock, options.cwd ?? process.cwd(), (thumbprint) => renewals.plan(thumbprint).length),
     ocsp: new OcspStaples(store, clock),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),

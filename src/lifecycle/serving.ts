@@ -1,11 +1,21 @@
 import { hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
-import { servedChain } from '../pki/certificate-chain.js';
+import { isRootDer } from '../pki/certificate-chain.js';
+import { privateKeyFromPkcs8 } from '../pki/key-pair.js';
 
 /** A certificate's key and the certificates a handshake sends (leaf first). */
 export interface KeyMaterial {
   key: KeyObject;
+  certificates: Buffer[];
+}
+
+/**
+ * What a TLS context is built from: the key as stored (PKCS#8 DER, unsealed but not parsed — the
+ * context parses it once, as PEM armour around the same bytes) and what a handshake sends.
+ */
+export interface ContextMaterial {
+  pkcs8: Buffer;
   certificates: Buffer[];
 }
 
@@ -51,6 +61,7 @@ export function readServingConfig(store: GatehouseStore): ServingConfig {
  */
 export class ServingReadModel {
   #ticketSeed: Buffer = randomBytes(32);
+  readonly #roots = new Map<string, boolean>();
 
   constructor(private readonly store: GatehouseStore, private readonly clock: () => Date) {}
 
@@ -67,10 +78,31 @@ export class ServingReadModel {
    * client trusts the roots it has) — for a TLS context; undefined once it is gone or has no key.
    */
   keyMaterial(thumbprint: string): KeyMaterial | undefined {
-    const row = this.store.certificates.get(thumbprint);
+    const m = this.contextMaterial(thumbprint);
+    return m && { key: privateKeyFromPkcs8(m.pkcs8), certificates: m.certificates };
+  }
+
+  /**
+   * `keyMaterial` as a TLS context is built from it: two row reads and the key unsealed, with no key
+   * parsing and no export (the serving plane builds one context per certificate in use, and warms
+   * every bound one after each change).
+   */
+  contextMaterial(thumbprint: string): ContextMaterial | undefined {
+    const row = this.store.certificates.served(thumbprint);
     if (!row || row.keyId === null) return undefined;
-    const { der, chain } = this.store.certificates.der(thumbprint);
-    return { key: this.store.keys.load(row.keyId), certificates: [der, ...servedChain(chain)] };
+    const intermediates = row.chain.filter((b64) => !this.#isRoot(b64)).map((b64) => Buffer.from(b64, 'base64'));
+    return { pkcs8: this.store.keys.pkcs8(row.keyId), certificates: [row.der, ...intermediates] };
+  }
+
+  /** Whether a chain certificate (base64 DER) is a root, remembered: the same few CAs end every chain, and judging one checks a signature. */
+  #isRoot(b64: string): boolean {
+    let root = this.#roots.get(b64);
+    if (root === undefined) {
+      if (this.#roots.size >= 1000) this.#roots.clear();
+      root = isRootDer(Buffer.from(b64, 'base64'));
+      this.#roots.set(b64, root);
+    }
+    return root;
   }
 
   /** A pending TLS-ALPN-01 challenge's self-signed certificate and key; undefined once it is gone. */

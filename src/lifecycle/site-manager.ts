@@ -129,6 +129,6 @@ export class SiteManager {
 function logFormat(value: string | undefined): Site['logFormat'] | undefined {
   if (value === undefined) return undefined;
   const v = value.trim().toLowerCase();
-  if (v === 'w3c' || v === 'combined') return v;
-  throw fail('GH_USAGE', `${opt('log-format')} takes w3c (IIS's W3C extended format) or combined; got "${value}".`);
+  if (v === 'w3c' || v === 'combined' || v === 'off') return v;
+  throw fail('GH_USAGE', `${opt('log')} takes w3c (IIS's W3C extended format), combined or off; got "${value}".`);
 }

@@ -109,6 +109,7 @@ export const ERRORS = {
   GH_ACME_EAB_REFUSED: { exit: 1, status: 400, summary: 'The CA refused the External Account Binding (wrong key id or HMAC key, or already used).' },
   GH_ACME_ACCOUNT_REFUSED: { exit: 1, status: 502, summary: 'The CA refused to create the ACME account; the message has what it said.' },
   GH_ACME_ACCOUNT_EXISTS: { exit: 1, status: 409, summary: 'An ACME account with that name already exists.' },
+  GH_ACME_ACCOUNT_IN_USE: { exit: 1, status: 409, summary: `Certificates in use came from the ACME account and renew through it; move their uses first, or remove it with ${opt('force')} (they become manual certificates).` },
   GH_ACME_ACCOUNT_NOT_FOUND: { exit: 1, status: 404, summary: 'No ACME account has that name.' },
   GH_ACME_ACCOUNT_NAME_INVALID: { exit: 1, status: 400, summary: 'The ACME account name is empty, too long or has characters other than letters, digits, dots, underscores and hyphens.' },
   GH_ACME_EMAIL_INVALID: { exit: 1, status: 400, summary: 'The contact e-mail address of the ACME account is not an address.' },

@@ -1,5 +1,5 @@
 /** What a notification is about. */
-export type NotificationKind = 'renewal-rolled-back' | 'renewal-failed' | 'certificate-expiring' | 'test';
+export type NotificationKind = 'renewal-rolled-back' | 'renewal-failed' | 'certificate-expiring' | 'certificate-revoked' | 'test';
 
 /** One notification: sent as JSON to every webhook and as an e-mail to every mail target. */
 export interface NotificationEvent {

@@ -12,8 +12,8 @@ export interface Site {
   httpsRedirect: boolean;
   /** Send Strict-Transport-Security on https responses. */
   hsts: boolean;
-  /** The access log's format: W3C extended (what IIS writes) or the combined log format. */
-  logFormat: 'w3c' | 'combined';
+  /** The access log: W3C extended (what IIS writes), the combined log format, or off (no log is written). */
+  logFormat: 'w3c' | 'combined' | 'off';
   created: string;
 }
 

@@ -45,6 +45,7 @@ export const OPTIONS = {
   'ca-cn': { cli: '--cn', api: '"cn"', console: '"CA name (common name)"' },
   root: { cli: '--root DIR', api: '"root"', console: '"Physical path"' },
   proxy: { cli: '--proxy URL', api: '"proxy"', console: '"Upstream URL"' },
+  log: { cli: '--log', api: '"logFormat"', console: '"Access log format"' },
   'log-format': { cli: '--log-format', api: '"logFormat"', console: '"Access log format"' },
   listen: { cli: '--listen', api: '"listen"', console: '"Listen address" and "Port"' },
   backend: { cli: '--backend', api: '"backend"', console: '"Backend (host:port)"' },

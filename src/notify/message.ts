@@ -15,6 +15,7 @@ export function mailMessage(event: NotificationEvent): MailMessage {
     'renewal-rolled-back': `Renewal of certificate ${named} rolled back`,
     'renewal-failed': `Renewal of certificate ${named} failed`,
     'certificate-expiring': `Certificate ${named} expires ${c ? `on ${c.notAfter.slice(0, 10)}` : 'soon'}`,
+    'certificate-revoked': `Certificate ${named} was REVOKED by its CA`,
     test: 'Test notification',
   }[event.kind];
   const lines = [

@@ -43,7 +43,12 @@ export function buildChain(leaf: Buffer, others: readonly Buffer[], anchors: () 
  * some scanners).
  */
 export function servedChain(chain: readonly Buffer[]): Buffer[] {
-  return chain.filter((der) => !isRoot(new NodeX509(der)));
+  return chain.filter((der) => !isRootDer(der));
+}
+
+/** Whether a certificate (DER) is a self-issued root: the ones `servedChain` leaves out. */
+export function isRootDer(der: Buffer): boolean {
+  return isRoot(new NodeX509(der));
 }
 
 function isRoot(cert: NodeX509): boolean {

@@ -48,3 +48,24 @@ export function renewedAlready(g: Gatehouse): (thumbprint: string) => boolean {
   const latest = g.renewals.latest();
   return (thumbprint) => latest.get(thumbprint)?.outcome === 'renewed';
 }
+
+/**
+ * What `serve` does when an OCSP responder says a served certificate is revoked: a certificate
+ * Gatehouse can renew (internal CA, ACME) is renewed at once through the scheduler — one verified
+ * transaction like any other —, and a person is told either way (`certificate-revoked`), since
+ * clients that check revocation refuse the certificate until it is replaced.
+ */
+export async function certificateRevoked(g: Gatehouse, thumbprint: string, renewNow: (thumbprint: string, why: string) => boolean, log: (line: string) => void): Promise<void> {
+  const c = g.certificates.find(thumbprint);
+  if (!c) return;
+  const renewing = renewNow(thumbprint, 'revoked by its CA (OCSP)');
+  log(renewing
+    ? `renewal: "${c.friendlyName}" was revoked by its CA; renewing it now`
+    // words: cli
+    : `renewal: "${c.friendlyName}" was revoked by its CA and cannot be renewed here by itself; replace it ("gatehouse cert renew ${c.thumbprint.slice(0, 12)}")`);
+  const detail = renewing
+    ? `The CA has revoked "${c.friendlyName}" (${c.thumbprint}); its OCSP responder says so. Gatehouse is renewing it now; a further notification follows if that renewal fails or rolls back.`
+    : `The CA has revoked "${c.friendlyName}" (${c.thumbprint}); its OCSP responder says so, and clients that check refuse it. It comes from a CA Gatehouse cannot ask by itself: renew it (Renew…), send the request to the CA and complete it.`;
+  const { Notifier } = await import('../notify/notifier.js');
+  await new Notifier(g.notifications, log).notify({ kind: 'certificate-revoked', at: g.clock().toISOString(), certificate: { thumbprint: c.thumbprint, friendlyName: c.friendlyName, notAfter: c.notAfter }, detail });
+}

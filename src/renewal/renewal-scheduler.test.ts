@@ -47,3 +47,24 @@ test('scheduler: renews what is due (not probed without serve) and nothing twice
   assert.deepEqual(await other.tick(), [], 'the old certificate is replaced; the new one is not due');
   await other.stop();
 });
+
+test('urgent (a certificate its CA revoked): renewed at the next look although not due; a manual one is not taken', async (t) => {
+  const { g } = fixture(t);
+  await g.ca.init({});
+  const old = await internalCert(g, 'a.contoso.com', 30);
+  const manual = (await g.certificates.selfSigned({ cn: 'c.contoso.com', sans: [], days: 30, keyType: 'ecdsa-p256', exportable: false })).thumbprint;
+  g.services.assign(old, ['smtp'], { overwrite: true });
+  g.services.assign(manual, ['imap'], { overwrite: true });
+  const lines: string[] = [];
+  const scheduler = new RenewalScheduler(g, { log: (l) => lines.push(l) });
+  t.after(() => scheduler.stop());
+  assert.deepEqual(dueCertificates(g, g.clock()), [], 'nothing is due');
+  assert.equal(scheduler.urgent(manual, 'revoked by its CA (OCSP)'), false, 'a manual certificate cannot be renewed here');
+  assert.equal(scheduler.urgent(old, 'revoked by its CA (OCSP)'), true);
+  const reports = await scheduler.tick();
+  assert.deepEqual(reports.map((r) => [r.old.thumbprint, r.outcome]), [[old, 'renewed']]);
+  assert.equal(g.services.certificateOf('smtp'), reports[0]!.new.thumbprint);
+  assert.equal(g.services.certificateOf('imap'), manual);
+  assert.ok(lines.some((l) => /"a\.contoso\.com.*is revoked by its CA \(OCSP\); renewing/.test(l)), lines.join('\n'));
+  assert.deepEqual(await scheduler.tick(), [], 'renewed once');
+});

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
-import { dueAt, renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
+import { renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
 import type { RenewalReport, TransactionOptions } from './renewal-transaction.js';
 
 /** How often the scheduler looks for certificates due. */
@@ -23,13 +23,14 @@ export interface SchedulerOptions {
 
 /**
  * The certificates to renew now: a source that renews without a human (not manual), in use (a
- * binding or a service has it), due (a third of the lifetime left; half under 10 days), not
+ * binding or a service has it), due (its ACME renewal time — a random instant in the CA's ARI window,
+ * or the lifetime rule —, else a third of the lifetime left; half under 10 days), not
  * replaced already, not itself the new certificate of a rolled-back renewal, and — after failures —
  * past the retry wait (one hour, doubled per failure in a row, at most a day).
  */
 export function dueCertificates(g: Gatehouse, now: Date, sources: RenewalSources = {}, retryMs = RETRY_MS): RenewalStatus[] {
   // Only certificates past their due time are looked at further (their source, uses, history): cheap on a large store.
-  return renewalStatus(g, sources, (c) => dueAt(c).getTime() <= now.getTime()).filter((c) => {
+  return renewalStatus(g, sources, (_c, next) => next.getTime() <= now.getTime()).filter((c) => {
     if (c.source === 'manual' || c.nextRenewal === null || c.failedProbe !== null || c.uses === 0) return false;
     if (Date.parse(c.nextRenewal) > now.getTime()) return false;
     if (!c.lastAttempt || c.lastAttempt.outcome === 'renewed') return true;
@@ -42,6 +43,24 @@ export function dueCertificates(g: Gatehouse, now: Date, sources: RenewalSources
 }
 
 /**
+ * Before each look: every ACME certificate in use, not replaced, with no renewal time yet or whose
+ * CA's ARI window is due to be read again (its Retry-After passed) gets one chosen and stored
+ * (AcmeManager.chooseRenewalTime). A CA that cannot be reached costs a log line, never the tick.
+ */
+export async function chooseAcmeRenewalTimes(g: Gatehouse, now: Date, log: (line: string) => void): Promise<void> {
+  const latest = g.renewals.latest();
+  for (const [thumbprint, row] of g.acme.sources()) {
+    if (!g.acme.needsRenewalTime(row, now) || latest.get(thumbprint)?.outcome === 'renewed' || g.renewals.plan(thumbprint).length === 0) continue;
+    try {
+      const chosen = await g.acme.chooseRenewalTime(thumbprint, now, log);
+      if (chosen && chosen.at !== row.renewAt) log(`renewal: ${thumbprint.slice(0, 12)} renews at ${chosen.at} (${chosen.why}${chosen.window ? ` ${chosen.window.start} – ${chosen.window.end}` : ''})`);
+    } catch (e) {
+      log(`renewal: no renewal time could be chosen for ${thumbprint.slice(0, 12)}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
  * The renewal scheduler `serve`'s supervisor (or its single process) runs: every minute, the
  * process holding the store's renewal lease renews every certificate due, one at a time, each as
  * one verified transaction. Other `serve` processes on the same store find the lease taken and wait.
@@ -50,8 +69,23 @@ export class RenewalScheduler {
   readonly #holder = `${hostname()}:${process.pid}`;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<RenewalReport[]> | undefined;
+  /** Certificates to renew at the next look whether due or not (their CA revoked them), with why. */
+  readonly #urgent = new Map<string, string>();
 
   constructor(private readonly g: Gatehouse, private readonly options: SchedulerOptions = {}) {}
+
+  /**
+   * Renews a certificate at once, due or not — its CA has revoked it (OCSP). Its source decides:
+   * one Gatehouse can renew (internal CA, ACME) is renewed at the next look (now); a manual one
+   * cannot be, and the caller tells a person. Answers whether it will be renewed here.
+   */
+  urgent(thumbprint: string, why: string): boolean {
+    const status = renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint)[0];
+    if (!status || status.source === 'manual' || status.replacedBy) return false;
+    this.#urgent.set(thumbprint, why);
+    void this.tick();
+    return true;
+  }
 
   start(): void {
     if (this.#timer) return;
@@ -81,9 +115,13 @@ export class RenewalScheduler {
     try {
       if (!this.g.renewals.lease(this.#holder, LEASE_MS)) return reports;
       const now = (this.options.now ?? this.g.clock)();
-      for (const c of dueCertificates(this.g, now, this.options.sources, this.options.retryMs)) {
+      await chooseAcmeRenewalTimes(this.g, now, log);
+      const urgent = [...this.#urgent].flatMap(([thumbprint, why]) => renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint).map((c) => ({ ...c, why })));
+      this.#urgent.clear();
+      const due = dueCertificates(this.g, now, this.options.sources, this.options.retryMs).filter((c) => !urgent.some((u) => u.thumbprint === c.thumbprint));
+      for (const c of [...urgent, ...due.map((d) => ({ ...d, why: `due since ${d.nextRenewal}` }))]) {
         if (!this.g.renewals.lease(this.#holder, LEASE_MS)) break;
-        log(`renewal: "${c.friendlyName}" (${c.source}) is due since ${c.nextRenewal}; renewing`);
+        log(`renewal: "${c.friendlyName}" (${c.source}) is ${c.why}; renewing`);
         try {
           const r = await runRenewal(this.g, c.thumbprint, { sources: this.options.sources, onOutcome: this.options.onOutcome });
           if ('dryRun' in r) continue;

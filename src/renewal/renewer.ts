@@ -5,6 +5,7 @@ import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { RenewalMove } from '../lifecycle/renewal-manager.js';
 import { probeTargets, type ProbeTarget } from './probe.js';
 import { announce, renewTransaction, type RenewalReport, type TransactionOptions } from './renewal-transaction.js';
+import { AcmeRenewer } from './acme-renewer.js';
 
 /**
  * A source that renews without a human: gets a new certificate for `old` (same names, a new key),
@@ -46,8 +47,17 @@ export interface RenewalStatus {
   notAfter: string;
   /** manual, internal, acme:ACCOUNT. */
   source: string;
-  /** When it renews by itself (a third of its lifetime left, half under 10 days); null for manual certificates. */
+  /** When it renews by itself; null for manual certificates and replaced ones. */
   nextRenewal: string | null;
+  /**
+   * Why then: "ari window" (a random instant in the CA's ARI window, RFC 9773) or "lifetime rule"
+   * (a third of its lifetime left, half under 10 days); null with no next renewal.
+   */
+  nextRenewalWhy: 'ari window' | 'lifetime rule' | null;
+  /** The CA's suggested window, when it gave one (ACME with ARI). */
+  ariWindow: { start: string; end: string } | null;
+  /** Why the CA's ARI window could not be read, when the lifetime rule stands in for it. */
+  ariError: string | null;
   /** The certificate that replaced it (its renewal committed), or null. */
   replacedBy: string | null;
   lastAttempt: { renewal: number; started: string; finished: string | null; outcome: string | null; detail: string } | null;
@@ -58,9 +68,23 @@ export interface RenewalStatus {
 
 const DAY_MS = 86_400_000;
 
-/** Where a certificate comes from: the caller's answer (ACME), else internal when the internal CA signed it, else manual. */
-export function renewalSource(g: Gatehouse, c: Certificate, sources: RenewalSources = {}): string {
-  return sources.sourceOf?.(c) ?? (g.renewals.issuedByInternalCa(c.thumbprint) ? 'internal' : 'manual');
+/** Where a certificate comes from: the caller's answer, else the ACME account that issued it, else internal when the internal CA signed it, else manual. */
+export function renewalSource(g: Gatehouse, c: Certificate, sources: RenewalSources = {}, acme = g.acme.sourceOf(c.thumbprint)): string {
+  return sources.sourceOf?.(c) ?? acme?.source ?? (g.renewals.issuedByInternalCa(c.thumbprint) ? 'internal' : 'manual');
+}
+
+/** The renewer of a source: the caller's, else the internal CA's, else the ACME account's (`acme:ACCOUNT`). */
+export function renewerFor(g: Gatehouse, source: string, sources: RenewalSources = {}, progress?: (line: string) => void): Renewer | undefined {
+  return sources.renewers?.[source]
+    ?? (source === 'internal' ? new InternalCaRenewer(g) : source.startsWith('acme:') ? new AcmeRenewer(g, source.slice('acme:'.length), progress) : undefined);
+}
+
+type AcmeSources = ReturnType<Gatehouse['acme']['sources']>;
+
+/** When a certificate renews by itself and why: an ACME certificate's chosen time (ARI window or lifetime rule), else the lifetime rule. */
+function plannedRenewal(g: Gatehouse, c: Certificate, acme: AcmeSources): { at: Date; why: 'ari window' | 'lifetime rule'; window: { start: string; end: string } | null; ariError: string | null } {
+  const chosen = g.acme.renewalTime(acme.get(c.thumbprint));
+  return chosen ? { ...chosen, at: new Date(chosen.at) } : { at: dueAt(c), why: 'lifetime rule', window: null, ariError: null };
 }
 
 /** When a certificate that renews by itself is due: a third of its lifetime left, or half for one under 10 days. */
@@ -71,15 +95,17 @@ export function dueAt(c: Pick<Certificate, 'notBefore' | 'notAfter'>): Date {
 }
 
 /** `renewal list`: every server certificate with a private key, its source, next renewal and last attempt. */
-export function renewalStatus(g: Gatehouse, sources: RenewalSources = {}, only?: (c: Certificate) => boolean): RenewalStatus[] {
+export function renewalStatus(g: Gatehouse, sources: RenewalSources = {}, only?: (c: Certificate, next: Date) => boolean): RenewalStatus[] {
   const latest = g.renewals.latest();
-  return g.certificates.list().filter((c) => c.hasPrivateKey && (only?.(c) ?? true)).map((c) => {
-    const source = renewalSource(g, c, sources);
+  const acme = g.acme.sources();
+  return g.certificates.list().filter((c) => c.hasPrivateKey && (only?.(c, plannedRenewal(g, c, acme).at) ?? true)).map((c) => {
+    const source = renewalSource(g, c, sources, acme.get(c.thumbprint));
     const last = latest.get(c.thumbprint);
     const replacement = g.renewals.asReplacement(c.thumbprint);
+    const next = source === 'manual' || (last?.outcome === 'renewed') ? null : plannedRenewal(g, c, acme);
     return {
       thumbprint: c.thumbprint, friendlyName: c.friendlyName, notAfter: c.notAfter, source,
-      nextRenewal: source === 'manual' || (last?.outcome === 'renewed') ? null : dueAt(c).toISOString(),
+      nextRenewal: next?.at.toISOString() ?? null, nextRenewalWhy: next?.why ?? null, ariWindow: next?.window ?? null, ariError: next?.ariError ?? null,
       replacedBy: last?.outcome === 'renewed' ? last.new : null,
       lastAttempt: last ? { renewal: last.id, started: last.started, finished: last.finished, outcome: last.outcome, detail: last.detail } : null,
       failedProbe: replacement?.outcome === 'rolled-back' ? replacement.detail : null,
@@ -106,7 +132,7 @@ export interface DryRun {
 export async function runRenewal(g: Gatehouse, ref: string, options: { dryRun?: boolean; sources?: RenewalSources } & Omit<TransactionOptions, 'source'>): Promise<RenewalReport | DryRun> {
   const old = g.certificates.show(ref);
   const source = renewalSource(g, old, options.sources);
-  const renewer = options.sources?.renewers?.[source] ?? (source === 'internal' ? new InternalCaRenewer(g) : undefined);
+  const renewer = renewerFor(g, source, options.sources, options.progress);
   if (!renewer) {
     throw fail('GH_RENEWAL_MANUAL', `"${old.friendlyName}" comes from ${source === 'manual' ? `a CA Gatehouse cannot ask by itself (${old.issuedBy})` : `${source}, which has no renewer here`}; renew it with ${act('cert-renew', old.thumbprint.slice(0, 12))} and complete the request with the CA's answer.`);
   }

@@ -67,6 +67,8 @@ interface Http1Connection {
   bodySince: number;
   /** The answer's send clock. */
   send: Outgoing;
+  /** The 'close' listener of this connection's responses: made once per connection, not per request. */
+  answered: (this: ServerResponse) => void;
 }
 
 /** Something an answer is written to — a connection's socket or an HTTP/2 stream — and its send clock. */
@@ -138,7 +140,18 @@ export class ConnectionGuard {
   /** An HTTP/1.1 connection ready for its first request (after the TLS handshake, or accepted on a plain port). */
   http1(socket: Socket): void {
     const now = Date.now();
-    this.#http1.set(socket, { socket, busy: 0, request: undefined, idleSince: now, bytes: socket.bytesRead, headerSince: now, bodySince: now, send: { waiting: 0, progress: 0, since: now } });
+    const c: Http1Connection = {
+      socket, busy: 0, request: undefined, idleSince: now, bytes: socket.bytesRead, headerSince: now, bodySince: now, send: { waiting: 0, progress: 0, since: now },
+      answered(this: ServerResponse) {
+        c.busy--;
+        if (c.request === this.req) c.request = undefined;
+        if (c.busy === 0) {
+          c.idleSince = Date.now();
+          c.bytes = c.socket.bytesRead;
+        }
+      },
+    };
+    this.#http1.set(socket, c);
     socket.once('close', () => this.#http1.delete(socket));
   }
 
@@ -152,14 +165,8 @@ export class ConnectionGuard {
     c.bodySince = Date.now();
     c.send.since = c.bodySince;
     c.bytes = c.socket.bytesRead;
-    res.once('close', () => {
-      c.busy--;
-      if (c.request === req) c.request = undefined;
-      if (c.busy === 0) {
-        c.idleSince = Date.now();
-        c.bytes = c.socket.bytesRead;
-      }
-    });
+    // A response closes once: `on`, not `once` (no wrapper per request).
+    res.on('close', c.answered);
   }
 
   /** The connection is no longer HTTP (a WebSocket relayed upstream): no clocks from here. */
@@ -172,14 +179,17 @@ export class ConnectionGuard {
     const now = Date.now();
     const c: Http2Connection = { session, streams: 0, idleSince: now, closing: false, waiting: 0, progress: 0, since: now };
     this.#http2.add(c);
+    const streams = this.#http2Streams;
+    // One 'close' listener for every stream of the session, made once: no closure per stream.
+    function closed(this: ServerHttp2Stream): void {
+      streams.delete(this);
+      c.streams -= 1;
+      if (c.streams === 0) c.idleSince = Date.now();
+    }
     session.on('stream', (stream) => {
       c.streams++;
-      this.#http2Streams.set(stream, { waiting: 0, progress: 0, since: Date.now() });
-      stream.once('close', () => {
-        this.#http2Streams.delete(stream);
-        c.streams -= 1;
-        if (c.streams === 0) c.idleSince = Date.now();
-      });
+      streams.set(stream, { waiting: 0, progress: 0, since: Date.now() });
+      stream.on('close', closed);
     });
     session.once('close', () => this.#http2.delete(c));
   }
@@ -187,7 +197,8 @@ export class ConnectionGuard {
   /** An HTTP/2 request: if a body follows its headers, each of its DATA frames restarts the body clock. */
   http2Request(request: Http2ServerRequest): void {
     const stream = request.stream;
-    if (stream.readableEnded || stream.destroyed) return;
+    // Most requests (GET, HEAD) end with their headers: nothing to time, nothing made for them.
+    if (stream.endAfterHeaders || stream.readableEnded || stream.destroyed) return;
     const b: Http2Body = { request, stream, since: Date.now() };
     this.#http2Bodies.add(b);
     // The compatibility layer already reads the stream ('data'), so listening here takes nothing from it.

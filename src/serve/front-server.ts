@@ -162,6 +162,11 @@ export class FrontServer {
     await Promise.all([...wanted].filter(([key]) => !this.#listeners.has(key)).map(([key, spec]) => this.#open(key, spec)));
   }
 
+  /** Every certificate a handshake can get in the current revision (what `serve` warms after each change). */
+  certificates(): string[] {
+    return this.#state?.selector.certificates() ?? [];
+  }
+
   /**
    * Stops accepting everywhere and lets open requests finish: idle keep-alive connections are
    * closed at once, busy ones get `graceMs` before they are cut.

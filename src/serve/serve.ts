@@ -71,7 +71,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   if (options.once) return summary;
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
-  const contexts = new ContextCache((thumbprint) => g.serving.keyMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
+  const contexts = new ContextCache((thumbprint) => g.serving.contextMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
   // A process that cannot accept (out of descriptors) ends, so that a fresh one takes its place.
   const descriptors = new DescriptorWatch({ log: options.log, exit: options.exit ?? ((code) => process.exit(code)) });
   const onListenerError = (e: Error) => descriptors.noteError(e);
@@ -93,6 +93,11 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     chains = config.chains;
     await front.apply(config);
     await mail.apply(config.mailListeners, mailSelector(g, config));
+    // Every other certificate a handshake can get — the bindings', the default's, the mail services'
+    // — has its context built now, in the background (one per turn of the event loop, ContextCache.warm),
+    // rather than by its first handshake; one asked for before its turn is built then.
+    const mailCertificates = config.mailListeners.length > 0 ? Object.values(config.services) : [];
+    void contexts.warm([...front.certificates(), ...mailCertificates]);
   };
   const initial = g.serving.config();
   await apply(initial);
@@ -129,6 +134,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
   descriptors.stop();
+  contexts.stopWarming();
   reporter.leave();
   await Promise.all([front.close(), mail.close()]);
   options.log('stopped');

@@ -7,6 +7,7 @@ import type { BindingProtocol } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import type { HostRouter } from '../config/host-router.js';
 import type { AccessRecord } from './access-log.js';
+import { canonicalAddress } from '../config/ip-address.js';
 import { connectionGroup } from './connection-group.js';
 import type { HotFile, HotFiles } from './hot-files.js';
 
@@ -42,19 +43,10 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 412: 'Precondition
 export function handleRequest(view: RequestView, services: SiteServices, protocol: BindingProtocol, port: number, req: AnyRequest, res: AnyResponse): void {
   const site = siteFor(view, protocol, port, req);
   if (!site) return plainPage(res, 400, 'Bad Request', 'No site is bound to this host name on this address and port.');
-  const started = Date.now();
-  // Read the addresses now: an HTTP/2 stream's socket view is gone once the stream has finished.
-  const serverAddress = req.socket.localAddress ?? '';
-  const clientAddress = req.socket.remoteAddress ?? '';
-  const tlsGroup = protocol === 'https' ? (connectionGroup(req.socket as unknown as TLSSocket) ?? '') : '';
-  res.once('finish', () => {
-    services.metrics?.request(site.name, res.statusCode);
-    services.logs.write(site, {
-      at: new Date(started), serverAddress, serverPort: port, method: req.method ?? '', url: req.url ?? '',
-      clientAddress, userAgent: header(req, 'user-agent'), referer: header(req, 'referer'), status: res.statusCode,
-      bytes: Number(res.getHeader('content-length') ?? 0) || 0, httpVersion: req.httpVersion, millis: Date.now() - started, tlsGroup,
-    });
-  });
+  if (site.logFormat !== 'off' || services.metrics) {
+    (res as Logged)[PENDING] = { services, site, port, started: Date.now(), connection: connectionFacts(req, protocol) };
+    res.on('finish', logFinished);
+  }
   if (protocol === 'http' && site.httpsRedirect) {
     const httpsPort = view.httpsPortOf(site.name);
     const name = (requestHost(req) ?? '').replace(/:\d+$/, '');
@@ -79,6 +71,61 @@ export function siteFor(view: RequestView, protocol: BindingProtocol, port: numb
   return route ? view.sites.get(route.site) : undefined;
 }
 
+/** What is known of a request's connection once: canonical addresses and the TLS group, kept on the socket for its next requests. */
+interface ConnectionFacts {
+  serverAddress: string;
+  clientAddress: string;
+  tlsGroup: string;
+}
+
+/** A request being answered: what its access log line and counter need once it has finished. */
+interface Pending {
+  services: SiteServices;
+  site: Site;
+  port: number;
+  started: number;
+  connection: ConnectionFacts;
+}
+
+const FACTS = Symbol('gatehouse.connectionFacts');
+const PENDING = Symbol('gatehouse.pendingRequest');
+type Logged = AnyResponse & { [PENDING]?: Pending };
+
+/**
+ * The facts of a request's connection, worked out on its first request. (An HTTP/2 request's
+ * `socket` hands property reads and writes through to the connection's TLS socket, so the streams
+ * of one connection share them; they are read now because that view is gone once a stream has finished.)
+ */
+function connectionFacts(req: AnyRequest, protocol: BindingProtocol): ConnectionFacts {
+  const socket = req.socket as AnyRequest['socket'] & { [FACTS]?: ConnectionFacts };
+  let facts = socket[FACTS];
+  if (facts === undefined) {
+    facts = {
+      serverAddress: canonicalAddress(socket.localAddress ?? '') ?? '',
+      clientAddress: canonicalAddress(socket.remoteAddress ?? '') ?? '',
+      tlsGroup: protocol === 'https' ? (connectionGroup(socket as unknown as TLSSocket) ?? '') : '',
+    };
+    socket[FACTS] = facts;
+  }
+  return facts;
+}
+
+/** The 'finish' listener of every response (one function for all: no closure per request): counts it and logs it. */
+function logFinished(this: Logged): void {
+  const p = this[PENDING];
+  if (p === undefined) return;
+  this[PENDING] = undefined;
+  const { site, connection } = p;
+  p.services.metrics?.request(site.name, this.statusCode);
+  if (site.logFormat === 'off') return;
+  const req = (this as { req: AnyRequest }).req;
+  p.services.logs.write(site, {
+    at: p.started, serverAddress: connection.serverAddress, serverPort: p.port, method: req.method ?? '', url: req.url ?? '',
+    clientAddress: connection.clientAddress, userAgent: header(req, 'user-agent'), referer: header(req, 'referer'), status: this.statusCode,
+    bytes: Number(this.getHeader('content-length') ?? 0) || 0, httpVersion: req.httpVersion, millis: Date.now() - p.started, tlsGroup: connection.tlsGroup,
+  });
+}
+
 function header(req: AnyRequest, name: string): string {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : (v ?? '');
@@ -96,7 +143,9 @@ function serveStatic(hotFiles: HotFiles, root: string, req: AnyRequest, res: Any
     res.setHeader('allow', 'GET, HEAD');
     return plainPage(res, 405, 'Method Not Allowed', 'A static site answers GET and HEAD.');
   }
-  const path = (req.url ?? '/').split('?')[0]!;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
   const plain = req.headers.range === undefined;
   if (plain) {
     const hot = hotFiles.lookup(root, path);
@@ -186,11 +235,12 @@ function releaseFileOnClose(stream: ReturnType<typeof send>, res: AnyResponse): 
 
 /** A 200 (or 304 when the client's copy is current) from memory, with the headers `send` gave the file. */
 function serveHot(hot: HotFile, req: AnyRequest, res: AnyResponse): void {
-  for (const [name, value] of Object.entries(hot.headers)) res.setHeader(name, value);
+  // for…in, not Object.entries: no arrays built per request.
+  for (const name in hot.headers) res.setHeader(name, hot.headers[name]!);
   const inm = req.headers['if-none-match'];
   const ims = req.headers['if-modified-since'];
   const fresh = inm !== undefined
-    ? inm.split(',').some((t) => t.trim() === hot.etag || t.trim() === '*')
+    ? inm === hot.etag || inm.split(',').some((t) => t.trim() === hot.etag || t.trim() === '*')
     : ims !== undefined && Date.parse(ims) >= Date.parse(hot.lastModified);
   if (fresh) {
     res.statusCode = 304;

@@ -32,6 +32,30 @@ export interface AcmeChallengeRow {
   keyId: number | null;
 }
 
+/**
+ * Where an ACME certificate came from (`acme:ACCOUNT`, the challenge it was validated with) and
+ * when it renews: the CA's ARI window (RFC 9773) as last read, when to read it again, and the
+ * chosen instant (`renewAt`, kept so the choice is stable across restarts) with why.
+ */
+export interface CertificateSourceRow {
+  thumbprint: string;
+  source: string;
+  challenge: string;
+  ariId: string | null;
+  windowStart: string | null;
+  windowEnd: string | null;
+  ariChecked: string | null;
+  ariRetryAfter: string | null;
+  ariError: string | null;
+  renewAt: string | null;
+  renewWhy: string | null;
+}
+
+interface RawSource {
+  thumbprint: string; source: string; challenge: string; ari_id: string | null; window_start: string | null; window_end: string | null;
+  ari_checked: string | null; ari_retry_after: string | null; ari_error: string | null; renew_at: string | null; renew_why: string | null;
+}
+
 interface RawAccount {
   name: string; directory: string; email: string; account_url: string; key_id: number; directory_ca: string | null; eab_kid: string | null; dns_provider: string | null; status: string; created: string;
 }
@@ -39,7 +63,7 @@ interface RawChallenge {
   id: number; type: 'http-01' | 'tls-alpn-01'; name: string; token: string; key_authorization: string; expires: string; cert_der: Uint8Array | null; key_id: number | null;
 }
 
-/** Tables `acme_accounts`, `acme_challenges` (what `serve` answers) and `acme_orders` (the daily bound). */
+/** Tables `acme_accounts`, `acme_challenges` (what `serve` answers), `acme_orders` (the daily bound) and `certificate_sources`. */
 export class AcmeRepository {
   constructor(private readonly engine: StoreEngine) {}
 
@@ -86,6 +110,30 @@ export class AcmeRepository {
     return keys;
   }
 
+  setSource(r: CertificateSourceRow): void {
+    this.engine.db.run(`INSERT OR REPLACE INTO certificate_sources (thumbprint, source, challenge, ari_id, window_start, window_end, ari_checked, ari_retry_after, ari_error, renew_at, renew_why)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.thumbprint, r.source, r.challenge, r.ariId, r.windowStart, r.windowEnd, r.ariChecked, r.ariRetryAfter, r.ariError, r.renewAt, r.renewWhy);
+  }
+
+  source(thumbprint: string): CertificateSourceRow | undefined {
+    const row = this.engine.db.get<RawSource>('SELECT * FROM certificate_sources WHERE thumbprint = ?', thumbprint);
+    return row && toSource(row);
+  }
+
+  /** Every certificate's recorded source (one query, for lists). */
+  sources(): Map<string, CertificateSourceRow> {
+    return new Map(this.engine.db.all<RawSource>('SELECT * FROM certificate_sources').map((r) => [r.thumbprint, toSource(r)]));
+  }
+
+  /** The certificates that came from `source` (`acme:ACCOUNT`). */
+  fromSource(source: string): string[] {
+    return this.engine.db.all<{ thumbprint: string }>('SELECT thumbprint FROM certificate_sources WHERE source = ? ORDER BY thumbprint', source).map((r) => r.thumbprint);
+  }
+
+  deleteSources(source: string): void {
+    this.engine.db.run('DELETE FROM certificate_sources WHERE source = ?', source);
+  }
+
   recordOrder(account: string, names: string, at: string, outcome: string): void {
     this.engine.db.run('INSERT INTO acme_orders (account, names, at, outcome) VALUES (?, ?, ?, ?)', account, names, at, outcome);
   }
@@ -98,6 +146,13 @@ export class AcmeRepository {
 
 function toAccount(r: RawAccount): AcmeAccountRow {
   return { name: r.name, directory: r.directory, email: r.email, accountUrl: r.account_url, keyId: r.key_id, directoryCa: r.directory_ca, eabKid: r.eab_kid, dnsProvider: r.dns_provider, status: r.status, created: r.created };
+}
+
+function toSource(r: RawSource): CertificateSourceRow {
+  return {
+    thumbprint: r.thumbprint, source: r.source, challenge: r.challenge, ariId: r.ari_id, windowStart: r.window_start, windowEnd: r.window_end,
+    ariChecked: r.ari_checked, ariRetryAfter: r.ari_retry_after, ariError: r.ari_error, renewAt: r.renew_at, renewWhy: r.renew_why,
+  };
 }
 
 function toChallenge(r: RawChallenge): AcmeChallengeRow {

@@ -81,6 +81,12 @@ export class CertificateRepository {
     return { der: buffer(row.der), chain };
   }
 
+  /** What a TLS context serves for a certificate, in one read: its DER, its chain's (base64, as stored) and its key's id; undefined when it is gone. */
+  served(thumbprint: string): { der: Buffer; chain: string[]; keyId: number | null } | undefined {
+    const row = this.engine.db.sql('SELECT der, chain_der, key_id FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Uint8Array; chain_der: string; key_id: number | null } | undefined;
+    return row && { der: buffer(row.der), chain: JSON.parse(row.chain_der) as string[], keyId: row.key_id };
+  }
+
   /** The certificates of the Trusted Root Certification Authorities store, as DER. */
   rootStoreDer(): Buffer[] {
     return this.engine.db.all<{ der: Uint8Array }>("SELECT der FROM certificates WHERE store = 'root'").map((r) => buffer(r.der));

@@ -21,7 +21,7 @@ export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
 export type { NewKey } from './keys.js';
 export type { ProcessRow } from './processes.js';
-export type { AcmeAccountRow, AcmeChallengeRow } from './acme.js';
+export type { AcmeAccountRow, AcmeChallengeRow, CertificateSourceRow } from './acme.js';
 export type { NotifyTargetRow } from './notifications.js';
 export type { RenewalRow, RenewalOutcome } from './renewals.js';
 export type { StapleRow } from './ocsp.js';

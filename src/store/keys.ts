@@ -27,9 +27,14 @@ export class KeyRepository {
   }
 
   load(id: number): KeyObject {
+    return privateKeyFromPkcs8(this.pkcs8(id));
+  }
+
+  /** The key as stored, unsealed: PKCS#8 DER (the serving plane builds TLS contexts from it without parsing it first). */
+  pkcs8(id: number): Buffer {
     const row = this.engine.db.sql('SELECT sealed FROM private_keys WHERE id = ?').get(id) as { sealed: Uint8Array } | undefined;
     if (!row) throw fail('GH_INTERNAL', `Private key ${id} is missing from the store.`);
-    return privateKeyFromPkcs8(this.engine.vault.open(buffer(row.sealed)));
+    return this.engine.vault.open(buffer(row.sealed));
   }
 
   /** Deletes a key no request, certificate, CA, ACME account or challenge refers to any more; call inside `change`. */

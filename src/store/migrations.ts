@@ -285,4 +285,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE acme_accounts ADD COLUMN dns_provider TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'where an ACME certificate came from (its account and challenge) and when it renews (the CA\'s ARI window or the lifetime rule)',
+    sql: `
+      CREATE TABLE certificate_sources (
+        thumbprint      TEXT PRIMARY KEY REFERENCES certificates (thumbprint) ON DELETE CASCADE,
+        source          TEXT NOT NULL,
+        challenge       TEXT NOT NULL,
+        ari_id          TEXT,
+        window_start    TEXT,
+        window_end      TEXT,
+        ari_checked     TEXT,
+        ari_retry_after TEXT,
+        ari_error       TEXT,
+        renew_at        TEXT,
+        renew_why       TEXT
+      );
+      CREATE INDEX certificate_sources_source ON certificate_sources (source);
+    `,
+  },
 ];

@@ -76,7 +76,7 @@ interface RawSite {
   target: string;
   https_redirect: number;
   hsts: number;
-  log_format: 'w3c' | 'combined';
+  log_format: 'w3c' | 'combined' | 'off';
   created: string;
 }
 

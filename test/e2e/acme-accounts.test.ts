@@ -53,7 +53,7 @@ test('acme account add, list, show, remove against pebble; the key is sealed and
   const dup = ghFail(data, ['acme', 'account', 'add', 'pebble', '--directory', pebble.directory, '--email', 'admin@example.com', '--agree-tos', '--directory-ca', pebble.caFile], 'GH_ACME_ACCOUNT_EXISTS');
   assertCleanError(dup, 'GH_ACME_ACCOUNT_EXISTS');
   const removed = ghJson<{ name: string; removed: boolean }>(data, ['acme', 'account', 'remove', 'pebble']);
-  assert.deepEqual(removed, { name: 'pebble', removed: true });
+  assert.deepEqual(removed, { name: 'pebble', removed: true, nowManual: [] });
   assert.deepEqual(ghJson(data, ['acme', 'account', 'list']), []);
   ghFail(data, ['acme', 'account', 'show', 'pebble'], 'GH_ACME_ACCOUNT_NOT_FOUND');
 });

@@ -14,15 +14,14 @@
 // Screenshots go to test-results/screenshots/ (for people to look at; none is compared).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { dataDir, eventually, gh, ghJson, issueCert, join, opensslNotAfter, readText, TestPki, tmpDir, writeText } from '../support/cli.js';
 import { addUser } from '../support/admin.js';
+import { axe } from '../support/axe.js';
 import { action, assertClean, certificateRow, consoleTests, dialog, logIn, screenshot, settled } from '../support/browser.js';
 
 const openConsole = consoleTests();
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const VALID = 'www.contoso.com-Gatehouse Internal CA-2027';
 const EXPIRING = 'expiring.contoso.com-Contoso CA';
@@ -77,23 +76,12 @@ async function makeRichServer(): Promise<{ data: string; thumbprints: Record<str
   return { data, thumbprints };
 }
 
-/** Runs axe-core on the page (or within `scope`) and fails with the violations it finds. */
-async function axe(page: Page, what: string, scope?: string): Promise<void> {
-  // The console's Content-Security-Policy (script-src 'self') refuses an injected <script>; an
-  // evaluation from the test's side is not a script of the page.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async (context) => {
-    const w = window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[]; failureSummary?: string }> }> }> } };
-    const result = await w.axe.run(context ?? document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
-    return result.violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 4).join('; ')}: ${(v.nodes[0]?.failureSummary ?? '').replace(/\s+/g, ' ')})`);
-  }, scope ?? null);
-  assert.deepEqual(violations, [], `axe-core found violations on ${what}`);
-}
-
 const PAGES: Array<[hash: string, heading: RegExp]> = [
   ['#/', / Home$/],
   ['#/certificates', /^Server Certificates$/],
   ['#/requests', /^Pending Certificate Requests$/],
+  ['#/acme', /^ACME Accounts$/],
+  ['#/notifications', /^Notifications$/],
   ['#/services', /^Services$/],
   ['#/sites', /^Sites$/],
   ['#/sites/contoso', /^contoso Home$/],
@@ -413,7 +401,7 @@ test('the focus ring stands apart from every resting border; Back with a dialog 
   assertClean(c);
 });
 
-test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Signed, Install Chain, Rename, Remove, View (three tabs), Complete, Add Site, Basic Settings, Add Mail Listener, users and tokens — at 1366 pixels and at 320', { timeout: 300_000 }, async (t) => {
+test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Signed, Install Chain, Rename, Remove, Renew (and what would move), Renewal History, View (three tabs), Complete, Add ACME Account, Add Notification Target, Add Site, Basic Settings, Add Mail Listener, users and tokens — at 1366 pixels and at 320', { timeout: 300_000 }, async (t) => {
   const { data } = await richServer();
   const { c, page } = await openConsole(t, data);
   await logIn(page, 'admin');
@@ -462,9 +450,17 @@ test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Sig
     await opened('Assign Services to Certificate', () => action(page, 'Assign Services to Certificate…'));
     await opened('Rename Certificate', () => action(page, 'Rename…'));
     await opened('Remove Certificate', () => action(page, 'Remove'));
+    await opened('Renew Certificate', () => action(page, 'Renew…'), [
+      async (d) => { await d.getByRole('button', { name: 'What would move?' }).click(); await d.getByRole('heading', { name: 'What Renew now would do' }).waitFor(); },
+    ]);
+    await opened('Renewal History', () => action(page, 'Renewal History…'));
     await go(page, '#/requests', /^Pending Certificate Requests$/);
     await page.locator('tbody tr').first().click();
     await opened('Submit to the Internal CA', () => action(page, 'Submit to internal CA…'));
+    await go(page, '#/acme', /^ACME Accounts$/);
+    await opened('Add ACME Account', () => action(page, 'Add…'), [async (d) => { await d.getByLabel('Certification authority').selectOption('custom'); }]);
+    await go(page, '#/notifications', /^Notifications$/);
+    await opened('Add Notification Target', () => action(page, 'Add…'), [async (d) => { await d.getByLabel('Kind').selectOption('email'); }]);
     await go(page, '#/sites', /^Sites$/);
     await opened('Add Site', () => action(page, 'Add Site…'));
     await go(page, '#/sites/contoso', /^contoso Home$/);

@@ -222,7 +222,8 @@ test('a view-only user sees the lists and no actions; their POST is refused', { 
 
   // No action that changes anything: View… is the only action, and the page's other buttons copy a thumbprint.
   assert.deepEqual(await actionsPane(page).getByRole('button').allInnerTexts(), ['View…']);
-  assert.deepEqual([...new Set(await page.getByRole('button').allInnerTexts())].sort(), ['Copy', 'Copy thumbprint', 'Log out', 'View…']);
+  // Reading only: View…, the thumbprint and the selected certificate's Renewal History….
+  assert.deepEqual([...new Set(await page.getByRole('button').allInnerTexts())].sort(), ['Copy', 'Copy thumbprint', 'Log out', 'Renewal History…', 'View…']);
   await actionsPane(page).getByText('can look but not change').waitFor();
 
   await connections(page).getByRole('link', { name: 'Sites', exact: true }).click();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { dataDir, eventually, freePorts, ghJson, join, startServe, tmpDir, writeText, type ServeProcess } from '../support/cli.js';
 import { makeOcspPki, startOcspResponder } from '../support/ocsp-pki.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const [WEB, RESPONDER] = (await freePorts(2)) as [number, number];
 
@@ -43,6 +44,9 @@ test('OCSP stapling: served, refreshed, kept while the responder is down, revoke
     ghJson(data, ['cert', 'chain', name, '--file', join(pkiDir, 'ca.pem')]);
     ghJson(data, ['binding', 'add', 'ocsp', '--protocol', 'https', '--port', String(WEB), '--host', name, '--sni', '--cert', name]);
   }
+  // A revoked certificate is a notification (and, where Gatehouse can, a renewal at once).
+  const hook = await WebhookReceiver.start();
+  ghJson(data, ['notify', 'add', 'ops', '--webhook', `http://127.0.0.1:${hook.port}/gatehouse`]);
   let responder: ChildProcess | undefined = startResponder(pkiDir);
   let server: ServeProcess | undefined;
   try {
@@ -53,6 +57,11 @@ test('OCSP stapling: served, refreshed, kept while the responder is down, revoke
     assert.equal(first.certStatus, 'good');
     await eventually(`a "revoked" staple for revoked.test\n${s.log()}`, () => status('revoked.test').certStatus === 'revoked', 30_000, 500);
     assert.match(s.log(), /REVOKED "revoked.test"/);
+    await eventually(`a certificate-revoked notification for revoked.test\n${s.log()}`, () => hook.received.some((r) => {
+      const event = JSON.parse(r.body) as { kind: string; certificate?: { friendlyName: string }; detail: string };
+      return event.kind === 'certificate-revoked' && event.certificate?.friendlyName === 'revoked.test' && /cannot ask by itself/.test(event.detail);
+    }), 15_000, 200);
+    assert.match(s.log(), /"revoked\.test" was revoked by its CA and cannot be renewed here by itself/);
     assert.deepEqual(status('plain.test'), { stapled: false }, 'a certificate naming no responder gets no staple');
 
     // -nmin 1: nextUpdate is a minute after thisUpdate, so the staple is fetched again half-way.
@@ -71,6 +80,7 @@ test('OCSP stapling: served, refreshed, kept while the responder is down, revoke
   } finally {
     responder?.kill();
     await server?.stop();
+    await hook.stop();
   }
 });
 

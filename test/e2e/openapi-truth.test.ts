@@ -319,6 +319,8 @@ test('every operation, called with valid input, answers a success its document d
   t.after(() => pebble.stop());
   await ok('POST', '/acme/accounts', '/acme/accounts', { body: { name: 'walk', directory: pebble.directory, email: 'walk@example.com', agreeTos: true, directoryCa: readFileSync(pebble.caFile, 'utf8') } });
   await ok('GET', '/acme/accounts', '/acme/accounts');
+  await ok('POST', '/acme/directory', '/acme/directory', { body: { directory: pebble.directory, directoryCa: readFileSync(pebble.caFile, 'utf8') } });
+  await ok('GET', '/acme/challenges', '/acme/challenges');
   await ok('GET', '/acme/accounts/{name}', '/acme/accounts/walk');
   const req4 = await ok('POST', '/requests', '/requests', { body: { cn: 'acme.walk.example.com', key: 'ecdsa-p256' } });
   await ok('POST', '/requests/{id}/acme', `/requests/${req4.json?.id}/acme`, { body: { account: 'walk', challenge: 'http-01', friendlyName: 'Walk ACME' } });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -72,7 +73,7 @@ test('a proxy site: bodies both ways, X-Forwarded-*, HTTP/2, a WebSocket echo, 5
   }
 });
 
-test('access logs: one line per request, W3C extended as IIS writes it or combined', async () => {
+test('access logs: one line per request, W3C extended as IIS writes it or combined, none when off; complete after SIGTERM', async () => {
   const [https] = await freePorts(1);
   const data = dataDir();
   const root = tmpDir('gh-www-');
@@ -83,6 +84,9 @@ test('access logs: one line per request, W3C extended as IIS writes it or combin
   ghJson(data, ['site', 'add', 'Combined', '--root', root, '--log-format', 'combined']);
   ghJson(data, ['binding', 'add', 'W3C', '--protocol', 'https', '--port', String(https), '--host', 'w.test', '--sni', '--cert', thumb]);
   ghJson(data, ['binding', 'add', 'Combined', '--protocol', 'https', '--port', String(https), '--host', 'c.test', '--sni', '--cert', thumb]);
+  ghJson(data, ['site', 'add', 'Quiet', '--root', root, '--log', 'combined']);
+  assert.equal(ghJson<{ logFormat: string }>(data, ['site', 'set', 'Quiet', '--log', 'off']).logFormat, 'off');
+  ghJson(data, ['binding', 'add', 'Quiet', '--protocol', 'https', '--port', String(https), '--host', 'q.test', '--sni', '--cert', thumb]);
   const logs = tmpDir('gh-logs-');
   const live = await startServeWithLogs(data, logs, https!);
   try {
@@ -90,17 +94,27 @@ test('access logs: one line per request, W3C extended as IIS writes it or combin
       const r = await curlAsync(['-k', '--http1.1', '-A', 'Test Agent/1.0', '-e', 'https://ref.test/', '--resolve', `${host}:${https}:127.0.0.1`, `https://${host}:${https}/index.html?q=1`]);
       assert.equal(r.status, 200);
     }
+    assert.equal((await curlAsync(['-k', '--http1.1', '--resolve', `q.test:${https}:127.0.0.1`, `https://q.test:${https}/index.html`])).status, 200);
+    // 30 more on one connection, then SIGTERM at once: the lines still in the log's buffer are written at shutdown.
+    const more = Array.from({ length: 30 }, (_, i) => [`https://w.test:${https}/index.html?n=${i}`, '-o', '/dev/null']).flat();
+    const codes = await new Promise<string>((resolve, reject) => execFile('curl', ['-sSk', '--http1.1', '-w', '%{http_code}\\n', '--resolve', `w.test:${https}:127.0.0.1`, ...more],
+      (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    assert.deepEqual(codes.trim().split('\n'), Array(30).fill('200'));
   } finally {
     await live.stop();
   }
   const files = readdirSync(logs).sort();
-  assert.deepEqual(files, ['Combined.log', 'W3C.log']);
+  assert.deepEqual(files, ['Combined.log', 'W3C.log'], 'a site whose log is off has no file');
   const w3c = readFileSync(join(logs, 'W3C.log'), 'utf8');
   assert.match(w3c, /^#Software: Gatehouse$/m);
   assert.match(w3c, /^#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs-version cs\(User-Agent\) cs\(Referer\) sc-status sc-bytes time-taken x-tls-group$/m);
   const w3cLines = w3c.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-  assert.equal(w3cLines.length, 1);
-  assert.match(w3cLines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d 127\\.0\\.0\\.1 GET /index\\.html q=1 ${https} - 127\\.0\\.0\\.1 HTTP/1\\.1 Test\\+Agent/1\\.0 https://ref\\.test/ 200 11 \\d+ X25519$`));
+  assert.equal(w3cLines.length, 31, w3c);
+  // Each worker writes its own batches: lines of one connection (one worker) keep their order, workers' batches interleave.
+  const first = w3cLines.filter((l) => / q=1 /.test(l));
+  assert.deepEqual(w3cLines.filter((l) => / n=\d+ /.test(l)).map((l) => l.split(' ')[5]), Array.from({ length: 30 }, (_, i) => `n=${i}`));
+  assert.equal(first.length, 1);
+  assert.match(first[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d 127\\.0\\.0\\.1 GET /index\\.html q=1 ${https} - 127\\.0\\.0\\.1 HTTP/1\\.1 Test\\+Agent/1\\.0 https://ref\\.test/ 200 11 \\d+ X25519$`));
   const combined = readFileSync(join(logs, 'Combined.log'), 'utf8').trim().split('\n');
   assert.equal(combined.length, 1);
   assert.match(combined[0]!, /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/index\.html\?q=1 HTTP\/1\.1" 200 11 "https:\/\/ref\.test\/" "Test Agent\/1\.0" X25519$/);
