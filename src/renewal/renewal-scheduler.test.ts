@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY, fixture } from '../lifecycle/managers.test-support.js';
-import { dueCertificates, RenewalScheduler } from './renewal-scheduler.js';
+import { dueCertificates, RenewalScheduler, timingsText } from './renewal-scheduler.js';
 import { dueAt } from './renewer.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 
@@ -46,4 +46,10 @@ test('scheduler: renews what is due (not probed without serve) and nothing twice
   assert.equal(g.services.certificateOf('smtp'), reports[0]!.new.thumbprint);
   assert.deepEqual(await other.tick(), [], 'the old certificate is replaced; the new one is not due');
   await other.stop();
+});
+
+test('timingsText: the log line says how long serving processes took to apply the move and the probes took, and only what was measured', () => {
+  assert.equal(timingsText({ timings: { appliedMs: 412, probeMs: 35 } }), ' (applied by every serving process in 412 ms, probed in 35 ms)');
+  assert.equal(timingsText({ timings: { appliedMs: 412, probeMs: null } }), ' (applied by every serving process in 412 ms)');
+  assert.equal(timingsText({ timings: { appliedMs: null, probeMs: null } }), '');
 });
