@@ -186,22 +186,32 @@ try {
   const renewStart = performance.now();
   serve = await startServe(data, listening, ['--workers', WORKERS, '--renew-every', '1']);
   const rssBefore = memory(serve.child.pid).rssMiB;
-  const renewed = new Map(); // friendly-name index → { at, appliedMs, probeMs }
+  const renewed = new Map(); // certificate index → { at, took, appliedMs, probeMs }
+  const starts = new Map(); // certificate index → when serve logged "renewing" for it
   const failures = [];
-  let seen = 0;
-  const scan = () => {
-    const lines = serve.out.split('\n');
-    for (; seen < lines.length - 1; seen++) {
-      const line = lines[seen];
+  // serve's output line by line, each stamped when it arrives (the scheduler logs one line when it
+  // starts a renewal and one when it ends).
+  let partial = '';
+  serve.child.stdout.on('data', (d) => {
+    const at = performance.now();
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      const due = /"bench (\d+)" \(acme:bench\) is due since .*; renewing/.exec(line);
+      if (due) {
+        starts.set(Number(due[1]), at);
+        continue;
+      }
       const m = /renewal \d+: "bench (\d+)" (renewed|rolled-back|failed)[^:]*:(.*?)(?: \(applied by every serving process in (\d+) ms(?:, probed in (\d+) ms)?\))?$/.exec(line);
       if (!m) {
         if (/could not be renewed/.test(line)) failures.push(line);
         continue;
       }
-      if (m[2] === 'renewed') renewed.set(Number(m[1]), { at: performance.now(), appliedMs: m[4] ? Number(m[4]) : null, probeMs: m[5] ? Number(m[5]) : null });
+      const i = Number(m[1]);
+      if (m[2] === 'renewed') renewed.set(i, { at, took: at - (starts.get(i) ?? NaN), appliedMs: m[4] ? Number(m[4]) : null, probeMs: m[5] ? Number(m[5]) : null });
       else failures.push(line);
     }
-  };
+  });
   const windows = [];
   const loading = (async () => {
     while (renewed.size + failures.length < N && performance.now() - renewStart < TIMEOUT_MS) windows.push(await load(HTTPS, 15, join(data, 'h2load.log')));
@@ -209,7 +219,6 @@ try {
   let lastLog = 0;
   while (renewed.size + failures.length < N && performance.now() - renewStart < TIMEOUT_MS) {
     await sleep(100);
-    scan();
     if (renewed.size - lastLog >= 50) {
       lastLog = renewed.size;
       log(`renewals: ${renewed.size}/${N} (${failures.length} failed) after ${round((performance.now() - renewStart) / 1000)} s`);
@@ -223,6 +232,9 @@ try {
   const times = [...renewed.values()].sort((a, b) => a.at - b.at);
   const firstAt = times[0]?.at ?? NaN;
   const walls = times.slice(1).map((t, i) => t.at - times[i].at);
+  const took = times.map((t) => t.took).filter(Number.isFinite);
+  // Before the move: the order, the HTTP-01 challenge published and validated, finalize, the certificate stored.
+  const beforeMove = times.filter((t) => Number.isFinite(t.took) && t.appliedMs !== null && t.probeMs !== null).map((t) => t.took - t.appliedMs - t.probeMs);
   const applied = times.map((t) => t.appliedMs).filter((x) => x !== null);
   const probes = times.map((t) => t.probeMs).filter((x) => x !== null);
   // What the store says: every old certificate replaced.
@@ -231,6 +243,8 @@ try {
     renewed: renewed.size, failed: failures.length, failures: failures.slice(0, 5), replacedInStore: thumbs.filter((t) => replaced.has(t)).length,
     totalSeconds: round(renewMs / 1000, 1), untilFirstSeconds: round((firstAt - renewStart) / 1000, 1),
     perRenewalMs: { median: round(median(walls)), p95: round(pct(walls, 0.95)) },
+    renewalMs: { median: round(median(took)), p95: round(pct(took, 0.95)) },
+    beforeMoveMs: { median: round(median(beforeMove)), p95: round(pct(beforeMove, 0.95)) },
     appliedMs: { median: round(median(applied)), p95: round(pct(applied, 0.95)), max: round(Math.max(...applied)) },
     probeMs: { median: round(median(probes)), p95: round(pct(probes, 0.95)) },
     caRequests, caRequestsPerCertificate: round(total / Math.max(1, renewed.size), 2),
@@ -261,6 +275,8 @@ Set-up: ${N} certificates issued through ACME (HTTP-01, ${CONCURRENCY} at once) 
 | certificates renewed (failed) | ${rr.renewed} (${rr.failed}); replaced in the store: ${rr.replacedInStore} |
 | total time, serve start → last renewal | ${rr.totalSeconds} s (first renewal after ${rr.untilFirstSeconds} s) |
 | per renewal (wall, one after another): median / p95 | ${rr.perRenewalMs.median} / ${rr.perRenewalMs.p95} ms |
+| one renewal, "renewing" → "renewed" log lines: median / p95 | ${rr.renewalMs.median} / ${rr.renewalMs.p95} ms |
+| of which before the move (order, HTTP-01, finalize, store): median / p95 | ${rr.beforeMoveMs.median} / ${rr.beforeMoveMs.p95} ms |
 | move → every serving process serves it: median / p95 / max | ${rr.appliedMs.median} / ${rr.appliedMs.p95} / ${rr.appliedMs.max} ms |
 | probes (handshakes): median / p95 | ${rr.probeMs.median} / ${rr.probeMs.p95} ms |
 | CA requests per certificate | ${rr.caRequestsPerCertificate} |
