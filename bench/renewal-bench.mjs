@@ -88,7 +88,7 @@ function load(port, secs, logFile) {
 function summary(windows) {
   const lat = windows.flatMap((w) => w.lat);
   const secs = windows.reduce((a, w) => a + w.secs, 0);
-  return { secs, requests: lat.length, rate: round(lat.length / secs, 1), p50: round(pct(lat, 0.5), 2), p99: round(pct(lat, 0.99), 2), max: round(Math.max(...lat), 1), failed: windows.reduce((a, w) => a + w.failed, 0) };
+  return { secs, requests: lat.length, rate: round(lat.length / secs, 1), p50: round(pct(lat, 0.5), 2), p99: round(pct(lat, 0.99), 2), max: round(lat.reduce((a, b) => Math.max(a, b), -Infinity), 1), failed: windows.reduce((a, w) => a + w.failed, 0) };
 }
 
 function requestsSince(proxy, before) {
@@ -245,7 +245,7 @@ try {
     perRenewalMs: { median: round(median(walls)), p95: round(pct(walls, 0.95)) },
     renewalMs: { median: round(median(took)), p95: round(pct(took, 0.95)) },
     beforeMoveMs: { median: round(median(beforeMove)), p95: round(pct(beforeMove, 0.95)) },
-    appliedMs: { median: round(median(applied)), p95: round(pct(applied, 0.95)), max: round(Math.max(...applied)) },
+    appliedMs: { median: round(median(applied)), p95: round(pct(applied, 0.95)), max: round(applied.reduce((a, b) => Math.max(a, b), -Infinity)) },
     probeMs: { median: round(median(probes)), p95: round(pct(probes, 0.95)) },
     caRequests, caRequestsPerCertificate: round(total / Math.max(1, renewed.size), 2),
     rssMiB: { before: round(rssBefore), after: round(rssAfter) },
