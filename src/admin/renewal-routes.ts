@@ -52,6 +52,10 @@ const RenewalReportSchema = Type.Object({
   detail: Type.String(),
   moves: Type.Array(MOVE),
   probes: Type.Array(PROBE),
+  timings: Type.Object({
+    appliedMs: Type.Union([Type.Integer(), Type.Null()], { description: 'ms from the store change that moved the uses until every serving process served it; null: none runs, or not all did in time' }),
+    probeMs: Type.Union([Type.Integer(), Type.Null()], { description: 'ms the handshakes took; null: not probed' }),
+  }, open),
 }, open);
 
 const DryRunSchema = Type.Object({

@@ -264,6 +264,7 @@ export interface RenewalReport {
   detail: string;
   moves: RenewalMove[];
   probes: RenewalProbe[];
+  timings: { appliedMs: number | null; probeMs: number | null };
 }
 
 /** POST /certificates/{ref}/renew with dryRun: what would move and be probed. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY, fixture } from '../lifecycle/managers.test-support.js';
-import { dueCertificates, RenewalScheduler } from './renewal-scheduler.js';
+import { dueCertificates, RenewalScheduler, timingsText } from './renewal-scheduler.js';
 import { dueAt } from './renewer.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 
@@ -67,4 +67,10 @@ test('urgent (a certificate its CA revoked): renewed at the next look although n
   assert.equal(g.services.certificateOf('imap'), manual);
   assert.ok(lines.some((l) => /"a\.contoso\.com.*is revoked by its CA \(OCSP\); renewing/.test(l)), lines.join('\n'));
   assert.deepEqual(await scheduler.tick(), [], 'renewed once');
+});
+
+test('timingsText: the log line says how long serving processes took to apply the move and the probes took, and only what was measured', () => {
+  assert.equal(timingsText({ timings: { appliedMs: 412, probeMs: 35 } }), ' (applied by every serving process in 412 ms, probed in 35 ms)');
+  assert.equal(timingsText({ timings: { appliedMs: 412, probeMs: null } }), ' (applied by every serving process in 412 ms)');
+  assert.equal(timingsText({ timings: { appliedMs: null, probeMs: null } }), '');
 });

@@ -60,6 +60,15 @@ export async function chooseAcmeRenewalTimes(g: Gatehouse, now: Date, log: (line
   }
 }
 
+/** " (applied by every serving process in 412 ms, probed in 35 ms)": what the log says of the steps after the move. */
+export function timingsText(r: Pick<RenewalReport, 'timings'>): string {
+  const parts = [
+    ...(r.timings.appliedMs === null ? [] : [`applied by every serving process in ${r.timings.appliedMs} ms`]),
+    ...(r.timings.probeMs === null ? [] : [`probed in ${r.timings.probeMs} ms`]),
+  ];
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
 /**
  * The renewal scheduler `serve`'s supervisor (or its single process) runs: every minute, the
  * process holding the store's renewal lease renews every certificate due, one at a time, each as
@@ -126,7 +135,7 @@ export class RenewalScheduler {
           const r = await runRenewal(this.g, c.thumbprint, { sources: this.options.sources, onOutcome: this.options.onOutcome });
           if ('dryRun' in r) continue;
           reports.push(r);
-          log(`renewal ${r.renewal}: "${c.friendlyName}" ${r.outcome}${r.new.thumbprint ? ` → ${r.new.thumbprint}` : ''}: ${r.detail}`);
+          log(`renewal ${r.renewal}: "${c.friendlyName}" ${r.outcome}${r.new.thumbprint ? ` → ${r.new.thumbprint}` : ''}: ${r.detail}${timingsText(r)}`);
         } catch (e) {
           log(`renewal: "${c.friendlyName}" could not be renewed: ${(e as Error).message}`);
         }

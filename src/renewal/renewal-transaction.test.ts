@@ -20,9 +20,11 @@ test('every outcome reaches the registered hooks: not probed without serve, fail
   const r = await renewTransaction(g, 'old', 'new', { source: 'manual' });
   assert.deepEqual([r.outcome, r.probed], ['renewed', false]);
   assert.match(r.detail, /^not probed/);
+  assert.deepEqual(r.timings, { appliedMs: null, probeMs: null });
   assert.equal(g.services.certificateOf('smtp'), next.thumbprint);
   const again = await renewTransaction(g, 'new', 'new', { source: 'manual' });
   assert.equal(again.outcome, 'failed');
+  assert.deepEqual(again.timings, { appliedMs: null, probeMs: null });
   assert.deepEqual(events.map((e) => e.kind), ['renewal-renewed', 'renewal-failed']);
   assert.deepEqual(g.renewals.history('new').map((h) => h.outcome), ['failed', 'renewed']);
 });

@@ -15,7 +15,21 @@ export interface RenewalReport {
   detail: string;
   moves: RenewalMove[];
   probes: ProbeResult[];
+  /**
+   * How long the steps after the move took, in ms: `appliedMs` from the store change that moved the
+   * uses until every serving process reported serving it (null: none runs, or not all did in time),
+   * `probeMs` the handshakes (null: not probed).
+   */
+  timings: RenewalTimings;
 }
+
+export interface RenewalTimings {
+  appliedMs: number | null;
+  probeMs: number | null;
+}
+
+/** No step after the move ran (a renewal that failed before anything moved). */
+export const NO_TIMINGS: RenewalTimings = Object.freeze({ appliedMs: null, probeMs: null });
 
 /** An outcome for the lead's notifications (src/notify/): a rollback or a failure is worth telling someone. */
 export interface RenewalEvent {
@@ -55,12 +69,15 @@ export async function renewTransaction(g: Gatehouse, oldRef: string, newRef: str
   } catch (e) {
     if (!(e instanceof GatehouseError)) throw e;
     const r = g.renewals.failed(old.thumbprint, next.thumbprint, options.source, e.message);
-    return finish({ ...base, renewal: r.id, outcome: 'failed', probed: false, detail: e.message, moves: [], probes: [] }, options);
+    return finish({ ...base, renewal: r.id, outcome: 'failed', probed: false, detail: e.message, moves: [], probes: [], timings: NO_TIMINGS }, options);
   }
   say(`moved ${moved.moves.length} use(s) of "${old.friendlyName}" to "${next.friendlyName}" (revision ${moved.revision}): ${moved.moves.map((m) => m.text).join('; ') || 'none'}`);
-  const report = (r: Renewal, probes: ProbeResult[], probed: boolean): RenewalReport => ({ ...base, renewal: r.id, outcome: r.outcome ?? 'failed', probed, detail: r.detail, moves: moved.moves, probes });
+  const movedAt = performance.now();
+  const timings: RenewalTimings = { appliedMs: null, probeMs: null };
+  const report = (r: Renewal, probes: ProbeResult[], probed: boolean): RenewalReport => ({ ...base, renewal: r.id, outcome: r.outcome ?? 'failed', probed, detail: r.detail, moves: moved.moves, probes, timings });
   try {
     await g.processes.waitFor(moved.revision, { timeoutMs: options.waitTimeoutMs ?? 30_000 });
+    timings.appliedMs = Math.round(performance.now() - movedAt);
   } catch (e) {
     if (e instanceof GatehouseError && e.code === 'GH_SERVE_NOT_RUNNING') {
       const detail = 'not probed: no serving process runs on this store, so nothing could be asked; the moves stay and are served when serve starts';
@@ -75,10 +92,12 @@ export async function renewTransaction(g: Gatehouse, oldRef: string, newRef: str
   }
   const targets = probeTargets(g.serving.config(), next.thumbprint, old.sans);
   say(`probing ${targets.length} endpoint(s)`);
+  const probing = performance.now();
   const probes = await probeAll(targets, {
     thumbprint: next.thumbprint, anchors: g.renewals.trustAnchorsPem(), timeoutMs: options.probeTimeoutMs,
     nameOf: (t) => g.certificates.find(t)?.friendlyName,
   });
+  timings.probeMs = Math.round(performance.now() - probing);
   for (const p of probes) say(`  ${p.ok ? 'ok  ' : 'FAIL'} ${p.endpoint}: ${p.detail}`);
   const failed = probes.filter((p) => !p.ok);
   if (failed.length === 0) {

@@ -4,7 +4,7 @@ import type { Certificate } from '../model/certificate.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { RenewalMove } from '../lifecycle/renewal-manager.js';
 import { probeTargets, type ProbeTarget } from './probe.js';
-import { announce, renewTransaction, type RenewalReport, type TransactionOptions } from './renewal-transaction.js';
+import { announce, NO_TIMINGS, renewTransaction, type RenewalReport, type TransactionOptions } from './renewal-transaction.js';
 import { AcmeRenewer } from './acme-renewer.js';
 
 /**
@@ -146,7 +146,7 @@ export async function runRenewal(g: Gatehouse, ref: string, options: { dryRun?: 
   } catch (e) {
     const detail = `the ${source} source could not issue: ${(e as Error).message}`;
     const r = g.renewals.failed(old.thumbprint, null, source, detail);
-    const report: RenewalReport = { renewal: r.id, old: { thumbprint: old.thumbprint, friendlyName: old.friendlyName }, new: { thumbprint: '', friendlyName: '' }, source, outcome: 'failed', probed: false, detail, moves: [], probes: [] };
+    const report: RenewalReport = { renewal: r.id, old: { thumbprint: old.thumbprint, friendlyName: old.friendlyName }, new: { thumbprint: '', friendlyName: '' }, source, outcome: 'failed', probed: false, detail, moves: [], probes: [], timings: NO_TIMINGS };
     await announce(report, options);
     return report;
   }

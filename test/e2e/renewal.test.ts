@@ -40,6 +40,7 @@ interface Report {
   detail: string;
   moves: { text: string }[];
   probes: { endpoint: string; ok: boolean; served: string | null; detail: string }[];
+  timings: { appliedMs: number | null; probeMs: number | null };
   new: { thumbprint: string };
 }
 
@@ -255,6 +256,8 @@ test('rollback: a mail listener that cannot serve (its port is taken by another 
   assert.equal(r.code, 1, r.stderr);
   const report = r.json<Report>();
   assert.equal(report.outcome, 'rolled-back');
+  // The steps after the move are timed: serve applied it (a number of ms), the handshakes ran.
+  assert.deepEqual([typeof report.timings.appliedMs, typeof report.timings.probeMs], ['number', 'number'], JSON.stringify(report.timings));
   const failed = report.probes.filter((p) => !p.ok);
   assert.ok(failed.length > 0 && failed.every((p) => p.endpoint.startsWith(`pop 127.0.0.1:${popPort}`) && p.served === null), JSON.stringify(failed));
   assert.deepEqual(await servedEverywhere(s), every(s.old));
@@ -272,6 +275,7 @@ test('renewal run from the internal CA without serve: the moves are made in one 
   assert.equal(r.code, 0, r.stderr);
   const report = r.json<Report>();
   assert.deepEqual([report.outcome, report.probed], ['renewed', false]);
+  assert.deepEqual(report.timings, { appliedMs: null, probeMs: null }, 'no serving process applied it, nothing was probed');
   assert.match(r.stderr, /not probed/);
   assert.deepEqual(ghJson<{ certificate: string }[]>(data, ['binding', 'list']).map((b) => b.certificate), [report.new.thumbprint]);
   ghJson(data, ['cert', 'self-signed', '--cn', WWW, '--key', 'ecdsa-p256', '--friendly-name', 'self']);

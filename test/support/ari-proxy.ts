@@ -25,6 +25,8 @@ export class AriProxy {
   readonly orders: Array<{ identifiers: { type: string; value: string }[]; replaces?: string }> = [];
   /** Every renewal-info identifier asked for. */
   readonly asked: string[] = [];
+  /** Every request, counted by method and first path segment (`POST /order-plz`, `POST /chalZ`, `GET /renewal-info`…): what the renewal benchmark reports as CA requests. */
+  readonly requests = new Map<string, number>();
 
   private constructor(
     private readonly server: Server,
@@ -47,6 +49,8 @@ export class AriProxy {
     const server = createServer({ key: readText(keyFile), cert: readText(certFile) }, (req, res) => {
       const p = proxy!;
       const path = req.url ?? '/';
+      const kind = `${req.method} /${path.split('/')[1] ?? ''}`;
+      p.requests.set(kind, (p.requests.get(kind) ?? 0) + 1);
       const ari = /^\/renewal-info\/(.+)$/.exec(path);
       if (ari) {
         p.asked.push(ari[1]!);
