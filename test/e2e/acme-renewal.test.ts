@@ -160,7 +160,8 @@ test('an ARI window in the past: serve renews the certificate with no command, t
     next = row.replacedBy ?? '';
     return next !== '';
   }, 90_000, 500);
-  assert.match(server.out, /renewal \d+: "www acme" renewed/);
+  // The log line comes after the commit (and the notifications): waited for, not raced. It ends with the timings.
+  await server.waitFor(/renewal \d+: "www acme" renewed → [0-9A-F]+: .* \(applied by every serving process in \d+ ms, probed in \d+ ms\)$/m, 'the renewal logged with its timings', 15_000);
   const orders = proxy.orders.slice(ordersBefore);
   assert.deepEqual(orders.map((o) => o.replaces), [s.oldAriId], 'one order, carrying replaces = the old certificate\'s ARI identifier');
   assert.deepEqual(orders[0]!.identifiers.map((i) => i.value).sort(), [MAIL, SHOP, WWW].sort());
