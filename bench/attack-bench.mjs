@@ -39,7 +39,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as h2Connect, constants as h2c } from 'node:http2';
-import { childEnv, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer, tree } from './lib/procs.mjs';
+import { childEnv, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer, tree, aptInstall } from './lib/procs.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GH_BIN = join(repo, 'bin', 'gatehouse');
@@ -180,16 +180,7 @@ function ensurePackages() {
   if (!have('nginx') && !existsSync('/usr/sbin/nginx')) want.push('nginx');
   if (!have('h2load')) want.push('nghttp2-client');
   if (!have('openssl')) want.push('openssl');
-  if (want.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing ${want.join(', ')}: install them (apt-get install -y ${want.join(' ')})`);
-  log(`apt-get install -y ${want.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
-    r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
-    if (r.status !== 0) throw new Error(`apt-get install ${want.join(' ')} failed`);
-  }
+  aptInstall(want, log);
 }
 
 /** nginx with the settings nearest Gatehouse's defaults (docs/security.md), one https server block. */

@@ -30,7 +30,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { topFunctions } from './lib/profile.mjs';
-import { childEnv, cpuSeconds, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer as stopTree, tree } from './lib/procs.mjs';
+import { childEnv, cpuSeconds, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer as stopTree, tree, aptInstall } from './lib/procs.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GH_BIN = join(repo, 'bin', 'gatehouse');
@@ -63,16 +63,7 @@ function ensurePackages() {
   if (!have('gcc')) want.push('gcc');
   if (!existsSync('/usr/include/openssl/ssl.h')) want.push('libssl-dev');
   if (!have('openssl')) want.push('openssl');
-  if (want.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing ${want.join(', ')}: install them (apt-get install -y ${want.join(' ')})`);
-  log(`apt-get install -y ${want.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
-    r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
-    if (r.status !== 0) throw new Error(`apt-get install ${want.join(' ')} failed`);
-  }
+  aptInstall(want, log);
 }
 
 const NGINX = () => (have('nginx') ? 'nginx' : '/usr/sbin/nginx');

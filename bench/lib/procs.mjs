@@ -169,3 +169,21 @@ export async function stopServer(s) {
   await sleep(300);
   return { server: s.kind, clean: !killed };
 }
+
+/**
+ * Installs the Debian packages a bench needs (`want`, already found missing) with apt-get as root,
+ * with an `apt-get update` and a second try when the first install fails; a non-root caller is
+ * told what to install.
+ */
+export function aptInstall(want, log) {
+  if (want.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`missing ${want.join(', ')}: install them (apt-get install -y ${want.join(' ')})`);
+  log(`apt-get install -y ${want.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
+    r = spawnSync('apt-get', ['install', '-y', ...want], { stdio: 'ignore', env });
+    if (r.status !== 0) throw new Error(`apt-get install ${want.join(' ')} failed`);
+  }
+}
