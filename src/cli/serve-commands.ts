@@ -21,11 +21,14 @@ async function startRenewals(g: Gatehouse, seconds: number, log: (line: string) 
   return scheduler;
 }
 
+/** TLS contexts each serving process keeps built by default (`--tls-cache`): about 31 MiB. */
+const DEFAULT_TLS_CACHE = 1000;
+
 export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--tls-cache N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -35,6 +38,7 @@ export const serveCommands: Command[] = [
       ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
       ['--static-cache-entries N', 'small static files (64 KiB or less) each serving process keeps in memory, least recently used dropped first (default 10000; 0 turns the cache off)'],
       ['--static-cache-mb N', 'memory in MiB for those files in each serving process, paths and headers included (default 32)'],
+      ['--tls-cache N', `TLS contexts (one per certificate in use, about 31 KiB each) each serving process keeps built, least recently used dropped first; a certificate not in it is built at its next handshake (default ${DEFAULT_TLS_CACHE})`],
       ['--handshake-timeout SECONDS', `close a web connection whose TLS handshake has not finished this long after it was accepted (default ${D.handshakeSeconds})`],
       ['--header-timeout SECONDS', `close a web connection whose request headers are not complete this long after their first byte; the first request counts from the handshake (default ${D.headerSeconds})`],
       ['--keepalive-timeout SECONDS', `close an HTTP/1.1 connection that sends no new request this long after the last answer (default ${D.keepAliveSeconds})`],
@@ -54,7 +58,7 @@ export const serveCommands: Command[] = [
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
-      'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' },
+      'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' }, 'tls-cache': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'send-timeout': { type: 'string' }, 'max-header-size': { type: 'string' }, 'upstream-connect-timeout': { type: 'string' }, 'upstream-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
       'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
@@ -63,6 +67,8 @@ export const serveCommands: Command[] = [
       const workers = int(values, 'workers') ?? availableParallelism();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
       const staticCache = staticCacheLimits(values);
+      const tlsCache = int(values, 'tls-cache') ?? DEFAULT_TLS_CACHE;
+      if (tlsCache < 1 || tlsCache > 1_000_000) throw fail('GH_USAGE', `--tls-cache takes a number of TLS contexts from 1 to 1000000; got ${tlsCache}.`);
       const connections = connectionLimits(values);
       const stallSeconds = int(values, 'worker-timeout');
       if (stallSeconds !== undefined && (stallSeconds < 1 || stallSeconds > 3600)) throw fail('GH_USAGE', `--worker-timeout takes a number of seconds from 1 to 3600; got ${stallSeconds}.`);
@@ -159,7 +165,7 @@ export const serveCommands: Command[] = [
       const metricsServer = await startMetricsListener();
       const stopExpiry = await startExpiryNotices();
       const summary = await serve(g, {
-        once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log,
+        once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, signal: controller.signal, log,
         role: isWorker() ? 'worker' : 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
       });
       stopExpiry();

@@ -147,8 +147,13 @@ export class FrontServer {
   /** Builds the state for `config`, swaps it in and reconciles the listeners. */
   async apply(config: ServingConfig): Promise<void> {
     const next = buildState(config);
-    // Personal-store certificates are ready before the first handshake; Web Hosting ones are built on first use.
-    for (const thumbprint of config.preload) this.contexts.get(thumbprint);
+    // Personal-store certificates are ready before the first handshake; Web Hosting ones are built on
+    // first use. Only as many as the cache holds (more would evict each other), and none built twice.
+    for (const thumbprint of config.preload) {
+      if (this.contexts.has(thumbprint)) continue;
+      if (this.contexts.full) break;
+      this.contexts.get(thumbprint);
+    }
     this.#acme.apply(config.acmeChallenges);
     this.#state = next;
     for (const [key, endpoint] of this.#endpoints) this.#setDefaultContext(endpoint, key);

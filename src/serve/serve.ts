@@ -6,6 +6,7 @@ import { AccessLogs } from './access-log.js';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { ServingConfig } from '../config/serving-config.js';
+import type { RevisionRead } from '../lifecycle/serving.js';
 import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
 import { TicketKeyFollower, TicketKeys } from '../lifecycle/ticket-keys.js';
@@ -99,7 +100,8 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     const mailCertificates = config.mailListeners.length > 0 ? Object.values(config.services) : [];
     void contexts.warm([...front.certificates(), ...mailCertificates]);
   };
-  const initial = g.serving.config();
+  const follower = g.serving.follower();
+  const { config: initial } = follower.next();
   await apply(initial);
   options.log(`serving revision ${initial.revision}`);
   // Says which revision this process serves: the control plane waits on it (challenges, renewals).
@@ -113,12 +115,20 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
       if (applying) return;
       if (g.serving.revision() === front.revision) return;
       applying = true;
-      const config = g.serving.config();
+      let config: ServingConfig;
+      let read: RevisionRead;
+      try {
+        ({ config, read } = follower.next());
+      } catch (e) {
+        applying = false;
+        options.log(`the store could not be read (${(e as Error).message}); the previous configuration keeps serving`);
+        return;
+      }
       apply(config)
         .then(() => {
           summary = { ...summarize(g), revision: config.revision };
           reporter.report(config.revision, listening());
-          options.log(`change applied: ${describeSummary(summary)}`);
+          options.log(`change applied (${describeRead(read)}): ${describeSummary(summary)}`);
         })
         .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
         .finally(() => {
@@ -139,6 +149,11 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   await Promise.all([front.close(), mail.close()]);
   options.log('stopped');
   return summary;
+}
+
+/** How a revision was read, for the log: `read 2 changed rows` or `read in full, 200001 rows (bulk or other change)`. */
+export function describeRead(read: RevisionRead): string {
+  return read.full ? `read in full, ${read.rows} rows${read.why ? ` (${read.why})` : ''}` : `read ${read.rows} changed row(s)`;
 }
 
 /**

@@ -34,6 +34,7 @@ export class CertificateRepository {
       c.thumbprint, c.friendlyName, c.store, c.subject, c.issuer, c.issuedTo, c.issuedBy, JSON.stringify(c.sans), c.notBefore,
       c.notAfter, c.serialNumber, c.keyType, c.spkiSha256, c.keyId, der,
       JSON.stringify(c.chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), c.chainComplete ? 1 : 0, c.created);
+    this.engine.noteChange('certificate', c.thumbprint);
   }
 
   list(filter: { store?: StoreName | undefined; notAfterBefore?: string | undefined } = {}): CertificateRow[] {
@@ -106,6 +107,12 @@ export class CertificateRepository {
     this.engine.db.run('UPDATE certificates SET chain = ?, chain_der = ?, chain_complete = ? WHERE thumbprint = ?',
       JSON.stringify(chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), complete ? 1 : 0, thumbprint);
     this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+    this.engine.noteChange('all', '');
+  }
+
+  /** The store a certificate is in, or undefined when it is not in any. */
+  storeOf(thumbprint: string): StoreName | undefined {
+    return this.engine.db.get<{ store: StoreName }>('SELECT store FROM certificates WHERE thumbprint = ?', thumbprint)?.store;
   }
 
   /** Moves whenever a stored chain is replaced (see `replaceChain`). */
@@ -122,6 +129,7 @@ export class CertificateRepository {
   /** Renames a certificate; call inside `change`. */
   rename(thumbprint: string, friendlyName: string): void {
     this.engine.db.run('UPDATE certificates SET friendly_name = ? WHERE thumbprint = ?', friendlyName, thumbprint);
+    this.engine.noteChange('certificate', thumbprint);
   }
 
   /** Deletes a certificate and its key when nothing else refers to it; call inside `change`. */
@@ -129,6 +137,7 @@ export class CertificateRepository {
     const row = this.engine.db.get<{ key_id: number | null }>('SELECT key_id FROM certificates WHERE thumbprint = ?', thumbprint);
     this.engine.db.run('DELETE FROM certificates WHERE thumbprint = ?', thumbprint);
     this.keys.deleteIfUnused(row?.key_id ?? null);
+    this.engine.noteChange('certificate', thumbprint);
   }
 }
 

@@ -15,7 +15,7 @@ import { NotificationRepository } from './notifications.js';
 import { RenewalRepository } from './renewals.js';
 import { OcspRepository } from './ocsp.js';
 
-export type { Actor, Change } from './engine.js';
+export type { Actor, Change, ChangeKind } from './engine.js';
 export type { AuditEntry } from './audit.js';
 export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
@@ -86,6 +86,11 @@ export class GatehouseStore {
 
   revision(): number {
     return this.engine.revision();
+  }
+
+  /** What the change log says changed after revision `since`; undefined when it no longer reaches back that far (see StoreEngine.changesSince). */
+  changesSince(since: number): ReturnType<StoreEngine['changesSince']> {
+    return this.engine.changesSince(since);
   }
 
   checkMasterKey(): void {

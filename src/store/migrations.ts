@@ -305,4 +305,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX certificate_sources_source ON certificate_sources (source);
     `,
   },
+  {
+    version: 13,
+    name: 'the change log: what each revision changed (kind and key), so a serving process reads only the rows changed since the revision it serves',
+    sql: `
+      CREATE TABLE change_log (
+        revision  INTEGER NOT NULL,
+        kind      TEXT    NOT NULL,
+        key       TEXT    NOT NULL
+      );
+      CREATE INDEX change_log_revision ON change_log (revision);
+    `,
+  },
 ];

@@ -10,18 +10,21 @@ export class SiteRepository {
   insert(site: Site): void {
     this.engine.db.run('INSERT INTO sites (name, state, kind, target, https_redirect, hsts, log_format, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       site.name, site.state, site.content.kind, target(site), site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.logFormat, site.created);
+    this.engine.noteChange('site', site.name);
   }
 
   /** Writes a site's settings; call inside `change`. */
   update(site: Site): void {
     this.engine.db.run('UPDATE sites SET state = ?, kind = ?, target = ?, https_redirect = ?, hsts = ?, log_format = ? WHERE name = ?',
       site.state, site.content.kind, target(site), site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.logFormat, site.name);
+    this.engine.noteChange('site', site.name);
   }
 
   /** Deletes a site and, with it, its bindings; call inside `change`. */
   delete(name: string): void {
     this.engine.db.run('DELETE FROM bindings WHERE site = ?', name);
     this.engine.db.run('DELETE FROM sites WHERE name = ?', name);
+    this.engine.noteChange('site', name);
   }
 
   get(name: string): Site | undefined {
@@ -31,6 +34,12 @@ export class SiteRepository {
 
   list(): Site[] {
     return this.engine.db.all<RawSite>('SELECT * FROM sites ORDER BY name').map(toSite);
+  }
+
+  /** One binding by its address (protocol, ip, port, host), or undefined. */
+  binding(key: BindingKey): Binding | undefined {
+    const row = this.engine.db.get<RawBinding>('SELECT * FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', key.protocol, key.ip, key.port, key.host);
+    return row && toBinding(row);
   }
 
   bindings(site?: string): Binding[] {
@@ -51,18 +60,38 @@ export class SiteRepository {
 
   /** Makes the bindings table equal `next`, writing only the difference; call inside `change`. */
   replaceBindings(next: readonly Binding[]): void {
-    const key = (b: Binding) => `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
+    const key = bindingKey;
     const before = new Map(this.bindings().map((b) => [key(b), b]));
     const after = new Map(next.map((b) => [key(b), b]));
     const db = this.engine.db;
-    for (const [k, b] of before) if (!after.has(k)) db.run('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', b.protocol, b.ip, b.port, b.host);
+    for (const [k, b] of before) {
+      if (after.has(k)) continue;
+      db.run('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', b.protocol, b.ip, b.port, b.host);
+      this.engine.noteChange('binding', k);
+    }
     for (const [k, b] of after) {
       const old = before.get(k);
       if (old && old.site === b.site && old.sni === b.sni && old.certificate === b.certificate) continue;
-      db.run('INSERT OR REPLACE INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        b.protocol, b.ip, b.port, b.host, b.site, b.sni ? 1 : 0, b.certificate);
+      db.run(`INSERT INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (protocol, ip, port, host) DO UPDATE SET site = excluded.site, sni = excluded.sni, certificate = excluded.certificate`,
+      b.protocol, b.ip, b.port, b.host, b.site, b.sni ? 1 : 0, b.certificate);
+      this.engine.noteChange('binding', k);
     }
   }
+}
+
+/** What names a binding: its protocol, address, port and host. */
+export type BindingKey = Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>;
+
+/** A binding's key in the change log: protocol/ip/port/host (an IPv6 address has no slash). */
+export function bindingKey(b: BindingKey): string {
+  return `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
+}
+
+/** The binding a change-log key names. */
+export function parseBindingKey(key: string): BindingKey {
+  const [protocol, ip, port, ...host] = key.split('/');
+  return { protocol: protocol as Binding['protocol'], ip: ip!, port: Number(port), host: host.join('/') };
 }
 
 function target(site: Site): string {
