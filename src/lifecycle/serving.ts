@@ -73,6 +73,8 @@ export class ServingFollower {
   /** Binding keys by site (a site read again takes its bindings with it). */
   readonly #bySite = new Map<string, Set<string>>();
   #revision: number | undefined;
+  /** The last revision read in full, until the first change read by the log indexes it (start is not kept waiting for that). */
+  #unindexed: ServingConfig | undefined;
 
   constructor(private readonly store: GatehouseStore) {}
 
@@ -83,9 +85,11 @@ export class ServingFollower {
       const changes = since === undefined ? undefined : this.store.changesSince(since);
       if (since === undefined || changes === undefined || changes.some((c) => c.kind === 'all')) {
         const config = readServingConfig(this.store);
-        this.#reset(config);
+        this.#unindexed = config;
+        this.#revision = config.revision;
         return { config, read: { full: true, rows: config.sites.length + config.bindings.length, why: since === undefined ? 'start' : changes === undefined ? 'log trimmed' : 'bulk or other change' } };
       }
+      if (this.#unindexed) this.#reset(this.#unindexed);
       let rows = 0;
       const preload = new Set<string>();
       for (const name of new Set(changes.filter((c) => c.kind === 'site').map((c) => c.key))) {
@@ -115,12 +119,12 @@ export class ServingFollower {
   }
 
   #reset(config: ServingConfig): void {
+    this.#unindexed = undefined;
     this.#sites.clear();
     this.#bindings.clear();
     this.#bySite.clear();
     for (const s of config.sites) this.#sites.set(s.name, s);
     for (const b of config.bindings) this.#add(b);
-    this.#revision = config.revision;
   }
 
   #add(b: Binding): void {

@@ -61,7 +61,7 @@ export class OcspRefresher {
   /** Fetches every staple that is due (in turn: a few certificates, a few requests a day each). */
   async check(): Promise<void> {
     const now = this.g.clock().getTime();
-    for (const target of this.g.ocsp.targets()) {
+    for (const target of await this.g.ocsp.targets()) {
       if (now < this.#dueAt(target)) continue;
       await this.#fetch(target);
     }

@@ -53,6 +53,11 @@ export class SiteRepository {
     return this.engine.db.all<RawBinding>('SELECT * FROM bindings WHERE certificate = ? ORDER BY site', thumbprint).map(toBinding);
   }
 
+  /** Every certificate a binding uses, once each. */
+  certificatesInUse(): string[] {
+    return this.engine.db.all<{ t: string }>('SELECT DISTINCT certificate AS t FROM bindings WHERE certificate IS NOT NULL').map((r) => r.t);
+  }
+
   /** Certificates of the Personal store that bindings use (their contexts are built at start). */
   personalCertificatesInUse(): string[] {
     return this.engine.db.all<{ t: string }>(`SELECT DISTINCT b.certificate AS t FROM bindings b JOIN certificates c ON c.thumbprint = b.certificate WHERE c.store = 'personal'`).map((r) => r.t);
