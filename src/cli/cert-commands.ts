@@ -9,6 +9,9 @@ import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
 import { requestCreated } from './request-commands.js';
 
+/** Certificates a text listing on a terminal shows before it says how to see more. */
+const TERMINAL_PAGE = 100;
+
 const STATUS_TEXT: Record<Certificate['status'], string> = {
   valid: 'valid',
   expiring: 'expiring soon',
@@ -50,19 +53,39 @@ export const certCommands: Command[] = [
   {
     noun: 'cert',
     verb: 'list',
-    usage: 'gatehouse cert list [--store webhosting|personal|root] [--expiring DAYS]',
-    summary: 'List server certificates (the Server Certificates page); --store root lists Trusted Root Certification Authorities; --expiring 30 shows those that end within 30 days.',
+    usage: 'gatehouse cert list [--store webhosting|personal|root] [--expiring DAYS] [--name TEXT] [--status STATUS] [--limit N] [--cursor CURSOR] [--all]',
+    summary: 'List server certificates (the Server Certificates page); --store root lists Trusted Root Certification Authorities; --expiring 30 shows those that end within 30 days. ' +
+      `On a terminal the text listing shows the first ${TERMINAL_PAGE} and says how to see more (--all: every one); piped, or with --json, every certificate unless --limit, --cursor, --name or --status asks for a page.`,
     flags: [
       ['--store STORE', 'only webhosting or personal; root: the Trusted Root Certification Authorities store (listed only when asked for)'],
       ['--expiring DAYS', 'only certificates that end within DAYS days (expired ones included)'],
+      ['--name TEXT', 'only certificates whose friendly name, issued-to name or SANs contain TEXT (any case); one page'],
+      ['--status STATUS', 'only valid, expiring, expired or chain-incomplete certificates; one page'],
+      ['--limit N', `one page of at most N certificates (1 to 1000; default ${TERMINAL_PAGE} when a page is asked for); with --json: {items, total, next}`],
+      ['--cursor CURSOR', 'the page after the one that printed this cursor (its "next")'],
+      ['--all', 'every certificate, even on a terminal'],
     ],
-    options: { store: { type: 'string' }, expiring: { type: 'string' } },
+    options: {
+      store: { type: 'string' }, expiring: { type: 'string' }, name: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, all: { type: 'boolean' },
+    },
     run({ values, gatehouse }) {
       const expiringDays = int(values, 'expiring');
       if (expiringDays !== undefined && expiringDays < 0) throw fail('GH_USAGE', '--expiring takes a number of days, 0 or more.');
-      const certs = gatehouse().certificates.list({ store: storeOption(str(values, 'store')), expiringDays });
-      const rows = certs.map((c) => [c.friendlyName, c.issuedTo, c.issuedBy, day(c.notAfter), c.thumbprint, c.store, STATUS_TEXT[c.status]]);
-      return { json: certs, text: certs.length === 0 ? 'No certificates.' : table(['Friendly name', 'Issued to', 'Issued by', 'Expiration', 'Thumbprint', 'Store', 'Status'], rows) };
+      const store = storeOption(str(values, 'store'));
+      const asked = ['limit', 'cursor', 'name', 'status'].some((k) => values[k] !== undefined);
+      const terminal = values.json !== true && values.all !== true && process.stdout.isTTY === true;
+      const header = ['Friendly name', 'Issued to', 'Issued by', 'Expiration', 'Thumbprint', 'Store', 'Status'];
+      const rowOf = (c: Certificate) => [c.friendlyName, c.issuedTo, c.issuedBy, day(c.notAfter), c.thumbprint, c.store, STATUS_TEXT[c.status]];
+      if (!asked && !terminal) {
+        const certs = gatehouse().certificates.list({ store, expiringDays });
+        return { json: certs, text: certs.length === 0 ? 'No certificates.' : table(header, certs.map(rowOf)) };
+      }
+      const page = gatehouse().certificates.page({
+        store, expiringDays, name: str(values, 'name'), status: str(values, 'status'), limit: int(values, 'limit') ?? TERMINAL_PAGE, cursor: str(values, 'cursor'),
+      });
+      const more = page.next === null ? '' : `\n${page.items.length} of ${page.total} shown. The next page: --cursor ${page.next}${asked ? '' : ' (or --all for every one)'}`;
+      const text = page.items.length === 0 ? 'No certificates.' : `${table(header, page.items.map(rowOf))}${more}`;
+      return { json: asked ? page : page.items, text };
     },
   },
   {

@@ -151,9 +151,9 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   return summary;
 }
 
-/** How a revision was read, for the log: `read 2 changed rows` or `read in full, 200001 rows (bulk or other change)`. */
+/** How a revision was read, for the log: `read 2 changed rows` or `read in full, 200001 rows: bulk or other change`. */
 export function describeRead(read: RevisionRead): string {
-  return read.full ? `read in full, ${read.rows} rows${read.why ? ` (${read.why})` : ''}` : `read ${read.rows} changed row(s)`;
+  return read.full ? `read in full, ${read.rows} rows${read.why ? `: ${read.why}` : ''}` : `read ${read.rows} changed ${read.rows === 1 ? 'row' : 'rows'}`;
 }
 
 /**
