@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { addUser, AdminServer, assertProblem, createToken } from '../support/admin.js';
 import { dataDir, eventually, freePorts, ghJson, join, ROOT, sClient, startServe, tmpDir, writeText, type ServeProcess } from '../support/cli.js';
 
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -63,5 +64,48 @@ test('20,000 names on one port: a fresh name and a changed one are served, each 
     assert.equal(sClient(PORT, 'site7.test').thumbprint, bySan.get('site7.test'));
   } finally {
     await server?.stop();
+  }
+});
+
+test('API paging: every certificate exactly once across pages while certificates are added; name and status filters; a bad cursor is refused', { timeout: 600_000 }, async () => {
+  const data = dataDir();
+  bench('seed-store.mjs', [data, '150'], { SEED_WILDCARDS: '0' });
+  addUser(data, 'pager', 'view-only');
+  const token = createToken(data, 'pager');
+  const admin = await AdminServer.start(data);
+  try {
+    const before = ghJson<Array<{ thumbprint: string }>>(data, ['cert', 'list', '--json']).map((c) => c.thumbprint);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const r = await admin.call('GET', `/api/v1/certificates?limit=40${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+      assert.equal(r.status, 200, r.text);
+      assert.ok(Number(r.headers['x-total-count']) >= before.length, `X-Total-Count ${r.headers['x-total-count']}`);
+      seen.push(...(r.json as Array<{ thumbprint: string }>).map((c) => c.thumbprint));
+      // Between pages, certificates are added whose names sort first ("A …") and last ("z …").
+      pages++;
+      ghJson(data, ['cert', 'self-signed', '--cn', `early${pages}.page.test`, '--friendly-name', `A early ${pages}`, '--key', 'ecdsa-p256']);
+      ghJson(data, ['cert', 'self-signed', '--cn', `late${pages}.page.test`, '--friendly-name', `z late ${pages}`, '--key', 'ecdsa-p256']);
+      const next = r.headers['x-next-cursor'];
+      if (next === undefined) break;
+      cursor = String(next);
+    }
+    assert.equal(new Set(seen).size, seen.length, 'a certificate was listed twice');
+    for (const t of before) assert.ok(seen.includes(t), `${t} was never listed`);
+    // Those added after the cursor passed their place are not listed; those added ahead of it are, once.
+    assert.ok(seen.length >= before.length && seen.length <= before.length + pages, `${seen.length} listed`);
+
+    const named = await admin.call('GET', '/api/v1/certificates?name=SITE14', { token });
+    assert.equal(named.status, 200);
+    const names = (named.json as Array<{ issuedTo: string }>).map((c) => c.issuedTo).sort();
+    assert.deepEqual(names, ['site14.test', ...Array.from({ length: 10 }, (_, i) => `site14${i}.test`)].sort());
+    assert.equal(named.headers['x-total-count'], String(names.length));
+    const expired = await admin.call('GET', '/api/v1/certificates?status=expired', { token });
+    assert.deepEqual(expired.json, []);
+    assertProblem(await admin.call('GET', '/api/v1/certificates?cursor=bm90LWEtY3Vyc29y', { token }), 400, 'GH_PAGE_INVALID');
+    assertProblem(await admin.call('GET', '/api/v1/certificates?status=shiny', { token }), 400, 'GH_PAGE_INVALID');
+  } finally {
+    await admin.stop();
   }
 });
