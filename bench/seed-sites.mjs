@@ -32,9 +32,10 @@ store.change(
     const bindings = [];
     for (let i = 0; i < names; i++) {
       const c = certs[i % certs.length];
-      const name = i < certs.length ? `site${i}` : `extra${i}`;
-      store.sites.insert({ name, state: 'started', content: { kind: 'static', root }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: new Date().toISOString() });
       const host = i < certs.length ? (c.sans[0] ?? c.issuedTo) : `extra${i}.test`;
+      // The site is named after its host: siteN.test → siteN, *.wildN.test → wild-wildN.
+      const name = host.replace(/^\*\./, 'wild-').replace(/\.test$/, '').replace(/[^A-Za-z0-9-]/g, '-');
+      store.sites.insert({ name, state: 'started', content: { kind: 'static', root }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: new Date().toISOString() });
       bindings.push({ site: name, protocol: 'https', ip: '*', port, host, sni: true, certificate: c.thumbprint });
       if (i === 0) bindings.push({ site: name, protocol: 'https', ip: '*', port, host: '', sni: false, certificate: c.thumbprint });
     }

@@ -7,10 +7,8 @@ import { worded } from '../model/wording.js';
 import { type Command, int, list, required, str } from './command.js';
 import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
+import { listing, PAGE_OPTIONS, pageFlags, pageFooter, TERMINAL_PAGE } from './paging.js';
 import { requestCreated } from './request-commands.js';
-
-/** Certificates a text listing on a terminal shows before it says how to see more. */
-const TERMINAL_PAGE = 100;
 
 const STATUS_TEXT: Record<Certificate['status'], string> = {
   valid: 'valid',
@@ -59,33 +57,24 @@ export const certCommands: Command[] = [
     flags: [
       ['--store STORE', 'only webhosting or personal; root: the Trusted Root Certification Authorities store (listed only when asked for)'],
       ['--expiring DAYS', 'only certificates that end within DAYS days (expired ones included)'],
-      ['--name TEXT', 'only certificates whose friendly name, issued-to name or SANs contain TEXT (any case); one page'],
       ['--status STATUS', 'only valid, expiring, expired or chain-incomplete certificates; one page'],
-      ['--limit N', `one page of at most N certificates (1 to 1000; default ${TERMINAL_PAGE} when a page is asked for); with --json: {items, total, next}`],
-      ['--cursor CURSOR', 'the page after the one that printed this cursor (its "next")'],
-      ['--all', 'every certificate, even on a terminal'],
+      ...pageFlags('friendly name, issued-to name or SANs'),
     ],
-    options: {
-      store: { type: 'string' }, expiring: { type: 'string' }, name: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, all: { type: 'boolean' },
-    },
+    options: { store: { type: 'string' }, expiring: { type: 'string' }, status: { type: 'string' }, ...PAGE_OPTIONS },
     run({ values, gatehouse }) {
       const expiringDays = int(values, 'expiring');
       if (expiringDays !== undefined && expiringDays < 0) throw fail('GH_USAGE', '--expiring takes a number of days, 0 or more.');
       const store = storeOption(str(values, 'store'));
-      const asked = ['limit', 'cursor', 'name', 'status'].some((k) => values[k] !== undefined);
-      const terminal = values.json !== true && values.all !== true && process.stdout.isTTY === true;
+      const mode = listing(values, ['status']);
       const header = ['Friendly name', 'Issued to', 'Issued by', 'Expiration', 'Thumbprint', 'Store', 'Status'];
       const rowOf = (c: Certificate) => [c.friendlyName, c.issuedTo, c.issuedBy, day(c.notAfter), c.thumbprint, c.store, STATUS_TEXT[c.status]];
-      if (!asked && !terminal) {
+      if (!mode.paged) {
         const certs = gatehouse().certificates.list({ store, expiringDays });
         return { json: certs, text: certs.length === 0 ? 'No certificates.' : table(header, certs.map(rowOf)) };
       }
-      const page = gatehouse().certificates.page({
-        store, expiringDays, name: str(values, 'name'), status: str(values, 'status'), limit: int(values, 'limit') ?? TERMINAL_PAGE, cursor: str(values, 'cursor'),
-      });
-      const more = page.next === null ? '' : `\n${page.items.length} of ${page.total} shown. The next page: --cursor ${page.next}${asked ? '' : ' (or --all for every one)'}`;
-      const text = page.items.length === 0 ? 'No certificates.' : `${table(header, page.items.map(rowOf))}${more}`;
-      return { json: asked ? page : page.items, text };
+      const page = gatehouse().certificates.page({ store, expiringDays, name: mode.name, status: str(values, 'status'), limit: mode.limit, cursor: mode.cursor });
+      const text = page.items.length === 0 ? 'No certificates.' : `${table(header, page.items.map(rowOf))}${pageFooter(page, mode.asked)}`;
+      return { json: mode.asked ? page : page.items, text };
     },
   },
   {

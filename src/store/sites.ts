@@ -1,6 +1,8 @@
 import type { Site } from '../model/site.js';
 import type { Binding } from '../model/binding.js';
 import type { StoreEngine } from './engine.js';
+import type { SqlValue } from './database.js';
+import { containsPattern, keysetAfter, type StorePage } from './paging.js';
 
 /** Sites (table `sites`) and their bindings (table `bindings`). */
 export class SiteRepository {
@@ -34,6 +36,48 @@ export class SiteRepository {
 
   list(): Site[] {
     return this.engine.db.all<RawSite>('SELECT * FROM sites ORDER BY name').map(toSite);
+  }
+
+  /** One page of `list` (by name): sites after `after`, those whose name or a binding's host contains `name` (any case). */
+  page(filter: { name?: string | undefined }, limit: number, after?: string): StorePage<Site> {
+    const where: string[] = [];
+    const args: SqlValue[] = [];
+    if (filter.name) {
+      const like = containsPattern(filter.name);
+      where.push("(lower(s.name) LIKE lower(?) ESCAPE '\\' OR s.name IN (SELECT site FROM bindings WHERE lower(host) LIKE lower(?) ESCAPE '\\'))");
+      args.push(like, like);
+    }
+    const filtered = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number(this.engine.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM sites s ${filtered}`, ...args)!.n);
+    if (after !== undefined) {
+      where.push('s.name > ?');
+      args.push(after);
+    }
+    const rows = this.engine.db.all<RawSite>(`SELECT s.* FROM sites s ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.name LIMIT ?`, ...args, limit + 1).map(toSite);
+    return { rows: rows.slice(0, limit), total, more: rows.length > limit };
+  }
+
+  /** One page of `bindings` (by site, protocol, port, ip, host): of one site or all, those whose host or site contains `name` (any case). */
+  bindingPage(filter: { site?: string | undefined; name?: string | undefined }, limit: number, after?: readonly SqlValue[]): StorePage<Binding> {
+    const where: string[] = [];
+    const args: SqlValue[] = [];
+    if (filter.site !== undefined) {
+      where.push('site = ?');
+      args.push(filter.site);
+    }
+    if (filter.name) {
+      const like = containsPattern(filter.name);
+      where.push("(lower(host) LIKE lower(?) ESCAPE '\\' OR lower(site) LIKE lower(?) ESCAPE '\\')");
+      args.push(like, like);
+    }
+    const total = Number(this.engine.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM bindings ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, ...args)!.n);
+    if (after) {
+      const keyset = keysetAfter(['site', 'protocol', 'port', 'ip', 'host'], after);
+      where.push(keyset.sql);
+      args.push(...keyset.args);
+    }
+    const rows = this.engine.db.all<RawBinding>(`SELECT * FROM bindings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY site, protocol, port, ip, host LIMIT ?`, ...args, limit + 1).map(toBinding);
+    return { rows: rows.slice(0, limit), total, more: rows.length > limit };
   }
 
   /** One binding by its address (protocol, ip, port, host), or undefined. */
