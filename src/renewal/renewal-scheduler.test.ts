@@ -38,7 +38,7 @@ test('scheduler: renews what is due (not probed without serve) and nothing twice
   const other = new RenewalScheduler(g);
   // Another process's scheduler: the same store, another holder.
   const lease = g.renewals.lease('elsewhere:1', 60_000);
-  assert.equal(lease, true);
+  assert.equal(lease, 1, 'the first holder has fencing token 1');
   assert.deepEqual(await other.tick(), [], 'the lease is held elsewhere');
   clock.advance(61_000);
   const reports = await other.tick();

@@ -49,20 +49,25 @@ export class RenewalRepository {
 
   /**
    * Takes (or extends) the lease `name` for `holder` until `expires` when it is free, expired or
-   * already `holder`'s; answers whether `holder` holds it. Not a change: no audit record, no revision.
+   * already `holder`'s; answers its fencing token when `holder` holds it, else undefined. The token
+   * grows by one on every take-over (the lease was free, ran out, or was someone else's) and stays
+   * while the same holder extends a live lease: work done under a token is fenced off once a newer
+   * one exists (StoreEngine.fenced). Not a change: no audit record, no revision.
    */
-  lease(name: string, holder: string, now: string, expires: string): boolean {
+  lease(name: string, holder: string, now: string, expires: string): number | undefined {
     return this.engine.db.transaction('immediate', () => {
-      const row = this.engine.db.get<{ holder: string; expires: string }>('SELECT holder, expires FROM leases WHERE name = ?', name);
-      if (row && row.holder !== holder && row.expires > now) return false;
-      this.engine.db.run('INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires', name, holder, expires);
-      return true;
+      const row = this.engine.db.get<{ holder: string; expires: string; token: number | string }>('SELECT holder, expires, token FROM leases WHERE name = ?', name);
+      const live = row !== undefined && row.expires > now;
+      if (row && live && row.holder !== holder) return undefined;
+      const token = row === undefined ? 1 : live ? Number(row.token) : Number(row.token) + 1;
+      this.engine.db.run('INSERT INTO leases (name, holder, expires, token) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires, token = excluded.token', name, holder, expires, token);
+      return token;
     });
   }
 
-  /** Gives the lease up, if `holder` has it. */
+  /** Gives the lease up, if `holder` has it: it runs out at once (the row and its token stay, so tokens only grow). */
   release(name: string, holder: string): void {
-    this.engine.db.run('DELETE FROM leases WHERE name = ? AND holder = ?', name, holder);
+    this.engine.db.run("UPDATE leases SET expires = '' WHERE name = ? AND holder = ?", name, holder);
   }
 
   /** The newest renewal of each certificate renewed (by `old`). */
