@@ -25,7 +25,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = { idleMs: 30 * 60_000, abso
  * A session's "last used" is written to the store at most this often: a busy API client costs a
  * read per request, not a write (the idle timeout is therefore at most this much early).
  */
-export const TOUCH_WRITE_MS = 1000;
+export const TOUCH_WRITE_MS = 15_000;
 
 /**
  * Console sessions, kept in the store (table `console_sessions`): a restart of `serve`, or a load
