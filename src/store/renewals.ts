@@ -55,14 +55,16 @@ export class RenewalRepository {
    * one exists (StoreEngine.fenced). Not a change: no audit record, no revision.
    */
   lease(name: string, holder: string, now: string, expires: string): number | undefined {
-    return this.engine.db.transaction('immediate', () => {
-      const row = this.engine.db.get<{ holder: string; expires: string; token: number | string }>('SELECT holder, expires, token FROM leases WHERE name = ?', name);
-      const live = row !== undefined && row.expires > now;
-      if (row && live && row.holder !== holder) return undefined;
-      const token = row === undefined ? 1 : live ? Number(row.token) : Number(row.token) + 1;
-      this.engine.db.run('INSERT INTO leases (name, holder, expires, token) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires, token = excluded.token', name, holder, expires, token);
-      return token;
-    });
+    // One statement, so two nodes racing for a lease that ran out cannot both take it: the upsert
+    // locks the row (PostgreSQL re-checks the condition on the row another node just wrote).
+    const row = this.engine.db.get<{ token: number | string }>(
+      `INSERT INTO leases (name, holder, expires, token) VALUES (?, ?, ?, 1)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires,
+         token = CASE WHEN leases.holder = excluded.holder AND leases.expires > ? THEN leases.token ELSE leases.token + 1 END
+       WHERE leases.holder = excluded.holder OR leases.expires <= ?
+       RETURNING token`,
+      name, holder, expires, now, now);
+    return row === undefined ? undefined : Number(row.token);
   }
 
   /** Gives the lease up, if `holder` has it: it runs out at once (the row and its token stay, so tokens only grow). */
