@@ -132,6 +132,11 @@ export class RenewalManager {
     return this.store.renewals.of(thumbprint) as Renewal[];
   }
 
+  /** The renewals left open (moved, never committed or rolled back) that started more than `ageMs` ago: their process stopped mid-way. */
+  unfinished(ageMs: number): Renewal[] {
+    return this.store.renewals.unfinished(new Date(this.clock().getTime() - ageMs).toISOString()) as Renewal[];
+  }
+
   /** The newest renewal of each certificate renewed, by old thumbprint. */
   latest(): Map<string, Renewal> {
     return new Map(this.store.renewals.latest().map((r) => [r.old, r as Renewal]));

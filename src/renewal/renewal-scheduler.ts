@@ -80,6 +80,8 @@ export class RenewalScheduler {
   #tick: Promise<RenewalReport[]> | undefined;
   /** Certificates to renew at the next look whether due or not (their CA revoked them), with why. */
   readonly #urgent = new Map<string, string>();
+  /** The fencing token this scheduler last held the lease with: another one means it took the lease (over) anew. */
+  #token: number | undefined;
 
   constructor(private readonly g: Gatehouse, private readonly options: SchedulerOptions = {}) {}
 
@@ -110,6 +112,24 @@ export class RenewalScheduler {
     this.g.renewals.releaseLease(this.#holder);
   }
 
+  /**
+   * Just took the lease (over): a renewal another process left open — it moved the uses, then
+   * stopped (killed, its lease ran out) before committing or rolling back — is rolled back, so every
+   * use is back on the certificate that was checked; the renewal is tried again when next due. Only
+   * renewals older than a lease are taken: a younger one may belong to a command (a manual
+   * renewal) still probing.
+   */
+  #recover(log: (line: string) => void): void {
+    for (const r of this.g.renewals.unfinished(LEASE_MS)) {
+      try {
+        this.g.renewals.rollback(r.id, `rolled back by ${this.#holder}: the process renewing it stopped before it finished`, r.probes);
+        log(`renewal ${r.id}: left unfinished since ${r.started} by a process that stopped; rolled back`);
+      } catch (e) {
+        log(`renewal ${r.id}: left unfinished since ${r.started}; could not be rolled back: ${(e as Error).message}`);
+      }
+    }
+  }
+
   /** Extends the lease while a renewal runs (a store that cannot be reached: it runs out, and the fence holds). */
   #extend(): void {
     try {
@@ -133,6 +153,8 @@ export class RenewalScheduler {
     try {
       const first = this.g.renewals.lease(this.#holder, LEASE_MS);
       if (first === false) return reports;
+      if (first !== this.#token) this.g.renewals.underLease(this.#holder, first, () => this.#recover(log));
+      this.#token = first;
       const now = (this.options.now ?? this.g.clock)();
       await this.g.renewals.underLease(this.#holder, first, () => chooseAcmeRenewalTimes(this.g, now, log));
       const urgent = [...this.#urgent].flatMap(([thumbprint, why]) => renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint).map((c) => ({ ...c, why })));

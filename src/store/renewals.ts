@@ -72,6 +72,11 @@ export class RenewalRepository {
     this.engine.db.run("UPDATE leases SET expires = '' WHERE name = ? AND holder = ?", name, holder);
   }
 
+  /** The renewals still open (moved, neither committed nor rolled back) that started before `before` (ISO time), oldest first. */
+  unfinished(before: string): RenewalRow[] {
+    return this.engine.db.all<RawRenewal>('SELECT * FROM renewals WHERE finished IS NULL AND started < ? ORDER BY id', before).map(toRenewal);
+  }
+
   /** The newest renewal of each certificate renewed (by `old`). */
   latest(): RenewalRow[] {
     return this.engine.db.all<RawRenewal>('SELECT r.* FROM renewals r WHERE r.id = (SELECT MAX(id) FROM renewals x WHERE x.old = r.old) ORDER BY r.id').map(toRenewal);
