@@ -24,6 +24,13 @@ export const CHANGE_LOG_REVISIONS = 1000;
 /** Past this many keys in one change, the change is logged as `all` (a bulk change is read in full). */
 export const CHANGE_LOG_KEYS = 1000;
 
+/** A lease whose holder makes changes: each one checks, in its own transaction, that no newer holder took the lease over. */
+export interface Fence {
+  lease: string;
+  holder: string;
+  token: number;
+}
+
 /** What a change did, for the audit log. */
 export interface Change {
   action: string;
@@ -44,6 +51,8 @@ export class StoreEngine {
   #noted = 0;
   #all = false;
   #writing = 0;
+  /** The lease the work in progress runs under, if any (see `fenced`). */
+  readonly #fenceScope = new AsyncLocalStorage<Fence>();
 
   constructor(
     readonly db: Db,
@@ -62,6 +71,15 @@ export class StoreEngine {
    */
   runAs<T>(actor: Actor, fn: () => T): T {
     return this.#actorScope.run(actor, fn);
+  }
+
+  /**
+   * Runs `fn` — and everything it awaits — under the lease `fence`: every change and record it
+   * makes first checks, in the same transaction, that the lease still has `fence.token` and
+   * `fence.holder`, and is refused with GH_LEASE_LOST (nothing written) once a newer holder took it.
+   */
+  fenced<T>(fence: Fence, fn: () => T): T {
+    return this.#fenceScope.run(fence, fn);
   }
 
   /**
@@ -89,6 +107,8 @@ export class StoreEngine {
     try {
       return this.db.transaction('immediate', () => {
         const before = this.#noted;
+        const fence = this.#fenceScope.getStore();
+        if (fence) this.#checkFence(fence);
         const result = fn();
         const c = describe(result);
         const actor = this.#actorScope.getStore() ?? this.actor;
@@ -139,6 +159,14 @@ export class StoreEngine {
     if (oldest === null || oldest === undefined || Number(oldest) > since + 1 || since > current) return undefined;
     return this.db.all<{ kind: ChangeKind; key: string }>('SELECT kind, key FROM change_log WHERE revision > ? AND revision <= ? ORDER BY revision', since, current)
       .map((r) => ({ kind: r.kind, key: r.key }));
+  }
+
+  #checkFence(f: Fence): void {
+    // The no-op update takes the lease row's lock (PostgreSQL) for the rest of the transaction.
+    if (this.db.run('UPDATE leases SET token = token WHERE name = ? AND holder = ? AND token = ?', f.lease, f.holder, f.token).changes === 1) return;
+    const now = this.db.get<{ holder: string; token: number | string }>('SELECT holder, token FROM leases WHERE name = ?', f.lease);
+    throw fail('GH_LEASE_LOST', `This process (${f.holder}) no longer holds the ${f.lease} lease: it ran out and ${now ? `${now.holder} holds it now (fencing token ${Number(now.token)}, this process had ${f.token})` : 'it was removed'}. ` +
+      'This late change was refused and nothing was changed; the holder of the lease carries the work on.');
   }
 
   /** The revision: bumped by every change to what is served. */
