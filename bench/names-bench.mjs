@@ -114,7 +114,7 @@ try {
   while ((await handshake('site7.test')) !== 'site8.test') await sleep(20);
   figures.changeServedS = (performance.now() - tc) / 1000;
   await sleep(500);
-  figures.changeRead = /change applied \(([^)]*)\)/.exec(out)?.[1] ?? '?';
+  figures.changeRead = /change applied: .*; (read [^;\n]*)$/m.exec(out)?.[1] ?? '?';
 } finally {
   child.kill('SIGINT');
   await new Promise((r) => child.on('exit', r));

@@ -128,7 +128,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
         .then(() => {
           summary = { ...summarize(g), revision: config.revision };
           reporter.report(config.revision, listening());
-          options.log(`change applied (${describeRead(read)}): ${describeSummary(summary)}`);
+          options.log(`change applied: ${describeSummary(summary)}; ${describeRead(read)}`);
         })
         .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
         .finally(() => {
@@ -151,7 +151,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   return summary;
 }
 
-/** How a revision was read, for the log: `read 2 changed rows` or `read in full, 200001 rows: bulk or other change`. */
+/** How a revision was read, for the end of the log line: `read 2 changed rows` or `read in full, 200001 rows: bulk or other change`. */
 export function describeRead(read: RevisionRead): string {
   return read.full ? `read in full, ${read.rows} rows${read.why ? `: ${read.why}` : ''}` : `read ${read.rows} changed ${read.rows === 1 ? 'row' : 'rows'}`;
 }

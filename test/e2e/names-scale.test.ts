@@ -19,9 +19,9 @@ function bench(script: string, args: string[], env: NodeJS.ProcessEnv = {}): str
   return `${r.stdout}${r.stderr}`;
 }
 
-/** The "change applied (…)" lines of serve's log after start: how each revision was read. */
+/** The end of the "change applied: …; read …" lines of serve's log after start: how each revision was read. */
 function applied(server: ServeProcess): string[] {
-  return [...server.out.matchAll(/change applied \(([^)]*)\)/g)].map((m) => m[1]!);
+  return [...server.out.matchAll(/change applied: .*; (read [^;\n]*)$/gm)].map((m) => m[1]!);
 }
 
 test('20,000 names on one port: a fresh name and a changed one are served, each change reads only its rows; an evicted context is built again', { timeout: 600_000 }, async () => {
