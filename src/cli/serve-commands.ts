@@ -72,7 +72,7 @@ export const serveCommands: Command[] = [
       if (ocspSeconds !== undefined && (ocspSeconds < 1 || ocspSeconds > 86_400)) throw fail('GH_USAGE', `--ocsp-check takes a number of seconds from 1 to 86400; got ${ocspSeconds}.`);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
-      const { DEFAULT_ORPHAN_GRACE_MS, isWorker, runWorkerPool, superviseWorker, ticketSeed } = await import('../serve/worker-pool.js');
+      const { DEFAULT_ORPHAN_GRACE_MS, runWorkerPool, ticketSeed } = await import('../serve/worker-pool.js');
       const g = gatehouse();
       g.serving.useTicketSeed(ticketSeed());
       const controller = new AbortController();
@@ -84,29 +84,27 @@ export const serveCommands: Command[] = [
       const { parseAdminAddress } = await import('../admin/admin-endpoint.js');
       parseAdminAddress(adminListen);
       const metricsListen = metricsAddress(str(values, 'metrics'));
-      const tag = isWorker() ? `gatehouse[${process.pid}]` : 'gatehouse';
       const log = (line: string) => {
-        if (!json) process.stdout.write(`${new Date().toISOString()} ${tag}: ${line}\n`);
+        if (!json) process.stdout.write(`${new Date().toISOString()} gatehouse: ${line}\n`);
       };
       // Every serving process counts handshakes, requests and mail sessions; a worker answers the
-      // supervisor's requests for them, and the supervisor (or the single process) answers /metrics.
+      // supervisor's requests for them (serve/worker-entry.ts), and the supervisor (or the single
+      // process) answers /metrics.
+      const pooled = workers > 1 && values.once !== true;
       const { ServingMetrics } = await import('../metrics/serving-metrics.js');
-      const servingMetrics = values.once === true ? undefined : new ServingMetrics();
-      if (isWorker() && servingMetrics) (await import('../metrics/cluster-metrics.js')).answerSupervisor(servingMetrics.registry);
-      const pooled = workers > 1 && !isWorker() && values.once !== true;
-      const exposition = isWorker() || values.once === true ? undefined : await metricsExposition(g, pooled ? undefined : servingMetrics);
+      const servingMetrics = values.once === true || pooled ? undefined : new ServingMetrics();
+      const exposition = values.once === true ? undefined : await metricsExposition(g, servingMetrics);
       if (exposition) {
         // Per certificate: its renewal source, status, next renewal and last success and failure.
         const { renewalMetrics } = await import('../renewal/renewal-metrics.js');
         exposition.store.registerRenewalMetrics(renewalMetrics(g));
       }
-      superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
       const renewEvery = int(values, 'renew-every') ?? 60;
       if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
       // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
-        if (isWorker() || values.once === true) return undefined;
+        if (values.once === true) return undefined;
         const scheduler = await startRenewals(g, renewEvery, log);
         // A certificate its CA revoked (OCSP) is renewed at once when Gatehouse can, and a person is told.
         const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
@@ -126,7 +124,7 @@ export const serveCommands: Command[] = [
       // The expiry check (certificates within 14 days of their end: a notification once a day) runs
       // hourly in the same one process, unref'd, and stops with it.
       const startExpiryNotices = async (): Promise<() => void> => {
-        if (isWorker() || values.once === true) return () => undefined;
+        if (values.once === true) return () => undefined;
         const { Notifier } = await import('../notify/notifier.js');
         const { ExpiryNotices } = await import('../notify/expiry.js');
         const { renewedAlready } = await import('../renewal/renewal-notifications.js');
@@ -148,7 +146,8 @@ export const serveCommands: Command[] = [
         const admin = await startAdmin();
         const metricsServer = await startMetricsListener();
         const stopExpiry = await startExpiryNotices();
-        await runWorkerPool({ workers, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
+        const worker = { dataDir: g.dataDir, logDir: str(values, 'log-dir'), staticCache, connections, json, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
+        await runWorkerPool({ workers, worker, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
         stopExpiry();
         metricsServer?.close();
         await admin?.close();
@@ -159,14 +158,12 @@ export const serveCommands: Command[] = [
       const metricsServer = await startMetricsListener();
       const stopExpiry = await startExpiryNotices();
       const summary = await serve(g, {
-        once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log,
-        role: isWorker() ? 'worker' : 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
+        once: values.once === true, logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log,
+        role: 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
       });
       stopExpiry();
       metricsServer?.close();
       await admin?.close();
-      // A worker's channel to the supervisor would keep it alive; close it so the process can end.
-      if (isWorker() && process.connected) process.disconnect?.();
       return { json: summary, text: '' };
     },
   },
