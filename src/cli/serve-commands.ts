@@ -1,10 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { fail } from '../model/gatehouse-error.js';
 import { fileURLToPath } from 'node:url';
 import { type Command, int, str, type Values } from './command.js';
 import { VERSION } from './version.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
+import { defaultWorkerCount } from '../serve/worker-pool.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
@@ -30,7 +30,7 @@ export const serveCommands: Command[] = [
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
       ['--log-dir DIR', "where each site's access log goes (default: logs/ in the data directory)"],
-      ['--workers N', 'serving processes (default: one per CPU core; 1 serves in this process)'],
+      ['--workers N', 'serving processes (default: one fewer than the CPU cores, at least 1 — so 1 on a 2-core machine, where one process measured no slower than two and cheaper per core; 1 serves in this process, more run as workers beside a supervisor that holds the admin endpoint)'],
       ['--admin ADDR:PORT', 'where the admin API and console listen (default 127.0.0.1:8443; "off" for none)'],
       ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
       ['--static-cache-entries N', 'small static files (64 KiB or less) each serving process keeps in memory, least recently used dropped first (default 10000; 0 turns the cache off)'],
@@ -60,7 +60,7 @@ export const serveCommands: Command[] = [
       'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
-      const workers = int(values, 'workers') ?? availableParallelism();
+      const workers = int(values, 'workers') ?? defaultWorkerCount();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
       const staticCache = staticCacheLimits(values);
       const connections = connectionLimits(values);
@@ -81,7 +81,7 @@ export const serveCommands: Command[] = [
       process.once('SIGTERM', stop);
       const json = values.json === true;
       const adminListen = str(values, 'admin') ?? '127.0.0.1:8443';
-      const { parseAdminAddress } = await import('../admin/admin-endpoint.js');
+      const { parseAdminAddress } = await import('../admin/admin-address.js');
       parseAdminAddress(adminListen);
       const metricsListen = metricsAddress(str(values, 'metrics'));
       const log = (line: string) => {

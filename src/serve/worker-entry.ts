@@ -7,8 +7,12 @@ import { GatehouseError } from '../model/gatehouse-error.js';
 import { answerSupervisor } from '../metrics/cluster-metrics.js';
 import { ServingMetrics } from '../metrics/serving-metrics.js';
 import { serve } from './serve.js';
-import { readWorkerOptions, superviseWorker, ticketSeed } from './worker-pool.js';
+import { isWorker, readWorkerOptions, superviseWorker, ticketSeed } from './worker-pool.js';
 
+if (!isWorker()) {
+  process.stderr.write('error: this program is a serve worker, started by "serve" (GH_USAGE)\n');
+  process.exit(2);
+}
 const options = readWorkerOptions();
 const tag = `gatehouse[${process.pid}]`;
 const log = (line: string) => {

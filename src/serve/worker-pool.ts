@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionLimits } from './connection-guard.js';
 
@@ -22,8 +23,7 @@ const OPTIONS_ENV = 'GATEHOUSE_WORKER_OPTIONS';
 /** In a worker: the options its supervisor forked it with. */
 export function readWorkerOptions(): WorkerOptions {
   const given = process.env[OPTIONS_ENV];
-  if (!cluster.isWorker || given === undefined) throw new Error('this program is a serve worker: it is started by "serve", not by hand');
-  return JSON.parse(given) as WorkerOptions;
+  return JSON.parse(given ?? '{}') as WorkerOptions;
 }
 
 export interface WorkerPoolOptions {
@@ -37,6 +37,17 @@ export interface WorkerPoolOptions {
    * stopped, spinning, swapped out) is killed and replaced (`serve --worker-timeout`, default 30 s).
    */
   stallMs?: number;
+}
+
+/**
+ * `serve`'s worker count without `--workers`: one fewer than the CPU cores, and at least one — so on
+ * two cores (or one) a single process serves in-process, which BENCHMARKS.md ("Issue #12: workers and
+ * the thin supervisor") measured no slower than two workers there in rate and cheaper per server
+ * core-second; beyond that one core is left to the supervisor (admin endpoint, renewals, OCSP), the
+ * kernel's network stack and whatever else runs on the machine.
+ */
+export function defaultWorkerCount(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 /** Default for `serve --worker-timeout`. */
@@ -179,6 +190,11 @@ export function superviseWorker(s: WorkerSupervision): void {
     s.log(`the supervisor is gone; serving on for ${s.orphanGraceMs / 1000} s so that a restarted one can take over, then stopping`);
     setTimeout(s.stop, s.orphanGraceMs);
   });
+}
+
+/** Whether this process is one of a supervisor's workers. */
+export function isWorker(): boolean {
+  return cluster.isWorker && process.env[OPTIONS_ENV] !== undefined;
 }
 
 let seed: Buffer | undefined;
