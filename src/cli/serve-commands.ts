@@ -82,7 +82,7 @@ export const serveCommands: Command[] = [
       const json = values.json === true;
       const adminListen = str(values, 'admin') ?? '127.0.0.1:8443';
       const { parseAdminAddress } = await import('../admin/admin-address.js');
-      parseAdminAddress(adminListen);
+      const adminAddress = parseAdminAddress(adminListen);
       const metricsListen = metricsAddress(str(values, 'metrics'));
       const log = (line: string) => {
         if (!json) process.stdout.write(`${new Date().toISOString()} gatehouse: ${line}\n`);
@@ -114,8 +114,8 @@ export const serveCommands: Command[] = [
           onRevoked: (target) => void certificateRevoked(g, target.thumbprint, (t, why) => scheduler?.urgent(t, why) ?? false, log),
         });
         ocsp.start();
-        const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
-        const admin = await startAdminEndpoint(g, {
+        // `--admin off`: Fastify, the API and the console are not even loaded.
+        const admin = adminAddress === undefined ? undefined : await (await import('../admin/admin-endpoint.js')).startAdminEndpoint(g, {
           listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
           ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
         });
