@@ -1,0 +1,150 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Site } from '../model/site.js';
+import type { HotFile } from './hot-files.js';
+import { clientCopyIsCurrent, connectionFacts, HSTS, plainBody, routeSite, type ConnectionFacts, type RequestView, type SiteServices } from './site-handler.js';
+
+/** Node's own handler of a server's `stream` event (its compatibility layer), as the server calls it. */
+export type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+
+/** A hot file's HTTP/2 response headers, built once per entry (Node copies them at `respond`). */
+interface HotHeaders {
+  ok: OutgoingHttpHeaders;
+  okHsts: OutgoingHttpHeaders;
+  notModified: OutgoingHttpHeaders;
+  notModifiedHsts: OutgoingHttpHeaders;
+}
+
+const HOT_HEADERS = new WeakMap<HotFile, HotHeaders>();
+
+/** What a stream answered on the core API needs for its log line and counter once it has closed. */
+interface StreamRecord {
+  services: SiteServices;
+  site: Site;
+  port: number;
+  started: number;
+  connection: ConnectionFacts;
+  headers: IncomingHttpHeaders;
+  status: number;
+  bytes: number;
+}
+
+const RECORD = Symbol('gatehouse.streamRecord');
+type Recorded = ServerHttp2Stream & { [RECORD]?: StreamRecord | undefined };
+
+/**
+ * HTTP/2 requests served through Node's core stream API (`respond` + `end` on the stream) rather
+ * than its compatibility layer (`Http2ServerRequest`/`Response`, two objects, their listeners and
+ * the garbage they leave per request): the requests a busy site gets most — GET and HEAD of a hot
+ * static file (200, HEAD, 304 by ETag or date) and the 400 of a host no site is bound to.
+ * Everything else — ranges, files read from disk (`send`: 404, directory redirects, index), other
+ * methods (405), bodies, `Expect`, CONNECT and proxy sites — is handed to Node's compatibility layer
+ * exactly as before (`compat`), so the site handler stays the one place that answers them. The
+ * answers are byte for byte what that path gives (same status, header fields and body), with the
+ * same access log line and counter, written when the stream closes as the compatibility layer's
+ * `finish` was.
+ */
+export class CoreStreams {
+  constructor(private readonly services: SiteServices, private readonly compat: StreamListener) {}
+
+  /** One HTTP/2 request: answered here when it is a hot file or an unknown host, else by the compatibility layer. */
+  serve(view: RequestView, port: number, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
+    const method = headers[':method'];
+    // A request with a body, a Range, an Expect, or another method: the compatibility layer's, untouched.
+    if ((method !== 'GET' && method !== 'HEAD') || !stream.endAfterHeaders || headers.range !== undefined || headers.expect !== undefined) {
+      return this.compat(stream, headers, flags, rawHeaders);
+    }
+    const socket = stream.session?.socket;
+    if (!socket) return this.compat(stream, headers, flags, rawHeaders);
+    const site = routeSite(view, 'https', socket.localAddress ?? '', port, (headers[':authority'] as string | undefined) ?? headers.host);
+    if (!site) return plainStream(stream, 400, 'Bad Request', 'No site is bound to this host name on this address and port.');
+    if (site.content.kind !== 'static') return this.compat(stream, headers, flags, rawHeaders);
+    const url = headers[':path'] ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const { root } = site.content;
+    const hot = this.services.hotFiles.lookup(root, path);
+    if (hot === undefined) return this.compat(stream, headers, flags, rawHeaders);
+    const logged = site.logFormat !== 'off' || this.services.metrics !== undefined;
+    if (logged) {
+      (stream as Recorded)[RECORD] = {
+        services: this.services, site, port, started: Date.now(), connection: connectionFacts(socket, 'https'), headers, status: 200, bytes: 0,
+      };
+      // `on`, not `once`: a stream closes once, and no wrapper is made per request.
+      stream.on('close', streamClosed);
+    }
+    if (hot !== 'stale') return answerHot(stream, hot, headers, site.hsts);
+    // One stat, no open: a client that resets its streams at once costs no descriptor.
+    void this.services.hotFiles.revalidate(root, path).then((fresh) => {
+      if (stream.destroyed || stream.closed) return;
+      if (fresh) return answerHot(stream, fresh, headers, site.hsts);
+      // Changed or gone: `send` answers from disk, and the compatibility path writes the log line.
+      if (logged) (stream as Recorded)[RECORD] = undefined;
+      this.compat(stream, headers, flags, rawHeaders);
+    });
+  }
+}
+
+/** A 200 (or 304 when the client's copy is current; no body for HEAD) from memory, with the headers `send` gave the file. */
+function answerHot(stream: ServerHttp2Stream, hot: HotFile, headers: IncomingHttpHeaders, hsts: boolean): void {
+  if (stream.destroyed || stream.closed) return;
+  const h = hotHeaders(hot);
+  const record = (stream as Recorded)[RECORD];
+  if (clientCopyIsCurrent(hot, headers['if-none-match'], headers['if-modified-since'])) {
+    if (record) record.status = 304;
+    stream.respond(hsts ? h.notModifiedHsts : h.notModified, { endStream: true });
+    return;
+  }
+  if (record) record.bytes = hot.body.length;
+  if (headers[':method'] === 'HEAD') {
+    stream.respond(hsts ? h.okHsts : h.ok, { endStream: true });
+    return;
+  }
+  stream.respond(hsts ? h.okHsts : h.ok);
+  stream.end(hot.body);
+}
+
+function hotHeaders(hot: HotFile): HotHeaders {
+  let h = HOT_HEADERS.get(hot);
+  if (h === undefined) {
+    // The order the compatibility path sent them in: HSTS, the file's headers, then its length.
+    const notModified: OutgoingHttpHeaders = { ':status': 304 };
+    for (const name in hot.headers) if (name !== 'content-type') notModified[name] = hot.headers[name];
+    const ok: OutgoingHttpHeaders = { ':status': 200, ...hot.headers, 'content-length': hot.body.length };
+    h = {
+      ok,
+      okHsts: { ':status': 200, 'strict-transport-security': HSTS, ...ok },
+      notModified,
+      notModifiedHsts: { ':status': 304, 'strict-transport-security': HSTS, ...notModified },
+    };
+    HOT_HEADERS.set(hot, h);
+  }
+  return h;
+}
+
+/** A short HTML error page on a stream (site-handler's `plainPage`). */
+export function plainStream(stream: ServerHttp2Stream, status: number, title: string, text: string): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  const body = plainBody(status, title, text);
+  stream.respond({ ':status': status, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  stream.end(body);
+}
+
+/** The 'close' listener of every stream answered here (one function for all): counts it and logs it. */
+function streamClosed(this: Recorded): void {
+  const r = this[RECORD];
+  if (r === undefined) return;
+  this[RECORD] = undefined;
+  const { site, connection, headers } = r;
+  r.services.metrics?.request(site.name, r.status);
+  if (site.logFormat === 'off') return;
+  r.services.logs.write(site, {
+    at: r.started, serverAddress: connection.serverAddress, serverPort: r.port, method: headers[':method'] ?? '', url: headers[':path'] ?? '',
+    clientAddress: connection.clientAddress, userAgent: header(headers, 'user-agent'), referer: header(headers, 'referer'), status: r.status,
+    bytes: r.bytes, httpVersion: '2.0', millis: Date.now() - r.started, tlsGroup: connection.tlsGroup,
+  });
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(', ') : (v ?? '');
+}
