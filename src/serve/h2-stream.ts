@@ -16,9 +16,9 @@ interface HotHeaders {
 
 const HOT_HEADERS = new WeakMap<HotFile, HotHeaders>();
 
-/** What a stream answered on the core API needs for its log line and counter once it has closed. */
+/** What a stream answered on the core API needs for its access log line once it has closed. */
 interface StreamRecord {
-  services: SiteServices;
+  logs: SiteServices['logs'];
   site: Site;
   port: number;
   started: number;
@@ -39,9 +39,9 @@ type Recorded = ServerHttp2Stream & { [RECORD]?: StreamRecord | undefined };
  * Everything else — ranges, files read from disk (`send`: 404, directory redirects, index), other
  * methods (405), bodies, `Expect`, CONNECT and proxy sites — is handed to Node's compatibility layer
  * exactly as before (`compat`), so the site handler stays the one place that answers them. The
- * answers are byte for byte what that path gives (same status, header fields and body), with the
- * same access log line and counter, written when the stream closes as the compatibility layer's
- * `finish` was.
+ * answers are what that path gives (same status, header fields and body), with the same access log
+ * line, written when the stream closes as the compatibility layer's `finish` was; the request
+ * counter counts the answer when it is given (a site whose log is off costs no listener or record).
  */
 export class CoreStreams {
   constructor(private readonly services: SiteServices, private readonly compat: StreamListener) {}
@@ -64,43 +64,52 @@ export class CoreStreams {
     const { root } = site.content;
     const hot = this.services.hotFiles.lookup(root, path);
     if (hot === undefined) return this.compat(stream, headers, flags, rawHeaders);
-    const logged = site.logFormat !== 'off' || this.services.metrics !== undefined;
+    const logged = site.logFormat !== 'off';
     if (logged) {
       (stream as Recorded)[RECORD] = {
-        services: this.services, site, port, started: Date.now(), connection: connectionFacts(socket, 'https'), headers, status: 200, bytes: 0,
+        logs: this.services.logs, site, port, started: Date.now(), connection: connectionFacts(socket, 'https'), headers, status: 200, bytes: 0,
       };
       // `on`, not `once`: a stream closes once, and no wrapper is made per request.
       stream.on('close', streamClosed);
     }
-    if (hot !== 'stale') return answerHot(stream, hot, headers, site.hsts);
+    if (hot !== 'stale') return this.#answer(stream, site, hot, headers);
     // One stat, no open: a client that resets its streams at once costs no descriptor.
     void this.services.hotFiles.revalidate(root, path).then((fresh) => {
       if (stream.destroyed || stream.closed) return;
-      if (fresh) return answerHot(stream, fresh, headers, site.hsts);
+      if (fresh) return this.#answer(stream, site, fresh, headers);
       // Changed or gone: `send` answers from disk, and the compatibility path writes the log line.
       if (logged) (stream as Recorded)[RECORD] = undefined;
       this.compat(stream, headers, flags, rawHeaders);
     });
   }
+
+  #answer(stream: ServerHttp2Stream, site: Site, hot: HotFile, headers: IncomingHttpHeaders): void {
+    if (stream.destroyed || stream.closed) return;
+    const status = answerHot(stream, hot, headers, site.hsts);
+    this.services.metrics?.request(site.name, status);
+  }
 }
 
-/** A 200 (or 304 when the client's copy is current; no body for HEAD) from memory, with the headers `send` gave the file. */
-function answerHot(stream: ServerHttp2Stream, hot: HotFile, headers: IncomingHttpHeaders, hsts: boolean): void {
-  if (stream.destroyed || stream.closed) return;
+/**
+ * A 200 (or 304 when the client's copy is current; no body for HEAD) from memory, with the headers
+ * `send` gave the file; answers the status.
+ */
+function answerHot(stream: ServerHttp2Stream, hot: HotFile, headers: IncomingHttpHeaders, hsts: boolean): number {
   const h = hotHeaders(hot);
   const record = (stream as Recorded)[RECORD];
   if (clientCopyIsCurrent(hot, headers['if-none-match'], headers['if-modified-since'])) {
     if (record) record.status = 304;
     stream.respond(hsts ? h.notModifiedHsts : h.notModified, { endStream: true });
-    return;
+    return 304;
   }
   if (record) record.bytes = hot.body.length;
   if (headers[':method'] === 'HEAD') {
     stream.respond(hsts ? h.okHsts : h.ok, { endStream: true });
-    return;
+    return 200;
   }
   stream.respond(hsts ? h.okHsts : h.ok);
   stream.end(hot.body);
+  return 200;
 }
 
 function hotHeaders(hot: HotFile): HotHeaders {
@@ -129,15 +138,13 @@ export function plainStream(stream: ServerHttp2Stream, status: number, title: st
   stream.end(body);
 }
 
-/** The 'close' listener of every stream answered here (one function for all): counts it and logs it. */
+/** The 'close' listener of every stream answered here (one function for all): its access log line. */
 function streamClosed(this: Recorded): void {
   const r = this[RECORD];
   if (r === undefined) return;
   this[RECORD] = undefined;
   const { site, connection, headers } = r;
-  r.services.metrics?.request(site.name, r.status);
-  if (site.logFormat === 'off') return;
-  r.services.logs.write(site, {
+  r.logs.write(site, {
     at: r.started, serverAddress: connection.serverAddress, serverPort: r.port, method: headers[':method'] ?? '', url: headers[':path'] ?? '',
     clientAddress: connection.clientAddress, userAgent: header(headers, 'user-agent'), referer: header(headers, 'referer'), status: r.status,
     bytes: r.bytes, httpVersion: '2.0', millis: Date.now() - r.started, tlsGroup: connection.tlsGroup,

@@ -40,7 +40,7 @@ function openFds(pid: number): number {
 }
 
 test('HTTP/2: 200, HEAD, 304 by ETag and by date, 206, 416, 404, 405, folders, HSTS, the 400 of an unknown host, a proxy site and the logs; a misbehaving client does not disturb the others', { timeout: 120_000 }, async () => {
-  const [https, up] = await freePorts(2);
+  const [https, up, metrics] = await freePorts(3);
   const data = dataDir();
   const root = tmpDir('gh-h2core-');
   mkdirSync(join(root, 'docs'), { recursive: true });
@@ -61,7 +61,7 @@ test('HTTP/2: 200, HEAD, 304 by ETag and by date, 206, 416, 404, 405, folders, H
   const upstream = await startUpstream(up!);
   const logs = tmpDir('gh-h2core-logs-');
   // One serving process: a file's second request finds it in that process's memory.
-  const serve = new ServeProcess(data, ['--workers', '1', '--log-dir', logs]);
+  const serve = new ServeProcess(data, ['--workers', '1', '--log-dir', logs, '--metrics', `127.0.0.1:${metrics}`]);
   let length = 0;
   try {
     await serve.waitFor(new RegExp(`listening on https \\*:${https}(\\s|$)`, 'm'), `"listening on https *:${https}"`);
@@ -156,6 +156,21 @@ test('HTTP/2: 200, HEAD, 304 by ETag and by date, 206, 416, 404, 405, folders, H
     assert.equal(proxied.headers['x-upstream'], 'yes');
     assert.deepEqual(JSON.parse(proxied.body), { method: 'GET', url: '/api/x?y=2', proto: 'https' });
     assert.equal((await get('p.test', '/api/x', ['-I'])).status, 200);
+
+    // One count per answered request, by site and status (a site whose log is off counts too; no site: none).
+    const scraped = (await curlAsync([`http://127.0.0.1:${metrics}/metrics`])).body;
+    const counts: Record<string, Record<string, number>> = {};
+    for (const [, labels, n] of scraped.matchAll(/^gatehouse_http_requests_total\{([^}]*)\} (\d+)$/gm)) {
+      const site = /site="([^"]*)"/.exec(labels!)![1]!;
+      const code = /code="([^"]*)"/.exec(labels!)![1]!;
+      (counts[site] ??= {})[code] = Number(n);
+    }
+    assert.deepEqual(counts, {
+      Static: { 200: 10, 206: 2, 301: 2, 304: 4, 404: 2, 405: 2, 416: 2 },
+      Combined: { 200: 2 },
+      Quiet: { 200: 2 },
+      App: { 200: 2 },
+    }, scraped);
 
     // A misbehaving client: streams of a large file reset mid-response, then a GOAWAY with streams
     // open; a well-behaved client is served all the while; the descriptors come back.
