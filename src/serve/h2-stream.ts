@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Site } from '../model/site.js';
 import type { HotFile } from './hot-files.js';
 import { clientCopyIsCurrent, connectionFacts, HSTS, plainBody, routeSite, type ConnectionFacts, type RequestView, type SiteServices } from './site-handler.js';
@@ -29,6 +29,22 @@ interface StreamRecord {
 }
 
 const RECORD = Symbol('gatehouse.streamRecord');
+
+/**
+ * What one HTTP/2 connection's streams share: its local address and connection facts, and the
+ * site its last stream was routed to — a client sends the same :authority on every stream, so
+ * routing runs again only when the Host or the configuration (the view) changes.
+ */
+interface SessionRoute {
+  localAddress: string;
+  facts: ConnectionFacts | undefined;
+  view: RequestView | undefined;
+  host: string | undefined;
+  site: Site | undefined;
+}
+
+const ROUTE = Symbol('gatehouse.sessionRoute');
+type Routed = ServerHttp2Session & { [ROUTE]?: SessionRoute };
 type Recorded = ServerHttp2Stream & { [RECORD]?: StreamRecord | undefined };
 
 /**
@@ -53,9 +69,20 @@ export class CoreStreams {
     if ((method !== 'GET' && method !== 'HEAD') || !stream.endAfterHeaders || headers.range !== undefined || headers.expect !== undefined) {
       return this.compat(stream, headers, flags, rawHeaders);
     }
-    const socket = stream.session?.socket;
-    if (!socket) return this.compat(stream, headers, flags, rawHeaders);
-    const site = routeSite(view, 'https', socket.localAddress ?? '', port, (headers[':authority'] as string | undefined) ?? headers.host);
+    const session = stream.session as Routed | undefined;
+    if (!session) return this.compat(stream, headers, flags, rawHeaders);
+    let route = session[ROUTE];
+    if (route === undefined) {
+      route = { localAddress: session.socket?.localAddress ?? '', facts: undefined, view: undefined, host: undefined, site: undefined };
+      session[ROUTE] = route;
+    }
+    const host = (headers[':authority'] as string | undefined) ?? headers.host;
+    if (route.view !== view || route.host !== host) {
+      route.site = routeSite(view, 'https', route.localAddress, port, host);
+      route.view = view;
+      route.host = host;
+    }
+    const site = route.site;
     if (!site) return plainStream(stream, 400, 'Bad Request', 'No site is bound to this host name on this address and port.');
     if (site.content.kind !== 'static') return this.compat(stream, headers, flags, rawHeaders);
     const url = headers[':path'] ?? '/';
@@ -67,7 +94,7 @@ export class CoreStreams {
     const logged = site.logFormat !== 'off';
     if (logged) {
       (stream as Recorded)[RECORD] = {
-        logs: this.services.logs, site, port, started: Date.now(), connection: connectionFacts(socket, 'https'), headers, status: 200, bytes: 0,
+        logs: this.services.logs, site, port, started: Date.now(), connection: route.facts ??= connectionFacts(session.socket, 'https'), headers, status: 200, bytes: 0,
       };
       // `on`, not `once`: a stream closes once, and no wrapper is made per request.
       stream.on('close', streamClosed);

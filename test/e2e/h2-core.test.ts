@@ -144,11 +144,45 @@ test('HTTP/2: 200, HEAD, 304 by ETag and by date, 206, 416, 404, 405, folders, H
     assert.equal(unknown.status, 400);
     assert.match(unknown.body, /No site is bound to this host name/);
     assert.equal(unknown.headers['strict-transport-security'], undefined);
+    // The same short page as every other error page (the 404's, from the site handler).
+    for (const page of [unknown, missing]) {
+      assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
+      assert.equal(page.headers['cache-control'], 'no-store');
+      assert.equal(page.headers['content-length'], String(Buffer.byteLength(page.body)));
+    }
 
     const combined = await twice('c.test', '/index.html?n=2');
     assert.equal(combined.status, 200);
     assert.equal(combined.headers['strict-transport-security'], undefined, 'HSTS is the Static site\'s only');
     assert.equal((await twice('q.test', '/index.html')).status, 200);
+
+    // Several hosts on one connection (a browser reuses it for every name its certificate covers): each stream is routed by its own :authority.
+    const shared = connect(`https://127.0.0.1:${https}`, { servername: 's.test', rejectUnauthorized: false });
+    shared.on('error', () => undefined);
+    const ask = (authority: string) => new Promise<{ status: number; hsts: unknown; body: string }>((resolve, reject) => {
+      const s = shared.request({ ':path': '/index.html', ':authority': authority });
+      let body = '';
+      let status = 0;
+      let hsts: unknown;
+      s.on('response', (h) => {
+        status = Number(h[':status']);
+        hsts = h['strict-transport-security'];
+      });
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (body += d));
+      s.on('end', () => resolve({ status, hsts, body }));
+      s.on('error', reject);
+    });
+    try {
+      for (const [authority, status, hsts] of [['s.test', 200, 'max-age=31536000'], ['c.test', 200, undefined], ['nobody.test', 400, undefined], ['s.test', 200, 'max-age=31536000'], ['p.test', 200, undefined]] as const) {
+        const r = await ask(`${authority}:${https}`);
+        assert.equal(r.status, status, `${authority} on a shared connection`);
+        assert.equal(r.hsts, hsts, `${authority}'s HSTS on a shared connection`);
+        if (authority === 'p.test') assert.equal(JSON.parse(r.body).url, '/index.html');
+      }
+    } finally {
+      shared.close();
+    }
 
     const proxied = await get('p.test', '/api/x?y=2');
     assert.equal(proxied.status, 200, proxied.stderr);
@@ -166,10 +200,10 @@ test('HTTP/2: 200, HEAD, 304 by ETag and by date, 206, 416, 404, 405, folders, H
       (counts[site] ??= {})[code] = Number(n);
     }
     assert.deepEqual(counts, {
-      Static: { 200: 10, 206: 2, 301: 2, 304: 4, 404: 2, 405: 2, 416: 2 },
-      Combined: { 200: 2 },
+      Static: { 200: 12, 206: 2, 301: 2, 304: 4, 404: 2, 405: 2, 416: 2 },
+      Combined: { 200: 3 },
       Quiet: { 200: 2 },
-      App: { 200: 2 },
+      App: { 200: 3 },
     }, scraped);
 
     // A misbehaving client: streams of a large file reset mid-response, then a GOAWAY with streams
@@ -221,7 +255,7 @@ test('HTTP/2: 200, HEAD, 304 by ETag and by date, 206, 416, 404, 405, folders, H
   assert.deepEqual(statusesOf(/ GET \/range\.txt /), ['206', '206', '416', '416']);
   assert.deepEqual(statusesOf(/ GET \/missing\.txt /), ['404', '404']);
   assert.ok(statusesOf(/ GET \/index\.html - /).filter((s) => s === '304').length >= 4, 'the 304s are logged');
-  const combinedLines = readFileSync(join(logs, 'Combined.log'), 'utf8').trim().split('\n');
+  const combinedLines = readFileSync(join(logs, 'Combined.log'), 'utf8').trim().split('\n').filter((l) => / "GET \/index\.html\?n=2 /.test(l));
   assert.equal(combinedLines.length, 2);
   for (const line of combinedLines) {
     assert.match(line, new RegExp(`^127\\.0\\.0\\.1 - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "GET /index\\.html\\?n=2 HTTP/2\\.0" 200 ${length} "https://ref\\.test/" "Core Agent/2\\.0" \\S+$`));
