@@ -1,6 +1,8 @@
 // Modal dialogs on the native <dialog>: a title, a form body, a role="alert" region for refusals
 // and warnings, and a row of buttons. Focus moves into the dialog when it opens and back to what
-// opened it when it closes; Escape closes it (the browser's cancel).
+// opened it when it closes; Escape closes it (the browser's cancel). A dialog knows whether the
+// user has typed or chosen something in it (`changed`), so that history navigation can ask before
+// discarding that.
 import { InputProblem, messageOf } from './api.js';
 import { append, button, h, replace, uid, type Children } from './dom.js';
 
@@ -13,6 +15,8 @@ export interface DialogOptions {
   onClose?: () => void;
 }
 
+const DIALOGS = new WeakMap<Element, Dialog>();
+
 export class Dialog {
   readonly el: HTMLDialogElement;
   readonly form: HTMLFormElement;
@@ -22,6 +26,8 @@ export class Dialog {
   readonly titleEl: HTMLHeadingElement;
   #busy = false;
   #opener: Element | null = null;
+  #changed = false;
+  #tracking = true;
 
   constructor(title: string, readonly options: DialogOptions = {}) {
     const titleId = uid('dlg-title');
@@ -31,10 +37,17 @@ export class Dialog {
     this.footer = h('div', { class: 'dialog-buttons' });
     this.form = h('form', { novalidate: true }, this.titleEl, this.body, this.messages, this.footer);
     this.el = h('dialog', { 'aria-labelledby': titleId, class: `dialog ${options.className ?? ''}`.trim() }, this.form);
+    DIALOGS.set(this.el, this);
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       if (!this.#busy && this.options.onSubmit) void this.run(this.options.onSubmit);
     });
+    // What the user types or chooses (a field, a check box, a file) is a change until it is saved.
+    for (const type of ['input', 'change']) {
+      this.form.addEventListener(type, (e) => {
+        if (this.#tracking && e.isTrusted) this.#changed = true;
+      });
+    }
     this.el.addEventListener('cancel', (e) => {
       if (this.#busy) e.preventDefault();
     });
@@ -43,6 +56,22 @@ export class Dialog {
       this.options.onClose?.();
       restoreFocus(this.#opener);
     });
+  }
+
+  /** The title, as the dialog shows it. */
+  get title(): string {
+    return this.titleEl.textContent ?? '';
+  }
+
+  /** Whether the user has typed or chosen something here that is not saved (closing would lose it). */
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  /** What was typed is saved (the wizard created its request): what follows in the dialog is not an edit to lose. */
+  saved(): void {
+    this.#changed = false;
+    this.#tracking = false;
   }
 
   setTitle(title: string): void {
@@ -207,6 +236,11 @@ function restoreFocus(opener: Element | null): void {
   const action = opener instanceof HTMLElement ? opener.dataset.action : undefined;
   const again = action ? document.querySelector<HTMLButtonElement>(`[data-action="${CSS.escape(action)}"]:not(:disabled)`) : null;
   (again ?? document.querySelector<HTMLElement>('main h1'))?.focus();
+}
+
+/** The open dialogs, the one on top last. */
+export function openDialogs(): Dialog[] {
+  return [...document.querySelectorAll('dialog[open]')].map((el) => DIALOGS.get(el)).filter((d): d is Dialog => d !== undefined);
 }
 
 export function closeAllDialogs(): void {

@@ -10,7 +10,7 @@
 // - focus after each confirmation on the next row, the message or the heading, never <body>;
 // - forced colours (high contrast): the selected row and tree node stand apart;
 // - a focus ring unlike any resting border, the wizard's labels valid after a redraw, Back with a
-//   dialog open closes it.
+//   dialog open: closes it when nothing was typed, else asks before discarding.
 // Screenshots go to test-results/screenshots/ (for people to look at; none is compared).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -360,7 +360,7 @@ function contrast(a: string, b: string): number {
   return (x! + 0.05) / (y! + 0.05);
 }
 
-test('the focus ring stands apart from every resting border; Back with a dialog open closes it and focus lands on the page', { timeout: 120_000 }, async (t) => {
+test('the focus ring stands apart from every resting border; Back with a dialog holding typed data asks (Keep editing, Discard), Back with nothing typed closes it; focus lands on the page', { timeout: 120_000 }, async (t) => {
   const { data } = await richServer();
   const { c, page } = await openConsole(t, data);
   await logIn(page, 'admin');
@@ -390,14 +390,64 @@ test('the focus ring stands apart from every resting border; Back with a dialog 
   assert.ok(contrast(rings.outline, 'rgb(255, 255, 255)') >= 3, 'the ring stands out on white');
   await axe(page, 'the wizard\'s first page');
 
-  // Back: the dialog does not float over the previous page.
+  // Back with something typed in the dialog: the console asks first, and the address goes back to
+  // the page under the dialog. Keep editing: the wizard as it was, what was typed kept.
+  const friendlyName = wizard.getByLabel('Friendly name for the request');
   await page.goBack();
+  const ask = dialog(page, 'Discard Changes');
+  await ask.waitFor();
+  await ask.getByText('Discard the changes in “Create Certificate Request”?').waitFor();
+  assert.equal(new URL(page.url()).hash, '#/certificates', 'the address is the page under the dialog again');
+  let f = await focused(page);
+  assert.ok(f.inDialog, `the question has the focus (${f.tag} “${f.text}”)`);
+  await axe(page, 'Discard Changes');
+  await ask.getByRole('button', { name: 'Keep editing' }).click();
+  await ask.waitFor({ state: 'detached' });
+  assert.equal(await friendlyName.inputValue(), 'typed before Back', 'what was typed is kept');
+  f = await focused(page);
+  assert.ok(f.inDialog, `focus is back in the wizard (${f.tag})`);
+  assert.ok(await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).isVisible(), 'the page under the dialog was not redrawn as another');
+  // Escape on the question is Keep editing too; a second Back while it is open asks nothing more.
+  await page.goBack();
+  await ask.waitFor();
+  await page.goBack();
+  await page.waitForFunction(() => location.hash === '#/certificates');
+  assert.equal(await page.getByRole('dialog', { name: 'Discard Changes' }).count(), 1, 'one question at a time');
+  await page.keyboard.press('Escape');
+  await ask.waitFor({ state: 'detached' });
+  assert.ok(await wizard.isVisible(), 'Escape keeps the wizard');
+
+  // Back again, Discard: the page Back leads to, no dialog left, the focus on that page.
+  await page.goBack();
+  await ask.waitFor();
+  await ask.getByRole('button', { name: 'Discard' }).click();
   await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
   await settled(page);
   await page.waitForFunction(() => document.querySelectorAll('dialog[open]').length === 0);
   assert.equal(await page.locator('dialog').count(), 0, 'no dialog is left on the page');
-  const f = await focused(page);
+  f = await focused(page);
   assert.notEqual(f.tag, 'body', 'focus is on the page, not <body>');
+  // Forward returns to Server Certificates, as after a plain Back.
+  await page.goForward();
+  await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
+  await settled(page);
+
+  // Nothing typed: Back closes the dialog without asking — the wizard, and a confirmation.
+  for (const [label, title] of [['Create Certificate Request…', 'Create Certificate Request'], ['Remove', 'Remove Certificate']] as const) {
+    if (label === 'Remove') await certificateRow(page, VALID).click();
+    await action(page, label);
+    await dialog(page, title).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
+    await settled(page);
+    await page.waitForFunction(() => document.querySelectorAll('dialog[open]').length === 0);
+    assert.equal(await page.locator('dialog').count(), 0, `${title}: closed without a question`);
+    f = await focused(page);
+    assert.notEqual(f.tag, 'body', `${title}: focus is on the page, not <body>`);
+    await page.goForward();
+    await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
+    await settled(page);
+  }
   assertClean(c);
 });
 
