@@ -51,6 +51,18 @@ export class Dialog {
     this.el.addEventListener('cancel', (e) => {
       if (this.#busy) e.preventDefault();
     });
+    // A body taller than the window (a short window, a long report) scrolls; it takes the keyboard
+    // (Tab, then the arrows) so that text with no control in it can be read to the end.
+    const overflow = () => {
+      const scrolls = this.body.scrollHeight > this.body.clientHeight + 1;
+      if (scrolls === (this.body.getAttribute('tabindex') === '0')) return;
+      for (const [name, value] of [['tabindex', '0'], ['role', 'group'], ['aria-labelledby', titleId]] as const) {
+        if (scrolls) this.body.setAttribute(name, value);
+        else this.body.removeAttribute(name);
+      }
+    };
+    new ResizeObserver(overflow).observe(this.body);
+    new MutationObserver(overflow).observe(this.body, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class'] });
     this.el.addEventListener('close', () => {
       this.el.remove();
       this.options.onClose?.();

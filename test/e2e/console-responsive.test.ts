@@ -451,7 +451,7 @@ test('the focus ring stands apart from every resting border; Back with a dialog 
   assertClean(c);
 });
 
-test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Signed, Install Chain, Rename, Remove, Renew (and what would move), Renewal History, View (three tabs), Complete, Add ACME Account, Add Notification Target, Add Site, Basic Settings, Add Mail Listener, users and tokens — at 1366 pixels and at 320', { timeout: 300_000 }, async (t) => {
+test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Signed, Install Chain, Rename, Remove, Renew (and what would move), Renewal History, View (three tabs), Complete, Add ACME Account, Add Notification Target, Add Site, Basic Settings, Add Mail Listener, users and tokens — at 1366×768 and at 320×256 (short: each usable, its buttons in view, the rest scrolls)', { timeout: 300_000 }, async (t) => {
   const { data } = await richServer();
   const { c, page } = await openConsole(t, data);
   await logIn(page, 'admin');
@@ -459,17 +459,18 @@ test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Sig
     await open();
     const d = dialog(page, title);
     await d.waitFor();
-    await axe(page, `${title} (${page.viewportSize()!.width} px)`);
+    const size = `${page.viewportSize()!.width}×${page.viewportSize()!.height}`;
+    await axe(page, `${title} (${size})`);
+    assert.deepEqual(await layoutProblemsInDialog(page), [], `${title} at ${size}`);
     for (const [i, state] of states.entries()) {
       await state(d);
-      await axe(page, `${title}, state ${i + 1} (${page.viewportSize()!.width} px)`);
+      await axe(page, `${title}, state ${i + 1} (${size})`);
+      assert.deepEqual(await layoutProblemsInDialog(page), [], `${title}, state ${i + 1} at ${size}`);
     }
-    const problems = await layoutProblemsInDialog(page);
-    assert.deepEqual(problems, [], `${title} at ${page.viewportSize()!.width} px`);
     await page.keyboard.press('Escape');
     await d.waitFor({ state: 'detached' });
   };
-  for (const [width, height] of [[1366, 768], [320, 640]] as const) {
+  for (const [width, height] of [[1366, 768], [320, 256]] as const) {
     await page.setViewportSize({ width, height });
     await go(page, '#/certificates', /^Server Certificates$/);
     await certificateRow(page, VALID).click();
@@ -487,7 +488,7 @@ test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Sig
       async (d) => { await next(d); await d.getByRole('heading', { name: 'Summary' }).waitFor(); },
       async (d) => { await d.getByRole('button', { name: 'Create' }).click(); await d.getByLabel('Certificate signing request (CSR)').waitFor(); },
     ]);
-    if (width === 320) await screenshot(page, '64-wizard-320');
+    if (width === 320) await screenshot(page, '64-wizard-320x256');
     await opened('Complete Certificate Request', () => action(page, 'Complete Certificate Request…'));
     await opened('Import Certificate', () => action(page, 'Import…'));
     await opened('Create Self-Signed Certificate', () => action(page, 'Create Self-Signed Certificate…'));
@@ -535,20 +536,49 @@ test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Sig
   assertClean(c);
 });
 
-/** The open dialog: nothing in it wider than the window, its buttons in view once scrolled to. */
+/**
+ * The dialog on top, at any size (a short window too): the dialog inside the window, nothing in it
+ * wider than the window, its buttons in view, whatever else it holds in view or in a part of it that
+ * scrolls (so it can be reached), and the focus inside it.
+ */
 async function layoutProblemsInDialog(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const problems: string[] = [];
     const width = window.innerWidth;
-    const d = document.querySelector('dialog[open]');
+    const height = window.innerHeight;
+    const d = [...document.querySelectorAll('dialog[open]')].pop();
     if (!d) return ['no dialog is open'];
+    const title = d.querySelector('.dialog-title')?.textContent ?? '?';
     if (document.documentElement.scrollWidth > width) problems.push(`the page is ${document.documentElement.scrollWidth} px wide`);
     const r = d.getBoundingClientRect();
-    if (r.left < 0 || r.right > width + 0.5) problems.push(`the dialog is ${Math.round(r.width)} px wide in a ${width} px window`);
+    if (r.left < -0.5 || r.right > width + 0.5) problems.push(`the dialog is ${Math.round(r.width)} px wide in a ${width} px window`);
+    if (r.top < -0.5 || r.bottom > height + 0.5) problems.push(`the dialog runs from ${Math.round(r.top)} to ${Math.round(r.bottom)} px in a ${height} px window`);
+    if (!d.contains(document.activeElement)) problems.push(`the focus is not in “${title}” but on ${document.activeElement?.tagName.toLowerCase() ?? 'nothing'}`);
     for (const el of d.querySelectorAll<HTMLElement>('.dialog-body *')) {
       const b = el.getBoundingClientRect();
       if (el.checkVisibility() && b.width > 0 && (b.right > width + 0.5 || b.left < -0.5) && !el.closest('.table-wrap')) {
         problems.push(`${el.tagName.toLowerCase()}.${el.className} is cut off`);
+        break;
+      }
+    }
+    for (const b of d.querySelectorAll<HTMLElement>('.dialog-buttons button')) {
+      if (!b.checkVisibility()) continue;
+      const box = b.getBoundingClientRect();
+      if (box.top < -0.5 || box.bottom > height + 0.5 || box.top < r.top - 0.5 || box.bottom > r.bottom + 0.5) problems.push(`the button ${b.textContent} is out of view (${Math.round(box.top)}–${Math.round(box.bottom)} px)`);
+    }
+    // Anything out of the window must be in a part of the dialog that scrolls (it can be reached).
+    const scrolls = (el: HTMLElement) => {
+      for (let a = el.parentElement; a && a !== d.parentElement; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (/(auto|scroll)/.test(s.overflowY) && a.scrollHeight > a.clientHeight) return true;
+      }
+      return false;
+    };
+    for (const el of d.querySelectorAll<HTMLElement>('form *')) {
+      const b = el.getBoundingClientRect();
+      if (!el.checkVisibility() || b.height === 0) continue;
+      if ((b.top < -0.5 || b.bottom > height + 0.5 || b.top < r.top - 0.5 || b.bottom > r.bottom + 0.5) && !scrolls(el)) {
+        problems.push(`${el.tagName.toLowerCase()}.${el.className} “${(el.textContent ?? '').slice(0, 40)}” is out of reach`);
         break;
       }
     }
