@@ -16,8 +16,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
-import { dataDir, eventually, gh, ghJson, issueCert, join, opensslNotAfter, readText, TestPki, tmpDir, writeText } from '../support/cli.js';
-import { addUser } from '../support/admin.js';
+import { dataDir, eventually, freePorts, gh, ghJson, issueCert, join, opensslNotAfter, readText, TestPki, tmpDir, writeText } from '../support/cli.js';
+import { addUser, adminSnapshot } from '../support/admin.js';
 import { axe } from '../support/axe.js';
 import { action, assertClean, certificateRow, consoleTests, dialog, logIn, screenshot, settled } from '../support/browser.js';
 
@@ -533,6 +533,182 @@ test('axe-core on the dialogs: the wizard page by page, Import, Export, Self-Sig
       await d.waitFor({ state: 'detached' });
     }
   }
+  assertClean(c);
+});
+
+test('axe-core on every question and refusal: each confirmation, Certificate in use, Apply anyway, Overwrite, Replace, refused saves, Discard Changes — at 1366×768 and at 320×256: zero violations, each usable at the short height; answering No changes nothing', { timeout: 300_000 }, async (t) => {
+  const { data, thumbprints } = await richServer();
+  // More to confirm: a mail listener and an SMTP certificate, a notification target, a user with a
+  // token, and two sites that share an endpoint (stopping one reaches the other: "Apply anyway").
+  const [smtpPort, sharedPort] = (await freePorts(2)) as [number, number];
+  for (const args of [
+    ['service', 'configure', 'smtp', '--listen', `127.0.0.1:${smtpPort}`, '--backend', '127.0.0.1:10025'],
+    ['service', 'assign', thumbprints[VALID]!, '--services', 'smtp'],
+    ['notify', 'add', 'ops', '--webhook', 'http://127.0.0.1:9/hook'],
+    ['token', 'create', '--user', 'admin', '--description', 'backup script'],
+  ]) assert.equal(gh(data, args).code, 0, args.join(' '));
+  addUser(data, 'operator', 'view-only');
+  for (const site of ['fabrikam', 'fourth']) {
+    const root = tmpDir('gh-www-');
+    writeText(join(root, 'index.html'), `<!doctype html><title>${site}</title>\n`);
+    assert.equal(gh(data, ['site', 'add', site, '--root', root]).code, 0);
+  }
+  assert.equal(gh(data, ['binding', 'add', 'fabrikam', '--protocol', 'https', '--port', String(sharedPort), '--cert', thumbprints[VALID]!]).code, 0);
+  assert.equal(gh(data, ['binding', 'add', 'fourth', '--protocol', 'https', '--ip', '127.0.0.1', '--port', String(sharedPort), '--cert', thumbprints[VALID]!, '--force']).code, 0);
+  const { c, page } = await openConsole(t, data);
+  await logIn(page, 'admin');
+  const before = await adminSnapshot(data);
+
+  let size = '';
+  /** The dialog `title` on top: axe-core, and usable at this size. */
+  const check = async (title: string, what = title) => {
+    const d = dialog(page, title);
+    await d.waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('dialog[open]')].pop()?.getAttribute('aria-busy') !== 'true');
+    await axe(page, `${what} at ${size}`);
+    assert.deepEqual(await layoutProblemsInDialog(page), [], `${what} at ${size}`);
+    return d;
+  };
+  /** Escape: the answer No (or Cancel); the dialog goes. */
+  const no = async (title: string) => {
+    await page.keyboard.press('Escape');
+    await dialog(page, title).waitFor({ state: 'detached' });
+  };
+  const refused = async (d: Locator, title: string, ok = 'OK') => {
+    await d.getByRole('button', { name: ok, exact: true }).click();
+    await d.getByRole('alert').waitFor();
+    await check(title, `${title}, refused`);
+    assert.ok(await d.evaluate((el) => el.contains(document.activeElement)), `${title}, refused: the focus stays in the dialog`);
+  };
+  const row = (table: string, text: string | RegExp) => page.getByRole('table', { name: table }).getByRole('row').filter({ hasText: text }).first();
+
+  for (const [width, height] of [[1366, 768], [320, 256]] as const) {
+    await page.setViewportSize({ width, height });
+    size = `${width}×${height}`;
+
+    // Server Certificates: Remove → the question → Certificate in use (a binding uses it); Rename refused.
+    await go(page, '#/certificates', /^Server Certificates$/);
+    await certificateRow(page, VALID).click();
+    await action(page, 'Remove');
+    const remove = await check('Remove Certificate');
+    await remove.getByRole('button', { name: 'Remove', exact: true }).click();
+    await check('Certificate in use');
+    if (width === 320) await screenshot(page, '66-certificate-in-use-320x256');
+    await no('Certificate in use');
+    await action(page, 'Rename…');
+    const rename = await check('Rename Certificate');
+    await rename.getByLabel('Friendly name').fill('');
+    await refused(rename, 'Rename Certificate');
+    await no('Rename Certificate');
+
+    // Discard Changes (Back with something typed in the wizard); Keep editing, then Cancel.
+    await action(page, 'Create Certificate Request…');
+    const wizard = dialog(page, 'Create Certificate Request');
+    await wizard.getByLabel('Friendly name for the request').fill('typed');
+    await page.goBack();
+    await check('Discard Changes');
+    await no('Discard Changes');
+    await wizard.getByRole('button', { name: 'Cancel' }).click();
+    await wizard.waitFor({ state: 'detached' });
+
+    // Pending Certificate Requests: Cancel Request.
+    await go(page, '#/requests', /^Pending Certificate Requests$/);
+    await page.getByRole('row').filter({ hasText: 'pending.contoso.com' }).first().click();
+    await action(page, 'Cancel Request');
+    await check('Cancel Request');
+    await no('Cancel Request');
+
+    // A site: Remove; Site Bindings → Remove Binding, Add… refused; Stop (reaches another site: Apply anyway).
+    await go(page, '#/sites/contoso', /^contoso Home$/);
+    await action(page, 'Remove');
+    await check('Remove Site');
+    await no('Remove Site');
+    await action(page, 'Bindings…');
+    const bindings = await check('Site Bindings');
+    await bindings.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'http', exact: true }) }).click();
+    await bindings.getByRole('button', { name: 'Remove', exact: true }).click();
+    await check('Remove Binding');
+    await no('Remove Binding');
+    await bindings.getByRole('button', { name: 'Add…' }).click();
+    const add = await check('Add Site Binding');
+    await add.getByLabel('Port').fill('70000');
+    await refused(add, 'Add Site Binding');
+    await no('Add Site Binding');
+    await no('Site Bindings');
+    await go(page, '#/sites/fourth', /^fourth Home$/);
+    await action(page, 'Stop');
+    await check('Stop “fourth”', 'Stop (Apply anyway)');
+    await no('Stop “fourth”');
+
+    // Sites: Add Site refused (the name is taken).
+    await go(page, '#/sites', /^Sites$/);
+    await action(page, 'Add Site…');
+    const addSite = dialog(page, 'Add Site');
+    await addSite.getByLabel('Site name').fill('contoso');
+    await addSite.getByLabel('Physical path').fill(tmpDir('gh-www-'));
+    await refused(addSite, 'Add Site');
+    await no('Add Site');
+
+    // Services: Unassign; Assign → Overwrite the existing default SMTP certificate? (No); Remove
+    // Listener; Add Mail Listener on the same address → Replace Mail Listener, then refused.
+    await go(page, '#/services', /^Services$/);
+    await row('Certificates assigned to services', 'SMTP').click();
+    await action(page, 'Unassign');
+    await check('Unassign Certificate');
+    await no('Unassign Certificate');
+    await action(page, 'Assign Services to Certificate…');
+    const assign = await check('Assign Services to Certificate');
+    await assign.getByLabel('Certificate', { exact: true }).selectOption(thumbprints[EXPIRING]!);
+    await assign.getByLabel('SMTP', { exact: true }).check();
+    await assign.getByRole('button', { name: 'Assign', exact: true }).click();
+    await check('Overwrite the existing default SMTP certificate?');
+    await no('Overwrite the existing default SMTP certificate?');
+    await assign.getByRole('status').filter({ hasText: 'Nothing was changed' }).waitFor();
+    await check('Assign Services to Certificate', 'Assign Services, after No');
+    await no('Assign Services to Certificate');
+    await row('Mail listeners', `127.0.0.1:${smtpPort}`).click();
+    await action(page, 'Remove Listener');
+    await check('Remove Mail Listener');
+    await no('Remove Mail Listener');
+    await action(page, 'Add Mail Listener…');
+    const listener = await check('Add Mail Listener');
+    await listener.getByLabel('Listen address', { exact: true }).selectOption('127.0.0.1');
+    await listener.getByLabel('Port', { exact: true }).fill(String(smtpPort));
+    await listener.getByLabel('Backend (host:port)', { exact: true }).fill('127.0.0.1:10026');
+    await listener.getByRole('button', { name: 'OK', exact: true }).click();
+    await check('Replace Mail Listener');
+    await no('Replace Mail Listener');
+    await listener.getByLabel('Port', { exact: true }).fill('0');
+    await refused(listener, 'Add Mail Listener');
+    await no('Add Mail Listener');
+
+    // Notifications: Remove.
+    await go(page, '#/notifications', /^Notifications$/);
+    await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'ops', exact: true }) }).click();
+    await action(page, 'Remove');
+    await check('Remove Notification Target');
+    await no('Remove Notification Target');
+
+    // Users and API Tokens: Remove User, Revoke Token, Add User refused.
+    await go(page, '#/users', /^Users and API Tokens$/);
+    await row('Users', 'operator').click();
+    await action(page, 'Remove User');
+    await check('Remove User');
+    await no('Remove User');
+    await row('API tokens', 'backup script').click();
+    await action(page, 'Revoke Token');
+    await check('Revoke Token');
+    await no('Revoke Token');
+    await action(page, 'Add User…');
+    const addUserDialog = dialog(page, 'Add User');
+    await addUserDialog.getByLabel('User name').fill('someone');
+    await addUserDialog.getByLabel('Password', { exact: true }).fill('a long password 1');
+    await addUserDialog.getByLabel('Confirm password').fill('a long password 2');
+    await refused(addUserDialog, 'Add User');
+    if (width === 320) await screenshot(page, '67-add-user-refused-320x256');
+    await no('Add User');
+  }
+  assert.deepEqual(await adminSnapshot(data), before, 'No, Cancel and the refusals changed nothing');
   assertClean(c);
 });
 
