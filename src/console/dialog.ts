@@ -22,6 +22,7 @@ export class Dialog {
   readonly form: HTMLFormElement;
   readonly body: HTMLDivElement;
   readonly messages: HTMLDivElement;
+  readonly content: HTMLDivElement;
   readonly footer: HTMLDivElement;
   readonly titleEl: HTMLHeadingElement;
   #busy = false;
@@ -35,7 +36,10 @@ export class Dialog {
     this.body = h('div', { class: 'dialog-body' });
     this.messages = h('div', { class: 'dialog-messages' });
     this.footer = h('div', { class: 'dialog-buttons' });
-    this.form = h('form', { novalidate: true }, this.titleEl, this.body, this.messages, this.footer);
+    // The body and the messages scroll together between the title and the buttons, which stay in
+    // view however short the window and however long a refusal.
+    this.content = h('div', { class: 'dialog-content' }, this.body, this.messages);
+    this.form = h('form', { novalidate: true }, this.titleEl, this.content, this.footer);
     this.el = h('dialog', { 'aria-labelledby': titleId, class: `dialog ${options.className ?? ''}`.trim() }, this.form);
     DIALOGS.set(this.el, this);
     this.form.addEventListener('submit', (e) => {
@@ -51,18 +55,18 @@ export class Dialog {
     this.el.addEventListener('cancel', (e) => {
       if (this.#busy) e.preventDefault();
     });
-    // A body taller than the window (a short window, a long report) scrolls; it takes the keyboard
-    // (Tab, then the arrows) so that text with no control in it can be read to the end.
+    // Content taller than the window (a short window, a long report or refusal) scrolls; it takes
+    // the keyboard (Tab, then the arrows) so that text with no control in it can be read to the end.
     const overflow = () => {
-      const scrolls = this.body.scrollHeight > this.body.clientHeight + 1;
-      if (scrolls === (this.body.getAttribute('tabindex') === '0')) return;
+      const scrolls = this.content.scrollHeight > this.content.clientHeight + 1;
+      if (scrolls === (this.content.getAttribute('tabindex') === '0')) return;
       for (const [name, value] of [['tabindex', '0'], ['role', 'group'], ['aria-labelledby', titleId]] as const) {
-        if (scrolls) this.body.setAttribute(name, value);
-        else this.body.removeAttribute(name);
+        if (scrolls) this.content.setAttribute(name, value);
+        else this.content.removeAttribute(name);
       }
     };
-    new ResizeObserver(overflow).observe(this.body);
-    new MutationObserver(overflow).observe(this.body, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class'] });
+    new ResizeObserver(overflow).observe(this.content);
+    new MutationObserver(overflow).observe(this.content, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class'] });
     this.el.addEventListener('close', () => {
       this.el.remove();
       this.options.onClose?.();

@@ -737,14 +737,16 @@ async function layoutProblemsInDialog(page: Page): Promise<string[]> {
         break;
       }
     }
-    for (const b of d.querySelectorAll<HTMLElement>('.dialog-buttons button')) {
+    // The title and the buttons are always in view; the dialog itself never scrolls them away.
+    if (d.scrollHeight > d.clientHeight + 1) problems.push(`“${title}” scrolls as a whole (${d.scrollHeight} px in ${d.clientHeight})`);
+    for (const b of d.querySelectorAll<HTMLElement>('.dialog-title, .dialog-buttons button')) {
       if (!b.checkVisibility()) continue;
       const box = b.getBoundingClientRect();
-      if (box.top < -0.5 || box.bottom > height + 0.5 || box.top < r.top - 0.5 || box.bottom > r.bottom + 0.5) problems.push(`the button ${b.textContent} is out of view (${Math.round(box.top)}–${Math.round(box.bottom)} px)`);
+      if (box.top < -0.5 || box.bottom > height + 0.5 || box.top < r.top - 0.5 || box.bottom > r.bottom + 0.5) problems.push(`${b.textContent} is out of view (${Math.round(box.top)}–${Math.round(box.bottom)} px)`);
     }
-    // Anything out of the window must be in a part of the dialog that scrolls (it can be reached).
+    // Anything else out of the window is in the part of the dialog that scrolls (it can be reached).
     const scrolls = (el: HTMLElement) => {
-      for (let a = el.parentElement; a && a !== d.parentElement; a = a.parentElement) {
+      for (let a = el.parentElement; a && a !== d; a = a.parentElement) {
         const s = getComputedStyle(a);
         if (/(auto|scroll)/.test(s.overflowY) && a.scrollHeight > a.clientHeight) return true;
       }
