@@ -52,6 +52,12 @@ export class Dialog {
         if (this.#tracking && e.isTrusted) this.#changed = true;
       });
     }
+    this.footer.addEventListener('click', (e) => {
+      if ((e.target as Element).closest('button[data-held]')) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    }, true);
     this.el.addEventListener('cancel', (e) => {
       if (this.#busy) e.preventDefault();
     });
@@ -201,17 +207,23 @@ export class Dialog {
     }
   }
 
+  /**
+   * While a call runs the buttons are held: aria-disabled (not disabled, which would drop the focus
+   * of the button just pressed to <body>), and a click on them does nothing.
+   */
   setBusy(busy: boolean): void {
     this.#busy = busy;
     if (busy) this.el.setAttribute('aria-busy', 'true');
     else this.el.removeAttribute('aria-busy');
     for (const b of this.footer.querySelectorAll('button')) {
       if (busy) {
-        if (!b.disabled) b.dataset.held = '1';
-        b.disabled = true;
+        if (!b.disabled && !b.dataset.held) {
+          b.dataset.held = '1';
+          b.setAttribute('aria-disabled', 'true');
+        }
       } else if (b.dataset.held) {
         delete b.dataset.held;
-        b.disabled = false;
+        b.removeAttribute('aria-disabled');
       }
     }
   }

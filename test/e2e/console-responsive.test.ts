@@ -19,7 +19,7 @@ import type { Locator, Page } from 'playwright-core';
 import { dataDir, eventually, freePorts, gh, ghJson, issueCert, join, opensslNotAfter, readText, TestPki, tmpDir, writeText } from '../support/cli.js';
 import { addUser, adminSnapshot } from '../support/admin.js';
 import { axe } from '../support/axe.js';
-import { action, assertClean, certificateRow, consoleTests, dialog, logIn, screenshot, settled } from '../support/browser.js';
+import { action, assertClean, certificateRow, connections, consoleTests, dialog, logIn, screenshot, settled } from '../support/browser.js';
 
 const openConsole = consoleTests();
 
@@ -292,7 +292,22 @@ test('focus after each confirmation: Remove certificate → the next row; Cancel
   await wizard.getByRole('list', { name: 'Domains in the certificate' }).getByText('focus.contoso.com', { exact: true }).waitFor();
   for (let i = 0; i < 3; i++) await next.click();
   await wizard.getByRole('heading', { name: 'Summary' }).waitFor();
+  // While Create's call runs (held here until checked), the button pressed keeps the focus, held.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  await page.route('**/api/v1/requests', async (route) => {
+    if (route.request().method() === 'POST') await held;
+    await route.continue();
+  });
+  const createdResponse = page.waitForResponse((r) => r.url().endsWith('/api/v1/requests') && r.request().method() === 'POST');
   await next.click();
+  await page.waitForSelector('dialog[aria-busy="true"]');
+  f = await focused(page);
+  const heldState = await page.evaluate(() => document.activeElement?.getAttribute('aria-disabled'));
+  release();
+  await createdResponse;
+  await page.unroute('**/api/v1/requests');
+  assert.ok(f.inDialog && f.text === 'Create' && heldState === 'true', `while Create runs, the focus stays on it, held (${f.tag} “${f.text}”, aria-disabled ${heldState})`);
   // The Completion section is labelled by its (redrawn) heading.
   await wizard.getByRole('region', { name: 'Completion' }).waitFor();
   await wizard.getByRole('button', { name: 'Submit to the internal CA' }).focus();
@@ -710,6 +725,172 @@ test('axe-core on every question and refusal: each confirmation, Certificate in 
   }
   assert.deepEqual(await adminSnapshot(data), before, 'No, Cancel and the refusals changed nothing');
   assertClean(c);
+});
+
+test('the guides at 1024×768, at 200 % zoom (683×384) and in forced colours: IIS (request, complete, bind with SNI) and Exchange (request, complete, assign to SMTP, IMAP and POP) with no sideways scrolling of the page, the focus never on <body>, each certificate\'s status in words', { timeout: 300_000 }, async (t) => {
+  const problems: string[] = [];
+  for (const [width, height, forced] of [[1024, 768, false], [683, 384, false], [1024, 768, true]] as const) {
+    const what = `${width}×${height}${forced ? ' in forced colours' : ''}`;
+    const data = dataDir();
+    addUser(data, 'admin', 'organization-management');
+    const pki = TestPki.create({ intCn: 'Contoso Test CA' });
+    ghJson(data, ['cert', 'import', '--store', 'root', '--file', pki.rootCert]);
+    const work = tmpDir('gh-guides-');
+    const [port] = (await freePorts(1)) as [number];
+    const { c, page } = await openConsole(t, data);
+    await page.setViewportSize({ width, height });
+    if (forced) await page.emulateMedia({ forcedColors: 'active' });
+    /** After each step: the page no wider than the window, the focus somewhere (a dialog's, if one is open). */
+    const after = async (step: string) => {
+      const p = await page.evaluate(() => {
+        const el = document.activeElement;
+        const top = [...document.querySelectorAll('dialog[open]')].pop();
+        return { wide: document.documentElement.scrollWidth, width: window.innerWidth, body: !el || el === document.body || !el.isConnected, outside: top !== undefined && !top.contains(el) };
+      });
+      if (p.wide > p.width) problems.push(`${what}, ${step}: the page is ${p.wide} px wide in a ${p.width} px window`);
+      if (p.body) problems.push(`${what}, ${step}: the focus is on <body>`);
+      else if (p.outside) problems.push(`${what}, ${step}: a dialog is open and the focus is outside it`);
+    };
+    /** A node of Connections (folded under its title in a narrow window: opened first). */
+    const node = async (name: string | RegExp) => {
+      const toggle = connections(page).getByRole('button', { name: 'Connections' });
+      if (await toggle.isVisible() && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+      await connections(page).getByRole('link', { name }).first().click();
+    };
+    const certificates = async () => {
+      await node(/./);
+      await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
+      await settled(page);
+      await after('the server\'s Home');
+      await page.getByRole('link', { name: /^Server Certificates/ }).click();
+      await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
+      await settled(page);
+      await after('Server Certificates');
+    };
+    /** Create Certificate Request… page by page, then Complete Certificate Request… with the CA's answer. */
+    const requestAndComplete = async (friendlyName: string, root: string, more: string[]) => {
+      await action(page, 'Create Certificate Request…');
+      const wizard = dialog(page, 'Create Certificate Request');
+      await wizard.waitFor();
+      await after('the wizard opened');
+      const next = async (step: string) => {
+        await wizard.getByRole('button', { name: /^(Next >|Create)$/ }).click();
+        await after(`the wizard, ${step}`);
+      };
+      await wizard.getByLabel('Friendly name for the request').fill(`${friendlyName} request`);
+      await next('name');
+      await wizard.getByLabel('Root domain').fill(root);
+      await next('domain scope');
+      for (const name of more) {
+        await wizard.getByLabel('Add a domain').fill(name);
+        await wizard.getByRole('button', { name: 'Add', exact: true }).click();
+        await wizard.getByRole('list', { name: 'Domains in the certificate' }).getByText(name, { exact: true }).waitFor();
+        await after(`the wizard, ${name} added`);
+      }
+      await next('domains');
+      await next('common name');
+      await wizard.getByLabel('Organization', { exact: true }).fill('Contoso Ltd');
+      await wizard.getByLabel(/^Country\/region/).fill('US');
+      await next('organization');
+      await wizard.getByRole('heading', { name: 'Summary' }).waitFor();
+      await next('summary');
+      const csr = wizard.getByLabel('Certificate signing request (CSR)');
+      await csr.waitFor();
+      await after('the request created');
+      const csrFile = writeText(join(work, `${root}.csr`), await csr.inputValue());
+      await wizard.getByRole('button', { name: 'Finish' }).click();
+      await wizard.waitFor({ state: 'detached' });
+      await after('the wizard finished');
+      const response = writeText(join(work, `${root}.cer`), readText(pki.sign(csrFile)) + pki.chainPem());
+      await action(page, 'Complete Certificate Request…');
+      const complete = dialog(page, 'Complete Certificate Request');
+      await complete.getByLabel('File name containing the certification authority\'s response').setInputFiles(response);
+      await complete.getByLabel('Friendly name').fill(friendlyName);
+      await after('Complete Certificate Request filled in');
+      await complete.getByRole('button', { name: 'OK' }).click();
+      await complete.waitFor({ state: 'detached' });
+      await certificateRow(page, friendlyName).waitFor();
+      await settled(page);
+      await after(`${friendlyName} completed`);
+      assert.match(await certificateRow(page, friendlyName).locator('.status').innerText(), /Valid$/, `${what}: ${friendlyName}'s status in words`);
+    };
+
+    await logIn(page, 'admin');
+    await after('log-in');
+
+    // The IIS guide: request and complete, Add Site, Bindings… → Add… https with SNI.
+    await certificates();
+    await requestAndComplete('www.contoso.com-Contoso Test CA', 'contoso.com', ['www.contoso.com']);
+    const www = ghJson<Array<{ friendlyName: string; thumbprint: string }>>(data, ['cert', 'list']).find((x) => x.friendlyName === 'www.contoso.com-Contoso Test CA')!.thumbprint;
+    await node('Sites');
+    await page.getByRole('heading', { level: 1, name: 'Sites' }).waitFor();
+    await settled(page);
+    await after('Sites');
+    await action(page, 'Add Site…');
+    const addSite = dialog(page, 'Add Site');
+    await addSite.getByLabel('Site name').fill('Contoso');
+    const siteRoot = tmpDir('gh-www-');
+    writeText(join(siteRoot, 'index.html'), '<!doctype html><title>Contoso</title>\n');
+    await addSite.getByLabel('Physical path').fill(siteRoot);
+    await addSite.getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Contoso Home' }).waitFor();
+    await settled(page);
+    await after('Add Site');
+    await action(page, 'Bindings…');
+    const bindings = dialog(page, 'Site Bindings');
+    await bindings.waitFor();
+    await after('Site Bindings');
+    await bindings.getByRole('button', { name: 'Add…' }).click();
+    const add = dialog(page, 'Add Site Binding');
+    await add.getByLabel('Type').selectOption('https');
+    await add.getByLabel('Port').fill(String(port));
+    await add.getByLabel('Host name').fill('www.contoso.com');
+    await add.getByLabel('Require Server Name Indication').check();
+    await add.getByLabel('SSL certificate').selectOption(www);
+    await after('Add Site Binding filled in');
+    await add.getByRole('button', { name: 'OK' }).click();
+    await add.waitFor({ state: 'detached' });
+    await bindings.getByRole('status').filter({ hasText: 'Added the binding' }).waitFor();
+    await after('the binding added');
+    assert.match(await bindings.getByRole('row').filter({ hasText: 'www.contoso.com' }).innerText(), /Valid/, `${what}: the binding's certificate status in words`);
+    await bindings.getByRole('button', { name: 'Close' }).click();
+    await bindings.waitFor({ state: 'detached' });
+    await settled(page);
+    await after('Site Bindings closed');
+    const home = page.getByRole('table', { name: 'Bindings of Contoso' });
+    assert.match(await home.getByRole('row').filter({ hasText: 'www.contoso.com' }).innerText(), /www\.contoso\.com-Contoso Test CA\s*✔?\s*Valid/, `${what}: the site home says the certificate's status`);
+
+    // The Exchange guide (docs/mail.md): request and complete, Assign Services to Certificate… SMTP, IMAP and POP.
+    await certificates();
+    await requestAndComplete('mail.contoso.com-Contoso Test CA', 'mail.contoso.com', ['autodiscover.contoso.com']);
+    await certificateRow(page, 'mail.contoso.com-Contoso Test CA').click();
+    await after('the mail certificate selected');
+    await action(page, 'Assign Services to Certificate…');
+    const assign = dialog(page, 'Assign Services to Certificate');
+    await assign.waitFor();
+    for (const service of ['SMTP', 'IMAP', 'POP']) await assign.getByLabel(service, { exact: true }).check();
+    await after('Assign Services filled in');
+    await assign.getByRole('button', { name: 'Assign', exact: true }).click();
+    await assign.getByText(/Assigned SMTP, IMAP and POP/).waitFor();
+    await after('services assigned');
+    await assign.getByRole('button', { name: 'Finish' }).click();
+    await assign.waitFor({ state: 'detached' });
+    await settled(page);
+    await after('Assign Services finished');
+    await node(/./);
+    await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
+    await page.getByRole('link', { name: /^Services/ }).click();
+    await page.getByRole('heading', { level: 1, name: 'Services' }).waitFor();
+    await settled(page);
+    await after('Services');
+    for (const service of ['SMTP', 'IMAP', 'POP']) {
+      const text = await page.getByRole('table', { name: 'Certificates assigned to services' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: service, exact: true }) }).innerText();
+      assert.match(text, /mail\.contoso\.com-Contoso Test CA[\s\S]*Valid/, `${what}: ${service}'s certificate and its status in words`);
+    }
+    await screenshot(page, `68-guides-services-${width}x${height}${forced ? '-forced' : ''}`);
+    assertClean(c);
+  }
+  assert.deepEqual(problems, []);
 });
 
 /**
