@@ -49,7 +49,7 @@ export class Dialog {
     // What the user types or chooses (a field, a check box, a file) is a change until it is saved.
     for (const type of ['input', 'change']) {
       this.form.addEventListener(type, (e) => {
-        if (this.#tracking && e.isTrusted) this.#changed = true;
+        if (this.#tracking) this.#changed = true;
       });
     }
     this.footer.addEventListener('click', (e) => {
@@ -71,9 +71,13 @@ export class Dialog {
         else this.content.removeAttribute(name);
       }
     };
-    new ResizeObserver(overflow).observe(this.content);
-    new MutationObserver(overflow).observe(this.content, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class'] });
+    const resized = new ResizeObserver(overflow);
+    const mutated = new MutationObserver(overflow);
+    resized.observe(this.content);
+    mutated.observe(this.content, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class'] });
     this.el.addEventListener('close', () => {
+      resized.disconnect();
+      mutated.disconnect();
       this.el.remove();
       this.options.onClose?.();
       restoreFocus(this.#opener);
