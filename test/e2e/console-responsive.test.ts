@@ -463,6 +463,24 @@ test('the focus ring stands apart from every resting border; Back with a dialog 
     await page.getByRole('heading', { level: 1, name: 'Server Certificates' }).waitFor();
     await settled(page);
   }
+
+  // What was typed is saved once the wizard has created the request: Back from its Completion page closes it.
+  await action(page, 'Create Certificate Request…');
+  await friendlyName.fill('saved before Back');
+  const next = wizard.getByRole('button', { name: /^(Next >|Create)$/ });
+  await next.click();
+  await wizard.getByLabel('Root domain').fill('saved.contoso.com');
+  await next.click();
+  await wizard.getByRole('list', { name: 'Domains in the certificate' }).getByText('saved.contoso.com', { exact: true }).waitFor();
+  for (let i = 0; i < 3; i++) await next.click();
+  await wizard.getByRole('heading', { name: 'Summary' }).waitFor();
+  await next.click();
+  await wizard.getByRole('region', { name: 'Completion' }).waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { level: 1, name: / Home$/ }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('dialog[open]').length === 0);
+  assert.equal(await page.locator('dialog').count(), 0, 'the wizard closed without a question once its request was created');
+  assert.ok(ghJson<Array<{ friendlyName: string | null }>>(data, ['request', 'list']).some((r) => r.friendlyName === 'saved before Back'), 'the request is kept');
   assertClean(c);
 });
 
