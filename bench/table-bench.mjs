@@ -37,9 +37,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { X509Certificate } from 'node:crypto';
 import { aptInstall, childEnv, cpuSeconds, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer, tree } from './lib/procs.mjs';
-import { NGINX, buildHsclient, distStamp, h2Load, hsLoad, machine, makeCertificates, nginxConfig, seedGatehouse, writeIndex } from './lib/serving.mjs';
+import { NGINX, addSitesInOneChange, buildHsclient, distStamp, h2Load, hsLoad, machine, makeCertificates, nginxConfig, seedGatehouse, writeIndex } from './lib/serving.mjs';
 import { gatehouseMailStore, greets, mailClient, nginxMail, nginxMailConfig, startBackend } from './lib/mail.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -133,11 +134,11 @@ ${sites}
   return file;
 }
 
-/** Everything one configuration needs for every server. */
-async function configuration(tmp, name, certs, root) {
+/** Everything one configuration needs for every server (`seeded`: the Gatehouse store is already there). */
+async function configuration(tmp, name, certs, root, seeded) {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
-  const seeded = await seedGatehouse(repo, join(dir, 'gh'), certs, root, PORT, 'table-bench');
+  seeded ??= await seedGatehouse(repo, join(dir, 'gh'), certs, root, PORT, 'table-bench');
   const bare = join(dir, 'bare.json');
   writeFileSync(bare, JSON.stringify({ port: PORT, root, certs }));
   const cfg = { name, certs: certs.length, dataDir: join(dir, 'gh'), nginxConf: nginxConfig(join(dir, 'nginx'), certs, root, PORT, 'bench/table-bench.mjs'), bare, caddyfile: caddyConfig(join(dir, 'caddy'), certs, root) };
@@ -193,6 +194,45 @@ async function settle(pid) {
   await sleep(1000);
 }
 
+/**
+ * The large memory configuration: `n` certificates seeded by seed-store.mjs (its fast path: one
+ * shared leaf key, rows inserted in batches; importing 10,000 files one by one takes 10+ minutes
+ * here), their sites in one change, and the same certificates and key written out as files for
+ * nginx, Caddy and bare Node.
+ */
+async function largeConfiguration(tmp, name, n, root) {
+  const dir = join(tmp, name);
+  const dataDir = join(dir, 'gh');
+  mkdirSync(join(dir, 'certs'), { recursive: true });
+  const started = Date.now();
+  await new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(repo, 'bench', 'seed-store.mjs'), dataDir, String(n)], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed-store.mjs: exit ${code}: ${err}`))));
+  });
+  const { openStore } = await import(pathToFileURL(join(repo, 'dist', 'src', 'lifecycle', 'open-store.js')).href);
+  const store = openStore({ dataDir, actor: { name: 'table-bench', origin: 'system' } });
+  const certs = [];
+  const entries = [];
+  try {
+    const rows = store.certificates.list().filter((r) => /^site\d+\.test$/.test(r.sans[0] ?? ''));
+    rows.sort((a, b) => Number(a.sans[0].slice(4, -5)) - Number(b.sans[0].slice(4, -5)));
+    const key = join(dir, 'certs', 'shared.key');
+    writeFileSync(key, store.keys.load(rows[0].keyId).export({ type: 'pkcs8', format: 'pem' }));
+    for (const [i, r] of rows.entries()) {
+      const pem = join(dir, 'certs', `${r.sans[0]}.pem`);
+      writeFileSync(pem, new X509Certificate(store.certificates.der(r.thumbprint).der).toString());
+      certs.push({ name: r.sans[0], pem, key });
+      entries.push({ site: `S${i}`, host: r.sans[0], thumbprint: r.thumbprint });
+    }
+  } finally {
+    store.close();
+  }
+  await addSitesInOneChange(repo, dataDir, entries, root, PORT, 'table-bench');
+  return configuration(tmp, name, certs, root, { totalMs: Date.now() - started });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The run
 
@@ -239,7 +279,7 @@ async function mailRound(round, ctx, results, order) {
       results.runs.push({ config: 'mail', load: 'mailmb', server: kind, round, rate: tp.mbps, cpu: cpuT, perCore: cpuT > 0 ? tp.bytes / 1e6 / cpuT : NaN, errors: 0, load1: loadavg()[0] });
       log(`mail ${kind} round ${round}: ${Math.round(s.rate)} sessions/s (${s.ok}/${SESSIONS} ok), ${Math.round(s.ok / cpuS)}/core-s; relayed ${tp.mbps.toFixed(1)} MB/s, ${(tp.bytes / 1e6 / cpuT).toFixed(0)} MB/core-s`);
     } catch (e) {
-      results.failures.push(`mail ${kind} round ${round}: ${e.message.slice(0, 500)}`);
+      results.failures.push(`mail ${kind} round ${round}: ${oneLine(e)}`);
       log(`mail ${kind} round ${round} failed: ${e.message.slice(0, 300)}`);
     } finally {
       await stopServer(server);
@@ -270,8 +310,8 @@ async function main() {
     const root = join(tmp, 'www');
     writeIndex(root);
     let t = Date.now();
-    const certs = await makeCertificates(tmp, Math.max(NAMES, TENK), { fast: true });
-    log(`certificates: CA, ${Math.max(NAMES, TENK)} ECDSA P-256 leaves and one RSA-2048 leaf in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    const certs = await makeCertificates(tmp, NAMES, { fast: true });
+    log(`certificates: CA, ${NAMES} ECDSA P-256 leaves and one RSA-2048 leaf in ${((Date.now() - t) / 1000).toFixed(0)} s`);
     const configs = {
       ecdsa1: await configuration(tmp, 'ecdsa1', [certs.ecdsa[0]], root),
       rsa1: await configuration(tmp, 'rsa1', [certs.rsa], root),
@@ -309,7 +349,7 @@ async function main() {
               log(`${step.config} ${kind} round ${round}: RSS ${m.rssMiB.toFixed(1)} MiB, PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} process(es)`);
             }
           } catch (e) {
-            results.failures.push(`${step.config} ${kind} round ${round}: ${e.message.slice(0, 500)}`);
+            results.failures.push(`${step.config} ${kind} round ${round}: ${oneLine(e)}`);
             log(`${step.config} ${kind} round ${round} failed: ${e.message.slice(0, 300)}`);
           } finally {
             await stopServer(server);
@@ -322,7 +362,7 @@ async function main() {
     // Memory with BENCH_10K certificates: one round (after an SNI run over every name).
     if (TENK > 0) {
       t = Date.now();
-      const tenk = await configuration(tmp, 'tenk', certs.ecdsa.slice(0, TENK), root);
+      const tenk = await largeConfiguration(tmp, 'tenk', TENK, root);
       log(`tenk: set up in ${((Date.now() - t) / 1000).toFixed(0)} s`);
       for (const kind of servers) {
         let server;
@@ -334,7 +374,7 @@ async function main() {
           results.memory.push({ config: 'memK', server: kind, round: 1, ...m, firstMs: server.firstMs });
           log(`tenk ${kind}: start → first handshake ${Math.round(server.firstMs)} ms; SNI ${summary(r)}; RSS ${m.rssMiB.toFixed(0)} MiB, PSS ${m.pssMiB.toFixed(0)} MiB`);
         } catch (e) {
-          results.failures.push(`tenk ${kind}: ${e.message.slice(0, 500)}`);
+          results.failures.push(`tenk ${kind}: ${oneLine(e)}`);
           log(`tenk ${kind} failed: ${e.message.slice(0, 300)}`);
         } finally {
           await stopServer(server);
@@ -354,6 +394,9 @@ async function main() {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+/** An error as one short line for the report (a server's output can follow its message). */
+const oneLine = (e) => e.message.replace(/\s+/g, ' ').slice(0, 300);
 
 function output(cmd, argv) {
   return new Promise((resolve) => {
@@ -435,7 +478,7 @@ function report(res) {
     const x = f[s]?.[load];
     if (!x) return '—';
     const r = s !== 'nginx' && nginx[load] ? ` (${fmt(x.perCore / nginx[load].perCore, 2)}×)` : '';
-    return `**${fmt(x.perCore)}**${r}<br>${fmt(x.rate, unit === 'MB' ? 1 : 0)}/s`;
+    return `**${fmt(x.perCore)}**${r}<br>${fmt(x.rate, unit === 'MB' ? 1 : 0)}${unit === 'MB' ? ' MB' : ''}/s`;
   };
   const memCell = (s, mem) => {
     const x = f[s]?.[mem];
@@ -462,6 +505,7 @@ function report(res) {
   if (tenk.length) md += `SNI over ${fmt(st.TENK)} names (one run, before the ${fmt(st.TENK)}-certificate memory): ${tenk.map((r) => `${LABEL[r.server]} ${fmt(r.perCore)}/core-s, ${fmt(r.rate)}/s`).join('; ')}. `;
   const starts = res.memory.filter((x) => x.config === 'memK');
   if (starts.length) md += `Spawn → first handshake with ${fmt(st.TENK)} certificates: ${starts.map((x) => `${LABEL[x.server]} ${fmt(x.firstMs / 1000, 1)} s`).join('; ')}. `;
+  if (st.TENK > 0) md += `The ${fmt(st.TENK)} certificates come from bench/seed-store.mjs (one ECDSA P-256 leaf key shared by all of them; every server still loads it with each certificate), one round only. `;
   const bad = res.runs.filter((r) => r.errors > 0 || r.mismatch > 0 || r.failed > 0 || r.non2xx > 0);
   md += `\n\nChecks: ${res.runs.length} runs; ${bad.length === 0 ? 'no errors, failed requests, non-2xx answers or SNI mismatches' : bad.map((r) => `${r.server} ${r.load} round ${r.round}: errors=${r.errors ?? 0} mismatch=${r.mismatch ?? 0} failed=${r.failed ?? 0} non2xx=${r.non2xx ?? 0}`).join('; ')}`;
   md += res.failures.length ? `; **failures**: ${res.failures.join('; ')}.\n` : '.\n';
