@@ -6,10 +6,9 @@
 //
 // Site N serves ROOT_DIR; its binding is https *:PORT, host = the certificate's first name, SNI on.
 // The first certificate also gets the non-SNI binding of *:PORT (the certificate for clients without SNI).
-import { addSitesInOneChange } from './lib/serving.mjs';
-
-const repo = new URL('..', import.meta.url).pathname;
-const { openGatehouse } = await import(new URL('dist/src/lifecycle/gatehouse.js', new URL('..', import.meta.url)).href);
+const dist = new URL('../dist/src/', import.meta.url);
+const { openGatehouse } = await import(new URL('lifecycle/gatehouse.js', dist).href);
+const { openStore } = await import(new URL('lifecycle/open-store.js', dist).href);
 
 const [dataDir, portArg, root] = process.argv.slice(2);
 if (!dataDir || !portArg || !root) {
@@ -17,9 +16,24 @@ if (!dataDir || !portArg || !root) {
   process.exit(2);
 }
 const port = Number(portArg);
-const g = openGatehouse({ dataDir, actor: { name: 'bench', origin: 'system' } });
+const options = { dataDir, actor: { name: 'bench', origin: 'system' } };
+const g = openGatehouse(options);
+const store = openStore(options); // the store itself, for one transaction (the Gatehouse object does not expose it)
 const certs = g.certificates.list();
-g.close();
 const started = Date.now();
-await addSitesInOneChange(repo, dataDir, certs.map((c, i) => ({ site: `site${i}`, host: c.sans[0] ?? c.issuedTo, thumbprint: c.thumbprint })), root, port);
+store.change(
+  () => ({ action: 'bench.seed-sites', target: `${certs.length} sites`, after: { port } }),
+  () => {
+    const bindings = [];
+    for (const [i, c] of certs.entries()) {
+      const name = `site${i}`;
+      store.sites.insert({ name, state: 'started', content: { kind: 'static', root }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: new Date().toISOString() });
+      bindings.push({ site: name, protocol: 'https', ip: '*', port, host: c.sans[0] ?? c.issuedTo, sni: true, certificate: c.thumbprint });
+      if (i === 0) bindings.push({ site: name, protocol: 'https', ip: '*', port, host: '', sni: false, certificate: c.thumbprint });
+    }
+    store.sites.replaceBindings([...store.sites.bindings(), ...bindings]);
+  },
+);
 console.log(`seed-sites: ${certs.length} sites with SNI bindings on *:${port} in ${Date.now() - started} ms`);
+store.close();
+g.close();

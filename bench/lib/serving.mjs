@@ -136,62 +136,30 @@ async function fastLeaves(dir, ca, count) {
 }
 
 /**
- * Sites and bindings for many certificates in ONE store change (as many `binding add` calls would
- * each re-plan against every binding): `entries` = [{ site, host, thumbprint }]; each site serves
- * `root`, its binding is https *:port with SNI for `host`; the first also gets the non-SNI binding.
- * Opens the store itself beside the core (the Gatehouse object does not expose it).
- */
-export async function addSitesInOneChange(repo, dataDir, entries, root, port, actor = 'bench') {
-  const { openStore } = await import(pathToFileURL(join(repo, 'dist', 'src', 'lifecycle', 'open-store.js')).href);
-  const store = openStore({ dataDir, actor: { name: actor, origin: 'system' } });
-  try {
-    store.change(
-      () => ({ action: 'bench.seed-sites', target: `${entries.length} sites`, after: { port } }),
-      () => {
-        const bindings = [];
-        for (const [i, e] of entries.entries()) {
-          store.sites.insert({ name: e.site, state: 'started', content: { kind: 'static', root }, httpsRedirect: false, hsts: false, logFormat: 'w3c', created: new Date().toISOString() });
-          bindings.push({ site: e.site, protocol: 'https', ip: '*', port, host: e.host, sni: true, certificate: e.thumbprint });
-          if (i === 0) bindings.push({ site: e.site, protocol: 'https', ip: '*', port, host: '', sni: false, certificate: e.thumbprint });
-        }
-        store.sites.replaceBindings([...store.sites.bindings(), ...bindings]);
-      },
-    );
-  } finally {
-    store.close();
-  }
-}
-
-/**
  * A Gatehouse data directory for `certs` through the compiled core of `repo`, in one process: the
  * files imported (`certificates.import`), site S0 with the IP:port binding `*:port` and certificate
- * certs[0], sites S1 … with SNI bindings for their names (through `sites.add` / `bindings.add` up to
- * 1,000 certificates, in one store change beyond).
+ * certs[0], sites S1 … with SNI bindings for their names.
  */
 export async function seedGatehouse(repo, dataDir, certs, root, port, actor = 'serve-bench') {
   const { openGatehouse } = await import(pathToFileURL(join(repo, 'dist', 'src', 'lifecycle', 'gatehouse.js')).href);
   const g = openGatehouse({ dataDir, actor: { name: actor, origin: 'system' } });
   const started = Date.now();
-  let importMs;
-  const thumbs = [];
   try {
+    const thumbs = [];
     for (const c of certs) {
       const cert = await g.certificates.import({ file: readFileSync(c.pem), fileName: c.pem, keyFile: readFileSync(c.key), exportable: false, friendlyName: c.name });
       thumbs.push(cert.thumbprint);
     }
-    importMs = Date.now() - started;
-    if (certs.length <= 1000) {
-      for (let i = 0; i < certs.length; i++) {
-        g.sites.add({ name: `S${i}`, root });
-        if (i === 0) g.bindings.add({ site: 'S0', protocol: 'https', port, cert: thumbs[0] });
-        else g.bindings.add({ site: `S${i}`, protocol: 'https', port, host: certs[i].name, sni: true, cert: thumbs[i] });
-      }
+    const importMs = Date.now() - started;
+    for (let i = 0; i < certs.length; i++) {
+      g.sites.add({ name: `S${i}`, root });
+      if (i === 0) g.bindings.add({ site: 'S0', protocol: 'https', port, cert: thumbs[0] });
+      else g.bindings.add({ site: `S${i}`, protocol: 'https', port, host: certs[i].name, sni: true, cert: thumbs[i] });
     }
+    return { importMs, totalMs: Date.now() - started };
   } finally {
     g.close();
   }
-  if (certs.length > 1000) await addSitesInOneChange(repo, dataDir, certs.map((c, i) => ({ site: `S${i}`, host: c.name, thumbprint: thumbs[i] })), root, port, actor);
-  return { importMs, totalMs: Date.now() - started };
 }
 
 /** nginx (2 workers, its own config in `dir`): the same files, the same root, one server block and access log per site. */
