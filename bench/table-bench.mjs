@@ -363,7 +363,8 @@ async function main() {
       t = Date.now();
       const tenk = await largeConfiguration(tmp, 'tenk', TENK, root);
       log(`tenk: set up in ${((Date.now() - t) / 1000).toFixed(0)} s`);
-      for (const kind of servers) {
+      // Caddy 2.6 did not serve within 3 minutes with 10,000 sites on this machine: left out here (its cells say "—").
+      for (const kind of servers.filter((k) => k !== 'caddy')) {
         let server;
         try {
           server = await startServer(kind, tenk);
@@ -504,6 +505,7 @@ function report(res) {
   if (tenk.length) md += `SNI over ${fmt(st.TENK)} names (one run, before the ${fmt(st.TENK)}-certificate memory): ${tenk.map((r) => `${LABEL[r.server]} ${fmt(r.perCore)}/core-s, ${fmt(r.rate)}/s`).join('; ')}. `;
   const starts = res.memory.filter((x) => x.config === 'memK');
   if (starts.length) md += `Spawn → first handshake with ${fmt(st.TENK)} certificates: ${starts.map((x) => `${LABEL[x.server]} ${fmt(x.firstMs / 1000, 1)} s`).join('; ')}. `;
+  if (st.TENK > 0 && st.servers.includes('caddy')) md += `Caddy is not run with ${fmt(st.TENK)} certificates (2.6 had not served its first handshake after 3 minutes with 10,000 sites here). `;
   if (st.TENK > 0) md += `The ${fmt(st.TENK)} certificates come from bench/seed-store.mjs (one ECDSA P-256 leaf key shared by all of them; every server still loads it with each certificate), one round only. `;
   const bad = res.runs.filter((r) => r.errors > 0 || r.mismatch > 0 || r.failed > 0 || r.non2xx > 0);
   md += `\n\nChecks: ${res.runs.length} runs; ${bad.length === 0 ? 'no errors, failed requests, non-2xx answers or SNI mismatches' : bad.map((r) => `${r.server} ${r.load} round ${r.round}: errors=${r.errors ?? 0} mismatch=${r.mismatch ?? 0} failed=${r.failed ?? 0} non2xx=${r.non2xx ?? 0}`).join('; ')}`;
