@@ -11,7 +11,9 @@
 // BENCH_BASELINE is a checkout of another commit with its own dist/ (`npm run build`; a node_modules
 // symlink to this tree's is enough when package-lock.json is the same); it serves the same store,
 // so both commits must share the store schema.
-// Environment: BENCH_RUNS (5), BENCH_SECS (8), BENCH_WARM (2), BENCH_PORT (18543), BENCH_LOADS (h1,h2: which loads).
+// Environment: BENCH_RUNS (5), BENCH_SECS (8), BENCH_WARM (2), BENCH_PORT (18543), BENCH_LOADS (h1,h2: which loads;
+// hs = full TLS 1.3 handshakes with the bench-kit's hsclient, BENCH_KIT its folder), BENCH_SERVERS (which servers, e.g.
+// gatehouse,baseline,bare; with --profile bare ones are profiled too), BENCH_PROF_DIR (keep the .cpuprofile files there).
 // `bare-core` is the same bare server answering HTTP/2 through the core stream API (`stream` event,
 // `respond` + `end`) rather than the compatibility layer: the ceiling for Gatehouse's HTTP/2.
 // Every run: warm-up, then the measured window; server CPU = utime+stime of the server process from
@@ -24,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childEnv, cpuSeconds, firstHandshake, median, portTaken, sleep, stopServer } from './lib/procs.mjs';
 import { topFunctions } from './lib/profile.mjs';
+import { buildHsclient, hsLoad } from './lib/serving.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BASELINE = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
@@ -32,7 +35,12 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SECS = Number(process.env.BENCH_SECS ?? 8);
 const WARM = Number(process.env.BENCH_WARM ?? 2);
 const PORT = Number(process.env.BENCH_PORT ?? 18543);
+// `hs`: full TLS 1.3 handshakes (hsclient of the bench-kit, ECDSA P-256, SNI site0.test, one `GET /` per connection).
 const LOADS = (process.env.BENCH_LOADS ?? 'h1,h2').split(',');
+const SERVERS = process.env.BENCH_SERVERS?.split(',');
+const KIT = process.env.BENCH_KIT ?? '/work/shared/bench-kit';
+let hsclient;
+const LOAD_NAMES = { h1: 'HTTP/1.1 keep-alive', h2: 'HTTP/2', hs: 'ECDSA full handshakes' };
 const CONNS = 50;
 const t0 = Date.now();
 const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
@@ -98,7 +106,13 @@ server.on('stream', (stream) => {
 server.listen(${PORT}, '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
 `);
-  return { stores, bare, bareCore, logs: join(tmp, 'logs') };
+  // The bare server again with an SNICallback that hands back one prebuilt context: what choosing a
+  // certificate per handshake costs in Node itself (OpenSSL's certificate callback and one JS round trip).
+  const bareSni = join(tmp, 'bare-sni.mjs');
+  writeFileSync(bareSni, readFileSync(bare, 'utf8').replace("import { readFileSync } from 'node:fs';", "import { readFileSync } from 'node:fs';\nimport { createSecureContext } from 'node:tls';")
+    .replace('allowHTTP1: true }', `allowHTTP1: true, SNICallback: (name, cb) => cb(null, sni) }`)
+    .replace('const server =', `const sni = createSecureContext({ key: readFileSync(${JSON.stringify(key)}), cert: readFileSync(${JSON.stringify(pem)}) });\nconst server =`));
+  return { stores, bare, bareCore, bareSni, logs: join(tmp, 'logs') };
 }
 
 /** The servers of the run: name → how to start it. */
@@ -106,11 +120,13 @@ function servers(env) {
   const gh = (tree, store) => (extra) => [...extra, join(tree, 'dist', 'src', 'cli', 'entry.js'), 'serve', '--data', store, '--admin', 'off', '--workers', '1', '--log-dir', env.logs];
   const list = { gatehouse: gh(repo, env.stores.w3c), 'gatehouse-log-off': gh(repo, env.stores.off) };
   if (BASELINE) list.baseline = gh(BASELINE, env.stores.w3c);
-  if (!PROFILE) {
+  if (!PROFILE || SERVERS) {
     list.bare = (extra) => [...extra, env.bare];
     list['bare-core'] = (extra) => [...extra, env.bareCore];
+    if (LOADS.includes('hs') || SERVERS) list['bare-sni'] = (extra) => [...extra, env.bareSni];
   }
-  return list;
+  // BENCH_SERVERS=gatehouse,bare: only those (with --profile, bare ones too).
+  return SERVERS ? Object.fromEntries(SERVERS.filter((n) => list[n]).map((n) => [n, list[n]])) : list;
 }
 
 async function start(name, argv) {
@@ -121,6 +137,13 @@ async function start(name, argv) {
   const firstMs = await firstHandshake(PORT, since);
   await sleep(500);
   return { kind: name, proc, firstMs };
+}
+
+/** One load on `server`: 'h1', 'h2' (h2load) or 'hs' (hsclient's full handshakes); rate is per second (requests or handshakes). */
+async function load(server, name) {
+  if (name !== 'hs') return h2load(server, name === 'h1');
+  const r = await hsLoad(hsclient, { ...server, port: PORT }, ['-s', 'site0.test'], { warm: WARM, secs: SECS, conns: CONNS });
+  return { rate: r.rate, cpu: r.cpu, perCore: r.perCore, bad: (r.errors || 0) + (r.mismatch || 0) };
 }
 
 function h2load(server, h1) {
@@ -157,10 +180,10 @@ async function measure(env) {
     for (const name of order) {
       const server = await start(name, list[name]([]));
       try {
-        for (const load of LOADS) {
-          const r = await h2load(server, load === 'h1');
-          runs.push({ name, load, round, load1: loadavg()[0], ...r });
-          log(`${load} ${name.padEnd(18)} round ${round}: ${fmt(r.rate)} req/s, server CPU ${fmt(r.cpu / SECS, 2)} cores → ${fmt(r.perCore)}/core-s${r.bad ? `, ${r.bad} failed or non-2xx` : ''}`);
+        for (const l of LOADS) {
+          const r = await load(server, l);
+          runs.push({ name, load: l, round, load1: loadavg()[0], ...r });
+          log(`${l} ${name.padEnd(18)} round ${round}: ${fmt(r.rate)} req/s, server CPU ${fmt(r.cpu / SECS, 2)} cores → ${fmt(r.perCore)}/core-s${r.bad ? `, ${r.bad} failed or non-2xx` : ''}`);
         }
       } finally {
         await stopServer(server);
@@ -169,14 +192,15 @@ async function measure(env) {
   }
   const med = (name, load, key) => median(runs.filter((r) => r.name === name && r.load === load).map((r) => r[key]));
   const ref = list.bare ? 'bare' : names[0];
-  let md = `| server | HTTP/1.1 keep-alive req/s | server cores | req per server core-s | vs bare Node | HTTP/2 req/s | server cores | req per server core-s | vs bare Node |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n`;
+  // Per load: rate, server cores, work per server core-second, server CPU per unit (µs), ratio to the reference.
+  let md = `| server |${LOADS.map((l) => ` ${LOAD_NAMES[l]} /s | server cores | per server core-s | server CPU µs each | vs ${ref} |`).join('')}\n|---|${LOADS.map(() => '---:|---:|---:|---:|---:|').join('')}\n`;
   for (const name of names) {
-    md += `| ${name} |${['h1', 'h2'].map((l) => ` ${fmt(med(name, l, 'rate'))} | ${fmt(med(name, l, 'cpu') / SECS, 2)} | ${fmt(med(name, l, 'perCore'))} | ${fmt(med(name, l, 'perCore') / med(ref, l, 'perCore'), 2)}× |`).join('')}\n`;
+    md += `| ${name} |${LOADS.map((l) => ` ${fmt(med(name, l, 'rate'))} | ${fmt(med(name, l, 'cpu') / SECS, 2)} | ${fmt(med(name, l, 'perCore'))} | ${fmt(1e6 / med(name, l, 'perCore'))} | ${fmt(med(name, l, 'perCore') / med(ref, l, 'perCore'), 2)}× |`).join('')}\n`;
   }
   if (BASELINE) {
     // Paired per round: this tree against the baseline started in the same round.
     const paired = (l) => median(runs.filter((r) => r.name === 'gatehouse' && r.load === l).map((r) => r.perCore / runs.find((b) => b.name === 'baseline' && b.load === l && b.round === r.round).perCore));
-    md += `\nThis tree against the baseline, per server core-second (median of the per-round ratios): HTTP/1.1 ${fmt(paired('h1'), 2)}×, HTTP/2 ${fmt(paired('h2'), 2)}×.\n`;
+    md += `\nThis tree against the baseline, per server core-second (median of the per-round ratios): ${LOADS.map((l) => `${LOAD_NAMES[l]} ${fmt(paired(l), 2)}×`).join(', ')}.\n`;
   }
   const bad = runs.filter((r) => r.bad > 0);
   const l1 = runs.map((r) => r.load1);
@@ -189,18 +213,18 @@ async function profile(env, tmp) {
   const list = servers(env);
   let out = '';
   for (const name of Object.keys(list)) {
-    for (const load of LOADS) {
-      const dir = join(tmp, `prof-${name}-${load}`);
+    for (const l of LOADS) {
+      const dir = join(process.env.BENCH_PROF_DIR ?? tmp, `prof-${name}-${l}`);
       const server = await start(name, list[name](['--cpu-prof', `--cpu-prof-dir=${dir}`]));
       let r;
       try {
-        r = await h2load(server, load === 'h1');
+        r = await load(server, l);
       } finally {
         await stopServer(server);
       }
       const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
-      log(`${load} ${name} under the profiler: ${fmt(r.rate)} req/s`);
-      out += `\n## ${name}, ${load === 'h1' ? 'HTTP/1.1 keep-alive' : 'HTTP/2'}: ${fmt(r.rate)} req/s under the profiler (server CPU ${fmt(r.cpu / SECS, 2)} cores)\n`;
+      log(`${l} ${name} under the profiler: ${fmt(r.rate)} req/s`);
+      out += `\n## ${name}, ${LOAD_NAMES[l]}: ${fmt(r.rate)}/s under the profiler (server CPU ${fmt(r.cpu / SECS, 2)} cores)\n`;
       out += files.length ? topFunctions(join(dir, files[0]), 30) : '(no profile written)';
       out += '\n';
     }
@@ -214,6 +238,7 @@ try {
   if (BASELINE && !existsSync(join(BASELINE, 'dist', 'src', 'cli', 'entry.js'))) throw new Error(`${BASELINE}/dist is missing: build the baseline first`);
   if (await portTaken(PORT)) throw new Error(`127.0.0.1:${PORT} is in use: choose another port with BENCH_PORT=N`);
   const env = await setup(tmp);
+  if (LOADS.includes('hs')) hsclient = buildHsclient(tmp, KIT);
   process.stdout.write(PROFILE ? await profile(env, tmp) : await measure(env));
 } catch (e) {
   process.stderr.write(`request-bench: ${e.stack ?? e}\n`);
