@@ -48,6 +48,10 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxPerAddress: 256,
 };
 
+/** Where an admitted socket keeps its per-address key, for the shared 'close' listener. */
+const ADMITTED = Symbol('gatehouse.admitted');
+type Admitted = Socket & { [ADMITTED]?: string };
+
 /** How often the clocks are read: a connection is closed within this much after its timeout. */
 const SWEEP_MS = 500;
 
@@ -109,8 +113,17 @@ export class ConnectionGuard {
   readonly #http2Streams = new Map<ServerHttp2Stream, Outgoing | undefined>();
   readonly #perAddress = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
+  /** The 'close' listener of every admitted socket: gives its place under the per-address cap back. */
+  readonly #released: (this: Socket) => void;
 
   constructor(readonly limits: ConnectionLimits, private readonly refused: (client: string, detail: string) => void) {
+    const perAddress = this.#perAddress;
+    this.#released = function released(this: Socket) {
+      const key = (this as Admitted)[ADMITTED]!;
+      const left = (perAddress.get(key) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(key);
+      else perAddress.set(key, left);
+    };
     this.#timer = setInterval(() => this.#sweep(Date.now()), SWEEP_MS);
     this.#timer.unref();
   }
@@ -133,11 +146,9 @@ export class ConnectionGuard {
       return false;
     }
     this.#perAddress.set(key, open + 1);
-    socket.once('close', () => {
-      const left = (this.#perAddress.get(key) ?? 1) - 1;
-      if (left <= 0) this.#perAddress.delete(key);
-      else this.#perAddress.set(key, left);
-    });
+    // One listener function for every connection (no closure per connection): the key rides on the socket.
+    (socket as Admitted)[ADMITTED] = key;
+    socket.once('close', this.#released);
     return true;
   }
 

@@ -112,6 +112,10 @@ export class FrontServer {
   readonly #services: SiteServices;
   /** Raw TLS connections still open, cut after the grace period when the server shuts down. */
   readonly #openSockets = new Set<Socket>();
+  /** The 'close' listener of every raw TLS connection (one function for all, no closure per connection). */
+  readonly #forget = ((open: Set<Socket>) => function forget(this: Socket) {
+    open.delete(this);
+  })(this.#openSockets);
   readonly #sessionErrors: RateLimitedLog;
   readonly #refused: RateLimitedLog;
   /** Timeouts and per-address caps (Node's own checks do not run on servers that were never listen()ed). */
@@ -272,7 +276,7 @@ export class FrontServer {
    */
   #dispatch(port: number, socket: Socket): void {
     this.#openSockets.add(socket);
-    socket.once('close', () => this.#openSockets.delete(socket));
+    socket.once('close', this.#forget);
     if (!this.#acme.alpnPending) {
       this.#toEndpoint(port, socket);
       return;
