@@ -6,7 +6,7 @@ import type { MailListener } from '../model/service.js';
 import type { MailCertificateSelector } from './mail-certificates.js';
 import { type MailContext, MailSession } from './mail-session.js';
 import { greetsBeforeBackend } from './mail-protocol.js';
-import { SmtpCapabilities } from './smtp-capabilities.js';
+import { probeBackend, SmtpCapabilities } from './smtp-capabilities.js';
 
 /** Where the mail plane gets TLS contexts: the serving plane's ContextCache, and one without a certificate. */
 export interface MailContexts {
@@ -213,7 +213,11 @@ export class MailFront {
     if (l.service !== 'smtp' || l.mode !== 'starttls' || !greetsBeforeBackend(l)) return undefined;
     const key = capabilityKey(l);
     let caps = this.#capabilities.get(key);
-    if (!caps) this.#capabilities.set(key, (caps = new SmtpCapabilities()));
+    if (!caps) {
+      const timeout = this.options.backendTimeoutMs ?? 10_000;
+      caps = new SmtpCapabilities(() => probeBackend(l.backendHost, l.backendPort, l.hostName, timeout));
+      this.#capabilities.set(key, caps);
+    }
     return caps;
   }
 

@@ -6,23 +6,40 @@ import { SmtpCommandGuard } from './smtp-relay.js';
 
 const EHLO = ['250-backend.test Hello client', '250-PIPELINING', '250-STARTTLS', '250-XCLIENT ADDR PORT', '250 SIZE 1000'];
 
-test('nothing learned: the session connects at once; learned: the list answers EHLO until a refresh is due, which one session at a time takes', () => {
+test('nothing learned: the session connects at once and a probe starts; learned: the list answers EHLO, and a refresh is probed in the background', async () => {
   let now = 1_000;
-  const caps = new SmtpCapabilities(() => now);
+  const answers: Array<Promise<string[]>> = [];
+  let probes = 0;
+  const caps = new SmtpCapabilities(() => {
+    probes++;
+    return answers.shift() ?? Promise.reject(new Error('down'));
+  }, () => now);
+  answers.push(Promise.resolve(EHLO));
   assert.equal(caps.take(), undefined);
-  assert.equal(caps.learn(EHLO), false, 'a first list is no change');
+  await Promise.resolve();
   assert.deepEqual(caps.take(), ['PIPELINING', 'STARTTLS', 'XCLIENT ADDR PORT', 'SIZE 1000']);
+  assert.equal(probes, 1, 'one probe while the list is fresh');
   now += CAPABILITY_REFRESH_MS;
-  assert.equal(caps.take(), undefined, 'due: this session asks the backend');
-  assert.ok(caps.take(), 'meanwhile the others keep the list');
-  assert.equal(caps.learn(['250-backend.test', '250 SIZE 2000']), true, 'a changed list');
+  let answer!: (r: string[]) => void;
+  answers.push(new Promise((r) => (answer = r)));
+  assert.ok(caps.take(), 'due: the old list answers while the probe runs');
+  assert.ok(caps.take());
+  assert.equal(probes, 2, 'one probe at a time');
+  answer(['250-backend.test', '250 SIZE 2000']);
+  await new Promise((r) => setImmediate(r));
   assert.deepEqual(caps.take(), ['SIZE 2000']);
   assert.equal(caps.learn(['550 no']), false, 'only 250 answers are learned');
-  assert.deepEqual(caps.take(), ['SIZE 2000']);
   assert.equal(caps.learn(['250 backend.test']), true, 'a backend with no extensions');
   assert.deepEqual(caps.take(), []);
   caps.forget();
-  assert.equal(caps.take(), undefined, 'after a failure the next session connects at once');
+  assert.equal(caps.take(), undefined, 'after a failure the next session connects at once (and a probe starts)');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(probes, 3);
+  assert.equal(caps.take(), undefined, 'the probe failed: nothing learned');
+  assert.equal(probes, 3, 'and no new probe at once after a failed one');
+  now += 60_000;
+  caps.take();
+  assert.equal(probes, 4, 'a while later, another');
 });
 
 test('the EHLO answer from the list: the listener\'s name, no STARTTLS, XCLIENT or XFORWARD', () => {

@@ -1,39 +1,43 @@
+import { BackendLink } from './backend-link.js';
+import { smtpReply } from './backend-prelude.js';
 import { finishReply } from './smtp-relay.js';
 
-/** How long a learned capability list answers EHLO before a session asks the backend again. */
+/** How long a learned capability list answers EHLO before the backend is asked again (in the background). */
 export const CAPABILITY_REFRESH_MS = 5 * 60_000;
-/** How long one session has to bring a refreshed list before another one is sent to learn it. */
-const REFRESH_TRY_MS = 30_000;
+/** After a probe that failed, how long before the next session starts another one. */
+const PROBE_RETRY_MS = 10_000;
+
+/** Asks the backend for its EHLO answer (its lines); rejects when it cannot be reached or does not greet. */
+export type CapabilityProbe = () => Promise<string[]>;
 
 /**
  * The backend's SMTP extensions as last learned, for one STARTTLS listener that greets with a name
  * of its own (nginx's `smtp_capabilities`, learned instead of configured): with a list, a session
  * answers the client's EHLO after TLS itself and reaches the backend only at the first command that
- * needs it. Learned from a real EHLO answer — the first session's (relayed as before), one session's
- * every `refreshMs`, or a lazily connected session's replayed EHLO when the backend's answer
- * changed; forgotten when the backend fails, so the next session connects at once again and a
- * backend that is down gets the client the protocol's temporary failure in the greeting.
- * Per process: each serving worker learns its own.
+ * needs it. Learned from a real EHLO answer: a probe in the background (greeting, EHLO, QUIT) that
+ * the first session starts, and again every `refreshMs` (the old list answers meanwhile); every
+ * EHLO answer a relay passes to a client; a lazily connected session's replayed EHLO. Forgotten when
+ * the backend fails (or a probe does), so sessions connect at once again and a backend that is down
+ * gets the client the protocol's temporary failure in the greeting. Per process: each serving worker
+ * learns its own.
  */
 export class SmtpCapabilities {
   #extensions: string[] | undefined;
   #learnedAt = 0;
-  #refreshing = -Infinity;
+  #probing = false;
+  #failedAt = -Infinity;
 
-  constructor(private readonly now: () => number = Date.now, private readonly refreshMs = CAPABILITY_REFRESH_MS) {}
+  constructor(private readonly probe: CapabilityProbe, private readonly now: () => number = Date.now, private readonly refreshMs = CAPABILITY_REFRESH_MS) {}
 
   /**
    * The extensions (as the backend wrote them, after `250-`) this session answers EHLO with, or
-   * undefined when it must connect at once and relay the backend's answer (nothing learned yet, or
-   * the list is due for a refresh and no other session is refreshing it).
+   * undefined when it must connect at once and relay the backend's answer (nothing learned yet).
+   * Starts a probe when nothing is learned or the list is due for a refresh.
    */
   take(): readonly string[] | undefined {
-    const list = this.#extensions;
-    if (list === undefined) return undefined;
     const t = this.now();
-    if (t - this.#learnedAt < this.refreshMs || t - this.#refreshing < REFRESH_TRY_MS) return list;
-    this.#refreshing = t;
-    return undefined;
+    if ((this.#extensions === undefined || t - this.#learnedAt >= this.refreshMs) && !this.#probing && t - this.#failedAt >= PROBE_RETRY_MS) this.#probe();
+    return this.#extensions;
   }
 
   /** A backend's EHLO answer (its lines with their codes); true when it changed what was learned. Other answers are ignored. */
@@ -43,14 +47,50 @@ export class SmtpCapabilities {
     const before = this.#extensions;
     this.#extensions = extensions;
     this.#learnedAt = this.now();
-    this.#refreshing = -Infinity;
     return before !== undefined && (before.length !== extensions.length || before.some((e, i) => e !== extensions[i]));
   }
 
-  /** The backend failed: the next session connects at once (and learns again). */
+  /** The backend failed: sessions connect at once until a probe (or a session) learns the list again. */
   forget(): void {
     this.#extensions = undefined;
-    this.#refreshing = -Infinity;
+  }
+
+  #probe(): void {
+    this.#probing = true;
+    this.probe().then(
+      (reply) => {
+        this.#probing = false;
+        if (!this.learn(reply) && !/^250/.test(reply[0] ?? '')) this.#failed();
+      },
+      () => {
+        this.#probing = false;
+        this.#failed();
+      },
+    );
+  }
+
+  #failed(): void {
+    this.#failedAt = this.now();
+    this.forget();
+  }
+}
+
+/**
+ * The probe of a real backend: a connection, its greeting (2xx, else a failure), `EHLO name`, the
+ * answer, `QUIT`, closed. Bounded by the backend timeout at each step.
+ */
+export async function probeBackend(host: string, port: number, name: string, timeoutMs: number): Promise<string[]> {
+  const link = await BackendLink.open(host, port, timeoutMs);
+  try {
+    const greeting = await smtpReply(link);
+    if (!/^2/.test(greeting[0] ?? '')) throw new Error(`the backend refused: ${greeting.at(-1)}`);
+    link.send(`EHLO ${name}`);
+    const answer = await smtpReply(link);
+    link.send('QUIT');
+    await smtpReply(link).catch(() => undefined);
+    return answer;
+  } finally {
+    link.socket.destroy();
   }
 }
 
