@@ -16,7 +16,7 @@
 // process, written when it stops; with --workers 1 that is the one process that serves; see bench/README.md).
 //
 // What runs:
-// - one backend process (this script with --backend-child): a fast SMTP sink that counts what it
+// - one backend process (lib/mail.mjs with --backend-child): a fast SMTP sink that counts what it
 //   receives (EHLO with STARTTLS, PIPELINING, XCLIENT; MAIL, RCPT, DATA, RSET, QUIT), on a plain-text
 //   port and on a second port where it does STARTTLS itself with node:tls (the "no proxy" reference),
 //   plus the auth_http endpoint nginx's mail proxy asks where to relay (Auth-Status: OK, Auth-Server,
@@ -37,123 +37,15 @@
 // - every run: server CPU (utime+stime of the server's process tree from /proc) over the run, and
 //   how many connections the backend got per session. Medians of BENCH_RUNS runs, min–max beside.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer as createNetServer, connect as netConnect } from 'node:net';
-import { createServer as createHttpServer } from 'node:http';
-import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
-import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
+import { createHash } from 'node:crypto';
+import { gatehouseMailStore, greets, mailClient, nginxMail, nginxMailConfig, startBackend } from './lib/mail.mjs';
 
-if (process.argv[2] === '--backend-child') {
-  runBackend(JSON.parse(process.argv[3]));
-} else {
-  await main();
-}
-
-// ---------------------------------------------------------------------------------------------
-// The backend: an SMTP sink (child process), its STARTTLS port, and nginx's auth_http endpoint
-
-function runBackend({ cert, key }) {
-  const context = createSecureContext({ cert: readFileSync(cert), key: readFileSync(key) });
-  const stats = { connections: 0, tlsConnections: 0, messages: 0, bytes: 0, auth: 0 };
-  const END = Buffer.from('\r\n.\r\n');
-  const EHLO = ['250-backend.bench.test', '250-PIPELINING', '250-SIZE 2147483647', '250-STARTTLS', '250-XCLIENT ADDR PORT NAME PROTO HELO LOGIN', '250-8BITMIME', '250 ENHANCEDSTATUSCODES'].join('\r\n') + '\r\n';
-
-  function session(socket, tlsAllowed) {
-    let out = socket;
-    let line = '';
-    let inData = false;
-    let tail = Buffer.alloc(0);
-    const write = (s) => out.write(s);
-    const onData = (chunk) => {
-      let pos = 0;
-      while (pos < chunk.length) {
-        if (inData) {
-          // The end of the message may straddle two chunks: look at the junction, then in the chunk.
-          const head = chunk.subarray(pos, pos + 4);
-          const junction = tail.length > 0 ? Buffer.concat([tail, head]).indexOf(END) : -1;
-          let consumed;
-          if (junction >= 0) consumed = junction + END.length - tail.length;
-          else {
-            const i = chunk.indexOf(END, pos);
-            if (i >= 0) consumed = i + END.length - pos;
-          }
-          if (consumed === undefined) {
-            stats.bytes += chunk.length - pos;
-            const rest = chunk.subarray(Math.max(pos, chunk.length - 4));
-            tail = Buffer.concat([tail, rest]).subarray(-4);
-            return;
-          }
-          stats.bytes += consumed;
-          stats.messages++;
-          pos += consumed;
-          inData = false;
-          tail = Buffer.alloc(0);
-          write('250 2.0.0 Ok: queued\r\n');
-          continue;
-        }
-        const lf = chunk.indexOf(10, pos);
-        if (lf < 0) {
-          line += chunk.toString('latin1', pos);
-          return;
-        }
-        line += chunk.toString('latin1', pos, lf);
-        pos = lf + 1;
-        const text = line.replace(/\r$/, '');
-        line = '';
-        const verb = text.split(' ', 1)[0].toUpperCase();
-        switch (verb) {
-          case 'EHLO': write(EHLO); break;
-          case 'HELO': write('250 backend.bench.test\r\n'); break;
-          case 'XCLIENT': write('220 backend.bench.test ESMTP sink\r\n'); break;
-          case 'MAIL': case 'RCPT': case 'RSET': case 'NOOP': write('250 2.0.0 Ok\r\n'); break;
-          case 'DATA': inData = true; tail = Buffer.from('\r\n'); write('354 End data with <CR><LF>.<CR><LF>\r\n'); break;
-          case 'QUIT': write('221 2.0.0 Bye\r\n'); out.end(); return;
-          case 'STARTTLS':
-            if (!tlsAllowed || out !== socket) {
-              write('454 4.7.0 TLS not available\r\n');
-              break;
-            }
-            write('220 2.0.0 Ready to start TLS\r\n');
-            socket.removeListener('data', onData);
-            stats.tlsConnections++;
-            out = new TLSSocket(socket, { isServer: true, secureContext: context });
-            out.on('data', onData);
-            out.on('error', () => undefined);
-            return;
-          default: write('502 5.5.2 Error: command not recognized\r\n');
-        }
-      }
-    };
-    socket.on('data', onData);
-    socket.on('error', () => undefined);
-    socket.write('220 backend.bench.test ESMTP sink\r\n');
-  }
-
-  const plain = createNetServer((s) => {
-    stats.connections++;
-    session(s, false);
-  });
-  const starttls = createNetServer((s) => session(s, true));
-  let smtpPort;
-  const auth = createHttpServer((req, res) => {
-    stats.auth++;
-    res.writeHead(200, { 'Auth-Status': 'OK', 'Auth-Server': '127.0.0.1', 'Auth-Port': String(smtpPort) });
-    res.end();
-  });
-  const listen = (server) => new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve(server.address().port)));
-  Promise.all([listen(plain), listen(starttls), listen(auth)]).then(([p, t, a]) => {
-    smtpPort = p;
-    process.send({ ready: true, smtpPort: p, starttlsPort: t, authPort: a });
-  });
-  process.on('message', (m) => {
-    if (m === 'stats') process.send({ stats: { ...stats } });
-    if (m === 'exit') process.exit(0);
-  });
-  process.on('disconnect', () => process.exit(0));
-}
+await main();
 
 // ---------------------------------------------------------------------------------------------
 // Orchestration
@@ -242,21 +134,8 @@ async function main() {
   };
 
   // Tools: nginx's mail module (Debian: libnginx-mod-mail), openssl.
-  const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
-  const MAIL_MODULE = '/usr/lib/nginx/modules/ngx_mail_module.so';
-  const nginxHasMail = () => /with-mail/.test(spawnSync(NGINX, ['-V'], { encoding: 'utf8' }).stderr ?? '');
-  if (nginxHasMail() && !existsSync(MAIL_MODULE) && /with-mail=dynamic/.test(spawnSync(NGINX, ['-V'], { encoding: 'utf8' }).stderr ?? '') && process.getuid?.() === 0) {
-    log('apt-get install -y libnginx-mod-mail');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (spawnSync('apt-get', ['install', '-y', 'libnginx-mod-mail'], { stdio: 'ignore', env }).status !== 0) {
-      spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
-      spawnSync('apt-get', ['install', '-y', 'libnginx-mod-mail'], { stdio: 'ignore', env });
-    }
-  }
-  const nginxStatic = /--with-mail(\s|$)/.test(spawnSync(NGINX, ['-V'], { encoding: 'utf8' }).stderr ?? '');
-  const haveNginxMail = nginxHasMail() && (nginxStatic || existsSync(MAIL_MODULE));
-  const nginxVersion = haveNginxMail ? (/nginx\/([\d.]+)/.exec(spawnSync(NGINX, ['-v'], { encoding: 'utf8' }).stderr ?? '')?.[1] ?? '?') : null;
-  if (!haveNginxMail) log('nginx with the mail module is not available: the references are the backend\'s own node:tls STARTTLS and plain text');
+  const mail = nginxMail(log);
+  const { NGINX, have: haveNginxMail, version: nginxVersion } = mail;
 
   const dir = mkdtempSync(join(tmpdir(), 'gh-mail-bench-'));
   const live = new Set();
@@ -285,17 +164,7 @@ async function main() {
       '-subj', '/CN=mail.bench.test', '-days', '30', '-addext', 'subjectAltName=DNS:mail.bench.test'], { stdio: 'ignore' });
 
     // Backend.
-    const backend = spawn(process.execPath, [fileURLToPath(import.meta.url), '--backend-child', JSON.stringify({ cert, key })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: childEnv });
-    live.add(backend);
-    const ports = await new Promise((resolve, reject) => {
-      backend.once('message', (m) => (m.ready ? resolve(m) : reject(new Error('backend did not start'))));
-      backend.once('exit', (c) => reject(new Error(`backend exited ${c}`)));
-    });
-    const backendStats = () => new Promise((resolve) => {
-      backend.once('message', (m) => resolve(m.stats));
-      backend.send('stats');
-    });
-    log(`backend: SMTP ${ports.smtpPort}, its STARTTLS ${ports.starttlsPort}, auth_http ${ports.authPort}`);
+    const { backend, ports, stats: backendStats } = await startBackend({ cert, key }, live);
 
     // Free ports for Gatehouse and nginx.
     const freePort = () => new Promise((resolve) => {
@@ -308,241 +177,15 @@ async function main() {
     const PORT_GH = await freePort();
     const PORT_NGINX = await freePort();
 
-    // Gatehouse's store: the certificate, assigned to SMTP, and the listener — with the CLI, as an administrator would.
     const data = join(dir, 'gatehouse-data');
-    const gh = (args) => {
-      const r = spawnSync(GH_BIN, [...args, '--data', data], { encoding: 'utf8', env: childEnv });
-      if (r.status !== 0) throw new Error(`gatehouse ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const thumbprint = JSON.parse(gh(['cert', 'import', '--file', cert, '--key-file', key, '--friendly-name', 'mail.bench.test', '--json'])).thumbprint;
-    gh(['service', 'assign', thumbprint, '--services', 'smtp']);
-    gh(['service', 'configure', 'smtp', '--listen', `127.0.0.1:${PORT_GH}`, '--backend', `127.0.0.1:${ports.smtpPort}`, '--host', 'mail.bench.test', '--max-connections', '10000']);
+    gatehouseMailStore(GH_BIN, data, { cert, key, port: PORT_GH, backendPort: ports.smtpPort });
 
     // nginx's mail proxy.
-    let nginxConf = null;
-    if (haveNginxMail) {
-      mkdirSync(join(dir, 'nginx'), { recursive: true });
-      nginxConf = join(dir, 'nginx', 'nginx.conf');
-      writeFileSync(nginxConf, `# generated by bench/mail-bench.mjs
-${nginxStatic ? '' : `load_module ${MAIL_MODULE};`}
-user root;
-worker_processes 2;
-pid ${join(dir, 'nginx', 'nginx.pid')};
-error_log ${join(dir, 'nginx', 'error.log')} warn;
-daemon off;
-events { worker_connections 4096; }
-mail {
-  server_name mail.bench.test;
-  auth_http 127.0.0.1:${ports.authPort}/auth;
-  ssl_certificate ${cert};
-  ssl_certificate_key ${key};
-  ssl_protocols TLSv1.2 TLSv1.3;
-  smtp_auth none;
-  smtp_capabilities "SIZE 2147483647" "8BITMIME" "PIPELINING";
-  xclient off;
-  proxy_pass_error_message on;
-${process.env.BENCH_NGINX_PROXY_BUFFER ? `  proxy_buffer ${process.env.BENCH_NGINX_PROXY_BUFFER};` : ''}
-  server {
-    listen 127.0.0.1:${PORT_NGINX} backlog=4096;
-    protocol smtp;
-    starttls on;
-  }
-}
-`);
-      const t = spawnSync(NGINX, ['-t', '-c', nginxConf, '-e', join(dir, 'nginx', 'error.log')], { encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`nginx -t: ${t.stderr}`);
-    }
+    const nginxConf = haveNginxMail ? nginxMailConfig(dir, { cert, key, authPort: ports.authPort, port: PORT_NGINX, mail }) : null;
 
-    // ---- the SMTP client ----------------------------------------------------------------------
-
-    /** Reads SMTP replies (complete when the last line has "NNN "). */
-    class Replies {
-      constructor() {
-        this.buf = '';
-        this.waiting = null;
-      }
-      push(d) {
-        this.buf += d.toString('latin1');
-        this.check();
-      }
-      check() {
-        if (!this.waiting) return;
-        const m = /^(\d{3}) .*\r?\n/m.exec(this.buf);
-        if (!m) return;
-        const end = m.index + m[0].length;
-        const text = this.buf.slice(0, end);
-        this.buf = this.buf.slice(end);
-        const w = this.waiting;
-        this.waiting = null;
-        w.resolve({ code: Number(m[1]), text });
-      }
-      next() {
-        return new Promise((resolve, reject) => {
-          this.waiting = { resolve, reject };
-          this.check();
-        });
-      }
-      fail(e) {
-        if (this.waiting) this.waiting.reject(e);
-        this.waiting = null;
-      }
-    }
-
-    /** One SMTP session through STARTTLS; `after` runs over TLS before QUIT. */
-    async function starttlsSession(port, after) {
-      const raw = netConnect(port, '127.0.0.1');
-      const replies = new Replies();
-      const onRaw = (d) => replies.push(d);
-      raw.on('data', onRaw);
-      let sock = raw;
-      const timer = setTimeout(() => {
-        replies.fail(new Error('session timed out'));
-        raw.destroy();
-      }, 30_000);
-      raw.on('error', (e) => replies.fail(e));
-      raw.on('close', () => replies.fail(new Error('closed')));
-      const cmd = async (line, code) => {
-        sock.write(line);
-        const r = await replies.next();
-        if (r.code !== code) throw new Error(`${line.trim().slice(0, 40)} → ${r.text.trim()}`);
-        return r;
-      };
-      try {
-        const greet = await replies.next();
-        if (greet.code !== 220) throw new Error(`greeting ${greet.text}`);
-        await cmd('EHLO bench.client\r\n', 250);
-        await cmd('STARTTLS\r\n', 220);
-        raw.removeListener('data', onRaw);
-        sock = await new Promise((resolve, reject) => {
-          const s = tlsConnect({ socket: raw, servername: 'mail.bench.test', rejectUnauthorized: false }, () => resolve(s));
-          s.on('error', reject);
-        });
-        sock.on('data', (d) => replies.push(d));
-        sock.on('error', (e) => replies.fail(e));
-        if (after) await after(cmd, sock, replies);
-        await cmd('QUIT\r\n', 221);
-      } finally {
-        clearTimeout(timer);
-        sock.destroy();
-        raw.destroy();
-      }
-    }
-
-    const relayed = async (cmd) => {
-      await cmd('EHLO bench.client\r\n', 250);
-      await cmd('MAIL FROM:<bench@client.test>\r\n', 250);
-      await cmd('RCPT TO:<sink@backend.test>\r\n', 250);
-      await cmd('RSET\r\n', 250);
-    };
-
-    /** `total` sessions, `concurrency` at a time; answers sessions per second and the errors. */
-    async function sessions(port, total, concurrency, after) {
-      let next = 0;
-      let ok = 0;
-      const errors = [];
-      const start = performance.now();
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < total) {
-          next++;
-          try {
-            await starttlsSession(port, after);
-            ok++;
-          } catch (e) {
-            errors.push(e.message);
-          }
-        }
-      }));
-      const seconds = (performance.now() - start) / 1000;
-      return { rate: ok / seconds, seconds, ok, errors };
-    }
-
-    // A message of MESSAGE_KB KiB: base64 text in 76-character lines (no line starts with a dot).
-    const body = (() => {
-      const target = MESSAGE_KB * 1024;
-      const header = 'From: bench@client.test\r\nTo: sink@backend.test\r\nSubject: mail bench\r\n\r\n';
-      const b64 = randomBytes(Math.ceil(target * 0.75)).toString('base64');
-      const lines = [];
-      let size = header.length;
-      for (let i = 0; size < target; i += 76) {
-        const l = b64.slice(i % (b64.length - 76), (i % (b64.length - 76)) + 76);
-        lines.push(l);
-        size += l.length + 2;
-      }
-      return Buffer.from(`${header}${lines.join('\r\n')}\r\n.\r\n`, 'latin1');
-    })();
-
-    /** MESSAGES messages over STREAMS sessions (STARTTLS, or plain text for the backend itself); answers MB/s. */
-    async function throughput(port, tls) {
-      let next = 0;
-      let sent = 0;
-      const start = performance.now();
-      const send = async (cmd, sock) => {
-        while (next < MESSAGES) {
-          next++;
-          await cmd('MAIL FROM:<bench@client.test>\r\n', 250);
-          await cmd('RCPT TO:<sink@backend.test>\r\n', 250);
-          await cmd('DATA\r\n', 354);
-          sock.write(body.subarray(0, body.length - 5));
-          await cmd('\r\n.\r\n', 250);
-          sent += body.length - 3;
-        }
-      };
-      await Promise.all(Array.from({ length: STREAMS }, async () => {
-        if (tls) {
-          await starttlsSession(port, async (cmd, sock) => {
-            await cmd('EHLO bench.client\r\n', 250);
-            await send(cmd, sock);
-          });
-        } else {
-          await plainSession(port, send);
-        }
-      }));
-      const seconds = (performance.now() - start) / 1000;
-      return { mbps: sent / 1e6 / seconds, seconds, bytes: sent };
-    }
-
-    async function plainSession(port, work) {
-      const sock = netConnect(port, '127.0.0.1');
-      const replies = new Replies();
-      sock.on('data', (d) => replies.push(d));
-      sock.on('error', (e) => replies.fail(e));
-      const cmd = async (line, code) => {
-        sock.write(line);
-        const r = await replies.next();
-        if (r.code !== code) throw new Error(`${line.trim().slice(0, 40)} → ${r.text.trim()}`);
-        return r;
-      };
-      try {
-        if ((await replies.next()).code !== 220) throw new Error('no greeting');
-        await cmd('EHLO bench.client\r\n', 250);
-        await work(cmd, sock);
-        await cmd('QUIT\r\n', 221);
-      } finally {
-        sock.destroy();
-      }
-    }
+    const { sessions, throughput, relayed } = mailClient({ messages: MESSAGES, messageKb: MESSAGE_KB, streams: STREAMS });
 
     // ---- servers ------------------------------------------------------------------------------
-
-    async function greets(port) {
-      return new Promise((resolve) => {
-        const s = netConnect(port, '127.0.0.1');
-        const limit = setTimeout(() => {
-          s.destroy();
-          resolve(false);
-        }, 2000);
-        s.once('data', (d) => {
-          clearTimeout(limit);
-          s.destroy();
-          resolve(/^220 /.test(d.toString()));
-        });
-        s.once('error', () => {
-          clearTimeout(limit);
-          resolve(false);
-        });
-      });
-    }
 
     async function start(kind) {
       let proc;

@@ -2,7 +2,7 @@
 // Fills a Gatehouse data directory with N distinct certificates, fast, through the compiled core
 // (never one CLI process per certificate). Usage:
 //
-//   node bench/seed-store.mjs DATA_DIR [COUNT=10000]
+//   node bench/seed-store.mjs DATA_DIR [COUNT=10000]      (SEED_WILDCARDS=N: N wildcard certificates *.wildK.test besides, default 5)
 //
 // What the rows are
 // - An internal CA (ECDSA P-256) is created with the core's `ca.init`.
@@ -193,6 +193,14 @@ async function seed() {
         worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed-store: a worker exited with ${code}`))));
       })),
     );
+    // A few wildcard certificates (*.wild0.test …), issued here: SEED_WILDCARDS of them (default 5).
+    const wildcards = Number(process.env.SEED_WILDCARDS ?? 5);
+    const issue = await makeIssuer(shared);
+    const caEntry = caEntryOf(ca.der);
+    for (let w = 0; w < wildcards; w++) {
+      const der = await issue(`*.wild${w}.test`, now, 397);
+      pending.push({ i: count + w, der, row: { ...rowOf(der, count + w, now, caEntry), store: 'webhosting' } });
+    }
     flush();
     const total = store.certificates.list().length;
     process.stderr.write(`seed-store: ${stored} certificates issued and stored in ${((performance.now() - t0) / 1000).toFixed(1)} s with ${workers} worker(s); the store holds ${total}\n`);

@@ -9,7 +9,9 @@
 // Environment: BENCH_RUNS (3), BENCH_SECS (10), BENCH_WARM (2), BENCH_NAMES (1000),
 // BENCH_10K=1 (also seed 10,000 certificates for memory and start-up time; adds a few minutes),
 // BENCH_QUICK=1 (1 run of 3 s, 100 names: to try the script, not for figures),
-// BENCH_ONLY=ecdsa1,rsa1,sni (only those configurations), BENCH_PORT (18443; nginx on BENCH_PORT + 2).
+// BENCH_ONLY=ecdsa1,rsa1,sni (only those configurations), BENCH_PORT (18443; nginx on BENCH_PORT + 2),
+// BENCH_SERVERS=gatehouse,gatehouse-w1,gatehouse-w2,nginx (which servers, in that order; gatehouse-wN is
+// `serve --workers N`, gatehouse is the default count; default: gatehouse,nginx,gatehouse-w1).
 //
 // What runs (see bench/README.md, "Serving plane"):
 // - servers: nginx (worker_processes 2, its own config in a temp dir, not the system service),
@@ -23,14 +25,14 @@
 // - every run: warm-up, then the measured window; server CPU (utime+stime of the server's whole
 //   process tree from /proc) over the measured window; RSS and PSS summed over the tree, idle and
 //   after the loads; time from spawning the server to the first successful handshake.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, loadavg, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { topFunctions } from './lib/profile.mjs';
-import { childEnv, cpuSeconds, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer as stopTree, tree, aptInstall } from './lib/procs.mjs';
+import { childEnv, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer as stopTree, tree, aptInstall } from './lib/procs.mjs';
+import { NGINX, buildHsclient, distStamp as distStampOf, h2Load as h2LoadWith, hsLoad as hsLoadWith, machine as machineOf, makeCertificates, nginxConfig as nginxConfigFor, seedGatehouse as seedGatehouseAt, writeIndex } from './lib/serving.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GH_BIN = join(repo, 'bin', 'gatehouse');
@@ -66,12 +68,11 @@ function ensurePackages() {
   aptInstall(want, log);
 }
 
-const NGINX = () => (have('nginx') ? 'nginx' : '/usr/sbin/nginx');
 
-function buildHsclient(dir) {
-  const out = join(dir, 'hsclient');
-  execFileSync('gcc', ['-O2', '-o', out, join(KIT, 'hsclient.c'), '-lssl', '-lcrypto', '-lpthread'], { stdio: 'inherit' });
-  return out;
+/** The worker count `serve` picks without --workers on this machine (the compiled rule, serve/worker-pool.ts), else one per core. */
+async function defaultWorkers() {
+  const pool = await import(pathToFileURL(join(repo, 'dist', 'src', 'serve', 'worker-pool.js')).href);
+  return typeof pool.defaultWorkerCount === 'function' ? pool.defaultWorkerCount() : availableParallelism();
 }
 
 function ghHasWorkers() {
@@ -83,119 +84,10 @@ function ghHasWorkers() {
 // /proc: process trees, CPU, memory
 
 // ---------------------------------------------------------------------------------------------
-// Certificates (openssl), shared by both servers
+// Certificates (openssl), Gatehouse stores and nginx's configuration: lib/serving.mjs
 
-async function pool(n, items, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  }));
-}
-
-function run(cmd, argv, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    let err = '';
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${argv.join(' ')}: exit ${code}: ${err}`))));
-  });
-}
-
-async function makeCertificates(dir, count) {
-  mkdirSync(join(dir, 'certs'), { recursive: true });
-  const ca = { pem: join(dir, 'certs', 'ca.pem'), key: join(dir, 'certs', 'ca.key') };
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', ca.key, '-out', ca.pem,
-    '-subj', '/CN=Gatehouse Serve Bench CA', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'ignore' });
-  const leaf = async (name, keyArgs, base) => {
-    const ext = `${base}.ext`;
-    writeFileSync(ext, `subjectAltName=DNS:${name}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature${keyArgs[1] === 'rsa:2048' ? ',keyEncipherment' : ''}\nextendedKeyUsage=serverAuth\n`);
-    await run('openssl', ['req', '-new', '-newkey', ...keyArgs, '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`]);
-    await run('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', ca.pem, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(12).toString('hex')}`,
-      '-days', '365', '-extfile', ext, '-out', `${base}.pem`]);
-    rmSync(`${base}.csr`);
-    rmSync(ext);
-    return { name, pem: `${base}.pem`, key: `${base}.key` };
-  };
-  const ecdsa = [];
-  await pool(Math.max(2, availableParallelism()), Array.from({ length: count }, (_, i) => i), async (i) => {
-    ecdsa[i] = await leaf(`site${i}.test`, ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], join(dir, 'certs', `site${i}`));
-  });
-  const rsa = await leaf('site0.test', ['rsa:2048'], join(dir, 'certs', 'site0-rsa'));
-  return { ca, ecdsa, rsa };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Gatehouse data directories, seeded through the compiled core in one process
-
-async function seedGatehouse(dataDir, certs, root) {
-  const { openGatehouse } = await import(pathToFileURL(join(repo, 'dist', 'src', 'lifecycle', 'gatehouse.js')).href);
-  const g = openGatehouse({ dataDir, actor: { name: 'serve-bench', origin: 'system' } });
-  const started = Date.now();
-  try {
-    const thumbs = [];
-    for (const c of certs) {
-      const cert = await g.certificates.import({ file: readFileSync(c.pem), fileName: c.pem, keyFile: readFileSync(c.key), exportable: false, friendlyName: c.name });
-      thumbs.push(cert.thumbprint);
-    }
-    const importMs = Date.now() - started;
-    for (let i = 0; i < certs.length; i++) {
-      g.sites.add({ name: `S${i}`, root });
-      if (i === 0) g.bindings.add({ site: 'S0', protocol: 'https', port: PORT_GH, cert: thumbs[0] });
-      else g.bindings.add({ site: `S${i}`, protocol: 'https', port: PORT_GH, host: certs[i].name, sni: true, cert: thumbs[i] });
-    }
-    return { importMs, totalMs: Date.now() - started };
-  } finally {
-    g.close();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// nginx configuration: same files, same root, one server block per site
-
-function nginxConfig(dir, certs, root) {
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  mkdirSync(join(dir, 'tmp'), { recursive: true });
-  const servers = certs.map((c, i) => `  server {
-    listen ${PORT_NGINX} ssl http2${i === 0 ? ' default_server' : ''};
-    server_name ${c.name};
-    ssl_certificate ${c.pem};
-    ssl_certificate_key ${c.key};
-    root ${root};
-    access_log ${join(dir, 'logs', `S${i}.log`)} combined;
-  }`).join('\n');
-  const conf = `# generated by bench/serve-bench.mjs
-user root;
-worker_processes 2;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')} warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-  sendfile on;
-  keepalive_requests 1000000;
-  server_names_hash_max_size 16384;
-  server_names_hash_bucket_size 64;
-  ssl_protocols TLSv1.2 TLSv1.3;
-  client_body_temp_path ${join(dir, 'tmp', 'body')};
-  proxy_temp_path ${join(dir, 'tmp', 'proxy')};
-  fastcgi_temp_path ${join(dir, 'tmp', 'fastcgi')};
-  uwsgi_temp_path ${join(dir, 'tmp', 'uwsgi')};
-  scgi_temp_path ${join(dir, 'tmp', 'scgi')};
-${servers}
-}
-`;
-  const file = join(dir, 'nginx.conf');
-  writeFileSync(file, conf);
-  const test = spawnSync(NGINX(), ['-t', '-c', file, '-e', join(dir, 'error.log')], { encoding: 'utf8' });
-  if (test.status !== 0) throw new Error(`nginx -t failed: ${test.stderr}`);
-  return file;
-}
+const seedGatehouse = (dataDir, certs, root) => seedGatehouseAt(repo, dataDir, certs, root, PORT_GH);
+const nginxConfig = (dir, certs, root) => nginxConfigFor(dir, certs, root, PORT_NGINX);
 
 // ---------------------------------------------------------------------------------------------
 // Servers
@@ -209,7 +101,8 @@ async function startServer(kind, cfg) {
   let port;
   if (kind.startsWith('gatehouse')) {
     cmd = GH_BIN; // a sh wrapper that execs Node 24 (node_modules/.bin/node): the PID stays the server's
-    argv = ['serve', '--data', cfg.dataDir, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
+    const n = /^gatehouse-w(\d+)$/.exec(kind)?.[1];
+    argv = ['serve', '--data', cfg.dataDir, '--admin', 'off', ...(n ? ['--workers', n] : [])];
     port = PORT_GH;
   } else {
     cmd = NGINX();
@@ -226,7 +119,7 @@ async function startServer(kind, cfg) {
   const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve(`${kind} exited early (${sig ?? code}): ${out.slice(-2000)}`)));
   const firstMs = await Promise.race([firstHandshake(port, since), exited.then((m) => { throw new Error(m); })]);
   // Wait until every worker says it listens (cluster), at most 10 s, then let it settle.
-  const wantWorkers = kind === 'gatehouse' ? cfg.ghWorkers : 1;
+  const wantWorkers = kind === 'gatehouse' ? cfg.ghWorkers : Number(/^gatehouse-w(\d+)$/.exec(kind)?.[1] ?? 1);
   const until = Date.now() + 10_000;
   while (kind.startsWith('gatehouse') && (out.match(/listening on https/g) ?? []).length < wantWorkers && Date.now() < until) await sleep(50);
   // nginx: the master and both workers.
@@ -251,89 +144,25 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Loads
+// Loads (lib/serving.mjs)
 
-function runClient(cmd, argv, serverPid, timeoutMs) {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    let cpuStart;
-    let cpuEnd;
-    setTimeout(() => (cpuStart = cpuSeconds(serverPid)), WARM * 1000);
-    setTimeout(() => (cpuEnd = cpuSeconds(serverPid)), (WARM + SECS) * 1000);
-    const killer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', () => {
-      clearTimeout(killer);
-      if (cpuEnd === undefined) cpuEnd = cpuSeconds(serverPid);
-      resolve({ out, cpu: cpuEnd - (cpuStart ?? cpuEnd) });
-    });
-  });
-}
-
-async function hsLoad(hsclient, server, extra) {
-  const { out, cpu } = await runClient(hsclient, ['-a', '127.0.0.1', '-p', String(server.port), '-c', String(CONNS), '-t', '1', '-d', String(SECS), '-w', String(WARM), '-V', ...extra],
-    server.proc.pid, (WARM + SECS + 20) * 1000);
-  const kv = Object.fromEntries([...out.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
-  const rate = Number(kv.hs_per_s);
-  return { rate, cpu, cpuPerSec: cpu / SECS, perCore: cpu > 0 ? (rate * SECS) / cpu : NaN, errors: Number(kv.errors), mismatch: Number(kv.mismatch), resumed: Number(kv.resumed), info: `${kv.proto ?? '?'} ${kv.cipher ?? '?'} ${kv.group ?? '?'} ${kv.certkey ?? '?'}`, raw: out.trim() };
-}
-
-async function h2Load(server, h1) {
-  const url = `https://127.0.0.1:${server.port}/index.html`;
-  const argv = [...(h1 ? ['--h1'] : ['-m', '10']), '-c', String(CONNS), '-t', '1', '-D', String(SECS), `--warm-up-time=${WARM}`, url];
-  const { out, cpu } = await runClient('h2load', argv, server.proc.pid, (WARM + SECS + 30) * 1000);
-  const rate = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1]);
-  const req = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
-  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
-  const proto = /Application protocol: (\S+)/.exec(out)?.[1];
-  return { rate, cpu, cpuPerSec: cpu / SECS, perCore: cpu > 0 ? (rate * SECS) / cpu : NaN, failed: req ? Number(req[5]) + Number(req[6]) + Number(req[7]) : NaN, non2xx: codes ? Number(codes[2]) + Number(codes[3]) + Number(codes[4]) : NaN, proto, raw: out.trim().split('\n').filter((l) => /finished|requests:|status codes|Application/.test(l)).join(' | ') };
-}
+const hsLoad = (hsclient, server, extra) => hsLoadWith(hsclient, server, extra, { warm: WARM, secs: SECS, conns: CONNS });
+const h2Load = (server, h1) => h2LoadWith(server, h1 ? 'h1' : 'h2', { warm: WARM, secs: SECS, conns: CONNS });
 
 // ---------------------------------------------------------------------------------------------
-// Machine facts
+// Machine facts (lib/serving.mjs)
 
-/** Newest modification time of the compiled serving plane: a rebuild during the run mixes two versions. */
-function distStamp() {
-  let newest = 0;
-  for (const dir of ['serve', 'cli', 'config', 'lifecycle', 'store']) {
-    const d = join(repo, 'dist', 'src', dir);
-    if (!existsSync(d)) continue;
-    for (const f of readdirSync(d)) if (f.endsWith('.js')) newest = Math.max(newest, statSync(join(d, f)).mtimeMs);
-  }
-  return newest;
-}
-
-function machine() {
-  const sh = (c) => {
-    try {
-      return execFileSync('sh', ['-c', c], { encoding: 'utf8' }).trim();
-    } catch {
-      return '?';
-    }
-  };
-  let commit = sh(`git -C ${repo} rev-parse --short HEAD`);
-  const dirty = sh(`git -C ${repo} status --porcelain -- src | wc -l`);
-  if (dirty !== '0') commit += ` + ${dirty} uncommitted change(s) in src/ (built into dist/ at ${sh(`date -u -r ${GH_ENTRY} +%FT%TZ`)})`;
-  return {
-    date: new Date().toISOString().slice(0, 10),
-    cpu: cpus()[0]?.model ?? '?', nproc: availableParallelism(), memGiB: (totalmem() / 2 ** 30).toFixed(0), kernel: sh('uname -r'),
-    node: process.version, nodeOpenssl: process.versions.openssl, openssl: sh('openssl version'), nginx: sh(`${NGINX()} -v 2>&1`).replace('nginx version: ', ''),
-    h2load: sh('h2load --version').split('\n')[0], gcc: sh('gcc -dumpfullversion'), commit, load: loadavg().map((x) => x.toFixed(2)).join(' '),
-  };
-}
+const distStamp = () => distStampOf(repo);
+const machine = () => machineOf(repo);
 
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
 async function setup(tmp) {
   ensurePackages();
-  const hsclient = buildHsclient(tmp);
+  const hsclient = buildHsclient(tmp, KIT);
   const root = join(tmp, 'www');
-  mkdirSync(root);
-  writeFileSync(join(root, 'index.html'), `<!DOCTYPE html><html><head><title>bench</title></head><body><p>${'x'.repeat(1024 - 82)}</p></body></html>\n`);
-  if (readFileSync(join(root, 'index.html')).length !== 1024) throw new Error('index.html is not 1 KiB');
+  writeIndex(root);
   const t = Date.now();
   const certs = await makeCertificates(tmp, NAMES);
   log(`openssl: CA, ${NAMES} ECDSA P-256 leaves and one RSA-2048 leaf in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -366,8 +195,8 @@ async function main() {
     results.machine = machine();
     const stampAtStart = distStamp();
     const workersFlag = ghHasWorkers();
-    const servers = ['gatehouse', 'nginx', ...(workersFlag ? ['gatehouse-w1'] : [])];
-    const ghWorkers = workersFlag ? availableParallelism() : 1;
+    const servers = process.env.BENCH_SERVERS?.split(',') ?? ['gatehouse', 'nginx', ...(workersFlag ? ['gatehouse-w1'] : [])];
+    const ghWorkers = workersFlag ? await defaultWorkers() : 1;
     results.settings.ghWorkers = ghWorkers;
     results.settings.servers = servers;
     const plan = [
@@ -448,7 +277,8 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maxi
 
 function report(res) {
   const { runs, memory: mem, starts, machine: m, settings } = res;
-  const label = { nginx: 'nginx (2 workers)', gatehouse: `Gatehouse serve (default: ${settings.ghWorkers} worker${settings.ghWorkers > 1 ? 's' : ''})`, 'gatehouse-w1': 'Gatehouse serve --workers 1' };
+  const label = { nginx: 'nginx (2 workers)', gatehouse: `Gatehouse serve (default: ${settings.ghWorkers} worker${settings.ghWorkers > 1 ? 's' : ''})` };
+  for (const s of settings.servers) label[s] ??= `Gatehouse serve --workers ${/^gatehouse-w(\d+)$/.exec(s)?.[1]}`;
   const loads = [['ecdsa', 'ECDSA new conn/s'], ['rsa', 'RSA-2048 new conn/s'], ['sni', `SNI over ${fmt(settings.NAMES)} names (1st run)`], ['sniwarm', 'SNI, 2nd run (steady state)'], ['h1', 'HTTP/1.1 keep-alive req/s'], ['h2', 'HTTP/2 req/s']];
   const pick = (server, load) => runs.filter((r) => r.server === server && r.load === load);
   loads.splice(0, loads.length, ...loads.filter(([l]) => runs.some((r) => r.load === l)));
@@ -464,8 +294,10 @@ function report(res) {
   md += `| server | ${loads.map((l) => l[1]).join(' | ')} |\n|---|${loads.map(() => '---:').join('|')}|\n`;
   for (const s of settings.servers) md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'cpuPerSec'), 2)} cores → ${fmt(med(s, l, 'perCore'))}/core-s`).join(' | ')} |\n`;
   md += `\n### Ratios to nginx (medians)\n\n| server | ${loads.map((l) => l[1]).join(' | ')} |\n|---|${loads.map(() => '---:').join('|')}|\n`;
-  for (const s of settings.servers.filter((x) => x !== 'nginx')) {
-    md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'rate') / med('nginx', l, 'rate'), 2)}× (per core-s ${fmt(med(s, l, 'perCore') / med('nginx', l, 'perCore'), 2)}×)`).join(' | ')} |\n`;
+  const base = settings.servers.includes('nginx') ? 'nginx' : settings.servers.find((x) => x === 'gatehouse-w1');
+  if (base !== 'nginx') md = md.replace('### Ratios to nginx (medians)', `### Ratios to ${label[base] ?? '?'} (medians)`);
+  for (const s of settings.servers.filter((x) => x !== base)) {
+    md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'rate') / med(base, l, 'rate'), 2)}× (per core-s ${fmt(med(s, l, 'perCore') / med(base, l, 'perCore'), 2)}×)`).join(' | ')} |\n`;
   }
   const cfgName = { ecdsa1: '1 certificate', sni: `${fmt(settings.NAMES)} certificates`, tenk: '10,000 certificates', rsa1: '1 RSA certificate' };
   md += `\n### Memory (RSS / PSS summed over the server's processes, MiB, median) and start-up\n\n`;

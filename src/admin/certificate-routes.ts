@@ -4,6 +4,7 @@ import { chainWarnings } from '../lifecycle/certificate-manager.js';
 import { ANY_STORE, BASE64_FILE, closed, Download, FRIENDLY_NAME, HOST_NAME, QUERY_FLAG, QUERY_INT, route, STORE } from './admin-route.js';
 import { CertificateDetailsSchema, CertificateRemovedSchema, CertificateSchema } from './resource-schemas.js';
 import { uploadedFile } from './upload.js';
+import { DEFAULT_PAGE, pageHeaders } from './paging.js';
 
 const REF = closed({ ref: Type.String({ minLength: 1, maxLength: 256, description: 'thumbprint, 8+ leading hex digits of one, or the exact friendly name' }) });
 const KEY = Type.String({ description: 'rsa-2048 (default), rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384' });
@@ -11,10 +12,27 @@ const KEY = Type.String({ description: 'rsa-2048 (default), rsa-3072, rsa-4096, 
 /** The Server Certificates page: list, show, rename, remove, import, export, self-signed, install chain; and the Trusted Root store. */
 export const certificateRoutes = [
   route({
-    method: 'GET', path: '/certificates', access: 'view', tag: 'certificates', summary: 'List server certificates (the Server Certificates page); store=root lists Trusted Root Certification Authorities',
-    query: closed({ store: Type.Optional(ANY_STORE), expiring: Type.Optional(QUERY_INT) }),
+    method: 'GET', path: '/certificates', access: 'view', tag: 'certificates',
+    summary: 'List server certificates (the Server Certificates page); store=root lists Trusted Root Certification Authorities. ' +
+      'With limit, cursor, name or status: one page (limit 1–1000, default 100) in the listing\'s order, filtered by a text in the name (friendly name, issued to, SANs; any case) and by status; ' +
+      'the X-Total-Count header says how many match, X-Next-Cursor (absent on the last page) is the cursor of the next page',
+    query: closed({
+      store: Type.Optional(ANY_STORE), expiring: Type.Optional(QUERY_INT),
+      name: Type.Optional(Type.String({ maxLength: 256 })), status: Type.Optional(Type.String({ maxLength: 32, description: 'valid, expiring, expired or chain-incomplete' })),
+      limit: Type.Optional(QUERY_INT), cursor: Type.Optional(Type.String({ maxLength: 2048 })),
+    }),
     response: Type.Array(CertificateSchema),
-    handler: ({ admin, query }) => admin.gatehouse.certificates.list({ store: query.store, expiringDays: query.expiring === undefined ? undefined : Number(query.expiring) }),
+    handler: ({ admin, query, reply }) => {
+      const expiringDays = query.expiring === undefined ? undefined : Number(query.expiring);
+      if (query.limit === undefined && query.cursor === undefined && query.name === undefined && query.status === undefined) {
+        return admin.gatehouse.certificates.list({ store: query.store, expiringDays });
+      }
+      const page = admin.gatehouse.certificates.page({
+        store: query.store, expiringDays, name: query.name, status: query.status, limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit), cursor: query.cursor,
+      });
+      pageHeaders(reply, page);
+      return page.items;
+    },
   }),
   route({
     method: 'GET', path: '/certificates/:ref', access: 'view', tag: 'certificates', summary: 'Show one certificate', params: REF, response: CertificateSchema,

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { closed, HOST_NAME, QUERY_FLAG, QUERY_INT, route } from './admin-route.js';
 import { BindingResultSchema, BindingSchema, ExplanationSchema, SiteRemovedSchema, SiteSchema } from './resource-schemas.js';
+import { DEFAULT_PAGE, pageHeaders } from './paging.js';
 
 const NAME = closed({ name: Type.String({ minLength: 1, maxLength: 100, description: 'the site name' }) });
 const SITE_FIELDS = {
@@ -20,8 +21,17 @@ const FORCE_QUERY = closed({ force: Type.Optional(QUERY_FLAG) });
 /** IIS's Sites node and each site's Bindings dialog. */
 export const siteRoutes = [
   route({
-    method: 'GET', path: '/sites', access: 'view', tag: 'sites', summary: 'List sites with their bindings', response: Type.Array(SiteSchema),
-    handler: ({ admin }) => admin.gatehouse.sites.list(),
+    method: 'GET', path: '/sites', access: 'view', tag: 'sites',
+    summary: 'List sites with their bindings. With limit, cursor or name: one page (limit 1–1000, default 100) by name, of the sites whose name or a binding\'s host name contains name (any case); ' +
+      'the X-Total-Count header says how many match, X-Next-Cursor (absent on the last page) is the cursor of the next page',
+    query: closed({ name: Type.Optional(Type.String({ maxLength: 256 })), limit: Type.Optional(QUERY_INT), cursor: Type.Optional(Type.String({ maxLength: 2048 })) }),
+    response: Type.Array(SiteSchema),
+    handler: ({ admin, query, reply }) => {
+      if (query.limit === undefined && query.cursor === undefined && query.name === undefined) return admin.gatehouse.sites.list();
+      const page = admin.gatehouse.sites.page({ name: query.name, limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit), cursor: query.cursor });
+      pageHeaders(reply, page);
+      return page.items;
+    },
   }),
   route({
     method: 'POST', path: '/sites', access: 'sites.manage', tag: 'sites', status: 201, summary: 'Add a site (a folder to serve or an upstream to proxy)',
@@ -53,9 +63,19 @@ export const siteRoutes = [
     handler: ({ admin, params, query }) => admin.gatehouse.sites.setState(params.name, 'started', query.force === 'true'),
   }),
   route({
-    method: 'GET', path: '/bindings', access: 'view', tag: 'bindings', summary: 'List all bindings, or one site\'s', query: closed({ site: Type.Optional(Type.String({ maxLength: 100 })) }),
+    method: 'GET', path: '/bindings', access: 'view', tag: 'bindings',
+    summary: 'List all bindings, or one site\'s. With limit, cursor or name: one page (limit 1–1000, default 100) by site, protocol, port, address and host, of the bindings whose host or site name contains name (any case); ' +
+      'the X-Total-Count header says how many match, X-Next-Cursor (absent on the last page) is the cursor of the next page',
+    query: closed({
+      site: Type.Optional(Type.String({ maxLength: 100 })), name: Type.Optional(Type.String({ maxLength: 256 })), limit: Type.Optional(QUERY_INT), cursor: Type.Optional(Type.String({ maxLength: 2048 })),
+    }),
     response: Type.Array(BindingSchema),
-    handler: ({ admin, query }) => admin.gatehouse.bindings.list(query.site),
+    handler: ({ admin, query, reply }) => {
+      if (query.limit === undefined && query.cursor === undefined && query.name === undefined) return admin.gatehouse.bindings.list(query.site);
+      const page = admin.gatehouse.bindings.page({ site: query.site, name: query.name, limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit), cursor: query.cursor });
+      pageHeaders(reply, page);
+      return page.items;
+    },
   }),
   route({
     method: 'GET', path: '/sites/:name/bindings', access: 'view', tag: 'bindings', summary: "A site's bindings (the Site Bindings dialog)", params: NAME, response: Type.Array(BindingSchema),

@@ -1,3 +1,4 @@
+import { listing, PAGE_OPTIONS, pageFlags, pageFooter, TERMINAL_PAGE } from './paging.js';
 import { bindingText, type Binding } from '../model/binding.js';
 import type { BindingInput, BindingResult } from '../lifecycle/binding-manager.js';
 import { type Command, int, str, type Values } from './command.js';
@@ -72,16 +73,25 @@ export const bindingCommands: Command[] = [
   {
     noun: 'binding',
     verb: 'list',
-    usage: 'gatehouse binding list [SITE]',
-    summary: 'List the bindings of one site or of all sites.',
-    options: {},
+    usage: 'gatehouse binding list [SITE] [--name TEXT] [--limit N] [--cursor CURSOR] [--all]',
+    summary: `List the bindings of one site or of all sites. On a terminal the text listing shows the first ${TERMINAL_PAGE} and says how to see more; piped, or with --json, every binding unless --limit, --cursor or --name asks for a page.`,
+    flags: pageFlags('host name or site name'),
+    options: { ...PAGE_OPTIONS },
     positionals: { min: 0, max: 1, names: 'the site name' },
-    run({ positionals, gatehouse }) {
+    run({ positionals, values, gatehouse }) {
       const g = gatehouse();
-      const list: Binding[] = g.bindings.list(positionals[0]);
-      const name = (t: string | null) => (t ? (g.certificates.find(t)?.friendlyName ?? t) : '');
+      const mode = listing(values);
+      const page = mode.paged ? g.bindings.page({ site: positionals[0], name: mode.name, limit: mode.limit, cursor: mode.cursor }) : undefined;
+      const list: Binding[] = page?.items ?? g.bindings.list(positionals[0]);
+      const names = new Map<string, string>();
+      const name = (t: string | null) => {
+        if (!t) return '';
+        if (!names.has(t)) names.set(t, g.certificates.find(t)?.friendlyName ?? t);
+        return names.get(t)!;
+      };
       const rows = list.map((b) => [b.site, b.protocol, b.ip, String(b.port), b.host, b.sni ? 'yes' : '', name(b.certificate)]);
-      return { json: list, text: list.length === 0 ? 'No bindings.' : table(['Site', 'Type', 'IP address', 'Port', 'Host name', 'SNI', 'Certificate'], rows) };
+      const text = list.length === 0 ? 'No bindings.' : `${table(['Site', 'Type', 'IP address', 'Port', 'Host name', 'SNI', 'Certificate'], rows)}${page ? pageFooter(page, mode.asked) : ''}`;
+      return { json: mode.asked ? page : list, text };
     },
   },
   {

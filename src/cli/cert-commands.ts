@@ -7,6 +7,7 @@ import { worded } from '../model/wording.js';
 import { type Command, int, list, required, str } from './command.js';
 import { readInputFile, readPasswordFile, writeOutputFile } from './files.js';
 import { day, details, table } from './table.js';
+import { listing, PAGE_OPTIONS, pageFlags, pageFooter, TERMINAL_PAGE } from './paging.js';
 import { requestCreated } from './request-commands.js';
 
 const STATUS_TEXT: Record<Certificate['status'], string> = {
@@ -50,19 +51,30 @@ export const certCommands: Command[] = [
   {
     noun: 'cert',
     verb: 'list',
-    usage: 'gatehouse cert list [--store webhosting|personal|root] [--expiring DAYS]',
-    summary: 'List server certificates (the Server Certificates page); --store root lists Trusted Root Certification Authorities; --expiring 30 shows those that end within 30 days.',
+    usage: 'gatehouse cert list [--store webhosting|personal|root] [--expiring DAYS] [--name TEXT] [--status STATUS] [--limit N] [--cursor CURSOR] [--all]',
+    summary: 'List server certificates (the Server Certificates page); --store root lists Trusted Root Certification Authorities; --expiring 30 shows those that end within 30 days. ' +
+      `On a terminal the text listing shows the first ${TERMINAL_PAGE} and says how to see more (--all: every one); piped, or with --json, every certificate unless --limit, --cursor, --name or --status asks for a page.`,
     flags: [
       ['--store STORE', 'only webhosting or personal; root: the Trusted Root Certification Authorities store (listed only when asked for)'],
       ['--expiring DAYS', 'only certificates that end within DAYS days (expired ones included)'],
+      ['--status STATUS', 'only valid, expiring, expired or chain-incomplete certificates; one page'],
+      ...pageFlags('friendly name, issued-to name or SANs'),
     ],
-    options: { store: { type: 'string' }, expiring: { type: 'string' } },
+    options: { store: { type: 'string' }, expiring: { type: 'string' }, status: { type: 'string' }, ...PAGE_OPTIONS },
     run({ values, gatehouse }) {
       const expiringDays = int(values, 'expiring');
       if (expiringDays !== undefined && expiringDays < 0) throw fail('GH_USAGE', '--expiring takes a number of days, 0 or more.');
-      const certs = gatehouse().certificates.list({ store: storeOption(str(values, 'store')), expiringDays });
-      const rows = certs.map((c) => [c.friendlyName, c.issuedTo, c.issuedBy, day(c.notAfter), c.thumbprint, c.store, STATUS_TEXT[c.status]]);
-      return { json: certs, text: certs.length === 0 ? 'No certificates.' : table(['Friendly name', 'Issued to', 'Issued by', 'Expiration', 'Thumbprint', 'Store', 'Status'], rows) };
+      const store = storeOption(str(values, 'store'));
+      const mode = listing(values, ['status']);
+      const header = ['Friendly name', 'Issued to', 'Issued by', 'Expiration', 'Thumbprint', 'Store', 'Status'];
+      const rowOf = (c: Certificate) => [c.friendlyName, c.issuedTo, c.issuedBy, day(c.notAfter), c.thumbprint, c.store, STATUS_TEXT[c.status]];
+      if (!mode.paged) {
+        const certs = gatehouse().certificates.list({ store, expiringDays });
+        return { json: certs, text: certs.length === 0 ? 'No certificates.' : table(header, certs.map(rowOf)) };
+      }
+      const page = gatehouse().certificates.page({ store, expiringDays, name: mode.name, status: str(values, 'status'), limit: mode.limit, cursor: mode.cursor });
+      const text = page.items.length === 0 ? 'No certificates.' : `${table(header, page.items.map(rowOf))}${pageFooter(page, mode.asked)}`;
+      return { json: mode.asked ? page : page.items, text };
     },
   },
   {

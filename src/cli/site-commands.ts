@@ -1,3 +1,4 @@
+import { listing, PAGE_OPTIONS, pageFlags, pageFooter, TERMINAL_PAGE } from './paging.js';
 import type { Binding } from '../model/binding.js';
 import { bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
@@ -79,13 +80,17 @@ export const siteCommands: Command[] = [
   {
     noun: 'site',
     verb: 'list',
-    usage: 'gatehouse site list',
-    summary: 'List the sites with their state, content and bindings.',
-    options: {},
-    run({ gatehouse }) {
-      const sites = gatehouse().sites.list();
+    usage: 'gatehouse site list [--name TEXT] [--limit N] [--cursor CURSOR] [--all]',
+    summary: `List the sites with their state, content and bindings. On a terminal the text listing shows the first ${TERMINAL_PAGE} and says how to see more; piped, or with --json, every site unless --limit, --cursor or --name asks for a page.`,
+    flags: pageFlags("name or a binding's host name"),
+    options: { ...PAGE_OPTIONS },
+    run({ values, gatehouse }) {
+      const mode = listing(values);
+      const page = mode.paged ? gatehouse().sites.page({ name: mode.name, limit: mode.limit, cursor: mode.cursor }) : undefined;
+      const sites = page?.items ?? gatehouse().sites.list();
       const rows = sites.map((s) => [s.name, s.state, serves(s), s.bindings.map(bindingText).join(', ')]);
-      return { json: sites, text: sites.length === 0 ? 'No sites. Add one with "gatehouse site add NAME --root DIR".' : table(['Name', 'State', 'Serves', 'Bindings'], rows) };
+      const text = sites.length === 0 ? (mode.asked ? 'No sites.' : 'No sites. Add one with "gatehouse site add NAME --root DIR".') : `${table(['Name', 'State', 'Serves', 'Bindings'], rows)}${page ? pageFooter(page, mode.asked) : ''}`;
+      return { json: mode.asked ? page : sites, text };
     },
   },
   {

@@ -34,16 +34,15 @@ export class CertificateSelector {
   readonly #endpoint = new Map<string, Binding>();
   readonly #httpsDefault: string | null;
 
-  constructor(config: ServingConfig) {
-    const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+  /** `started`: the names of the started sites, when the caller has them already. */
+  constructor(config: ServingConfig, started: ReadonlySet<string> = startedSites(config)) {
     for (const b of config.bindings) {
       if (b.protocol !== 'https' || !started.has(b.site) || !b.certificate) continue;
       if (b.sni) {
         const key = `${b.port}|${b.host}`;
-        const list = this.#sni.get(key) ?? [];
-        list.push(b);
-        list.sort((x, y) => Number(x.ip === '*') - Number(y.ip === '*'));
-        this.#sni.set(key, list);
+        const list = this.#sni.get(key);
+        if (list) addSpecificFirst(list, b);
+        else this.#sni.set(key, [b]);
       } else {
         const key = `${b.port}|${b.ip}`;
         if (!this.#endpoint.has(key)) this.#endpoint.set(key, b);
@@ -83,6 +82,24 @@ export class CertificateSelector {
   #sniFor(port: number, host: string, local: string): Binding | undefined {
     return this.#sni.get(`${port}|${host}`)?.find((b) => b.ip === local || b.ip === '*');
   }
+}
+
+/** The names of a configuration's started sites. */
+export function startedSites(config: Pick<ServingConfig, 'sites'>): Set<string> {
+  const started = new Set<string>();
+  for (const s of config.sites) if (s.state === 'started') started.add(s.name);
+  return started;
+}
+
+/** Adds a binding to those of one name: bindings on a specific address before those on `*`, otherwise in the order added. */
+export function addSpecificFirst(list: Binding[], b: Binding): void {
+  if (b.ip === '*') {
+    list.push(b);
+    return;
+  }
+  const star = list.findIndex((x) => x.ip === '*');
+  if (star < 0) list.push(b);
+  else list.splice(star, 0, b);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Binding, BindingProtocol } from '../model/binding.js';
 import { canonicalAddress } from './ip-address.js';
 import { normalizeHost, wildcardOf } from './host-match.js';
 import type { ServingConfig } from './serving-config.js';
+import { addSpecificFirst, startedSites } from './certificate-selector.js';
 
 export interface RequestProbe {
   protocol: BindingProtocol;
@@ -29,15 +30,14 @@ export class HostRouter {
   /** `protocol|port|host` → bindings, specific addresses first; host '' holds the catch-alls. */
   readonly #byHost = new Map<string, Binding[]>();
 
-  constructor(config: ServingConfig) {
-    const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+  /** `started`: the names of the started sites, when the caller has them already. */
+  constructor(config: ServingConfig, started: ReadonlySet<string> = startedSites(config)) {
     for (const b of config.bindings) {
       if (!started.has(b.site)) continue;
       const key = `${b.protocol}|${b.port}|${b.host}`;
-      const list = this.#byHost.get(key) ?? [];
-      list.push(b);
-      list.sort((x, y) => Number(x.ip === '*') - Number(y.ip === '*'));
-      this.#byHost.set(key, list);
+      const list = this.#byHost.get(key);
+      if (list) addSpecificFirst(list, b);
+      else this.#byHost.set(key, [b]);
     }
   }
 

@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor, pageLimit, type Page } from './paging.js';
 import { type Binding, type BindingProtocol, bindingText } from '../model/binding.js';
 import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
@@ -67,6 +68,20 @@ export class BindingManager {
   list(site?: string): Binding[] {
     if (site !== undefined && !this.store.sites.get(site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${site}". ${act('site-list')} shows the sites.`);
     return this.store.sites.bindings(site);
+  }
+
+  /**
+   * One page of `list` (by site, protocol, port, address, host): at most `limit` (1…1000) bindings
+   * after the cursor a previous page gave, of one site or all, those whose host or site name contains
+   * `name` (any case); with how many match in all and the next page's cursor (null on the last).
+   */
+  page(filter: { site?: string | undefined; name?: string | undefined; limit: number; cursor?: string | undefined }): Page<Binding> {
+    if (filter.site !== undefined && !this.store.sites.get(filter.site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${filter.site}". ${act('site-list')} shows the sites.`);
+    const limit = pageLimit(filter.limit);
+    const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, 5);
+    const page = this.store.sites.bindingPage({ site: filter.site, name: filter.name?.trim() || undefined }, limit, after);
+    const last = page.rows.at(-1);
+    return { items: page.rows, total: page.total, next: page.more && last ? encodeCursor([last.site, last.protocol, last.port, last.ip, last.host]) : null };
   }
 
   add(input: BindingInput): BindingResult {

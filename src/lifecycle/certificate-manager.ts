@@ -2,7 +2,8 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
 import { bindingText } from '../model/binding.js';
-import type { Certificate, ChainCertificate } from '../model/certificate.js';
+import { EXPIRING_DAYS, type Certificate, type CertificateStatus, type ChainCertificate } from '../model/certificate.js';
+import { decodeCursor, encodeCursor, pageLimit, type Page } from './paging.js';
 import { DEFAULT_STORE, ROOT_STORE_LABEL, type StoreName } from '../model/store-name.js';
 import { buildChain, servedChain } from '../pki/certificate-chain.js';
 import { describeCertificate, sha256Hex, type CertificateInfo } from '../pki/certificate-info.js';
@@ -29,6 +30,12 @@ export interface InstallOptions {
 
 /** The longest "expiring within" filter: 100 years, far beyond any certificate, and within the dates a clock can name. */
 const MAX_EXPIRING_DAYS = 36_500;
+
+/** The statuses a certificate listing filters by. */
+export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = ['valid', 'expiring', 'expired', 'chain-incomplete'];
+
+/** One page of the certificate listing. */
+export type CertificatePage = Page<Certificate>;
 
 export interface ImportInput extends InstallOptions {
   file: Buffer;
@@ -73,6 +80,34 @@ export class CertificateManager {
     const notAfterBefore = days === undefined ? undefined : new Date(now.getTime() + days * 86_400_000).toISOString();
     const trusted = this.#trust.trusted();
     return this.store.certificates.list({ store: filter.store, notAfterBefore }).map((r) => certificateView(r, now, trusted));
+  }
+
+  /**
+   * One page of `list` (the Server Certificates page at 100,000 certificates): at most `limit`
+   * (1…1000) certificates after the cursor a previous page gave, filtered by a text in the name
+   * (friendly name, issued to, SANs; any case) and by status too; with how many match in all and
+   * the cursor of the next page (null on the last). Keyset paging: a certificate is listed once
+   * across pages even while others are added.
+   */
+  page(filter: { store?: StoreName | undefined; expiringDays?: number | undefined; name?: string | undefined; status?: string | undefined; limit: number; cursor?: string | undefined }): CertificatePage {
+    const now = this.clock();
+    const days = filter.expiringDays;
+    if (days !== undefined && (!Number.isInteger(days) || days < 0 || days > MAX_EXPIRING_DAYS)) {
+      throw fail('GH_DAYS_INVALID', `${opt('expiring')} takes a whole number of days from 0 to ${MAX_EXPIRING_DAYS} (100 years, longer than any certificate lasts); got ${days}.`);
+    }
+    const limit = pageLimit(filter.limit);
+    if (filter.status !== undefined && !CERTIFICATE_STATUSES.includes(filter.status as CertificateStatus)) {
+      throw fail('GH_PAGE_INVALID', `The status "${filter.status}" is not one a certificate has; give one of ${CERTIFICATE_STATUSES.join(', ')}.`);
+    }
+    const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, 2) as [string, string];
+    const notAfterBefore = days === undefined ? undefined : new Date(now.getTime() + days * 86_400_000).toISOString();
+    const soon = new Date(now.getTime() + EXPIRING_DAYS * 86_400_000).toISOString();
+    const name = filter.name?.trim() || undefined;
+    const status = filter.status === undefined ? undefined : { status: filter.status as CertificateStatus, now: now.toISOString(), soon };
+    const page = this.store.certificates.page({ store: filter.store, notAfterBefore, name, status }, limit, after);
+    const trusted = this.#trust.trusted();
+    const last = page.rows.at(-1);
+    return { items: page.rows.map((r) => certificateView(r, now, trusted)), total: page.total, next: page.more && last ? encodeCursor([last.friendlyName, last.thumbprint]) : null };
   }
 
   show(ref: string): Certificate {

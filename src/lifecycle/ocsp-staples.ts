@@ -1,5 +1,6 @@
 import { buildOcspRequest, ocspResponderUrl, readOcspResponse, type OcspAnswer } from '../pki/ocsp.js';
 import type { GatehouseStore, StapleRow } from '../store/gatehouse-store.js';
+import { ServedStaples, type Staple } from './served-staples.js';
 
 /** A certificate that can carry a staple: served, naming an OCSP responder, with its issuer known. */
 export interface StapleTarget {
@@ -14,15 +15,10 @@ export interface StapleTarget {
   kept: StapleRow | undefined;
 }
 
-/** A staple to serve: the response's DER and the instant after which it must not be sent any more. */
-export interface Staple {
-  response: Buffer;
-  until: number;
-  status: string;
-}
+export { NO_NEXT_UPDATE_MS, type Staple } from './served-staples.js';
 
-/** How long a response without nextUpdate may be stapled after its thisUpdate. */
-export const NO_NEXT_UPDATE_MS = 24 * 3_600_000;
+/** Certificates looked at for an OCSP responder per turn of the event loop (see OcspStaples.targets). */
+const LOOK_PER_TURN = 200;
 
 /**
  * OCSP stapling's use cases over the store: which served certificates can carry a staple (those
@@ -35,20 +31,48 @@ export const NO_NEXT_UPDATE_MS = 24 * 3_600_000;
 export class OcspStaples {
   constructor(private readonly store: GatehouseStore, private readonly clock: () => Date) {}
 
-  /** Every certificate on an https binding or the https default that names an OCSP responder and whose issuer is stored with it. */
-  targets(): StapleTarget[] {
-    const used = new Set<string>();
-    for (const b of this.store.sites.bindings()) if (b.certificate) used.add(b.certificate);
+  /**
+   * Whether each certificate names an OCSP responder, and which: a thumbprint names one DER for
+   * good, so each certificate is looked at once per process, not at every check (100,000 bound
+   * certificates would otherwise be read and parsed every minute).
+   */
+  readonly #responders = new Map<string, string | null>();
+
+  /**
+   * Every certificate on an https binding or the https default that names an OCSP responder and
+   * whose issuer is stored with it. A certificate not looked at yet is read and looked at now, a
+   * few hundred per turn of the event loop: at start with 100,000 bound certificates this takes a
+   * while, and the serving plane (in this process with one worker) keeps answering meanwhile.
+   */
+  async targets(): Promise<StapleTarget[]> {
+    const used = new Set<string>(this.store.sites.certificatesInUse());
     const https = this.store.services.certificateOf('https');
     if (https) used.add(https);
     const targets: StapleTarget[] = [];
+    let looked = 0;
     for (const thumbprint of used) {
+      if (this.#responders.get(thumbprint) === null) continue;
+      if (!this.#responders.has(thumbprint) && ++looked % LOOK_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+      let url = this.#responders.get(thumbprint);
+      if (url === undefined) {
+        const leaf = this.store.certificates.leafDer(thumbprint);
+        if (!leaf) continue;
+        url = ocspResponderUrl(leaf) ?? null;
+        if (this.#responders.size >= 1_000_000) this.#responders.clear();
+        this.#responders.set(thumbprint, url);
+      }
+      if (url === null) continue;
+      let der: Buffer;
+      let chain: Buffer[];
+      try {
+        ({ der, chain } = this.store.certificates.der(thumbprint));
+      } catch {
+        continue;
+      }
+      const issuerDer = chain[0];
+      if (!issuerDer) continue;
       const row = this.store.certificates.get(thumbprint);
       if (!row) continue;
-      const { der, chain } = this.store.certificates.der(thumbprint);
-      const url = ocspResponderUrl(der);
-      const issuerDer = chain[0];
-      if (!url || !issuerDer) continue;
       targets.push({ thumbprint, friendlyName: row.friendlyName, url, request: buildOcspRequest(der, issuerDer), leafDer: der, issuerDer, kept: this.store.ocsp.get(thumbprint) });
     }
     return targets;
@@ -85,11 +109,7 @@ export class OcspStaples {
 
   /** The staple a handshake for `thumbprint` may send now, or undefined (none kept, expired, or "unknown"). */
   staple(thumbprint: string): Staple | undefined {
-    const row = this.store.ocsp.get(thumbprint);
-    if (!row?.response || !row.thisUpdate || (row.status !== 'good' && row.status !== 'revoked')) return undefined;
-    const until = row.nextUpdate ? Date.parse(row.nextUpdate) : Date.parse(row.thisUpdate) + NO_NEXT_UPDATE_MS;
-    if (until <= this.clock().getTime()) return undefined;
-    return { response: row.response, until, status: row.status };
+    return new ServedStaples(this.store, this.clock).staple(thumbprint);
   }
 
   list(): StapleRow[] {

@@ -1,6 +1,9 @@
 import { hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
+import type { Binding } from '../model/binding.js';
+import type { Site } from '../model/site.js';
+import { bindingKey, parseBindingKey } from '../store/sites.js';
 import { isRootDer } from '../pki/certificate-chain.js';
 import { privateKeyFromPkcs8 } from '../pki/key-pair.js';
 
@@ -39,20 +42,119 @@ export interface StoreCounts {
 
 /** Everything the serving plane needs, read in one transaction so it is one revision's view. */
 export function readServingConfig(store: GatehouseStore): ServingConfig {
-  return store.read(() => {
-    return {
-      revision: store.revision(),
-      sites: store.sites.list(),
-      bindings: store.sites.bindings(),
-      httpsDefault: store.services.certificateOf('https'),
-      services: store.services.assignments(),
-      mailListeners: store.services.listeners(),
-      chains: store.certificates.chainsMarker(),
-      preload: store.sites.personalCertificatesInUse(),
-      acmeChallenges: store.acme.challenges(store.engine.clock().toISOString())
-        .map((c) => ({ id: c.id, type: c.type, name: c.name, token: c.token, keyAuthorization: c.keyAuthorization })),
-    };
-  });
+  return store.read(() => ({
+    ...readSmallTables(store),
+    sites: store.sites.list(),
+    bindings: store.sites.bindings(),
+    preload: store.sites.personalCertificatesInUse(),
+  }));
+}
+
+/** How a revision was read: in full, or only the rows the change log names (and how many rows that was). */
+export interface RevisionRead {
+  full: boolean;
+  /** Site and binding rows read: in full, all of them; else only the changed ones. */
+  rows: number;
+  /** Why it was read in full, when it was. */
+  why?: 'start' | 'log trimmed' | 'bulk or other change';
+}
+
+/**
+ * Follows the store's revisions for one serving process: the first read is in full; after that
+ * only the sites and bindings the change log names since the revision it serves are read again
+ * (and the few small tables every revision re-reads: services, mail listeners, ACME challenges), so
+ * a change to one of 100,000 bindings does not read the other 99,999. A change the log does not
+ * describe (a bulk change, a replaced chain, anything else) or a log trimmed past the revision
+ * served is read in full.
+ */
+export class ServingFollower {
+  readonly #sites = new Map<string, Site>();
+  readonly #bindings = new Map<string, Binding>();
+  /** Binding keys by site (a site read again takes its bindings with it). */
+  readonly #bySite = new Map<string, Set<string>>();
+  #revision: number | undefined;
+  /** The last revision read in full, until the first change read by the log indexes it (start is not kept waiting for that). */
+  #unindexed: ServingConfig | undefined;
+
+  constructor(private readonly store: GatehouseStore) {}
+
+  /** The configuration of the current revision, and how it was read. */
+  next(): { config: ServingConfig; read: RevisionRead } {
+    return this.store.read(() => {
+      const since = this.#revision;
+      const changes = since === undefined ? undefined : this.store.changesSince(since);
+      if (since === undefined || changes === undefined || changes.some((c) => c.kind === 'all')) {
+        const config = readServingConfig(this.store);
+        this.#unindexed = config;
+        this.#revision = config.revision;
+        return { config, read: { full: true, rows: config.sites.length + config.bindings.length, why: since === undefined ? 'start' : changes === undefined ? 'log trimmed' : 'bulk or other change' } };
+      }
+      if (this.#unindexed) this.#reset(this.#unindexed);
+      let rows = 0;
+      const preload = new Set<string>();
+      for (const name of new Set(changes.filter((c) => c.kind === 'site').map((c) => c.key))) {
+        for (const key of this.#bySite.get(name) ?? []) this.#drop(key);
+        this.#sites.delete(name);
+        const site = this.store.sites.get(name);
+        rows++;
+        if (!site) continue;
+        this.#sites.set(name, site);
+        for (const b of this.store.sites.bindings(name)) {
+          rows++;
+          this.#add(b);
+        }
+      }
+      for (const key of new Set(changes.filter((c) => c.kind === 'binding').map((c) => c.key))) {
+        this.#drop(key);
+        const b = this.store.sites.binding(parseBindingKey(key));
+        rows++;
+        if (!b) continue;
+        this.#add(b);
+        if (b.certificate && this.store.certificates.storeOf(b.certificate) === 'personal') preload.add(b.certificate);
+      }
+      const config = { ...readSmallTables(this.store), sites: [...this.#sites.values()], bindings: [...this.#bindings.values()], preload: [...preload] };
+      this.#revision = config.revision;
+      return { config, read: { full: false, rows } };
+    });
+  }
+
+  #reset(config: ServingConfig): void {
+    this.#unindexed = undefined;
+    this.#sites.clear();
+    this.#bindings.clear();
+    this.#bySite.clear();
+    for (const s of config.sites) this.#sites.set(s.name, s);
+    for (const b of config.bindings) this.#add(b);
+  }
+
+  #add(b: Binding): void {
+    const key = bindingKey(b);
+    this.#drop(key);
+    this.#bindings.set(key, b);
+    let keys = this.#bySite.get(b.site);
+    if (!keys) this.#bySite.set(b.site, (keys = new Set()));
+    keys.add(key);
+  }
+
+  #drop(key: string): void {
+    const old = this.#bindings.get(key);
+    if (!old) return;
+    this.#bindings.delete(key);
+    this.#bySite.get(old.site)?.delete(key);
+  }
+}
+
+/** Everything of a revision but its sites, bindings and preload: small tables, read again every time. */
+function readSmallTables(store: GatehouseStore): Omit<ServingConfig, 'sites' | 'bindings' | 'preload'> {
+  return {
+    revision: store.revision(),
+    httpsDefault: store.services.certificateOf('https'),
+    services: store.services.assignments(),
+    mailListeners: store.services.listeners(),
+    chains: store.certificates.chainsMarker(),
+    acmeChallenges: store.acme.challenges(store.engine.clock().toISOString())
+      .map((c) => ({ id: c.id, type: c.type, name: c.name, token: c.token, keyAuthorization: c.keyAuthorization })),
+  };
 }
 
 /**
@@ -71,6 +173,11 @@ export class ServingReadModel {
 
   config(): ServingConfig {
     return readServingConfig(this.store);
+  }
+
+  /** A follower of the revisions for one serving process: in full at first, then only what changed. */
+  follower(): ServingFollower {
+    return new ServingFollower(this.store);
   }
 
   /**

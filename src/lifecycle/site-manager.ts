@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor, pageLimit, type Page } from './paging.js';
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fail } from '../model/gatehouse-error.js';
@@ -53,8 +54,29 @@ export class SiteManager {
   }
 
   list(): Array<Site & { bindings: Binding[] }> {
-    const bindings = this.store.sites.bindings();
-    return this.store.sites.list().map((s) => ({ ...s, bindings: bindings.filter((b) => b.site === s.name) }));
+    const bySite = new Map<string, Binding[]>();
+    for (const b of this.store.sites.bindings()) {
+      const list = bySite.get(b.site);
+      if (list) list.push(b);
+      else bySite.set(b.site, [b]);
+    }
+    return this.store.sites.list().map((s) => ({ ...s, bindings: bySite.get(s.name) ?? [] }));
+  }
+
+  /**
+   * One page of `list` (by name): at most `limit` (1…1000) sites after the cursor a previous page
+   * gave, those whose name or a binding's host name contains `name` (any case), each with its
+   * bindings; with how many match in all and the next page's cursor (null on the last).
+   */
+  page(filter: { name?: string | undefined; limit: number; cursor?: string | undefined }): Page<Site & { bindings: Binding[] }> {
+    const limit = pageLimit(filter.limit);
+    const after = filter.cursor === undefined ? undefined : String(decodeCursor(filter.cursor, 1)[0]);
+    const page = this.store.read(() => {
+      const p = this.store.sites.page({ name: filter.name?.trim() || undefined }, limit, after);
+      return { ...p, rows: p.rows.map((s) => ({ ...s, bindings: this.store.sites.bindings(s.name) })) };
+    });
+    const last = page.rows.at(-1);
+    return { items: page.rows, total: page.total, next: page.more && last ? encodeCursor([last.name]) : null };
   }
 
   show(name: string): Site & { bindings: Binding[] } {

@@ -16,6 +16,7 @@ export const ERRORS = {
   GH_COUNTRY_INVALID: { exit: 1, status: 400, summary: 'The country is not an assigned two-letter ISO 3166-1 code (such as US, GB or DE).' },
   GH_SUBJECT_INVALID: { exit: 1, status: 400, summary: 'A subject field (organization, unit, city, state) is empty or too long.' },
   GH_KEY_TYPE_INVALID: { exit: 1, status: 400, summary: 'The key type is not one Gatehouse makes.' },
+  GH_PAGE_INVALID: { exit: 1, status: 400, summary: 'A listing page was asked for with a cursor that is not one a listing gave, a page size out of range, or an unknown status.' },
   GH_DAYS_INVALID: { exit: 1, status: 400, summary: 'A number of days (a validity, or the expiring filter of the certificate list) is not a whole number in range.' },
   GH_STORE_INVALID: { exit: 1, status: 400, summary: 'The certificate store is not one of webhosting, personal or root, or not one that takes this kind of certificate (server certificates with keys go in webhosting or personal, CA roots in root).' },
   GH_FRIENDLY_NAME_INVALID: { exit: 1, status: 400, summary: 'The friendly name is empty, too long or has control characters.' },

@@ -17,8 +17,13 @@ export interface OcspAnswer {
 
 const SHA1 = '1.3.14.3.2.26';
 
+/** The DER of id-ad-ocsp (1.3.6.1.5.5.7.48.1), the access method of an OCSP responder in Authority Information Access. */
+const ID_AD_OCSP = Buffer.from('06082b06010505073001', 'hex');
+
 /** The OCSP responder a certificate names (its Authority Information Access), or undefined when it names none. */
 export function ocspResponderUrl(leafDer: Buffer): string | undefined {
+  // No id-ad-ocsp OID in the DER, no responder: most certificates are answered without parsing them.
+  if (!leafDer.includes(ID_AD_OCSP)) return undefined;
   const info = new X509Certificate(leafDer).infoAccess;
   if (!info) return undefined;
   for (const line of info.split('\n')) {

@@ -51,6 +51,16 @@ export class ContextCache {
     return this.#contexts.size;
   }
 
+  /** Whether the cache holds as many contexts as it may (a further build evicts the least recently used). */
+  get full(): boolean {
+    return this.#contexts.size >= this.capacity;
+  }
+
+  /** How many contexts it keeps at most. */
+  get limit(): number {
+    return this.capacity;
+  }
+
   /** How many contexts were built since start (on first use and by warming). */
   get builds(): number {
     return this.#builds;

@@ -6,7 +6,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Binding, BindingProtocol } from '../model/binding.js';
 import type { Site } from '../model/site.js';
-import { CertificateSelector } from '../config/certificate-selector.js';
+import { CertificateSelector, startedSites } from '../config/certificate-selector.js';
 import { HostRouter } from '../config/host-router.js';
 import { canonicalAddress } from '../config/ip-address.js';
 import type { ServingConfig } from '../config/serving-config.js';
@@ -38,6 +38,12 @@ export const HTTP2_LIMITS = {
   maxSessionRejectedStreams: 100,
   maxSessionInvalidFrames: 1000,
 } as const;
+
+/**
+ * Personal-store certificates whose TLS contexts a revision builds before it is served; more (a
+ * store with thousands) are warmed first, in the background, so that start is not kept waiting.
+ */
+export const PRELOAD_AT_ONCE = 100;
 
 /** At most one log line per this many ms about clients whose HTTP/2 connection was closed (or refused: a connection cap). */
 const SESSION_ERROR_LOG_MS = 10_000;
@@ -96,6 +102,8 @@ const clientOf = new WeakMap<object, string>();
 
 export class FrontServer {
   #state: ServingState | undefined;
+  /** The Personal store's certificates of the last revision applied (built at once or warmed first). */
+  #preload: string[] = [];
   readonly #listeners = new Map<string, Listener>();
   /** One TLS server per (port, local address): its default context answers clients without SNI. */
   readonly #endpoints = new Map<string, Http2SecureServer>();
@@ -148,8 +156,17 @@ export class FrontServer {
   /** Builds the state for `config`, swaps it in and reconciles the listeners. */
   async apply(config: ServingConfig): Promise<void> {
     const next = buildState(config);
-    // Personal-store certificates are ready before the first handshake; Web Hosting ones are built on first use.
-    for (const thumbprint of config.preload) this.contexts.get(thumbprint);
+    // Personal-store certificates are ready before the first handshake (the first PRELOAD_AT_ONCE of
+    // them; the rest are warmed first, in the background, see `certificates`); Web Hosting ones are
+    // built on first use or by the warming. Never more than the cache holds, and none built twice.
+    let built = 0;
+    for (const thumbprint of config.preload) {
+      if (built >= PRELOAD_AT_ONCE || this.contexts.full) break;
+      if (this.contexts.has(thumbprint)) continue;
+      this.contexts.get(thumbprint);
+      built++;
+    }
+    this.#preload = config.preload;
     this.#acme.apply(config.acmeChallenges);
     this.#state = next;
     for (const [key, endpoint] of this.#endpoints) this.#setDefaultContext(endpoint, key);
@@ -163,9 +180,9 @@ export class FrontServer {
     await Promise.all([...wanted].filter(([key]) => !this.#listeners.has(key)).map(([key, spec]) => this.#open(key, spec)));
   }
 
-  /** Every certificate a handshake can get in the current revision (what `serve` warms after each change). */
+  /** Every certificate a handshake can get in the current revision, the Personal store's first (what `serve` warms after each change). */
   certificates(): string[] {
-    return this.#state?.selector.certificates() ?? [];
+    return [...this.#preload, ...(this.#state?.selector.certificates() ?? [])];
   }
 
   /**
@@ -381,16 +398,18 @@ export function headerListSize(rawHeaders: readonly string[]): number {
 }
 
 function buildState(config: ServingConfig): ServingState {
-  const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
+  const started = startedSites(config);
   const live = config.bindings.filter((b) => started.has(b.site));
   const httpsPorts = new Map<string, number>();
   for (const b of live) if (b.protocol === 'https' && !httpsPorts.has(b.site)) httpsPorts.set(b.site, b.port);
+  const sites = new Map<string, Site>();
+  for (const s of config.sites) if (s.state === 'started') sites.set(s.name, s);
   return {
     revision: config.revision,
-    selector: new CertificateSelector(config),
+    selector: new CertificateSelector(config, started),
     view: {
-      router: new HostRouter(config),
-      sites: new Map<string, Site>(config.sites.filter((s) => started.has(s.name)).map((s) => [s.name, s])),
+      router: new HostRouter(config, started),
+      sites,
       httpsPortOf: (site) => httpsPorts.get(site),
     },
     listeners: listenerSpecs(live),

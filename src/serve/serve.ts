@@ -1,4 +1,4 @@
-import type { Gatehouse } from '../lifecycle/gatehouse.js';
+import type { ServingPlane } from '../lifecycle/serving-plane.js';
 import { ContextCache } from './context-cache.js';
 import { FrontServer } from './front-server.js';
 import type { ConnectionLimits } from './connection-guard.js';
@@ -6,6 +6,7 @@ import { AccessLogs } from './access-log.js';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { ServingConfig } from '../config/serving-config.js';
+import type { RevisionRead } from '../lifecycle/serving.js';
 import { MailFront } from '../mail/mail-front.js';
 import { MailCertificateSelector } from '../mail/mail-certificates.js';
 import { TicketKeyFollower, TicketKeys } from '../lifecycle/ticket-keys.js';
@@ -47,7 +48,7 @@ export interface StoreSummary {
 }
 
 /** What the store holds, in the words `gatehouse serve` reports it. */
-export function summarize(g: Gatehouse): StoreSummary {
+export function summarize(g: ServingPlane): StoreSummary {
   const { caDer, ...counts } = g.serving.counts();
   // node's native parser: the serving plane never needs to load the X.509 library just to name the CA.
   const ca = caDer ? new X509Certificate(caDer).subject.split('\n').reverse().join(', ') : null;
@@ -65,7 +66,7 @@ export function describeSummary(s: StoreSummary): string {
  * every started site, and follows the store's revision — every change made by another process (a
  * CLI call now, the API later) is applied within one poll, without a restart.
  */
-export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreSummary> {
+export async function serve(g: ServingPlane, options: ServeOptions): Promise<StoreSummary> {
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
@@ -99,7 +100,8 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
     const mailCertificates = config.mailListeners.length > 0 ? Object.values(config.services) : [];
     void contexts.warm([...front.certificates(), ...mailCertificates]);
   };
-  const initial = g.serving.config();
+  const follower = g.serving.follower();
+  const { config: initial } = follower.next();
   await apply(initial);
   options.log(`serving revision ${initial.revision}`);
   // Says which revision this process serves: the control plane waits on it (challenges, renewals).
@@ -113,12 +115,20 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
       if (applying) return;
       if (g.serving.revision() === front.revision) return;
       applying = true;
-      const config = g.serving.config();
+      let config: ServingConfig;
+      let read: RevisionRead;
+      try {
+        ({ config, read } = follower.next());
+      } catch (e) {
+        applying = false;
+        options.log(`the store could not be read (${(e as Error).message}); the previous configuration keeps serving`);
+        return;
+      }
       apply(config)
         .then(() => {
           summary = { ...summarize(g), revision: config.revision };
           reporter.report(config.revision, listening());
-          options.log(`change applied: ${describeSummary(summary)}`);
+          options.log(`change applied: ${describeSummary(summary)}; ${describeRead(read)}`);
         })
         .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
         .finally(() => {
@@ -141,11 +151,16 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
   return summary;
 }
 
+/** How a revision was read, for the end of the log line: `read 2 changed rows` or `read in full, 200001 rows: bulk or other change`. */
+export function describeRead(read: RevisionRead): string {
+  return read.full ? `read in full, ${read.rows} rows${read.why ? `: ${read.why}` : ''}` : `read ${read.rows} changed ${read.rows === 1 ? 'row' : 'rows'}`;
+}
+
 /**
  * The mail plane's certificate selection for a revision: every certificate with its key here is a
  * candidate for SNI (its names only: no keys are read), read only when there are mail listeners.
  */
-function mailSelector(g: Gatehouse, config: ServingConfig): MailCertificateSelector {
+function mailSelector(g: ServingPlane, config: ServingConfig): MailCertificateSelector {
   const certificates = config.mailListeners.length === 0 ? [] : g.serving.mailCandidates();
   return new MailCertificateSelector(certificates, config.services, g.clock());
 }

@@ -1,6 +1,8 @@
 import { fail } from '../model/gatehouse-error.js';
 import type { Certificate, ChainCertificate } from '../model/certificate.js';
 import type { StoreName } from '../model/store-name.js';
+import type { CertificateStatus } from '../model/certificate.js';
+import { containsPattern, keysetAfter, type StorePage } from './paging.js';
 import { buffer, type SqlValue } from './database.js';
 import type { StoreEngine } from './engine.js';
 import type { KeyRepository } from './keys.js';
@@ -34,23 +36,25 @@ export class CertificateRepository {
       c.thumbprint, c.friendlyName, c.store, c.subject, c.issuer, c.issuedTo, c.issuedBy, JSON.stringify(c.sans), c.notBefore,
       c.notAfter, c.serialNumber, c.keyType, c.spkiSha256, c.keyId, der,
       JSON.stringify(c.chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), c.chainComplete ? 1 : 0, c.created);
+    this.engine.noteChange('certificate', c.thumbprint);
   }
 
-  list(filter: { store?: StoreName | undefined; notAfterBefore?: string | undefined } = {}): CertificateRow[] {
-    const where: string[] = [];
-    const args: SqlValue[] = [];
-    if (filter.store) {
-      where.push('c.store = ?');
-      args.push(filter.store);
-    } else {
-      where.push("c.store <> 'root'");
-    }
-    if (filter.notAfterBefore) {
-      where.push('c.not_after <= ?');
-      args.push(filter.notAfterBefore);
-    }
-    const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.friendly_name, c.thumbprint`;
-    return this.engine.db.all<RawCertificate>(sql, ...args).map(toCertificate);
+  list(filter: CertificateFilter = {}): CertificateRow[] {
+    const { where, args } = certificateWhere(filter);
+    return this.engine.db.all<RawCertificate>(`${SELECT} WHERE ${where} ORDER BY c.friendly_name, c.thumbprint`, ...args).map(toCertificate);
+  }
+
+  /**
+   * One page of `list`: at most `limit` rows after the row `after` names (its friendly name and
+   * thumbprint, the listing's order), and how many rows the filter matches in all.
+   */
+  page(filter: CertificateFilter, limit: number, after?: readonly [string, string]): StorePage<CertificateRow> {
+    const { where, args } = certificateWhere(filter);
+    const total = Number(this.engine.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM certificates c WHERE ${where}`, ...args)!.n);
+    const keyset = after ? keysetAfter(['c.friendly_name', 'c.thumbprint'], after) : undefined;
+    const rows = this.engine.db.all<RawCertificate>(`${SELECT} WHERE ${where}${keyset ? ` AND ${keyset.sql}` : ''} ORDER BY c.friendly_name, c.thumbprint LIMIT ?`,
+      ...args, ...(keyset?.args ?? []), limit + 1).map(toCertificate);
+    return { rows: rows.slice(0, limit), total, more: rows.length > limit };
   }
 
   /** Counts by store, and of the expired and the expiring (by `soon`) server certificates, without reading the rows. */
@@ -74,6 +78,12 @@ export class CertificateRepository {
   }
 
   /** The certificate's DER and its chain's (leaf first, then towards the root). */
+  /** A certificate's own DER alone (no chain), or undefined when it is gone. */
+  leafDer(thumbprint: string): Buffer | undefined {
+    const row = this.engine.db.sql('SELECT der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Uint8Array } | undefined;
+    return row && buffer(row.der);
+  }
+
   der(thumbprint: string): { der: Buffer; chain: Buffer[] } {
     const row = this.engine.db.sql('SELECT der, chain_der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Uint8Array; chain_der: string } | undefined;
     if (!row) throw fail('GH_CERT_NOT_FOUND', `No certificate has the thumbprint ${thumbprint}.`);
@@ -106,6 +116,12 @@ export class CertificateRepository {
     this.engine.db.run('UPDATE certificates SET chain = ?, chain_der = ?, chain_complete = ? WHERE thumbprint = ?',
       JSON.stringify(chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), complete ? 1 : 0, thumbprint);
     this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+    this.engine.noteChange('all', '');
+  }
+
+  /** The store a certificate is in, or undefined when it is not in any. */
+  storeOf(thumbprint: string): StoreName | undefined {
+    return this.engine.db.get<{ store: StoreName }>('SELECT store FROM certificates WHERE thumbprint = ?', thumbprint)?.store;
   }
 
   /** Moves whenever a stored chain is replaced (see `replaceChain`). */
@@ -122,6 +138,7 @@ export class CertificateRepository {
   /** Renames a certificate; call inside `change`. */
   rename(thumbprint: string, friendlyName: string): void {
     this.engine.db.run('UPDATE certificates SET friendly_name = ? WHERE thumbprint = ?', friendlyName, thumbprint);
+    this.engine.noteChange('certificate', thumbprint);
   }
 
   /** Deletes a certificate and its key when nothing else refers to it; call inside `change`. */
@@ -129,7 +146,50 @@ export class CertificateRepository {
     const row = this.engine.db.get<{ key_id: number | null }>('SELECT key_id FROM certificates WHERE thumbprint = ?', thumbprint);
     this.engine.db.run('DELETE FROM certificates WHERE thumbprint = ?', thumbprint);
     this.keys.deleteIfUnused(row?.key_id ?? null);
+    this.engine.noteChange('certificate', thumbprint);
   }
+}
+
+/**
+ * Which certificates a listing shows: one store (default: every store but the roots), those ending
+ * by `notAfterBefore`, those whose friendly name, subject name or SANs contain `name` (any case),
+ * those of one status at `now` (expired; chain-incomplete; expiring within the days `soon` marks; valid).
+ */
+export interface CertificateFilter {
+  store?: StoreName | undefined;
+  notAfterBefore?: string | undefined;
+  name?: string | undefined;
+  status?: { status: CertificateStatus; now: string; soon: string } | undefined;
+}
+
+function certificateWhere(filter: CertificateFilter): { where: string; args: SqlValue[] } {
+  const where: string[] = [];
+  const args: SqlValue[] = [];
+  if (filter.store) {
+    where.push('c.store = ?');
+    args.push(filter.store);
+  } else {
+    where.push("c.store <> 'root'");
+  }
+  if (filter.notAfterBefore) {
+    where.push('c.not_after <= ?');
+    args.push(filter.notAfterBefore);
+  }
+  if (filter.name) {
+    const like = containsPattern(filter.name);
+    where.push("(lower(c.friendly_name) LIKE lower(?) ESCAPE '\\' OR lower(c.issued_to) LIKE lower(?) ESCAPE '\\' OR lower(c.sans) LIKE lower(?) ESCAPE '\\')");
+    args.push(like, like, like);
+  }
+  if (filter.status) {
+    const { status, now, soon } = filter.status;
+    const [sql, values] = status === 'expired' ? ['c.not_after <= ?', [now]]
+      : status === 'chain-incomplete' ? ['c.not_after > ? AND c.chain_complete = 0', [now]]
+        : status === 'expiring' ? ['c.not_after > ? AND c.chain_complete = 1 AND c.not_after <= ?', [now, soon]]
+          : ['c.not_after > ? AND c.chain_complete = 1', [soon]];
+    where.push(sql);
+    args.push(...values);
+  }
+  return { where: where.join(' AND '), args };
 }
 
 interface RawCertificate {

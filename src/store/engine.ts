@@ -11,6 +11,19 @@ export interface Actor {
   source?: string;
 }
 
+/**
+ * What the change log says a revision changed: a site (key: its name; its bindings are read with it),
+ * a binding (key: protocol/ip/port/host), a certificate added or removed (key: its thumbprint; nothing
+ * served reads certificate rows but their contexts), or `all` — anything else, or too many keys:
+ * whoever follows the revision reads everything again.
+ */
+export type ChangeKind = 'site' | 'binding' | 'certificate' | 'all';
+
+/** How many revisions the change log keeps; a serving process further behind reads everything. */
+export const CHANGE_LOG_REVISIONS = 1000;
+/** Past this many keys in one change, the change is logged as `all` (a bulk change is read in full). */
+export const CHANGE_LOG_KEYS = 1000;
+
 /** A lease whose holder makes changes: each one checks, in its own transaction, that no newer holder took the lease over. */
 export interface Fence {
   lease: string;
@@ -34,6 +47,10 @@ export interface Change {
 export class StoreEngine {
   /** The actor of the API call in progress, when it is not the store's own (see `runAs`). */
   readonly #actorScope = new AsyncLocalStorage<Actor>();
+  /** Keys noted in the change log by the write in progress (outermost), and whether it fell back to `all`. */
+  #noted = 0;
+  #all = false;
+  #writing = 0;
   /** The lease the work in progress runs under, if any (see `fenced`). */
   readonly #fenceScope = new AsyncLocalStorage<Fence>();
 
@@ -82,17 +99,66 @@ export class StoreEngine {
   }
 
   #write<T>(describe: (result: T) => Change, fn: () => T, bump: boolean): T {
-    return this.db.transaction('immediate', () => {
-      const fence = this.#fenceScope.getStore();
-      if (fence) this.#checkFence(fence);
-      const result = fn();
-      const c = describe(result);
-      const actor = this.#actorScope.getStore() ?? this.actor;
-      this.db.run('INSERT INTO audit (at, actor, origin, source, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        this.clock().toISOString(), actor.name, actor.origin, actor.source ?? '', c.action, c.target, json(c.before), json(c.after));
-      if (bump) this.db.run("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'");
-      return result;
-    });
+    if (this.#writing === 0) {
+      this.#noted = 0;
+      this.#all = false;
+    }
+    this.#writing++;
+    try {
+      return this.db.transaction('immediate', () => {
+        const before = this.#noted;
+        const fence = this.#fenceScope.getStore();
+        if (fence) this.#checkFence(fence);
+        const result = fn();
+        const c = describe(result);
+        const actor = this.#actorScope.getStore() ?? this.actor;
+        this.db.run('INSERT INTO audit (at, actor, origin, source, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          this.clock().toISOString(), actor.name, actor.origin, actor.source ?? '', c.action, c.target, json(c.before), json(c.after));
+        if (bump) {
+          // A change that said nothing of what it changed is read in full by whoever follows the revision.
+          if (this.#noted === before && !this.#all) this.#log('all', '');
+          this.db.run("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'");
+          this.db.run("DELETE FROM change_log WHERE revision <= (SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'revision') - ?", CHANGE_LOG_REVISIONS);
+        }
+        return result;
+      });
+    } finally {
+      this.#writing--;
+    }
+  }
+
+  /**
+   * Notes in the change log that the change in progress changed this row, under the revision the
+   * change will have; call inside `change` (or `record`: the rows then belong to the next change).
+   * The serving plane reads only the rows the log names since the revision it serves.
+   */
+  noteChange(kind: ChangeKind, key: string): void {
+    if (this.#writing === 0 || this.#all) return;
+    if (kind === 'all' || this.#noted >= CHANGE_LOG_KEYS) {
+      this.#all = true;
+      this.#log('all', '');
+      return;
+    }
+    this.#noted++;
+    this.#log(kind, key);
+  }
+
+  #log(kind: ChangeKind, key: string): void {
+    this.db.run("INSERT INTO change_log (revision, kind, key) SELECT CAST(value AS INTEGER) + 1, ?, ? FROM meta WHERE name = 'revision'", kind, key);
+  }
+
+  /**
+   * What the change log says changed after revision `since` (read inside `read`, with the current
+   * revision): the kinds and keys, or undefined when the log no longer reaches back that far (it was
+   * trimmed, or the store predates it) — then everything has to be read again.
+   */
+  changesSince(since: number): Array<{ kind: ChangeKind; key: string }> | undefined {
+    const current = this.revision();
+    if (current === since) return [];
+    const oldest = this.db.get<{ r: number | null }>('SELECT MIN(revision) AS r FROM change_log')?.r;
+    if (oldest === null || oldest === undefined || Number(oldest) > since + 1 || since > current) return undefined;
+    return this.db.all<{ kind: ChangeKind; key: string }>('SELECT kind, key FROM change_log WHERE revision > ? AND revision <= ? ORDER BY revision', since, current)
+      .map((r) => ({ kind: r.kind, key: r.key }));
   }
 
   #checkFence(f: Fence): void {

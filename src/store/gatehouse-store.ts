@@ -17,7 +17,7 @@ import { OcspRepository } from './ocsp.js';
 import { ConsoleSessionRepository } from './console-sessions.js';
 import { FarmRepository } from './farm.js';
 
-export type { Actor, Change, Fence } from './engine.js';
+export type { Actor, Change, ChangeKind, Fence } from './engine.js';
 export type { AuditEntry } from './audit.js';
 export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
@@ -99,6 +99,11 @@ export class GatehouseStore {
 
   revision(): number {
     return this.engine.revision();
+  }
+
+  /** What the change log says changed after revision `since`; undefined when it no longer reaches back that far (see StoreEngine.changesSince). */
+  changesSince(since: number): ReturnType<StoreEngine['changesSince']> {
+    return this.engine.changesSince(since);
   }
 
   checkMasterKey(): void {

@@ -340,4 +340,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE serving_processes ADD COLUMN node TEXT;
     `,
   },
+  {
+    version: 14,
+    name: 'the change log: what each revision changed (kind and key), so a serving process reads only the rows changed since the revision it serves',
+    sql: `
+      CREATE TABLE change_log (
+        revision  INTEGER NOT NULL,
+        kind      TEXT    NOT NULL,
+        key       TEXT    NOT NULL
+      );
+      CREATE INDEX change_log_revision ON change_log (revision);
+    `,
+  },
 ];

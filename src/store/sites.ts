@@ -1,6 +1,8 @@
 import type { Site } from '../model/site.js';
 import type { Binding } from '../model/binding.js';
 import type { StoreEngine } from './engine.js';
+import type { SqlValue } from './database.js';
+import { containsPattern, keysetAfter, type StorePage } from './paging.js';
 
 /** Sites (table `sites`) and their bindings (table `bindings`). */
 export class SiteRepository {
@@ -10,18 +12,21 @@ export class SiteRepository {
   insert(site: Site): void {
     this.engine.db.run('INSERT INTO sites (name, state, kind, target, https_redirect, hsts, log_format, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       site.name, site.state, site.content.kind, target(site), site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.logFormat, site.created);
+    this.engine.noteChange('site', site.name);
   }
 
   /** Writes a site's settings; call inside `change`. */
   update(site: Site): void {
     this.engine.db.run('UPDATE sites SET state = ?, kind = ?, target = ?, https_redirect = ?, hsts = ?, log_format = ? WHERE name = ?',
       site.state, site.content.kind, target(site), site.httpsRedirect ? 1 : 0, site.hsts ? 1 : 0, site.logFormat, site.name);
+    this.engine.noteChange('site', site.name);
   }
 
   /** Deletes a site and, with it, its bindings; call inside `change`. */
   delete(name: string): void {
     this.engine.db.run('DELETE FROM bindings WHERE site = ?', name);
     this.engine.db.run('DELETE FROM sites WHERE name = ?', name);
+    this.engine.noteChange('site', name);
   }
 
   get(name: string): Site | undefined {
@@ -31,6 +36,54 @@ export class SiteRepository {
 
   list(): Site[] {
     return this.engine.db.all<RawSite>('SELECT * FROM sites ORDER BY name').map(toSite);
+  }
+
+  /** One page of `list` (by name): sites after `after`, those whose name or a binding's host contains `name` (any case). */
+  page(filter: { name?: string | undefined }, limit: number, after?: string): StorePage<Site> {
+    const where: string[] = [];
+    const args: SqlValue[] = [];
+    if (filter.name) {
+      const like = containsPattern(filter.name);
+      where.push("(lower(s.name) LIKE lower(?) ESCAPE '\\' OR s.name IN (SELECT site FROM bindings WHERE lower(host) LIKE lower(?) ESCAPE '\\'))");
+      args.push(like, like);
+    }
+    const filtered = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number(this.engine.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM sites s ${filtered}`, ...args)!.n);
+    if (after !== undefined) {
+      where.push('s.name > ?');
+      args.push(after);
+    }
+    const rows = this.engine.db.all<RawSite>(`SELECT s.* FROM sites s ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.name LIMIT ?`, ...args, limit + 1).map(toSite);
+    return { rows: rows.slice(0, limit), total, more: rows.length > limit };
+  }
+
+  /** One page of `bindings` (by site, protocol, port, ip, host): of one site or all, those whose host or site contains `name` (any case). */
+  bindingPage(filter: { site?: string | undefined; name?: string | undefined }, limit: number, after?: readonly SqlValue[]): StorePage<Binding> {
+    const where: string[] = [];
+    const args: SqlValue[] = [];
+    if (filter.site !== undefined) {
+      where.push('site = ?');
+      args.push(filter.site);
+    }
+    if (filter.name) {
+      const like = containsPattern(filter.name);
+      where.push("(lower(host) LIKE lower(?) ESCAPE '\\' OR lower(site) LIKE lower(?) ESCAPE '\\')");
+      args.push(like, like);
+    }
+    const total = Number(this.engine.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM bindings ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, ...args)!.n);
+    if (after) {
+      const keyset = keysetAfter(['site', 'protocol', 'port', 'ip', 'host'], after);
+      where.push(keyset.sql);
+      args.push(...keyset.args);
+    }
+    const rows = this.engine.db.all<RawBinding>(`SELECT * FROM bindings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY site, protocol, port, ip, host LIMIT ?`, ...args, limit + 1).map(toBinding);
+    return { rows: rows.slice(0, limit), total, more: rows.length > limit };
+  }
+
+  /** One binding by its address (protocol, ip, port, host), or undefined. */
+  binding(key: BindingKey): Binding | undefined {
+    const row = this.engine.db.get<RawBinding>('SELECT * FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', key.protocol, key.ip, key.port, key.host);
+    return row && toBinding(row);
   }
 
   bindings(site?: string): Binding[] {
@@ -44,6 +97,11 @@ export class SiteRepository {
     return this.engine.db.all<RawBinding>('SELECT * FROM bindings WHERE certificate = ? ORDER BY site', thumbprint).map(toBinding);
   }
 
+  /** Every certificate a binding uses, once each. */
+  certificatesInUse(): string[] {
+    return this.engine.db.all<{ t: string }>('SELECT DISTINCT certificate AS t FROM bindings WHERE certificate IS NOT NULL').map((r) => r.t);
+  }
+
   /** Certificates of the Personal store that bindings use (their contexts are built at start). */
   personalCertificatesInUse(): string[] {
     return this.engine.db.all<{ t: string }>(`SELECT DISTINCT b.certificate AS t FROM bindings b JOIN certificates c ON c.thumbprint = b.certificate WHERE c.store = 'personal'`).map((r) => r.t);
@@ -51,18 +109,38 @@ export class SiteRepository {
 
   /** Makes the bindings table equal `next`, writing only the difference; call inside `change`. */
   replaceBindings(next: readonly Binding[]): void {
-    const key = (b: Binding) => `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
+    const key = bindingKey;
     const before = new Map(this.bindings().map((b) => [key(b), b]));
     const after = new Map(next.map((b) => [key(b), b]));
     const db = this.engine.db;
-    for (const [k, b] of before) if (!after.has(k)) db.run('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', b.protocol, b.ip, b.port, b.host);
+    for (const [k, b] of before) {
+      if (after.has(k)) continue;
+      db.run('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', b.protocol, b.ip, b.port, b.host);
+      this.engine.noteChange('binding', k);
+    }
     for (const [k, b] of after) {
       const old = before.get(k);
       if (old && old.site === b.site && old.sni === b.sni && old.certificate === b.certificate) continue;
-      db.run('INSERT OR REPLACE INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        b.protocol, b.ip, b.port, b.host, b.site, b.sni ? 1 : 0, b.certificate);
+      db.run(`INSERT INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (protocol, ip, port, host) DO UPDATE SET site = excluded.site, sni = excluded.sni, certificate = excluded.certificate`,
+      b.protocol, b.ip, b.port, b.host, b.site, b.sni ? 1 : 0, b.certificate);
+      this.engine.noteChange('binding', k);
     }
   }
+}
+
+/** What names a binding: its protocol, address, port and host. */
+export type BindingKey = Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>;
+
+/** A binding's key in the change log: protocol/ip/port/host (an IPv6 address has no slash). */
+export function bindingKey(b: BindingKey): string {
+  return `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
+}
+
+/** The binding a change-log key names. */
+export function parseBindingKey(key: string): BindingKey {
+  const [protocol, ip, port, ...host] = key.split('/');
+  return { protocol: protocol as Binding['protocol'], ip: ip!, port: Number(port), host: host.join('/') };
 }
 
 function target(site: Site): string {

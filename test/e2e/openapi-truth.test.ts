@@ -292,6 +292,7 @@ test('every operation, called with valid input, answers a success its document d
   const s = String(self.json?.thumbprint);
   await ok('GET', '/certificates', '/certificates');
   await ok('GET', '/certificates', '/certificates?store=root&expiring=30');
+  await ok('GET', '/certificates', '/certificates?limit=1&name=walk&status=valid');
   await ok('GET', '/certificates/{ref}', `/certificates/${s}`);
   await ok('GET', '/certificates/{ref}/details', `/certificates/${b}/details`);
   await ok('GET', '/certificates/{ref}/pem', `/certificates/${b}/pem`);
