@@ -20,11 +20,11 @@ import { assignedCert, configureListener, startMailServe } from '../support/mail
 const LIMIT = { timeout: 180_000 };
 const HOST = 'mail.contoso.com';
 
-async function lazyFront(t: TestContext, backend: SmtpBackend) {
+async function lazyFront(t: TestContext, backend: SmtpBackend, idleTimeout?: number) {
   const data = dataDir();
   const [port] = (await freePorts(1)) as [number];
   assignedCert(data, HOST, 'mail', ['smtp']);
-  configureListener(data, 'smtp', port, backend.address, { host: HOST, clientAddress: 'xclient' });
+  configureListener(data, 'smtp', port, backend.address, { host: HOST, clientAddress: 'xclient', idleTimeout });
   const serve = await startMailServe(data, [port]);
   t.after(() => serve.stop());
   return { port, serve };
@@ -194,4 +194,31 @@ test('misbehaving clients: commands pipelined after STARTTLS are dropped, garbag
   const r = await deliver(port);
   assert.equal(r.code, 0, `${describePeer(r)}\n${serve.log()}`);
   assert.equal(backend.messages.length, 1, backend.describe());
+});
+
+test('with a learned list: a client that stays in plain text reaches the backend at MAIL (its EHLO replayed first), and one idle over TLS gets 421 4.4.2 over TLS without a backend connection', LIMIT, async (t) => {
+  const backend = await SmtpBackend.start();
+  t.after(() => backend.stop());
+  const { port } = await lazyFront(t, backend, 5);
+  await handshakeOnly(t, port);
+  const n = await learned(backend);
+
+  const c = await MailClient.connect(port);
+  t.after(() => c.destroy());
+  assert.equal((await c.smtp()).code, 220);
+  assert.equal((await c.smtpCommand('EHLO plain.fabrikam.com')).code, 250);
+  assert.equal((await c.smtpCommand('MAIL FROM:<sender@fabrikam.com>')).code, 250);
+  assert.equal((await c.smtpCommand('RCPT TO:<alice@contoso.com>')).code, 250);
+  assert.equal((await c.smtpCommand('DATA')).code, 354);
+  assert.equal((await c.smtpCommand('Subject: plain\r\n\r\nbody\r\n.')).code, 250);
+  assert.equal((await c.smtpCommand('QUIT')).code, 221);
+  assert.equal(backend.messages.length, 1, backend.describe());
+  const lines = backend.sessions[n]!.lines;
+  assert.equal(lines[lines.findIndex((l) => l.startsWith('XCLIENT ')) + 1], 'EHLO plain.fabrikam.com', backend.describe());
+
+  const before = backend.sessions.length;
+  const { c: idle } = await upToSecureEhlo(t, port);
+  const rest = await idle.waitClosed(20_000);
+  assert.match(rest, /^421 4\.4\.2 mail\.contoso\.com /, `the idle answer over TLS: ${JSON.stringify(rest)}`);
+  assert.equal(backend.sessions.length, before, backend.describe());
 });
