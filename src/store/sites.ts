@@ -25,7 +25,7 @@ export class SiteRepository {
   }
 
   get(name: string): Site | undefined {
-    const row = this.engine.db.sql('SELECT * FROM sites WHERE name = ?').get(name) as RawSite | undefined;
+    const row = this.engine.db.get<RawSite>('SELECT * FROM sites WHERE name = ?', name);
     return row && toSite(row);
   }
 
@@ -59,7 +59,8 @@ export class SiteRepository {
     for (const [k, b] of after) {
       const old = before.get(k);
       if (old && old.site === b.site && old.sni === b.sni && old.certificate === b.certificate) continue;
-      db.run('INSERT OR REPLACE INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      db.run(`INSERT INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (protocol, ip, port, host) DO UPDATE SET site = excluded.site, sni = excluded.sni, certificate = excluded.certificate`,
         b.protocol, b.ip, b.port, b.host, b.site, b.sni ? 1 : 0, b.certificate);
     }
   }
