@@ -1,0 +1,111 @@
+// A PostgreSQL cluster of the tests' own: Debian's postgresql (installed by scripts/test-deps.sh when
+// missing), initdb'd in a temporary directory and started on a free 127.0.0.1 port as the
+// `postgres` user when the tests run as root — never the machine's default cluster. Stopped at exit.
+import { spawnSync, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The password of the cluster's `gatehouse` user (a test secret: tests check it is never printed). */
+export const PG_PASSWORD = 'pg-Secret-4711';
+
+export interface Cluster {
+  /** postgres://gatehouse:PASSWORD@127.0.0.1:PORT/gatehouse */
+  url: string;
+  port: number;
+  dir: string;
+  stop(): void;
+}
+
+/** Debian's PostgreSQL programs (the newest version installed), installing the package when missing. */
+export function postgresBin(): string {
+  const find = () => {
+    const base = '/usr/lib/postgresql';
+    const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+    return versions.length ? join(base, versions[0]!, 'bin') : undefined;
+  };
+  let bin = find();
+  if (!bin) {
+    execFileSync('sh', [join(ROOT, 'scripts', 'test-deps.sh')], { stdio: 'inherit' });
+    bin = find();
+  }
+  if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
+  return bin;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a fresh cluster; `stop()` (also run at exit) stops it and removes its directory. */
+export async function startCluster(): Promise<Cluster> {
+  const bin = postgresBin();
+  const root = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(tmpdir(), 'gh-pg-'));
+  const data = join(dir, 'data');
+  const pwfile = join(dir, 'pw');
+  writeFileSync(pwfile, `${PG_PASSWORD}\n`, { mode: 0o600 });
+  if (root) {
+    const ids = execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim();
+    const gid = execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim();
+    chownSync(dir, Number(ids), Number(gid));
+    chownSync(pwfile, Number(ids), Number(gid));
+  }
+  const as = (cmd: string, args: string[]) => {
+    const [c, a] = root ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
+    const r = spawnSync(c, a as string[], { encoding: 'utf8', cwd: dir });
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}${r.stdout}`);
+  };
+  as('initdb', ['-D', data, '-U', 'gatehouse', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--no-locale', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  as('pg_ctl', ['start', '-w', '-D', data, '-l', join(dir, 'log'), '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`]);
+  const stop = () => {
+    try {
+      as('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
+    } catch {
+      /* already stopped */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', stop);
+  return { url: `postgres://gatehouse:${PG_PASSWORD}@127.0.0.1:${port}/postgres`, port, dir, stop };
+}
+
+/** True when the tests run against PostgreSQL (GATEHOUSE_TEST_STORE=postgres). */
+export function testingPostgres(): boolean {
+  return process.env.GATEHOUSE_TEST_STORE === 'postgres';
+}
+
+/**
+ * The store URL for a test's data directory: its own schema in the run's cluster
+ * ($GATEHOUSE_TEST_PG_URL, set by scripts/run-tests.mjs), or undefined on SQLite.
+ */
+export function storeFor(data: string): string | undefined {
+  if (!testingPostgres()) return undefined;
+  const url = process.env.GATEHOUSE_TEST_PG_URL;
+  if (!url) throw new Error('GATEHOUSE_TEST_STORE=postgres needs GATEHOUSE_TEST_PG_URL (npm run test:postgres starts a cluster and sets it)');
+  return `${url}?schema=${schemaFor(data)}`;
+}
+
+/** A schema name from a data directory's path: unique per temporary directory. */
+export function schemaFor(data: string): string {
+  return `t_${basename(data).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}_${createHash('sha256').update(resolve(data)).digest('hex').slice(0, 12)}`;
+}
+
+/** `--store URL` for a data directory under GATEHOUSE_TEST_STORE=postgres; nothing on SQLite. */
+export function storeArgs(data: string): string[] {
+  const s = storeFor(data);
+  return s === undefined ? [] : ['--store', s];
+}
