@@ -180,7 +180,7 @@ export function buffer(v: Uint8Array): Buffer {
 export function openDatabase(dataDir: string, options: { readonly?: boolean; store?: string | undefined } = {}): Db {
   if (options.store !== undefined && options.store !== '' && dataDir !== ':memory:') {
     if (!isPostgresUrl(options.store)) {
-      throw fail('GH_USAGE', `The store "${options.store.replace(/:[^:@/]*@/, ':***@')}" is not one Gatehouse knows: give ${opt('store')} a postgres:// URL, or leave it out for the SQLite file in the data directory.`);
+      throw fail('GH_USAGE', `The store "${options.store.replace(/:[^:@/]*@/, ':***@')}" is not one Gatehouse knows: give ${opt('store-url')} a postgres:// URL, or leave it out for the SQLite file in the data directory.`);
     }
     const db = new PostgresDb(parseStoreUrl(options.store));
     try {

@@ -29,10 +29,10 @@ export function parseStoreUrl(store: string): StoreUrl {
   try {
     u = new URL(store);
   } catch {
-    throw fail('GH_USAGE', `The store ${redact(store)} is not a URL; give ${opt('store')} postgres://USER:PASSWORD@HOST:PORT/DATABASE (optionally ?schema=NAME).`);
+    throw fail('GH_USAGE', `The store ${redact(store)} is not a URL; give ${opt('store-url')} postgres://USER:PASSWORD@HOST:PORT/DATABASE (optionally ?schema=NAME).`);
   }
   if (!/^postgres(ql)?:$/i.test(u.protocol) || u.hostname === '' || u.pathname.length < 2) {
-    throw fail('GH_USAGE', `The store ${redact(store)} is not a PostgreSQL URL; give ${opt('store')} postgres://USER:PASSWORD@HOST:PORT/DATABASE (optionally ?schema=NAME).`);
+    throw fail('GH_USAGE', `The store ${redact(store)} is not a PostgreSQL URL; give ${opt('store-url')} postgres://USER:PASSWORD@HOST:PORT/DATABASE (optionally ?schema=NAME).`);
   }
   const schema = u.searchParams.get('schema') ?? undefined;
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
@@ -202,10 +202,10 @@ function pgError(e: { message: string; code: string | undefined }, shown: string
   const code = e.code ?? '';
   const message = e.message.replace(/(:\/\/[^:/@]*:)[^@/]*@/g, '$1***@');
   if (UNREACHABLE.has(code) || code.startsWith('08') || code.startsWith('57P')) {
-    return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} cannot be reached (${message}). Check that the server is running and the host and port in ${opt('store')}, then try again.`);
+    return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} cannot be reached (${message}). Check that the server is running and the host and port in ${opt('store-url')}, then try again.`);
   }
   if (code.startsWith('28') || code === '3D000' || code === '42501' || code === '3F000') {
-    return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} refused the connection (${message}). Check the user, password, database and schema in ${opt('store')}.`);
+    return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} refused the connection (${message}). Check the user, password, database and schema in ${opt('store-url')}.`);
   }
   if (code === '53100') {
     return fail('GH_STORE_FULL', 'The PostgreSQL server is out of disk space, so Gatehouse could not write to its database; nothing was changed. Free some space on the server and try again.');

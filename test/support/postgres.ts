@@ -104,8 +104,8 @@ export function schemaFor(data: string): string {
   return `t_${basename(data).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}_${createHash('sha256').update(resolve(data)).digest('hex').slice(0, 12)}`;
 }
 
-/** `--store URL` for a data directory under GATEHOUSE_TEST_STORE=postgres; nothing on SQLite. */
+/** `--store-url URL` for a data directory under GATEHOUSE_TEST_STORE=postgres; nothing on SQLite. */
 export function storeArgs(data: string): string[] {
   const s = storeFor(data);
-  return s === undefined ? [] : ['--store', s];
+  return s === undefined ? [] : ['--store-url', s];
 }
