@@ -2,12 +2,13 @@
 // missing), initdb'd in a temporary directory and started on a free 127.0.0.1 port as the
 // `postgres` user when the tests run as root — never the machine's default cluster. Stopped at exit.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { openDatabase, type Db } from '../../src/store/database.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The password of the cluster's `gatehouse` user (a test secret: tests check it is never printed). */
@@ -108,4 +109,32 @@ export function schemaFor(data: string): string {
 export function storeArgs(data: string): string[] {
   const s = storeFor(data);
   return s === undefined ? [] : ['--store-url', s];
+}
+
+/**
+ * Every byte the store keeps, for tests that look for a secret in it: the SQLite file (and its WAL)
+ * in the data directory, or on PostgreSQL a pg_dump of the test's schema.
+ */
+export function storeBytes(data: string): Buffer {
+  const store = storeFor(data);
+  if (store === undefined) {
+    return Buffer.concat(readdirSync(data).filter((n) => n.startsWith('gatehouse.db')).map((n) => readFileSync(join(data, n))));
+  }
+  const u = new URL(store);
+  const r = spawnSync(join(postgresBin(), 'pg_dump'), ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username), '-n', u.searchParams.get('schema')!, '-d', u.pathname.slice(1)],
+    { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) }, maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`pg_dump failed: ${r.stderr.toString()}`);
+  // bytea is dumped as hex text: its bytes are added as they are stored, so a search finds them.
+  const blobs = [...r.stdout.toString('latin1').matchAll(/\\\\x([0-9a-f]+)/g)].map((m) => Buffer.from(m[1]!, 'hex'));
+  return Buffer.concat([r.stdout, ...blobs]);
+}
+
+/** The store's database itself (either engine), for tests that change it behind Gatehouse's back. */
+export function withStoreDb<T>(data: string, fn: (db: Db) => T): T {
+  const db = openDatabase(data, { store: storeFor(data) });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
 }
