@@ -34,7 +34,8 @@ const sql = postgres(url, {
   connect_timeout: 10,
   idle_timeout: 0,
   onnotice: () => {},
-  connection: { application_name: 'gatehouse', ...(schema ? { search_path: quoteIdent(schema) } : {}) },
+  // A writer waits for the writers' lock at most this long (SQLite's busy timeout is 10 s), then fails cleanly.
+  connection: { application_name: 'gatehouse', lock_timeout: 60_000, ...(schema ? { search_path: quoteIdent(schema) } : {}) },
   types: {
     int8: number(20),
     numeric: number(1700),
@@ -99,12 +100,12 @@ async function answer(req: Request): Promise<Reply> {
   return { ok: true, rows: [], count: 0 };
 }
 
-port.on('message', (req: Request) => {
+port.on('message', ({ id, req }: { id: number; req: Request }) => {
   answer(req).then((reply) => reply, (e: unknown) => {
     const err = e as { message?: string; code?: string; constraint_name?: string; severity?: string; errno?: string };
     return { ok: false, error: { message: String(err?.message ?? e), code: err?.code, constraint: err?.constraint_name, severity: err?.severity } } satisfies Reply;
   }).then((reply) => {
-    port.postMessage(reply);
+    port.postMessage({ id, reply });
     Atomics.store(signal, 0, 1);
     Atomics.notify(signal, 0);
     if (req.op === 'close') port.close();

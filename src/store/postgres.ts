@@ -64,7 +64,10 @@ export class PostgresDb implements Db {
   readonly #signal: Int32Array;
   readonly #texts = new Map<string, string>();
   #depth = 0;
+  /** The outermost transaction holds the writers' lock (IMMEDIATE, or a DEFERRED one that went on to write). */
+  #writer = false;
   #closed = false;
+  #sequence = 0;
 
   constructor(readonly target: StoreUrl) {
     const flag = new SharedArrayBuffer(4);
@@ -96,9 +99,14 @@ export class PostgresDb implements Db {
   transaction<T>(mode: 'immediate' | 'deferred', fn: () => T): T {
     const nested = this.#depth > 0;
     const savepoint = `sp${this.#depth}`;
-    if (nested) this.#call({ op: 'exec', sql: `SAVEPOINT ${savepoint}` });
-    else {
+    if (nested) {
+      // A write inside a read: take the writers' lock now (as SQLite upgrades its lock).
+      const lock = mode === 'immediate' && !this.#writer ? `; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : '';
+      this.#call({ op: 'exec', sql: `SAVEPOINT ${savepoint}${lock}` });
+      if (lock) this.#writer = true;
+    } else {
       this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
+      this.#writer = mode === 'immediate';
     }
     this.#depth++;
     let result: T;
@@ -113,7 +121,10 @@ export class PostgresDb implements Db {
     this.#depth--;
     try {
       if (nested) this.#call({ op: 'exec', sql: `RELEASE SAVEPOINT ${savepoint}` });
-      else this.#call({ op: 'commit', sql: 'COMMIT' });
+      else {
+        this.#writer = false;
+        this.#call({ op: 'commit', sql: 'COMMIT' });
+      }
     } catch (e) {
       this.#rollback(nested, savepoint);
       throw e;
@@ -124,7 +135,10 @@ export class PostgresDb implements Db {
   #rollback(nested: boolean, savepoint: string): void {
     try {
       if (nested) this.#call({ op: 'exec', sql: `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` });
-      else this.#call({ op: 'rollback', sql: 'ROLLBACK' });
+      else {
+        this.#writer = false;
+        this.#call({ op: 'rollback', sql: 'ROLLBACK' });
+      }
     } catch {
       // The connection may be gone (and the transaction with it): the original error is the one to report.
     }
@@ -159,14 +173,22 @@ export class PostgresDb implements Db {
 
   #call(req: Request): Extract<Reply, { ok: true }> {
     if (this.#closed && req.op !== 'close') throw new Error('the PostgreSQL store is closed');
+    const id = ++this.#sequence;
+    const deadline = Date.now() + STATEMENT_TIMEOUT_MS;
     Atomics.store(this.#signal, 0, 0);
-    this.#port.postMessage(req);
-    const waited = Atomics.wait(this.#signal, 0, 0, STATEMENT_TIMEOUT_MS);
-    const message = receiveMessageOnPort(this.#port);
-    if (waited === 'timed-out' || message === undefined) {
+    this.#port.postMessage({ id, req });
+    let message: { message: { id: number; reply: Reply } } | undefined;
+    // The reply to this request (a late one to a request that timed out before is dropped).
+    while (Date.now() < deadline) {
+      Atomics.wait(this.#signal, 0, 0, deadline - Date.now());
+      Atomics.store(this.#signal, 0, 0);
+      while ((message = receiveMessageOnPort(this.#port)) !== undefined && message.message.id !== id);
+      if (message) break;
+    }
+    if (message === undefined) {
       throw fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${this.target.shown} did not answer within ${STATEMENT_TIMEOUT_MS / 1000} s. Check that the server is running and reachable, then try again.`);
     }
-    const reply = message.message as Reply;
+    const reply = message.message.reply;
     if (!reply.ok) throw pgError(reply.error, this.target.shown);
     return reply;
   }
@@ -206,6 +228,9 @@ function pgError(e: { message: string; code: string | undefined }, shown: string
   }
   if (code.startsWith('28') || code === '3D000' || code === '42501' || code === '3F000') {
     return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} refused the connection (${message}). Check the user, password, database and schema in ${opt('store-url')}.`);
+  }
+  if (code === '55P03') {
+    return fail('GH_STORE_UNAVAILABLE', `Another Gatehouse process has held the write lock of the store at ${shown} for 60 s, so this change was not made; nothing was changed. Try again when it has finished.`);
   }
   if (code === '53100') {
     return fail('GH_STORE_FULL', 'The PostgreSQL server is out of disk space, so Gatehouse could not write to its database; nothing was changed. Free some space on the server and try again.');
