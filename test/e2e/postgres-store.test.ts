@@ -23,7 +23,7 @@ function freshStore(): string {
 }
 
 function run(data: string, store: string, args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
-  const full = [...args, '--data', data, '--store-url', store];
+  const full = [...args, '--data', data, ...(store ? ['--store-url', store] : [])];
   const r = spawnSync(BIN, full, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', GATEHOUSE_STORE: '', ...env }, timeout: 60_000 });
   const res: RunResult = { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, args: full, json: <T>() => JSON.parse(r.stdout) as T };
   return res;
@@ -126,9 +126,11 @@ test('a schema written by a newer Gatehouse is refused (GH_STORE_NEWER), and not
   assert.deepEqual(direct(store, (db) => db.all<{ name: string }>('SELECT name FROM sites')), [{ name: 'www' }]);
 });
 
-test('two processes migrating one new schema at once: both succeed, each migration applied once', async () => {
+test('three processes migrating one new schema at once: all succeed, each migration applied once', async () => {
   const store = freshStore();
-  const [a, b, c] = await Promise.all([runAsync(dataDir(), store, ['site', 'list']), runAsync(dataDir(), store, ['cert', 'list']), runAsync(dataDir(), store, ['user', 'list'])]);
+  // One data directory (one master key: nodes of one store share it); the schema does not exist yet.
+  const data = dataDir();
+  const [a, b, c] = await Promise.all([runAsync(data, store, ['site', 'list']), runAsync(data, store, ['cert', 'list']), runAsync(data, store, ['user', 'list'])]);
   for (const r of [a, b, c]) assert.equal(r.code, 0, r.stderr);
   const versions = direct(store, (db) => db.all<{ version: number; n: number }>('SELECT version, COUNT(*) AS n FROM schema_migrations GROUP BY version ORDER BY version'));
   assert.ok(versions.length >= 12, JSON.stringify(versions));
