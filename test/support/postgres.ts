@@ -121,7 +121,7 @@ export function storeBytes(data: string): Buffer {
     return Buffer.concat(readdirSync(data).filter((n) => n.startsWith('gatehouse.db')).map((n) => readFileSync(join(data, n))));
   }
   const u = new URL(store);
-  const r = spawnSync(join(postgresBin(), 'pg_dump'), ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username), '-n', u.searchParams.get('schema')!, '-d', u.pathname.slice(1)],
+  const r = spawnSync(join(postgresBin(), 'pg_dump'), ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username), '-n', `"${u.searchParams.get('schema')!}"`, '-d', u.pathname.slice(1)],
     { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) }, maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`pg_dump failed: ${r.stderr.toString()}`);
   // bytea is dumped as hex text: its bytes are added as they are stored, so a search finds them.
