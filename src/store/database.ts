@@ -230,7 +230,11 @@ export function openSqlite(dataDir: string, options: { readonly?: boolean } = {}
  * the same list through forPostgres.
  */
 export function migrate(db: Db): void {
-  db.transaction('immediate', () => db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)'));
+  const create = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)';
+  // On PostgreSQL two processes creating it at once collide (a duplicate in pg_type): they queue on the writers' lock.
+  // SQLite's CREATE takes its own lock; a command that only reads takes no write lock for it.
+  if (db.engine === 'postgres') db.transaction('immediate', () => db.exec(create));
+  else db.exec(create);
   const current = db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')!.v ?? 0;
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   if (current > latest) {
