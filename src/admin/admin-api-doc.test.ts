@@ -16,9 +16,9 @@ test('the generated region replaces only what is between its markers', async () 
   const { renderAdminApiDoc, BEGIN, END } = (await import(new URL('scripts/admin-api-doc.mjs', root).href)) as {
     renderAdminApiDoc: (page?: string) => string; BEGIN: string; END: string;
   };
-  const out = renderAdminApiDoc(`# hand-written\n\n${BEGIN}\nstale\n${END}\n\nmore by hand\n`);
+  const out = renderAdminApiDoc(`# hand-written\n\n${BEGIN}\nold generated text\n${END}\n\nmore by hand\n`);
   assert.ok(out.startsWith(`# hand-written\n\n${BEGIN}\n`));
   assert.ok(out.endsWith(`${END}\n\nmore by hand\n`));
-  assert.ok(!out.includes('stale'));
+  assert.ok(!out.includes('old generated text'));
   assert.throws(() => renderAdminApiDoc('# no markers\n'), /markers/);
 });

@@ -3,8 +3,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import type { Permission } from '../model/role.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { Principal } from '../lifecycle/user-manager.js';
-import type { SessionStore } from './session-store.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { ConsoleSessions, LoginThrottle } from '../lifecycle/console-sessions.js';
 
 /** What a route needs: a permission of DESIGN.md's roles, any signed-in user, or nothing (log in, the OpenAPI document). */
 export type Access = Permission | 'signed-in' | 'public';
@@ -12,7 +11,7 @@ export type Access = Permission | 'signed-in' | 'public';
 /** The admin endpoint's shared parts, handed to every route. */
 export interface AdminContext {
   gatehouse: Gatehouse;
-  sessions: SessionStore;
+  sessions: ConsoleSessions;
   throttle: LoginThrottle;
   /** Host names and addresses the console offers (the machine's addresses, the names in use). */
   localAddresses: () => string[];

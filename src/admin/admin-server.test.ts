@@ -9,8 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import { openGatehouse } from '../lifecycle/gatehouse.js';
 import { adminCertificate } from './admin-certificate.js';
 import { buildAdminServer } from './admin-server.js';
-import { DEFAULT_SESSION_LIMITS } from './session-store.js';
-import { DEFAULT_THROTTLE_LIMITS } from './login-throttle.js';
+import { DEFAULT_SESSION_LIMITS } from '../lifecycle/console-sessions.js';
+import { DEFAULT_THROTTLE_LIMITS } from '../lifecycle/console-sessions.js';
 
 const PASSWORD = 'correct horse battery staple';
 

@@ -13,11 +13,11 @@ import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { Principal } from '../lifecycle/user-manager.js';
 import { Download, type AdminContext, type AdminRoute } from './admin-route.js';
 import { SESSION_COOKIE } from './identity-routes.js';
-import { LoginThrottle } from './login-throttle.js';
 import { faceOf, problem, problemFor } from './problem.js';
 import { ProblemSchema } from './resource-schemas.js';
 import { API_PREFIX, ROUTES } from './routes.js';
-import { sameToken, SessionStore, type Session } from './session-store.js';
+import { sameToken } from './session-store.js';
+import type { Session } from '../lifecycle/console-sessions.js';
 import { TicketKeyFollower, TicketKeys, type TicketKeyHolder } from '../lifecycle/ticket-keys.js';
 
 declare module 'fastify' {
@@ -73,7 +73,7 @@ const CONSOLE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf
  */
 export async function buildAdminServer(g: Gatehouse, options: AdminServerOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? (() => Date.now());
-  const admin: AdminContext = { gatehouse: g, sessions: new SessionStore(clock), throttle: new LoginThrottle(clock), localAddresses };
+  const admin: AdminContext = { gatehouse: g, sessions: g.sessions(clock), throttle: g.loginThrottle(clock), localAddresses };
   // Session tickets on the keys every process of this `serve` run derives from its seed (lifecycle/serving.ts).
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const app = Fastify({

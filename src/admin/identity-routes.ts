@@ -21,13 +21,12 @@ export const identityRoutes = [
     body: closed({ user: Type.String({ minLength: 1, maxLength: 64 }), password: PASSWORD }),
     response: SessionSchema,
     handler: async ({ admin, body, request, reply }) => {
-      const wait = admin.throttle.retryAfter(request.ip, body.user);
+      // Counted as failed until the password proves right: concurrent guesses, on any node, see each other at once.
+      const wait = admin.throttle.begin(request.ip, body.user);
       if (wait > 0) {
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         throw fail('GH_LOGIN_THROTTLED', `Too many failed log-ins; try again in ${Math.ceil(wait / 1000)} seconds.`);
       }
-      // Counted as failed until the password proves right: concurrent guesses see each other at once.
-      admin.throttle.failed(request.ip, body.user);
       const user = await admin.gatehouse.users.verify(body.user, body.password);
       if (!user) throw fail('GH_LOGIN_FAILED', 'The user name or password is wrong.');
       admin.throttle.succeeded(body.user, request.ip);

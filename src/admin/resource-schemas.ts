@@ -221,6 +221,28 @@ export const ServerSchema = Type.Object({
   services: Type.Object({ https: nullable(Type.String({ description: "the thumbprint of the server's default HTTPS certificate" })) }, open),
 }, open);
 
+export const FarmNodeSchema = Type.Object({
+  id: Type.String({ description: 'host:pid of the serve supervisor (or single serving process)' }),
+  host: Type.String(), pid: Type.Integer(),
+  version: Type.String({ description: 'the Gatehouse version it runs (empty: a serve that did not say)' }),
+  admin: nullable(Type.String({ description: 'where its admin endpoint listens; null: none' })),
+  listeners: Type.Array(Type.String(), { description: 'what its serving processes listen on, as "protocol ip:port"' }),
+  started: Type.String(), seen: Type.String({ description: 'its last report (its own, or one of its serving processes\')' }),
+  stopped: nullable(Type.String({ description: 'when it stopped cleanly' })),
+  state: Type.String({ enum: ['live', 'stale', 'stopped'], description: 'live: reported within 15 s; stale: silent since (or its pid is gone on this host); stopped: it said it stopped' }),
+  revision: nullable(Type.Integer({ description: 'the revision it serves (the lowest of its live serving processes\'); null: none is live' })),
+  processes: Type.Integer({ description: 'its live serving processes' }),
+  lag: Type.Object({
+    revisions: nullable(Type.Integer({ description: "the store's revision minus the one it serves" })),
+    seconds: Type.Integer({ description: 'seconds since its last report' }),
+  }, open),
+}, open);
+
+export const FarmSchema = Type.Object({
+  revision: Type.Integer({ description: "the store's revision" }),
+  nodes: Type.Array(FarmNodeSchema),
+}, open);
+
 export const UserSchema = Type.Object({
   name: Type.String(), role: Type.String({ enum: [...ROLES] }), created: Type.String(), updated: Type.String(),
 }, open);

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Type } from 'typebox';
 import { fail } from '../model/gatehouse-error.js';
 import { closed, QUERY_INT, route } from './admin-route.js';
-import { AuditEntrySchema, ServerSchema } from './resource-schemas.js';
+import { AuditEntrySchema, FarmSchema, ServerSchema } from './resource-schemas.js';
 
 /** The audit log, and what the console needs to know about the machine. */
 export const serverRoutes = [
@@ -37,10 +37,16 @@ export const serverRoutes = [
     response: Type.Object({
       revision: Type.Integer(),
       processes: Type.Array(Type.Object({
-        id: Type.String(), host: Type.String(), pid: Type.Integer(), role: Type.String(), revision: Type.Integer(),
+        id: Type.String(), host: Type.String(), pid: Type.Integer(), node: Type.Union([Type.String(), Type.Null()]), role: Type.String(), revision: Type.Integer(),
         started: Type.String(), seen: Type.String(), listeners: Type.Array(Type.String()), live: Type.Boolean(),
       })),
     }),
     handler: ({ admin }) => admin.gatehouse.processes.status(),
+  }),
+  route({
+    method: 'GET', path: '/farm', access: 'view', tag: 'server',
+    summary: 'The farm: every node (each serve on this store) with its host, pid, version and addresses, the revision it serves, its last report and its lag; stale and stopped nodes marked',
+    response: FarmSchema,
+    handler: ({ admin }) => admin.gatehouse.processes.farm(),
   }),
 ];

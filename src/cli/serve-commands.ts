@@ -107,6 +107,8 @@ export const serveCommands: Command[] = [
       // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
         if (isWorker() || values.once === true) return undefined;
+        // This supervisor (or single process) is a node of the farm: `farm status` lists it.
+        const node = g.processes.nodeReporter({ version: VERSION, admin: adminListen === 'off' ? null : adminListen });
         const scheduler = await startRenewals(g, renewEvery, log);
         // A certificate its CA revoked (OCSP) is renewed at once when Gatehouse can, and a person is told.
         const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
@@ -121,7 +123,7 @@ export const serveCommands: Command[] = [
           listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
           ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
         });
-        return { close: async () => Promise.all([ocsp.stop(), scheduler?.stop(), admin?.close()]) };
+        return { close: async () => Promise.all([ocsp.stop(), scheduler?.stop(), admin?.close()]).finally(() => node.leave()) };
       };
       // The expiry check (certificates within 14 days of their end: a notification once a day) runs
       // hourly in the same one process, unref'd, and stops with it.
@@ -187,6 +189,29 @@ export const serveCommands: Command[] = [
         : `${live.length} process(es) serving this store at revision ${status.revision}` +
           `${live.every((p) => p.revision === status.revision) ? ', all up to date' : `; behind: ${live.filter((p) => p.revision !== status.revision).map((p) => p.id).join(', ')}`}.`;
       return { json: status, text: [head, ...lines].join('\n') };
+    },
+  },
+  {
+    noun: 'farm',
+    verb: 'status',
+    usage: 'gatehouse farm status',
+    summary: 'Show every node of the farm (each serve on this store): its host, pid, version and addresses, the revision it serves, its last report and its lag; stale and stopped nodes marked.',
+    flags: [],
+    options: {},
+    run({ gatehouse }) {
+      const farm = gatehouse().processes.farm();
+      const live = farm.nodes.filter((n) => n.state === 'live');
+      const head = farm.nodes.length === 0
+        ? `No node has served this store (revision ${farm.revision}); start one with "gatehouse serve".`
+        : `${live.length} of ${farm.nodes.length} node(s) live on this store at revision ${farm.revision}` +
+          `${live.every((n) => n.lag.revisions === 0) ? (live.length ? ', all up to date' : '') : `; behind: ${live.filter((n) => n.lag.revisions !== 0).map((n) => n.id).join(', ')}`}.`;
+      const lines = farm.nodes.flatMap((n) => [
+        `  ${n.id.padEnd(28)} ${n.state.toUpperCase().padEnd(7)} ${n.version ? `v${n.version}`.padEnd(9) : 'version ?'} ` +
+          `revision ${n.revision === null ? '-' : String(n.revision)} (lag ${n.lag.revisions === null ? '-' : n.lag.revisions}, last report ${n.lag.seconds} s ago)` +
+          `${n.state === 'stopped' ? `, stopped ${n.stopped}` : ''}`,
+        `  ${''.padEnd(28)} started ${n.started}; ${n.processes} serving process(es); admin ${n.admin ?? 'off'}${n.listeners.length ? `; ${n.listeners.join(', ')}` : ''}`,
+      ]);
+      return { json: farm, text: [head, ...lines].join('\n') };
     },
   },
   {

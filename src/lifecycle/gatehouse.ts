@@ -13,6 +13,7 @@ import { AcmeManager } from './acme-manager.js';
 import { NotificationManager } from './notification-manager.js';
 import { RenewalManager } from './renewal-manager.js';
 import { OcspStaples } from './ocsp-staples.js';
+import { ConsoleSessions, LoginThrottle, type SessionLimits, type ThrottleLimits } from './console-sessions.js';
 
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
@@ -38,6 +39,10 @@ export interface Gatehouse {
   acme: AcmeManager;
   /** OCSP staples: which served certificates can carry one, the responses kept, the staple a handshake sends. */
   ocsp: OcspStaples;
+  /** The console's sessions, in the store (every node of a farm sees the same ones); `clock` in ms. */
+  sessions(clock: () => number, limits?: SessionLimits): ConsoleSessions;
+  /** The log-in throttle, counting failures in the store (every node of a farm counts the same ones); `clock` in ms. */
+  loginThrottle(clock: () => number, limits?: ThrottleLimits): LoginThrottle;
   /** Runs `fn` with every change it makes recorded as `actor`'s. */
   runAs<T>(actor: Actor, fn: () => T): T;
   /** Audit records at or after `since`, oldest first; `limit` keeps the newest that many. */
@@ -67,6 +72,8 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
     processes,
     acme: new AcmeManager(store, requests, processes, clock, options.cwd ?? process.cwd(), (thumbprint) => renewals.plan(thumbprint).length),
     ocsp: new OcspStaples(store, clock),
+    sessions: (sessionClock, limits) => new ConsoleSessions(store, sessionClock, limits),
+    loginThrottle: (throttleClock, limits) => new LoginThrottle(store, throttleClock, limits),
     runAs: (actor, fn) => store.runAs(actor, fn),
     audit: (filter) => store.audit.list(filter),
     close: () => store.close(),

@@ -60,6 +60,7 @@ export function storeState(g: Gatehouse): Record<string, unknown> {
     bindings: g.bindings.list(),
     services: g.services.list(),
     users: g.users.list(),
+    renewals: g.renewals.latest(),
   };
 }
 

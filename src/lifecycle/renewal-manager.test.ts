@@ -94,3 +94,30 @@ test('renew: a request with the same subject, names and key type, a new key, mar
   assert.notEqual(c.thumbprint, old.thumbprint);
   assert.ok(g.certificates.find(old.thumbprint), 'completing installs; the transaction moves later');
 });
+
+test('the lease\'s fencing token: A\'s lease runs out, B takes it over (token + 1), A\'s late commit and rollback are refused and the store is unchanged', async (t) => {
+  const { g, clock } = fixture(t);
+  const { old } = await served(g);
+  await selfSigned(g, 'a.contoso.com', { sans: ['b.contoso.com'], friendlyName: 'new' });
+  const a = g.renewals.lease('node-a:1', 60_000);
+  assert.equal(a, 1);
+  assert.equal(g.renewals.lease('node-b:2', 60_000), false, 'A holds it');
+  assert.equal(g.renewals.lease('node-a:1', 60_000), 1, 'A extends it: the same token');
+  const moved = g.renewals.underLease('node-a:1', a as number, () => g.renewals.move('old', 'new', 'internal'));
+  clock.advance(60_001);
+  const b = g.renewals.lease('node-b:2', 60_000);
+  assert.equal(b, 2, 'B took it over: the token grew');
+  const e = await refusedUnchanged(g, 'GH_LEASE_LOST', () => g.renewals.underLease('node-a:1', a as number, () => g.renewals.commit(moved.renewal, 'late', null)));
+  assert.match(e.message, /node-b:2 holds it now \(fencing token 2, this process had 1\)/);
+  await refusedUnchanged(g, 'GH_LEASE_LOST', () => g.renewals.underLease('node-a:1', a as number, () => g.renewals.rollback(moved.renewal, 'late', null)));
+  // Asynchronous work under the lease is fenced too (the fence follows the awaits).
+  await refusedUnchanged(g, 'GH_LEASE_LOST', () => g.renewals.underLease('node-a:1', a as number, async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    g.renewals.failed(old, null, 'internal', 'late');
+  }));
+  // B, the holder now, finishes it.
+  assert.equal(g.renewals.underLease('node-b:2', b as number, () => g.renewals.commit(moved.renewal, 'finished by B', null)).outcome, 'renewed');
+  // Released, then taken again: tokens only grow.
+  g.renewals.releaseLease('node-b:2');
+  assert.equal(g.renewals.lease('node-a:1', 60_000), 3);
+});

@@ -25,6 +25,8 @@ export interface MovedUses {
 }
 
 const NOT_YET_VALID_SLACK_MS = 5 * 60_000;
+/** The name of the lease of the one renewing process (table `leases`). */
+const RENEWAL_LEASE = 'renewal-scheduler';
 
 /**
  * The store side of a renewal transaction: the uses of a certificate (every https binding, the
@@ -130,6 +132,11 @@ export class RenewalManager {
     return this.store.renewals.of(thumbprint) as Renewal[];
   }
 
+  /** The renewals left open (moved, never committed or rolled back) that started more than `ageMs` ago: their process stopped mid-way. */
+  unfinished(ageMs: number): Renewal[] {
+    return this.store.renewals.unfinished(new Date(this.clock().getTime() - ageMs).toISOString()) as Renewal[];
+  }
+
   /** The newest renewal of each certificate renewed, by old thumbprint. */
   latest(): Map<string, Renewal> {
     return new Map(this.store.renewals.latest().map((r) => [r.old, r as Renewal]));
@@ -142,16 +149,26 @@ export class RenewalManager {
 
   /**
    * The renewal lease: only the process holding it renews (one scheduler per store, however many
-   * `serve` processes run on it). Taken or extended for `ttlMs`; false when another holder has it.
+   * `serve` processes run on it, on however many nodes). Taken or extended for `ttlMs`; answers its
+   * fencing token (it grows on every take-over), or false when another holder has it.
    */
-  lease(holder: string, ttlMs: number): boolean {
+  lease(holder: string, ttlMs: number): number | false {
     const now = this.clock();
-    return this.store.renewals.lease('renewal-scheduler', holder, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString());
+    return this.store.renewals.lease(RENEWAL_LEASE, holder, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString()) ?? false;
+  }
+
+  /**
+   * Runs `fn` (and everything it awaits) under the renewal lease as `holder` held it with `token`:
+   * every store write it makes is refused with GH_LEASE_LOST, nothing written, once another node
+   * has taken the lease over.
+   */
+  underLease<T>(holder: string, token: number, fn: () => T): T {
+    return this.store.fenced({ lease: RENEWAL_LEASE, holder, token }, fn);
   }
 
   releaseLease(holder: string): void {
     try {
-      this.store.renewals.release('renewal-scheduler', holder);
+      this.store.renewals.release(RENEWAL_LEASE, holder);
     } catch {
       // The store is gone or busy: the lease expires by itself.
     }

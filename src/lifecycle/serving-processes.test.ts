@@ -59,3 +59,41 @@ test('a reported pid that no longer runs on this host is not live, even within L
   const ghost = g.processes.status().processes.find((p) => p.id === 'ghost');
   assert.equal(ghost?.live, false);
 });
+
+test('farm: a node (this process as a serve supervisor) with its serving process, its lag behind the store, stale when silent, stopped when it says so', async (t) => {
+  const { g, clock } = fixture(t);
+  assert.deepEqual(g.processes.farm().nodes, []);
+  const node = g.processes.nodeReporter({ version: '9.9.9', admin: '127.0.0.1:8443' });
+  const r = g.processes.reporter('single');
+  t.after(() => {
+    r.leave();
+    node.leave();
+  });
+  r.report(g.serving.revision(), ['https *:443']);
+  let [n] = g.processes.farm().nodes;
+  assert.equal(n?.id.endsWith(`:${process.pid}`), true);
+  assert.deepEqual([n?.state, n?.version, n?.admin, n?.processes, n?.listeners, n?.revision, n?.lag.revisions], ['live', '9.9.9', '127.0.0.1:8443', 1, ['https *:443'], g.serving.revision(), 0]);
+  g.sites.add({ name: 'A', proxy: 'http://127.0.0.1:9' });
+  n = g.processes.farm().nodes[0];
+  assert.equal(n?.lag.revisions, 1, 'a change the node has not applied: one revision behind');
+  assert.equal(g.audit().filter((a) => a.action.startsWith('node')).length, 0, 'node reports are not changes');
+  clock.advance(LIVE_MS + 1000);
+  n = g.processes.farm().nodes[0];
+  assert.equal(n?.state, 'stale', 'silent for longer than LIVE_MS');
+  assert.equal(n?.revision, null, 'no live serving process: no revision served');
+  assert.equal(n?.lag.seconds, Math.round((LIVE_MS + 1000) / 1000));
+  node.leave();
+  n = g.processes.farm().nodes[0];
+  assert.equal(n?.state, 'stopped');
+  assert.ok(n?.stopped);
+});
+
+test('farm: a worker belongs to its supervisor\'s node', (t) => {
+  const { g } = fixture(t);
+  const r = g.processes.reporter('worker');
+  t.after(() => r.leave());
+  r.report(1);
+  const [n] = g.processes.farm().nodes;
+  assert.equal(n?.pid, process.ppid, 'the node is the parent process');
+  assert.equal(n?.processes, 1);
+});

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { fail } from '../model/gatehouse-error.js';
 import { act } from '../model/wording.js';
-import type { GatehouseStore, ProcessRow } from '../store/gatehouse-store.js';
+import type { GatehouseStore, NodeRow, ProcessRow } from '../store/gatehouse-store.js';
 
 /** How often a serving process says it is alive (besides after every revision it applies). */
 export const HEARTBEAT_MS = 5_000;
@@ -34,7 +34,44 @@ export class ServingProcesses {
 
   /** This process's reporter: call `report` after each revision it applies, `leave` when it ends. */
   reporter(role: 'worker' | 'single'): ProcessReporter {
-    return new ProcessReporter(this.store, this.clock, { id: `${this.#host}:${process.pid}`, host: this.#host, pid: process.pid, role });
+    // A worker's node is its supervisor (its parent); a single process is a node by itself.
+    const node = `${this.#host}:${role === 'worker' ? process.ppid : process.pid}`;
+    return new ProcessReporter(this.store, this.clock, { id: `${this.#host}:${process.pid}`, host: this.#host, pid: process.pid, node, role });
+  }
+
+  /** This `serve` supervisor's (or single process's) row as a node of the farm: heartbeat until `leave`. */
+  nodeReporter(info: { version: string; admin: string | null }): NodeReporter {
+    return new NodeReporter(this.store, this.clock, { id: `${this.#host}:${process.pid}`, host: this.#host, pid: process.pid, ...info });
+  }
+
+  /**
+   * The farm: every node (a `serve` supervisor) that reported on this store, the revision it serves
+   * (the lowest of its live serving processes'), its lag behind the store's revision and since its
+   * last report, and whether it is live, stale (not heard from in LIVE_MS, or its pid is gone on this
+   * host) or stopped.
+   */
+  farm(): FarmStatus {
+    const now = this.clock().getTime();
+    const { revision, processes } = this.status();
+    const rows = new Map(this.store.farm.list().map((n) => [n.id, n]));
+    // Serving processes whose node wrote no row (a `serve` older than farms, a test) still count.
+    for (const p of processes) {
+      const id = p.node ?? p.id;
+      if (!rows.has(id)) rows.set(id, { id, host: p.host, pid: Number(id.slice(id.lastIndexOf(':') + 1)), version: '', admin: null, started: p.started, seen: p.seen, stopped: null });
+    }
+    const nodes = [...rows.values()].map((n): FarmNode => {
+      const mine = processes.filter((p) => (p.node ?? p.id) === n.id);
+      const live = mine.filter((p) => p.live);
+      const seen = [n.seen, ...mine.map((p) => p.seen)].sort().at(-1)!;
+      const served = live.length > 0 ? Math.min(...live.map((p) => p.revision)) : null;
+      const state = n.stopped !== null ? 'stopped' : now - Date.parse(seen) <= LIVE_MS && (n.host !== this.#host || running(n.pid)) ? 'live' : 'stale';
+      return {
+        ...n, seen, state, revision: served, processes: live.length,
+        listeners: [...new Set(mine.flatMap((p) => p.listeners))].sort(),
+        lag: { revisions: served === null ? null : revision - served, seconds: Math.max(0, Math.round((now - Date.parse(seen)) / 1000)) },
+      };
+    });
+    return { revision, nodes: nodes.sort((a, b) => a.host.localeCompare(b.host) || a.pid - b.pid) };
   }
 
   status(): ServingStatus {
@@ -77,6 +114,63 @@ export class ServingProcesses {
   }
 }
 
+/** A node of the farm as `farm status` shows it. */
+export interface FarmNode extends NodeRow {
+  /** `live`: reported within LIVE_MS; `stale`: not heard from since (or its pid is gone on this host); `stopped`: it said it stopped. */
+  state: 'live' | 'stale' | 'stopped';
+  /** The revision it serves (the lowest of its live serving processes'), or null when none of them is live. */
+  revision: number | null;
+  /** Its live serving processes. */
+  processes: number;
+  /** What its serving processes listen on (`https 127.0.0.1:443`). */
+  listeners: string[];
+  /** How far behind it is: the store's revision minus the one it serves, and seconds since it last reported. */
+  lag: { revisions: number | null; seconds: number };
+}
+
+export interface FarmStatus {
+  /** The store's revision. */
+  revision: number;
+  nodes: FarmNode[];
+}
+
+/** Nodes not heard from for this long are forgotten when another node starts. */
+const FORGET_NODE_MS = 24 * 3600_000;
+
+/** A node's row in the store, kept current by a heartbeat, marked stopped by `leave`. */
+export class NodeReporter {
+  readonly #row: NodeRow;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly store: GatehouseStore, private readonly clock: () => Date, me: Omit<NodeRow, 'started' | 'seen' | 'stopped'>) {
+    const now = clock().toISOString();
+    this.#row = { ...me, started: now, seen: now, stopped: null };
+    try {
+      this.store.farm.prune(new Date(clock().getTime() - FORGET_NODE_MS).toISOString());
+    } catch {
+      // A busy store: the next node to start forgets them.
+    }
+    this.#write();
+    this.#timer = setInterval(() => this.#write(), HEARTBEAT_MS);
+    this.#timer.unref();
+  }
+
+  leave(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#row.stopped = this.clock().toISOString();
+    this.#write();
+  }
+
+  #write(): void {
+    try {
+      this.store.farm.report({ ...this.#row, seen: this.clock().toISOString() });
+    } catch {
+      // A busy or full store: the next heartbeat tries again.
+    }
+  }
+}
+
 /** One serving process's row in the store, kept current. */
 export class ProcessReporter {
   readonly #started: string;
@@ -84,7 +178,7 @@ export class ProcessReporter {
   #listeners: string[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: GatehouseStore, private readonly clock: () => Date, private readonly me: { id: string; host: string; pid: number; role: string }) {
+  constructor(private readonly store: GatehouseStore, private readonly clock: () => Date, private readonly me: { id: string; host: string; pid: number; node: string; role: string }) {
     this.#started = clock().toISOString();
   }
 

@@ -98,6 +98,7 @@ export const ERRORS = {
   GH_RENEWAL_PENDING: { exit: 1, status: 409, summary: 'A request already renews this certificate; complete it or cancel it first.' },
   GH_RENEWAL_MANUAL: { exit: 1, status: 409, summary: `The certificate comes from a CA Gatehouse cannot ask by itself; renew it with ${act('cert-renew', 'REF')} and complete the request with the CA's answer.` },
   GH_RENEWAL_NOT_FOUND: { exit: 1, status: 404, summary: 'There is no such renewal.' },
+  GH_LEASE_LOST: { exit: 1, status: 409, summary: 'This process no longer holds the renewal lease: it ran out and another node took it over (a newer fencing token), so this late change was refused and nothing was changed. The node holding the lease now carries the work on.' },
   GH_SERVE_BEHIND: { exit: 1, status: 504, summary: 'A serving process did not apply the new revision in time (it is stalled, or cannot apply it: its log says why); nothing that needed it was done.' },
   GH_ACME_TOS_REQUIRED: { exit: 1, status: 400, summary: `An ACME account is created only when the CA's terms of service are agreed to with ${opt('agree-tos')}; read them first (the directory's meta.termsOfService).` },
   GH_ACME_DIRECTORY_INVALID: { exit: 1, status: 400, summary: 'The ACME directory is neither an http(s) URL nor a known name (letsencrypt, letsencrypt-staging, zerossl).' },

@@ -38,7 +38,7 @@ test('scheduler: renews what is due (not probed without serve) and nothing twice
   const other = new RenewalScheduler(g);
   // Another process's scheduler: the same store, another holder.
   const lease = g.renewals.lease('elsewhere:1', 60_000);
-  assert.equal(lease, true);
+  assert.equal(lease, 1, 'the first holder has fencing token 1');
   assert.deepEqual(await other.tick(), [], 'the lease is held elsewhere');
   clock.advance(61_000);
   const reports = await other.tick();
@@ -73,4 +73,31 @@ test('timingsText: the log line says how long serving processes took to apply th
   assert.equal(timingsText({ timings: { appliedMs: 412, probeMs: 35 } }), ' (applied by every serving process in 412 ms, probed in 35 ms)');
   assert.equal(timingsText({ timings: { appliedMs: 412, probeMs: null } }), ' (applied by every serving process in 412 ms)');
   assert.equal(timingsText({ timings: { appliedMs: null, probeMs: null } }), '');
+});
+
+test('a renewal left open by a lease holder that stopped mid-way is rolled back by the process that takes the lease over; the late holder can no longer write', async (t) => {
+  const { g, clock } = fixture(t);
+  await g.ca.init({});
+  const old = await internalCert(g, 'a.contoso.com', 30);
+  const next = await internalCert(g, 'a.contoso.com', 30);
+  g.services.assign(old, ['smtp'], { overwrite: true });
+  // Another node holds the lease and moves the uses, then stops before committing (SIGKILL).
+  const token = g.renewals.lease('elsewhere:1', 60_000);
+  assert.equal(token, 1);
+  const moved = g.renewals.underLease('elsewhere:1', token as number, () => g.renewals.move(old, next, 'internal'));
+  assert.equal(g.services.certificateOf('smtp'), next);
+  const lines: string[] = [];
+  const scheduler = new RenewalScheduler(g, { log: (l) => lines.push(l) });
+  t.after(() => scheduler.stop());
+  assert.deepEqual(await scheduler.tick(), [], 'the lease is still held elsewhere');
+  assert.equal(g.renewals.show(moved.renewal).outcome, null);
+  clock.advance(6 * 60_000);
+  await scheduler.tick();
+  assert.equal(g.renewals.show(moved.renewal).outcome, 'rolled-back', lines.join('\n'));
+  assert.match(g.renewals.show(moved.renewal).detail, /stopped before it finished/);
+  assert.equal(g.services.certificateOf('smtp'), old, 'every use is back on the old certificate');
+  assert.ok(lines.some((l) => /left unfinished .* rolled back/.test(l)), lines.join('\n'));
+  // The stopped node, come back late, cannot commit what it started.
+  await assert.rejects(async () => g.renewals.underLease('elsewhere:1', token as number, () => g.renewals.commit(moved.renewal, 'late', null)), /GH_LEASE_LOST|no longer holds/);
+  assert.equal(g.renewals.show(moved.renewal).outcome, 'rolled-back');
 });

@@ -80,6 +80,8 @@ export class RenewalScheduler {
   #tick: Promise<RenewalReport[]> | undefined;
   /** Certificates to renew at the next look whether due or not (their CA revoked them), with why. */
   readonly #urgent = new Map<string, string>();
+  /** The fencing token this scheduler last held the lease with: another one means it took the lease (over) anew. */
+  #token: number | undefined;
 
   constructor(private readonly g: Gatehouse, private readonly options: SchedulerOptions = {}) {}
 
@@ -110,6 +112,33 @@ export class RenewalScheduler {
     this.g.renewals.releaseLease(this.#holder);
   }
 
+  /**
+   * Just took the lease (over): a renewal another process left open — it moved the uses, then
+   * stopped (killed, its lease ran out) before committing or rolling back — is rolled back, so every
+   * use is back on the certificate that was checked; the renewal is tried again when next due. Only
+   * renewals older than a lease are taken: a younger one may belong to a command (a manual
+   * renewal) still probing.
+   */
+  #recover(log: (line: string) => void): void {
+    for (const r of this.g.renewals.unfinished(LEASE_MS)) {
+      try {
+        this.g.renewals.rollback(r.id, `rolled back by ${this.#holder}: the process renewing it stopped before it finished`, r.probes);
+        log(`renewal ${r.id}: left unfinished since ${r.started} by a process that stopped; rolled back`);
+      } catch (e) {
+        log(`renewal ${r.id}: left unfinished since ${r.started}; could not be rolled back: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Extends the lease while a renewal runs (a store that cannot be reached: it runs out, and the fence holds). */
+  #extend(): void {
+    try {
+      this.g.renewals.lease(this.#holder, LEASE_MS);
+    } catch {
+      // Busy or gone: the next try, or the lease runs out.
+    }
+  }
+
   /** One look: renews what is due (when this process holds the lease); answers the reports. */
   tick(): Promise<RenewalReport[]> {
     this.#tick ??= this.#run().finally(() => {
@@ -122,22 +151,32 @@ export class RenewalScheduler {
     const log = this.options.log ?? (() => undefined);
     const reports: RenewalReport[] = [];
     try {
-      if (!this.g.renewals.lease(this.#holder, LEASE_MS)) return reports;
+      const first = this.g.renewals.lease(this.#holder, LEASE_MS);
+      if (first === false) return reports;
+      if (first !== this.#token) this.g.renewals.underLease(this.#holder, first, () => this.#recover(log));
+      this.#token = first;
       const now = (this.options.now ?? this.g.clock)();
-      await chooseAcmeRenewalTimes(this.g, now, log);
+      await this.g.renewals.underLease(this.#holder, first, () => chooseAcmeRenewalTimes(this.g, now, log));
       const urgent = [...this.#urgent].flatMap(([thumbprint, why]) => renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint).map((c) => ({ ...c, why })));
       this.#urgent.clear();
       const due = dueCertificates(this.g, now, this.options.sources, this.options.retryMs).filter((c) => !urgent.some((u) => u.thumbprint === c.thumbprint));
       for (const c of [...urgent, ...due.map((d) => ({ ...d, why: `due since ${d.nextRenewal}` }))]) {
-        if (!this.g.renewals.lease(this.#holder, LEASE_MS)) break;
+        const token = this.g.renewals.lease(this.#holder, LEASE_MS);
+        if (token === false) break;
         log(`renewal: "${c.friendlyName}" (${c.source}) is ${c.why}; renewing`);
+        // The lease is kept alive while the renewal runs; every write the renewal makes checks its
+        // fencing token, so once another node has taken the lease over nothing more is written here.
+        const keepAlive = setInterval(() => this.#extend(), LEASE_MS / 3);
+        keepAlive.unref();
         try {
-          const r = await runRenewal(this.g, c.thumbprint, { sources: this.options.sources, onOutcome: this.options.onOutcome });
+          const r = await this.g.renewals.underLease(this.#holder, token, () => runRenewal(this.g, c.thumbprint, { sources: this.options.sources, onOutcome: this.options.onOutcome }));
           if ('dryRun' in r) continue;
           reports.push(r);
           log(`renewal ${r.renewal}: "${c.friendlyName}" ${r.outcome}${r.new.thumbprint ? ` → ${r.new.thumbprint}` : ''}: ${r.detail}${timingsText(r)}`);
         } catch (e) {
           log(`renewal: "${c.friendlyName}" could not be renewed: ${(e as Error).message}`);
+        } finally {
+          clearInterval(keepAlive);
         }
       }
     } catch (e) {

@@ -11,6 +11,13 @@ export interface Actor {
   source?: string;
 }
 
+/** A lease whose holder makes changes: each one checks, in its own transaction, that no newer holder took the lease over. */
+export interface Fence {
+  lease: string;
+  holder: string;
+  token: number;
+}
+
 /** What a change did, for the audit log. */
 export interface Change {
   action: string;
@@ -27,6 +34,8 @@ export interface Change {
 export class StoreEngine {
   /** The actor of the API call in progress, when it is not the store's own (see `runAs`). */
   readonly #actorScope = new AsyncLocalStorage<Actor>();
+  /** The lease the work in progress runs under, if any (see `fenced`). */
+  readonly #fenceScope = new AsyncLocalStorage<Fence>();
 
   constructor(
     readonly db: Db,
@@ -48,6 +57,15 @@ export class StoreEngine {
   }
 
   /**
+   * Runs `fn` — and everything it awaits — under the lease `fence`: every change and record it
+   * makes first checks, in the same transaction, that the lease still has `fence.token` and
+   * `fence.holder`, and is refused with GH_LEASE_LOST (nothing written) once a newer holder took it.
+   */
+  fenced<T>(fence: Fence, fn: () => T): T {
+    return this.#fenceScope.run(fence, fn);
+  }
+
+  /**
    * Runs `fn` in one IMMEDIATE transaction, then records the change in the audit log and bumps the
    * revision: every serving process rebuilds what it serves from the next revision.
    */
@@ -65,6 +83,8 @@ export class StoreEngine {
 
   #write<T>(describe: (result: T) => Change, fn: () => T, bump: boolean): T {
     return this.db.transaction('immediate', () => {
+      const fence = this.#fenceScope.getStore();
+      if (fence) this.#checkFence(fence);
       const result = fn();
       const c = describe(result);
       const actor = this.#actorScope.getStore() ?? this.actor;
@@ -73,6 +93,14 @@ export class StoreEngine {
       if (bump) this.db.run("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'");
       return result;
     });
+  }
+
+  #checkFence(f: Fence): void {
+    // The no-op update takes the lease row's lock (PostgreSQL) for the rest of the transaction.
+    if (this.db.run('UPDATE leases SET token = token WHERE name = ? AND holder = ? AND token = ?', f.lease, f.holder, f.token).changes === 1) return;
+    const now = this.db.get<{ holder: string; token: number | string }>('SELECT holder, token FROM leases WHERE name = ?', f.lease);
+    throw fail('GH_LEASE_LOST', `This process (${f.holder}) no longer holds the ${f.lease} lease: it ran out and ${now ? `${now.holder} holds it now (fencing token ${Number(now.token)}, this process had ${f.token})` : 'it was removed'}. ` +
+      'This late change was refused and nothing was changed; the holder of the lease carries the work on.');
   }
 
   /** The revision: bumped by every change to what is served. */

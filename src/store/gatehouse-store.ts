@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 import type { KeyVault } from './key-vault.js';
-import { StoreEngine, type Actor, type Change } from './engine.js';
+import { StoreEngine, type Actor, type Change, type Fence } from './engine.js';
 import { KeyRepository } from './keys.js';
 import { RequestRepository } from './requests.js';
 import { CertificateRepository } from './certificates.js';
@@ -14,8 +14,10 @@ import { AcmeRepository } from './acme.js';
 import { NotificationRepository } from './notifications.js';
 import { RenewalRepository } from './renewals.js';
 import { OcspRepository } from './ocsp.js';
+import { ConsoleSessionRepository } from './console-sessions.js';
+import { FarmRepository } from './farm.js';
 
-export type { Actor, Change } from './engine.js';
+export type { Actor, Change, Fence } from './engine.js';
 export type { AuditEntry } from './audit.js';
 export type { CertificateRow } from './certificates.js';
 export type { RequestRow } from './requests.js';
@@ -25,6 +27,8 @@ export type { AcmeAccountRow, AcmeChallengeRow, CertificateSourceRow } from './a
 export type { NotifyTargetRow } from './notifications.js';
 export type { RenewalRow, RenewalOutcome } from './renewals.js';
 export type { StapleRow } from './ocsp.js';
+export type { SessionRow } from './console-sessions.js';
+export type { NodeRow } from './farm.js';
 
 /**
  * The one store: the engine (database, transactions, audit, revision, master-key check) and one
@@ -47,6 +51,8 @@ export class GatehouseStore {
   readonly notifications: NotificationRepository;
   readonly renewals: RenewalRepository;
   readonly ocsp: OcspRepository;
+  readonly sessions: ConsoleSessionRepository;
+  readonly farm: FarmRepository;
 
   constructor(db: Db, vault: KeyVault, clock: () => Date, actor: Actor) {
     this.engine = new StoreEngine(db, vault, clock, actor);
@@ -63,6 +69,8 @@ export class GatehouseStore {
     this.notifications = new NotificationRepository(this.engine);
     this.renewals = new RenewalRepository(this.engine);
     this.ocsp = new OcspRepository(this.engine);
+    this.sessions = new ConsoleSessionRepository(this.engine);
+    this.farm = new FarmRepository(this.engine);
   }
 
   /** One transaction with its audit record and a new revision (see StoreEngine.change). */
@@ -82,6 +90,11 @@ export class GatehouseStore {
 
   runAs<T>(actor: Actor, fn: () => T): T {
     return this.engine.runAs(actor, fn);
+  }
+
+  /** Runs `fn` with every write it makes checked against the lease `fence` (see StoreEngine.fenced). */
+  fenced<T>(fence: Fence, fn: () => T): T {
+    return this.engine.fenced(fence, fn);
   }
 
   revision(): number {

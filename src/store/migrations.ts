@@ -305,4 +305,39 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX certificate_sources_source ON certificate_sources (source);
     `,
   },
+  {
+    version: 13,
+    name: 'farm state: console sessions and failed log-ins in the store, the renewal lease\'s fencing token, the nodes (serve supervisors) and the node of each serving process',
+    sql: `
+      CREATE TABLE console_sessions (
+        id_hash      TEXT   PRIMARY KEY,
+        user_name    TEXT   NOT NULL,
+        user_updated TEXT   NOT NULL,
+        csrf_token   TEXT   NOT NULL,
+        created      BIGINT NOT NULL,
+        last_seen    BIGINT NOT NULL
+      );
+      CREATE INDEX console_sessions_user ON console_sessions (user_name);
+      CREATE INDEX console_sessions_last_seen ON console_sessions (last_seen);
+      CREATE TABLE login_failures (
+        id   TEXT   PRIMARY KEY,
+        key  TEXT   NOT NULL,
+        at   BIGINT NOT NULL
+      );
+      CREATE INDEX login_failures_key ON login_failures (key, at);
+      CREATE INDEX login_failures_at ON login_failures (at);
+      ALTER TABLE leases ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE farm_nodes (
+        id       TEXT    PRIMARY KEY,
+        host     TEXT    NOT NULL,
+        pid      INTEGER NOT NULL,
+        version  TEXT    NOT NULL,
+        admin    TEXT,
+        started  TEXT    NOT NULL,
+        seen     TEXT    NOT NULL,
+        stopped  TEXT
+      );
+      ALTER TABLE serving_processes ADD COLUMN node TEXT;
+    `,
+  },
 ];

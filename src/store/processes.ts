@@ -6,6 +6,8 @@ export interface ProcessRow {
   id: string;
   host: string;
   pid: number;
+  /** The node (`serve` supervisor, `host:pid`) it belongs to: its own id for a single process; null in rows written before farms. */
+  node: string | null;
   /** `worker` (one of a supervisor's), `single` (`--workers 1`). */
   role: string;
   revision: number;
@@ -27,13 +29,13 @@ export class ProcessRepository {
 
   report(row: ProcessRow): void {
     this.engine.db.run(
-      `INSERT INTO serving_processes (id, host, pid, role, revision, started, seen, listeners) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET role = excluded.role, revision = excluded.revision, seen = excluded.seen, listeners = excluded.listeners`,
-      row.id, row.host, row.pid, row.role, row.revision, row.started, row.seen, JSON.stringify(row.listeners));
+      `INSERT INTO serving_processes (id, host, pid, node, role, revision, started, seen, listeners) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET node = excluded.node, role = excluded.role, revision = excluded.revision, seen = excluded.seen, listeners = excluded.listeners`,
+      row.id, row.host, row.pid, row.node, row.role, row.revision, row.started, row.seen, JSON.stringify(row.listeners));
   }
 
   list(): ProcessRow[] {
-    return this.engine.db.all<RawProcess>('SELECT * FROM serving_processes ORDER BY host, pid')
+    return this.engine.db.all<RawProcess>('SELECT id, host, pid, node, role, revision, started, seen, listeners FROM serving_processes ORDER BY host, pid')
       .map((r) => ({ ...r, listeners: JSON.parse(r.listeners) as string[] }));
   }
 

@@ -49,20 +49,32 @@ export class RenewalRepository {
 
   /**
    * Takes (or extends) the lease `name` for `holder` until `expires` when it is free, expired or
-   * already `holder`'s; answers whether `holder` holds it. Not a change: no audit record, no revision.
+   * already `holder`'s; answers its fencing token when `holder` holds it, else undefined. The token
+   * grows by one on every take-over (the lease was free, ran out, or was someone else's) and stays
+   * while the same holder extends a live lease: work done under a token is fenced off once a newer
+   * one exists (StoreEngine.fenced). Not a change: no audit record, no revision.
    */
-  lease(name: string, holder: string, now: string, expires: string): boolean {
-    return this.engine.db.transaction('immediate', () => {
-      const row = this.engine.db.get<{ holder: string; expires: string }>('SELECT holder, expires FROM leases WHERE name = ?', name);
-      if (row && row.holder !== holder && row.expires > now) return false;
-      this.engine.db.run('INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires', name, holder, expires);
-      return true;
-    });
+  lease(name: string, holder: string, now: string, expires: string): number | undefined {
+    // One statement, so two nodes racing for a lease that ran out cannot both take it: the upsert
+    // locks the row (PostgreSQL re-checks the condition on the row another node just wrote).
+    const row = this.engine.db.get<{ token: number | string }>(
+      `INSERT INTO leases (name, holder, expires, token) VALUES (?, ?, ?, 1)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires,
+         token = CASE WHEN leases.holder = excluded.holder AND leases.expires > ? THEN leases.token ELSE leases.token + 1 END
+       WHERE leases.holder = excluded.holder OR leases.expires <= ?
+       RETURNING token`,
+      name, holder, expires, now, now);
+    return row === undefined ? undefined : Number(row.token);
   }
 
-  /** Gives the lease up, if `holder` has it. */
+  /** Gives the lease up, if `holder` has it: it runs out at once (the row and its token stay, so tokens only grow). */
   release(name: string, holder: string): void {
-    this.engine.db.run('DELETE FROM leases WHERE name = ? AND holder = ?', name, holder);
+    this.engine.db.run("UPDATE leases SET expires = '' WHERE name = ? AND holder = ?", name, holder);
+  }
+
+  /** The renewals still open (moved, neither committed nor rolled back) that started before `before` (ISO time), oldest first. */
+  unfinished(before: string): RenewalRow[] {
+    return this.engine.db.all<RawRenewal>('SELECT * FROM renewals WHERE finished IS NULL AND started < ? ORDER BY id', before).map(toRenewal);
   }
 
   /** The newest renewal of each certificate renewed (by `old`). */

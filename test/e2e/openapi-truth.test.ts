@@ -331,6 +331,7 @@ test('every operation, called with valid input, answers a success its document d
   await ok('GET', '/services', '/services');
   await ok('GET', '/server', '/server');
   await ok('GET', '/server/processes', '/server/processes');
+  await ok('GET', '/farm', '/farm');
   await ok('GET', '/renewals', '/renewals');
   await ok('GET', '/certificates/{ref}/renewals', `/certificates/${b}/renewals`);
   await ok('POST', '/certificates/{ref}/renew', `/certificates/${b}/renew`, { body: { dryRun: true } });
