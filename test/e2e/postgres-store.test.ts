@@ -110,6 +110,11 @@ test('serve reports the store as its URL without the password', async () => {
   try {
     await serve.waitFor(/store postgres:\/\/gatehouse:\*\*\*@/, 'the store named without its password');
     assert.ok(!serve.out.includes(PG_PASSWORD) && !serve.err.includes(PG_PASSWORD), serve.out + serve.err);
+    for (const args of [['serve', 'status'], ['serve', 'status', '--json'], ['farm', 'status'], ['farm', 'status', '--json']]) {
+      const s = run(data, store, args);
+      assert.equal(s.code, 0, describeRun(s));
+      assert.ok(!s.stdout.includes(PG_PASSWORD) && !s.stderr.includes(PG_PASSWORD), s.stdout);
+    }
   } finally {
     await serve.stop();
   }
