@@ -2,7 +2,7 @@
 // missing), initdb'd in a temporary directory and started on a free 127.0.0.1 port as the
 // `postgres` user when the tests run as root — never the machine's default cluster. Stopped at exit.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -137,4 +137,22 @@ export function withStoreDb<T>(data: string, fn: (db: Db) => T): T {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Copies a test's store to another data directory: the directory itself (master key, logs) and,
+ * on PostgreSQL, the schema (pg_dump of the source's schema, renamed, into the target's).
+ */
+export function copyStore(source: string, target: string): void {
+  cpSync(source, target, { recursive: true });
+  const from = storeFor(source);
+  if (from === undefined) return;
+  const u = new URL(from);
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
+  const conn = ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username), '-d', u.pathname.slice(1)];
+  const schema = schemaFor(source);
+  const dump = spawnSync(join(postgresBin(), 'pg_dump'), [...conn, '-n', `"${schema}"`, '--no-owner'], { env, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+  if (dump.status !== 0) throw new Error(`pg_dump failed: ${dump.stderr}`);
+  const load = spawnSync(join(postgresBin(), 'psql'), [...conn, '-q', '-v', 'ON_ERROR_STOP=1'], { env, input: dump.stdout.split(schema).join(schemaFor(target)), encoding: 'utf8' });
+  if (load.status !== 0) throw new Error(`psql failed: ${load.stderr}`);
 }
