@@ -107,7 +107,7 @@ export class CertificateRepository {
   replaceChain(thumbprint: string, chain: ChainCertificate[], chainDer: Buffer[], complete: boolean): void {
     this.engine.db.run('UPDATE certificates SET chain = ?, chain_der = ?, chain_complete = ? WHERE thumbprint = ?',
       JSON.stringify(chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), complete ? 1 : 0, thumbprint);
-    this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+    this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)");
   }
 
   /** Moves whenever a stored chain is replaced (see `replaceChain`). */
