@@ -11,7 +11,9 @@
 // BENCH_BASELINE is a checkout of another commit with its own dist/ (`npm run build`; a node_modules
 // symlink to this tree's is enough when package-lock.json is the same); it serves the same store,
 // so both commits must share the store schema.
-// Environment: BENCH_RUNS (5), BENCH_SECS (8), BENCH_WARM (2), BENCH_PORT (18543).
+// Environment: BENCH_RUNS (5), BENCH_SECS (8), BENCH_WARM (2), BENCH_PORT (18543), BENCH_LOADS (h1,h2: which loads).
+// `bare-core` is the same bare server answering HTTP/2 through the core stream API (`stream` event,
+// `respond` + `end`) rather than the compatibility layer: the ceiling for Gatehouse's HTTP/2.
 // Every run: warm-up, then the measured window; server CPU = utime+stime of the server process from
 // /proc over the window, so work per server core-second (requests ÷ CPU seconds) is what compares
 // best on a loaded machine. Loads: `h2load --h1 -c 50 -t 1` and `h2load -c 50 -m 10 -t 1` on /index.html.
@@ -30,6 +32,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SECS = Number(process.env.BENCH_SECS ?? 8);
 const WARM = Number(process.env.BENCH_WARM ?? 2);
 const PORT = Number(process.env.BENCH_PORT ?? 18543);
+const LOADS = (process.env.BENCH_LOADS ?? 'h1,h2').split(',');
 const CONNS = 50;
 const t0 = Date.now();
 const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
@@ -77,7 +80,25 @@ const server = createSecureServer({ key: readFileSync(${JSON.stringify(key)}), c
 server.listen(${PORT}, '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
 `);
-  return { stores, bare, logs: join(tmp, 'logs') };
+  const bareCore = join(tmp, 'bare-core.mjs');
+  writeFileSync(bareCore, `import { createSecureServer } from 'node:http2';
+import { readFileSync } from 'node:fs';
+const body = readFileSync(${JSON.stringify(join(root, 'index.html'))});
+const server = createSecureServer({ key: readFileSync(${JSON.stringify(key)}), cert: readFileSync(${JSON.stringify(pem)}), allowHTTP1: true }, (req, res) => {
+  res.setHeader('content-type', 'text/html; charset=UTF-8');
+  res.setHeader('content-length', body.length);
+  res.end(body);
+});
+// HTTP/2 through the core API: Node's compatibility listener (attached with the 'request' one) taken off.
+server.removeAllListeners('stream');
+server.on('stream', (stream) => {
+  stream.respond({ ':status': 200, 'content-type': 'text/html; charset=UTF-8', 'content-length': body.length });
+  stream.end(body);
+});
+server.listen(${PORT}, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`);
+  return { stores, bare, bareCore, logs: join(tmp, 'logs') };
 }
 
 /** The servers of the run: name → how to start it. */
@@ -85,7 +106,10 @@ function servers(env) {
   const gh = (tree, store) => (extra) => [...extra, join(tree, 'dist', 'src', 'cli', 'entry.js'), 'serve', '--data', store, '--admin', 'off', '--workers', '1', '--log-dir', env.logs];
   const list = { gatehouse: gh(repo, env.stores.w3c), 'gatehouse-log-off': gh(repo, env.stores.off) };
   if (BASELINE) list.baseline = gh(BASELINE, env.stores.w3c);
-  if (!PROFILE) list.bare = (extra) => [...extra, env.bare];
+  if (!PROFILE) {
+    list.bare = (extra) => [...extra, env.bare];
+    list['bare-core'] = (extra) => [...extra, env.bareCore];
+  }
   return list;
 }
 
@@ -133,7 +157,7 @@ async function measure(env) {
     for (const name of order) {
       const server = await start(name, list[name]([]));
       try {
-        for (const load of ['h1', 'h2']) {
+        for (const load of LOADS) {
           const r = await h2load(server, load === 'h1');
           runs.push({ name, load, round, load1: loadavg()[0], ...r });
           log(`${load} ${name.padEnd(18)} round ${round}: ${fmt(r.rate)} req/s, server CPU ${fmt(r.cpu / SECS, 2)} cores → ${fmt(r.perCore)}/core-s${r.bad ? `, ${r.bad} failed or non-2xx` : ''}`);
@@ -165,7 +189,7 @@ async function profile(env, tmp) {
   const list = servers(env);
   let out = '';
   for (const name of Object.keys(list)) {
-    for (const load of ['h1', 'h2']) {
+    for (const load of LOADS) {
       const dir = join(tmp, `prof-${name}-${load}`);
       const server = await start(name, list[name](['--cpu-prof', `--cpu-prof-dir=${dir}`]));
       let r;

@@ -9,7 +9,9 @@
 // Environment: BENCH_RUNS (3), BENCH_SECS (10), BENCH_WARM (2), BENCH_NAMES (1000),
 // BENCH_10K=1 (also seed 10,000 certificates for memory and start-up time; adds a few minutes),
 // BENCH_QUICK=1 (1 run of 3 s, 100 names: to try the script, not for figures),
-// BENCH_ONLY=ecdsa1,rsa1,sni (only those configurations), BENCH_PORT (18443; nginx on BENCH_PORT + 2).
+// BENCH_ONLY=ecdsa1,rsa1,sni (only those configurations), BENCH_PORT (18443; nginx on BENCH_PORT + 2),
+// BENCH_SERVERS=gatehouse,gatehouse-w1,gatehouse-w2,nginx (which servers, in that order; gatehouse-wN is
+// `serve --workers N`, gatehouse is the default count; default: gatehouse,nginx,gatehouse-w1).
 //
 // What runs (see bench/README.md, "Serving plane"):
 // - servers: nginx (worker_processes 2, its own config in a temp dir, not the system service),
@@ -72,6 +74,12 @@ function buildHsclient(dir) {
   const out = join(dir, 'hsclient');
   execFileSync('gcc', ['-O2', '-o', out, join(KIT, 'hsclient.c'), '-lssl', '-lcrypto', '-lpthread'], { stdio: 'inherit' });
   return out;
+}
+
+/** The worker count `serve` picks without --workers on this machine (the compiled rule, serve/worker-pool.ts), else one per core. */
+async function defaultWorkers() {
+  const pool = await import(pathToFileURL(join(repo, 'dist', 'src', 'serve', 'worker-pool.js')).href);
+  return typeof pool.defaultWorkerCount === 'function' ? pool.defaultWorkerCount() : availableParallelism();
 }
 
 function ghHasWorkers() {
@@ -209,7 +217,8 @@ async function startServer(kind, cfg) {
   let port;
   if (kind.startsWith('gatehouse')) {
     cmd = GH_BIN; // a sh wrapper that execs Node 24 (node_modules/.bin/node): the PID stays the server's
-    argv = ['serve', '--data', cfg.dataDir, '--admin', 'off', ...(kind === 'gatehouse-w1' ? ['--workers', '1'] : [])];
+    const n = /^gatehouse-w(\d+)$/.exec(kind)?.[1];
+    argv = ['serve', '--data', cfg.dataDir, '--admin', 'off', ...(n ? ['--workers', n] : [])];
     port = PORT_GH;
   } else {
     cmd = NGINX();
@@ -226,7 +235,7 @@ async function startServer(kind, cfg) {
   const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve(`${kind} exited early (${sig ?? code}): ${out.slice(-2000)}`)));
   const firstMs = await Promise.race([firstHandshake(port, since), exited.then((m) => { throw new Error(m); })]);
   // Wait until every worker says it listens (cluster), at most 10 s, then let it settle.
-  const wantWorkers = kind === 'gatehouse' ? cfg.ghWorkers : 1;
+  const wantWorkers = kind === 'gatehouse' ? cfg.ghWorkers : Number(/^gatehouse-w(\d+)$/.exec(kind)?.[1] ?? 1);
   const until = Date.now() + 10_000;
   while (kind.startsWith('gatehouse') && (out.match(/listening on https/g) ?? []).length < wantWorkers && Date.now() < until) await sleep(50);
   // nginx: the master and both workers.
@@ -366,8 +375,8 @@ async function main() {
     results.machine = machine();
     const stampAtStart = distStamp();
     const workersFlag = ghHasWorkers();
-    const servers = ['gatehouse', 'nginx', ...(workersFlag ? ['gatehouse-w1'] : [])];
-    const ghWorkers = workersFlag ? availableParallelism() : 1;
+    const servers = process.env.BENCH_SERVERS?.split(',') ?? ['gatehouse', 'nginx', ...(workersFlag ? ['gatehouse-w1'] : [])];
+    const ghWorkers = workersFlag ? await defaultWorkers() : 1;
     results.settings.ghWorkers = ghWorkers;
     results.settings.servers = servers;
     const plan = [
@@ -448,7 +457,8 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maxi
 
 function report(res) {
   const { runs, memory: mem, starts, machine: m, settings } = res;
-  const label = { nginx: 'nginx (2 workers)', gatehouse: `Gatehouse serve (default: ${settings.ghWorkers} worker${settings.ghWorkers > 1 ? 's' : ''})`, 'gatehouse-w1': 'Gatehouse serve --workers 1' };
+  const label = { nginx: 'nginx (2 workers)', gatehouse: `Gatehouse serve (default: ${settings.ghWorkers} worker${settings.ghWorkers > 1 ? 's' : ''})` };
+  for (const s of settings.servers) label[s] ??= `Gatehouse serve --workers ${/^gatehouse-w(\d+)$/.exec(s)?.[1]}`;
   const loads = [['ecdsa', 'ECDSA new conn/s'], ['rsa', 'RSA-2048 new conn/s'], ['sni', `SNI over ${fmt(settings.NAMES)} names (1st run)`], ['sniwarm', 'SNI, 2nd run (steady state)'], ['h1', 'HTTP/1.1 keep-alive req/s'], ['h2', 'HTTP/2 req/s']];
   const pick = (server, load) => runs.filter((r) => r.server === server && r.load === load);
   loads.splice(0, loads.length, ...loads.filter(([l]) => runs.some((r) => r.load === l)));
@@ -464,8 +474,10 @@ function report(res) {
   md += `| server | ${loads.map((l) => l[1]).join(' | ')} |\n|---|${loads.map(() => '---:').join('|')}|\n`;
   for (const s of settings.servers) md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'cpuPerSec'), 2)} cores → ${fmt(med(s, l, 'perCore'))}/core-s`).join(' | ')} |\n`;
   md += `\n### Ratios to nginx (medians)\n\n| server | ${loads.map((l) => l[1]).join(' | ')} |\n|---|${loads.map(() => '---:').join('|')}|\n`;
-  for (const s of settings.servers.filter((x) => x !== 'nginx')) {
-    md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'rate') / med('nginx', l, 'rate'), 2)}× (per core-s ${fmt(med(s, l, 'perCore') / med('nginx', l, 'perCore'), 2)}×)`).join(' | ')} |\n`;
+  const base = settings.servers.includes('nginx') ? 'nginx' : settings.servers.find((x) => x === 'gatehouse-w1');
+  if (base !== 'nginx') md = md.replace('### Ratios to nginx (medians)', `### Ratios to ${label[base] ?? '?'} (medians)`);
+  for (const s of settings.servers.filter((x) => x !== base)) {
+    md += `| ${label[s]} | ${loads.map(([l]) => `${fmt(med(s, l, 'rate') / med(base, l, 'rate'), 2)}× (per core-s ${fmt(med(s, l, 'perCore') / med(base, l, 'perCore'), 2)}×)`).join(' | ')} |\n`;
   }
   const cfgName = { ecdsa1: '1 certificate', sni: `${fmt(settings.NAMES)} certificates`, tenk: '10,000 certificates', rsa1: '1 RSA certificate' };
   md += `\n### Memory (RSS / PSS summed over the server's processes, MiB, median) and start-up\n\n`;

@@ -48,3 +48,42 @@ test('nothing outside lifecycle/ and store/ names the store: the serving plane r
   }
   assert.deepEqual(problems, []);
 });
+
+/**
+ * The modules a program loads, following the compiled JavaScript (type-only imports are gone there):
+ * every file of ours it reaches, and every package it names.
+ */
+function importGraph(entry: string): { files: string[]; packages: string[] } {
+  const dist = new URL('../../dist/src/', import.meta.url).pathname;
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)'([^']+)'/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) visit(join(file, '..', spec));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    }
+  };
+  visit(join(dist, entry));
+  return { files: [...files].map((f) => relative(dist, f)).sort(), packages: [...packages].sort() };
+}
+
+test('a serve worker loads the serving plane only: no CLI, no admin endpoint, no Fastify, none of the control plane\'s libraries', () => {
+  const { files, packages } = importGraph('serve/worker-entry.js');
+  // The walk works: the worker reaches the serving plane it runs.
+  for (const f of ['serve/serve.js', 'serve/front-server.js', 'lifecycle/serving-plane.js', 'mail/mail-front.js']) assert.ok(files.includes(f), `${f} is reached`);
+  assert.deepEqual(files.filter((f) => /^(cli|admin|acme|renewal|notify|console)\//.test(f) || f === 'lifecycle/gatehouse.js'), []);
+  // The control plane's libraries: the admin server, ACME, X.509 building, PKCS#12, OCSP requests, mail notifications.
+  const controlPlane = /^(fastify|@fastify\/.*|typebox|acme-client|@peculiar\/.*|node-forge|nodemailer|dns-packet)$/;
+  assert.deepEqual(packages.filter((p) => controlPlane.test(p)), []);
+});
+
+test('the import walk sees what the CLI loads (it would notice Fastify in a worker)', () => {
+  const { files, packages } = importGraph('cli/entry.js');
+  assert.ok(files.includes('cli/main.js'));
+  assert.ok(files.includes('admin/admin-endpoint.js'), 'dynamic imports are followed');
+  assert.ok(packages.includes('fastify'));
+});

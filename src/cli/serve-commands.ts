@@ -1,10 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { fail } from '../model/gatehouse-error.js';
 import { fileURLToPath } from 'node:url';
 import { type Command, int, str, type Values } from './command.js';
 import { VERSION } from './version.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
+import { defaultWorkerCount } from '../serve/worker-pool.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
@@ -30,7 +30,7 @@ export const serveCommands: Command[] = [
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
       ['--log-dir DIR', "where each site's access log goes (default: logs/ in the data directory)"],
-      ['--workers N', 'serving processes (default: one per CPU core; 1 serves in this process)'],
+      ['--workers N', 'serving processes (default: one fewer than the CPU cores, at least 1 — so 1 on a 2-core machine, where one process measured no slower than two and cheaper per core; 1 serves in this process, more run as workers beside a supervisor that holds the admin endpoint)'],
       ['--admin ADDR:PORT', 'where the admin API and console listen (default 127.0.0.1:8443; "off" for none)'],
       ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
       ['--static-cache-entries N', 'small static files (64 KiB or less) each serving process keeps in memory, least recently used dropped first (default 10000; 0 turns the cache off)'],
@@ -60,7 +60,7 @@ export const serveCommands: Command[] = [
       'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
-      const workers = int(values, 'workers') ?? availableParallelism();
+      const workers = int(values, 'workers') ?? defaultWorkerCount();
       if (workers < 1 || workers > 64) throw fail('GH_USAGE', `--workers takes a number from 1 to 64; got ${workers}.`);
       const staticCache = staticCacheLimits(values);
       const connections = connectionLimits(values);
@@ -72,7 +72,7 @@ export const serveCommands: Command[] = [
       if (ocspSeconds !== undefined && (ocspSeconds < 1 || ocspSeconds > 86_400)) throw fail('GH_USAGE', `--ocsp-check takes a number of seconds from 1 to 86400; got ${ocspSeconds}.`);
       // The serving plane (http2, send, the proxy library) is loaded only by the command that serves.
       const { describeSummary, serve, summarize } = await import('../serve/serve.js');
-      const { DEFAULT_ORPHAN_GRACE_MS, isWorker, runWorkerPool, superviseWorker, ticketSeed } = await import('../serve/worker-pool.js');
+      const { DEFAULT_ORPHAN_GRACE_MS, runWorkerPool, ticketSeed } = await import('../serve/worker-pool.js');
       const g = gatehouse();
       g.serving.useTicketSeed(ticketSeed());
       const controller = new AbortController();
@@ -81,32 +81,30 @@ export const serveCommands: Command[] = [
       process.once('SIGTERM', stop);
       const json = values.json === true;
       const adminListen = str(values, 'admin') ?? '127.0.0.1:8443';
-      const { parseAdminAddress } = await import('../admin/admin-endpoint.js');
-      parseAdminAddress(adminListen);
+      const { parseAdminAddress } = await import('../admin/admin-address.js');
+      const adminAddress = parseAdminAddress(adminListen);
       const metricsListen = metricsAddress(str(values, 'metrics'));
-      const tag = isWorker() ? `gatehouse[${process.pid}]` : 'gatehouse';
       const log = (line: string) => {
-        if (!json) process.stdout.write(`${new Date().toISOString()} ${tag}: ${line}\n`);
+        if (!json) process.stdout.write(`${new Date().toISOString()} gatehouse: ${line}\n`);
       };
       // Every serving process counts handshakes, requests and mail sessions; a worker answers the
-      // supervisor's requests for them, and the supervisor (or the single process) answers /metrics.
+      // supervisor's requests for them (serve/worker-entry.ts), and the supervisor (or the single
+      // process) answers /metrics.
+      const pooled = workers > 1 && values.once !== true;
       const { ServingMetrics } = await import('../metrics/serving-metrics.js');
-      const servingMetrics = values.once === true ? undefined : new ServingMetrics();
-      if (isWorker() && servingMetrics) (await import('../metrics/cluster-metrics.js')).answerSupervisor(servingMetrics.registry);
-      const pooled = workers > 1 && !isWorker() && values.once !== true;
-      const exposition = isWorker() || values.once === true ? undefined : await metricsExposition(g, pooled ? undefined : servingMetrics);
+      const servingMetrics = values.once === true || pooled ? undefined : new ServingMetrics();
+      const exposition = values.once === true ? undefined : await metricsExposition(g, servingMetrics);
       if (exposition) {
         // Per certificate: its renewal source, status, next renewal and last success and failure.
         const { renewalMetrics } = await import('../renewal/renewal-metrics.js');
         exposition.store.registerRenewalMetrics(renewalMetrics(g));
       }
-      superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 });
       const renewEvery = int(values, 'renew-every') ?? 60;
       if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
       // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
-        if (isWorker() || values.once === true) return undefined;
+        if (values.once === true) return undefined;
         // This supervisor (or single process) is a node of the farm: `farm status` lists it.
         const node = g.processes.nodeReporter({ version: VERSION, admin: adminListen === 'off' ? null : adminListen });
         const scheduler = await startRenewals(g, renewEvery, log);
@@ -118,8 +116,8 @@ export const serveCommands: Command[] = [
           onRevoked: (target) => void certificateRevoked(g, target.thumbprint, (t, why) => scheduler?.urgent(t, why) ?? false, log),
         });
         ocsp.start();
-        const { startAdminEndpoint } = await import('../admin/admin-endpoint.js');
-        const admin = await startAdminEndpoint(g, {
+        // `--admin off`: Fastify, the API and the console are not even loaded.
+        const admin = adminAddress === undefined ? undefined : await (await import('../admin/admin-endpoint.js')).startAdminEndpoint(g, {
           listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
           ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
         });
@@ -128,7 +126,7 @@ export const serveCommands: Command[] = [
       // The expiry check (certificates within 14 days of their end: a notification once a day) runs
       // hourly in the same one process, unref'd, and stops with it.
       const startExpiryNotices = async (): Promise<() => void> => {
-        if (isWorker() || values.once === true) return () => undefined;
+        if (values.once === true) return () => undefined;
         const { Notifier } = await import('../notify/notifier.js');
         const { ExpiryNotices } = await import('../notify/expiry.js');
         const { renewedAlready } = await import('../renewal/renewal-notifications.js');
@@ -150,7 +148,8 @@ export const serveCommands: Command[] = [
         const admin = await startAdmin();
         const metricsServer = await startMetricsListener();
         const stopExpiry = await startExpiryNotices();
-        await runWorkerPool({ workers, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
+        const worker = { dataDir: g.dataDir, logDir: str(values, 'log-dir'), staticCache, connections, json, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
+        await runWorkerPool({ workers, worker, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
         stopExpiry();
         metricsServer?.close();
         await admin?.close();
@@ -161,14 +160,12 @@ export const serveCommands: Command[] = [
       const metricsServer = await startMetricsListener();
       const stopExpiry = await startExpiryNotices();
       const summary = await serve(g, {
-        once: values.once === true, quiet: isWorker(), logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log,
-        role: isWorker() ? 'worker' : 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
+        once: values.once === true, logDir: str(values, 'log-dir'), staticCache, connections, signal: controller.signal, log,
+        role: 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
       });
       stopExpiry();
       metricsServer?.close();
       await admin?.close();
-      // A worker's channel to the supervisor would keep it alive; close it so the process can end.
-      if (isWorker() && process.connected) process.disconnect?.();
       return { json: summary, text: '' };
     },
   },

@@ -3,7 +3,7 @@
 // right with what the signed-in user's permissions allow for what is selected.
 import { Api, ApiError, messageOf } from './api.js';
 import { siteHash, type ActionGroup, type Ctx } from './context.js';
-import { closeAllDialogs, sentence } from './dialog.js';
+import { closeAllDialogs, confirmDialog, openDialogs, sentence, type Dialog } from './dialog.js';
 import { button, h, replace } from './dom.js';
 import { showLogin } from './login.js';
 import { acmePage } from './acme-page.js';
@@ -65,9 +65,21 @@ class Console {
   #pageMessages!: HTMLElement;
   #actions!: HTMLElement;
   #crumbs!: HTMLElement;
+  /** The address of the page drawn (history navigation may have to come back to it). */
+  #here = '#/';
+  #asking = false;
   // History navigation (Back, Forward, a typed address) never leaves a dialog floating over another
-  // page: open dialogs close first (as Cancel would; what they had typed is not kept).
+  // page. Open dialogs with nothing typed close first, as Cancel would. One holding what the user
+  // typed asks first: the address goes back to the page drawn (a new history entry, no redraw) and
+  // "Discard the changes in …?" — Discard closes the dialogs and goes Back to where the user was
+  // going (that entry is just before the restored one), Keep editing returns to the dialog.
   #onHash = () => {
+    const changed = openDialogs().filter((d) => d.changed).pop();
+    if (changed || this.#asking) {
+      history.pushState(null, '', this.#here);
+      if (changed && !this.#asking) void this.askDiscard(changed);
+      return;
+    }
     closeAllDialogs();
     void this.render(true);
   };
@@ -164,6 +176,19 @@ class Console {
           h('aside', { class: 'actions pane', 'aria-label': 'Actions' }, paneTitle('Actions', this.#actions, true), this.#actions))));
   }
 
+  async askDiscard(changed: Dialog): Promise<void> {
+    this.#asking = true;
+    let discard = false;
+    try {
+      discard = await confirmDialog('Discard Changes', `Discard the changes in “${changed.title}”? What you typed there is not saved.`, 'Discard', 'Keep editing');
+    } finally {
+      this.#asking = false;
+    }
+    if (!discard || this.#signedOut) return;
+    closeAllDialogs();
+    history.back();
+  }
+
   async logout(): Promise<void> {
     try {
       await this.api.delete('/session');
@@ -183,6 +208,7 @@ class Console {
     const ctx = this.#ctx;
     if (!ctx || this.#signedOut) return;
     const token = ++this.#renderToken;
+    this.#here = location.hash || '#/';
     const route = parseRoute(location.hash);
     const page = PAGES[route.kind];
     if (navigated) this.#pageMessages.replaceChildren();

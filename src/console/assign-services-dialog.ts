@@ -180,6 +180,8 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
     webSite.disabled = true;
     if (notes.length > 0) d.showWarnings(`${what} Please note:`, notes);
     else d.showNotice(what);
+    // Assigned: Back no longer asks about the choices made here.
+    d.saved();
     const finish = d.cancelButton('Finish');
     d.setButtons(finish);
     finish.focus();

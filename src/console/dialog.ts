@@ -1,6 +1,8 @@
 // Modal dialogs on the native <dialog>: a title, a form body, a role="alert" region for refusals
 // and warnings, and a row of buttons. Focus moves into the dialog when it opens and back to what
-// opened it when it closes; Escape closes it (the browser's cancel).
+// opened it when it closes; Escape closes it (the browser's cancel). A dialog knows whether the
+// user has typed or chosen something in it (`changed`), so that history navigation can ask before
+// discarding that.
 import { InputProblem, messageOf } from './api.js';
 import { append, button, h, replace, uid, type Children } from './dom.js';
 
@@ -13,15 +15,20 @@ export interface DialogOptions {
   onClose?: () => void;
 }
 
+const DIALOGS = new WeakMap<Element, Dialog>();
+
 export class Dialog {
   readonly el: HTMLDialogElement;
   readonly form: HTMLFormElement;
   readonly body: HTMLDivElement;
   readonly messages: HTMLDivElement;
+  readonly content: HTMLDivElement;
   readonly footer: HTMLDivElement;
   readonly titleEl: HTMLHeadingElement;
   #busy = false;
   #opener: Element | null = null;
+  #changed = false;
+  #tracking = true;
 
   constructor(title: string, readonly options: DialogOptions = {}) {
     const titleId = uid('dlg-title');
@@ -29,20 +36,68 @@ export class Dialog {
     this.body = h('div', { class: 'dialog-body' });
     this.messages = h('div', { class: 'dialog-messages' });
     this.footer = h('div', { class: 'dialog-buttons' });
-    this.form = h('form', { novalidate: true }, this.titleEl, this.body, this.messages, this.footer);
+    // The body and the messages scroll together between the title and the buttons, which stay in
+    // view however short the window and however long a refusal.
+    this.content = h('div', { class: 'dialog-content' }, this.body, this.messages);
+    this.form = h('form', { novalidate: true }, this.titleEl, this.content, this.footer);
     this.el = h('dialog', { 'aria-labelledby': titleId, class: `dialog ${options.className ?? ''}`.trim() }, this.form);
+    DIALOGS.set(this.el, this);
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       if (!this.#busy && this.options.onSubmit) void this.run(this.options.onSubmit);
     });
+    // What the user types or chooses (a field, a check box, a file) is a change until it is saved.
+    for (const type of ['input', 'change']) {
+      this.form.addEventListener(type, (e) => {
+        if (this.#tracking) this.#changed = true;
+      });
+    }
+    this.footer.addEventListener('click', (e) => {
+      if ((e.target as Element).closest('button[data-held]')) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    }, true);
     this.el.addEventListener('cancel', (e) => {
       if (this.#busy) e.preventDefault();
     });
+    // Content taller than the window (a short window, a long report or refusal) scrolls; it takes
+    // the keyboard (Tab, then the arrows) so that text with no control in it can be read to the end.
+    const overflow = () => {
+      const scrolls = this.content.scrollHeight > this.content.clientHeight + 1;
+      if (scrolls === (this.content.getAttribute('tabindex') === '0')) return;
+      for (const [name, value] of [['tabindex', '0'], ['role', 'group'], ['aria-labelledby', titleId]] as const) {
+        if (scrolls) this.content.setAttribute(name, value);
+        else this.content.removeAttribute(name);
+      }
+    };
+    const resized = new ResizeObserver(overflow);
+    const mutated = new MutationObserver(overflow);
+    resized.observe(this.content);
+    mutated.observe(this.content, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class'] });
     this.el.addEventListener('close', () => {
+      resized.disconnect();
+      mutated.disconnect();
       this.el.remove();
       this.options.onClose?.();
       restoreFocus(this.#opener);
     });
+  }
+
+  /** The title, as the dialog shows it. */
+  get title(): string {
+    return this.titleEl.textContent ?? '';
+  }
+
+  /** Whether the user has typed or chosen something here that is not saved (closing would lose it). */
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  /** What was typed is saved (the wizard created its request): what follows in the dialog is not an edit to lose. */
+  saved(): void {
+    this.#changed = false;
+    this.#tracking = false;
   }
 
   setTitle(title: string): void {
@@ -156,17 +211,23 @@ export class Dialog {
     }
   }
 
+  /**
+   * While a call runs the buttons are held: aria-disabled (not disabled, which would drop the focus
+   * of the button just pressed to <body>), and a click on them does nothing.
+   */
   setBusy(busy: boolean): void {
     this.#busy = busy;
     if (busy) this.el.setAttribute('aria-busy', 'true');
     else this.el.removeAttribute('aria-busy');
     for (const b of this.footer.querySelectorAll('button')) {
       if (busy) {
-        if (!b.disabled) b.dataset.held = '1';
-        b.disabled = true;
+        if (!b.disabled && !b.dataset.held) {
+          b.dataset.held = '1';
+          b.setAttribute('aria-disabled', 'true');
+        }
       } else if (b.dataset.held) {
         delete b.dataset.held;
-        b.disabled = false;
+        b.removeAttribute('aria-disabled');
       }
     }
   }
@@ -207,6 +268,11 @@ function restoreFocus(opener: Element | null): void {
   const action = opener instanceof HTMLElement ? opener.dataset.action : undefined;
   const again = action ? document.querySelector<HTMLButtonElement>(`[data-action="${CSS.escape(action)}"]:not(:disabled)`) : null;
   (again ?? document.querySelector<HTMLElement>('main h1'))?.focus();
+}
+
+/** The open dialogs, the one on top last. */
+export function openDialogs(): Dialog[] {
+  return [...document.querySelectorAll('dialog[open]')].map((el) => DIALOGS.get(el)).filter((d): d is Dialog => d !== undefined);
 }
 
 export function closeAllDialogs(): void {

@@ -280,6 +280,8 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
     }
     const request = await ctx.api.post<PendingRequest>('/requests', body);
     created = request;
+    // The request is saved: Back (or closing) no longer loses anything typed.
+    d.saved();
     showCompletion(request);
   }
 

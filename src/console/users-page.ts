@@ -184,6 +184,7 @@ function createTokenDialog(ctx: Ctx, users: User[], selected: User | undefined):
         h('p', null, `The token for ${t.user} is below. `, h('strong', null, 'It is shown this once:'), ' copy it now and keep it secret. Scripts send it as "Authorization: Bearer TOKEN".'),
         field('API token', shown), h('div', { class: 'button-row' }, copy));
       d.setButtons(d.submitButton('Close'));
+      d.saved();
       shown.focus();
       shown.select();
     },

@@ -1,5 +1,6 @@
 import { buildOcspRequest, ocspResponderUrl, readOcspResponse, type OcspAnswer } from '../pki/ocsp.js';
 import type { GatehouseStore, StapleRow } from '../store/gatehouse-store.js';
+import { ServedStaples, type Staple } from './served-staples.js';
 
 /** A certificate that can carry a staple: served, naming an OCSP responder, with its issuer known. */
 export interface StapleTarget {
@@ -14,15 +15,7 @@ export interface StapleTarget {
   kept: StapleRow | undefined;
 }
 
-/** A staple to serve: the response's DER and the instant after which it must not be sent any more. */
-export interface Staple {
-  response: Buffer;
-  until: number;
-  status: string;
-}
-
-/** How long a response without nextUpdate may be stapled after its thisUpdate. */
-export const NO_NEXT_UPDATE_MS = 24 * 3_600_000;
+export { NO_NEXT_UPDATE_MS, type Staple } from './served-staples.js';
 
 /**
  * OCSP stapling's use cases over the store: which served certificates can carry a staple (those
@@ -85,11 +78,7 @@ export class OcspStaples {
 
   /** The staple a handshake for `thumbprint` may send now, or undefined (none kept, expired, or "unknown"). */
   staple(thumbprint: string): Staple | undefined {
-    const row = this.store.ocsp.get(thumbprint);
-    if (!row?.response || !row.thisUpdate || (row.status !== 'good' && row.status !== 'revoked')) return undefined;
-    const until = row.nextUpdate ? Date.parse(row.nextUpdate) : Date.parse(row.thisUpdate) + NO_NEXT_UPDATE_MS;
-    if (until <= this.clock().getTime()) return undefined;
-    return { response: row.response, until, status: row.status };
+    return new ServedStaples(this.store, this.clock).staple(thumbprint);
   }
 
   list(): StapleRow[] {

@@ -101,8 +101,12 @@ export class ConnectionGuard {
   readonly #http1 = new Map<Socket, Http1Connection>();
   readonly #http2 = new Set<Http2Connection>();
   readonly #http2Bodies = new Set<Http2Body>();
-  /** HTTP/2 streams open, each with its send clock (a client that stops taking one answer: its window stays shut). */
-  readonly #http2Streams = new Map<ServerHttp2Stream, Outgoing>();
+  /**
+   * HTTP/2 streams open, each with its send clock (a client that stops taking one answer: its window
+   * stays shut) — made by the sweep that first sees the stream's answer waiting: most streams are
+   * answered and closed before any sweep, and cost no clock.
+   */
+  readonly #http2Streams = new Map<ServerHttp2Stream, Outgoing | undefined>();
   readonly #perAddress = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
 
@@ -188,7 +192,7 @@ export class ConnectionGuard {
     }
     session.on('stream', (stream) => {
       c.streams++;
-      streams.set(stream, { waiting: 0, progress: 0, since: Date.now() });
+      streams.set(stream, undefined);
       stream.on('close', closed);
     });
     session.once('close', () => this.#http2.delete(c));
@@ -247,8 +251,15 @@ export class ConnectionGuard {
         b.stream.close(constants.NGHTTP2_CANCEL);
       }
     }
-    for (const [stream, o] of this.#http2Streams) {
-      if (stalled(o, stream.writableLength, now, l.sendSeconds)) {
+    for (const [stream, clock] of this.#http2Streams) {
+      const waiting = stream.writableLength;
+      let o = clock;
+      if (o === undefined) {
+        if (waiting === 0) continue;
+        o = { waiting: 0, progress: 0, since: now };
+        this.#http2Streams.set(stream, o);
+      }
+      if (stalled(o, waiting, now, l.sendSeconds)) {
         this.#http2Streams.delete(stream);
         stream.close(constants.NGHTTP2_CANCEL);
       }

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Binding, BindingProtocol } from '../model/binding.js';
@@ -18,6 +18,7 @@ import { UpstreamProxy, UpstreamTimeout } from './upstream-proxy.js';
 import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-guard.js';
 import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 import { AcmeResponder } from './acme-responder.js';
+import { CoreStreams, plainStream, type StreamListener } from './h2-stream.js';
 import type { KeyMaterial } from './context-cache.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
@@ -305,6 +306,24 @@ export class FrontServer {
         const state = this.#state;
         if (state) handleRequest(state.view, this.#services, 'https', port, req, res);
       });
+      // HTTP/2 streams are served through the core API (h2-stream.ts). Adding the 'request' listener
+      // above made Node attach its compatibility layer to 'stream' (it is where HTTP/1.1 requests
+      // arrive too): it is taken off and called only for the requests the core path hands back.
+      const compat = endpoint.listeners('stream')[0] as StreamListener | undefined;
+      if (compat) endpoint.removeListener('stream', compat);
+      const core = compat ? new CoreStreams(this.#services, compat.bind(endpoint)) : undefined;
+      const maxHeaderBytes = this.#guard.limits.maxHeaderBytes;
+      if (core) endpoint.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+        // Errors of a stream are the client's (reset, protocol error); the compatibility layer ignores them too.
+        stream.on('error', ignore);
+        if (headerListSize(rawHeaders) > maxHeaderBytes) {
+          // Before the client acknowledges the advertised limit, nghttp2 accepts up to its own 64 KiB.
+          return plainStream(stream, 431, 'Request Header Fields Too Large', 'The request\'s header fields are larger than this server accepts.');
+        }
+        const state = this.#state;
+        if (state) core.serve(state.view, port, stream, headers, flags, rawHeaders);
+        else compat!(stream, headers, flags, rawHeaders);
+      });
       endpoint.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => this.#upgrade('https', port, req, sock, head));
       endpoint.on('tlsClientError', () => undefined);
       // OCSP stapling: asked only by clients that send status_request; the staple kept for that certificate, if any.
@@ -351,6 +370,8 @@ export class FrontServer {
     endpoint.setSecureContext(options ?? this.contexts.bare());
   }
 }
+
+function ignore(): void {}
 
 /** An HTTP/2 header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2): name, value and 32 per field. */
 export function headerListSize(rawHeaders: readonly string[]): number {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { StapleTarget } from '../lifecycle/ocsp-staples.js';
+import type { ServingPlane } from '../lifecycle/serving-plane.js';
 
 export interface OcspRefresherOptions {
   /** How often the staples are looked at (`serve --ocsp-check`); a fetch happens only for those due. */
@@ -122,7 +123,7 @@ export class OcspRefresher {
 export class StapleCache {
   readonly #entries = new Map<string, { response: Buffer | undefined; until: number; readAt: number }>();
 
-  constructor(private readonly g: Gatehouse, private readonly rereadMs = 5_000) {}
+  constructor(private readonly g: Pick<ServingPlane, 'ocsp' | 'clock'>, private readonly rereadMs = 5_000) {}
 
   get(certificate: Buffer): Buffer | undefined {
     const thumbprint = createHash('sha1').update(certificate).digest('hex').toUpperCase();

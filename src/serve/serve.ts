@@ -1,4 +1,4 @@
-import type { Gatehouse } from '../lifecycle/gatehouse.js';
+import type { ServingPlane } from '../lifecycle/serving-plane.js';
 import { ContextCache } from './context-cache.js';
 import { FrontServer } from './front-server.js';
 import type { ConnectionLimits } from './connection-guard.js';
@@ -49,7 +49,7 @@ export interface StoreSummary {
 }
 
 /** What the store holds, in the words `gatehouse serve` reports it. */
-export function summarize(g: Gatehouse): StoreSummary {
+export function summarize(g: ServingPlane): StoreSummary {
   const { caDer, ...counts } = g.serving.counts();
   // node's native parser: the serving plane never needs to load the X.509 library just to name the CA.
   const ca = caDer ? new X509Certificate(caDer).subject.split('\n').reverse().join(', ') : null;
@@ -67,7 +67,7 @@ export function describeSummary(s: StoreSummary): string {
  * every started site, and follows the store's revision — every change made by another process (a
  * CLI call now, the API later) is applied within one poll, without a restart.
  */
-export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreSummary> {
+export async function serve(g: ServingPlane, options: ServeOptions): Promise<StoreSummary> {
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
@@ -147,7 +147,7 @@ export async function serve(g: Gatehouse, options: ServeOptions): Promise<StoreS
  * The mail plane's certificate selection for a revision: every certificate with its key here is a
  * candidate for SNI (its names only: no keys are read), read only when there are mail listeners.
  */
-function mailSelector(g: Gatehouse, config: ServingConfig): MailCertificateSelector {
+function mailSelector(g: ServingPlane, config: ServingConfig): MailCertificateSelector {
   const certificates = config.mailListeners.length === 0 ? [] : g.serving.mailCandidates();
   return new MailCertificateSelector(certificates, config.services, g.clock());
 }

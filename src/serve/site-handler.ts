@@ -31,7 +31,7 @@ export interface SiteServices {
   metrics?: { request(site: string, status: number): void } | undefined;
 }
 
-const HSTS = 'max-age=31536000';
+export const HSTS = 'max-age=31536000';
 const REASONS: Record<number, string> = { 400: 'Bad Request', 412: 'Precondition Failed', 416: 'Range Not Satisfiable' };
 
 /**
@@ -44,7 +44,7 @@ export function handleRequest(view: RequestView, services: SiteServices, protoco
   const site = siteFor(view, protocol, port, req);
   if (!site) return plainPage(res, 400, 'Bad Request', 'No site is bound to this host name on this address and port.');
   if (site.logFormat !== 'off' || services.metrics) {
-    (res as Logged)[PENDING] = { services, site, port, started: Date.now(), connection: connectionFacts(req, protocol) };
+    (res as Logged)[PENDING] = { services, site, port, started: Date.now(), connection: connectionFacts(req.socket, protocol) };
     res.on('finish', logFinished);
   }
   if (protocol === 'http' && site.httpsRedirect) {
@@ -67,12 +67,17 @@ export function handleRequest(view: RequestView, services: SiteServices, protoco
 
 /** The started site a request is for, by local address, port and Host; undefined when none. */
 export function siteFor(view: RequestView, protocol: BindingProtocol, port: number, req: AnyRequest): Site | undefined {
-  const route = view.router.route({ protocol, localAddress: req.socket.localAddress ?? '', port, host: requestHost(req) });
+  return routeSite(view, protocol, req.socket.localAddress ?? '', port, requestHost(req));
+}
+
+/** The started site for a local address, port and Host (or :authority); undefined when none. */
+export function routeSite(view: RequestView, protocol: BindingProtocol, localAddress: string, port: number, host: string | undefined): Site | undefined {
+  const route = view.router.route({ protocol, localAddress, port, host });
   return route ? view.sites.get(route.site) : undefined;
 }
 
 /** What is known of a request's connection once: canonical addresses and the TLS group, kept on the socket for its next requests. */
-interface ConnectionFacts {
+export interface ConnectionFacts {
   serverAddress: string;
   clientAddress: string;
   tlsGroup: string;
@@ -96,8 +101,8 @@ type Logged = AnyResponse & { [PENDING]?: Pending };
  * `socket` hands property reads and writes through to the connection's TLS socket, so the streams
  * of one connection share them; they are read now because that view is gone once a stream has finished.)
  */
-function connectionFacts(req: AnyRequest, protocol: BindingProtocol): ConnectionFacts {
-  const socket = req.socket as AnyRequest['socket'] & { [FACTS]?: ConnectionFacts };
+export function connectionFacts(of: { localAddress?: string | undefined; remoteAddress?: string | undefined }, protocol: BindingProtocol): ConnectionFacts {
+  const socket = of as typeof of & { [FACTS]?: ConnectionFacts };
   let facts = socket[FACTS];
   if (facts === undefined) {
     facts = {
@@ -237,12 +242,7 @@ function releaseFileOnClose(stream: ReturnType<typeof send>, res: AnyResponse): 
 function serveHot(hot: HotFile, req: AnyRequest, res: AnyResponse): void {
   // for…in, not Object.entries: no arrays built per request.
   for (const name in hot.headers) res.setHeader(name, hot.headers[name]!);
-  const inm = req.headers['if-none-match'];
-  const ims = req.headers['if-modified-since'];
-  const fresh = inm !== undefined
-    ? inm === hot.etag || inm.split(',').some((t) => t.trim() === hot.etag || t.trim() === '*')
-    : ims !== undefined && Date.parse(ims) >= Date.parse(hot.lastModified);
-  if (fresh) {
+  if (clientCopyIsCurrent(hot, req.headers['if-none-match'], req.headers['if-modified-since'])) {
     res.statusCode = 304;
     res.removeHeader('content-type');
     res.end();
@@ -252,6 +252,13 @@ function serveHot(hot: HotFile, req: AnyRequest, res: AnyResponse): void {
   res.setHeader('content-length', hot.body.length);
   if (req.method === 'HEAD') res.end();
   else res.end(hot.body);
+}
+
+/** Whether the client's copy of a hot file is current (a 304): If-None-Match when it is sent, else If-Modified-Since. */
+export function clientCopyIsCurrent(hot: HotFile, inm: string | undefined, ims: string | undefined): boolean {
+  return inm !== undefined
+    ? inm === hot.etag || inm.split(',').some((t) => t.trim() === hot.etag || t.trim() === '*')
+    : ims !== undefined && Date.parse(ims) >= Date.parse(hot.lastModified);
 }
 
 /** A DNS name or an IP address (IPv6 in brackets), as the Host header carries them without the port. */
@@ -283,10 +290,15 @@ export function plainPage(res: AnyResponse, status: number, title: string, text:
     res.end();
     return;
   }
-  const body = `<!DOCTYPE html><html><head><title>${status} ${title}</title></head><body><h1>${status} ${title}</h1><p>${text}</p></body></html>\n`;
+  const body = plainBody(status, title, text);
   res.statusCode = status;
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(body));
   res.setHeader('cache-control', 'no-store');
   res.end(body);
+}
+
+/** The body of a short error page. */
+export function plainBody(status: number, title: string, text: string): string {
+  return `<!DOCTYPE html><html><head><title>${status} ${title}</title></head><body><h1>${status} ${title}</h1><p>${text}</p></body></html>\n`;
 }

@@ -1,8 +1,35 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { ConnectionLimits } from './connection-guard.js';
+
+/** What a worker is told by its supervisor (through its environment, as JSON): the command line's choices that shape serving. */
+export interface WorkerOptions {
+  /** The data directory, resolved. */
+  dataDir: string;
+  logDir?: string | undefined;
+  staticCache?: { maxEntries?: number; maxTotalBytes?: number };
+  connections?: Partial<ConnectionLimits>;
+  orphanGraceMs: number;
+  /** `--json`: no log lines on stdout. */
+  json: boolean;
+}
+
+/** The worker's program (compiled beside this file): the serving plane only, not the CLI (serve/worker-entry.ts). */
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+const OPTIONS_ENV = 'GATEHOUSE_WORKER_OPTIONS';
+
+/** In a worker: the options its supervisor forked it with. */
+export function readWorkerOptions(): WorkerOptions {
+  const given = process.env[OPTIONS_ENV];
+  return JSON.parse(given ?? '{}') as WorkerOptions;
+}
 
 export interface WorkerPoolOptions {
   workers: number;
+  /** What every worker serves with. */
+  worker: WorkerOptions;
   log: (line: string) => void;
   signal: AbortSignal;
   /**
@@ -10,6 +37,17 @@ export interface WorkerPoolOptions {
    * stopped, spinning, swapped out) is killed and replaced (`serve --worker-timeout`, default 30 s).
    */
   stallMs?: number;
+}
+
+/**
+ * `serve`'s worker count without `--workers`: one fewer than the CPU cores, and at least one — so on
+ * two cores (or one) a single process serves in-process, which BENCHMARKS.md ("Issue #12: workers and
+ * the thin supervisor") measured no slower than two workers there in rate and cheaper per server
+ * core-second; beyond that one core is left to the supervisor (admin endpoint, renewals, OCSP), the
+ * kernel's network stack and whatever else runs on the machine.
+ */
+export function defaultWorkerCount(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 /** Default for `serve --worker-timeout`. */
@@ -23,6 +61,8 @@ const MAX_BACKOFF_MS = 30_000;
 
 /**
  * Runs the serving plane in `workers` processes (node's cluster; this process only supervises).
+ * A worker runs serve/worker-entry.js, not the command line: it loads the serving plane and nothing
+ * of the CLI, the admin endpoint or the control plane (those stay here, in the supervisor).
  * Every worker opens the store itself and follows the same revision, so all of them serve one
  * configuration; each worker binds its own listening sockets with SO_REUSEPORT and the kernel
  * spreads new connections over them (the primary hands out nothing, which measured better on two
@@ -35,6 +75,8 @@ const MAX_BACKOFF_MS = 30_000;
  */
 export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ exec: WORKER_ENTRY, args: [] });
+  const workerOptions = JSON.stringify(options.worker);
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   let stopping = false;
   /** When each worker started, and when it last answered a ping (undefined: not yet). */
@@ -43,7 +85,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
   let pending: NodeJS.Timeout | undefined;
   // Every worker derives its session ticket keys from the supervisor's seed: a ticket is good on all of them.
   const fork = (): Worker => {
-    const worker = cluster.fork({ GATEHOUSE_WORKER: '1', GATEHOUSE_TICKET_SEED: ticketSeed().toString('hex') });
+    const worker = cluster.fork({ GATEHOUSE_WORKER: '1', GATEHOUSE_TICKET_SEED: ticketSeed().toString('hex'), [OPTIONS_ENV]: workerOptions });
     health.set(worker.id, { started: Date.now() });
     worker.on('message', (message) => {
       const h = health.get(worker.id);
@@ -150,8 +192,9 @@ export function superviseWorker(s: WorkerSupervision): void {
   });
 }
 
+/** Whether this process is one of a supervisor's workers. */
 export function isWorker(): boolean {
-  return cluster.isWorker;
+  return cluster.isWorker && process.env[OPTIONS_ENV] !== undefined;
 }
 
 let seed: Buffer | undefined;

@@ -12,7 +12,7 @@ import type { Locator, Page } from 'playwright-core';
 import { assertCsrVerifies, dataDir, freePorts, gh, ghJson, issueCert, join, openssl, selfSignedCert, tmpDir, writeText } from '../support/cli.js';
 import { addUser } from '../support/admin.js';
 import { axe } from '../support/axe.js';
-import { action, assertClean, certificateRow, consoleTests, dialog, logIn, openServerCertificates, screenshot, settled } from '../support/browser.js';
+import { action, assertClean, certificateRow, consoleTests, dialog, dialogLayoutProblems, logIn, openServerCertificates, screenshot, settled } from '../support/browser.js';
 import { Pebble } from '../support/pebble.js';
 import { payloads, WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -149,6 +149,22 @@ test('ACME Accounts: Add… with pebble (custom directory, its CA pasted, the te
   const listed = ghJson<Array<{ name: string; directory: string }>>(data, ['acme', 'account', 'list']);
   assert.deepEqual(listed.map((a) => [a.name, a.directory]), [['pebble', pebble.directory]]);
   await axe(page, 'ACME Accounts with an account');
+  // Remove asks first: axe-core and the layout on the question at 1366×768 and at 320×256 (1280×1024
+  // at 400 %); No (Escape) keeps the account.
+  await row.click();
+  const viewport = page.viewportSize()!;
+  for (const size of [{ width: 1366, height: 768 }, { width: 320, height: 256 }]) {
+    await page.setViewportSize(size);
+    await action(page, 'Remove');
+    const ask = dialog(page, 'Remove ACME Account');
+    await ask.waitFor();
+    await axe(page, `Remove ACME Account at ${size.width}×${size.height}`);
+    assert.deepEqual(await dialogLayoutProblems(page), [], `Remove ACME Account at ${size.width}×${size.height}`);
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'detached' });
+  }
+  await page.setViewportSize(viewport);
+  assert.deepEqual(ghJson<Array<{ name: string }>>(data, ['acme', 'account', 'list']).map((a) => a.name), ['pebble'], 'No keeps the account');
 
   // The wizard's Submit to: the ACME account, with the challenges the API says it accepts now.
   const session = await server.login('admin');

@@ -1,5 +1,5 @@
 // End-to-end: TLS session resumption on every listener `gatehouse serve` opens (issue #10, finding 9):
-// a web binding served by the default two workers, an implicit-TLS SMTP listener and the admin
+// a web binding served by two workers (`--workers 2`), an implicit-TLS SMTP listener and the admin
 // endpoint. Debian's `openssl s_client` (the independent peer) keeps the session it was given
 // (`-sess_out`) and offers it again (`-sess_in`): the server must resume it ("Reused") with TLS 1.3
 // and with TLS 1.2, whichever worker the kernel hands the connection to — the workers share their
@@ -32,8 +32,8 @@ before(async () => {
   ghJson(data, ['binding', 'add', 'Resume', '--protocol', 'https', '--port', String(web), '--host', 'r.test', '--sni', '--cert', thumb]);
   assignedCert(data, 'mail.contoso.com', 'mail', ['smtp']);
   configureListener(data, 'smtp', mail, backend.address, { mode: 'tls' });
-  // `serve` at its default number of workers (2): the web listener is served by both.
-  serve = new ServeProcess(data, ['--admin', `127.0.0.1:${admin}`]);
+  // Two workers: the web listener is served by both (the default on a 2-core machine is one process).
+  serve = new ServeProcess(data, ['--workers', '2', '--admin', `127.0.0.1:${admin}`]);
   await serve.waitFor(/admin: console and API on https:\/\//, 'the admin endpoint');
   await serve.waitFor(new RegExp(`listening on https \\*:${web}\\b[\\s\\S]*listening on https \\*:${web}\\b`), 'the web listener in both workers');
   await serve.waitFor(new RegExp(`listening on smtp 127\\.0\\.0\\.1:${mail}\\b`), 'the mail listener');

@@ -61,3 +61,20 @@ test('a serving process killed with SIGKILL is shown as gone, not live', async (
     await server.stop();
   }
 });
+
+test('serve without --workers runs the documented default: one fewer than the cores, at least one (a single process on 2 cores)', async () => {
+  const { defaultWorkerCount } = await import('../../src/serve/worker-pool.js');
+  const { availableParallelism } = await import('node:os');
+  const data = dataDir();
+  const server = await startServe(data, [], ['--admin', 'off']);
+  try {
+    const n = Math.max(1, availableParallelism() - 1);
+    assert.equal(defaultWorkerCount(), n);
+    await eventually(`${n} serving process(es) report`, () => ghJson<Status>(data, ['serve', 'status']).processes.filter((p) => p.live).length === n);
+    const roles = ghJson<Status>(data, ['serve', 'status']).processes.map((p) => p.role);
+    assert.deepEqual(roles, n === 1 ? ['single'] : Array.from({ length: n }, () => 'worker'));
+    if (n > 1) assert.match(server.out, new RegExp(`serving with ${n} worker processes`));
+  } finally {
+    await server.stop();
+  }
+});

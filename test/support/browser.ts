@@ -147,3 +147,54 @@ export async function settled(page: Page): Promise<void> {
   await page.locator('.page[aria-busy="false"]').waitFor();
 }
 
+/**
+ * The dialog on top, at any size (a short window too): the dialog inside the window, nothing in it
+ * wider than the window, its buttons in view, whatever else it holds in view or in a part of it that
+ * scrolls (so it can be reached), and the focus inside it.
+ */
+export async function dialogLayoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const width = window.innerWidth;
+    const height = window.innerHeight;
+    const d = [...document.querySelectorAll('dialog[open]')].pop();
+    if (!d) return ['no dialog is open'];
+    const title = d.querySelector('.dialog-title')?.textContent ?? '?';
+    if (document.documentElement.scrollWidth > width) problems.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+    const r = d.getBoundingClientRect();
+    if (r.left < -0.5 || r.right > width + 0.5) problems.push(`the dialog is ${Math.round(r.width)} px wide in a ${width} px window`);
+    if (r.top < -0.5 || r.bottom > height + 0.5) problems.push(`the dialog runs from ${Math.round(r.top)} to ${Math.round(r.bottom)} px in a ${height} px window`);
+    if (!d.contains(document.activeElement)) problems.push(`the focus is not in “${title}” but on ${document.activeElement?.tagName.toLowerCase() ?? 'nothing'}`);
+    for (const el of d.querySelectorAll<HTMLElement>('.dialog-body *')) {
+      const b = el.getBoundingClientRect();
+      if (el.checkVisibility() && b.width > 0 && (b.right > width + 0.5 || b.left < -0.5) && !el.closest('.table-wrap')) {
+        problems.push(`${el.tagName.toLowerCase()}.${el.className} is cut off`);
+        break;
+      }
+    }
+    // The title and the buttons are always in view; the dialog itself never scrolls them away.
+    if (d.scrollHeight > d.clientHeight + 1) problems.push(`“${title}” scrolls as a whole (${d.scrollHeight} px in ${d.clientHeight})`);
+    for (const b of d.querySelectorAll<HTMLElement>('.dialog-title, .dialog-buttons button')) {
+      if (!b.checkVisibility()) continue;
+      const box = b.getBoundingClientRect();
+      if (box.top < -0.5 || box.bottom > height + 0.5 || box.top < r.top - 0.5 || box.bottom > r.bottom + 0.5) problems.push(`${b.textContent} is out of view (${Math.round(box.top)}–${Math.round(box.bottom)} px)`);
+    }
+    // Anything else out of the window is in the part of the dialog that scrolls (it can be reached).
+    const scrolls = (el: HTMLElement) => {
+      for (let a = el.parentElement; a && a !== d; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (/(auto|scroll)/.test(s.overflowY) && a.scrollHeight > a.clientHeight) return true;
+      }
+      return false;
+    };
+    for (const el of d.querySelectorAll<HTMLElement>('form *')) {
+      const b = el.getBoundingClientRect();
+      if (!el.checkVisibility() || b.height === 0) continue;
+      if ((b.top < -0.5 || b.bottom > height + 0.5 || b.top < r.top - 0.5 || b.bottom > r.bottom + 0.5) && !scrolls(el)) {
+        problems.push(`${el.tagName.toLowerCase()}.${el.className} “${(el.textContent ?? '').slice(0, 40)}” is out of reach`);
+        break;
+      }
+    }
+    return problems;
+  });
+}
