@@ -154,7 +154,7 @@ export const serveCommands: Command[] = [
         const admin = await startAdmin();
         const metricsServer = await startMetricsListener();
         const stopExpiry = await startExpiryNotices();
-        const worker = { dataDir: g.dataDir, logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, json, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
+        const worker = { dataDir: g.dataDir, store: str(values, 'store-url'), logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, json, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
         await runWorkerPool({ workers, worker, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
         stopExpiry();
         metricsServer?.close();

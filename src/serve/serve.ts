@@ -41,6 +41,8 @@ export interface ServeOptions {
 
 export interface StoreSummary {
   dataDir: string;
+  /** The data directory (SQLite) or the PostgreSQL URL without its password. */
+  store: string;
   revision: number;
   certificates: { webhosting: number; personal: number; expired: number; expiring: number };
   pendingRequests: number;
@@ -52,11 +54,11 @@ export function summarize(g: ServingPlane): StoreSummary {
   const { caDer, ...counts } = g.serving.counts();
   // node's native parser: the serving plane never needs to load the X.509 library just to name the CA.
   const ca = caDer ? new X509Certificate(caDer).subject.split('\n').reverse().join(', ') : null;
-  return { dataDir: g.dataDir, ...counts, internalCa: ca };
+  return { dataDir: g.dataDir, store: g.storeShown, ...counts, internalCa: ca };
 }
 
 export function describeSummary(s: StoreSummary): string {
-  return `store ${s.dataDir} at revision ${s.revision}: ${s.certificates.webhosting} certificate(s) in webhosting, ${s.certificates.personal} in personal` +
+  return `store ${s.store} at revision ${s.revision}: ${s.certificates.webhosting} certificate(s) in webhosting, ${s.certificates.personal} in personal` +
     ` (${s.certificates.expired} expired, ${s.certificates.expiring} expiring within 30 days), ${s.pendingRequests} pending request(s), ` +
     `internal CA: ${s.internalCa ?? 'not created'}`;
 }

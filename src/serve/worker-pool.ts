@@ -8,6 +8,11 @@ import type { ConnectionLimits } from './connection-guard.js';
 export interface WorkerOptions {
   /** The data directory, resolved. */
   dataDir: string;
+  /**
+   * `--store-url` (a PostgreSQL store), when given on the command line; else the worker reads
+   * $GATEHOUSE_STORE, inherited. Passed in the environment, never on a command line (it holds a password).
+   */
+  store?: string | undefined;
   logDir?: string | undefined;
   staticCache?: { maxEntries?: number; maxTotalBytes?: number };
   /** TLS contexts each worker keeps built (`serve --tls-cache`). */
