@@ -14,6 +14,7 @@ import { DescriptorWatch } from './descriptor-watch.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { StapleCache } from './ocsp-refresher.js';
 
+import { setAnyAddress } from '../config/any-address.js';
 export interface ServeOptions {
   /** Report once and return instead of watching. */
   once: boolean;
@@ -35,6 +36,8 @@ export interface ServeOptions {
   role?: 'worker' | 'single';
   /** Ends the process when it has been out of file descriptors too long (default process.exit). */
   exit?: (code: number) => void;
+  /** `serve --listen-ip`: the address bindings and listeners on `*` listen on (else every address). */
+  listenIp?: string | undefined;
   /** Where this process counts handshakes, requests and mail sessions (`/metrics`). */
   metrics?: ServingMetrics;
 }
@@ -72,6 +75,7 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
+  setAnyAddress(options.listenIp);
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const contexts = new ContextCache((thumbprint) => g.serving.contextMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);

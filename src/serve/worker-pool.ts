@@ -19,6 +19,8 @@ export interface WorkerOptions {
   contextCapacity?: number;
   connections?: Partial<ConnectionLimits>;
   orphanGraceMs: number;
+  /** `serve --listen-ip`: the address `*` bindings listen on (else every address). */
+  listenIp?: string | undefined;
   /** `--json`: no log lines on stdout. */
   json: boolean;
 }
