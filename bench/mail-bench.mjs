@@ -29,8 +29,9 @@
 // - loads, by a client in this process (node:tls, full TLS 1.3 handshakes, never resumed):
 //   "handshake": connect, greeting, EHLO, STARTTLS, handshake, QUIT — BENCH_SESSIONS sessions,
 //   BENCH_CONCURRENCY at a time; "relayed": the same plus EHLO, MAIL FROM, RCPT TO, RSET after the
-//   handshake (nginx only contacts the backend once it has a MAIL FROM, Gatehouse at the start of
-//   every session: this load makes every server reach the backend); "throughput": BENCH_MESSAGES
+//   handshake (nginx only contacts the backend once it has a MAIL FROM, and so does Gatehouse's
+//   listener with --host once it has learned the backend's capabilities: this load makes every
+//   server reach the backend); "throughput": BENCH_MESSAGES
 //   messages of BENCH_MESSAGE_KB KiB over BENCH_STREAMS STARTTLS sessions (MAIL, RCPT, DATA, one
 //   after the other in each session), also sent in plain text straight to the backend;
 // - every run: server CPU (utime+stime of the server's process tree from /proc) over the run, and
@@ -354,7 +355,7 @@ async function main() {
     lines.push('');
     lines.push('### Notes');
     lines.push('');
-    lines.push(`- Gatehouse reaches the backend when a session starts (it relays the backend's greeting and, with --client-address xclient, sends XCLIENT first); nginx only once the client sends MAIL FROM. In the "handshake" load nginx never opens a backend connection, Gatehouse opens one per session; the "relayed" load makes both do it.`);
+    lines.push(`- Gatehouse's listener has --host, so after its first session (and a probe of the backend's EHLO, every 5 minutes) it answers EHLO after TLS from the backend's capabilities as learned and reaches the backend at MAIL FROM, as nginx does from its smtp_capabilities: in the "handshake" load neither opens a backend connection per session; the "relayed" load makes both do it. (Before issue #12's "backend when needed", Gatehouse connected as each session started.)`);
     lines.push(`- Server CPU per session: Gatehouse --workers 1 ${cpuOf('gatehouse-w1', 'cpuHandshake')} ms (handshake) and ${cpuOf('gatehouse-w1', 'cpuRelayed')} ms (relayed); the backend's own node:tls STARTTLS, which has no second connection, no filters and no log line, ${cpuOf('node', 'cpuHandshake')} and ${cpuOf('node', 'cpuRelayed')} ms${haveNginxMail ? `; nginx ${cpuOf('nginx', 'cpuHandshake')} and ${cpuOf('nginx', 'cpuRelayed')} ms` : ''}. The difference between Gatehouse and the node:tls reference is the proxy's own work (the backend connection and its greeting, the relay filters, the session's log line), since both do the same TLS in the same runtime.`);
     lines.push(`- Throughput is bound by the round trips per message (MAIL, RCPT, DATA and the final dot each wait for an answer through the proxy) as much as by bandwidth: compare the server CPU per 100 MB as well as the rate.`);
     lines.push('');

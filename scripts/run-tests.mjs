@@ -17,5 +17,15 @@ const filter = process.argv[2];
 const files = [...collect('dist/src', []), ...collect('dist/test', [])]
   .filter((f) => !filter || f.includes(filter))
   .sort();
+// GATEHOUSE_TEST_STORE=postgres (npm run test:postgres): the same tests on PostgreSQL, one cluster
+// of the run's own (test/support/postgres.ts), each test data directory its own schema in it.
+let cluster;
+if (process.env.GATEHOUSE_TEST_STORE === 'postgres' && !process.env.GATEHOUSE_TEST_PG_URL) {
+  const { startCluster } = await import('../dist/test/support/postgres.js');
+  cluster = await startCluster();
+  process.env.GATEHOUSE_TEST_PG_URL = cluster.url;
+  console.log(`# PostgreSQL cluster for this run: 127.0.0.1:${cluster.port}`);
+}
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+cluster?.stop();
 process.exit(r.status ?? 1);

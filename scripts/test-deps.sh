@@ -17,6 +17,11 @@ command -v knotd >/dev/null 2>&1 || missing="$missing knot"
 command -v kdig >/dev/null 2>&1 || missing="$missing knot-dnsutils"
 # The ACME tests run pebble (and its pebble-challtestsrv, same package) as the CA.
 command -v pebble >/dev/null 2>&1 || missing="$missing pebble"
+# The suite runs a second time on PostgreSQL (npm run test:postgres): Debian's server, a cluster of the tests' own.
+# Its programs are not on PATH: looked for where Debian puts them ($GATEHOUSE_PG_LIB: the fresh-machine test's stand-in).
+pg=""
+for f in "${GATEHOUSE_PG_LIB:-/usr/lib/postgresql}"/*/bin/initdb; do [ -x "$f" ] && pg="$f"; done
+[ -n "$pg" ] || missing="$missing postgresql"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"
 if [ "$(id -u)" = "0" ]; then

@@ -33,6 +33,7 @@ export interface Command {
 /** Flags every command takes. */
 export const COMMON_OPTIONS: OptionSpec = {
   data: { type: 'string' },
+  'store-url': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };

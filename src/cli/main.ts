@@ -33,12 +33,12 @@ export interface Io {
 function overview(): string {
   const lines = ['Gatehouse — TLS front server and certificate manager', '', 'Usage: gatehouse NOUN VERB [flags]   (every command takes --json and --data DIR)', ''];
   for (const c of COMMANDS) lines.push(`  ${`${c.noun} ${c.verb}`.trim().padEnd(20)}${c.summary}`);
-  lines.push('', 'Data directory: --data DIR, else $GATEHOUSE_DATA, else ./gatehouse-data.', '"gatehouse NOUN VERB --help" shows a command\'s flags.');
+  lines.push('', 'Data directory: --data DIR, else $GATEHOUSE_DATA, else ./gatehouse-data.', 'Store: --store-url postgres://… (else $GATEHOUSE_STORE), else the SQLite file in the data directory.', '"gatehouse NOUN VERB --help" shows a command\'s flags.');
   return lines.join('\n');
 }
 
 function helpFor(c: Command): string {
-  const flags = [...(c.flags ?? []), ['--json', 'machine-readable output on stdout'], ['--data DIR', 'the data directory (else $GATEHOUSE_DATA, else ./gatehouse-data)']];
+  const flags = [...(c.flags ?? []), ['--json', 'machine-readable output on stdout'], ['--data DIR', 'the data directory (else $GATEHOUSE_DATA, else ./gatehouse-data)'], ['--store-url URL', 'a PostgreSQL store, postgres://USER:PASSWORD@HOST:PORT/DB[?schema=NAME] (else $GATEHOUSE_STORE, else the SQLite file in the data directory)']];
   const width = Math.max(...flags.map(([f]) => f!.length));
   return `${c.summary}\n\nUsage: ${c.usage}\n\n${flags.map(([f, d]) => `  ${f!.padEnd(width)}  ${d}`).join('\n')}`;
 }
@@ -90,10 +90,11 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
       return 0;
     }
     const dataDir = resolve(io.cwd, (typeof values.data === 'string' ? values.data : undefined) ?? io.env.GATEHOUSE_DATA ?? 'gatehouse-data');
+    const store = (typeof values['store-url'] === 'string' ? values['store-url'] : undefined) ?? io.env.GATEHOUSE_STORE;
     newDirectories = missingDirectories(dataDir);
     const open = () => {
       if (gatehouse) return gatehouse;
-      gatehouse = openGatehouse({ dataDir, cwd: io.cwd, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
+      gatehouse = openGatehouse({ dataDir, store, cwd: io.cwd, masterKey: io.env.GATEHOUSE_MASTER_KEY, actor: { name: localUser(), origin: 'cli' } });
       // Every renewal this process runs — a command's, the admin API's or serve's scheduler's — that
       // rolls back or fails is sent to the notification targets: wired here, once, for all of them.
       const g = gatehouse;
@@ -141,6 +142,8 @@ function hoistGlobalFlags(argv: string[]): string[] {
     if (a === '--json') front.push(a);
     else if (a === '--data' && i + 1 < argv.length) front.push(a, argv[++i]!);
     else if (a.startsWith('--data=')) front.push(a);
+    else if (a === '--store-url' && i + 1 < argv.length) front.push(a, argv[++i]!);
+    else if (a.startsWith('--store-url=')) front.push(a);
     else break;
     i++;
   }

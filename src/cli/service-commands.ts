@@ -74,7 +74,7 @@ export const serviceCommands: Command[] = [
       ['--backend HOST:PORT', 'the mail server behind (Postfix, Dovecot, …), spoken to in plain text'],
       ['--mode starttls|tls', 'starttls: upgrade in the protocol (default, except on 465, 993, 995); tls: implicit TLS'],
       ['--require-tls', 'refuse AUTH, LOGIN, USER and MAIL before STARTTLS/STLS'],
-      ['--host NAME', 'the name clients use (mail.contoso.com): the greeting and the certificate check'],
+      ['--host NAME', "the name clients use (mail.contoso.com): the greeting and the certificate check; with it, SMTP STARTTLS answers EHLO after TLS from the backend's extensions as last learned (probed every 5 minutes) and reaches the backend only at the first command that needs it (MAIL, AUTH …)"],
       ['--client-address off|xclient', "xclient: pass the client's address to the backend (Postfix XCLIENT, Dovecot XCLIENT); off (default): log it"],
       ['--max-connections N', 'sessions at once on this listener (default 1000); more are turned away politely'],
       ['--idle-timeout SECONDS', 'close a session idle this long (default 300)'],

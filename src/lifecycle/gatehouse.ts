@@ -1,7 +1,7 @@
 import { CertificateManager } from './certificate-manager.js';
 import { InternalCa } from './internal-ca.js';
 import { RequestManager } from './request-manager.js';
-import { openStore, type StoreOptions } from './open-store.js';
+import { openStore, storeShown, type StoreOptions } from './open-store.js';
 import type { Actor, AuditEntry } from '../store/gatehouse-store.js';
 import { ServingReadModel } from './serving.js';
 import { SiteManager } from './site-manager.js';
@@ -18,6 +18,8 @@ import { ConsoleSessions, LoginThrottle, type SessionLimits, type ThrottleLimits
 /** The core, wired once per process: the store and the managers over it. */
 export interface Gatehouse {
   dataDir: string;
+  /** Where the store is, fit to show: the data directory (SQLite) or the PostgreSQL URL without its password. */
+  storeShown: string;
   certificates: CertificateManager;
   requests: RequestManager;
   ca: InternalCa;
@@ -65,7 +67,7 @@ export function openGatehouse(options: StoreOptions & { cwd?: string }): Gatehou
   const notifications = new NotificationManager(store, certificates, clock);
   const renewals = new RenewalManager(store, certificates, clock);
   return {
-    dataDir: options.dataDir, certificates, requests, ca, sites, bindings, users, services, notifications, clock, renewals,
+    dataDir: options.dataDir, storeShown: storeShown(options), certificates, requests, ca, sites, bindings, users, services, notifications, clock, renewals,
     serving: new ServingReadModel(store, clock),
     processes,
     acme: new AcmeManager(store, requests, processes, clock, options.cwd ?? process.cwd(), (thumbprint) => renewals.plan(thumbprint).length),

@@ -68,11 +68,12 @@ export async function backendPrelude(service: MailService, io: BackendLines, cli
   return { greeting, accepted, forwarding: /^\+OK/i.test(answer) ? 'XCLIENT' : `refused by the backend (${answer})` };
 }
 
-/** Sends lines the backend must see before a plaintext relay (the client's EHLO) and swallows their answers. */
-export async function replay(service: MailService, io: BackendLines, lines: readonly string[]): Promise<void> {
+/** Sends lines the backend must see before the relay (the client's EHLO) and swallows their answers; answers the last one. */
+export async function replay(service: MailService, io: BackendLines, lines: readonly string[]): Promise<string[]> {
+  let last: string[] = [];
   for (const l of lines) {
     io.send(l);
-    if (service === 'smtp') await smtpReply(io);
-    else await io.line();
+    last = service === 'smtp' ? await smtpReply(io) : [await io.line()];
   }
+  return last;
 }

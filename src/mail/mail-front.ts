@@ -5,6 +5,9 @@ import type { SecureContext } from 'node:tls';
 import type { MailListener } from '../model/service.js';
 import type { MailCertificateSelector } from './mail-certificates.js';
 import { type MailContext, MailSession } from './mail-session.js';
+import { greetsBeforeBackend } from './mail-protocol.js';
+import { listenHost } from '../config/any-address.js';
+import { probeBackend, SmtpCapabilities } from './smtp-capabilities.js';
 
 /** Where the mail plane gets TLS contexts: the serving plane's ContextCache, and one without a certificate. */
 export interface MailContexts {
@@ -56,6 +59,8 @@ export class MailFront {
   readonly #open = new Map<string, number>();
   readonly #busy = new Map<string, number>();
   readonly #sessions = new Set<MailSession>();
+  /** The backend's SMTP extensions as learned, per listener and backend (see SmtpCapabilities). */
+  readonly #capabilities = new Map<string, SmtpCapabilities>();
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -78,6 +83,8 @@ export class MailFront {
       this.log(`stopped listening on ${listenerLabel(listener)}; open sessions finish`);
     }
     for (const key of this.#failed) if (!wanted.has(key)) this.#failed.delete(key);
+    const learning = new Set([...wanted.values()].map(capabilityKey));
+    for (const key of this.#capabilities.keys()) if (!learning.has(key)) this.#capabilities.delete(key);
     for (const [key, l] of wanted) {
       const before = previous.get(key);
       if (before && this.#servers.has(key) && settings(before) !== settings(l)) {
@@ -118,7 +125,7 @@ export class MailFront {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         // Own socket per worker (SO_REUSEPORT), as the web listeners: see FrontServer#open.
-        server.listen({ port: l.port, host: l.ip === '*' ? '::' : l.ip, ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
+        server.listen({ port: l.port, host: listenHost(l.ip), ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
           server.off('error', reject);
           resolve();
         });
@@ -178,6 +185,7 @@ export class MailFront {
       log: this.log,
       fallbackName: hostname(),
       backendTimeoutMs: this.options.backendTimeoutMs ?? 10_000,
+      capabilities: this.#capabilitiesOf(listener),
     });
     const open = this.#open.get(key) ?? 0;
     if (open >= listener.maxConnections) {
@@ -201,6 +209,19 @@ export class MailFront {
     void session.run();
   }
 
+  /** The learned capability list of an SMTP STARTTLS listener that greets with its own name (only those answer EHLO after TLS themselves). */
+  #capabilitiesOf(l: MailListener): SmtpCapabilities | undefined {
+    if (l.service !== 'smtp' || l.mode !== 'starttls' || !greetsBeforeBackend(l)) return undefined;
+    const key = capabilityKey(l);
+    let caps = this.#capabilities.get(key);
+    if (!caps) {
+      const timeout = this.options.backendTimeoutMs ?? 10_000;
+      caps = new SmtpCapabilities(() => probeBackend(l.backendHost, l.backendPort, l.hostName, timeout));
+      this.#capabilities.set(key, caps);
+    }
+    return caps;
+  }
+
   /** Asked at each handshake, so a new assignment reaches the next client within a poll. */
   #context(service: MailListener['service'], servername: string | undefined): MailContext {
     const selection = this.#state?.selector.select(service, servername);
@@ -208,6 +229,9 @@ export class MailFront {
     return context && selection?.thumbprint ? { context, thumbprint: selection.thumbprint } : { context: this.contexts.none, thumbprint: null };
   }
 }
+
+/** A capability list belongs to a listener and the backend (and the name it greets that backend with) it learned it from. */
+const capabilityKey = (l: MailListener) => JSON.stringify([l.service, l.ip, l.port, l.mode, l.hostName, l.backendHost, l.backendPort, l.clientAddress]);
 
 function describe(l: MailListener): string {
   const parts = [l.mode === 'tls' ? 'implicit TLS' : `STARTTLS${l.requireTls ? ' required' : ''}`, `backend ${l.backendHost.includes(':') ? `[${l.backendHost}]` : l.backendHost}:${l.backendPort}`];

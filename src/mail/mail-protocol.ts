@@ -14,6 +14,12 @@ export interface RelayFilters {
   toClient: FilterCore;
 }
 
+/** What the proxy saw of the backend before the relay, and who wants to see its EHLO answers. */
+export interface RelaySeen {
+  ehlo?: readonly string[];
+  onEhlo?: (reply: readonly string[]) => void;
+}
+
 /**
  * Everything that differs between SMTP, IMAP and POP, in one table: the pre-TLS dialog and its
  * line limit, the answers the proxy gives on its own (busy, backend down), and the relay filters.
@@ -26,8 +32,12 @@ export interface MailProtocol {
   busy(name: string): string;
   /** The backend cannot be reached or did not greet in time. */
   unavailable(name: string): string;
-  /** `tls`: the client has TLS from the proxy, so the backend's TLS offers and login refusals for plain text go. */
-  relay(tls: boolean): RelayFilters;
+  /**
+   * `tls`: the client has TLS from the proxy, so the backend's TLS offers and login refusals for plain text go.
+   * `ehlo`: the backend's answer to the client's EHLO when the proxy replayed it (SMTP: whether it offers CHUNKING);
+   * `onEhlo`: each EHLO answer the relay passes to the client (SMTP), for the listener's capability list.
+   */
+  relay(tls: boolean, seen?: RelaySeen): RelayFilters;
 }
 
 const PROTOCOLS: Record<MailService, MailProtocol> = {
@@ -36,9 +46,12 @@ const PROTOCOLS: Record<MailService, MailProtocol> = {
     dialog: (s) => new SmtpDialog(s),
     busy: (name) => `421 4.7.0 ${name} Too many connections, try again later\r\n`,
     unavailable: (name) => `421 4.3.2 ${name} Service not available, try again later\r\n`,
-    relay: () => {
+    relay: (_tls, seen) => {
       const guard = new SmtpCommandGuard();
-      return { toBackend: guard, toClient: new SmtpReplyFilter(guard) };
+      if (seen?.ehlo) guard.chunking = seen.ehlo.some((l) => /^250[ -]CHUNKING\b/i.test(l));
+      const toClient = new SmtpReplyFilter(guard);
+      toClient.onEhlo = seen?.onEhlo;
+      return { toBackend: guard, toClient };
     },
   },
   imap: {

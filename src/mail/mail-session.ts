@@ -5,8 +5,11 @@ import type { MailListener } from '../model/service.js';
 import { negotiatedGroup } from '../model/tls-group.js';
 import { canonicalAddress } from '../config/ip-address.js';
 import { BackendLink } from './backend-link.js';
-import { backendPrelude, type PreludeResult, replay } from './backend-prelude.js';
-import { greetingName, greetsBeforeBackend, mailProtocol, type RelayFilters } from './mail-protocol.js';
+import { backendPrelude, type PreludeResult, replay, smtpReply } from './backend-prelude.js';
+import { greetingName, greetsBeforeBackend, mailProtocol, type RelayFilters, type RelaySeen } from './mail-protocol.js';
+import { secureLine, type SmtpCapabilities } from './smtp-capabilities.js';
+import { SMTP_LINE_LIMIT } from './smtp-dialog.js';
+import { lineText } from './relay-stream.js';
 import type { DialogAction } from './mail-dialog.js';
 import { PreTlsSession } from './pre-tls-session.js';
 import { RelayRefusal, relayThrough } from './relay-stream.js';
@@ -36,6 +39,12 @@ export interface SessionEnv {
   fallbackName: string;
   /** How long the backend may take to accept the connection and to answer each line of the prelude. */
   backendTimeoutMs: number;
+  /**
+   * The backend's SMTP extensions as the listener last learned them (SMTP STARTTLS listeners with a
+   * host name of their own): with a list, the session answers EHLO after TLS itself and connects to
+   * the backend at the first command that needs it.
+   */
+  capabilities?: SmtpCapabilities;
 }
 
 /**
@@ -62,8 +71,12 @@ export class MailSession {
   #relaying = false;
   #dialogIdle: string | undefined;
   #filters: RelayFilters | undefined;
-  /** The backend's connection and prelude, started at accept; resolves (never rejects) once the prelude is done. */
+  /** The backend's connection and prelude, started at accept (or when first needed); resolves (never rejects) once the prelude is done. */
   #ready: Promise<BackendReady> | undefined;
+  /** The learned SMTP extensions this session answers EHLO with after TLS, before it needs the backend (undefined: it relays the backend's). */
+  #early: readonly string[] | undefined;
+  /** Answering over TLS before the backend is needed (the idle answer goes over TLS). */
+  #secureDialog = false;
   /** Why the backend went away after its prelude, before the relay took it. */
   #lost: string | undefined;
   /** The backend's greeting (after XCLIENT, the new one), once `#need` has it. */
@@ -106,6 +119,8 @@ export class MailSession {
     const l = this.#env.listener;
     const protocol = mailProtocol(l.service);
     if (l.mode === 'tls') this.#phase = 'upgrading';
+    if (l.mode === 'starttls' && greetsBeforeBackend(l)) this.#early = this.#env.capabilities?.take();
+    if (this.#early) return this.#greet([]);
     // The backend from the start, in parallel with the client's handshake (implicit TLS) or its plaintext dialog (STARTTLS).
     const connected = this.#connectBackend();
     this.#ready = connected.then((c) => (typeof c === 'string' ? { why: c } : this.#prelude(c)));
@@ -128,15 +143,22 @@ export class MailSession {
       if (!(await this.#need())) return;
       greeting = this.#greeting;
     }
-    const name = greetingName(l, greeting, this.#env.fallbackName);
-    const dialog = protocol.dialog({ name, requireTls: l.requireTls, backendGreeting: greeting });
-    this.#dialogIdle = dialog.idle();
     // A backend that fails while the client is still in the plaintext dialog: the client is told at once, as
     // when it fails before the greeting; once the client has asked for TLS or the relay, it is told there.
     void this.#ready.then((b) => {
       if (this.#ended || this.#phase !== 'dialog') return;
       if ('why' in b || !b.prelude.accepted) void this.#need();
     });
+    this.#greet(greeting);
+  }
+
+  /** Greets a STARTTLS client and reads its plaintext dialog. */
+  #greet(greeting: string[]): void {
+    const l = this.#env.listener;
+    const protocol = mailProtocol(l.service);
+    const name = greetingName(l, greeting, this.#env.fallbackName);
+    const dialog = protocol.dialog({ name, requireTls: l.requireTls, backendGreeting: greeting });
+    this.#dialogIdle = dialog.idle();
     const pre = new PreTlsSession(dialog, protocol.lineLimit);
     const onData = (chunk: Buffer) => {
       this.#bytesIn += chunk.length;
@@ -185,7 +207,8 @@ export class MailSession {
    * (on whatever the client talks over by now: plain text, or TLS after STARTTLS) and ends the session.
    */
   async #need(): Promise<BackendLink | undefined> {
-    const b = await this.#ready!;
+    this.#ready ??= this.#connectBackend().then((c) => (typeof c === 'string' ? { why: c } : this.#prelude(c)));
+    const b = await this.#ready;
     if (this.#ended) return undefined;
     if ('why' in b) return void this.#unavailable(b.why);
     if (this.#lost !== undefined) return void this.#unavailable(this.#lost);
@@ -202,6 +225,8 @@ export class MailSession {
   #unavailable(why: string): void {
     if (this.#ended) return;
     const l = this.#env.listener;
+    // Learned capabilities are not trusted past a failure: the next session connects at once.
+    this.#env.capabilities?.forget();
     this.#front.end(mailProtocol(l.service).unavailable(l.hostName || this.#env.fallbackName));
     this.#end(`backend ${l.backendHost}:${l.backendPort} unavailable: ${why}`, false);
   }
@@ -224,9 +249,10 @@ export class MailSession {
       // Same tick: the reply is queued on the plain socket, and every byte read from now on goes to TLS.
       this.#client.write(action.text);
       void this.#handshake().then(async (ok) => {
+        if (ok && this.#early) return this.#untilBackend(this.#early);
         // The client's first commands over TLS wait in the TLS socket while the backend's prelude finishes.
         const link = ok ? await this.#need() : undefined;
-        if (link) this.#relay(link, mailProtocol(l.service).relay(true), Buffer.alloc(0));
+        if (link) this.#relay(link, mailProtocol(l.service).relay(true, this.#learning()), Buffer.alloc(0));
       });
       return;
     }
@@ -235,10 +261,76 @@ export class MailSession {
     void this.#need().then((link) => {
       if (!link) return;
       return replay(l.service, link, action.replay).then(
-        () => this.#relay(link, mailProtocol(l.service).relay(false), Buffer.concat([Buffer.from(`${action.line}\r\n`, 'latin1'), leftover])),
+        (ehlo) => this.#relay(link, mailProtocol(l.service).relay(false, { ehlo }), Buffer.concat([Buffer.from(`${action.line}\r\n`, 'latin1'), leftover])),
         (e: Error) => this.#end(`backend failed while the relay began: ${e.message}`),
       );
     });
+  }
+
+  /** What the relay of a session that connected at once reports: its EHLO answers teach the listener's capability list. */
+  #learning(): RelaySeen | undefined {
+    const caps = this.#env.capabilities;
+    return caps && { onEhlo: (reply) => void caps.learn(reply) };
+  }
+
+  /**
+   * SMTP over TLS with a learned capability list: EHLO, HELO, NOOP, RSET and QUIT answered here;
+   * at the first other line (or one too long to be a command) the backend is connected, the
+   * client's EHLO/HELO replayed to it (its answer checked against the list), and that line and
+   * everything after it relayed. A session that never gets that far never touches the backend.
+   */
+  #untilBackend(extensions: readonly string[]): void {
+    const name = this.#env.listener.hostName;
+    const front = this.#front;
+    let pending: Buffer = Buffer.alloc(0);
+    let helo: string | undefined;
+    this.#secureDialog = true;
+    const onData = (chunk: Buffer): void => {
+      this.#bytesIn += chunk.length;
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      for (;;) {
+        const lf = pending.indexOf(0x0a);
+        if (lf < 0 ? pending.length >= SMTP_LINE_LIMIT : lf + 1 > SMTP_LINE_LIMIT) return toBackend();
+        if (lf < 0) return;
+        const line = lineText(pending.subarray(0, lf + 1));
+        const action = secureLine(line, name, extensions);
+        if (action.kind === 'backend') return toBackend();
+        pending = pending.subarray(lf + 1);
+        if (action.kind === 'close') {
+          front.off('data', onData);
+          front.end(action.text);
+          return this.#end(action.reason, false);
+        }
+        if (action.helo) helo = line;
+        front.write(action.text);
+      }
+    };
+    const toBackend = (): void => {
+      front.off('data', onData);
+      front.pause();
+      this.#secureDialog = false;
+      void this.#lateBackend(helo, pending);
+    };
+    front.on('data', onData);
+  }
+
+  /** The backend reached at the first command that needs it: prelude, the client's EHLO/HELO replayed, then the relay from `first`. */
+  async #lateBackend(helo: string | undefined, first: Buffer): Promise<void> {
+    const link = await this.#need();
+    if (!link) return;
+    let ehlo: string[] | undefined;
+    try {
+      if (helo !== undefined) {
+        link.send(helo);
+        ehlo = await smtpReply(link);
+      }
+    } catch (e) {
+      return this.#unavailable((e as Error).message);
+    }
+    if (this.#ended) return;
+    this.#facts.push('backend reached at the first command that needs it');
+    if (ehlo && /^EHLO\b/i.test(helo!.trim()) && this.#env.capabilities?.learn(ehlo)) this.#facts.push('the backend\'s extensions changed (learned)');
+    this.#relay(link, mailProtocol('smtp').relay(true, { ehlo }), first);
   }
 
   /** The TLS handshake on the client connection; false (and the session ended) when it fails. */
@@ -329,8 +421,8 @@ export class MailSession {
 
   #idle(): void {
     if (this.#ended) return;
-    if (!this.#relaying && this.#dialogIdle && this.#front === this.#client) this.#client.end(this.#dialogIdle);
-    this.#end(`idle for ${this.#env.listener.idleTimeoutSeconds} s`, this.#relaying || this.#front !== this.#client);
+    if (!this.#relaying && this.#dialogIdle && (this.#front === this.#client || this.#secureDialog)) this.#front.end(this.#dialogIdle);
+    this.#end(`idle for ${this.#env.listener.idleTimeoutSeconds} s`, this.#relaying || (this.#front !== this.#client && !this.#secureDialog));
   }
 
   /** Ends the session once: closes what is open (at once, or after the last answer is written) and logs one line. */

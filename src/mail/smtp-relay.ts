@@ -8,8 +8,9 @@ const SASL_LIMIT = 12_288;
 const NOOP = Buffer.from('NOOP\r\n');
 
 /** What the backend's next reply answers: a command, DATA, or a stand-in whose reply the proxy replaces with its own. */
-export type Owed = { kind: 'command' } | { kind: 'data' } | { kind: 'replace'; text: string };
+export type Owed = { kind: 'command'; ehlo?: boolean } | { kind: 'data' } | { kind: 'replace'; text: string };
 const COMMAND: Owed = { kind: 'command' };
+const EHLO: Owed = { kind: 'command', ehlo: true };
 /** Extensions the client never sees from the backend: TLS is the proxy's, XCLIENT/XFORWARD are for the proxy alone. */
 const HIDDEN_EXTENSIONS = new Set(['STARTTLS', 'XCLIENT', 'XFORWARD']);
 
@@ -138,7 +139,7 @@ export class SmtpCommandGuard implements FilterCore {
       this.#bdatLeft = Number(bdat[1]);
       if (this.#bdatLeft > 0) this.#mode = 'bdat';
     }
-    this.answers.push(COMMAND);
+    this.answers.push(verb === 'EHLO' ? EHLO : COMMAND);
     return line;
   }
 }
@@ -155,6 +156,9 @@ export class SmtpReplyFilter implements FilterCore {
   #reply: string[] = [];
   /** The reply's lines as they came, passed on as they are when the reply needs no change. */
   #raw: Buffer[] = [];
+
+  /** Called with each answer the backend gives the client's EHLO (its lines without CRLF), before any change. */
+  onEhlo?: (reply: readonly string[]) => void;
 
   constructor(private readonly guard?: SmtpCommandGuard) {}
 
@@ -181,6 +185,7 @@ export class SmtpReplyFilter implements FilterCore {
         else if (asItCame(this.#reply, this.#raw)) out.push(...this.#raw);
         else out.push(Buffer.from(finishReply(this.#reply), 'latin1'));
         if (owed?.kind === 'data') this.guard?.dataAnswered(code);
+        if (owed?.kind === 'command' && owed.ehlo && code === 250) this.onEhlo?.(this.#reply);
         if (this.guard) {
           this.guard.sasl = code === 334;
           if (code === 250 && this.#reply.length > 1) this.guard.chunking = this.#reply.some((l) => /^250[ -]CHUNKING\b/i.test(l));

@@ -14,6 +14,7 @@ import { DescriptorWatch } from './descriptor-watch.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { StapleCache } from './ocsp-refresher.js';
 
+import { setAnyAddress } from '../config/any-address.js';
 export interface ServeOptions {
   /** Report once and return instead of watching. */
   once: boolean;
@@ -35,12 +36,16 @@ export interface ServeOptions {
   role?: 'worker' | 'single';
   /** Ends the process when it has been out of file descriptors too long (default process.exit). */
   exit?: (code: number) => void;
+  /** `serve --listen-ip`: the address bindings and listeners on `*` listen on (else every address). */
+  listenIp?: string | undefined;
   /** Where this process counts handshakes, requests and mail sessions (`/metrics`). */
   metrics?: ServingMetrics;
 }
 
 export interface StoreSummary {
   dataDir: string;
+  /** The data directory (SQLite) or the PostgreSQL URL without its password. */
+  store: string;
   revision: number;
   certificates: { webhosting: number; personal: number; expired: number; expiring: number };
   pendingRequests: number;
@@ -52,11 +57,11 @@ export function summarize(g: ServingPlane): StoreSummary {
   const { caDer, ...counts } = g.serving.counts();
   // node's native parser: the serving plane never needs to load the X.509 library just to name the CA.
   const ca = caDer ? new X509Certificate(caDer).subject.split('\n').reverse().join(', ') : null;
-  return { dataDir: g.dataDir, ...counts, internalCa: ca };
+  return { dataDir: g.dataDir, store: g.storeShown, ...counts, internalCa: ca };
 }
 
 export function describeSummary(s: StoreSummary): string {
-  return `store ${s.dataDir} at revision ${s.revision}: ${s.certificates.webhosting} certificate(s) in webhosting, ${s.certificates.personal} in personal` +
+  return `store ${s.store} at revision ${s.revision}: ${s.certificates.webhosting} certificate(s) in webhosting, ${s.certificates.personal} in personal` +
     ` (${s.certificates.expired} expired, ${s.certificates.expiring} expiring within 30 days), ${s.pendingRequests} pending request(s), ` +
     `internal CA: ${s.internalCa ?? 'not created'}`;
 }
@@ -70,6 +75,7 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
+  setAnyAddress(options.listenIp);
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const contexts = new ContextCache((thumbprint) => g.serving.contextMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);

@@ -32,7 +32,7 @@ superviseWorker({ stop, stopping: () => controller.signal.aborted, log, orphanGr
 let g: ServingPlane | undefined;
 try {
   // The master key comes as it does to the CLI: $GATEHOUSE_MASTER_KEY (inherited), else master.key.
-  g = openServingPlane({ dataDir: options.dataDir, masterKey: process.env.GATEHOUSE_MASTER_KEY, actor: { name: 'serve', origin: 'system' } });
+  g = openServingPlane({ dataDir: options.dataDir, store: options.store ?? process.env.GATEHOUSE_STORE, masterKey: process.env.GATEHOUSE_MASTER_KEY, actor: { name: 'serve', origin: 'system' } });
   g.serving.useTicketSeed(ticketSeed());
   const metrics = new ServingMetrics();
   answerSupervisor(metrics.registry);
@@ -40,6 +40,7 @@ try {
     once: false, quiet: true, log, role: 'worker', signal: controller.signal, metrics,
     logDir: options.logDir, staticCache: options.staticCache, connections: options.connections,
     ...(options.contextCapacity === undefined ? {} : { contextCapacity: options.contextCapacity }),
+    listenIp: options.listenIp,
   });
 } catch (e) {
   // As the CLI words it: one line, the stable code, no stack for a refusal.

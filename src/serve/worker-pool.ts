@@ -8,12 +8,19 @@ import type { ConnectionLimits } from './connection-guard.js';
 export interface WorkerOptions {
   /** The data directory, resolved. */
   dataDir: string;
+  /**
+   * `--store-url` (a PostgreSQL store), when given on the command line; else the worker reads
+   * $GATEHOUSE_STORE, inherited. Passed in the environment, never on a command line (it holds a password).
+   */
+  store?: string | undefined;
   logDir?: string | undefined;
   staticCache?: { maxEntries?: number; maxTotalBytes?: number };
   /** TLS contexts each worker keeps built (`serve --tls-cache`). */
   contextCapacity?: number;
   connections?: Partial<ConnectionLimits>;
   orphanGraceMs: number;
+  /** `serve --listen-ip`: the address `*` bindings listen on (else every address). */
+  listenIp?: string | undefined;
   /** `--json`: no log lines on stdout. */
   json: boolean;
 }

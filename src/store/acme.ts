@@ -90,8 +90,8 @@ export class AcmeRepository {
   }
 
   insertChallenge(c: Omit<AcmeChallengeRow, 'id'>): number {
-    return this.engine.db.run('INSERT INTO acme_challenges (type, name, token, key_authorization, expires, cert_der, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      c.type, c.name, c.token, c.keyAuthorization, c.expires, c.certDer, c.keyId).lastInsertRowid;
+    return this.engine.db.get<{ id: number }>('INSERT INTO acme_challenges (type, name, token, key_authorization, expires, cert_der, key_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      c.type, c.name, c.token, c.keyAuthorization, c.expires, c.certDer, c.keyId)!.id;
   }
 
   /** The challenges not yet expired at `now` (ISO). */
@@ -111,8 +111,11 @@ export class AcmeRepository {
   }
 
   setSource(r: CertificateSourceRow): void {
-    this.engine.db.run(`INSERT OR REPLACE INTO certificate_sources (thumbprint, source, challenge, ari_id, window_start, window_end, ari_checked, ari_retry_after, ari_error, renew_at, renew_why)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.thumbprint, r.source, r.challenge, r.ariId, r.windowStart, r.windowEnd, r.ariChecked, r.ariRetryAfter, r.ariError, r.renewAt, r.renewWhy);
+    this.engine.db.run(`INSERT INTO certificate_sources (thumbprint, source, challenge, ari_id, window_start, window_end, ari_checked, ari_retry_after, ari_error, renew_at, renew_why)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (thumbprint) DO UPDATE SET source = excluded.source, challenge = excluded.challenge, ari_id = excluded.ari_id,
+        window_start = excluded.window_start, window_end = excluded.window_end, ari_checked = excluded.ari_checked,
+        ari_retry_after = excluded.ari_retry_after, ari_error = excluded.ari_error, renew_at = excluded.renew_at, renew_why = excluded.renew_why`, r.thumbprint, r.source, r.challenge, r.ariId, r.windowStart, r.windowEnd, r.ariChecked, r.ariRetryAfter, r.ariError, r.renewAt, r.renewWhy);
   }
 
   source(thumbprint: string): CertificateSourceRow | undefined {

@@ -24,7 +24,7 @@ export class AuditRepository {
     const db = this.engine.db;
     const rows = filter.limit === undefined
       ? db.all<RawAudit>('SELECT * FROM audit WHERE at >= ? ORDER BY id', filter.since ?? '')
-      : db.all<RawAudit>('SELECT * FROM (SELECT * FROM audit WHERE at >= ? ORDER BY id DESC LIMIT ?) ORDER BY id', filter.since ?? '', filter.limit);
+      : db.all<RawAudit>('SELECT * FROM (SELECT * FROM audit WHERE at >= ? ORDER BY id DESC LIMIT ?) AS newest ORDER BY id', filter.since ?? '', filter.limit);
     return rows.map((r) => ({
       id: r.id, at: r.at, actor: r.actor, origin: r.origin, source: r.source, action: r.action, target: r.target,
       before: r.before === null ? null : JSON.parse(r.before), after: r.after === null ? null : JSON.parse(r.after),

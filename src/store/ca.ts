@@ -6,7 +6,7 @@ export class CaRepository {
   constructor(private readonly engine: StoreEngine) {}
 
   get(): { der: Buffer; keyId: number; created: string } | undefined {
-    const row = this.engine.db.sql('SELECT der, key_id, created FROM internal_ca WHERE id = 1').get() as { der: Uint8Array; key_id: number; created: string } | undefined;
+    const row = this.engine.db.get<{ der: Uint8Array; key_id: number; created: string }>('SELECT der, key_id, created FROM internal_ca WHERE id = 1');
     return row && { der: buffer(row.der), keyId: row.key_id, created: row.created };
   }
 

@@ -60,32 +60,34 @@ export class CertificateRepository {
   /** Counts by store, and of the expired and the expiring (by `soon`) server certificates, without reading the rows. */
   counts(soon: string, now: string): { webhosting: number; personal: number; expired: number; expiring: number } {
     return this.engine.db.get<{ webhosting: number; personal: number; expired: number; expiring: number }>(`SELECT
-          COALESCE(SUM(store = 'webhosting'), 0) AS webhosting, COALESCE(SUM(store = 'personal'), 0) AS personal,
-          COALESCE(SUM(not_after <= ?), 0) AS expired, COALESCE(SUM(not_after > ? AND not_after <= ?), 0) AS expiring
+          COUNT(CASE WHEN store = 'webhosting' THEN 1 END) AS webhosting, COUNT(CASE WHEN store = 'personal' THEN 1 END) AS personal,
+          COUNT(CASE WHEN not_after <= ? THEN 1 END) AS expired, COUNT(CASE WHEN not_after > ? AND not_after <= ? THEN 1 END) AS expiring
         FROM certificates WHERE store <> 'root'`, now, now, soon)!;
   }
 
   get(thumbprint: string): CertificateRow | undefined {
-    const row = this.engine.db.sql(`${SELECT} WHERE c.thumbprint = ?`).get(thumbprint) as RawCertificate | undefined;
+    const row = this.engine.db.get<RawCertificate>(`${SELECT} WHERE c.thumbprint = ?`, thumbprint);
     return row && toCertificate(row);
   }
 
   /** Candidates for a reference: thumbprints starting with `prefix` (upper-case hex) or an exact friendly name. */
   find(prefix: string | undefined, friendlyName: string): CertificateRow[] {
-    return this.engine.db.all<RawCertificate>(`${SELECT}
-        WHERE (? IS NOT NULL AND substr(c.thumbprint, 1, length(?)) = ?) OR c.friendly_name = ? ORDER BY c.thumbprint`,
-    prefix ?? null, prefix ?? '', prefix ?? '', friendlyName).map(toCertificate);
+    // The prefix test only when there is a prefix (PostgreSQL cannot type a parameter that is only compared with NULL).
+    return prefix === undefined
+      ? this.engine.db.all<RawCertificate>(`${SELECT} WHERE c.friendly_name = ? ORDER BY c.thumbprint`, friendlyName).map(toCertificate)
+      : this.engine.db.all<RawCertificate>(`${SELECT} WHERE substr(c.thumbprint, 1, ?) = ? OR c.friendly_name = ? ORDER BY c.thumbprint`,
+        prefix.length, prefix, friendlyName).map(toCertificate);
   }
 
-  /** The certificate's DER and its chain's (leaf first, then towards the root). */
   /** A certificate's own DER alone (no chain), or undefined when it is gone. */
   leafDer(thumbprint: string): Buffer | undefined {
-    const row = this.engine.db.sql('SELECT der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Uint8Array } | undefined;
+    const row = this.engine.db.get<{ der: Uint8Array }>('SELECT der FROM certificates WHERE thumbprint = ?', thumbprint);
     return row && buffer(row.der);
   }
 
+  /** The certificate's DER and its chain's (leaf first, then towards the root). */
   der(thumbprint: string): { der: Buffer; chain: Buffer[] } {
-    const row = this.engine.db.sql('SELECT der, chain_der FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Uint8Array; chain_der: string } | undefined;
+    const row = this.engine.db.get<{ der: Uint8Array; chain_der: string }>('SELECT der, chain_der FROM certificates WHERE thumbprint = ?', thumbprint);
     if (!row) throw fail('GH_CERT_NOT_FOUND', `No certificate has the thumbprint ${thumbprint}.`);
     const chain = (JSON.parse(row.chain_der) as string[]).map((b64) => Buffer.from(b64, 'base64'));
     return { der: buffer(row.der), chain };
@@ -93,7 +95,7 @@ export class CertificateRepository {
 
   /** What a TLS context serves for a certificate, in one read: its DER, its chain's (base64, as stored) and its key's id; undefined when it is gone. */
   served(thumbprint: string): { der: Buffer; chain: string[]; keyId: number | null } | undefined {
-    const row = this.engine.db.sql('SELECT der, chain_der, key_id FROM certificates WHERE thumbprint = ?').get(thumbprint) as { der: Uint8Array; chain_der: string; key_id: number | null } | undefined;
+    const row = this.engine.db.get<{ der: Uint8Array; chain_der: string; key_id: number | null }>('SELECT der, chain_der, key_id FROM certificates WHERE thumbprint = ?', thumbprint);
     return row && { der: buffer(row.der), chain: JSON.parse(row.chain_der) as string[], keyId: row.key_id };
   }
 
@@ -115,7 +117,7 @@ export class CertificateRepository {
   replaceChain(thumbprint: string, chain: ChainCertificate[], chainDer: Buffer[], complete: boolean): void {
     this.engine.db.run('UPDATE certificates SET chain = ?, chain_der = ?, chain_complete = ? WHERE thumbprint = ?',
       JSON.stringify(chain), JSON.stringify(chainDer.map((d) => d.toString('base64'))), complete ? 1 : 0, thumbprint);
-    this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+    this.engine.db.run("INSERT INTO meta (name, value) VALUES ('chains', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)");
     this.engine.noteChange('all', '');
   }
 
@@ -131,7 +133,7 @@ export class CertificateRepository {
   }
 
   findBySpki(spkiSha256: string): CertificateRow | undefined {
-    const row = this.engine.db.sql(`${SELECT} WHERE c.spki_sha256 = ? AND c.key_id IS NOT NULL LIMIT 1`).get(spkiSha256) as RawCertificate | undefined;
+    const row = this.engine.db.get<RawCertificate>(`${SELECT} WHERE c.spki_sha256 = ? AND c.key_id IS NOT NULL LIMIT 1`, spkiSha256);
     return row && toCertificate(row);
   }
 

@@ -4,19 +4,43 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { fail, GatehouseError } from '../model/gatehouse-error.js';
 import { opt } from '../model/wording.js';
 import { MIGRATIONS } from './migrations.js';
+import { forPostgres, isPostgresUrl, parseStoreUrl, PostgresDb } from './postgres.js';
 
-export type Statement = StatementSync;
 export const DATABASE_FILE = 'gatehouse.db';
 
-/** A value SQLite takes as a parameter. */
+/** A value a statement takes as a parameter. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
+
+/**
+ * The database, whichever engine: every SQL statement of Gatehouse goes through these six. The
+ * API is synchronous on both engines: a transaction is a plain function, so nothing interleaves
+ * inside it (the embedded SQLite, and PostgreSQL through a worker thread: see PostgresDb). SQL
+ * written for it stays portable: `?` placeholders, `INSERT … ON CONFLICT`, `RETURNING id`.
+ */
+export interface Db {
+  readonly engine: 'sqlite' | 'postgres';
+  /** One row as a plain object (blobs as Buffers), or undefined. */
+  get<T>(sql: string, ...args: SqlValue[]): T | undefined;
+  /** Every row. */
+  all<T>(sql: string, ...args: SqlValue[]): T[];
+  run(sql: string, ...args: SqlValue[]): { changes: number };
+  /** Statements without parameters (several, separated by `;`). */
+  exec(sql: string): void;
+  /**
+   * Runs `fn` in one transaction; nested calls are savepoints; a throw rolls back everything `fn`
+   * wrote. IMMEDIATE takes the (one) writer's lock at once, so concurrent writers queue.
+   */
+  transaction<T>(mode: 'immediate' | 'deferred', fn: () => T): T;
+  close(): void;
+}
 
 /**
  * The embedded database: Node's built-in SQLite (`node:sqlite`, no native build), its prepared
  * statements kept by SQL text (preparing costs more than running the small queries here), and
  * transactions that nest (an inner one is a savepoint).
  */
-export class Db {
+export class SqliteDb implements Db {
+  readonly engine = 'sqlite';
   readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
 
@@ -43,9 +67,9 @@ export class Db {
     return this.#full(() => this.sql(sql).all(...args)) as T[];
   }
 
-  run(sql: string, ...args: SqlValue[]): { changes: number; lastInsertRowid: number } {
+  run(sql: string, ...args: SqlValue[]): { changes: number } {
     const r = this.#full(() => this.sql(sql).run(...args));
-    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+    return { changes: Number(r.changes) };
   }
 
   exec(sql: string): void {
@@ -149,12 +173,34 @@ export function buffer(v: Uint8Array): Buffer {
 }
 
 /**
+ * Opens the store's database: PostgreSQL when `options.store` is a postgres:// URL (see
+ * PostgresDb), else the SQLite file in the data directory (see openSqlite). Either way the
+ * migrations it lacks are applied.
+ */
+export function openDatabase(dataDir: string, options: { readonly?: boolean; store?: string | undefined } = {}): Db {
+  if (options.store !== undefined && options.store !== '' && dataDir !== ':memory:') {
+    if (!isPostgresUrl(options.store)) {
+      throw fail('GH_USAGE', `The store "${options.store.replace(/:[^:@/]*@/, ':***@')}" is not one Gatehouse knows: give ${opt('store-url')} a postgres:// URL, or leave it out for the SQLite file in the data directory.`);
+    }
+    const db = new PostgresDb(parseStoreUrl(options.store));
+    try {
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  }
+  return openSqlite(dataDir, options);
+}
+
+/**
  * Opens (creating if needed) the SQLite database in the data directory: WAL so readers (the
  * serving plane) never wait for a writer (the CLI), synchronous=FULL so a committed change survives
  * a crash, a busy timeout so concurrent CLI calls queue instead of failing, and foreign keys on.
  * `':memory:'` opens a private in-memory database (the unit tests).
  */
-export function openDatabase(dataDir: string, options: { readonly?: boolean } = {}): Db {
+export function openSqlite(dataDir: string, options: { readonly?: boolean } = {}): SqliteDb {
   let raw: DatabaseSync;
   const memory = dataDir === ':memory:';
   try {
@@ -169,7 +215,7 @@ export function openDatabase(dataDir: string, options: { readonly?: boolean } = 
   } catch (e) {
     throw fail('GH_STORE_UNAVAILABLE', `The data directory ${dataDir} cannot be opened (${(e as Error).message}). Check the path and its permissions, or choose another with ${opt('data')}.`, e);
   }
-  const db = new Db(raw);
+  const db = new SqliteDb(raw);
   if (!options.readonly && !memory) {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
@@ -178,20 +224,28 @@ export function openDatabase(dataDir: string, options: { readonly?: boolean } = 
   return db;
 }
 
-/** Applies the migrations the database lacks, each in one transaction; refuses a newer schema. */
+/**
+ * Applies the migrations the database lacks, each in one transaction (IMMEDIATE: one migrator at a
+ * time, on PostgreSQL through the writers' advisory lock); refuses a newer schema. PostgreSQL runs
+ * the same list through forPostgres.
+ */
 export function migrate(db: Db): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)');
+  const create = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)';
+  // On PostgreSQL two processes creating it at once collide (a duplicate in pg_type): they queue on the writers' lock.
+  // SQLite's CREATE takes its own lock; a command that only reads takes no write lock for it.
+  if (db.engine === 'postgres') db.transaction('immediate', () => db.exec(create));
+  else db.exec(create);
   const current = db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')!.v ?? 0;
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   if (current > latest) {
-    throw fail('GH_STORE_NEWER', `The store was written by a newer Gatehouse (schema ${current}, this one knows ${latest}). Upgrade Gatehouse before using this data directory.`);
+    throw fail('GH_STORE_NEWER', `The store was written by a newer Gatehouse (schema ${current}, this one knows ${latest}). Upgrade Gatehouse before using this ${db.engine === 'postgres' ? 'database' : 'data directory'}.`);
   }
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     db.transaction('immediate', () => {
       // Another process may have applied it while we waited for the write lock.
       if (db.get('SELECT 1 FROM schema_migrations WHERE version = ?', m.version)) return;
-      db.exec(m.sql);
+      db.exec(db.engine === 'postgres' ? forPostgres(m.sql) : m.sql);
       db.run('INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)', m.version, m.name, new Date().toISOString());
     });
   }

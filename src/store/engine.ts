@@ -178,7 +178,7 @@ export class StoreEngine {
   checkMasterKey(): void {
     const row = this.db.get<{ value: string }>("SELECT value FROM meta WHERE name = 'master_key_id'");
     if (!row) {
-      this.db.run("INSERT OR IGNORE INTO meta (name, value) VALUES ('master_key_id', ?)", this.vault.keyId);
+      this.db.run("INSERT INTO meta (name, value) VALUES ('master_key_id', ?) ON CONFLICT (name) DO NOTHING", this.vault.keyId);
       return this.checkMasterKey();
     }
     if (row.value !== this.vault.keyId) {

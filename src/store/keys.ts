@@ -22,8 +22,8 @@ export class KeyRepository {
   /** Seals and inserts a key; call inside `change`. */
   insert(k: NewKey): number {
     const sealed = this.engine.vault.seal(pkcs8Der(k.key));
-    return this.engine.db.run('INSERT INTO private_keys (key_type, spki_sha256, sealed, exportable, created) VALUES (?, ?, ?, ?, ?)',
-      k.keyType, k.spkiSha256, sealed, k.exportable ? 1 : 0, this.engine.clock().toISOString()).lastInsertRowid;
+    return this.engine.db.get<{ id: number }>('INSERT INTO private_keys (key_type, spki_sha256, sealed, exportable, created) VALUES (?, ?, ?, ?, ?) RETURNING id',
+      k.keyType, k.spkiSha256, sealed, k.exportable ? 1 : 0, this.engine.clock().toISOString())!.id;
   }
 
   load(id: number): KeyObject {
@@ -32,7 +32,7 @@ export class KeyRepository {
 
   /** The key as stored, unsealed: PKCS#8 DER (the serving plane builds TLS contexts from it without parsing it first). */
   pkcs8(id: number): Buffer {
-    const row = this.engine.db.sql('SELECT sealed FROM private_keys WHERE id = ?').get(id) as { sealed: Uint8Array } | undefined;
+    const row = this.engine.db.get<{ sealed: Uint8Array }>('SELECT sealed FROM private_keys WHERE id = ?', id);
     if (!row) throw fail('GH_INTERNAL', `Private key ${id} is missing from the store.`);
     return this.engine.vault.open(buffer(row.sealed));
   }

@@ -13,7 +13,7 @@ export interface NotifyTargetRow {
   hasSecret: boolean;
 }
 
-const COLUMNS = 'name, kind, settings, created, last_sent AS lastSent, last_error AS lastError, last_error_at AS lastErrorAt, secret IS NOT NULL AS hasSecret';
+const COLUMNS = 'name, kind, settings, created, last_sent AS "lastSent", last_error AS "lastError", last_error_at AS "lastErrorAt", secret IS NOT NULL AS "hasSecret"';
 
 /**
  * Tables `notify_targets` (where notifications go; a secret sealed by the KeyVault like a private

@@ -57,7 +57,7 @@ export class OcspRepository {
   failed(thumbprint: string, url: string, at: string, error: string): void {
     this.engine.db.run(
       `INSERT INTO ocsp_staples (thumbprint, url, attempted, failures, last_error) VALUES (?, ?, ?, 1, ?)
-       ON CONFLICT (thumbprint) DO UPDATE SET url = excluded.url, attempted = excluded.attempted, failures = failures + 1, last_error = excluded.last_error`,
+       ON CONFLICT (thumbprint) DO UPDATE SET url = excluded.url, attempted = excluded.attempted, failures = ocsp_staples.failures + 1, last_error = excluded.last_error`,
       thumbprint, url, at, error);
   }
 }

@@ -28,8 +28,8 @@ export class RenewalRepository {
 
   /** Starts a renewal's row; call inside `change` or `record`. */
   insert(r: Pick<RenewalRow, 'old' | 'new' | 'source' | 'started' | 'moves'>): number {
-    this.engine.db.run('INSERT INTO renewals (old, new, source, started, moves) VALUES (?, ?, ?, ?, ?)', r.old, r.new, r.source, r.started, JSON.stringify(r.moves));
-    return this.engine.db.get<{ id: number }>('SELECT MAX(id) AS id FROM renewals')!.id;
+    return this.engine.db.get<{ id: number }>('INSERT INTO renewals (old, new, source, started, moves) VALUES (?, ?, ?, ?, ?) RETURNING id',
+      r.old, r.new, r.source, r.started, JSON.stringify(r.moves))!.id;
   }
 
   /** Records how a renewal ended; call inside `change` or `record`. */

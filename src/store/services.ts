@@ -32,8 +32,11 @@ export class ServiceRepository {
 
   /** Inserts or replaces the listener on its (ip, port); call inside `change`. */
   putListener(l: MailListener): void {
-    this.engine.db.run(`INSERT OR REPLACE INTO mail_listeners (ip, port, service, mode, require_tls, backend_host, backend_port, client_address, host_name, max_connections, idle_timeout, created)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, l.ip, l.port, l.service, l.mode, l.requireTls ? 1 : 0, l.backendHost, l.backendPort, l.clientAddress, l.hostName, l.maxConnections, l.idleTimeoutSeconds, l.created);
+    this.engine.db.run(`INSERT INTO mail_listeners (ip, port, service, mode, require_tls, backend_host, backend_port, client_address, host_name, max_connections, idle_timeout, created)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (ip, port) DO UPDATE SET service = excluded.service, mode = excluded.mode, require_tls = excluded.require_tls,
+        backend_host = excluded.backend_host, backend_port = excluded.backend_port, client_address = excluded.client_address,
+        host_name = excluded.host_name, max_connections = excluded.max_connections, idle_timeout = excluded.idle_timeout, created = excluded.created`, l.ip, l.port, l.service, l.mode, l.requireTls ? 1 : 0, l.backendHost, l.backendPort, l.clientAddress, l.hostName, l.maxConnections, l.idleTimeoutSeconds, l.created);
   }
 
   /** Deletes a listener; call inside `change`. */

@@ -30,7 +30,7 @@ export class SiteRepository {
   }
 
   get(name: string): Site | undefined {
-    const row = this.engine.db.sql('SELECT * FROM sites WHERE name = ?').get(name) as RawSite | undefined;
+    const row = this.engine.db.get<RawSite>('SELECT * FROM sites WHERE name = ?', name);
     return row && toSite(row);
   }
 

@@ -1,7 +1,7 @@
 import type { ApiToken, Role, User } from '../model/role.js';
 import type { StoreEngine } from './engine.js';
 
-const TOKEN_COLUMNS = 'id, user, description, created, expires, last_used AS lastUsed';
+const TOKEN_COLUMNS = 'id, "user", description, created, expires, last_used AS "lastUsed"';
 
 /** Users (table `users`, with scrypt password hashes) and API tokens (table `api_tokens`, by SHA-256). */
 export class UserRepository {
@@ -39,13 +39,13 @@ export class UserRepository {
 
   /** Inserts an API token by its hash; call inside `change`. */
   insertToken(token: ApiToken, hash: string): void {
-    this.engine.db.run('INSERT INTO api_tokens (id, user, hash, description, created, expires, last_used) VALUES (?, ?, ?, ?, ?, ?, NULL)', token.id, token.user, hash, token.description, token.created, token.expires);
+    this.engine.db.run('INSERT INTO api_tokens (id, "user", hash, description, created, expires, last_used) VALUES (?, ?, ?, ?, ?, ?, NULL)', token.id, token.user, hash, token.description, token.created, token.expires);
   }
 
   listTokens(user?: string): ApiToken[] {
     const rows = user === undefined
       ? this.engine.db.all<ApiToken>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created, id`)
-      : this.engine.db.all<ApiToken>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE user = ? ORDER BY created, id`, user);
+      : this.engine.db.all<ApiToken>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE "user" = ? ORDER BY created, id`, user);
     return rows.map(toToken);
   }
 
@@ -55,7 +55,7 @@ export class UserRepository {
 
   /** The token with this hash, if any (its user's role included). */
   findTokenByHash(hash: string): (ApiToken & { role: Role }) | undefined {
-    return this.engine.db.get<ApiToken & { role: Role }>('SELECT t.id, t.user, t.description, t.created, t.expires, t.last_used AS lastUsed, u.role FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?', hash);
+    return this.engine.db.get<ApiToken & { role: Role }>('SELECT t.id, t."user", t.description, t.created, t.expires, t.last_used AS "lastUsed", u.role FROM api_tokens t JOIN users u ON u.name = t."user" WHERE t.hash = ?', hash);
   }
 
   /** Records when a token was last used; not a change of configuration, so no audit record and no revision. */

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { assertCleanError, dataDir, ghAsync, freePorts, gh, ghFail, ghJson, join, storeSnapshot, tmpDir, writeText } from '../support/cli.js';
 import { eabKey, Pebble } from '../support/pebble.js';
+import { storeBytes } from '../support/postgres.js';
 import { addUser, AdminServer, assertProblem, createToken } from '../support/admin.js';
 
 let pebble: Pebble;
@@ -45,8 +46,8 @@ test('acme account add, list, show, remove against pebble; the key is sealed and
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /Account URL:\s+https:\/\/127\.0\.0\.1/);
   assert.doesNotMatch(text.stdout, /PRIVATE KEY/);
-  // The key is in private_keys, sealed: no PKCS#8 header and no PEM anywhere in the database file.
-  const db = readFileSync(join(data, 'gatehouse.db'));
+  // The key is in private_keys, sealed: no PKCS#8 header and no PEM anywhere in the database (file or schema).
+  const db = storeBytes(data);
   assert.equal(db.includes(Buffer.from('PRIVATE KEY')), false);
   const audit = gh(data, ['audit', '--json']).stdout;
   assert.match(audit, /acme\.account\.add/);
@@ -100,7 +101,7 @@ test('EAB required: no key refused, a wrong HMAC refused, the right key accepted
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.json<Account>().eabKid, EAB_KID);
   assert.equal(ok.stdout.includes(EAB_HMAC), false);
-  assert.equal(readFileSync(join(data, 'gatehouse.db')).includes(Buffer.from(EAB_HMAC)), false);
+  assert.equal(storeBytes(data).includes(Buffer.from(EAB_HMAC)), false);
   assert.equal(gh(data, ['audit', '--json']).stdout.includes(EAB_HMAC), false);
 });
 

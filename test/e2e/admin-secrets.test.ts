@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dataDir, gh, ghJson, join, openssl, tmpDir, TestPki } from '../support/cli.js';
+import { storeBytes } from '../support/postgres.js';
 import { AdminServer, addUser, createToken, type ApiResponse, type CallOptions } from '../support/admin.js';
 
 const PASSWORDS = {
@@ -124,6 +125,8 @@ test('no password and no API token appears in API answers, serve\'s output, the 
     ['serve\'s stderr', Buffer.from(admin.serve.err)],
     ['gatehouse audit --json', Buffer.from(audit.stdout)],
     ...filesUnder(data).map((f) => [`the file ${f}`, readFileSync(f)] as [string, Buffer]),
+    // The database wherever it is: the SQLite file (again), or the PostgreSQL schema dumped.
+    ['the store\'s database', storeBytes(data)],
   ];
   const leaks: string[] = [];
   for (const [where, bytes] of places) {
@@ -135,7 +138,7 @@ test('no password and no API token appears in API answers, serve\'s output, the 
 
   // The search read the right things: the database holds the token's hash and scrypt password hashes,
   // the log the calls, the audit log the changes.
-  const db = Buffer.concat(filesUnder(data).filter((f) => /gatehouse\.db/.test(f)).map((f) => readFileSync(f)));
+  const db = storeBytes(data);
   assert.ok(db.includes(Buffer.from(createHash('sha256').update(aliceToken).digest('hex'))), 'the database holds the token hashed');
   assert.ok(db.includes(Buffer.from('scrypt$15$8$1$')), 'the database holds scrypt password hashes');
   assert.match(admin.serve.out, /admin: 127\.0\.0\.1 alice PATCH \/api\/v1\/users\/bob 200/);

@@ -9,6 +9,7 @@ import {
   gh, ghJson, dataDir, tmpDir, join, openssl, readText, writeText, passwordFile, storeSnapshot,
   assertCleanError, describeRun, TestPki,
 } from '../support/cli.js';
+import { testingPostgres } from '../support/postgres.js';
 import { damagedEcKey, damagedRsaKey, withDamagedPublicKey, withOverlongAkiInteger } from '../support/damage.js';
 
 interface Ctx { data: string; dir: string }
@@ -388,7 +389,8 @@ for (const [i, c] of cases.entries()) {
 // Issue #10, finding 7: a full disk was reported as an internal error. A small tmpfs holds the data
 // directory (mounting needs root; elsewhere src/store/database.test.ts covers SQLITE_FULL alone).
 test('a full disk: a change is refused with GH_STORE_FULL, nothing changed, and works again once there is room', {
-  skip: process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : false,
+  // On PostgreSQL the database is not on the data directory's disk: this is the SQLite file's test.
+  skip: process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : testingPostgres() ? 'the SQLite store\'s disk (PostgreSQL\'s is the server\'s)' : false,
 }, (t) => {
   const mnt = tmpDir('gh-full-');
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mnt]);

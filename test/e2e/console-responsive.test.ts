@@ -14,7 +14,7 @@
 // Screenshots go to test-results/screenshots/ (for people to look at; none is compared).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { copyStore } from '../support/postgres.js';
 import type { Locator, Page } from 'playwright-core';
 import { dataDir, eventually, freePorts, gh, ghJson, issueCert, join, opensslNotAfter, readText, TestPki, tmpDir, writeText } from '../support/cli.js';
 import { addUser, adminSnapshot } from '../support/admin.js';
@@ -38,7 +38,7 @@ async function richServer(): Promise<{ data: string; thumbprints: Record<string,
   template ??= makeRichServer();
   const { data: source, thumbprints } = await template;
   const data = dataDir();
-  cpSync(source, data, { recursive: true });
+  copyStore(source, data);
   return { data, thumbprints };
 }
 
@@ -54,7 +54,8 @@ async function makeRichServer(): Promise<{ data: string; thumbprints: Record<str
     const bundle = writeText(join(dir, `${cn}.pem`), readText(cert) + pki.chainPem());
     return { cert, thumbprint: ghJson<{ thumbprint: string }>(data, ['cert', 'import', '--file', bundle, '--key-file', key, '--friendly-name', name]).thumbprint };
   };
-  const end = new Date(Date.now() + 3000);
+  // Ten seconds: the import must finish before it expires, on a busy machine and on PostgreSQL too.
+  const end = new Date(Date.now() + 10_000);
   const old = imported('old.contoso.com', EXPIRED, { enddate: end.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z' });
   const thumbprints: Record<string, string> = {
     [VALID]: issueCert(data, 'www.contoso.com', VALID, ['contoso.com']),
@@ -70,7 +71,7 @@ async function makeRichServer(): Promise<{ data: string; thumbprints: Record<str
   ghJson(data, ['binding', 'add', 'contoso', '--protocol', 'http', '--port', String(port + 1)]);
   ghJson(data, ['request', 'new', '--cn', 'pending.contoso.com', '--key', 'ecdsa-p256', '--friendly-name', 'pending one']);
   ghJson(data, ['request', 'new', '--cn', 'pending2.contoso.com', '--key', 'ecdsa-p256', '--friendly-name', 'pending two']);
-  await eventually('the short-lived certificate has expired', () => Date.now() > opensslNotAfter(old.cert).getTime() + 1000, 15_000, 250);
+  await eventually('the short-lived certificate has expired', () => Date.now() > opensslNotAfter(old.cert).getTime() + 1000, 25_000, 250);
   const statuses = Object.fromEntries(ghJson<Array<{ friendlyName: string; status: string }>>(data, ['cert', 'list']).map((c) => [c.friendlyName, c.status]));
   assert.deepEqual(statuses, { [VALID]: 'valid', [EXPIRING]: 'expiring', [EXPIRED]: 'expired' });
   return { data, thumbprints };

@@ -7,6 +7,7 @@ import {
   gh, ghJson, ghSpawn, dataDir, tmpDir, join, openssl, assertCsrVerifies, passwordFile, pemBlocks, readText, writeText,
   certPubkey, keyPubkey, describeRun, TestPki,
 } from '../support/cli.js';
+import { testingPostgres, withStoreDb } from '../support/postgres.js';
 
 interface Cert { thumbprint: string; hasPrivateKey: boolean; exportable: boolean }
 interface Req { id: number }
@@ -72,6 +73,7 @@ function timeOf(data: string, args: string[]): number {
 
 /** Look at the SQLite file directly (read-only). */
 function checkDb(data: string, empty: boolean): void {
+  if (testingPostgres()) return checkPostgres(data);
   const file = join(data, 'gatehouse.db');
   if (empty && !existsSync(file)) return; // killed before the store was ever created: nothing to look at
   assert.ok(existsSync(file), `${file} must exist`);
@@ -101,6 +103,21 @@ function checkDb(data: string, empty: boolean): void {
   } finally {
     db.close();
   }
+}
+
+/** The same on PostgreSQL: no key without a holder, no holder without its key (PostgreSQL checks its own pages). */
+function checkPostgres(data: string): void {
+  withStoreDb(data, (db) => {
+    const orphans = db.all(`SELECT id FROM private_keys k
+        WHERE NOT EXISTS (SELECT 1 FROM certificates c WHERE c.key_id = k.id)
+          AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.key_id = k.id)
+          AND NOT EXISTS (SELECT 1 FROM internal_ca a WHERE a.key_id = k.id)`);
+    assert.deepEqual(orphans, [], 'private_keys rows referenced by no certificate and no request');
+    const dangling = db.all(`SELECT key_id FROM certificates WHERE key_id IS NOT NULL AND key_id NOT IN (SELECT id FROM private_keys)
+       UNION ALL
+       SELECT key_id FROM requests WHERE key_id IS NOT NULL AND key_id NOT IN (SELECT id FROM private_keys)`);
+    assert.deepEqual(dangling, [], 'certificates/requests pointing at missing private keys');
+  });
 }
 
 /** Everything visible through the CLI is whole; with `deep`, every key is exported and checked. */

@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, BIN, tmpDir } from '../support/cli.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'test-deps.sh');
 /** Each peer's command, and the Debian package that brings it. */
 const PEERS: Record<string, string> = { openssl: 'openssl', curl: 'curl', chromium: 'chromium', swaks: 'swaks', testssl: 'testssl.sh', knotd: 'knot', kdig: 'knot-dnsutils', pebble: 'pebble' };
-const PACKAGES = Object.values(PEERS).join(' ');
+const PACKAGES = [...Object.values(PEERS), 'postgresql'].join(' ');
 
 /** A folder of stand-ins: a recording apt-get, `id` answering `uid`, optionally `sudo`, and the given peers. */
 function standIns(opts: { uid: number; sudo: boolean; present?: string[] }): { bin: string; log: string } {
@@ -27,7 +27,14 @@ function standIns(opts: { uid: number; sudo: boolean; present?: string[] }): { b
   script('apt-get', `echo "apt-get $* DEBIAN_FRONTEND=$DEBIAN_FRONTEND SUDO=\${SUDO_STANDIN:-no}" >> ${log}`);
   script('id', `[ "$1" = "-u" ] && echo ${opts.uid}`);
   if (opts.sudo) script('sudo', `export SUDO_STANDIN=yes; exec "$@"`);
-  for (const p of opts.present ?? []) script(p, 'exit 0');
+  // PostgreSQL's programs live off PATH, under /usr/lib/postgresql/VERSION/bin: the stand-in's is under bin/pglib.
+  mkdirSync(join(bin, 'pglib'));
+  for (const p of opts.present ?? []) {
+    if (p === 'postgresql') {
+      mkdirSync(join(bin, 'pglib', '15', 'bin'), { recursive: true });
+      script(join('pglib', '15', 'bin', 'initdb'), 'exit 0');
+    } else script(p, 'exit 0');
+  }
   // What the script itself needs from a real system, and nothing else: no peer can leak in.
   for (const tool of ['env', 'echo']) {
     const real = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
@@ -37,7 +44,7 @@ function standIns(opts: { uid: number; sudo: boolean; present?: string[] }): { b
 }
 
 function runScript(bin: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('/bin/sh', [SCRIPT], { env: { PATH: bin, HOME: bin }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync('/bin/sh', [SCRIPT], { env: { PATH: bin, HOME: bin, GATEHOUSE_PG_LIB: join(bin, 'pglib') }, encoding: 'utf8', timeout: 20_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -59,7 +66,7 @@ test('as a normal user with sudo: the same two calls, through sudo', () => {
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [
     'apt-get update -qq DEBIAN_FRONTEND=noninteractive SUDO=yes',
-    'apt-get install -y -qq chromium swaks testssl.sh knot pebble DEBIAN_FRONTEND=noninteractive SUDO=yes',
+    'apt-get install -y -qq chromium swaks testssl.sh knot pebble postgresql DEBIAN_FRONTEND=noninteractive SUDO=yes',
   ]);
 });
 
@@ -72,7 +79,7 @@ test('as a normal user without sudo: one clear error naming the packages, and no
 });
 
 test('with every peer present: nothing is installed', () => {
-  const { bin, log } = standIns({ uid: 0, sudo: false, present: Object.keys(PEERS) });
+  const { bin, log } = standIns({ uid: 0, sudo: false, present: [...Object.keys(PEERS), 'postgresql'] });
   const r = runScript(bin);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');

@@ -8,6 +8,7 @@ import {
   gh, ghJson, ghFail, dataDir, tmpDir, join, openssl, opensslBuf, opensslThumbprint, readText, writeText, passwordFile,
   certPubkey, keyPubkey, pemBlocks, TestPki,
 } from '../support/cli.js';
+import { storeBytes, testingPostgres } from '../support/postgres.js';
 
 interface Cert {
   thumbprint: string; friendlyName: string; store: string; keyType: string; hasPrivateKey: boolean;
@@ -360,9 +361,11 @@ test('private keys are encrypted at rest: the store files never hold the key byt
   const selfKey = writeText(join(tmpDir(), 'self.key'), pemBlocks(readText(exported)).find((b) => b.label === 'PRIVATE KEY')!.pem);
   secrets.push(['self-signed PKCS#8 DER', opensslBuf(['pkey', '-in', selfKey, '-outform', 'DER'])]);
   const files = readdirSync(data).map((f) => join(data, f)).filter((f) => statSync(f).isFile());
-  assert.ok(files.some((f) => f.endsWith('gatehouse.db')));
-  for (const f of files) {
-    const bytes = readFileSync(f);
+  assert.ok(testingPostgres() || files.some((f) => f.endsWith('gatehouse.db')));
+  const stores: Array<[string, Buffer]> = files.map((f) => [f, readFileSync(f)]);
+  // On PostgreSQL the database is not in the data directory: its schema, dumped, is looked at too.
+  if (testingPostgres()) stores.push(['the PostgreSQL schema', storeBytes(data)]);
+  for (const [f, bytes] of stores) {
     for (const [what, secret] of secrets) {
       assert.equal(bytes.indexOf(secret), -1, `${what} found in plain text in ${f}`);
     }

@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertCleanError, BIN, dataDir, eventually, freePorts, gh, ghFail, ghJson, passwordFile, type RunResult, selfSignedCert, ServeProcess, storeSnapshot, tmpDir } from '../support/cli.js';
+import { assertCleanError, BIN, dataDir, eventually, freePorts, gh, ghFail, ghJson, passwordFile, type RunResult, selfSignedCert, ServeProcess, storeArgs, storeSnapshot, tmpDir } from '../support/cli.js';
 import { MAIL_PASSWORD, MAIL_USER, SmtpBackend } from '../support/mail-backend.js';
 import { type Received, WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -18,7 +18,7 @@ const SECRET = 'webhook-signing-secret-7f3a';
 
 /** The CLI, run asynchronously: the receivers answer from this process, so it must not block (spawnSync would). */
 function ghAsync(data: string, args: string[]): Promise<RunResult> {
-  const full = [...args, '--data', data];
+  const full = [...args, '--data', data, ...storeArgs(data)];
   return new Promise((resolve) => {
     execFile(BIN, full, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
   curl, dataDir, freePorts, gh, ghAsync, ghJson, join, openssl, readText, ServeProcess, sClient, TestPki, tmpDir, type RunResult,
+  storeFor,
 } from '../support/cli.js';
 import { ImapBackend, PopBackend, SmtpBackend } from '../support/mail-backend.js';
 import { configureListener } from '../support/mail-serve.js';
@@ -219,7 +220,7 @@ test('renewal-failed: a source that cannot issue (the scheduler, with notificati
   ghJson(data, ['site', 'add', 'www', '--root', tmpDir()]);
   ghJson(data, ['binding', 'add', 'www', '--protocol', 'https', '--port', '8443', '--cert', old]);
   ghJson(data, ['notify', 'add', 'ops', '--webhook', hook.url]);
-  const g = openGatehouse({ dataDir: data, actor: { name: 'renewal scheduler', origin: 'system' } });
+  const g = openGatehouse({ dataDir: data, store: storeFor(data), actor: { name: 'renewal scheduler', origin: 'system' } });
   t.after(() => g.close());
   const logged: string[] = [];
   const stop = notifyRenewalOutcomes(g, (line) => logged.push(line));
@@ -292,7 +293,7 @@ test('the renewal scheduler: serve runs one; a certificate from the internal CA 
   assert.match(s.serve.out, /renewal scheduler: looking for certificates due every 60 s/);
   // The scheduler as serve runs it, in this process on the same store, judging "due" 21 days ahead
   // (the 30-day certificate is due with a third of its lifetime left); issuing and probing happen now.
-  const g = openGatehouse({ dataDir: s.data, actor: { name: 'renewal scheduler', origin: 'system' } });
+  const g = openGatehouse({ dataDir: s.data, store: storeFor(s.data), actor: { name: 'renewal scheduler', origin: 'system' } });
   t.after(() => g.close());
   const scheduler = new RenewalScheduler(g, { now: () => new Date(Date.now() + 21 * 86_400_000) });
   const reports = await scheduler.tick();

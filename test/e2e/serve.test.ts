@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { BIN, dataDir, gh } from '../support/cli.js';
+import { BIN, dataDir, gh, storeArgs } from '../support/cli.js';
 
 test('serve --once opens the store and reports what it holds', () => {
   const data = dataDir();
@@ -19,7 +19,7 @@ test('serve --once opens the store and reports what it holds', () => {
 test('serve follows changes another process makes, without a restart, and stops on SIGTERM', async () => {
   const data = dataDir();
   // One process, so that "serving revision" means the whole server is following the store.
-  const child = spawn(BIN, ['serve', '--data', data, '--workers', '1', '--admin', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, ['serve', '--data', data, ...storeArgs(data), '--workers', '1', '--admin', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   child.stdout.on('data', (d: Buffer) => {

@@ -5,7 +5,7 @@
 // cannot be removed without --force, and the same overwrite question through the admin API.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { DatabaseSync } from 'node:sqlite';
+import { withStoreDb } from '../support/postgres.js';
 import {
   assertCleanError, curl, dataDir, describeRun, eventually, freePorts, gh, ghFail, ghJson, join, openssl, opensslNotAfter, opensslThumbprint, readText, sClient,
   selfSignedCert, startServe, storeSnapshot, tmpDir, writeText, isoDate, TestPki, type Snapshot,
@@ -278,12 +278,7 @@ test('refusals: a certificate expired since it was imported (GH_CERT_EXPIRED) an
   ghFail(data, ['cert', 'import', '--file', noKeyPfx, '--password-file', pw], 'GH_PFX_NO_KEY');
   // A store may still hold one (restored from elsewhere, or its key lost): made here by clearing the key reference.
   const keyless = importLeaf(data, 'mail.contoso.com', 'key lost');
-  const db = new DatabaseSync(join(data, 'gatehouse.db'));
-  try {
-    db.prepare('UPDATE certificates SET key_id = NULL WHERE thumbprint = ?').run(keyless.thumbprint);
-  } finally {
-    db.close();
-  }
+  withStoreDb(data, (db) => db.run('UPDATE certificates SET key_id = NULL WHERE thumbprint = ?', keyless.thumbprint));
   assert.equal(ghJson<Cert>(data, ['cert', 'show', keyless.thumbprint]).hasPrivateKey, false);
   before = snapshot(data);
   const noKey = ghFail(data, ['service', 'assign', keyless.thumbprint, '--services', 'pop'], 'GH_CERT_NO_KEY');

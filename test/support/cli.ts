@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { storeArgs } from './postgres.js';
+
+export { storeArgs, storeFor, testingPostgres } from './postgres.js';
 
 /** Repository root (this file compiles to dist/test/support/cli.js). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,8 +49,9 @@ process.on('exit', () => {
   }
 });
 
+/** The arguments for a data directory: `--data DIR`, and under GATEHOUSE_TEST_STORE=postgres its own schema's `--store URL`. */
 function cliArgs(data: string, args: string[]): string[] {
-  return [...args, '--data', data];
+  return [...args, '--data', data, ...storeArgs(data)];
 }
 
 /** Run `gatehouse ARGS --data DATA` and capture everything. Never throws. */
@@ -471,7 +475,7 @@ export class ServeProcess {
     // Its own process group, so that stop() can also end any process it started (workers).
     // Tests run side by side: the admin endpoint is off unless a test asks for one on its own port.
     const admin = extraArgs.includes('--admin') ? [] : ['--admin', 'off'];
-    const [command, ...args] = [...wrapper, BIN, 'serve', '--data', data, ...admin, ...extraArgs];
+    const [command, ...args] = [...wrapper, BIN, 'serve', '--data', data, ...storeArgs(data), ...admin, ...extraArgs];
     this.child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();

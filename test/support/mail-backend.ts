@@ -226,6 +226,8 @@ export const SMTP_BACKEND_EXTENSIONS = ['PIPELINING', 'SIZE 52428800', 'STARTTLS
 
 export class SmtpBackend extends FakeBackend<SmtpSession> {
   readonly messages: SmtpMessage[] = [];
+  /** The extensions its EHLO answers offer (change it to change the backend's capabilities). */
+  extensions = [...SMTP_BACKEND_EXTENSIONS];
 
   static start(): Promise<SmtpBackend> {
     return new SmtpBackend().listen();
@@ -266,7 +268,7 @@ export class SmtpBackend extends FakeBackend<SmtpSession> {
         s.helo = arg;
         s.from = null;
         s.to = [];
-        write([`250-${SMTP_BACKEND_NAME} Hello ${arg}`, ...SMTP_BACKEND_EXTENSIONS.map((e, i, a) => `${i === a.length - 1 ? '250 ' : '250-'}${e}`)].join('\r\n') + '\r\n');
+        write([`250-${SMTP_BACKEND_NAME} Hello ${arg}`, ...this.extensions.map((e, i, a) => `${i === a.length - 1 ? '250 ' : '250-'}${e}`)].join('\r\n') + '\r\n');
         return;
       case 'HELO':
         s.helo = arg;

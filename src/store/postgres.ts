@@ -1,0 +1,252 @@
+import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { fail } from '../model/gatehouse-error.js';
+import { opt } from '../model/wording.js';
+import type { Db, SqlValue } from './database.js';
+import type { Reply, Request, WorkerSetup } from './postgres-worker.js';
+
+/** How long one statement may take before the store gives up on the worker (it has died or hangs). */
+const STATEMENT_TIMEOUT_MS = 120_000;
+/** The advisory lock every writing transaction takes: one writer at a time, as SQLite's write lock. */
+export const WRITER_LOCK = 0x6761_7465; // "gate"
+
+/** A store URL: postgres://user:password@host:port/database[?schema=NAME]. */
+export interface StoreUrl {
+  /** The URL given to the client (without the `schema` parameter, which is ours). */
+  url: string;
+  schema: string | undefined;
+  /** The URL to show: the password replaced by `***`. */
+  shown: string;
+}
+
+/** True for a store URL that names PostgreSQL. */
+export function isPostgresUrl(store: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(store);
+}
+
+/** Parses a PostgreSQL store URL; the password never appears in what it reports. */
+export function parseStoreUrl(store: string): StoreUrl {
+  let u: URL;
+  try {
+    u = new URL(store);
+  } catch {
+    throw fail('GH_USAGE', `The store ${redact(store)} is not a URL; give ${opt('store-url')} postgres://USER:PASSWORD@HOST:PORT/DATABASE (optionally ?schema=NAME).`);
+  }
+  if (!/^postgres(ql)?:$/i.test(u.protocol) || u.hostname === '' || u.pathname.length < 2) {
+    throw fail('GH_USAGE', `The store ${redact(store)} is not a PostgreSQL URL; give ${opt('store-url')} postgres://USER:PASSWORD@HOST:PORT/DATABASE (optionally ?schema=NAME).`);
+  }
+  const schema = u.searchParams.get('schema') ?? undefined;
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw fail('GH_USAGE', `The schema "${schema}" in the store URL is not a plain PostgreSQL name (letters, digits and _, at most 63).`);
+  }
+  u.searchParams.delete('schema');
+  const shown = new URL(u.href);
+  if (shown.password !== '') shown.password = '***';
+  return { url: u.href, schema, shown: `${shown.href}${schema ? `${shown.search ? '&' : '?'}schema=${schema}` : ''}` };
+}
+
+/** A store URL with its password (if any) replaced by `***`, for messages. */
+export function redact(store: string): string {
+  return store.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}
+
+/**
+ * PostgreSQL behind the same synchronous Db as SQLite. A worker thread owns one postgres.js
+ * connection; every statement is posted to it and the caller blocks (Atomics.wait) until the reply
+ * is there: transactions stay plain synchronous functions, so nothing interleaves inside one. `?`
+ * placeholders become $1..$n (once per SQL text); rows are plain objects, bytea Buffers, 64-bit
+ * integers and numerics numbers. An IMMEDIATE transaction takes one advisory lock first (one writer
+ * at a time, as SQLite); a DEFERRED one is REPEATABLE READ (one snapshot for a consistent read).
+ */
+export class PostgresDb implements Db {
+  readonly engine = 'postgres';
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #signal: Int32Array;
+  readonly #texts = new Map<string, string>();
+  #depth = 0;
+  /** The outermost transaction holds the writers' lock (IMMEDIATE, or a DEFERRED one that went on to write). */
+  #writer = false;
+  #closed = false;
+  #sequence = 0;
+
+  constructor(readonly target: StoreUrl) {
+    const flag = new SharedArrayBuffer(4);
+    this.#signal = new Int32Array(flag);
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    const setup: WorkerSetup = { url: target.url, schema: target.schema, flag, port: port2 };
+    this.#worker = new Worker(new URL('./postgres-worker.js', import.meta.url), { workerData: setup, transferList: [port2] });
+    this.#worker.unref();
+    this.#port.unref();
+  }
+
+  get<T>(sql: string, ...args: SqlValue[]): T | undefined {
+    return this.#query(sql, args).rows[0] as T | undefined;
+  }
+
+  all<T>(sql: string, ...args: SqlValue[]): T[] {
+    return this.#query(sql, args).rows as T[];
+  }
+
+  run(sql: string, ...args: SqlValue[]): { changes: number } {
+    return { changes: this.#query(sql, args).count };
+  }
+
+  exec(sql: string): void {
+    this.#call({ op: 'exec', sql });
+  }
+
+  transaction<T>(mode: 'immediate' | 'deferred', fn: () => T): T {
+    const nested = this.#depth > 0;
+    const savepoint = `sp${this.#depth}`;
+    if (nested) {
+      // A write inside a read: take the writers' lock now (as SQLite upgrades its lock).
+      const lock = mode === 'immediate' && !this.#writer ? `; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : '';
+      this.#call({ op: 'exec', sql: `SAVEPOINT ${savepoint}${lock}` });
+      if (lock) this.#writer = true;
+    } else {
+      this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
+      this.#writer = mode === 'immediate';
+    }
+    this.#depth++;
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) throw new Error('a store transaction must not be asynchronous');
+    } catch (e) {
+      this.#depth--;
+      this.#rollback(nested, savepoint);
+      throw e;
+    }
+    this.#depth--;
+    try {
+      if (nested) this.#call({ op: 'exec', sql: `RELEASE SAVEPOINT ${savepoint}` });
+      else {
+        this.#writer = false;
+        this.#call({ op: 'commit', sql: 'COMMIT' });
+      }
+    } catch (e) {
+      this.#rollback(nested, savepoint);
+      throw e;
+    }
+    return result;
+  }
+
+  #rollback(nested: boolean, savepoint: string): void {
+    try {
+      if (nested) this.#call({ op: 'exec', sql: `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` });
+      else {
+        this.#writer = false;
+        this.#call({ op: 'rollback', sql: 'ROLLBACK' });
+      }
+    } catch {
+      // The connection may be gone (and the transaction with it): the original error is the one to report.
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#call({ op: 'close' });
+    } catch {
+      // closing anyway
+    }
+    void this.#worker.terminate();
+  }
+
+  #query(sql: string, args: SqlValue[]): { rows: Record<string, unknown>[]; count: number } {
+    let text = this.#texts.get(sql);
+    if (text === undefined) {
+      text = numberedPlaceholders(sql);
+      this.#texts.set(sql, text);
+    }
+    const reply = this.#call({ op: 'query', sql: text, params: args });
+    for (const row of reply.rows) {
+      for (const k in row) {
+        const v = row[k];
+        if (v instanceof Uint8Array && !Buffer.isBuffer(v)) row[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      }
+    }
+    return reply;
+  }
+
+  #call(req: Request): Extract<Reply, { ok: true }> {
+    if (this.#closed && req.op !== 'close') throw new Error('the PostgreSQL store is closed');
+    const id = ++this.#sequence;
+    const deadline = Date.now() + STATEMENT_TIMEOUT_MS;
+    Atomics.store(this.#signal, 0, 0);
+    this.#port.postMessage({ id, req });
+    let message: { message: { id: number; reply: Reply } } | undefined;
+    // The reply to this request (a late one to a request that timed out before is dropped).
+    while (Date.now() < deadline) {
+      Atomics.wait(this.#signal, 0, 0, deadline - Date.now());
+      Atomics.store(this.#signal, 0, 0);
+      while ((message = receiveMessageOnPort(this.#port)) !== undefined && message.message.id !== id);
+      if (message) break;
+    }
+    if (message === undefined) {
+      throw fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${this.target.shown} did not answer within ${STATEMENT_TIMEOUT_MS / 1000} s. Check that the server is running and reachable, then try again.`);
+    }
+    const reply = message.message.reply;
+    if (!reply.ok) throw pgError(reply.error, this.target.shown);
+    return reply;
+  }
+}
+
+/** SQLite's `?` placeholders as PostgreSQL's $1..$n (none inside quotes or comments). */
+export function numberedPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end < 0 ? sql.length : end;
+      out += sql.slice(i, stop + 1);
+      i = stop;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const stop = end < 0 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '?') out += `$${++n}`;
+    else out += c;
+  }
+  return out;
+}
+
+/** SQLSTATE classes and client codes that mean the server cannot be reached or refuses us. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+
+/** A PostgreSQL (or connection) error as Gatehouse's: unreachable or refused → GH_STORE_UNAVAILABLE (naming the URL without its password). */
+function pgError(e: { message: string; code: string | undefined }, shown: string): Error {
+  const code = e.code ?? '';
+  const message = e.message.replace(/(:\/\/[^:/@]*:)[^@/]*@/g, '$1***@');
+  if (UNREACHABLE.has(code) || code.startsWith('08') || code.startsWith('57P')) {
+    return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} cannot be reached (${message}). Check that the server is running and the host and port in ${opt('store-url')}, then try again.`);
+  }
+  if (code.startsWith('28') || code === '3D000' || code === '42501' || code === '3F000') {
+    return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} refused the connection (${message}). Check the user, password, database and schema in ${opt('store-url')}.`);
+  }
+  if (code === '55P03') {
+    return fail('GH_STORE_UNAVAILABLE', `Another Gatehouse process has held the write lock of the store at ${shown} for 60 s, so this change was not made; nothing was changed. Try again when it has finished.`);
+  }
+  if (code === '53100') {
+    return fail('GH_STORE_FULL', 'The PostgreSQL server is out of disk space, so Gatehouse could not write to its database; nothing was changed. Free some space on the server and try again.');
+  }
+  return Object.assign(new Error(`PostgreSQL: ${message}`), { code });
+}
+
+/**
+ * The migrations' SQL for PostgreSQL: the few words SQLite and PostgreSQL spell differently. A
+ * generated `INTEGER PRIMARY KEY` (SQLite's rowid) becomes an identity column; BLOB is BYTEA; the
+ * column named `user` (a reserved word in PostgreSQL) is quoted.
+ */
+export function forPostgres(sql: string): string {
+  return sql
+    .replace(/\b(\w+)\s+INTEGER\s+PRIMARY KEY(\s+AUTOINCREMENT)?\b(?!\s+CHECK)/g, '$1 INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY')
+    .replace(/\bBLOB\b/g, 'BYTEA')
+    .replace(/\buser(\s+TEXT)/g, '"user"$1')
+    .replace(/\(user\)/g, '("user")');
+}
