@@ -28,7 +28,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--tls-cache N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--tls-cache N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS] [--port-offset N]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -55,13 +55,14 @@ export const serveCommands: Command[] = [
       ['--ocsp-check S', 'how often the OCSP staples of served certificates that name a responder are looked at; each is fetched again half-way to its nextUpdate (default 60)'],
       ['--metrics ADDR:PORT', 'also answer GET /metrics (Prometheus text format) over plain HTTP WITHOUT authentication on ADDR:PORT — use 127.0.0.1 or a private address (the admin endpoint\'s /metrics needs a token with the view permission)'],
       ['--renew-every SECONDS', 'how often the renewal scheduler looks for certificates due and renews them (default 60; 0: never); one serve per store renews at a time'],
+      ['--port-offset N', "listen on each binding's and mail listener's port plus N (default 0): several nodes of one farm on one machine, each on ports of its own"],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' }, 'tls-cache': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'send-timeout': { type: 'string' }, 'max-header-size': { type: 'string' }, 'upstream-connect-timeout': { type: 'string' }, 'upstream-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' }, 'port-offset': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? defaultWorkerCount();
@@ -105,6 +106,8 @@ export const serveCommands: Command[] = [
         const { renewalMetrics } = await import('../renewal/renewal-metrics.js');
         exposition.store.registerRenewalMetrics(renewalMetrics(g));
       }
+      const portOffset = int(values, 'port-offset') ?? 0;
+      if (portOffset < 0 || portOffset > 60_000) throw fail('GH_USAGE', `--port-offset takes a number from 0 to 60000; got ${portOffset}.`);
       const renewEvery = int(values, 'renew-every') ?? 60;
       if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
@@ -154,7 +157,7 @@ export const serveCommands: Command[] = [
         const admin = await startAdmin();
         const metricsServer = await startMetricsListener();
         const stopExpiry = await startExpiryNotices();
-        const worker = { dataDir: g.dataDir, store: str(values, 'store-url'), logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, json, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
+        const worker = { dataDir: g.dataDir, store: str(values, 'store-url'), logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, json, portOffset, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
         await runWorkerPool({ workers, worker, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
         stopExpiry();
         metricsServer?.close();
@@ -167,7 +170,7 @@ export const serveCommands: Command[] = [
       const stopExpiry = await startExpiryNotices();
       const summary = await serve(g, {
         once: values.once === true, logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, signal: controller.signal, log,
-        role: 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
+        role: 'single', portOffset, ...(servingMetrics ? { metrics: servingMetrics } : {}),
       });
       stopExpiry();
       metricsServer?.close();

@@ -42,6 +42,21 @@ export interface ServeOptions {
   exit?: (code: number) => void;
   /** Where this process counts handshakes, requests and mail sessions (`/metrics`). */
   metrics?: ServingMetrics;
+  /**
+   * Added to every binding's and mail listener's port this process listens on (`serve --port-offset`):
+   * several nodes of one farm on one machine, each on ports of its own. Default 0.
+   */
+  portOffset?: number;
+}
+
+/** A revision's configuration with every port it listens on moved by `offset` (`serve --port-offset`). */
+export function offsetPorts(config: ServingConfig, offset: number): ServingConfig {
+  if (offset === 0) return config;
+  return {
+    ...config,
+    bindings: config.bindings.map((b) => ({ ...b, port: b.port + offset })),
+    mailListeners: config.mailListeners.map((l) => ({ ...l, port: l.port + offset })),
+  };
 }
 
 export interface StoreSummary {
@@ -96,7 +111,8 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   });
   descriptors.start();
   let chains: number | undefined;
-  const apply = async (config: ServingConfig) => {
+  const apply = async (stored: ServingConfig) => {
+    const config = offsetPorts(stored, options.portOffset ?? 0);
     // A replaced chain (`cert chain`) changes what a thumbprint serves: build its context again.
     if (chains !== undefined && config.chains !== chains) contexts.clear();
     chains = config.chains;

@@ -38,7 +38,7 @@ try {
   answerSupervisor(metrics.registry);
   await serve(g, {
     once: false, quiet: true, log, role: 'worker', signal: controller.signal, metrics,
-    logDir: options.logDir, staticCache: options.staticCache, connections: options.connections,
+    logDir: options.logDir, staticCache: options.staticCache, connections: options.connections, portOffset: options.portOffset ?? 0,
     ...(options.contextCapacity === undefined ? {} : { contextCapacity: options.contextCapacity }),
   });
 } catch (e) {

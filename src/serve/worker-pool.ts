@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** TLS contexts each worker keeps built (`serve --tls-cache`). */
   contextCapacity?: number;
   connections?: Partial<ConnectionLimits>;
+  /** `serve --port-offset`. */
+  portOffset?: number;
   orphanGraceMs: number;
   /** `--json`: no log lines on stdout. */
   json: boolean;
