@@ -44,6 +44,8 @@ export class RevisionListener {
       idle_timeout: 0,
       max_lifetime: null,
       connect_timeout: 10,
+      // This class paces its reconnects (at most 2 s apart); postgres.js's own backoff would add up to 20 s.
+      backoff: () => 0,
       fetch_types: false,
       onnotice: () => {},
       connection: { application_name: `gatehouse-listen pid ${process.pid}`, ...(target.schema ? { search_path: `"${target.schema}"` } : {}) },
