@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import postgres from 'postgres';
-import { dataDir, eventually, gh, ghAsync, ghJson, issueCert, sClient, ServeProcess, describeRun } from '../support/cli.js';
+import { dataDir, eventually, gh, ghAsync, ghFail, ghJson, issueCert, sClient, ServeProcess, describeRun } from '../support/cli.js';
 import { AdminServer, addUser, createToken } from '../support/admin.js';
 import { PG_PASSWORD, schemaFor, startCluster, type Cluster } from '../support/postgres.js';
 
@@ -65,6 +65,7 @@ test('three serve nodes on one PostgreSQL store: a change made on one is pushed 
   const b = issueCert(data, 'b.farm.test', 'B');
   const c = issueCert(data, 'c.farm.test', 'C');
   const d = issueCert(data, 'd.farm.test', 'D');
+  ghFail(data, ['serve', '--port-offset', '60001'], 'GH_USAGE');
   // Node 1 and 2 with the admin endpoint (one worker each), node 3 without; node N listens on every
   // binding's port + N - 1.
   const one = await AdminServer.start(data, ['--port-offset', '0']);
