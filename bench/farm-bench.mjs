@@ -37,32 +37,18 @@ function gh(data, store, args) {
   return r.stdout ? JSON.parse(r.stdout) : undefined;
 }
 
-async function freeRun(n) {
-  for (;;) {
-    const first = 20_000 + Math.floor(Math.random() * 40_000);
-    const servers = [];
-    try {
-      for (let i = 0; i < n; i++) {
-        const s = createServer();
-        servers.push(s);
-        await new Promise((res, rej) => {
-          s.once('error', rej);
-          s.listen({ port: first + i, host: '::', ipv6Only: false }, res);
-        });
-      }
-      return first;
-    } catch {
-      // taken
-    } finally {
-      await Promise.all(servers.map((s) => new Promise((res) => (s.listening ? s.close(res) : res()))));
-    }
-  }
+async function freePort() {
+  const s = createServer();
+  await new Promise((res) => s.listen({ port: 0, host: '::', ipv6Only: false }, res));
+  const { port } = s.address();
+  await new Promise((res) => s.close(res));
+  return port;
 }
 
-/** The SHA-1 thumbprint of the certificate the node on `port` presents for `name`. */
-function presented(port, name) {
+/** The SHA-1 thumbprint of the certificate the node on `ip`:`port` presents for `name`. */
+function presented(ip, port, name) {
   return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false }, () => {
+    const s = connect({ host: ip, port, servername: name, rejectUnauthorized: false }, () => {
       const der = s.getPeerCertificate().raw;
       s.destroy();
       resolve(der ? createHash('sha1').update(der).digest('hex').toUpperCase() : '');
@@ -81,20 +67,20 @@ async function run(engine) {
     const req = gh(data, store, ['request', 'new', '--cn', `${n}.farm.test`, '--key', 'ecdsa-p256']);
     thumbprints.push(gh(data, store, ['request', 'submit', String(req.id), '--ca', 'internal', '--friendly-name', n.toUpperCase()]).thumbprint);
   }
-  const port = await freeRun(3);
+  const port = await freePort();
   gh(data, store, ['site', 'add', 'farm', '--proxy', 'http://127.0.0.1:9']);
   gh(data, store, ['binding', 'add', 'farm', '--protocol', 'https', '--port', String(port), '--host', 'www.farm.test', '--sni', '--cert', 'A']);
-  const nodes = [0, 1, 2].map((offset) => {
-    const child = spawn(BIN, ['serve', '--data', data, ...(store ? ['--store-url', store] : []), '--admin', 'off', '--workers', '1', '--renew-every', '0', '--port-offset', String(offset)],
+  const nodes = ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((ip) => {
+    const child = spawn(BIN, ['serve', '--data', data, ...(store ? ['--store-url', store] : []), '--admin', 'off', '--workers', '1', '--renew-every', '0', '--listen-ip', ip],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, GATEHOUSE_STORE: '' } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    return { child, port: port + offset, out: () => out };
+    return { child, ip, out: () => out };
   });
   try {
     const ready = engine === 'postgres' ? /listening for changes/ : /serving revision/;
     for (const n of nodes) {
-      while (!ready.test(n.out()) || !n.out().includes(`listening on https *:${n.port}`)) {
+      while (!ready.test(n.out()) || !n.out().includes(`listening on https *:${port}`)) {
         if (n.child.exitCode !== null) throw new Error(`serve ended:\n${n.out()}`);
         await sleep(50);
       }
@@ -108,8 +94,8 @@ async function run(engine) {
       const committed = performance.now();
       const times = await Promise.all(nodes.map(async (n) => {
         for (;;) {
-          if ((await presented(n.port, 'www.farm.test')) === expected) return performance.now() - committed;
-          if (performance.now() - committed > 30_000) throw new Error(`node on ${n.port} did not serve change ${i} within 30 s`);
+          if ((await presented(n.ip, port, 'www.farm.test')) === expected) return performance.now() - committed;
+          if (performance.now() - committed > 30_000) throw new Error(`node on ${n.ip} did not serve change ${i} within 30 s`);
           await sleep(2);
         }
       }));

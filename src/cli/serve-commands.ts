@@ -5,6 +5,7 @@ import { VERSION } from './version.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { DEFAULT_CONNECTION_LIMITS as D, type ConnectionLimits } from '../serve/connection-guard.js';
 import { defaultWorkerCount } from '../serve/worker-pool.js';
+import { isIP } from 'node:net';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /** The built console: dist/console, beside dist/src where this file runs from. */
@@ -28,7 +29,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--tls-cache N] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS] [--port-offset N]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--tls-cache N] [--listen-ip IP] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -38,6 +39,7 @@ export const serveCommands: Command[] = [
       ['--admin-cert REF', "the admin endpoint's certificate (default: a self-signed one Gatehouse makes and keeps in the personal store)"],
       ['--static-cache-entries N', 'small static files (64 KiB or less) each serving process keeps in memory, least recently used dropped first (default 10000; 0 turns the cache off)'],
       ['--static-cache-mb N', 'memory in MiB for those files in each serving process, paths and headers included (default 32)'],
+      ['--listen-ip IP', 'bindings and mail listeners on All Unassigned (*) listen on this address of the host only, not on every address: several nodes of a farm on one host, each on its own address (default: every address)'],
       ['--tls-cache N', `TLS contexts (one per certificate in use, about 31 KiB each) each serving process keeps built, least recently used dropped first; a certificate not in it is built at its next handshake (default ${DEFAULT_TLS_CACHE})`],
       ['--handshake-timeout SECONDS', `close a web connection whose TLS handshake has not finished this long after it was accepted (default ${D.handshakeSeconds})`],
       ['--header-timeout SECONDS', `close a web connection whose request headers are not complete this long after their first byte; the first request counts from the handshake (default ${D.headerSeconds})`],
@@ -55,14 +57,13 @@ export const serveCommands: Command[] = [
       ['--ocsp-check S', 'how often the OCSP staples of served certificates that name a responder are looked at; each is fetched again half-way to its nextUpdate (default 60)'],
       ['--metrics ADDR:PORT', 'also answer GET /metrics (Prometheus text format) over plain HTTP WITHOUT authentication on ADDR:PORT — use 127.0.0.1 or a private address (the admin endpoint\'s /metrics needs a token with the view permission)'],
       ['--renew-every SECONDS', 'how often the renewal scheduler looks for certificates due and renews them (default 60; 0: never); one serve per store renews at a time'],
-      ['--port-offset N', "listen on each binding's and mail listener's port plus N (default 0): several nodes of one farm on one machine, each on ports of its own"],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
-      'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' }, 'tls-cache': { type: 'string' },
+      'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' }, 'tls-cache': { type: 'string' }, 'listen-ip': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'send-timeout': { type: 'string' }, 'max-header-size': { type: 'string' }, 'upstream-connect-timeout': { type: 'string' }, 'upstream-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' }, 'port-offset': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? defaultWorkerCount();
@@ -71,6 +72,7 @@ export const serveCommands: Command[] = [
       const tlsCache = int(values, 'tls-cache') ?? DEFAULT_TLS_CACHE;
       if (tlsCache < 1 || tlsCache > 1_000_000) throw fail('GH_USAGE', `--tls-cache takes a number of TLS contexts from 1 to 1000000; got ${tlsCache}.`);
       const connections = connectionLimits(values);
+      const listenIp = listenIpOption(values);
       const stallSeconds = int(values, 'worker-timeout');
       if (stallSeconds !== undefined && (stallSeconds < 1 || stallSeconds > 3600)) throw fail('GH_USAGE', `--worker-timeout takes a number of seconds from 1 to 3600; got ${stallSeconds}.`);
       const orphanSeconds = int(values, 'orphan-grace');
@@ -106,8 +108,6 @@ export const serveCommands: Command[] = [
         const { renewalMetrics } = await import('../renewal/renewal-metrics.js');
         exposition.store.registerRenewalMetrics(renewalMetrics(g));
       }
-      const portOffset = int(values, 'port-offset') ?? 0;
-      if (portOffset < 0 || portOffset > 60_000) throw fail('GH_USAGE', `--port-offset takes a number from 0 to 60000; got ${portOffset}.`);
       const renewEvery = int(values, 'renew-every') ?? 60;
       if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
@@ -157,7 +157,7 @@ export const serveCommands: Command[] = [
         const admin = await startAdmin();
         const metricsServer = await startMetricsListener();
         const stopExpiry = await startExpiryNotices();
-        const worker = { dataDir: g.dataDir, store: str(values, 'store-url'), logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, json, portOffset, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
+        const worker = { dataDir: g.dataDir, store: str(values, 'store-url'), logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, listenIp, json, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
         await runWorkerPool({ workers, worker, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
         stopExpiry();
         metricsServer?.close();
@@ -169,8 +169,8 @@ export const serveCommands: Command[] = [
       const metricsServer = await startMetricsListener();
       const stopExpiry = await startExpiryNotices();
       const summary = await serve(g, {
-        once: values.once === true, logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, signal: controller.signal, log,
-        role: 'single', portOffset, ...(servingMetrics ? { metrics: servingMetrics } : {}),
+        once: values.once === true, logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, listenIp, signal: controller.signal, log,
+        role: 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
       });
       stopExpiry();
       metricsServer?.close();
@@ -256,6 +256,15 @@ async function metricsExposition(g: Gatehouse, own: ServingMetrics | undefined) 
 }
 
 /** `--static-cache-entries` and `--static-cache-mb`, checked (usage errors name the range). */
+/** `--listen-ip`: one address of this host, in its canonical form. */
+export function listenIpOption(values: Values): string | undefined {
+  const given = str(values, 'listen-ip');
+  if (given === undefined) return undefined;
+  const ip = isIP(given) ? given.toLowerCase() : undefined;
+  if (!ip) throw fail('GH_USAGE', `--listen-ip takes one IPv4 or IPv6 address of this host, such as 127.0.0.2; got "${given}".`);
+  return ip;
+}
+
 export function staticCacheLimits(values: Values): { maxEntries?: number; maxTotalBytes?: number } {
   const entries = int(values, 'static-cache-entries');
   if (entries !== undefined && (entries < 0 || entries > 1_000_000)) throw fail('GH_USAGE', `--static-cache-entries takes a number from 0 (no cache) to 1000000; got ${entries}.`);

@@ -6,6 +6,7 @@ import type { MailListener } from '../model/service.js';
 import type { MailCertificateSelector } from './mail-certificates.js';
 import { type MailContext, MailSession } from './mail-session.js';
 import { greetsBeforeBackend } from './mail-protocol.js';
+import { listenHost } from '../config/any-address.js';
 import { probeBackend, SmtpCapabilities } from './smtp-capabilities.js';
 
 /** Where the mail plane gets TLS contexts: the serving plane's ContextCache, and one without a certificate. */
@@ -124,7 +125,7 @@ export class MailFront {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         // Own socket per worker (SO_REUSEPORT), as the web listeners: see FrontServer#open.
-        server.listen({ port: l.port, host: l.ip === '*' ? '::' : l.ip, ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
+        server.listen({ port: l.port, host: listenHost(l.ip), ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
           server.off('error', reject);
           resolve();
         });

@@ -20,6 +20,7 @@ import { ALPN_PROTOCOLS, INTERMEDIATE_PROFILE } from '../model/tls-profile.js';
 import { AcmeResponder } from './acme-responder.js';
 import { CoreStreams, plainStream, type StreamListener } from './h2-stream.js';
 import type { KeyMaterial } from './context-cache.js';
+import { listenHost } from '../config/any-address.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 
 /**
@@ -247,7 +248,7 @@ export class FrontServer {
         // Each worker binds its own socket (SO_REUSEPORT, the kernel spreads connections) rather than
         // sharing the primary's through cluster: Node 24's cluster crashes a worker that listens again on
         // a port whose first try failed (EADDRINUSE), which is exactly the retry at the next change.
-        server.listen({ port: spec.port, host: spec.address === '*' ? '::' : spec.address, ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
+        server.listen({ port: spec.port, host: listenHost(spec.address), ipv6Only: false, exclusive: true, reusePort: cluster.isWorker }, () => {
           server.off('error', reject);
           resolve();
         });
@@ -435,5 +436,6 @@ function listenerSpecs(bindings: readonly Binding[]): ListenerSpec[] {
 
 function describe(s: ListenerSpec): string {
   const addr = s.address === '*' ? '*' : s.address.includes(':') ? `[${s.address}]` : s.address;
-  return `${s.protocol} ${addr}:${s.port}`;
+  const only = listenHost(s.address);
+  return `${s.protocol} ${addr}:${s.port}${s.address === '*' && only !== '::' ? ` on ${only} only` : ''}`;
 }

@@ -14,6 +14,8 @@ import { DescriptorWatch } from './descriptor-watch.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { StapleCache } from './ocsp-refresher.js';
 
+import { setAnyAddress } from '../config/any-address.js';
+
 /** How often the store's revision is polled on SQLite. */
 export const POLL_MS = 250;
 /** On PostgreSQL, where changes are pushed (LISTEN/NOTIFY), the poll is only a safety net. */
@@ -40,23 +42,10 @@ export interface ServeOptions {
   role?: 'worker' | 'single';
   /** Ends the process when it has been out of file descriptors too long (default process.exit). */
   exit?: (code: number) => void;
+  /** `serve --listen-ip`: the address bindings and listeners on `*` listen on (else every address). */
+  listenIp?: string | undefined;
   /** Where this process counts handshakes, requests and mail sessions (`/metrics`). */
   metrics?: ServingMetrics;
-  /**
-   * Added to every binding's and mail listener's port this process listens on (`serve --port-offset`):
-   * several nodes of one farm on one machine, each on ports of its own. Default 0.
-   */
-  portOffset?: number;
-}
-
-/** A revision's configuration with every port it listens on moved by `offset` (`serve --port-offset`). */
-export function offsetPorts(config: ServingConfig, offset: number): ServingConfig {
-  if (offset === 0) return config;
-  return {
-    ...config,
-    bindings: config.bindings.map((b) => ({ ...b, port: b.port + offset })),
-    mailListeners: config.mailListeners.map((l) => ({ ...l, port: l.port + offset })),
-  };
 }
 
 export interface StoreSummary {
@@ -93,6 +82,7 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
+  setAnyAddress(options.listenIp);
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
   const contexts = new ContextCache((thumbprint) => g.serving.contextMaterial(thumbprint), options.contextCapacity ?? 1000, tickets);
@@ -111,8 +101,7 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   });
   descriptors.start();
   let chains: number | undefined;
-  const apply = async (stored: ServingConfig) => {
-    const config = offsetPorts(stored, options.portOffset ?? 0);
+  const apply = async (config: ServingConfig) => {
     // A replaced chain (`cert chain`) changes what a thumbprint serves: build its context again.
     if (chains !== undefined && config.chains !== chains) contexts.clear();
     chains = config.chains;

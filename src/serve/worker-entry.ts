@@ -38,8 +38,9 @@ try {
   answerSupervisor(metrics.registry);
   await serve(g, {
     once: false, quiet: true, log, role: 'worker', signal: controller.signal, metrics,
-    logDir: options.logDir, staticCache: options.staticCache, connections: options.connections, portOffset: options.portOffset ?? 0,
+    logDir: options.logDir, staticCache: options.staticCache, connections: options.connections,
     ...(options.contextCapacity === undefined ? {} : { contextCapacity: options.contextCapacity }),
+    listenIp: options.listenIp,
   });
 } catch (e) {
   // As the CLI words it: one line, the stable code, no stack for a refusal.

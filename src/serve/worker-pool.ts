@@ -18,9 +18,9 @@ export interface WorkerOptions {
   /** TLS contexts each worker keeps built (`serve --tls-cache`). */
   contextCapacity?: number;
   connections?: Partial<ConnectionLimits>;
-  /** `serve --port-offset`. */
-  portOffset?: number;
   orphanGraceMs: number;
+  /** `serve --listen-ip`: the address `*` bindings listen on (else every address). */
+  listenIp?: string | undefined;
   /** `--json`: no log lines on stdout. */
   json: boolean;
 }

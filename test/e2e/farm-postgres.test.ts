@@ -1,5 +1,5 @@
 // A farm on PostgreSQL (issue #13): three `gatehouse serve` nodes on one PostgreSQL store, each on
-// ports of its own (--port-offset). A change committed through node 1 is pushed (NOTIFY) to nodes 2
+// an address of its own (--listen-ip 127.0.0.N). A change committed through node 1 is pushed (NOTIFY) to nodes 2
 // and 3, which serve it (openssl s_client checks the certificate presented); node 2's listening
 // connection terminated (pg_terminate_backend) while a change is made → it reconnects and catches up
 // by revision; a NOTIFY that is not a revision is ignored; PostgreSQL stopped → every node keeps
@@ -7,13 +7,17 @@
 // node 1 works on node 2. Always on a cluster of its own (it stops and starts it), in both suites.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import postgres from 'postgres';
-import { dataDir, eventually, gh, ghAsync, ghFail, ghJson, issueCert, sClient, ServeProcess, describeRun } from '../support/cli.js';
+import { dataDir, eventually, freePorts, gh, ghAsync, ghJson, issueCert, ServeProcess, describeRun } from '../support/cli.js';
 import { AdminServer, addUser, createToken } from '../support/admin.js';
 import { PG_PASSWORD, schemaFor, startCluster, type Cluster } from '../support/postgres.js';
 
 let cluster: Cluster | undefined;
+/** The binding's port; node N listens on 127.0.0.N (`serve --listen-ip`). */
+let port = 0;
+const ips = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 
 before(async () => {
   // A cluster of this file's own even when the run has one: the test stops and starts it.
@@ -23,34 +27,19 @@ before(async () => {
 });
 after(() => cluster?.stop());
 
-/** A port free with the `n - 1` after it (each node listens on the binding's port plus its offset). */
-async function freeRun(n: number): Promise<number> {
-  for (;;) {
-    const first = 20_000 + Math.floor(Math.random() * 40_000);
-    const servers: Server[] = [];
-    try {
-      for (let i = 0; i < n; i++) {
-        const s = createServer();
-        servers.push(s);
-        await new Promise<void>((res, rej) => {
-          s.once('error', rej);
-          s.listen({ port: first + i, host: '::', ipv6Only: false }, () => res());
-        });
-      }
-      return first;
-    } catch {
-      // taken: another run
-    } finally {
-      await Promise.all(servers.map((s) => new Promise<void>((res) => (s.listening ? s.close(() => res()) : res()))));
-    }
-  }
+/** The SHA-1 thumbprint of the certificate openssl s_client gets from ip:port for `name` ('' for none). */
+function presented(ip: string, port: number, name: string): string {
+  const r = spawnSync('openssl', ['s_client', '-connect', `${ip}:${port}`, '-servername', name], { input: '', encoding: 'utf8', timeout: 15_000 });
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(r.stdout ?? '');
+  if (!pem) return '';
+  return createHash('sha1').update(Buffer.from(pem[0].replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64')).digest('hex').toUpperCase();
 }
 
-/** Waits until the node on `port` presents `thumbprint` for `name`; returns the milliseconds since `since`. */
-async function served(port: number, name: string, thumbprint: string, since: number, what: string): Promise<number> {
+/** Waits until the node on `ip` presents `thumbprint` for `name`; returns the milliseconds since `since`. */
+async function served(ip: string, name: string, thumbprint: string, since: number, what: string): Promise<number> {
   let last = '';
-  await eventually(`${what}: port ${port} presents ${thumbprint} for ${name} (last: ${last})`, () => {
-    last = sClient(port, name).thumbprint ?? 'no certificate';
+  await eventually(`${what}: ${ip}:${port} presents ${thumbprint} for ${name} (last: ${last})`, () => {
+    last = presented(ip, port, name) || 'no certificate';
     return last === thumbprint;
   }, 10_000, 20);
   return Date.now() - since;
@@ -65,33 +54,30 @@ test('three serve nodes on one PostgreSQL store: a change made on one is pushed 
   const b = issueCert(data, 'b.farm.test', 'B');
   const c = issueCert(data, 'c.farm.test', 'C');
   const d = issueCert(data, 'd.farm.test', 'D');
-  ghFail(data, ['serve', '--port-offset', '60001'], 'GH_USAGE');
-  // Node 1 and 2 with the admin endpoint (one worker each), node 3 without; node N listens on every
-  // binding's port + N - 1.
-  const one = await AdminServer.start(data, ['--port-offset', '0']);
-  const two = await AdminServer.start(data, ['--port-offset', '1']).catch(async (e) => {
+  // Node 1 and 2 with the admin endpoint (one worker each), node 3 without; node N on 127.0.0.N.
+  const one = await AdminServer.start(data, ['--listen-ip', ips[0]!]);
+  const two = await AdminServer.start(data, ['--listen-ip', ips[1]!]).catch(async (e) => {
     await one.stop();
     throw e;
   });
-  const three = new ServeProcess(data, ['--workers', '1', '--port-offset', '2']);
+  const three = new ServeProcess(data, ['--workers', '1', '--listen-ip', ips[2]!]);
   const nodes = [one.serve, two.serve, three];
   t.after(() => Promise.all(nodes.map((n) => n.stop())));
   for (const [i, n] of nodes.entries()) await n.waitFor(/listening for changes \(PostgreSQL NOTIFY\)/, `node ${i + 1} listening for changes`);
-  // The first binding, on a port free with the next two (the admin endpoints took theirs).
-  const p1 = await freeRun(3);
-  const ports = [p1, p1 + 1, p1 + 2];
-  for (const args of [['site', 'add', 'farm', '--proxy', 'http://127.0.0.1:9'], ['binding', 'add', 'farm', '--protocol', 'https', '--port', String(p1), '--host', 'a.farm.test', '--sni', '--cert', 'A']]) {
+  // The first binding, on a port chosen now (the admin endpoints took theirs).
+  [port] = (await freePorts(1)) as [number];
+  for (const args of [['site', 'add', 'farm', '--proxy', 'http://127.0.0.1:9'], ['binding', 'add', 'farm', '--protocol', 'https', '--port', String(port), '--host', 'a.farm.test', '--sni', '--cert', 'A']]) {
     const r = gh(data, args);
     assert.equal(r.code, 0, describeRun(r));
   }
-  for (const [i, n] of nodes.entries()) await n.waitFor(new RegExp(`listening on https \\*:${ports[i]}\\b`), `node ${i + 1} listening`);
-  for (const port of ports) assert.equal(sClient(port, 'a.farm.test').thumbprint, a);
+  for (const [i, n] of nodes.entries()) await n.waitFor(new RegExp(`listening on https \\*:${port}\\b`), `node ${i + 1} listening`);
+  for (const ip of ips) assert.equal(presented(ip, port, 'a.farm.test'), a);
 
   // 1. A binding added through node 1's admin API is served by every node (pushed, not polled).
   const since = Date.now();
-  const added = await one.call('POST', '/api/v1/sites/farm/bindings', { token, body: { protocol: 'https', port: p1, host: 'b.farm.test', sni: true, cert: 'B' } });
+  const added = await one.call('POST', '/api/v1/sites/farm/bindings', { token, body: { protocol: 'https', port, host: 'b.farm.test', sni: true, cert: 'B' } });
   assert.equal(added.status, 201, added.text);
-  const delays = await Promise.all(ports.map((port, i) => served(port, 'b.farm.test', b, since, `node ${i + 1}`)));
+  const delays = await Promise.all(ips.map((ip, i) => served(ip, 'b.farm.test', b, since, `node ${i + 1}`)));
   t.diagnostic(`a binding added through node 1's API served by all three nodes within ${Math.max(...delays)} ms of the call (the call included)`);
 
   // 2. A console session made through node 1 works on node 2.
@@ -115,12 +101,12 @@ test('three serve nodes on one PostgreSQL store: a change made on one is pushed 
     }
   })();
   await two.serve.waitFor(/the connection listening for changes was lost/, 'node 2 losing its listening connection');
-  const changed = await ghAsync(data, ['binding', 'edit', 'farm', '--protocol', 'https', '--port', String(p1), '--host', 'b.farm.test', '--sni', '--cert', 'C']);
+  const changed = await ghAsync(data, ['binding', 'edit', 'farm', '--protocol', 'https', '--port', String(port), '--host', 'b.farm.test', '--sni', '--cert', 'C']);
   killing = false;
   await killer;
   assert.equal(changed.code, 0, describeRun(changed));
   const lostAt = Date.now();
-  for (const [i, port] of ports.entries()) await served(port, 'b.farm.test', c, lostAt, `node ${i + 1} after node 2's listening connection was terminated`);
+  for (const [i, ip] of ips.entries()) await served(ip, 'b.farm.test', c, lostAt, `node ${i + 1} after node 2's listening connection was terminated`);
   await two.serve.waitFor(/listening for changes again; catching up on the revision/, 'node 2 listening again');
   let afterKill: { pid: number }[] = [];
   await eventually('node 2 listens again, on one connection', async () => {
@@ -133,17 +119,17 @@ test('three serve nodes on one PostgreSQL store: a change made on one is pushed 
   const channel = `gatehouse_${schemaFor(data)}`.slice(0, 63);
   await admin`SELECT pg_notify(${channel}, 'not a revision; DROP TABLE sites')`;
   for (const n of nodes) await n.waitFor(/ignored a notification on the store's channel that is not a revision/, 'the odd notification ignored');
-  for (const port of ports) assert.equal(sClient(port, 'b.farm.test').thumbprint, c);
+  for (const ip of ips) assert.equal(presented(ip, port, 'b.farm.test'), c);
 
   // 5. PostgreSQL stopped: every node keeps serving what it had (no crash), and says so once.
   const mark = nodes.map((n) => n.out.length);
   cluster!.halt();
   try {
     await new Promise((r) => setTimeout(r, 6_000)); // past a safety-net poll (5 s) and several reconnect attempts
-    for (const [i, port] of ports.entries()) {
+    for (const [i, ip] of ips.entries()) {
       assert.ok(!nodes[i]!.exited, `node ${i + 1} still runs:\n${nodes[i]!.log()}`);
-      assert.equal(sClient(port, 'b.farm.test').thumbprint, c, `node ${i + 1} serves what it had`);
-      assert.equal(sClient(port, 'a.farm.test').thumbprint, a, `node ${i + 1} serves what it had`);
+      assert.equal(presented(ip, port, 'b.farm.test'), c, `node ${i + 1} serves what it had`);
+      assert.equal(presented(ip, port, 'a.farm.test'), a, `node ${i + 1} serves what it had`);
     }
   } finally {
     cluster!.resume();
@@ -156,9 +142,9 @@ test('three serve nodes on one PostgreSQL store: a change made on one is pushed 
 
   // ... started again: a new change reaches all three.
   const back = Date.now();
-  const r = gh(data, ['binding', 'add', 'farm', '--protocol', 'https', '--port', String(p1), '--host', 'd.farm.test', '--sni', '--cert', 'D']);
+  const r = gh(data, ['binding', 'add', 'farm', '--protocol', 'https', '--port', String(port), '--host', 'd.farm.test', '--sni', '--cert', 'D']);
   assert.equal(r.code, 0, describeRun(r));
-  const after = await Promise.all(ports.map((port, i) => served(port, 'd.farm.test', d, back, `node ${i + 1} after PostgreSQL came back`)))
+  const after = await Promise.all(ips.map((ip, i) => served(ip, 'd.farm.test', d, back, `node ${i + 1} after PostgreSQL came back`)))
     .catch((e: Error) => {
       throw new Error(`${e.message}\n${nodes.map((n, i) => `node ${i + 1} since PostgreSQL was stopped:\n${n.out.slice(mark[i])}`).join('\n')}`);
     });
