@@ -1,6 +1,9 @@
 import { hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
+import type { RevisionEvents } from '../store/revision-listener.js';
+
+export type { RevisionEvents };
 import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { bindingKey, parseBindingKey } from '../store/sites.js';
@@ -173,6 +176,15 @@ export class ServingReadModel {
 
   config(): ServingConfig {
     return readServingConfig(this.store);
+  }
+
+  /**
+   * Push (PostgreSQL): hears each revision a change commits, on a connection of its own that
+   * reconnects by itself (then `listening(true)`: read the revision to catch up); undefined on
+   * SQLite, whose revision is polled.
+   */
+  listen(events: RevisionEvents): Promise<{ readonly listening: boolean; close(): Promise<void> } | undefined> {
+    return this.store.listenRevisions(events);
   }
 
   /** A follower of the revisions for one serving process: in full at first, then only what changed. */

@@ -15,13 +15,19 @@ import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { StapleCache } from './ocsp-refresher.js';
 
 import { setAnyAddress } from '../config/any-address.js';
+
+/** How often the store's revision is polled on SQLite. */
+export const POLL_MS = 250;
+/** On PostgreSQL, where changes are pushed (LISTEN/NOTIFY), the poll is only a safety net. */
+export const PUSH_POLL_MS = 5_000;
+
 export interface ServeOptions {
   /** Report once and return instead of watching. */
   once: boolean;
   /** Leave the opening summary out of the log (workers: the supervisor reports it). */
   quiet?: boolean;
   log: (line: string) => void;
-  /** How often the store's revision is polled; changes by other processes apply within this. */
+  /** How often the store's revision is polled (default POLL_MS on SQLite, PUSH_POLL_MS on PostgreSQL, where changes are also pushed). */
   pollMs?: number;
   /** Where the access logs go (one file per site); default `logs/` in the data directory. */
   logDir?: string | undefined;
@@ -69,7 +75,8 @@ export function describeSummary(s: StoreSummary): string {
 /**
  * The serving plane's entry point: opens the store, reports what it holds, serves every binding of
  * every started site, and follows the store's revision — every change made by another process (a
- * CLI call now, the API later) is applied within one poll, without a restart.
+ * CLI call, the API, another node) is applied without a restart: at once on PostgreSQL (NOTIFY),
+ * within one poll on SQLite.
  */
 export async function serve(g: ServingPlane, options: ServeOptions): Promise<StoreSummary> {
   let summary = summarize(g);
@@ -114,33 +121,62 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   const reporter = g.processes.reporter(options.role ?? 'single');
   const listening = () => [...front.listening(), ...mail.listening()];
   reporter.report(initial.revision, listening());
-  const pollMs = options.pollMs ?? 250;
   let applying = false;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      if (applying) return;
-      if (g.serving.revision() === front.revision) return;
-      applying = true;
-      let config: ServingConfig;
-      let read: RevisionRead;
-      try {
-        ({ config, read } = follower.next());
-      } catch (e) {
-        applying = false;
-        options.log(`the store could not be read (${(e as Error).message}); the previous configuration keeps serving`);
+  /** A check asked for while one was applying: run it when that one ends (a notification is never dropped). */
+  let again = false;
+  /** Whether the store could not be read at the last check: said once when it goes away and once when it is back. */
+  let unreadable = false;
+  const check = () => {
+    if (applying) {
+      again = true;
+      return;
+    }
+    again = false;
+    let config: ServingConfig;
+    let read: RevisionRead;
+    try {
+      if (g.serving.revision() === front.revision) {
+        if (unreadable) options.log('the store can be read again; no change was missed');
+        unreadable = false;
         return;
       }
-      apply(config)
-        .then(() => {
-          summary = { ...summarize(g), revision: config.revision };
-          reporter.report(config.revision, listening());
-          options.log(`change applied: ${describeSummary(summary)}; ${describeRead(read)}`);
-        })
-        .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
-        .finally(() => {
-          applying = false;
-        });
-    }, pollMs);
+      ({ config, read } = follower.next());
+    } catch (e) {
+      if (!unreadable) options.log(`the store could not be read (${(e as Error).message}); the previous configuration keeps serving until it is back`);
+      unreadable = true;
+      return;
+    }
+    if (unreadable) options.log('the store can be read again');
+    unreadable = false;
+    applying = true;
+    apply(config)
+      .then(() => {
+        summary = { ...summarize(g), revision: config.revision };
+        reporter.report(config.revision, listening());
+        options.log(`change applied: ${describeSummary(summary)}; ${describeRead(read)}`);
+      })
+      .catch((e: Error) => options.log(`revision ${config.revision} could not be applied (${e.message}); the previous configuration keeps serving`))
+      .finally(() => {
+        applying = false;
+        if (again) check();
+      });
+  };
+  // PostgreSQL: push — each committed change NOTIFYs its revision and is applied at once; the poll
+  // stays as a slow safety net. SQLite: the poll alone.
+  const push = await g.serving.listen({
+    revision: (r) => {
+      if (r !== front.revision) check();
+    },
+    listening: (reconnected) => {
+      options.log(reconnected ? 'listening for changes again; catching up on the revision' : `listening for changes (PostgreSQL NOTIFY); polling every ${(options.pollMs ?? PUSH_POLL_MS) / 1000} s as a safety net`);
+      check();
+    },
+    lost: (reason) => options.log(`the connection listening for changes was lost (${reason}); reconnecting, and polling every ${(options.pollMs ?? PUSH_POLL_MS) / 1000} s meanwhile`),
+    ignored: (payload) => options.log(`ignored a notification on the store's channel that is not a revision (${JSON.stringify(payload)}); further ones are ignored silently`),
+  });
+  const pollMs = options.pollMs ?? (push ? PUSH_POLL_MS : POLL_MS);
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(check, pollMs);
     const stop = () => {
       clearInterval(timer);
       resolve();
@@ -149,6 +185,7 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
     if (options.signal?.aborted) stop();
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
+  await push?.close();
   descriptors.stop();
   contexts.stopWarming();
   reporter.leave();

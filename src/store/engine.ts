@@ -24,6 +24,9 @@ export const CHANGE_LOG_REVISIONS = 1000;
 /** Past this many keys in one change, the change is logged as `all` (a bulk change is read in full). */
 export const CHANGE_LOG_KEYS = 1000;
 
+/** PostgreSQL: the NOTIFY channel of the store in the connection's current schema (a channel name is at most 63 bytes). */
+const CHANNEL_SQL = "left('gatehouse_' || current_schema(), 63)";
+
 /** A lease whose holder makes changes: each one checks, in its own transaction, that no newer holder took the lease over. */
 export interface Fence {
   lease: string;
@@ -119,6 +122,9 @@ export class StoreEngine {
           if (this.#noted === before && !this.#all) this.#log('all', '');
           this.db.run("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'revision'");
           this.db.run("DELETE FROM change_log WHERE revision <= (SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'revision') - ?", CHANGE_LOG_REVISIONS);
+          // Push: every serving process LISTENing on the store's channel hears the new revision when
+          // (and only if) this transaction commits; it then reads it at once instead of at its next poll.
+          if (this.db.engine === 'postgres') this.db.run(`SELECT pg_notify(${CHANNEL_SQL}, value) FROM meta WHERE name = 'revision'`);
         }
         return result;
       });
@@ -167,6 +173,11 @@ export class StoreEngine {
     const now = this.db.get<{ holder: string; token: number | string }>('SELECT holder, token FROM leases WHERE name = ?', f.lease);
     throw fail('GH_LEASE_LOST', `This process (${f.holder}) no longer holds the ${f.lease} lease: it ran out and ${now ? `${now.holder} holds it now (fencing token ${Number(now.token)}, this process had ${f.token})` : 'it was removed'}. ` +
       'This late change was refused and nothing was changed; the holder of the lease carries the work on.');
+  }
+
+  /** PostgreSQL: the channel every change NOTIFYs its revision on (see RevisionListener); undefined on SQLite. */
+  notifyChannel(): string | undefined {
+    return this.db.engine === 'postgres' ? this.db.get<{ c: string }>(`SELECT ${CHANNEL_SQL} AS c`)!.c : undefined;
   }
 
   /** The revision: bumped by every change to what is served. */

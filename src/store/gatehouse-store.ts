@@ -16,6 +16,8 @@ import { RenewalRepository } from './renewals.js';
 import { OcspRepository } from './ocsp.js';
 import { ConsoleSessionRepository } from './console-sessions.js';
 import { FarmRepository } from './farm.js';
+import { PostgresDb } from './postgres.js';
+import type { RevisionEvents } from './revision-listener.js';
 
 export type { Actor, Change, ChangeKind, Fence } from './engine.js';
 export type { AuditEntry } from './audit.js';
@@ -104,6 +106,18 @@ export class GatehouseStore {
   /** What the change log says changed after revision `since`; undefined when it no longer reaches back that far (see StoreEngine.changesSince). */
   changesSince(since: number): ReturnType<StoreEngine['changesSince']> {
     return this.engine.changesSince(since);
+  }
+
+  /**
+   * PostgreSQL: listens (on a connection of its own) for the revision every change NOTIFYs at commit
+   * — push instead of poll; undefined on SQLite, which is polled. postgres.js is loaded only here.
+   */
+  async listenRevisions(events: RevisionEvents): Promise<{ readonly listening: boolean; close(): Promise<void> } | undefined> {
+    const channel = this.engine.notifyChannel();
+    const db = this.engine.db;
+    if (channel === undefined || !(db instanceof PostgresDb)) return undefined;
+    const { RevisionListener } = await import('./revision-listener.js');
+    return new RevisionListener(db.target, channel, events);
   }
 
   checkMasterKey(): void {

@@ -32,6 +32,10 @@ const sql = postgres(url, {
   prepare: true,
   fetch_types: false,
   connect_timeout: 10,
+  // No wait before reconnecting after a failed attempt: the caller is blocked (Atomics.wait) for it,
+  // and postgres.js's default backoff grows to 20 s — a serving process polling a stopped server
+  // would stop answering handshakes that long. Callers pace their own retries (the poll, a command).
+  backoff: () => 0,
   idle_timeout: 0,
   onnotice: () => {},
   // A writer waits for the writers' lock at most this long (SQLite's busy timeout is 10 s), then fails cleanly.

@@ -19,7 +19,11 @@ export interface Cluster {
   url: string;
   port: number;
   dir: string;
+  /** Stops the cluster and removes its directory (also run at exit). */
   stop(): void;
+  /** `pg_ctl stop -m fast`: the server goes away, its data stays; `resume()` starts it again on the same port. */
+  halt(): void;
+  resume(): void;
 }
 
 /** Debian's PostgreSQL programs (the newest version installed), installing the package when missing. */
@@ -70,8 +74,10 @@ export async function startCluster(): Promise<Cluster> {
   };
   as('initdb', ['-D', data, '-U', 'gatehouse', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--no-locale', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  as('pg_ctl', ['start', '-w', '-D', data, '-l', join(dir, 'log'), '-o',
+  const resume = () => as('pg_ctl', ['start', '-w', '-D', data, '-l', join(dir, 'log'), '-o',
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`]);
+  resume();
+  const halt = () => as('pg_ctl', ['stop', '-w', '-D', data, '-m', 'fast']);
   const stop = () => {
     try {
       as('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
@@ -81,7 +87,7 @@ export async function startCluster(): Promise<Cluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', stop);
-  return { url: `postgres://gatehouse:${PG_PASSWORD}@127.0.0.1:${port}/postgres`, port, dir, stop };
+  return { url: `postgres://gatehouse:${PG_PASSWORD}@127.0.0.1:${port}/postgres`, port, dir, stop, halt, resume };
 }
 
 /** True when the tests run against PostgreSQL (GATEHOUSE_TEST_STORE=postgres). */
