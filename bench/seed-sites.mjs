@@ -20,7 +20,7 @@ if (!dataDir || !portArg || !root) {
   process.exit(2);
 }
 const port = Number(portArg);
-const options = { dataDir, actor: { name: 'bench', origin: 'system' } };
+const options = { dataDir, store: process.env.GATEHOUSE_STORE, actor: { name: 'bench', origin: 'system' } }; // $GATEHOUSE_STORE: a PostgreSQL store
 const g = openGatehouse(options);
 const store = openStore(options); // the store itself, for one transaction (the Gatehouse object does not expose it)
 const certs = g.certificates.list();

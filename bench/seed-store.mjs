@@ -139,7 +139,7 @@ async function seed() {
   }
   const t0 = performance.now();
   const now = new Date();
-  const options = { dataDir, actor: { name: 'bench-seed', origin: 'system' }, clock: () => now };
+  const options = { dataDir, store: process.env.GATEHOUSE_STORE, actor: { name: 'bench-seed', origin: 'system' }, clock: () => now };
   const gh = openGatehouse(options);
   // The core's managers for the CA and prepare; the store itself (a second connection) for the fast inserts.
   const store = openStore(options);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { addUser, AdminServer, assertProblem, createToken } from '../support/admin.js';
-import { dataDir, eventually, freePorts, ghJson, join, ROOT, sClient, startServe, tmpDir, writeText, type ServeProcess } from '../support/cli.js';
+import { dataDir, eventually, freePorts, ghJson, join, ROOT, sClient, startServe, storeFor, tmpDir, writeText, type ServeProcess } from '../support/cli.js';
 
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const [PORT] = (await freePorts(1)) as [number];
@@ -14,7 +14,9 @@ const CERTS = 12;
 const NAMES = 20_000;
 
 function bench(script: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(NODE, [join(ROOT, 'bench', script), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
+  // The seed scripts write to the store the test runs on (its own schema on PostgreSQL).
+  const store = storeFor(args[0]!);
+  const r = spawnSync(NODE, [join(ROOT, 'bench', script), ...args], { encoding: 'utf8', env: { ...process.env, ...(store ? { GATEHOUSE_STORE: store } : {}), ...env }, timeout: 300_000 });
   assert.equal(r.status, 0, `${script} failed:\n${r.stdout}\n${r.stderr}`);
   return `${r.stdout}${r.stderr}`;
 }
