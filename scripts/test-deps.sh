@@ -21,6 +21,8 @@ command -v pebble >/dev/null 2>&1 || missing="$missing pebble"
 # Its programs are not on PATH: looked for where Debian puts them ($GATEHOUSE_PG_LIB: the fresh-machine test's stand-in).
 pg=""
 for f in "${GATEHOUSE_PG_LIB:-/usr/lib/postgresql}"/*/bin/initdb; do [ -x "$f" ] && pg="$f"; done
+# psql (postgresql-client, which the server package brings) on PATH as well: a machine with only a leftover server directory gets the package again.
+command -v psql >/dev/null 2>&1 || pg=""
 [ -n "$pg" ] || missing="$missing postgresql"
 [ -n "$missing" ] || exit 0
 echo "installing test peers:$missing"

@@ -33,6 +33,7 @@ function standIns(opts: { uid: number; sudo: boolean; present?: string[] }): { b
     if (p === 'postgresql') {
       mkdirSync(join(bin, 'pglib', '15', 'bin'), { recursive: true });
       script(join('pglib', '15', 'bin', 'initdb'), 'exit 0');
+      script('psql', 'exit 0');
     } else script(p, 'exit 0');
   }
   // What the script itself needs from a real system, and nothing else: no peer can leak in.
