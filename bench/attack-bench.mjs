@@ -34,11 +34,12 @@
 // in nginxConfig below and in BENCHMARKS.md).
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem, loadavg, availableParallelism } from 'node:os';
+import { tmpdir, loadavg, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as h2Connect, constants as h2c } from 'node:http2';
+import { machine as servingMachine } from './lib/serving.mjs';
 import { childEnv, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer, tree, aptInstall } from './lib/procs.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -349,22 +350,15 @@ async function scenario(kind, server, tmp) {
   return { before, peak, after: end, processesDuring, good: { baseline, under, after }, attack };
 }
 
+/** The machine facts every serving benchmark reports (lib/serving.mjs), and the descriptor limit the attacks run into. */
 function machine() {
-  const sh = (c) => {
-    try {
-      return execFileSync('sh', ['-c', c], { encoding: 'utf8' }).trim();
-    } catch {
-      return '?';
-    }
-  };
-  let commit = sh(`git -C ${repo} rev-parse --short HEAD`);
-  const dirty = sh(`git -C ${repo} status --porcelain -- src | wc -l`);
-  if (dirty !== '0') commit += ` + ${dirty} uncommitted change(s) in src/`;
-  return {
-    date: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? '?', nproc: availableParallelism(), memGiB: (totalmem() / 2 ** 30).toFixed(0), kernel: sh('uname -r'),
-    node: process.version, nodeOpenssl: process.versions.openssl, nginx: sh(`${NGINX()} -v 2>&1`).replace('nginx version: ', ''), h2load: sh('h2load --version').split('\n')[0],
-    commit, load: loadavg().map((x) => x.toFixed(2)).join(' '), ulimitN: sh('ulimit -n'),
-  };
+  let ulimitN = '?';
+  try {
+    ulimitN = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  } catch {
+    // reported as '?'
+  }
+  return { ...servingMachine(repo), ulimitN };
 }
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');

@@ -32,7 +32,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { topFunctions } from './lib/profile.mjs';
 import { childEnv, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer as stopTree, tree, aptInstall } from './lib/procs.mjs';
-import { NGINX, buildHsclient, distStamp as distStampOf, h2Load as h2LoadWith, hsLoad as hsLoadWith, machine as machineOf, makeCertificates, nginxConfig as nginxConfigFor, seedGatehouse as seedGatehouseAt, writeIndex } from './lib/serving.mjs';
+import { NGINX, buildHsclient, distStamp as distStampOf, h2Load as h2LoadWith, hsLoad as hsLoadWith, machine as machineOf, makeCertificates, missingServingPackages, nginxConfig as nginxConfigFor, seedGatehouse as seedGatehouseAt, writeIndex } from './lib/serving.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GH_BIN = join(repo, 'bin', 'gatehouse');
@@ -59,12 +59,7 @@ const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0
 // Tools
 
 function ensurePackages() {
-  const want = [];
-  if (!have('nginx') && !existsSync('/usr/sbin/nginx')) want.push('nginx');
-  if (!have('h2load')) want.push('nghttp2-client');
-  if (!have('gcc')) want.push('gcc');
-  if (!existsSync('/usr/include/openssl/ssl.h')) want.push('libssl-dev');
-  if (!have('openssl')) want.push('openssl');
+  const want = missingServingPackages();
   aptInstall(want, log);
 }
 

@@ -40,7 +40,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { X509Certificate } from 'node:crypto';
 import { aptInstall, childEnv, cpuSeconds, firstHandshake, have, killTree, median, memory, portTaken, sleep, stopServer, tree } from './lib/procs.mjs';
-import { NGINX, buildHsclient, distStamp, h2Load, hsLoad, machine, makeCertificates, nginxConfig, seedGatehouse, writeIndex } from './lib/serving.mjs';
+import { NGINX, buildHsclient, distStamp, h2Load, hsLoad, machine, makeCertificates, missingServingPackages, nginxConfig, seedGatehouse, writeIndex } from './lib/serving.mjs';
 import { gatehouseMailStore, greets, mailClient, nginxMail, nginxMailConfig, startBackend } from './lib/mail.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -91,12 +91,7 @@ const LABEL = {
 };
 
 function ensurePackages(wantCaddy) {
-  const want = [];
-  if (!have('nginx') && !existsSync('/usr/sbin/nginx')) want.push('nginx');
-  if (!have('h2load')) want.push('nghttp2-client');
-  if (!have('gcc')) want.push('gcc');
-  if (!existsSync('/usr/include/openssl/ssl.h')) want.push('libssl-dev');
-  if (!have('openssl')) want.push('openssl');
+  const want = missingServingPackages();
   if (wantCaddy && !have('caddy')) want.push('caddy');
   try {
     aptInstall(want, log);

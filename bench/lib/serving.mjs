@@ -261,6 +261,17 @@ export function distStamp(repo) {
   return newest;
 }
 
+/** The Debian packages the serving benchmarks need that this machine lacks (nginx, h2load, and what hsclient is built with). */
+export function missingServingPackages() {
+  const want = [];
+  if (!have('nginx') && !existsSync('/usr/sbin/nginx')) want.push('nginx');
+  if (!have('h2load')) want.push('nghttp2-client');
+  if (!have('gcc')) want.push('gcc');
+  if (!existsSync('/usr/include/openssl/ssl.h')) want.push('libssl-dev');
+  if (!have('openssl')) want.push('openssl');
+  return want;
+}
+
 export function machine(repo) {
   const sh = (c) => {
     try {
