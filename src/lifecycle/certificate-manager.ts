@@ -124,6 +124,11 @@ export class CertificateManager {
   }
 
   /** The certificate with exactly this thumbprint, or undefined (no error). */
+  /** Every server certificate with a private key, by its validity only (no row read in full), in `list`'s order. */
+  lifetimes(): Array<{ thumbprint: string; notBefore: string; notAfter: string }> {
+    return this.store.certificates.lifetimes();
+  }
+
   find(thumbprint: string): Certificate | undefined {
     const row = this.store.certificates.get(thumbprint);
     return row && certificateView(row, this.clock(), this.#trust.trusted());

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
-import { renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
+import { mayBeDue, renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
 import type { RenewalReport, TransactionOptions } from './renewal-transaction.js';
 
 /** How often the scheduler looks for certificates due. */
@@ -30,7 +30,7 @@ export interface SchedulerOptions {
  */
 export function dueCertificates(g: Gatehouse, now: Date, sources: RenewalSources = {}, retryMs = RETRY_MS): RenewalStatus[] {
   // Only certificates past their due time are looked at further (their source, uses, history): cheap on a large store.
-  return renewalStatus(g, sources, (_c, next) => next.getTime() <= now.getTime()).filter((c) => {
+  return renewalStatus(g, sources, (_c, next) => next.getTime() <= now.getTime(), mayBeDue(g, now)).filter((c) => {
     if (c.source === 'manual' || c.nextRenewal === null || c.failedProbe !== null || c.uses === 0) return false;
     if (Date.parse(c.nextRenewal) > now.getTime()) return false;
     if (!c.lastAttempt || c.lastAttempt.outcome === 'renewed') return true;
@@ -91,7 +91,7 @@ export class RenewalScheduler {
    * cannot be, and the caller tells a person. Answers whether it will be renewed here.
    */
   urgent(thumbprint: string, why: string): boolean {
-    const status = renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint)[0];
+    const status = renewalStatus(this.g, this.options.sources, undefined, [thumbprint])[0];
     if (!status || status.source === 'manual' || status.replacedBy) return false;
     this.#urgent.set(thumbprint, why);
     void this.tick();
@@ -157,7 +157,7 @@ export class RenewalScheduler {
       this.#token = first;
       const now = (this.options.now ?? this.g.clock)();
       await this.g.renewals.underLease(this.#holder, first, () => chooseAcmeRenewalTimes(this.g, now, log));
-      const urgent = [...this.#urgent].flatMap(([thumbprint, why]) => renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint).map((c) => ({ ...c, why })));
+      const urgent = [...this.#urgent].flatMap(([thumbprint, why]) => renewalStatus(this.g, this.options.sources, undefined, [thumbprint]).map((c) => ({ ...c, why })));
       this.#urgent.clear();
       const due = dueCertificates(this.g, now, this.options.sources, this.options.retryMs).filter((c) => !urgent.some((u) => u.thumbprint === c.thumbprint));
       for (const c of [...urgent, ...due.map((d) => ({ ...d, why: `due since ${d.nextRenewal}` }))]) {

@@ -65,6 +65,16 @@ export class CertificateRepository {
         FROM certificates WHERE store <> 'root'`, now, now, soon)!;
   }
 
+  /**
+   * Every server certificate with a private key, by only what says when it falls due (its validity),
+   * in `list`'s order: what the renewal scheduler looks at each minute before reading any row in full.
+   */
+  lifetimes(): Array<{ thumbprint: string; notBefore: string; notAfter: string }> {
+    return this.engine.db.all<{ thumbprint: string; not_before: string; not_after: string }>(
+      `SELECT thumbprint, not_before, not_after FROM certificates WHERE store <> 'root' AND key_id IS NOT NULL ORDER BY friendly_name, thumbprint`,
+    ).map((r) => ({ thumbprint: r.thumbprint, notBefore: r.not_before, notAfter: r.not_after }));
+  }
+
   get(thumbprint: string): CertificateRow | undefined {
     const row = this.engine.db.get<RawCertificate>(`${SELECT} WHERE c.thumbprint = ?`, thumbprint);
     return row && toCertificate(row);
