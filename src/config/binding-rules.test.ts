@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { GatehouseError } from '../model/gatehouse-error.js';
-import { planBindingChange } from './binding-rules.js';
+import { nearbyBindings, planBindingChange, storeOrder } from './binding-rules.js';
+import { wildcardOf } from './host-match.js';
 import { reachedSites, reachedText } from './reached-sites.js';
 import type { CertificateSummary, ServingConfig } from './serving-config.js';
 
@@ -118,4 +119,73 @@ test('stopping a site whose address of its own kept clients from another site\'s
   // A site alone on its port reaches no one.
   const alone = cfg([https('B', 8443, '', false, 'C2')]);
   assert.deepEqual(reachedSites(alone, { ...alone, sites: [site('A'), { ...site('B'), state: 'stopped' as const }] }, new Set(['B'])), []);
+});
+
+test('a change planned against its nearby bindings (nearbyBindings) is planned as against all of them: the same refusal, warnings, reached sites and rows to write', () => {
+  // Random configurations of three sites (one stopped) on two ports, three addresses, exact, wildcard
+  // and no host names, with and without SNI, http and https, built by accepted additions; then random
+  // additions, edits and removals, each planned against the whole list and against nearbyBindings.
+  let seed = 13;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return Math.floor(seed / 65536) % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const hosts = ['', 'a.test', 'b.test', 'x.test', 'w.x.test', 'y.x.test', '*.x.test', '*.test'];
+  const randomBinding = (): Binding => {
+    const host = pick(hosts);
+    const protocol = rnd(4) === 0 ? 'http' : 'https';
+    const sni = protocol === 'https' && host !== '' && rnd(3) > 0;
+    return { site: pick(['A', 'B', 'C']), protocol, ip: pick(['*', '*', '10.0.0.1', '10.0.0.2']), port: pick([443, 443, 8443]), host, sni, certificate: protocol === 'https' ? pick(['C1', 'C2']) : null };
+  };
+  const key = (b: Binding) => `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
+  const diff = (before: Binding[], after: Binding[]) => {
+    const was = new Map(before.map((b) => [key(b), JSON.stringify(b)]));
+    const will = new Map(after.map((b) => [key(b), JSON.stringify(b)]));
+    const out: string[] = [];
+    for (const [k, v] of was) if (!will.has(k)) out.push(`- ${v}`);
+    for (const [k, v] of will) if (was.get(k) !== v) out.push(`+ ${v}`);
+    return out.sort();
+  };
+  const outcome = (config: ServingConfig, change: { op: 'add' | 'edit' | 'remove'; binding: Binding }) => {
+    try {
+      const plan = planBindingChange(config, change, lookup, now);
+      return { warnings: plan.warnings, affected: plan.affected.map((a) => JSON.stringify(a)).sort(), rows: diff(config.bindings, plan.bindings) };
+    } catch (e) {
+      if (!(e instanceof GatehouseError)) throw e;
+      return { refused: e.code, message: e.message };
+    }
+  };
+  let compared = 0;
+  for (let round = 0; round < 400; round++) {
+    const sites = [site('A'), site('B'), { ...site('C'), state: 'stopped' as const }];
+    let config: ServingConfig = { ...cfg([]), sites };
+    for (let i = 0; i < 12; i++) {
+      try {
+        config = { ...config, bindings: planBindingChange(config, { op: 'add', binding: randomBinding() }, lookup, now).bindings };
+      } catch {
+        // refused: not added
+      }
+    }
+    const all = [...config.bindings].sort(storeOrder);
+    config = { ...config, bindings: all };
+    const from = {
+      byHost: (port: number, hs: readonly string[]) => all.filter((x) => x.port === port && hs.includes(x.host)),
+      onPort: (port: number) => all.filter((x) => x.port === port),
+      withoutSni: (port: number) => all.filter((x) => x.port === port && x.protocol === 'https' && !x.sni),
+      under: (port: number, wildcard: string) => all.filter((x) => x.port === port && x.host !== wildcard && wildcardOf(x.host) === wildcard),
+      otherProtocol: (port: number, protocol: string, ip: string) => all.find((x) => x.port === port && x.protocol !== protocol && (x.ip === ip || x.ip === '*' || ip === '*')),
+    };
+    for (let i = 0; i < 8; i++) {
+      const existing = all.length > 0 && rnd(2) === 0 ? pick(all) : undefined;
+      const op = existing ? pick(['edit', 'remove'] as const) : 'add';
+      const binding = existing ? { ...existing, certificate: op === 'edit' ? pick(['C1', 'C2']) : existing.certificate, sni: op === 'edit' && existing.host !== '' ? rnd(2) === 0 : existing.sni } : randomBinding();
+      const near = nearbyBindings(binding, from);
+      const sitesNear = sites.filter((s) => s.name === binding.site || near.some((x) => x.site === s.name));
+      assert.deepEqual(outcome({ ...config, sites: sitesNear, bindings: near }, { op, binding }), outcome(config, { op, binding }),
+        `${op} ${JSON.stringify(binding)} in ${JSON.stringify(all)}`);
+      compared++;
+    }
+  }
+  assert.equal(compared, 3200);
 });

@@ -162,3 +162,32 @@ test('add warns of an expired certificate by the injected clock', async (t) => {
   clock.advance(366 * DAY);
   assert.match(g.bindings.add({ site: 'A', protocol: 'https', port: 443, cert: 'one' }).warnings.join('\n'), /expired on/);
 });
+
+test('a change is planned against the bindings it can meet, however far away in the list: conflicts with the last of 200 bindings are refused, the store unchanged', async (t) => {
+  const { g, one, two } = await twoSites(t);
+  // 200 SNI bindings of 200 sites between A and the last site, Z, which holds the endpoint *:443 without SNI and port 8080 for http.
+  for (let i = 0; i < 200; i++) {
+    const name = `M${String(i).padStart(3, '0')}`;
+    g.sites.add({ name, proxy: PROXY });
+    g.bindings.add({ site: name, protocol: 'https', port: 443, host: `${name.toLowerCase()}.contoso.com`, sni: true, cert: two.thumbprint });
+  }
+  g.sites.add({ name: 'Z', proxy: PROXY });
+  g.bindings.add({ site: 'Z', protocol: 'https', port: 443, cert: one.thumbprint });
+  g.bindings.add({ site: 'Z', protocol: 'http', port: 8080 });
+  g.bindings.add({ site: 'Z', protocol: 'https', port: 443, host: 'z.contoso.com', sni: true, cert: two.thumbprint });
+  assert.equal(g.bindings.list()[0]!.site, 'M000', 'the store lists by site: Z comes last');
+  // Another certificate on the endpoint Z holds without SNI.
+  await refusedUnchanged(g, 'GH_ENDPOINT_CERT_CONFLICT', () => g.bindings.add({ site: 'A', protocol: 'https', port: 443, host: 'a.contoso.com', cert: two.thumbprint }));
+  // https on the port Z speaks http on.
+  await refusedUnchanged(g, 'GH_PORT_PROTOCOL_CONFLICT', () => g.bindings.add({ site: 'A', protocol: 'https', port: 8080, host: 'a.contoso.com', sni: true, cert: one.thumbprint }));
+  // The (protocol, address, port, host) Z has.
+  await refusedUnchanged(g, 'GH_BINDING_EXISTS', () => g.bindings.add({ site: 'A', protocol: 'https', port: 443, host: 'z.contoso.com', sni: true, cert: one.thumbprint }));
+  // An address of its own takes that address's clients from Z's * binding.
+  const reached = await refusedUnchanged(g, 'GH_BINDING_AFFECTS_OTHERS', () => g.bindings.add({ site: 'A', protocol: 'https', port: 443, ip: '127.0.0.1', cert: two.thumbprint }));
+  assert.match(reached.message, /"Z"/);
+  // Editing a binding among them writes that one row, not the 200.
+  const revision = g.serving.revision();
+  g.bindings.edit({ site: 'M150', protocol: 'https', port: 443, host: 'm150.contoso.com', sni: true, cert: one.thumbprint });
+  assert.equal(g.serving.revision(), revision + 1);
+  assert.deepEqual(g.bindings.list().filter((b) => b.certificate === one.thumbprint).map((b) => `${b.site} ${b.host}`), ['M150 m150.contoso.com', 'Z ']);
+});

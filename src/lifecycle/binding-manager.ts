@@ -10,7 +10,7 @@ import { canonicalAddress } from '../config/ip-address.js';
 import type { CertificateSummary } from '../config/serving-config.js';
 import { parseSubjectName } from '../pki/host-name.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
-import { readServingConfig } from './serving.js';
+import { readBindingNeighbourhood, readServingConfig } from './serving.js';
 import type { CertificateManager } from './certificate-manager.js';
 
 export interface BindingInput {
@@ -133,7 +133,8 @@ export class BindingManager {
 
   private apply(op: BindingChange['op'], input: BindingInput): BindingResult {
     const binding = this.normalize(op, input);
-    const config = readServingConfig(this.store);
+    // Planned against the bindings it can meet, not all of them (100,000 names: one row read and written, not 100,000).
+    const config = readBindingNeighbourhood(this.store, binding);
     const mail = op === 'add' ? config.mailListeners.find((l) => l.port === binding.port && (l.ip === '*' || binding.ip === '*' || l.ip === binding.ip)) : undefined;
     if (mail) throw fail('GH_LISTENER_CONFLICT', `Port ${binding.port} is used by the ${mail.service.toUpperCase()} listener on ${mail.ip}:${mail.port}; a web binding needs a port of its own.`);
     const plan = planBindingChange(config, { op, binding }, (t) => this.summary(t), this.clock());
@@ -142,7 +143,7 @@ export class BindingManager {
     const stored = op === 'remove' ? config.bindings.find((b) => bindingText(b) === bindingText(binding)) : undefined;
     this.store.change(
       () => ({ action: `binding.${op}`, target: `${binding.site}: ${bindingText(binding)}`, before: stored ?? config.bindings.find((b) => bindingText(b) === bindingText(binding)), after: op === 'remove' ? undefined : binding }),
-      () => this.store.sites.replaceBindings(plan.bindings),
+      () => this.store.sites.writeBindings(config.bindings, plan.bindings),
     );
     return { binding: stored ?? binding, warnings: plan.warnings, affected: this.reach.describe(plan.affected) };
   }
@@ -159,7 +160,8 @@ export class BindingManager {
     }
     let certificate: string | null = null;
     if (op !== 'remove' && input.cert !== undefined) certificate = this.certificates.resolve(input.cert).thumbprint;
-    const existing = op === 'edit' ? this.store.sites.bindings(input.site).find((b) => b.protocol === protocol && b.ip === ip && b.port === port && b.host === host) : undefined;
+    const found = op === 'edit' ? this.store.sites.binding({ protocol, ip, port, host }) : undefined;
+    const existing = found?.site === input.site.trim() ? found : undefined;
     const sni = input.sni ?? existing?.sni ?? false;
     if (op === 'edit' && certificate === null) throw fail('GH_BINDING_CERT_REQUIRED', `Editing a binding changes its certificate: give ${opt('cert')} with a thumbprint or friendly name.`);
     return { site: input.site.trim(), protocol, ip, port, host, sni, certificate };

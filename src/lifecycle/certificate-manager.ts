@@ -182,7 +182,7 @@ export class CertificateManager {
       () => ({ action: 'cert.remove', target: row.thumbprint, before: { ...summary(row), bindings: described, services } }),
       () => {
         for (const s of services) this.store.services.setCertificate(s, null);
-        this.store.sites.replaceBindings(this.store.sites.bindings().filter((b) => b.certificate !== row.thumbprint));
+        this.store.sites.writeBindings(this.store.sites.bindingsUsing(row.thumbprint), []);
         this.store.certificates.delete(row.thumbprint);
       },
     );

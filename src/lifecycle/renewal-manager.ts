@@ -216,7 +216,8 @@ export class RenewalManager {
   #apply(moves: readonly RenewalMove[], from: string, to: string): void {
     const key = (b: Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'>) => `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
     const moving = new Set(moves.flatMap((m) => (m.kind === 'binding' ? [key(m)] : [])));
-    this.store.sites.replaceBindings(this.store.sites.bindings().map((b) => (b.certificate === from && moving.has(key(b)) ? { ...b, certificate: to } : b)));
+    const using = this.store.sites.bindingsUsing(from);
+    this.store.sites.writeBindings(using, using.map((b) => (moving.has(key(b)) ? { ...b, certificate: to } : b)));
     for (const m of moves) if (m.kind === 'service' && this.store.services.certificateOf(m.service) === from) this.store.services.setCertificate(m.service, to);
   }
 

@@ -8,6 +8,7 @@ import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { bindingKey, parseBindingKey } from '../store/sites.js';
 import { isRootDer } from '../pki/certificate-chain.js';
+import { nearbyBindings } from '../config/binding-rules.js';
 import { privateKeyFromPkcs8 } from '../pki/key-pair.js';
 
 /** A certificate's key and the certificates a handshake sends (leaf first). */
@@ -51,6 +52,24 @@ export function readServingConfig(store: GatehouseStore): ServingConfig {
     bindings: store.sites.bindings(),
     preload: store.sites.personalCertificatesInUse(),
   }));
+}
+
+/**
+ * What a change to binding `b` is planned against (config/binding-rules.ts `nearbyBindings`): the
+ * bindings it can meet, their sites and `b`'s, and the small tables — not the whole configuration.
+ */
+export function readBindingNeighbourhood(store: GatehouseStore, b: Pick<Binding, 'site' | 'protocol' | 'ip' | 'port' | 'host' | 'sni'>): ServingConfig {
+  return store.read(() => {
+    const bindings = nearbyBindings(b, {
+      byHost: (port, hosts) => store.sites.bindingsByHost(port, hosts),
+      onPort: (port) => store.sites.bindingsOnPort(port),
+      withoutSni: (port) => store.sites.bindingsWithoutSni(port),
+      under: (port, wildcard) => store.sites.bindingsUnder(port, wildcard),
+      otherProtocol: (port, protocol, ip) => store.sites.bindingOfOtherProtocol(port, protocol, ip),
+    });
+    const sites = [...new Set([b.site, ...bindings.map((x) => x.site)])].flatMap((name) => store.sites.get(name) ?? []);
+    return { ...readSmallTables(store), sites, bindings, preload: [] };
+  });
 }
 
 /** How a revision was read: in full, or only the rows the change log names (and how many rows that was). */

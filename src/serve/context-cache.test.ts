@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { connect as tlsConnect, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer, type SecureContext, type TLSSocket } from 'node:tls';
 import { ContextCache, type ContextMaterial } from './context-cache.js';
 import { makeTestPki } from '../pki/test-certificates.js';
 import { pkcs8Der } from '../pki/key-pair.js';
@@ -111,4 +111,46 @@ test('a certificate gone from the store, or that cannot be built, is skipped by 
   const { contexts } = cache(1000, (t) => t !== 'GONE');
   assert.equal(await contexts.warm(['GONE', 'HERE']), 1);
   assert.equal(contexts.get('GONE'), undefined);
+});
+
+test('an evicted context is closed at once (its OpenSSL memory freed, not left for the GC): never more open contexts than the cache holds; a connection made with it keeps working, and its name handshakes again with a new one', async () => {
+  const { contexts } = cache(3);
+  const given = new Map<string, SecureContext>();
+  const server = createTlsServer({
+    SNICallback: (name, cb) => {
+      const context = contexts.get(name)!;
+      given.set(name, context);
+      cb(null, context);
+    },
+  }, (socket) => socket.pipe(socket));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const open = (c: SecureContext) => (c.context as { getCertificate(): Buffer | null }).getCertificate() !== null;
+  const connect = (name: string) => new Promise<TLSSocket>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false }, () => resolve(s));
+    s.on('error', reject);
+  });
+  const echo = (s: TLSSocket, text: string) => new Promise<string>((resolve) => {
+    s.once('data', (d: Buffer) => resolve(d.toString()));
+    s.write(text);
+  });
+  try {
+    const first = await connect('n0');
+    assert.equal(first.getPeerX509Certificate()!.subject, 'CN=www.unit.test');
+    const n0 = given.get('n0')!;
+    for (let i = 1; i < 10; i++) (await connect(`n${i}`)).destroy();
+    assert.equal(contexts.size, 3);
+    assert.equal([...given.values()].filter(open).length, 3, 'only the contexts the cache holds are open');
+    assert.ok(!open(n0), 'the evicted context of n0 is closed');
+    assert.equal(await echo(first, 'still here'), 'still here', 'a connection made with an evicted context keeps working');
+    first.destroy();
+    const again = await connect('n0');
+    assert.equal(again.getPeerX509Certificate()!.subject, 'CN=www.unit.test', 'an evicted name handshakes again');
+    assert.notEqual(given.get('n0'), n0, 'with a context built again');
+    again.destroy();
+    contexts.clear();
+    assert.equal([...given.values()].filter(open).length, 0, 'clear closes what the cache held');
+  } finally {
+    server.close();
+  }
 });

@@ -85,8 +85,9 @@ export class CertificateRepository {
     // The prefix test only when there is a prefix (PostgreSQL cannot type a parameter that is only compared with NULL).
     return prefix === undefined
       ? this.engine.db.all<RawCertificate>(`${SELECT} WHERE c.friendly_name = ? ORDER BY c.thumbprint`, friendlyName).map(toCertificate)
-      : this.engine.db.all<RawCertificate>(`${SELECT} WHERE substr(c.thumbprint, 1, ?) = ? OR c.friendly_name = ? ORDER BY c.thumbprint`,
-        prefix.length, prefix, friendlyName).map(toCertificate);
+      // The prefix as a range of the primary key (upper-case hex sorts below 'G'), so neither is a scan of every certificate.
+      : this.engine.db.all<RawCertificate>(`${SELECT} WHERE (c.thumbprint >= ? AND c.thumbprint < ? AND substr(c.thumbprint, 1, ?) = ?) OR c.friendly_name = ? ORDER BY c.thumbprint`,
+        prefix, `${prefix}G`, prefix.length, prefix, friendlyName).map(toCertificate);
   }
 
   /** A certificate's own DER alone (no chain), or undefined when it is gone. */

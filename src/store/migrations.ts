@@ -352,4 +352,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX change_log_revision ON change_log (revision);
     `,
   },
+  {
+    version: 15,
+    name: 'bindings by port and host name, and by port, protocol and SNI: a change to one of 100,000 bindings is planned against the few it can meet',
+    sql: `
+      CREATE INDEX bindings_port_host ON bindings (port, host);
+      CREATE INDEX bindings_port_sni ON bindings (port, protocol, sni);
+    `,
+  },
 ];

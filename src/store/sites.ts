@@ -107,19 +107,70 @@ export class SiteRepository {
     return this.engine.db.all<{ t: string }>(`SELECT DISTINCT b.certificate AS t FROM bindings b JOIN certificates c ON c.thumbprint = b.certificate WHERE c.store = 'personal'`).map((r) => r.t);
   }
 
+  // What a change to one binding is planned against (config/binding-rules.ts `nearbyBindings`):
+  // index look-ups on (port, host) and (port, protocol, sni), never a read of every binding.
+
+  /** The bindings on `port` whose host name is one of `hosts`. */
+  bindingsByHost(port: number, hosts: readonly string[]): Binding[] {
+    if (hosts.length === 0) return [];
+    return this.engine.db.all<RawBinding>(`SELECT * FROM bindings WHERE port = ? AND host IN (${hosts.map(() => '?').join(', ')})`, port, ...hosts).map(toBinding);
+  }
+
+  /** Every binding on `port`. */
+  bindingsOnPort(port: number): Binding[] {
+    return this.engine.db.all<RawBinding>('SELECT * FROM bindings WHERE port = ?', port).map(toBinding);
+  }
+
+  /** The https bindings on `port` without SNI (they share their address's certificate). */
+  bindingsWithoutSni(port: number): Binding[] {
+    return this.engine.db.all<RawBinding>("SELECT * FROM bindings WHERE port = ? AND protocol = 'https' AND sni = 0", port).map(toBinding);
+  }
+
+  /** The bindings on `port` whose host name is directly under `wildcard` (`*.example.com`: one label more). */
+  bindingsUnder(port: number, wildcard: string): Binding[] {
+    const suffix = wildcard.slice(1);
+    // The index narrows to the port; the one label more is checked here.
+    return this.engine.db.all<RawBinding>("SELECT * FROM bindings WHERE port = ? AND host LIKE ? ESCAPE '\\'", port, `%${suffix.replace(/[\\%_]/g, (c) => `\\${c}`)}`)
+      .filter((r) => r.host.length > suffix.length && r.host.endsWith(suffix) && !r.host.slice(0, -suffix.length).includes('.'))
+      .map(toBinding);
+  }
+
+  /**
+   * One binding on `port` of the other protocol than `protocol`, on `ip`, on `*`, or anywhere when
+   * `ip` is `*` — the first in `bindings` order (a port speaks one protocol, so there is none but
+   * when a change is refused for it).
+   */
+  bindingOfOtherProtocol(port: number, protocol: Binding['protocol'], ip: string): Binding | undefined {
+    const other = protocol === 'https' ? 'http' : 'https';
+    const row = ip === '*'
+      ? this.engine.db.get<RawBinding>('SELECT * FROM bindings WHERE port = ? AND protocol = ? ORDER BY site, ip, host LIMIT 1', port, other)
+      : this.engine.db.get<RawBinding>("SELECT * FROM bindings WHERE port = ? AND protocol = ? AND ip IN (?, '*') ORDER BY site, ip, host LIMIT 1", port, other, ip);
+    return row && toBinding(row);
+  }
+
   /** Makes the bindings table equal `next`, writing only the difference; call inside `change`. */
   replaceBindings(next: readonly Binding[]): void {
+    this.writeBindings(this.bindings(), next);
+  }
+
+  /**
+   * Writes the difference between `before` (bindings as they were read) and `after` (what they
+   * become): a key only in `before` is deleted, one new or changed in `after` is written; bindings
+   * in neither are not touched (a change to one of 100,000 bindings writes that one). Call inside
+   * `change`.
+   */
+  writeBindings(before: readonly Binding[], after: readonly Binding[]): void {
     const key = bindingKey;
-    const before = new Map(this.bindings().map((b) => [key(b), b]));
-    const after = new Map(next.map((b) => [key(b), b]));
+    const was = new Map(before.map((b) => [key(b), b]));
+    const will = new Map(after.map((b) => [key(b), b]));
     const db = this.engine.db;
-    for (const [k, b] of before) {
-      if (after.has(k)) continue;
+    for (const [k, b] of was) {
+      if (will.has(k)) continue;
       db.run('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', b.protocol, b.ip, b.port, b.host);
       this.engine.noteChange('binding', k);
     }
-    for (const [k, b] of after) {
-      const old = before.get(k);
+    for (const [k, b] of will) {
+      const old = was.get(k);
       if (old && old.site === b.site && old.sni === b.sni && old.certificate === b.certificate) continue;
       db.run(`INSERT INTO bindings (protocol, ip, port, host, site, sni, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (protocol, ip, port, host) DO UPDATE SET site = excluded.site, sni = excluded.sni, certificate = excluded.certificate`,
