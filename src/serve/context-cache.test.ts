@@ -126,8 +126,10 @@ test('an evicted context is closed at once (its OpenSSL memory freed, not left f
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   const open = (c: SecureContext) => (c.context as { getCertificate(): Buffer | null }).getCertificate() !== null;
+  const sockets: TLSSocket[] = [];
   const connect = (name: string) => new Promise<TLSSocket>((resolve, reject) => {
     const s = tlsConnect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false }, () => resolve(s));
+    sockets.push(s);
     s.on('error', reject);
   });
   const echo = (s: TLSSocket, text: string) => new Promise<string>((resolve) => {
@@ -151,6 +153,7 @@ test('an evicted context is closed at once (its OpenSSL memory freed, not left f
     contexts.clear();
     assert.equal([...given.values()].filter(open).length, 0, 'clear closes what the cache held');
   } finally {
+    for (const s of sockets) s.destroy();
     server.close();
   }
 });
