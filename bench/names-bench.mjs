@@ -39,7 +39,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnv, cpuSeconds, firstHandshake, median, memory, portTaken, sleep, stopServer } from './lib/procs.mjs';
+import { childEnv, cpuSeconds, firstHandshake, median, memory, portTaken, sleep, stopServer, tree } from './lib/procs.mjs';
 import { NGINX, machine, nginxConfig, nginxTest, writeIndex } from './lib/serving.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -143,6 +143,13 @@ async function start(kind) {
   const exited = new Promise((_, reject) => proc.on('exit', (code, sig) => reject(new Error(`${kind} exited (${sig ?? code}): ${out.slice(-2000)}`))));
   const firstMs = await Promise.race([firstHandshake(p, t0, 900_000), exited]);
   exited.catch(() => {});
+  // Another helper's server on the same port (a copy of the same seeded store binds the same port) would answer instead.
+  const owners = [...spawnSync('ss', ['-Hltnp', `sport = :${p}`], { encoding: 'utf8' }).stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+  const ours = new Set(tree(proc.pid).map((r) => r.pid));
+  if (owners.length === 0 || owners.some((o) => !ours.has(o))) {
+    proc.kill('SIGKILL');
+    throw new Error(`${kind}: 127.0.0.1:${p} is also served by process(es) ${owners.filter((o) => !ours.has(o)).join(' ') || '?'}: use another port`);
+  }
   return { kind, proc, pid: proc.pid, port: p, firstS: firstMs / 1000, cpuS: cpuSeconds(proc.pid), output: () => out };
 }
 
