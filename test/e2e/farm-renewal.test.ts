@@ -159,6 +159,7 @@ test('a certificate falls due in a farm of three: one order, validated through a
   // pebble's VA resolves every name to another node's address: that node answers the HTTP-01 challenge.
   const validator = (h + 1) % 3;
   await pebble.setDefaultIPv4(ips[validator]!);
+  const released = Date.now();
   order.release();
   let next = '';
   await eventually('the renewal commits', () => {
@@ -171,6 +172,8 @@ test('a certificate falls due in a farm of three: one order, validated through a
   }
   await f.nodes[h]!.waitFor(/renewal \d+: "farm acme" renewed → [0-9A-F]+/, 'the holder logging the renewal');
   await everyNodePresents(f, next, [0, 1, 2]);
+  const servedMs = Date.now() - released;
+  const timings = /renewal \d+: "farm acme" renewed → .*\((.+)\)$/m.exec(f.nodes[h]!.out)?.[1];
   assert.deepEqual(bound(f), [next], 'the binding has the new certificate, the old one is gone from it');
   const rows = renewals(f.data);
   assert.deepEqual(rows.map((r) => [r.old, r.new, r.outcome]), [[f.old, next, 'renewed']], 'one renewal');
@@ -180,7 +183,8 @@ test('a certificate falls due in a farm of three: one order, validated through a
   assert.ok(probes.every((p) => p.ok));
   const audit = ghJson<Array<{ action: string }>>(f.data, ['audit']).filter((a) => a.action === 'certificate.renew');
   assert.equal(audit.length, 1, 'the audit shows one renewal');
-  t.diagnostic(`node ${h + 1} held the lease and renewed; node ${validator + 1} answered pebble's HTTP-01 validation`);
+  t.diagnostic(`node ${h + 1} held the lease and renewed; node ${validator + 1} answered pebble's HTTP-01 validation; ` +
+    `from the order to all three nodes presenting the new certificate ${servedMs} ms (the holder: ${timings})`);
 });
 
 test('the lease holder SIGKILLed after it moved the binding: once the lease runs out another node rolls the open renewal back and renews; every node serves a valid certificate', async (t) => {
@@ -194,9 +198,11 @@ test('the lease holder SIGKILLed after it moved the binding: once the lease runs
   order.release();
   const open = await stopAfterMove(f, stalled);
   f.nodes[h]!.child.kill('SIGKILL');
+  const killed0 = Date.now();
   process.kill(f.nodes[stalled]!.child.pid!, 'SIGCONT');
   let renewed: RenewalRow | undefined;
   await eventually('another node renews', () => (renewed = renewals(f.data).find((r) => r.outcome === 'renewed')) !== undefined, 120_000, 250);
+  t.diagnostic(`from the SIGKILL of node ${h + 1} to another node's renewal committed: ${Date.now() - killed0} ms (lease ${LEASE} s)`);
   const rows = renewals(f.data);
   const killed = rows.find((r) => r.id === open.id)!;
   assert.equal(killed.outcome, 'rolled-back', JSON.stringify(killed));
@@ -224,9 +230,11 @@ test('the lease holder SIGSTOPped mid-renewal: another node takes the lease over
   order.release();
   const open = await stopAfterMove(f, stalled);
   process.kill(f.nodes[h]!.child.pid!, 'SIGSTOP');
+  const stopped0 = Date.now();
   process.kill(f.nodes[stalled]!.child.pid!, 'SIGCONT');
   let renewed: RenewalRow | undefined;
   await eventually('another node takes the lease over and renews', () => (renewed = renewals(f.data).find((r) => r.outcome === 'renewed')) !== undefined, 120_000, 250);
+  t.diagnostic(`from the SIGSTOP of node ${h + 1} to another node's renewal committed: ${Date.now() - stopped0} ms (lease ${LEASE} s; the new holder waits for the stopped node to go stale, 15 s)`);
   await everyNodePresents(f, renewed!.new!, [stalled, other]);
   const before = { renewals: renewals(f.data), bound: bound(f), audit: ghJson<unknown[]>(f.data, ['audit']).length };
   assert.equal(before.renewals.find((r) => r.id === open.id)!.outcome, 'rolled-back');
