@@ -114,19 +114,24 @@ function handshake(p, name) {
 async function sweep(s, names) {
   let next = 0;
   let wrong = 0;
+  const wrongOnes = [];
   const cpu0 = cpuSeconds(s.pid);
   const client0 = process.cpuUsage();
   const t = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < names.length) {
       const name = names[next++];
-      if ((await handshake(s.port, name)) !== name) wrong++;
+      const got = await handshake(s.port, name);
+      if (got !== name) {
+        wrong++;
+        if (wrongOnes.length < 5) wrongOnes.push(`${name} → ${got ?? 'failed'}`);
+      }
     }
   }));
   const secs = (performance.now() - t) / 1000;
   const client = process.cpuUsage(client0);
   const serverCpu = cpuSeconds(s.pid) - cpu0;
-  return { secs, perS: names.length / secs, wrong, serverCpuS: serverCpu, perServerCoreS: serverCpu > 0 ? names.length / serverCpu : NaN, clientCpuS: (client.user + client.system) / 1e6 };
+  return { secs, perS: names.length / secs, wrong, wrongOnes, serverCpuS: serverCpu, perServerCoreS: serverCpu > 0 ? names.length / serverCpu : NaN, clientCpuS: (client.user + client.system) / 1e6 };
 }
 
 /** Starts a server and waits for its first handshake (at most 15 min): { kind, pid, port, proc, firstS, cpuS, output }. */
@@ -195,7 +200,7 @@ try {
       const res = await sweep(up[kind], names.slice(r * S, (r + 1) * S));
       figures[kind].cold.push(res);
       figures[kind].everyNameS += res.secs;
-      log(`${kind}: cold round ${r + 1}: ${res.perS.toFixed(0)}/s (${res.perServerCoreS.toFixed(0)} per server core-s), wrong ${res.wrong}`);
+      log(`${kind}: cold round ${r + 1}: ${res.perS.toFixed(0)}/s (${res.perServerCoreS.toFixed(0)} per server core-s), wrong ${res.wrong} ${res.wrongOnes.join(', ')}`);
       if (r === 0) figures[kind].after1000 = memory(up[kind].pid);
     }
   }
@@ -257,7 +262,9 @@ for (const f of [G, X]) {
     f[`${set}PerServerCoreS`] = median(f[set].map((r) => r.perServerCoreS));
     f[`${set}ClientCpuMsPerHs`] = median(f[set].map((r) => (r.clientCpuS * 1000) / S));
   }
-  f.wrongCertificates = [...f.cold, ...f.warm, ...(f.rest ? [f.rest] : [])].reduce((a, r) => a + r.wrong, 0);
+  const sweeps = [...f.cold, ...f.warm, ...(f.rest ? [f.rest] : [])];
+  f.wrongCertificates = sweeps.reduce((a, r) => a + r.wrong, 0);
+  f.wrongExamples = sweeps.flatMap((r) => r.wrongOnes).slice(0, 5);
 }
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '—');
 const ratio = (g, x, d = 2) => (Number.isFinite(g / x) ? `${fmt(g / x, d)}×` : '—');
@@ -281,7 +288,7 @@ if (G.rest || X.rest) {
 row(`handshakes/s warm (median of ${rounds} × the same ${fmt(S)} names)`, fmt(G.warmPerS), fmt(X.warmPerS), ratio(G.warmPerS, X.warmPerS));
 row('— per server core-second', fmt(G.warmPerServerCoreS), fmt(X.warmPerServerCoreS), ratio(G.warmPerServerCoreS, X.warmPerServerCoreS));
 row('client CPU ms per handshake (cold; warm)', `${fmt(G.coldClientCpuMsPerHs, 2)}; ${fmt(G.warmClientCpuMsPerHs, 2)}`, `${fmt(X.coldClientCpuMsPerHs, 2)}; ${fmt(X.warmClientCpuMsPerHs, 2)}`, '');
-row('wrong certificates', fmt(G.wrongCertificates), fmt(X.wrongCertificates), '');
+row('wrong certificates or failed handshakes (the first few)', `${fmt(G.wrongCertificates)}${G.wrongExamples?.length ? ` (${G.wrongExamples.join(', ')})` : ''}`, `${fmt(X.wrongCertificates)}${X.wrongExamples?.length ? ` (${X.wrongExamples.join(', ')})` : ''}`, '');
 if (G.changeCliS !== undefined) row('one `binding edit`: CLI call / until served; the apply read', `${fmt(G.changeCliS, 2)} s / ${fmt(G.changeServedS, 2)} s; ${G.changeRead}`, '', '');
 console.log(`
 ${m.date} ${m.time} UTC, commit ${m.commit}; ${m.cpu}, ${m.nproc} cores, ${m.memGiB} GiB, kernel ${m.kernel}; Node ${m.node} (OpenSSL ${m.nodeOpenssl}); nginx ${m.nginx}; ${m.openssl}.
