@@ -135,6 +135,9 @@ export const ERRORS = {
   GH_NOTIFY_TARGET_NOT_FOUND: { exit: 1, status: 404, summary: `No notification target has that name (${act('notify-list')} shows them).` },
   GH_NOTIFY_FAILED: { exit: 1, status: 502, summary: 'A notification could not be delivered: the webhook did not answer with success, or the SMTP server refused or could not be reached. The message says which target and why.' },
   GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
+  GH_STORE_COPY_TARGET_NOT_EMPTY: { exit: 1, status: 409, summary: `The target of a store copy already holds a Gatehouse store (or is the store being copied); nothing was copied and it was left as it was. Give ${opt('to')} a new data directory, an empty database or a new schema.` },
+  GH_STORE_COPY_SOURCE_EMPTY: { exit: 1, status: 404, summary: `There is no Gatehouse store where the copy was to read from: point ${opt('data')} or ${opt('store-url')} at the store to copy.` },
+  GH_STORE_COPY_MISMATCH: { exit: 1, status: 500, summary: 'A store copy read back from its target does not match its source (row count or content hash of a table); the copy was rolled back and the target left as it was.' },
 } as const satisfies Record<string, { exit: number; status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -66,6 +66,7 @@ export const OPTIONS = {
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
   'store-url': { cli: '--store-url', api: 'the store URL setting of the server', console: 'the store URL setting of the server' },
+  to: { cli: '--to', api: 'the target of the store copy', console: 'the target of the store copy' },
   metrics: { cli: '--metrics', api: 'the metrics listener setting of the server', console: 'the metrics listener setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
 } as const satisfies Record<string, Words>;
@@ -124,6 +125,7 @@ export const ACTIONS = {
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
   'request-cancel': { cli: (id) => `"gatehouse request cancel ${id}"`, api: (id) => `DELETE ${API}/requests/${id}`, console: () => '"Cancel Request" on the Requests page' },
   'cert-renew': { cli: (ref) => `"gatehouse cert renew ${ref}"`, api: (ref) => `POST ${API}/certificates/${ref}/renew`, console: () => '"Renew…" on the Server Certificates page' },
+  'store-copy': fixed('"gatehouse store copy --to TARGET"', 'the store copy command on the server (it has no API)', 'the store copy command on the server (it has no page)'),
   'renewal-history': { cli: (ref) => `"gatehouse renewal history ${ref}"`, api: (ref) => `GET ${API}/certificates/${ref}/renewals`, console: () => 'the certificate\'s renewal history' },
 } as const satisfies Record<string, ActionWords>;
 
