@@ -5,7 +5,7 @@ import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
 import { DATABASE_FILE, migrate, openDatabase, type Db, type SqlValue } from './database.js';
 import { MIGRATIONS } from './migrations.js';
-import { isPostgresUrl, parseStoreUrl } from './postgres.js';
+import { parseStoreUrl } from './postgres.js';
 
 /** Where a store is: a data directory (SQLite) or a postgres:// URL. */
 export interface StoreLocation {
@@ -71,7 +71,6 @@ export function shownLocation(at: StoreLocation): string {
  * are: the target needs the source's master key.
  */
 export function copyStore(from: StoreLocation, to: StoreLocation, options: CopyOptions = {}): CopySummary {
-  const started = Date.now();
   const fromShown = shownLocation(from);
   const toShown = shownLocation(to);
   if (from.store && to.store ? samePostgres(from.store, to.store) : !from.store && !to.store && from.dataDir === to.dataDir) {
@@ -81,34 +80,40 @@ export function copyStore(from: StoreLocation, to: StoreLocation, options: CopyO
   try {
     const target = openDatabase(to.dataDir, { store: to.store, migrate: false });
     try {
-      return source.transaction('deferred', () => {
-        const version = schemaVersion(source);
-        if (version === 0) {
-          throw fail('GH_STORE_COPY_SOURCE_EMPTY', `There is no Gatehouse store at ${fromShown} to copy. Point ${opt('data')} (SQLite) or ${opt('store-url')} (PostgreSQL) at the store to copy.`);
-        }
-        if (version > LATEST) {
-          throw fail('GH_STORE_NEWER', `The store at ${fromShown} was written by a newer Gatehouse (schema ${version}, this one knows ${LATEST}). Copy it with that Gatehouse, or upgrade this one.`);
-        }
-        return target.transaction('immediate', () => {
-          refuseNonEmpty(target, toShown);
-          migrate(target, version);
-          const tables = copyTables(source, target, version, options);
-          // The rest of this Gatehouse's migrations, in the same transaction: the copy is current when it commits.
-          migrate(target);
-          if (target.engine === 'postgres') resetIdentities(target);
-          const revision = Number(source.get<{ value: string }>("SELECT value FROM meta WHERE name = 'revision'")?.value ?? 0);
-          return {
-            from: fromShown, to: toShown, schemaVersion: version, revision, tables,
-            rows: tables.reduce((n, t) => n + t.rows, 0), seconds: (Date.now() - started) / 1000, verified: true as const,
-          };
-        });
-      });
+      return copyDatabase(source, target, { from: fromShown, to: toShown }, options);
     } finally {
       target.close();
     }
   } finally {
     source.close();
   }
+}
+
+/** The copy itself, between two open databases (see copyStore); `shown` names them in messages. */
+export function copyDatabase(source: Db, target: Db, shown: { from: string; to: string }, options: CopyOptions = {}): CopySummary {
+  const started = Date.now();
+  return source.transaction('deferred', () => {
+    const version = schemaVersion(source);
+    if (version === 0) {
+      throw fail('GH_STORE_COPY_SOURCE_EMPTY', `There is no Gatehouse store at ${shown.from} to copy. Point ${opt('data')} (SQLite) or ${opt('store-url')} (PostgreSQL) at the store to copy.`);
+    }
+    if (version > LATEST) {
+      throw fail('GH_STORE_NEWER', `The store at ${shown.from} was written by a newer Gatehouse (schema ${version}, this one knows ${LATEST}). Copy it with that Gatehouse, or upgrade this one.`);
+    }
+    return target.transaction('immediate', () => {
+      refuseNonEmpty(target, shown.to);
+      migrate(target, version);
+      const tables = copyTables(source, target, version, options);
+      // The rest of this Gatehouse's migrations, in the same transaction: the copy is current when it commits.
+      migrate(target);
+      if (target.engine === 'postgres') resetIdentities(target);
+      const revision = Number(source.get<{ value: string }>("SELECT value FROM meta WHERE name = 'revision'")?.value ?? 0);
+      return {
+        from: shown.from, to: shown.to, schemaVersion: version, revision, tables,
+        rows: tables.reduce((n, t) => n + t.rows, 0), seconds: (Date.now() - started) / 1000, verified: true as const,
+      };
+    });
+  });
 }
 
 function samePostgres(a: string, b: string): boolean {
@@ -130,7 +135,7 @@ function openSource(from: StoreLocation, shown: string): Db {
 }
 
 /** The tables of the connection's schema (PostgreSQL) or database (SQLite). */
-function tablesOf(db: Db): string[] {
+export function tablesOf(db: Db): string[] {
   return db.engine === 'postgres'
     ? db.all<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()').map((r) => r.name)
     : db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((r) => r.name);
@@ -260,8 +265,9 @@ function copyTables(source: Db, target: Db, version: number, options: CopyOption
         `${hash.rows} with hash ${hash.hex.slice(0, 12)} in the source); the copy was rolled back and the target left as it was. Report this with both stores' engines; ${act('store-copy')} again may work.`);
     }
     out.push({ table, rows: hash.rows, sha256: hash.hex });
-    say(`${table}: ${hash.rows} row(s) copied and verified; ${done} of ${total} in all`);
+    if (hash.rows > 0) say(`${table}: ${hash.rows} row(s) copied and verified; ${done} of ${total} in all`);
   });
+  say(`all ${tables.length} table(s) copied and verified: ${total} row(s)`);
   return out;
 }
 
@@ -277,9 +283,4 @@ function resetIdentities(target: Db): void {
   for (const { t, c } of identities) {
     target.get(`SELECT setval(pg_get_serial_sequence(?, ?), COALESCE((SELECT MAX(${quote(c)}) FROM ${quote(t)}), 0) + 1, false)`, `${quote(t)}`, c);
   }
-}
-
-/** True for a `--to` that names PostgreSQL (else it is a data directory). */
-export function isPostgresTarget(to: string): boolean {
-  return isPostgresUrl(to);
 }
