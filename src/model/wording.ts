@@ -125,7 +125,6 @@ export const ACTIONS = {
   'token-create': fixed('"gatehouse token create --user NAME"', `POST ${API}/tokens`, 'the Users and API Tokens page'),
   'request-cancel': { cli: (id) => `"gatehouse request cancel ${id}"`, api: (id) => `DELETE ${API}/requests/${id}`, console: () => '"Cancel Request" on the Requests page' },
   'cert-renew': { cli: (ref) => `"gatehouse cert renew ${ref}"`, api: (ref) => `POST ${API}/certificates/${ref}/renew`, console: () => '"Renew…" on the Server Certificates page' },
-  'store-copy': fixed('"gatehouse store copy --to TARGET"', 'the store copy command on the server (it has no API)', 'the store copy command on the server (it has no page)'),
   'renewal-history': { cli: (ref) => `"gatehouse renewal history ${ref}"`, api: (ref) => `GET ${API}/certificates/${ref}/renewals`, console: () => 'the certificate\'s renewal history' },
 } as const satisfies Record<string, ActionWords>;
 

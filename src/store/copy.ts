@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../model/gatehouse-error.js';
-import { act, opt } from '../model/wording.js';
+import { opt } from '../model/wording.js';
 import { DATABASE_FILE, migrate, openDatabase, type Db, type SqlValue } from './database.js';
 import { MIGRATIONS } from './migrations.js';
 import { parseStoreUrl } from './postgres.js';
@@ -262,7 +262,7 @@ function copyTables(source: Db, target: Db, version: number, options: CopyOption
     for (const page of pages(target, table, src.columns, dst.key, batch)) for (const row of page) check.add(row, src.columns);
     if (check.rows !== hash.rows || check.hex !== hash.hex) {
       throw fail('GH_STORE_COPY_MISMATCH', `The copy of table ${table} does not match its source (${check.rows} row(s) with hash ${check.hex.slice(0, 12)} in the target, ` +
-        `${hash.rows} with hash ${hash.hex.slice(0, 12)} in the source); the copy was rolled back and the target left as it was. Report this with both stores' engines; ${act('store-copy')} again may work.`);
+        `${hash.rows} with hash ${hash.hex.slice(0, 12)} in the source); the copy was rolled back and the target left as it was. Run the copy again; if it fails the same way, report it with both stores' engines.`);
     }
     out.push({ table, rows: hash.rows, sha256: hash.hex });
     if (hash.rows > 0) say(`${table}: ${hash.rows} row(s) copied and verified; ${done} of ${total} in all`);
