@@ -8,6 +8,12 @@ import type { Reply, Request, WorkerSetup } from './postgres-worker.js';
 const STATEMENT_TIMEOUT_MS = 120_000;
 /** The advisory lock every writing transaction takes: one writer at a time, as SQLite's write lock. */
 export const WRITER_LOCK = 0x6761_7465; // "gate"
+/**
+ * Taking it: one lock per store — the key pair (WRITER_LOCK, the hash of the schema) — so stores in
+ * other schemas of the same database (several farms, the tests) never wait for this one's writer
+ * (a long `store copy` into one schema held every other schema's writers before).
+ */
+const TAKE_WRITER_LOCK = `SELECT pg_advisory_xact_lock(${WRITER_LOCK}, hashtext(COALESCE(current_schema(), '')))`;
 
 /** A store URL: postgres://user:password@host:port/database[?schema=NAME]. */
 export interface StoreUrl {
@@ -101,11 +107,11 @@ export class PostgresDb implements Db {
     const savepoint = `sp${this.#depth}`;
     if (nested) {
       // A write inside a read: take the writers' lock now (as SQLite upgrades its lock).
-      const lock = mode === 'immediate' && !this.#writer ? `; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : '';
+      const lock = mode === 'immediate' && !this.#writer ? `; ${TAKE_WRITER_LOCK}` : '';
       this.#call({ op: 'exec', sql: `SAVEPOINT ${savepoint}${lock}` });
       if (lock) this.#writer = true;
     } else {
-      this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
+      this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; ${TAKE_WRITER_LOCK}` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
       this.#writer = mode === 'immediate';
     }
     this.#depth++;

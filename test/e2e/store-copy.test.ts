@@ -202,6 +202,36 @@ test('a copy killed in the middle (SIGKILL) leaves the source untouched and the 
   assert.deepEqual(contents(target), before);
 });
 
+test('a long copy into one PostgreSQL schema does not hold up the writers of the stores in other schemas of the same database', async () => {
+  const source = suiteStore();
+  assert.equal(gh(source.data, ['site', 'add', 'www', '--root', source.data]).code, 0);
+  const target = { data: dataDir(), store: `${base}?schema=copy_${process.pid}_${++schemas}` };
+  const other = { data: dataDir(), store: `${base}?schema=copy_${process.pid}_${++schemas}` };
+  assert.equal(run(other, ['site', 'list']).code, 0);
+  // One row a page and two seconds after each: the copy holds its target's write lock for a minute.
+  const child = spawn(BIN, ['store', 'copy', '--to', target.store, '--batch', '1', '--data', source.data, ...(source.store ? ['--store-url', source.store] : [])],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', GATEHOUSE_STORE: '', GATEHOUSE_TEST_COPY_PAUSE_MS: '2000' } });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((res) => child.on('exit', () => res()));
+  try {
+    // Once it says how much it copies, the target is migrated: its transaction holds the lock.
+    await eventually('the copy has started', () => /copying \d+ row\(s\)/.test(err), 30_000);
+    const write = await new Promise<{ code: number | null; stderr: string }>((res) => {
+      const w = spawn(BIN, ['site', 'add', 'other', '--root', other.data, '--data', other.data, '--store-url', other.store], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GATEHOUSE_STORE: '' } });
+      let e = '';
+      w.stderr!.on('data', (d: Buffer) => (e += d.toString()));
+      w.on('close', (code) => res({ code, stderr: e }));
+    });
+    assert.equal(write.code, 0, write.stderr);
+    assert.equal(child.exitCode, null, `the copy was still running while the other store took a change:\n${err}`);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  assert.deepEqual(tablesIn(target), [], 'the killed copy left nothing');
+});
+
 test('a target that already holds a store is refused and left as it was, named without its password; so is the source itself', () => {
   const source = suiteStore();
   populate(source, 40000 + ((process.pid + 13) % 2000));
