@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { copyStoreTo } from '../lifecycle/store-copy.js';
+import { fail } from '../model/gatehouse-error.js';
 import { type Command, int, required } from './command.js';
 
 const USAGE = 'gatehouse store copy --to postgres://USER:PASSWORD@HOST:PORT/DB[?schema=NAME] | --to DIR';
@@ -20,10 +21,12 @@ export const storeCommands: Command[] = [
     needsStore: false,
     run({ values, where, stderr, env }) {
       const to = required(values, 'to', USAGE);
+      const batch = int(values, 'batch');
+      if (batch !== undefined && (batch < 1 || batch > 100_000)) throw fail('GH_USAGE', `--batch must be between 1 and 100000 rows; got ${batch}.`);
       const pause = Number(env.GATEHOUSE_TEST_COPY_PAUSE_MS ?? 0);
       const s = copyStoreTo(where, to, where.cwd, {
         progress: (line) => stderr(`store copy: ${line}\n`),
-        batch: int(values, 'batch'),
+        batch,
         pauseMs: Number.isFinite(pause) && pause > 0 ? pause : undefined,
       });
       const key = where.masterKeyFromEnv

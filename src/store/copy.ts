@@ -223,7 +223,7 @@ class TableHash {
 }
 
 function copyTables(source: Db, target: Db, version: number, options: CopyOptions): TableCopy[] {
-  const batch = options.batch ?? 1000;
+  const batch = Math.max(1, options.batch ?? 1000);
   const tables = storeTables(version);
   const present = new Set(tablesOf(source));
   const missing = tables.filter((t) => !present.has(t));

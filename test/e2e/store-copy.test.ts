@@ -266,4 +266,6 @@ test('an unreachable PostgreSQL target is GH_STORE_UNAVAILABLE without a stack t
 
   const missingTo = run(source, ['store', 'copy']);
   assertCleanError(missingTo, 'GH_USAGE', 2);
+  const noRows = run(source, ['store', 'copy', '--to', to, '--batch', '0']);
+  assertCleanError(noRows, 'GH_USAGE', 2);
 });
