@@ -174,6 +174,19 @@ export class ServingReadModel {
     return this.store.revision();
   }
 
+  /** The revision, as the serving loop polls it: giving up quickly on a PostgreSQL that does not answer. */
+  pollRevision(): number {
+    return this.store.briefly(() => this.store.revision());
+  }
+
+  /**
+   * This process serves: on PostgreSQL, no store call may hold its event loop long, and a store that
+   * did not answer fails at once until it is found again in the background (GatehouseStore.guardServing).
+   */
+  guard(): void {
+    this.store.guardServing();
+  }
+
   config(): ServingConfig {
     return readServingConfig(this.store);
   }

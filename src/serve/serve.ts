@@ -82,6 +82,8 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
+  // From here on the store must never stop the serving: a PostgreSQL that drops packets fails fast.
+  g.serving.guard();
   setAnyAddress(options.listenIp);
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
@@ -135,7 +137,7 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
     let config: ServingConfig;
     let read: RevisionRead;
     try {
-      if (g.serving.revision() === front.revision) {
+      if (g.serving.pollRevision() === front.revision) {
         if (unreadable) options.log('the store can be read again; no change was missed');
         unreadable = false;
         return;
