@@ -71,3 +71,20 @@ test('an unguarded store (a command) waits for its own deadline, and `within` sh
   assert.throws(() => db.within(300, () => db.get('SELECT 1')), is('GH_STORE_UNAVAILABLE', /no answer within 0.3 s/));
   assert.equal(db.down, false, 'only a guarded store is ever marked down');
 });
+
+// A busy writers' lock is not a silent server: a guarded store's writer gets PostgreSQL's lock timeout
+// (before its own deadline) and the store stays up. Needs a PostgreSQL: the suite's PostgreSQL pass.
+test('a guarded store waiting for the writers\' lock fails with "try again", and is not taken for down', { skip: process.env.GATEHOUSE_TEST_PG_URL ? false : 'needs GATEHOUSE_TEST_PG_URL (the PostgreSQL pass)' }, (t) => {
+  const holder = new PostgresDb(parseStoreUrl(process.env.GATEHOUSE_TEST_PG_URL!));
+  const db = new PostgresDb(parseStoreUrl(process.env.GATEHOUSE_TEST_PG_URL!));
+  t.after(() => {
+    db.close();
+    holder.close();
+  });
+  db.guard(10_000);
+  holder.transaction('immediate', () => {
+    assert.throws(() => db.within(1_000, () => db.transaction('immediate', () => db.get('SELECT 1'))), is('GH_STORE_UNAVAILABLE', /held the write lock .* too long/));
+  });
+  assert.equal(db.down, false, 'a busy lock does not mark the store down');
+  assert.deepEqual(db.transaction('immediate', () => db.get<{ one: number }>('SELECT 1 AS one')), { one: 1 }, 'and the next change goes through');
+});

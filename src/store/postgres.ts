@@ -133,11 +133,17 @@ export class PostgresDb implements Db {
     const savepoint = `sp${this.#depth}`;
     if (nested) {
       // A write inside a read: take the writers' lock now (as SQLite upgrades its lock).
-      const lock = mode === 'immediate' && !this.#writer ? `; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : '';
+      const lock = mode === 'immediate' && !this.#writer ? `; ${this.#lockWait()}SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : '';
       this.#call({ op: 'exec', sql: `SAVEPOINT ${savepoint}${lock}` });
       if (lock) this.#writer = true;
     } else {
-      this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
+      try {
+        this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; ${this.#lockWait()}SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
+      } catch (e) {
+        // BEGIN went through and the lock did not (its timeout): end that transaction, or the connection stays in it.
+        this.#rollback(false, savepoint);
+        throw e;
+      }
       this.#writer = mode === 'immediate';
     }
     this.#depth++;
@@ -162,6 +168,16 @@ export class PostgresDb implements Db {
       throw e;
     }
     return result;
+  }
+
+  /**
+   * A guarded store's writer waits for the writers' lock less than its call deadline: a busy lock
+   * (another process's long change) is then PostgreSQL's lock timeout (55P03, "try again"), not a
+   * give-up that would take a live server for a silent one.
+   */
+  #lockWait(): string {
+    const ms = this.#within ?? this.#guard?.callMs;
+    return ms === undefined ? '' : `SET LOCAL lock_timeout = ${Math.max(100, Math.floor(ms * 0.8))}; `;
   }
 
   #rollback(nested: boolean, savepoint: string): void {
@@ -266,7 +282,7 @@ export function pgError(e: { message: string; code: string | undefined }, shown:
     return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} refused the connection (${message}). Check the user, password, database and schema in ${opt('store-url')}.`);
   }
   if (code === '55P03') {
-    return fail('GH_STORE_UNAVAILABLE', `Another Gatehouse process has held the write lock of the store at ${shown} for 60 s, so this change was not made; nothing was changed. Try again when it has finished.`);
+    return fail('GH_STORE_UNAVAILABLE', `Another Gatehouse process has held the write lock of the store at ${shown} too long (60 s for a command, less in a serving process), so this change was not made; nothing was changed. Try again when it has finished.`);
   }
   if (code === '53100') {
     return fail('GH_STORE_FULL', 'The PostgreSQL server is out of disk space, so Gatehouse could not write to its database; nothing was changed. Free some space on the server and try again.');
