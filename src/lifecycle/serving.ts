@@ -196,7 +196,7 @@ export class ServingReadModel {
    * reconnects by itself (then `listening(true)`: read the revision to catch up); undefined on
    * SQLite, whose revision is polled.
    */
-  listen(events: RevisionEvents): Promise<{ readonly listening: boolean; close(): Promise<void> } | undefined> {
+  listen(events: RevisionEvents): Promise<{ readonly listening: boolean; renew(): void; close(): Promise<void> } | undefined> {
     return this.store.listenRevisions(events);
   }
 

@@ -117,7 +117,7 @@ export class GatehouseStore {
    * PostgreSQL: listens (on a connection of its own) for the revision every change NOTIFYs at commit
    * — push instead of poll; undefined on SQLite, which is polled. postgres.js is loaded only here.
    */
-  async listenRevisions(events: RevisionEvents): Promise<{ readonly listening: boolean; close(): Promise<void> } | undefined> {
+  async listenRevisions(events: RevisionEvents): Promise<{ readonly listening: boolean; renew(): void; close(): Promise<void> } | undefined> {
     const channel = this.engine.notifyChannel();
     const db = this.engine.db;
     if (channel === undefined || !(db instanceof PostgresDb)) return undefined;

@@ -183,6 +183,8 @@ test('a PostgreSQL that drops packets: serve keeps answering, catches up when it
     const page = await fetchPage(port, 'www.drop.test').catch(() => undefined);
     return page?.fingerprint === b;
   }, 30_000, 250);
+  // The listening connection, silent as long as PostgreSQL was, is made again (it may have died unnoticed).
+  await serve.waitFor(/listening for changes again; catching up on the revision/, 'serve listening for changes again after the store was back', 30_000);
   asking = false;
   await client;
   assert.deepEqual(failures, [], `every page within ${CLIENT_TIMEOUT_MS / 1000} s while PostgreSQL dropped packets:\n${serve.out.slice(mark)}`);
