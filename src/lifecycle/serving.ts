@@ -83,7 +83,8 @@ export class ServingFollower {
 
   /** The configuration of the current revision, and how it was read. */
   next(): { config: ServingConfig; read: RevisionRead } {
-    return this.store.read(() => {
+    // A full read of 100,000 names may take seconds on a loaded PostgreSQL: more than a serving process's usual deadline.
+    return this.store.patiently(() => this.store.read(() => {
       const since = this.#revision;
       const changes = since === undefined ? undefined : this.store.changesSince(since);
       if (since === undefined || changes === undefined || changes.some((c) => c.kind === 'all')) {
@@ -118,7 +119,7 @@ export class ServingFollower {
       const config = { ...readSmallTables(this.store), sites: [...this.#sites.values()], bindings: [...this.#bindings.values()], preload: [...preload] };
       this.#revision = config.revision;
       return { config, read: { full: false, rows } };
-    });
+    }));
   }
 
   #reset(config: ServingConfig): void {

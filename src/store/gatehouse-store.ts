@@ -23,6 +23,8 @@ import type { RevisionEvents } from './revision-listener.js';
 export const SERVING_CALL_MS = 10_000;
 /** A serving process's heartbeat, poll or staple read: small statements, given up on after this long. */
 export const BRIEF_CALL_MS = 2_000;
+/** A serving process's read of a revision (in full: 100,000 names may take seconds on a loaded server), only after a poll got an answer. */
+export const REVISION_READ_MS = 60_000;
 
 export type { Actor, Change, ChangeKind, Fence } from './engine.js';
 export type { AuditEntry } from './audit.js';
@@ -138,6 +140,12 @@ export class GatehouseStore {
   briefly<T>(fn: () => T): T {
     const db = this.engine.db;
     return db instanceof PostgresDb ? db.within(BRIEF_CALL_MS, fn) : fn();
+  }
+
+  /** Runs `fn` — the read of a revision — with a longer deadline than a serving process's usual one on PostgreSQL (REVISION_READ_MS). */
+  patiently<T>(fn: () => T): T {
+    const db = this.engine.db;
+    return db instanceof PostgresDb ? db.within(REVISION_READ_MS, fn) : fn();
   }
 
   checkMasterKey(): void {

@@ -101,7 +101,11 @@ export class PostgresDb implements Db {
     return this.#guard !== undefined && Atomics.load(this.#signal, DOWN_SLOT) === 1;
   }
 
-  /** Runs `fn` with every call in it giving up after `ms` (a heartbeat, a poll: small statements that must not hold a serving process). */
+  /**
+   * Runs `fn` with every call in it giving up after `ms` instead of the store's deadline: shorter for
+   * a heartbeat or a poll (small statements that must not hold a serving process), longer for the read
+   * of a revision. Nested, the shorter wins.
+   */
   within<T>(ms: number, fn: () => T): T {
     const outer = this.#within;
     this.#within = Math.min(ms, outer ?? ms);
