@@ -162,6 +162,17 @@ export class NodeReporter {
     this.#write();
   }
 
+  /** A start that failed: the row goes (a node that never served is not listed as stale until forgotten). */
+  forget(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    try {
+      this.store.farm.remove(this.#row.id);
+    } catch {
+      // The store is gone: the row is forgotten a day later.
+    }
+  }
+
   #write(): void {
     try {
       this.store.briefly(() => this.store.farm.report({ ...this.#row, seen: this.clock().toISOString() }));
