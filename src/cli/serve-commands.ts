@@ -178,6 +178,8 @@ export const serveCommands: Command[] = [
       };
       if (pooled) {
         const summary = summarize(g);
+        // The supervisor's heartbeat, admin endpoint and background work must not hang on a PostgreSQL that drops packets.
+        g.serving.guard();
         log(describeSummary(summary));
         const { admin, metricsServer } = await startOnce();
         const stopExpiry = await startExpiryNotices();
