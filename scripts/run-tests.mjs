@@ -13,10 +13,16 @@ function collect(dir, out) {
   }
   return out;
 }
-const filter = process.argv[2];
+// Arguments filter the files by substring (any of them matches); a filter matching nothing is an
+// error, not the whole suite.
+const filters = process.argv.slice(2);
 const files = [...collect('dist/src', []), ...collect('dist/test', [])]
-  .filter((f) => !filter || f.includes(filter))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
+if (files.length === 0) {
+  console.error(`no compiled test file matches ${filters.join(', ')} (npm run build first?)`);
+  process.exit(1);
+}
 // GATEHOUSE_TEST_STORE=postgres (npm run test:postgres): the same tests on PostgreSQL, one cluster
 // of the run's own (test/support/postgres.ts), each test data directory its own schema in it.
 let cluster;
