@@ -94,11 +94,11 @@ export function dueAt(c: Pick<Certificate, 'notBefore' | 'notAfter'>): Date {
   return new Date(start + life * (life < 10 * DAY_MS ? 1 / 2 : 2 / 3));
 }
 
-/** `renewal list`: every server certificate with a private key, its source, next renewal and last attempt. */
-export function renewalStatus(g: Gatehouse, sources: RenewalSources = {}, only?: (c: Certificate, next: Date) => boolean): RenewalStatus[] {
+/** `renewal list`: every server certificate with a private key (or those of `of`: one page of the console's list), its source, next renewal and last attempt. */
+export function renewalStatus(g: Gatehouse, sources: RenewalSources = {}, only?: (c: Certificate, next: Date) => boolean, of?: Certificate[]): RenewalStatus[] {
   const latest = g.renewals.latest();
   const acme = g.acme.sources();
-  return g.certificates.list().filter((c) => c.hasPrivateKey && (only?.(c, plannedRenewal(g, c, acme).at) ?? true)).map((c) => {
+  return (of ?? g.certificates.list()).filter((c) => c.hasPrivateKey && (only?.(c, plannedRenewal(g, c, acme).at) ?? true)).map((c) => {
     const source = renewalSource(g, c, sources, acme.get(c.thumbprint));
     const last = latest.get(c.thumbprint);
     const replacement = g.renewals.asReplacement(c.thumbprint);
