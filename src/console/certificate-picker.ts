@@ -51,7 +51,7 @@ export function certificatePicker(ctx: Ctx, options: PickerOptions): Certificate
   const known = new Map<string, Certificate>();
   if (options.current) known.set(options.current.thumbprint, options.current);
   const search = input({ type: 'search', maxlength: '256', placeholder: 'contoso', class: 'picker-search' });
-  const list = select([{ value: '', label: options.none }], options.current?.thumbprint ?? '');
+  const list = select([{ value: '', label: options.none }, ...(options.current ? [certificateOption(options.current, options.current.friendlyName)] : [])], options.current?.thumbprint ?? '');
   const found = h('span', { class: 'picker-found', 'aria-live': 'polite' });
   const searchField = field('Search certificates by name', search, 'A part of the friendly name, the name issued to or a name (SAN); the list below shows what matches.');
   let offered: Certificate[] = [];

@@ -75,6 +75,7 @@ export class PagedList<T> {
   readonly #status: HTMLSelectElement | undefined;
   readonly #prev: HTMLButtonElement;
   readonly #next: HTMLButtonElement;
+  readonly #buttons: HTMLElement;
   #token = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -109,12 +110,13 @@ export class PagedList<T> {
     this.#status?.addEventListener('change', () => void this.#filter('push'));
     this.#prev = button('Previous', () => void this.#go(-1), { class: 'pager-prev', 'aria-label': `Previous page of ${many}` });
     this.#next = button('Next', () => void this.#go(1), { class: 'pager-next', 'aria-label': `Next page of ${many}` });
+    this.#buttons = h('div', { class: 'button-row' }, this.#prev, this.#next);
     this.el = h('div', { class: 'paged-list' },
       h('div', { class: 'list-filters', role: 'search', 'aria-label': `Find ${many}` },
         field(options.searchLabel, this.#search, options.searchHint),
         this.#status ? field('Status', this.#status) : null),
       this.#holder,
-      h('div', { class: 'pager' }, this.#count, h('div', { class: 'button-row' }, this.#prev, this.#next)));
+      h('div', { class: 'pager' }, this.#count, this.#buttons));
   }
 
   /** Draws the page again (after a change), as the location says. */
@@ -219,5 +221,7 @@ export class PagedList<T> {
       : `${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')} of ${total} ${page.total === 1 ? one : many}${filtered ? ` ${which}` : ''}.`;
     this.#prev.disabled = state.page <= 1;
     this.#next.disabled = page.next === null;
+    // Everything on one page: no pager to pass through.
+    this.#buttons.hidden = this.#prev.disabled && this.#next.disabled;
   }
 }
