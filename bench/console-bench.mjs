@@ -25,7 +25,6 @@ if (!source) {
 const RUNS = Number(runsArg ?? 3);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = process.env.GATEHOUSE_BIN ?? join(ROOT, 'bin', 'gatehouse');
-const NODE = process.execPath;
 const PASSWORD = 'correct horse battery staple';
 const TIMEOUT_MS = 600_000;
 
@@ -33,7 +32,7 @@ const work = mkdtempSync(join(tmpdir(), 'gh-console-bench-'));
 const data = join(work, 'data');
 cpSync(source, data, { recursive: true });
 const gh = (args) => {
-  const r = spawnSync(NODE, [BIN, '--data', data, ...args], { encoding: 'utf8', timeout: TIMEOUT_MS });
+  const r = spawnSync(BIN, ['--data', data, ...args], { encoding: 'utf8', timeout: TIMEOUT_MS });
   if (r.status !== 0) throw new Error(`gatehouse ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
@@ -47,7 +46,7 @@ const port = await new Promise((resolve) => {
     s.close(() => resolve(p));
   });
 });
-const serve = spawn(NODE, [BIN, '--data', data, 'serve', '--workers', '1', '--admin', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+const serve = spawn(BIN, ['--data', data, 'serve', '--workers', '1', '--admin', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
 let log = '';
 await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`serve did not start the admin endpoint:\n${log}`)), TIMEOUT_MS);
