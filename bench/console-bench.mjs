@@ -5,7 +5,8 @@
 // to the page drawn (its heading shown and the page's aria-busy false): Home, Server Certificates,
 // Sites. Also sums the bytes of the API answers each page load received. Prints one JSON line.
 //
-//   node bench/console-bench.mjs SEEDED_DATA_DIR [RUNS=3]      (GATEHOUSE_BIN: the gatehouse to run, default this checkout's bin/gatehouse)
+//   node bench/console-bench.mjs SEEDED_DATA_DIR [RUNS=3]      (GATEHOUSE_BIN: the gatehouse to run, default this checkout's bin/gatehouse;
+//                                                               CONSOLE_BENCH_PAGE_TIMEOUT_MS: a page not drawn by then is reported as null, default 300000)
 //
 // Run it once with this checkout and once with an older build (GATEHOUSE_BIN=/path/to/old/bin/gatehouse)
 // for a before → after comparison on the same store.
@@ -27,6 +28,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = process.env.GATEHOUSE_BIN ?? join(ROOT, 'bin', 'gatehouse');
 const PASSWORD = 'correct horse battery staple';
 const TIMEOUT_MS = 600_000;
+/** How long one page may take before it is reported as not drawn (null); CONSOLE_BENCH_PAGE_TIMEOUT_MS. */
+const PAGE_TIMEOUT_MS = Number(process.env.CONSOLE_BENCH_PAGE_TIMEOUT_MS ?? 300_000);
 
 const work = mkdtempSync(join(tmpdir(), 'gh-console-bench-'));
 const data = join(work, 'data');
@@ -97,15 +100,22 @@ try {
       bytes = 0;
       const start = performance.now();
       await page.evaluate((h) => { location.hash = h; }, hash);
-      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-      await page.locator('.page[aria-busy="false"]').waitFor();
+      try {
+        await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: PAGE_TIMEOUT_MS });
+        await page.locator('.page[aria-busy="false"]').waitFor({ timeout: PAGE_TIMEOUT_MS });
+      } catch {
+        // Not drawn in time: reported as null, and the rest of this page's runs skipped.
+        times.push(null);
+        sizes.push(bytes);
+        break;
+      }
       times.push(Math.round(performance.now() - start));
       await page.waitForTimeout(200);
       sizes.push(bytes);
     }
-    times.sort((a, b) => a - b);
-    results[`${key}Ms`] = times;
-    results[`${key}MedianMs`] = times[Math.floor(times.length / 2)];
+    const drawn = times.filter((x) => x !== null).sort((a, b) => a - b);
+    results[`${key}Ms`] = times.includes(null) ? [...drawn, null] : drawn;
+    results[`${key}MedianMs`] = times.includes(null) ? null : drawn[Math.floor(drawn.length / 2)];
     results[`${key}ApiBytes`] = Math.max(...sizes);
   }
 } finally {

@@ -82,7 +82,7 @@ test('the console pages certificates and sites on the server: one page per answe
   seed('seed-store.mjs', [data, String(CERTS)], { SEED_WILDCARDS: '0' });
   seed('seed-sites.mjs', [data, String(PORT), root, String(NAMES)]);
   addUser(data, 'operator', 'server-management');
-  const { c, page } = await openConsole(t, data);
+  const { server, c, page } = await openConsole(t, data);
   const lists = watchLists(page);
   await logIn(page, 'operator');
 
@@ -167,6 +167,25 @@ test('the console pages certificates and sites on the server: one page per answe
   const added = ghJson<Array<{ host: string; certificate: string | null }>>(data, ['binding', 'list', farSite, '--json']).find((b) => b.host === 'found.paging.test');
   assert.equal(added?.certificate, wanted.thumbprint, 'the binding has the certificate found by search');
   await bindings.getByRole('button', { name: 'Close' }).click();
+
+  // The API's parts the console pages with: one page's renewal state, the https bindings without
+  // SNI (Assign Services' web sites), the server without (or with a few of) the bindings' host names.
+  const session = await server.login('operator');
+  const two = all.slice(0, 2).map((x) => x.thumbprint);
+  const renewals = await server.call('GET', `/api/v1/renewals?certificates=${two.join(',')}`, { session });
+  assert.equal(renewals.status, 200, renewals.text);
+  assert.deepEqual((renewals.json as Array<{ thumbprint: string }>).map((r) => r.thumbprint).sort(), [...two].sort());
+  assert.equal((await server.call('GET', '/api/v1/renewals?certificates=not-a-thumbprint', { session })).status, 400);
+  const plain = await server.call('GET', '/api/v1/bindings?protocol=https&sni=false&limit=1000', { session });
+  assert.equal(plain.status, 200, plain.text);
+  assert.deepEqual((plain.json as Array<{ host: string; sni: boolean }>).map((b) => [b.host, b.sni]), [['', false]], 'only the one https binding without SNI');
+  assert.equal(plain.headers['x-total-count'], '1');
+  const hosts = new Set(ghJson<Array<{ host: string }>>(data, ['binding', 'list', '--json']).map((b) => b.host).filter((x) => x !== ''));
+  const few = (await server.call('GET', '/api/v1/server?hostNames=5', { session })).json as { hostNames: string[]; hostNameCount: number };
+  assert.deepEqual(few.hostNames, [...hosts].sort().slice(0, 5));
+  assert.equal(few.hostNameCount, hosts.size);
+  const none = (await server.call('GET', '/api/v1/server?hostNames=0', { session })).json as { hostNames: string[]; hostNameCount?: number };
+  assert.deepEqual([none.hostNames, none.hostNameCount], [[], undefined]);
 
   // Nothing the console asked for came back with more than a page of rows.
   const longest = lists.reduce((m, l) => (l.rows > m.rows ? l : m), { url: '', rows: 0 });
