@@ -46,7 +46,14 @@ export async function adminCertificate(g: Gatehouse, ref: string | undefined): P
     const names = ['localhost', '127.0.0.1', '::1', ...(/^[a-z0-9.-]+$/.test(host) && host !== 'localhost' ? [host] : [])];
     const older = ownCertificates(g);
     cert = await g.runAs({ name: 'gatehouse serve', origin: 'system' }, async () => {
-      const c = await g.certificates.selfSigned({ cn: 'localhost', sans: names, days: ADMIN_CERTIFICATE_DAYS, keyType: 'ecdsa-p256', exportable: false, friendlyName: ADMIN_CERTIFICATE_NAME, store: 'personal' });
+      const now = g.clock().getTime();
+      // Looked for again under the store's write lock: another node starting at the same time on
+      // the same store may have made one since; then that one is used and nothing is written.
+      let theirs: string | undefined;
+      const meanwhile = () => (theirs = ownCertificates(g).find((c) => stillGood(c, now))?.thumbprint);
+      const c = await g.certificates.selfSigned({ cn: 'localhost', sans: names, days: ADMIN_CERTIFICATE_DAYS, keyType: 'ecdsa-p256', exportable: false, friendlyName: ADMIN_CERTIFICATE_NAME, store: 'personal' }, meanwhile);
+      // The other node replaced the older ones already.
+      if (theirs !== undefined) return c;
       for (const old of older) {
         try {
           g.certificates.remove(old.thumbprint);
@@ -55,9 +62,9 @@ export async function adminCertificate(g: Gatehouse, ref: string | undefined): P
           if ((e as { code?: string }).code !== 'GH_CERT_IN_USE') throw e;
         }
       }
+      created = true;
       return c;
     });
-    created = true;
   }
   const material = g.serving.keyMaterial(cert.thumbprint)!;
   const key = material.key.export({ type: 'pkcs8', format: 'pem' }).toString();

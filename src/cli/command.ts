@@ -27,7 +27,20 @@ export interface Command {
   positionals?: { min: number; max: number; names: string };
   /** Commands that work without opening the store (help, version). */
   needsStore?: boolean;
-  run(ctx: { values: Values; positionals: string[]; gatehouse: () => Gatehouse; cwd: string }): Promise<Output> | Output;
+  run(ctx: CommandContext): Promise<Output> | Output;
+}
+
+/** What a command runs with: its flags and arguments, the core (opened on first use), and where the store is. */
+export interface CommandContext {
+  values: Values;
+  positionals: string[];
+  gatehouse: () => Gatehouse;
+  cwd: string;
+  /** The store the command is pointed at (--data, --store-url or $GATEHOUSE_STORE), for commands that open it themselves. */
+  where: { dataDir: string; store: string | undefined; cwd: string; masterKeyFromEnv: boolean };
+  /** Progress lines for stderr. */
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
 }
 
 /** Flags every command takes. */

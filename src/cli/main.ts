@@ -16,12 +16,13 @@ import { serviceCommands } from './service-commands.js';
 import { acmeCommands } from './acme-commands.js';
 import { notifyCommands } from './notify-commands.js';
 import { renewalCommands } from './renewal-commands.js';
+import { storeCommands } from './store-commands.js';
 import { notifyRenewalOutcomes } from '../renewal/renewal-notifications.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...acmeCommands, ...renewalCommands, ...userCommands, ...notifyCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...requestCommands, ...certCommands, ...caCommands, ...siteCommands, ...bindingCommands, ...serviceCommands, ...acmeCommands, ...renewalCommands, ...userCommands, ...notifyCommands, ...serveCommands, ...storeCommands];
 
 export interface Io {
   stdout: (s: string) => void;
@@ -101,7 +102,8 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
       stopNotifying = notifyRenewalOutcomes(g, (line) => io.stderr(`warning: ${line}\n`));
       return g;
     };
-    const out = await cmd.run({ values, positionals, gatehouse: open, cwd: io.cwd });
+    const where = { dataDir, store, cwd: io.cwd, masterKeyFromEnv: Boolean(io.env.GATEHOUSE_MASTER_KEY) };
+    const out = await cmd.run({ values, positionals, gatehouse: open, cwd: io.cwd, where, stderr: io.stderr, env: io.env });
     for (const note of out.notes ?? []) io.stderr(`warning: ${worded(note, 'cli')}\n`);
     if (wantsJson) io.stdout(`${JSON.stringify(withWordedWarnings(out.json, 'cli'), null, 2)}\n`);
     else if (out.text !== '') io.stdout(`${out.text}\n`);

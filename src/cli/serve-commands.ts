@@ -13,12 +13,12 @@ const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 
 /** The renewal scheduler (`--renew-every`, 0: off): looks for certificates due and renews them, one process per store. */
-async function startRenewals(g: Gatehouse, seconds: number, log: (line: string) => void): Promise<{ stop(): Promise<void>; urgent(thumbprint: string, why: string): boolean } | undefined> {
+async function startRenewals(g: Gatehouse, seconds: number, leaseSeconds: number | undefined, log: (line: string) => void): Promise<{ stop(): Promise<void>; urgent(thumbprint: string, why: string): boolean } | undefined> {
   if (seconds === 0) return undefined;
   const { RenewalScheduler } = await import('../renewal/renewal-scheduler.js');
-  const scheduler = new RenewalScheduler(g, { intervalMs: seconds * 1000, log });
+  const scheduler = new RenewalScheduler(g, { intervalMs: seconds * 1000, log, ...(leaseSeconds === undefined ? {} : { leaseMs: leaseSeconds * 1000 }) });
   scheduler.start();
-  log(`renewal scheduler: looking for certificates due every ${seconds} s`);
+  log(`renewal scheduler: looking for certificates due every ${seconds} s${leaseSeconds === undefined ? '' : ` (renewal lease ${leaseSeconds} s)`}`);
   return scheduler;
 }
 
@@ -29,7 +29,7 @@ export const serveCommands: Command[] = [
   {
     noun: 'serve',
     verb: '',
-    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--tls-cache N] [--listen-ip IP] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS]',
+    usage: 'gatehouse serve [--once] [--log-dir DIR] [--workers N] [--admin ADDR:PORT|off] [--admin-cert REF] [--static-cache-entries N] [--static-cache-mb N] [--tls-cache N] [--listen-ip IP] [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--keepalive-timeout SECONDS] [--idle-timeout SECONDS] [--body-timeout SECONDS] [--send-timeout SECONDS] [--max-header-size BYTES] [--upstream-connect-timeout SECONDS] [--upstream-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] [--worker-timeout S] [--orphan-grace S] [--ocsp-check S] [--metrics ADDR:PORT] [--renew-every SECONDS] [--renew-lease SECONDS]',
     summary: 'Serve every binding of every started site, and apply changes made by other processes live, without a restart.',
     flags: [
       ['--once', 'report what the store holds and exit instead of serving'],
@@ -57,13 +57,14 @@ export const serveCommands: Command[] = [
       ['--ocsp-check S', 'how often the OCSP staples of served certificates that name a responder are looked at; each is fetched again half-way to its nextUpdate (default 60)'],
       ['--metrics ADDR:PORT', 'also answer GET /metrics (Prometheus text format) over plain HTTP WITHOUT authentication on ADDR:PORT — use 127.0.0.1 or a private address (the admin endpoint\'s /metrics needs a token with the view permission)'],
       ['--renew-every SECONDS', 'how often the renewal scheduler looks for certificates due and renews them (default 60; 0: never); one serve per store renews at a time'],
+      ['--renew-lease SECONDS', 'how long the renewal lease lasts before a node that stopped renewing (killed, paused, cut off) is taken over by another: the holder extends it before each renewal and every third of it while one runs (default 300; 2 to 3600; shorter only for tests and trials)'],
     ],
     options: {
       once: { type: 'boolean' }, 'log-dir': { type: 'string' }, workers: { type: 'string' }, admin: { type: 'string' }, 'admin-cert': { type: 'string' },
       'static-cache-entries': { type: 'string' }, 'static-cache-mb': { type: 'string' }, 'tls-cache': { type: 'string' }, 'listen-ip': { type: 'string' },
       'handshake-timeout': { type: 'string' }, 'header-timeout': { type: 'string' }, 'keepalive-timeout': { type: 'string' }, 'idle-timeout': { type: 'string' },
       'body-timeout': { type: 'string' }, 'send-timeout': { type: 'string' }, 'max-header-size': { type: 'string' }, 'upstream-connect-timeout': { type: 'string' }, 'upstream-timeout': { type: 'string' }, 'max-connections': { type: 'string' }, 'max-connections-per-address': { type: 'string' },
-      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' },
+      'worker-timeout': { type: 'string' }, 'orphan-grace': { type: 'string' }, 'ocsp-check': { type: 'string' }, metrics: { type: 'string' }, 'renew-every': { type: 'string' }, 'renew-lease': { type: 'string' },
     },
     async run({ values, gatehouse }) {
       const workers = int(values, 'workers') ?? defaultWorkerCount();
@@ -110,27 +111,41 @@ export const serveCommands: Command[] = [
       }
       const renewEvery = int(values, 'renew-every') ?? 60;
       if (renewEvery < 0 || renewEvery > 86_400) throw fail('GH_USAGE', `--renew-every takes a number of seconds from 0 (off) to 86400; got ${renewEvery}.`);
+      const renewLease = int(values, 'renew-lease');
+      if (renewLease !== undefined && (renewLease < 2 || renewLease > 3600)) throw fail('GH_USAGE', `--renew-lease takes a number of seconds from 2 to 3600; got ${renewLease}.`);
       // The admin endpoint runs once, in the process that supervises (or is) the serving plane.
       // So does the background work that runs once per store: OCSP staples and the renewal scheduler.
       const startAdmin = async () => {
         if (values.once === true) return undefined;
-        // This supervisor (or single process) is a node of the farm: `farm status` lists it.
+        // This supervisor (or single process) is a node of the farm: `farm status` lists it. A start
+        // that fails (an admin certificate or address that cannot be used) takes the row away again.
         const node = g.processes.nodeReporter({ version: VERSION, admin: adminListen === 'off' ? null : adminListen });
-        const scheduler = await startRenewals(g, renewEvery, log);
-        // A certificate its CA revoked (OCSP) is renewed at once when Gatehouse can, and a person is told.
-        const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
-        const { certificateRevoked } = await import('../renewal/renewal-notifications.js');
-        const ocsp = new OcspRefresher(g, log, {
-          ...(ocspSeconds === undefined ? {} : { checkMs: ocspSeconds * 1000 }),
-          onRevoked: (target) => void certificateRevoked(g, target.thumbprint, (t, why) => scheduler?.urgent(t, why) ?? false, log),
-        });
-        ocsp.start();
-        // `--admin off`: Fastify, the API and the console are not even loaded.
-        const admin = adminAddress === undefined ? undefined : await (await import('../admin/admin-endpoint.js')).startAdminEndpoint(g, {
-          listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
-          ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
-        });
-        return { close: async () => Promise.all([ocsp.stop(), scheduler?.stop(), admin?.close()]).finally(() => node.leave()) };
+        let scheduler: Awaited<ReturnType<typeof startRenewals>>;
+        let ocsp: { stop(): unknown } | undefined;
+        let admin: { close(): Promise<unknown> } | undefined;
+        try {
+          scheduler = await startRenewals(g, renewEvery, renewLease, log);
+          // A certificate its CA revoked (OCSP) is renewed at once when Gatehouse can, and a person is told.
+          const { OcspRefresher } = await import('../serve/ocsp-refresher.js');
+          const { certificateRevoked } = await import('../renewal/renewal-notifications.js');
+          const refresher = new OcspRefresher(g, log, {
+            ...(ocspSeconds === undefined ? {} : { checkMs: ocspSeconds * 1000 }),
+            onRevoked: (target) => void certificateRevoked(g, target.thumbprint, (t, why) => scheduler?.urgent(t, why) ?? false, log),
+          });
+          ocsp = refresher;
+          refresher.start();
+          // `--admin off`: Fastify, the API and the console are not even loaded.
+          admin = adminAddress === undefined ? undefined : await (await import('../admin/admin-endpoint.js')).startAdminEndpoint(g, {
+            listen: adminListen, certificate: str(values, 'admin-cert'), version: VERSION, consoleDir: CONSOLE_DIR, log,
+            ...(exposition ? { metrics: async () => ({ contentType: exposition.contentType, text: await exposition.text() }) } : {}),
+          });
+        } catch (e) {
+          await Promise.all([ocsp?.stop(), scheduler?.stop()]).catch(() => undefined);
+          node.forget();
+          throw e;
+        }
+        // A node that started but failed to serve (a listener's port taken) is forgotten too, not listed as stale.
+        return { close: async (failed = false) => Promise.all([ocsp?.stop(), scheduler?.stop(), admin?.close()]).finally(() => (failed ? node.forget() : node.leave())) };
       };
       // The expiry check (certificates within 14 days of their end: a notification once a day) runs
       // hourly in the same one process, unref'd, and stops with it.
@@ -151,27 +166,52 @@ export const serveCommands: Command[] = [
         const { startMetricsListener: start } = await import('../metrics/metrics-listener.js');
         return start(metricsListen, () => exposition.text(), log);
       };
+      // The admin endpoint and the metrics listener; a metrics address that cannot be used forgets the node again.
+      const startOnce = async () => {
+        const admin = await startAdmin();
+        try {
+          return { admin, metricsServer: await startMetricsListener() };
+        } catch (e) {
+          await admin?.close(true);
+          throw e;
+        }
+      };
       if (pooled) {
         const summary = summarize(g);
+        // The supervisor's heartbeat, admin endpoint and background work must not hang on a PostgreSQL that drops packets.
+        g.serving.guard();
         log(describeSummary(summary));
-        const admin = await startAdmin();
-        const metricsServer = await startMetricsListener();
+        const { admin, metricsServer } = await startOnce();
         const stopExpiry = await startExpiryNotices();
         const worker = { dataDir: g.dataDir, store: str(values, 'store-url'), logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, listenIp, json, orphanGraceMs: orphanSeconds === undefined ? DEFAULT_ORPHAN_GRACE_MS : orphanSeconds * 1000 };
-        await runWorkerPool({ workers, worker, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
+        try {
+          await runWorkerPool({ workers, worker, log, signal: controller.signal, ...(stallSeconds === undefined ? {} : { stallMs: stallSeconds * 1000 }) });
+        } catch (e) {
+          stopExpiry();
+          metricsServer?.close();
+          await admin?.close(true);
+          throw e;
+        }
         stopExpiry();
         metricsServer?.close();
         await admin?.close();
         log('stopped');
         return { json: summarize(g), text: '' };
       }
-      const admin = await startAdmin();
-      const metricsServer = await startMetricsListener();
+      const { admin, metricsServer } = await startOnce();
       const stopExpiry = await startExpiryNotices();
-      const summary = await serve(g, {
-        once: values.once === true, logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, listenIp, signal: controller.signal, log,
-        role: 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
-      });
+      let summary;
+      try {
+        summary = await serve(g, {
+          once: values.once === true, logDir: str(values, 'log-dir'), staticCache, contextCapacity: tlsCache, connections, listenIp, signal: controller.signal, log,
+          role: 'single', ...(servingMetrics ? { metrics: servingMetrics } : {}),
+        });
+      } catch (e) {
+        stopExpiry();
+        metricsServer?.close();
+        await admin?.close(true);
+        throw e;
+      }
       stopExpiry();
       metricsServer?.close();
       await admin?.close();

@@ -293,7 +293,12 @@ export class CertificateManager {
   }
 
   /** IIS's "Create Self-Signed Certificate". */
-  async selfSigned(input: { cn: string; sans: string[]; days?: number | undefined; keyType: KeyType; exportable: boolean } & InstallOptions): Promise<Certificate> {
+  /**
+   * A new self-signed certificate. `unless`, when given, is asked again inside the write (under the
+   * store's write lock): when it names a certificate — another process made one meanwhile — nothing
+   * is written and that one is answered (two `serve` nodes starting at once make one admin certificate).
+   */
+  async selfSigned(input: { cn: string; sans: string[]; days?: number | undefined; keyType: KeyType; exportable: boolean } & InstallOptions, unless?: () => string | undefined): Promise<Certificate> {
     if (input.store === 'root') throw fail('GH_STORE_INVALID', `${ROOT_STORE_LABEL} (the root store) holds CA certificates without keys; create self-signed server certificates in webhosting (the default) or personal.`);
     const names = parseSubjectNames([input.cn, ...input.sans]);
     const cn = names[0]!.value;
@@ -302,14 +307,25 @@ export class CertificateManager {
     const der = await createSelfSignedCertificate({ subject: [{ CN: [cn] }], names, serialNumber: newSerial(), now: this.clock(), days }, keys);
     const leaf = describeCertificate(der);
     const { row } = this.prepare([der], leaf, input, null);
-    this.store.change(
-      () => ({ action: 'cert.self-signed', target: row.thumbprint, after: summary(row) }),
-      () => {
-        const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
-        this.store.certificates.insert({ ...row, keyId, chainComplete: true }, der, []);
-      },
-    );
-    return this.show(row.thumbprint);
+    const made = (() => {
+      try {
+        return this.store.change(
+          () => ({ action: 'cert.self-signed', target: row.thumbprint, after: summary(row) }),
+          () => {
+            const other = unless?.();
+            // Thrown to roll the transaction back: no audit record, no revision.
+            if (other !== undefined) throw new MadeMeanwhile(other);
+            const keyId = this.store.keys.insert({ key: keys.privateKey, keyType: input.keyType, spkiSha256: leaf.spkiSha256, exportable: input.exportable });
+            this.store.certificates.insert({ ...row, keyId, chainComplete: true }, der, []);
+            return row.thumbprint;
+          },
+        );
+      } catch (e) {
+        if (e instanceof MadeMeanwhile) return e.thumbprint;
+        throw e;
+      }
+    })();
+    return this.show(made);
   }
 
   /**
@@ -430,4 +446,11 @@ export function newSerial(): string {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x01;
   return b.toString('hex');
+}
+
+/** A certificate another process made while this one was making its own (selfSigned's `unless`). */
+class MadeMeanwhile extends Error {
+  constructor(readonly thumbprint: string) {
+    super('made meanwhile');
+  }
 }

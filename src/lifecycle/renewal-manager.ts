@@ -154,7 +154,8 @@ export class RenewalManager {
    */
   lease(holder: string, ttlMs: number): number | false {
     const now = this.clock();
-    return this.store.renewals.lease(RENEWAL_LEASE, holder, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString()) ?? false;
+    // The scheduler's periodic first call (in the serving process): given up on quickly when PostgreSQL does not answer.
+    return this.store.briefly(() => this.store.renewals.lease(RENEWAL_LEASE, holder, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString())) ?? false;
   }
 
   /**

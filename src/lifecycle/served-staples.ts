@@ -19,7 +19,7 @@ export class ServedStaples {
   constructor(private readonly store: GatehouseStore, private readonly clock: () => Date) {}
 
   staple(thumbprint: string): Staple | undefined {
-    const row = this.store.ocsp.get(thumbprint);
+    const row = this.store.briefly(() => this.store.ocsp.get(thumbprint));
     if (!row?.response || !row.thisUpdate || (row.status !== 'good' && row.status !== 'revoked')) return undefined;
     const until = row.nextUpdate ? Date.parse(row.nextUpdate) : Date.parse(row.thisUpdate) + NO_NEXT_UPDATE_MS;
     if (until <= this.clock().getTime()) return undefined;

@@ -146,7 +146,7 @@ export class NodeReporter {
     const now = clock().toISOString();
     this.#row = { ...me, started: now, seen: now, stopped: null };
     try {
-      this.store.farm.prune(new Date(clock().getTime() - FORGET_NODE_MS).toISOString());
+      this.store.briefly(() => this.store.farm.prune(new Date(clock().getTime() - FORGET_NODE_MS).toISOString()));
     } catch {
       // A busy store: the next node to start forgets them.
     }
@@ -162,9 +162,20 @@ export class NodeReporter {
     this.#write();
   }
 
+  /** A start that failed: the row goes (a node that never served is not listed as stale until forgotten). */
+  forget(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    try {
+      this.store.farm.remove(this.#row.id);
+    } catch {
+      // The store is gone: the row is forgotten a day later.
+    }
+  }
+
   #write(): void {
     try {
-      this.store.farm.report({ ...this.#row, seen: this.clock().toISOString() });
+      this.store.briefly(() => this.store.farm.report({ ...this.#row, seen: this.clock().toISOString() }));
     } catch {
       // A busy or full store: the next heartbeat tries again.
     }
@@ -197,7 +208,7 @@ export class ProcessReporter {
     clearInterval(this.#timer);
     this.#timer = undefined;
     try {
-      this.store.processes.remove(this.me.id);
+      this.store.briefly(() => this.store.processes.remove(this.me.id));
     } catch {
       // The store may be gone already (closed, disk removed): the row ages out.
     }
@@ -205,7 +216,7 @@ export class ProcessReporter {
 
   #write(): void {
     try {
-      this.store.processes.report({ ...this.me, revision: this.#revision, started: this.#started, seen: this.clock().toISOString(), listeners: this.#listeners });
+      this.store.briefly(() => this.store.processes.report({ ...this.me, revision: this.#revision, started: this.#started, seen: this.clock().toISOString(), listeners: this.#listeners }));
     } catch {
       // A busy or full store: the next heartbeat tries again; serving never stops for a report.
     }

@@ -83,7 +83,8 @@ export class ServingFollower {
 
   /** The configuration of the current revision, and how it was read. */
   next(): { config: ServingConfig; read: RevisionRead } {
-    return this.store.read(() => {
+    // A full read of 100,000 names may take seconds on a loaded PostgreSQL: more than a serving process's usual deadline.
+    return this.store.patiently(() => this.store.read(() => {
       const since = this.#revision;
       const changes = since === undefined ? undefined : this.store.changesSince(since);
       if (since === undefined || changes === undefined || changes.some((c) => c.kind === 'all')) {
@@ -118,7 +119,7 @@ export class ServingFollower {
       const config = { ...readSmallTables(this.store), sites: [...this.#sites.values()], bindings: [...this.#bindings.values()], preload: [...preload] };
       this.#revision = config.revision;
       return { config, read: { full: false, rows } };
-    });
+    }));
   }
 
   #reset(config: ServingConfig): void {
@@ -174,6 +175,19 @@ export class ServingReadModel {
     return this.store.revision();
   }
 
+  /** The revision, as the serving loop polls it: giving up quickly on a PostgreSQL that does not answer. */
+  pollRevision(): number {
+    return this.store.briefly(() => this.store.revision());
+  }
+
+  /**
+   * This process serves: on PostgreSQL, no store call may hold its event loop long, and a store that
+   * did not answer fails at once until it is found again in the background (GatehouseStore.guardServing).
+   */
+  guard(): void {
+    this.store.guardServing();
+  }
+
   config(): ServingConfig {
     return readServingConfig(this.store);
   }
@@ -183,7 +197,7 @@ export class ServingReadModel {
    * reconnects by itself (then `listening(true)`: read the revision to catch up); undefined on
    * SQLite, whose revision is polled.
    */
-  listen(events: RevisionEvents): Promise<{ readonly listening: boolean; close(): Promise<void> } | undefined> {
+  listen(events: RevisionEvents): Promise<{ readonly listening: boolean; renew(): void; close(): Promise<void> } | undefined> {
     return this.store.listenRevisions(events);
   }
 

@@ -97,7 +97,8 @@ export class MailFront {
   }
 
   listening(): string[] {
-    return [...this.#servers.values()].map((s) => listenerLabel(s.listener));
+    // As the web listeners say it: `smtp *:587 on 127.0.0.2 only` under serve --listen-ip (a renewal's probe reaches the node there).
+    return [...this.#servers.values()].map((s) => `${listenerLabel(s.listener)}${s.listener.ip === '*' && listenHost('*') !== '::' ? ` on ${listenHost('*')} only` : ''}`);
   }
 
   get sessions(): number {

@@ -128,13 +128,16 @@ export const ERRORS = {
   GH_DNS_PROPAGATION_TIMEOUT: { exit: 1, status: 504, summary: 'A DNS-01 challenge record was not visible on every authoritative name server in time; the message says what each server answered.' },
   GH_DNS_HOOK_FAILED: { exit: 1, status: 502, summary: 'The DNS-01 hook command could not be run, ran too long, or exited with an error; the message ends with what it wrote to standard error.' },
   GH_OCSP_INVALID: { exit: 1, status: 502, summary: 'An OCSP responder answered something that cannot be stapled: not a successful basic response, about another certificate, or not signed by the issuer or its authorized responder. The previous staple (if any) is kept.' },
-  GH_STORE_FULL: { exit: 1, status: 507, summary: 'The disk that holds the data directory is full; the change was not written and nothing was changed. Free some space and try again.' },
+  GH_STORE_FULL: { exit: 1, status: 507, summary: 'The disk that holds the data directory (or the PostgreSQL server\'s database) is full; the change was not written and nothing was changed. Free some space and try again.' },
   GH_METRICS_LISTEN_FAILED: { exit: 1, status: 500, summary: `The metrics listener could not open its address and port (in use, not an address of this machine, or a privileged port); choose another with ${opt('metrics')}.` },
   GH_NOTIFY_TARGET_INVALID: { exit: 1, status: 400, summary: 'A notification target is not valid: a webhook needs an http or https URL; an e-mail target needs recipient addresses, an SMTP server as HOST:PORT, a TLS mode of starttls, implicit or none, and a password only with a user.' },
   GH_NOTIFY_TARGET_EXISTS: { exit: 1, status: 409, summary: 'A notification target with that name already exists; remove it first or choose another name.' },
   GH_NOTIFY_TARGET_NOT_FOUND: { exit: 1, status: 404, summary: `No notification target has that name (${act('notify-list')} shows them).` },
   GH_NOTIFY_FAILED: { exit: 1, status: 502, summary: 'A notification could not be delivered: the webhook did not answer with success, or the SMTP server refused or could not be reached. The message says which target and why.' },
   GH_STORE_NEWER: { exit: 1, status: 503, summary: 'The database was written by a newer Gatehouse.' },
+  GH_STORE_COPY_TARGET_NOT_EMPTY: { exit: 1, status: 409, summary: `The target of a store copy already holds a Gatehouse store (or is the store being copied); nothing was copied and it was left as it was. Give ${opt('to')} a new data directory, an empty database or a new schema.` },
+  GH_STORE_COPY_SOURCE_EMPTY: { exit: 1, status: 404, summary: `There is no Gatehouse store where the copy was to read from: point ${opt('data')} or ${opt('store-url')} at the store to copy.` },
+  GH_STORE_COPY_MISMATCH: { exit: 1, status: 500, summary: 'A store copy read back from its target does not match its source (row count or content hash of a table); the copy was rolled back and the target left as it was.' },
 } as const satisfies Record<string, { exit: number; status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -66,6 +66,7 @@ export const OPTIONS = {
   // Settings of the server process itself: only `gatehouse serve` and the CLI meet these.
   data: { cli: '--data', api: 'the data directory setting of the server', console: 'the data directory setting of the server' },
   'store-url': { cli: '--store-url', api: 'the store URL setting of the server', console: 'the store URL setting of the server' },
+  to: { cli: '--to', api: 'the target of the store copy', console: 'the target of the store copy' },
   metrics: { cli: '--metrics', api: 'the metrics listener setting of the server', console: 'the metrics listener setting of the server' },
   admin: { cli: '--admin', api: 'the admin endpoint setting of the server', console: 'the admin endpoint setting of the server' },
 } as const satisfies Record<string, Words>;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { Binding } from '../model/binding.js';
 import type { MailListener } from '../model/service.js';
-import { probeTargets } from './probe.js';
+import { hostname } from 'node:os';
+import { farmAddresses, probeTargets } from './probe.js';
 
 const N = 'N'.repeat(40);
 const O = 'O'.repeat(40);
@@ -55,4 +56,23 @@ test('probeTargets: mail listeners of the services assigned the certificate, STA
     'imap 127.0.0.1:993 without SNI',
   ]);
   assert.deepEqual(probeTargets(mail, O), []);
+});
+
+test('probeTargets in a farm: an All Unassigned endpoint is probed on every live serving process — its --listen-ip address, loopback on this host, else its host name; a specific address stays as it is', () => {
+  const farm = [
+    { host: hostname(), listeners: ['https *:443 on 127.0.0.2 only', 'smtp *:587'] },
+    { host: hostname(), listeners: ['https *:443 on 127.0.0.3 only'] },
+    { host: hostname(), listeners: ['https *:443 on 127.0.0.3 only'] },
+    { host: 'web9.contoso.com', listeners: ['https *:443'] },
+  ];
+  assert.deepEqual(farmAddresses(farm), ['127.0.0.2', '127.0.0.3', 'web9.contoso.com']);
+  const targets = probeTargets(config([{ ip: '*', host: 'a.contoso.com', sni: true }, { ip: '127.0.0.1', port: 8443 }]), N, [], farm);
+  assert.deepEqual(targets.map((t) => t.endpoint).sort(), [
+    'https 127.0.0.1:8443 without SNI',
+    'https 127.0.0.2:443 SNI a.contoso.com',
+    'https 127.0.0.3:443 SNI a.contoso.com',
+    'https web9.contoso.com:443 SNI a.contoso.com',
+  ]);
+  // A process on this host without --listen-ip: loopback, as with no farm at all.
+  assert.ok(farmAddresses([{ host: hostname(), listeners: ['https *:443'] }]).includes('127.0.0.1'));
 });

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { CertificateSelector } from '../config/certificate-selector.js';
 import { namesCover } from '../config/host-match.js';
 import type { ServingConfig } from '../config/serving-config.js';
@@ -45,7 +45,8 @@ export interface ProbeExpectation {
  * mail listener of a service assigned `thumbprint`, without SNI and with its host name as SNI when
  * `previousNames` covers it (a client asking for that name must get the new certificate, not the old).
  */
-export function probeTargets(config: ServingConfig, thumbprint: string, previousNames: readonly string[] = []): ProbeTarget[] {
+export function probeTargets(config: ServingConfig, thumbprint: string, previousNames: readonly string[] = [], farm?: readonly FarmProcess[]): ProbeTarget[] {
+  const connectAddresses = (ip: string) => (ip === '*' && farm !== undefined && farm.length > 0 ? farmAddresses(farm) : localAddresses(ip));
   const out = new Map<string, ProbeTarget>();
   const add = (t: Omit<ProbeTarget, 'endpoint'>) => {
     const where = `${t.address.includes(':') ? `[${t.address}]` : t.address}:${t.port}`;
@@ -74,8 +75,31 @@ export function probeTargets(config: ServingConfig, thumbprint: string, previous
   return [...out.values()];
 }
 
+/** A live serving process of the farm, as it reports itself (ServingProcesses): where a probe reaches it. */
+export interface FarmProcess {
+  host: string;
+  /** What it listens on: `https *:443`, `https *:443 on 127.0.0.2 only` (serve --listen-ip). */
+  listeners: readonly string[];
+}
+
+/**
+ * Where every node of a farm answers an All Unassigned (`*`) endpoint: each live serving process's
+ * `--listen-ip` address when it has one, else loopback for the processes on this host, else its host
+ * name — so a renewal is proven on every node, not only on the one renewing.
+ */
+export function farmAddresses(farm: readonly FarmProcess[]): string[] {
+  const here = hostname();
+  const out = new Set<string>();
+  for (const p of farm) {
+    const only = p.listeners.map((l) => / on (\S+) only$/.exec(l)?.[1]).find((x) => x !== undefined);
+    const at = only ?? (p.host === here ? undefined : p.host);
+    for (const a of at === undefined ? localAddresses('*') : [at.replace(/^\[|\]$/g, '')]) out.add(a);
+  }
+  return [...out];
+}
+
 /** `*` listens on every address: probe over IPv4 loopback and, where the machine has it, IPv6 loopback. */
-function connectAddresses(ip: string): string[] {
+function localAddresses(ip: string): string[] {
   if (ip !== '*') return [ip];
   const v6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '::1'));
   return v6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'];

@@ -75,7 +75,7 @@ test('timingsText: the log line says how long serving processes took to apply th
   assert.equal(timingsText({ timings: { appliedMs: null, probeMs: null } }), '');
 });
 
-test('a renewal left open by a lease holder that stopped mid-way is rolled back by the process that takes the lease over; the late holder can no longer write', async (t) => {
+test('a renewal left open by a lease holder that stopped mid-way is rolled back by the process that takes the lease over and renewed at once; the late holder can no longer write', async (t) => {
   const { g, clock } = fixture(t);
   await g.ca.init({});
   const old = await internalCert(g, 'a.contoso.com', 30);
@@ -95,8 +95,14 @@ test('a renewal left open by a lease holder that stopped mid-way is rolled back 
   await scheduler.tick();
   assert.equal(g.renewals.show(moved.renewal).outcome, 'rolled-back', lines.join('\n'));
   assert.match(g.renewals.show(moved.renewal).detail, /stopped before it finished/);
-  assert.equal(g.services.certificateOf('smtp'), old, 'every use is back on the old certificate');
   assert.ok(lines.some((l) => /left unfinished .* rolled back/.test(l)), lines.join('\n'));
+  // Every use went back on the old certificate, which was then renewed at once in the same look (no
+  // retry wait: the stop was no fault of the certificate's) — not onto the stopped node's new one.
+  const again = g.renewals.history(old).filter((r) => r.old === old && r.id !== moved.renewal);
+  assert.deepEqual(again.map((r) => r.outcome), ['renewed'], lines.join('\n'));
+  assert.ok(again[0]!.new !== null && again[0]!.new !== next);
+  assert.equal(g.services.certificateOf('smtp'), again[0]!.new);
+  assert.ok(lines.some((l) => /is left unfinished by a process that stopped \(renewal \d+, rolled back\); renewing/.test(l)), lines.join('\n'));
   // The stopped node, come back late, cannot commit what it started.
   await assert.rejects(async () => g.renewals.underLease('elsewhere:1', token as number, () => g.renewals.commit(moved.renewal, 'late', null)), /GH_LEASE_LOST|no longer holds/);
   assert.equal(g.renewals.show(moved.renewal).outcome, 'rolled-back');

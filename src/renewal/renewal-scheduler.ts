@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { GatehouseError } from '../model/gatehouse-error.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import { renewalStatus, runRenewal, type RenewalSources, type RenewalStatus } from './renewer.js';
 import type { RenewalReport, TransactionOptions } from './renewal-transaction.js';
@@ -8,8 +9,8 @@ export const RENEWAL_INTERVAL_MS = 60_000;
 /** The first wait after a failed or rolled-back renewal; doubled after each one in a row, up to a day. */
 export const RETRY_MS = 60 * 60_000;
 const MAX_RETRY_MS = 24 * 60 * 60_000;
-/** The lease is held this long per tick, and extended before each renewal. */
-const LEASE_MS = 5 * 60_000;
+/** The lease is held this long per tick, and extended before each renewal (`serve --renew-lease`). */
+export const LEASE_MS = 5 * 60_000;
 
 export interface SchedulerOptions {
   intervalMs?: number;
@@ -19,6 +20,8 @@ export interface SchedulerOptions {
   onOutcome?: TransactionOptions['onOutcome'];
   log?: (line: string) => void;
   retryMs?: number;
+  /** How long the renewal lease is held per take or extension (default LEASE_MS, 5 minutes). */
+  leaseMs?: number;
 }
 
 /**
@@ -80,10 +83,12 @@ export class RenewalScheduler {
   #tick: Promise<RenewalReport[]> | undefined;
   /** Certificates to renew at the next look whether due or not (their CA revoked them), with why. */
   readonly #urgent = new Map<string, string>();
-  /** The fencing token this scheduler last held the lease with: another one means it took the lease (over) anew. */
-  #token: number | undefined;
 
-  constructor(private readonly g: Gatehouse, private readonly options: SchedulerOptions = {}) {}
+  readonly #leaseMs: number;
+
+  constructor(private readonly g: Gatehouse, private readonly options: SchedulerOptions = {}) {
+    this.#leaseMs = options.leaseMs ?? LEASE_MS;
+  }
 
   /**
    * Renews a certificate at once, due or not — its CA has revoked it (OCSP). Its source decides:
@@ -113,17 +118,19 @@ export class RenewalScheduler {
   }
 
   /**
-   * Just took the lease (over): a renewal another process left open — it moved the uses, then
+   * Holding the lease: a renewal another process left open — it moved the uses, then
    * stopped (killed, its lease ran out) before committing or rolling back — is rolled back, so every
-   * use is back on the certificate that was checked; the renewal is tried again when next due. Only
+   * use is back on the certificate that was checked; the certificate is renewed again at once (in
+   * this tick: the stop was no fault of the CA's or the certificate's, so no retry wait). Only
    * renewals older than a lease are taken: a younger one may belong to a command (a manual
    * renewal) still probing.
    */
   #recover(log: (line: string) => void): void {
-    for (const r of this.g.renewals.unfinished(LEASE_MS)) {
+    for (const r of this.g.renewals.unfinished(this.#leaseMs)) {
       try {
         this.g.renewals.rollback(r.id, `rolled back by ${this.#holder}: the process renewing it stopped before it finished`, r.probes);
         log(`renewal ${r.id}: left unfinished since ${r.started} by a process that stopped; rolled back`);
+        this.#urgent.set(r.old, `left unfinished by a process that stopped (renewal ${r.id}, rolled back)`);
       } catch (e) {
         log(`renewal ${r.id}: left unfinished since ${r.started}; could not be rolled back: ${(e as Error).message}`);
       }
@@ -133,7 +140,7 @@ export class RenewalScheduler {
   /** Extends the lease while a renewal runs (a store that cannot be reached: it runs out, and the fence holds). */
   #extend(): void {
     try {
-      this.g.renewals.lease(this.#holder, LEASE_MS);
+      this.g.renewals.lease(this.#holder, this.#leaseMs);
     } catch {
       // Busy or gone: the next try, or the lease runs out.
     }
@@ -151,22 +158,23 @@ export class RenewalScheduler {
     const log = this.options.log ?? (() => undefined);
     const reports: RenewalReport[] = [];
     try {
-      const first = this.g.renewals.lease(this.#holder, LEASE_MS);
+      const first = this.g.renewals.lease(this.#holder, this.#leaseMs);
       if (first === false) return reports;
-      if (first !== this.#token) this.g.renewals.underLease(this.#holder, first, () => this.#recover(log));
-      this.#token = first;
+      // Every look, not only at a take-over: a renewal the previous holder left open may become
+      // older than a lease only after this node took the lease.
+      this.g.renewals.underLease(this.#holder, first, () => this.#recover(log));
       const now = (this.options.now ?? this.g.clock)();
       await this.g.renewals.underLease(this.#holder, first, () => chooseAcmeRenewalTimes(this.g, now, log));
       const urgent = [...this.#urgent].flatMap(([thumbprint, why]) => renewalStatus(this.g, this.options.sources, (c) => c.thumbprint === thumbprint).map((c) => ({ ...c, why })));
       this.#urgent.clear();
       const due = dueCertificates(this.g, now, this.options.sources, this.options.retryMs).filter((c) => !urgent.some((u) => u.thumbprint === c.thumbprint));
       for (const c of [...urgent, ...due.map((d) => ({ ...d, why: `due since ${d.nextRenewal}` }))]) {
-        const token = this.g.renewals.lease(this.#holder, LEASE_MS);
+        const token = this.g.renewals.lease(this.#holder, this.#leaseMs);
         if (token === false) break;
         log(`renewal: "${c.friendlyName}" (${c.source}) is ${c.why}; renewing`);
         // The lease is kept alive while the renewal runs; every write the renewal makes checks its
         // fencing token, so once another node has taken the lease over nothing more is written here.
-        const keepAlive = setInterval(() => this.#extend(), LEASE_MS / 3);
+        const keepAlive = setInterval(() => this.#extend(), this.#leaseMs / 3);
         keepAlive.unref();
         try {
           const r = await this.g.renewals.underLease(this.#holder, token, () => runRenewal(this.g, c.thumbprint, { sources: this.options.sources, onOutcome: this.options.onOutcome }));
@@ -174,7 +182,8 @@ export class RenewalScheduler {
           reports.push(r);
           log(`renewal ${r.renewal}: "${c.friendlyName}" ${r.outcome}${r.new.thumbprint ? ` → ${r.new.thumbprint}` : ''}: ${r.detail}${timingsText(r)}`);
         } catch (e) {
-          log(`renewal: "${c.friendlyName}" could not be renewed: ${(e as Error).message}`);
+          // GH_LEASE_LOST says another node took the lease over: this one's late writes were refused.
+          log(`renewal: "${c.friendlyName}" could not be renewed: ${e instanceof GatehouseError ? `${e.code}: ` : ''}${(e as Error).message}`);
         } finally {
           clearInterval(keepAlive);
         }

@@ -2,6 +2,7 @@ import { GatehouseError } from '../model/gatehouse-error.js';
 import type { Gatehouse } from '../lifecycle/gatehouse.js';
 import type { Renewal, RenewalMove } from '../lifecycle/renewal-manager.js';
 import { probeAll, probeTargets, type ProbeResult } from './probe.js';
+import type { ServingProcess } from '../lifecycle/serving-processes.js';
 
 /** What a renewal transaction ended with, for every face and for `onOutcome`. */
 export interface RenewalReport {
@@ -75,8 +76,10 @@ export async function renewTransaction(g: Gatehouse, oldRef: string, newRef: str
   const movedAt = performance.now();
   const timings: RenewalTimings = { appliedMs: null, probeMs: null };
   const report = (r: Renewal, probes: ProbeResult[], probed: boolean): RenewalReport => ({ ...base, renewal: r.id, outcome: r.outcome ?? 'failed', probed, detail: r.detail, moves: moved.moves, probes, timings });
+  let farm: ServingProcess[];
   try {
-    await g.processes.waitFor(moved.revision, { timeoutMs: options.waitTimeoutMs ?? 30_000 });
+    // Every live serving process of every node (the store's serving_processes) serves the move first.
+    farm = await g.processes.waitFor(moved.revision, { timeoutMs: options.waitTimeoutMs ?? 30_000 });
     timings.appliedMs = Math.round(performance.now() - movedAt);
   } catch (e) {
     if (e instanceof GatehouseError && e.code === 'GH_SERVE_NOT_RUNNING') {
@@ -90,7 +93,8 @@ export async function renewTransaction(g: Gatehouse, oldRef: string, newRef: str
     const back = g.renewals.rollback(moved.renewal, detail, null);
     return finish(report(back.renewal, [], false), options);
   }
-  const targets = probeTargets(g.serving.config(), next.thumbprint, old.sans);
+  // Each node is probed where it answers (its --listen-ip, or its host), not only this one.
+  const targets = probeTargets(g.serving.config(), next.thumbprint, old.sans, farm);
   say(`probing ${targets.length} endpoint(s)`);
   const probing = performance.now();
   const probes = await probeAll(targets, {

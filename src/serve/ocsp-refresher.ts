@@ -130,10 +130,16 @@ export class StapleCache {
     const now = Date.now();
     let entry = this.#entries.get(thumbprint);
     if (!entry || now - entry.readAt > this.rereadMs) {
-      const staple = this.g.ocsp.staple(thumbprint);
-      entry = { response: staple?.response, until: staple?.until ?? 0, readAt: now };
-      if (this.#entries.size > 10_000) this.#entries.clear();
-      this.#entries.set(thumbprint, entry);
+      try {
+        const staple = this.g.ocsp.staple(thumbprint);
+        entry = { response: staple?.response, until: staple?.until ?? 0, readAt: now };
+        if (this.#entries.size > 10_000) this.#entries.clear();
+        this.#entries.set(thumbprint, entry);
+      } catch {
+        // The store cannot be read now (a PostgreSQL that does not answer fails fast): the staple read before, if any, until it can.
+        if (!entry) return undefined;
+        entry.readAt = now;
+      }
     }
     return entry.response && this.g.clock().getTime() < entry.until ? entry.response : undefined;
   }

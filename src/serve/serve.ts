@@ -82,6 +82,8 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   let summary = summarize(g);
   if (!options.quiet) options.log(describeSummary(summary));
   if (options.once) return summary;
+  // From here on the store must never stop the serving: a PostgreSQL that drops packets fails fast.
+  g.serving.guard();
   setAnyAddress(options.listenIp);
   // Session tickets: keys derived from this run's seed (lifecycle/serving.ts), so every worker resumes them.
   const tickets = new TicketKeyFollower(new TicketKeys((window) => g.serving.ticketKeys(window), () => g.clock().getTime()));
@@ -126,6 +128,8 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   let again = false;
   /** Whether the store could not be read at the last check: said once when it goes away and once when it is back. */
   let unreadable = false;
+  /** PostgreSQL's push (undefined on SQLite, and until it is set up below). */
+  let push: Awaited<ReturnType<typeof g.serving.listen>>;
   const check = () => {
     if (applying) {
       again = true;
@@ -135,7 +139,10 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
     let config: ServingConfig;
     let read: RevisionRead;
     try {
-      if (g.serving.revision() === front.revision) {
+      const revision = g.serving.pollRevision();
+      // Back after the store could not be read: the listening connection may have died unnoticed (packets dropped) — make it again.
+      if (unreadable) push?.renew();
+      if (revision === front.revision) {
         if (unreadable) options.log('the store can be read again; no change was missed');
         unreadable = false;
         return;
@@ -163,7 +170,7 @@ export async function serve(g: ServingPlane, options: ServeOptions): Promise<Sto
   };
   // PostgreSQL: push — each committed change NOTIFYs its revision and is applied at once; the poll
   // stays as a slow safety net. SQLite: the poll alone.
-  const push = await g.serving.listen({
+  push = await g.serving.listen({
     revision: (r) => {
       if (r !== front.revision) check();
     },

@@ -177,12 +177,13 @@ export function buffer(v: Uint8Array): Buffer {
  * PostgresDb), else the SQLite file in the data directory (see openSqlite). Either way the
  * migrations it lacks are applied.
  */
-export function openDatabase(dataDir: string, options: { readonly?: boolean; store?: string | undefined } = {}): Db {
+export function openDatabase(dataDir: string, options: { readonly?: boolean; store?: string | undefined; migrate?: boolean } = {}): Db {
   if (options.store !== undefined && options.store !== '' && dataDir !== ':memory:') {
     if (!isPostgresUrl(options.store)) {
       throw fail('GH_USAGE', `The store "${options.store.replace(/:[^:@/]*@/, ':***@')}" is not one Gatehouse knows: give ${opt('store-url')} a postgres:// URL, or leave it out for the SQLite file in the data directory.`);
     }
     const db = new PostgresDb(parseStoreUrl(options.store));
+    if (options.migrate === false) return db;
     try {
       migrate(db);
     } catch (e) {
@@ -200,7 +201,7 @@ export function openDatabase(dataDir: string, options: { readonly?: boolean; sto
  * a crash, a busy timeout so concurrent CLI calls queue instead of failing, and foreign keys on.
  * `':memory:'` opens a private in-memory database (the unit tests).
  */
-export function openSqlite(dataDir: string, options: { readonly?: boolean } = {}): SqliteDb {
+export function openSqlite(dataDir: string, options: { readonly?: boolean; migrate?: boolean } = {}): SqliteDb {
   let raw: DatabaseSync;
   const memory = dataDir === ':memory:';
   try {
@@ -220,16 +221,16 @@ export function openSqlite(dataDir: string, options: { readonly?: boolean } = {}
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
   }
-  if (!options.readonly) migrate(db);
+  if (!options.readonly && options.migrate !== false) migrate(db);
   return db;
 }
 
 /**
  * Applies the migrations the database lacks, each in one transaction (IMMEDIATE: one migrator at a
  * time, on PostgreSQL through the writers' advisory lock); refuses a newer schema. PostgreSQL runs
- * the same list through forPostgres.
+ * the same list through forPostgres. `upTo` stops at that version (store copy: the source's).
  */
-export function migrate(db: Db): void {
+export function migrate(db: Db, upTo = MIGRATIONS[MIGRATIONS.length - 1]!.version): void {
   const create = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)';
   // On PostgreSQL two processes creating it at once collide (a duplicate in pg_type): they queue on the writers' lock.
   // SQLite's CREATE takes its own lock; a command that only reads takes no write lock for it.
@@ -241,7 +242,7 @@ export function migrate(db: Db): void {
     throw fail('GH_STORE_NEWER', `The store was written by a newer Gatehouse (schema ${current}, this one knows ${latest}). Upgrade Gatehouse before using this ${db.engine === 'postgres' ? 'database' : 'data directory'}.`);
   }
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (m.version <= current || m.version > upTo) continue;
     db.transaction('immediate', () => {
       // Another process may have applied it while we waited for the write lock.
       if (db.get('SELECT 1 FROM schema_migrations WHERE version = ?', m.version)) return;

@@ -35,6 +35,11 @@ export class FarmRepository {
     return this.engine.db.all<NodeRow>('SELECT id, host, pid, version, admin, started, seen, stopped FROM farm_nodes ORDER BY host, pid').map((r) => ({ ...r, pid: Number(r.pid) }));
   }
 
+  /** Forgets one node (its start failed). */
+  remove(id: string): void {
+    this.engine.db.run('DELETE FROM farm_nodes WHERE id = ?', id);
+  }
+
   /** Forgets the nodes not heard from since `before` (ISO time). */
   prune(before: string): void {
     this.engine.db.run('DELETE FROM farm_nodes WHERE seen < ?', before);

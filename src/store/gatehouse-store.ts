@@ -19,6 +19,13 @@ import { FarmRepository } from './farm.js';
 import { PostgresDb } from './postgres.js';
 import type { RevisionEvents } from './revision-listener.js';
 
+/** A serving process's longest store call on PostgreSQL (as long as the connect timeout: a reconnect fits, a full read of 100,000 names too). */
+export const SERVING_CALL_MS = 10_000;
+/** A serving process's heartbeat, poll or staple read: small statements, given up on after this long. */
+export const BRIEF_CALL_MS = 2_000;
+/** A serving process's read of a revision (in full: 100,000 names may take seconds on a loaded server), only after a poll got an answer. */
+export const REVISION_READ_MS = 60_000;
+
 export type { Actor, Change, ChangeKind, Fence } from './engine.js';
 export type { AuditEntry } from './audit.js';
 export type { CertificateRow } from './certificates.js';
@@ -112,12 +119,33 @@ export class GatehouseStore {
    * PostgreSQL: listens (on a connection of its own) for the revision every change NOTIFYs at commit
    * — push instead of poll; undefined on SQLite, which is polled. postgres.js is loaded only here.
    */
-  async listenRevisions(events: RevisionEvents): Promise<{ readonly listening: boolean; close(): Promise<void> } | undefined> {
+  async listenRevisions(events: RevisionEvents): Promise<{ readonly listening: boolean; renew(): void; close(): Promise<void> } | undefined> {
     const channel = this.engine.notifyChannel();
     const db = this.engine.db;
     if (channel === undefined || !(db instanceof PostgresDb)) return undefined;
     const { RevisionListener } = await import('./revision-listener.js');
     return new RevisionListener(db.target, channel, events);
+  }
+
+  /**
+   * A serving process's store (PostgreSQL; nothing on SQLite): no call holds the event loop longer
+   * than SERVING_CALL_MS, and a store that did not answer fails at once until a background probe
+   * finds it again (PostgresDb.guard), so a server that drops packets cannot stop the serving.
+   */
+  guardServing(): void {
+    if (this.engine.db instanceof PostgresDb) this.engine.db.guard(SERVING_CALL_MS);
+  }
+
+  /** Runs `fn` — a heartbeat, a poll: small statements — giving up after BRIEF_CALL_MS on PostgreSQL. */
+  briefly<T>(fn: () => T): T {
+    const db = this.engine.db;
+    return db instanceof PostgresDb ? db.within(BRIEF_CALL_MS, fn) : fn();
+  }
+
+  /** Runs `fn` — the read of a revision — with a longer deadline than a serving process's usual one on PostgreSQL (REVISION_READ_MS). */
+  patiently<T>(fn: () => T): T {
+    const db = this.engine.db;
+    return db instanceof PostgresDb ? db.within(REVISION_READ_MS, fn) : fn();
   }
 
   checkMasterKey(): void {

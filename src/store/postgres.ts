@@ -2,12 +2,19 @@ import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from '
 import { fail } from '../model/gatehouse-error.js';
 import { opt } from '../model/wording.js';
 import type { Db, SqlValue } from './database.js';
-import type { Reply, Request, WorkerSetup } from './postgres-worker.js';
+import type { Deadline, Reply, Request, WorkerSetup } from './postgres-worker.js';
+import { DOWN_SLOT, REPLY_SLOT, unreachableCode } from './postgres-codes.js';
 
 /** How long one statement may take before the store gives up on the worker (it has died or hangs). */
 const STATEMENT_TIMEOUT_MS = 120_000;
 /** The advisory lock every writing transaction takes: one writer at a time, as SQLite's write lock. */
 export const WRITER_LOCK = 0x6761_7465; // "gate"
+/**
+ * Taking it: one lock per store — the key pair (WRITER_LOCK, the hash of the schema) — so stores in
+ * other schemas of the same database (several farms, the tests) never wait for this one's writer
+ * (a long `store copy` into one schema held every other schema's writers before).
+ */
+const TAKE_WRITER_LOCK = `SELECT pg_advisory_xact_lock(${WRITER_LOCK}, hashtext(COALESCE(current_schema(), '')))`;
 
 /** A store URL: postgres://user:password@host:port/database[?schema=NAME]. */
 export interface StoreUrl {
@@ -68,9 +75,13 @@ export class PostgresDb implements Db {
   #writer = false;
   #closed = false;
   #sequence = 0;
+  /** A serving process's store (see `guard`): how long a call may take, and whether to fail fast while it is down. */
+  #guard: { callMs: number } | undefined;
+  /** A shorter deadline for the calls inside `within`. */
+  #within: number | undefined;
 
   constructor(readonly target: StoreUrl) {
-    const flag = new SharedArrayBuffer(4);
+    const flag = new SharedArrayBuffer(8);
     this.#signal = new Int32Array(flag);
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -78,6 +89,37 @@ export class PostgresDb implements Db {
     this.#worker = new Worker(new URL('./postgres-worker.js', import.meta.url), { workerData: setup, transferList: [port2] });
     this.#worker.unref();
     this.#port.unref();
+  }
+
+  /**
+   * Makes this a serving process's store, which must never keep its event loop blocked for long on a
+   * PostgreSQL that does not answer (packets dropped: no refusal, only silence). Each call gives up
+   * after `callMs`; after a give-up or a lost connection the store is marked down, and every call
+   * fails at once with GH_STORE_UNAVAILABLE — the event loop goes on serving what it has — while the
+   * worker thread probes the server in the background; the first answer marks it up again.
+   */
+  guard(callMs: number): void {
+    this.#guard = { callMs };
+  }
+
+  /** Whether a guarded store is known down (its worker is probing it). */
+  get down(): boolean {
+    return this.#guard !== undefined && Atomics.load(this.#signal, DOWN_SLOT) === 1;
+  }
+
+  /**
+   * Runs `fn` with every call in it giving up after `ms` instead of the store's deadline: shorter for
+   * a heartbeat or a poll (small statements that must not hold a serving process), longer for the read
+   * of a revision. Nested, the shorter wins.
+   */
+  within<T>(ms: number, fn: () => T): T {
+    const outer = this.#within;
+    this.#within = Math.min(ms, outer ?? ms);
+    try {
+      return fn();
+    } finally {
+      this.#within = outer;
+    }
   }
 
   get<T>(sql: string, ...args: SqlValue[]): T | undefined {
@@ -101,11 +143,17 @@ export class PostgresDb implements Db {
     const savepoint = `sp${this.#depth}`;
     if (nested) {
       // A write inside a read: take the writers' lock now (as SQLite upgrades its lock).
-      const lock = mode === 'immediate' && !this.#writer ? `; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : '';
+      const lock = mode === 'immediate' && !this.#writer ? `; ${this.#lockWait()}${TAKE_WRITER_LOCK}` : '';
       this.#call({ op: 'exec', sql: `SAVEPOINT ${savepoint}${lock}` });
       if (lock) this.#writer = true;
     } else {
-      this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
+      try {
+        this.#call({ op: 'begin', sql: mode === 'immediate' ? `BEGIN; ${this.#lockWait()}${TAKE_WRITER_LOCK}` : 'BEGIN ISOLATION LEVEL REPEATABLE READ' });
+      } catch (e) {
+        // BEGIN went through and the lock did not (its timeout): end that transaction, or the connection stays in it.
+        this.#rollback(false, savepoint);
+        throw e;
+      }
       this.#writer = mode === 'immediate';
     }
     this.#depth++;
@@ -130,6 +178,16 @@ export class PostgresDb implements Db {
       throw e;
     }
     return result;
+  }
+
+  /**
+   * A guarded store's writer waits for the writers' lock less than its call deadline: a busy lock
+   * (another process's long change) is then PostgreSQL's lock timeout (55P03, "try again"), not a
+   * give-up that would take a live server for a silent one.
+   */
+  #lockWait(): string {
+    const ms = this.#within ?? this.#guard?.callMs;
+    return ms === undefined ? '' : `SET LOCAL lock_timeout = ${Math.max(100, Math.floor(ms * 0.8))}; `;
   }
 
   #rollback(nested: boolean, savepoint: string): void {
@@ -173,20 +231,27 @@ export class PostgresDb implements Db {
 
   #call(req: Request): Extract<Reply, { ok: true }> {
     if (this.#closed && req.op !== 'close') throw new Error('the PostgreSQL store is closed');
+    // A guarded store known down fails at once (a rollback still goes through: the worker answers it at once).
+    if (req.op !== 'rollback' && req.op !== 'close' && this.down) {
+      throw fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${this.target.shown} did not answer the last request; this process goes on without it and tries again in the background. Check that the server is running and reachable.`);
+    }
     const id = ++this.#sequence;
-    const deadline = Date.now() + STATEMENT_TIMEOUT_MS;
-    Atomics.store(this.#signal, 0, 0);
-    this.#port.postMessage({ id, req });
+    const timeoutMs = this.#within ?? this.#guard?.callMs ?? STATEMENT_TIMEOUT_MS;
+    const deadline: Deadline = { timeoutMs, guarded: this.#guard !== undefined };
+    // The worker gives up first (and drops the connection); this wait is the backstop for a worker that hangs.
+    const until = Date.now() + timeoutMs + 2_000;
+    Atomics.store(this.#signal, REPLY_SLOT, 0);
+    this.#port.postMessage({ id, req, deadline });
     let message: { message: { id: number; reply: Reply } } | undefined;
     // The reply to this request (a late one to a request that timed out before is dropped).
-    while (Date.now() < deadline) {
-      Atomics.wait(this.#signal, 0, 0, deadline - Date.now());
-      Atomics.store(this.#signal, 0, 0);
+    while (Date.now() < until) {
+      Atomics.wait(this.#signal, REPLY_SLOT, 0, until - Date.now());
+      Atomics.store(this.#signal, REPLY_SLOT, 0);
       while ((message = receiveMessageOnPort(this.#port)) !== undefined && message.message.id !== id);
       if (message) break;
     }
     if (message === undefined) {
-      throw fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${this.target.shown} did not answer within ${STATEMENT_TIMEOUT_MS / 1000} s. Check that the server is running and reachable, then try again.`);
+      throw fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${this.target.shown} did not answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is running and reachable, then try again.`);
     }
     const reply = message.message.reply;
     if (!reply.ok) throw pgError(reply.error, this.target.shown);
@@ -216,21 +281,18 @@ export function numberedPlaceholders(sql: string): string {
   return out;
 }
 
-/** SQLSTATE classes and client codes that mean the server cannot be reached or refuses us. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
-
-/** A PostgreSQL (or connection) error as Gatehouse's: unreachable or refused → GH_STORE_UNAVAILABLE (naming the URL without its password). */
-function pgError(e: { message: string; code: string | undefined }, shown: string): Error {
+/** A PostgreSQL (or connection) error as Gatehouse's (exported for its unit test): unreachable or refused → GH_STORE_UNAVAILABLE (naming the URL without its password). */
+export function pgError(e: { message: string; code: string | undefined }, shown: string): Error {
   const code = e.code ?? '';
   const message = e.message.replace(/(:\/\/[^:/@]*:)[^@/]*@/g, '$1***@');
-  if (UNREACHABLE.has(code) || code.startsWith('08') || code.startsWith('57P')) {
+  if (unreachableCode(code)) {
     return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} cannot be reached (${message}). Check that the server is running and the host and port in ${opt('store-url')}, then try again.`);
   }
   if (code.startsWith('28') || code === '3D000' || code === '42501' || code === '3F000') {
     return fail('GH_STORE_UNAVAILABLE', `PostgreSQL at ${shown} refused the connection (${message}). Check the user, password, database and schema in ${opt('store-url')}.`);
   }
   if (code === '55P03') {
-    return fail('GH_STORE_UNAVAILABLE', `Another Gatehouse process has held the write lock of the store at ${shown} for 60 s, so this change was not made; nothing was changed. Try again when it has finished.`);
+    return fail('GH_STORE_UNAVAILABLE', `Another Gatehouse process has held the write lock of the store at ${shown} too long (60 s for a command, less in a serving process), so this change was not made; nothing was changed. Try again when it has finished.`);
   }
   if (code === '53100') {
     return fail('GH_STORE_FULL', 'The PostgreSQL server is out of disk space, so Gatehouse could not write to its database; nothing was changed. Free some space on the server and try again.');

@@ -27,7 +27,9 @@ const RECONNECT_MAX_MS = 2_000;
  * `gatehouse-listen pid N` (pg_stat_activity's application_name).
  */
 export class RevisionListener {
-  readonly #sql: postgres.Sql;
+  #sql: postgres.Sql;
+  /** Which client is the current one: a dropped client's late callbacks are ignored. */
+  #generation = 0;
   #closed = false;
   #listening = false;
   #ever = false;
@@ -37,9 +39,16 @@ export class RevisionListener {
   #wait = RECONNECT_FIRST_MS;
   #connecting = false;
 
-  constructor(target: StoreUrl, readonly channel: string, private readonly events: RevisionEvents) {
+  constructor(private readonly target: StoreUrl, readonly channel: string, private readonly events: RevisionEvents) {
+    this.#sql = this.#client();
+    void this.#connect();
+  }
+
+  #client(): postgres.Sql {
+    const mine = ++this.#generation;
+    const target = this.target;
     // onnotify is postgres.js's own hook for NotificationResponse (what its `listen` builds on), not in its typings.
-    this.#sql = postgres(target.url, {
+    return postgres(target.url, {
       max: 1,
       idle_timeout: 0,
       max_lifetime: null,
@@ -49,9 +58,28 @@ export class RevisionListener {
       fetch_types: false,
       onnotice: () => {},
       connection: { application_name: `gatehouse-listen pid ${process.pid}`, ...(target.schema ? { search_path: `"${target.schema}"` } : {}) },
-      onnotify: (ch: string, payload: string) => this.#notified(ch, payload),
-      onclose: () => this.#onClose('the connection closed'),
+      onnotify: (ch: string, payload: string) => {
+        if (mine === this.#generation) this.#notified(ch, payload);
+      },
+      onclose: () => {
+        if (mine === this.#generation) this.#onClose('the connection closed');
+      },
     } as postgres.Options<{}>);
+  }
+
+  /**
+   * Drops the listening connection and makes it again (then `listening(true)`): after the store did
+   * not answer for a while, the old connection may be dead without knowing it (packets dropped: no
+   * reset ever comes, and TCP keepalive takes minutes), so notifications would stop arriving.
+   */
+  renew(): void {
+    if (this.#closed) return;
+    const old = this.#sql;
+    this.#sql = this.#client();
+    this.#listening = false;
+    void old.end({ timeout: 0 }).catch(() => {});
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     void this.#connect();
   }
 

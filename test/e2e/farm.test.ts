@@ -2,11 +2,12 @@
 // console session made through one works on the other and survives a restart; logging out on one
 // logs out on both; the log-in throttle counts failures made on either node; `gatehouse farm status`
 // and GET /api/v1/farm list both nodes, the revision each serves and its lag, and mark a stopped
-// and a killed one.
+// and a killed one. Three nodes started at once on an empty store make one admin certificate between
+// them; a node whose start fails (an admin certificate that does not exist) is not listed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dataDir, eventually, gh, ghJson } from '../support/cli.js';
-import { AdminServer, addUser, assertProblem, createToken, PASSWORD } from '../support/admin.js';
+import { assertCleanError, dataDir, eventually, freePorts, gh, ghJson, ServeProcess } from '../support/cli.js';
+import { ADMIN_CERT_NAME, AdminServer, addUser, assertProblem, createToken, PASSWORD } from '../support/admin.js';
 
 interface FarmNode { id: string; pid: number; version: string; admin: string | null; state: string; revision: number | null; processes: number; lag: { revisions: number | null; seconds: number }; stopped: string | null }
 interface Farm { revision: number; nodes: FarmNode[] }
@@ -75,4 +76,24 @@ test('two serve nodes on one store share console sessions and the log-in throttl
   two.serve.child.kill('SIGKILL');
   await eventually('the killed node is stale', () => ghJson<Farm>(data, ['farm', 'status']).nodes.find((n) => n.pid === two.serve.child.pid)?.state === 'stale');
   assert.match(gh(data, ['farm', 'status']).stdout, /STALE/);
+});
+
+test('three serve nodes started at once on an empty store make one admin certificate between them, and all use it', async (t) => {
+  const data = dataDir();
+  const ports = await freePorts(3);
+  const nodes = ports.map((port) => new ServeProcess(data, ['--workers', '1', '--admin', `127.0.0.1:${port}`, '--renew-every', '0']));
+  t.after(() => Promise.all(nodes.map((n) => n.stop())));
+  for (const [i, n] of nodes.entries()) await n.waitFor(/admin: console and API on https:\/\//, `node ${i + 1}'s admin endpoint`, 30_000);
+  const own = ghJson<Array<{ friendlyName: string; thumbprint: string }>>(data, ['cert', 'list', '--store', 'personal']).filter((c) => c.friendlyName === ADMIN_CERT_NAME);
+  assert.equal(own.length, 1, `one admin certificate: ${JSON.stringify(own)}`);
+  assert.equal(nodes.filter((n) => /admin: created the self-signed certificate/.test(n.out)).length, 1, 'one node made it');
+  assert.equal(ghJson<Array<{ action: string }>>(data, ['audit']).filter((a) => a.action === 'cert.self-signed').length, 1, 'one audit record');
+});
+
+test('a serve whose start fails (an admin certificate that does not exist) is not listed by farm status', async () => {
+  const data = dataDir();
+  const [port] = await freePorts(1);
+  const r = gh(data, ['serve', '--workers', '1', '--admin', `127.0.0.1:${port}`, '--admin-cert', 'no such certificate', '--renew-every', '0']);
+  assertCleanError(r, 'GH_CERT_NOT_FOUND');
+  assert.deepEqual(ghJson<Farm>(data, ['farm', 'status']).nodes, [], 'no node: it never served');
 });

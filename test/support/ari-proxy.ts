@@ -28,6 +28,31 @@ export class AriProxy {
   /** Every request, counted by method and first path segment (`POST /order-plz`, `POST /chalZ`, `GET /renewal-info`…): what the renewal benchmark reports as CA requests. */
   readonly requests = new Map<string, number>();
 
+  readonly #holds: Array<{ pattern: RegExp; arrive: () => void; gate: Promise<void> }> = [];
+
+  /**
+   * Holds the next request whose `METHOD /path` matches (`/^POST \/order-plz/`) before it reaches
+   * pebble: `arrived` resolves when it comes, and it goes on at `release()` — a renewal stopped at a
+   * known point (the farm renewal test pauses, kills or moves things meanwhile).
+   */
+  hold(pattern: RegExp): { arrived: Promise<void>; release(): void } {
+    let arrive!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((r) => { arrive = r; });
+    const gate = new Promise<void>((r) => { release = r; });
+    this.#holds.push({ pattern, arrive, gate });
+    return { arrived, release };
+  }
+
+  /** Waits while a hold matches this request (each hold stops one request). */
+  async held(kind: string): Promise<void> {
+    const i = this.#holds.findIndex((h) => h.pattern.test(kind));
+    if (i < 0) return;
+    const [h] = this.#holds.splice(i, 1);
+    h!.arrive();
+    await h!.gate;
+  }
+
   private constructor(
     private readonly server: Server,
     /** The ACME directory URL through the proxy. */
@@ -62,7 +87,8 @@ export class AriProxy {
       }
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
-      req.on('end', () => {
+      req.on('end', async () => {
+        await p.held(`${req.method} ${path}`);
         const body = Buffer.concat(chunks);
         if (req.method === 'POST' && path === '/order-plz') {
           try {

@@ -701,11 +701,11 @@ export interface SClientResult {
 }
 
 /**
- * `openssl s_client` as the TLS peer: connects to 127.0.0.1:port, with `-servername NAME` or,
+ * `openssl s_client` as the TLS peer: connects to host:port (127.0.0.1 unless given), with `-servername NAME` or,
  * for `servername` null, `-noservername`; returns the server certificate's thumbprint.
  */
-export function sClient(port: number, servername: string | null, extra: string[] = []): SClientResult {
-  const args = ['s_client', '-connect', `127.0.0.1:${port}`, ...(servername === null ? ['-noservername'] : ['-servername', servername]), ...extra];
+export function sClient(port: number, servername: string | null, extra: string[] = [], host = '127.0.0.1'): SClientResult {
+  const args = ['s_client', '-connect', `${host}:${port}`, ...(servername === null ? ['-noservername'] : ['-servername', servername]), ...extra];
   const r = spawnSync('openssl', args, { input: '', encoding: 'utf8', timeout: 15_000 });
   const out = r.stdout ?? '';
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(out);

@@ -29,6 +29,8 @@ export class Pebble {
     readonly caFile: string,
     readonly managementPort: number,
     private readonly children: ChildProcess[],
+    /** pebble-challtestsrv's management port (none with `dnsServer`). */
+    private readonly dnsManagementPort: number | undefined,
     private readonly logs: { out: string },
   ) {}
 
@@ -66,7 +68,7 @@ export class Pebble {
       cwd: dir,
       env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: String(options.nonceReject ?? 0), PEBBLE_AUTHZREUSE: '0' },
     }), 'pebble');
-    const p = new Pebble(dir, `https://127.0.0.1:${acmePort}/dir`, certFile, mgmtPort, children, logs);
+    const p = new Pebble(dir, `https://127.0.0.1:${acmePort}/dir`, certFile, mgmtPort, children, options.dnsServer === undefined ? dnsMgmtPort : undefined, logs);
     const end = Date.now() + 15_000;
     for (;;) {
       try {
@@ -81,6 +83,16 @@ export class Pebble {
       }
     }
     return p;
+  }
+
+  /**
+   * Makes pebble-challtestsrv answer `ip` for every name from now on: where pebble's VA connects to
+   * validate HTTP-01 and TLS-ALPN-01 (a farm test points it at one node of several on 127.0.0.N).
+   */
+  async setDefaultIPv4(ip: string): Promise<void> {
+    if (this.dnsManagementPort === undefined) throw new Error('pebble runs with a DNS server of the test\'s own');
+    const r = await fetch(`http://127.0.0.1:${this.dnsManagementPort}/set-default-ipv4`, { method: 'POST', body: JSON.stringify({ ip }) });
+    if (!r.ok) throw new Error(`pebble-challtestsrv refused set-default-ipv4 ${ip}: HTTP ${r.status} ${await r.text()}`);
   }
 
   /** pebble's and challtestsrv's output so far (for assertion messages). */
