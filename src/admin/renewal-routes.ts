@@ -70,9 +70,14 @@ const DryRunSchema = Type.Object({
 /** Renewals: each certificate's renewal state, a certificate's history, and Renew…. */
 export const renewalRoutes = [
   route({
-    method: 'GET', path: '/renewals', access: 'view', tag: 'renewals', summary: 'Each certificate with its source, next renewal, and last renewal attempt and result',
+    method: 'GET', path: '/renewals', access: 'view', tag: 'renewals',
+    summary: 'Each certificate with its source, next renewal, and last renewal attempt and result; with certificates (thumbprints separated by commas, at most 1000): those certificates only (one page of the Server Certificates list)',
+    query: closed({ certificates: Type.Optional(Type.String({ maxLength: 41_000, pattern: '^[0-9A-Fa-f]{40}(,[0-9A-Fa-f]{40}){0,999}$' })) }),
     response: Type.Array(RenewalStatusSchema),
-    handler: ({ admin }) => renewalStatus(admin.gatehouse),
+    handler: ({ admin, query }) => {
+      if (query.certificates === undefined) return renewalStatus(admin.gatehouse);
+      return renewalStatus(admin.gatehouse, {}, undefined, [...new Set(query.certificates.toUpperCase().split(','))]);
+    },
   }),
   route({
     method: 'GET', path: '/certificates/:ref/renewals', access: 'view', tag: 'renewals', summary: 'Every renewal a certificate took part in (as the old or the new one), newest first',

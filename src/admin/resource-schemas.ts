@@ -217,7 +217,8 @@ export const RequestCancelledSchema = Type.Object({ id: Type.Integer(), cancelle
 export const ServerSchema = Type.Object({
   name: Type.String({ description: "the machine's host name" }),
   addresses: Type.Array(Type.String(), { description: "the machine's addresses (the Bindings dialog's IP list)" }),
-  hostNames: Type.Array(Type.String(), { description: 'the host names the bindings use' }),
+  hostNames: Type.Array(Type.String(), { description: 'the host names the bindings use (by name; the first hostNames=N when asked so)' }),
+  hostNameCount: Type.Optional(Type.Integer({ description: 'how many host names the bindings use in all (when hostNames=N asks for some)' })),
   services: Type.Object({ https: nullable(Type.String({ description: "the thumbprint of the server's default HTTPS certificate" })) }, open),
 }, open);
 

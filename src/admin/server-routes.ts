@@ -22,13 +22,18 @@ export const serverRoutes = [
   }),
   route({
     method: 'GET', path: '/server', access: 'view', tag: 'server',
-    summary: "The server: its name, local addresses (the Bindings dialog's IP list) and the host names its bindings use (what the request wizard proposes)",
+    summary: "The server: its name, local addresses (the Bindings dialog's IP list) and the host names its bindings use (what the request wizard proposes); " +
+      'with hostNames=N, the first N host names only (0: none, without reading the bindings) and hostNameCount, how many there are in all (the console asks so at 100,000 names)',
+    query: closed({ hostNames: Type.Optional(QUERY_INT) }),
     response: ServerSchema,
-    handler: ({ admin }) => {
+    handler: ({ admin, query }) => {
       const g = admin.gatehouse;
-      const hostNames = [...new Set(g.bindings.list().map((b) => b.host).filter((h) => h !== ''))].sort();
+      const first = query.hostNames === undefined ? undefined : Number(query.hostNames);
+      const all = first === 0 ? [] : [...new Set(g.bindings.list().map((b) => b.host).filter((h) => h !== ''))].sort();
       const https = g.services.certificateOf('https');
-      return { name: hostname(), addresses: admin.localAddresses(), hostNames, services: { https: https ?? null } };
+      const server = { name: hostname(), addresses: admin.localAddresses(), services: { https: https ?? null } };
+      if (first === undefined) return { ...server, hostNames: all };
+      return { ...server, hostNames: all.slice(0, first), ...(first === 0 ? {} : { hostNameCount: all.length }) };
     },
   }),
   route({

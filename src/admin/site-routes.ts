@@ -64,15 +64,20 @@ export const siteRoutes = [
   }),
   route({
     method: 'GET', path: '/bindings', access: 'view', tag: 'bindings',
-    summary: 'List all bindings, or one site\'s. With limit, cursor or name: one page (limit 1–1000, default 100) by site, protocol, port, address and host, of the bindings whose host or site name contains name (any case); ' +
+    summary: 'List all bindings, or one site\'s. With limit, cursor, name, protocol or sni: one page (limit 1–1000, default 100) by site, protocol, port, address and host, of the bindings whose host or site name contains name (any case), of that protocol, with (sni=true) or without SNI; ' +
       'the X-Total-Count header says how many match, X-Next-Cursor (absent on the last page) is the cursor of the next page',
     query: closed({
       site: Type.Optional(Type.String({ maxLength: 100 })), name: Type.Optional(Type.String({ maxLength: 256 })), limit: Type.Optional(QUERY_INT), cursor: Type.Optional(Type.String({ maxLength: 2048 })),
+      protocol: Type.Optional(PROTOCOL), sni: Type.Optional(QUERY_FLAG),
     }),
     response: Type.Array(BindingSchema),
     handler: ({ admin, query, reply }) => {
-      if (query.limit === undefined && query.cursor === undefined && query.name === undefined) return admin.gatehouse.bindings.list(query.site);
-      const page = admin.gatehouse.bindings.page({ site: query.site, name: query.name, limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit), cursor: query.cursor });
+      const filtered = query.limit !== undefined || query.cursor !== undefined || query.name !== undefined || query.protocol !== undefined || query.sni !== undefined;
+      if (!filtered) return admin.gatehouse.bindings.list(query.site);
+      const page = admin.gatehouse.bindings.page({
+        site: query.site, name: query.name, protocol: query.protocol, sni: query.sni === undefined ? undefined : query.sni === 'true',
+        limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit), cursor: query.cursor,
+      });
       pageHeaders(reply, page);
       return page.items;
     },

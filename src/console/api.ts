@@ -32,6 +32,13 @@ export class ApiError extends Error {
   }
 }
 
+/** One page of a listing, as `Api.page` reads it. */
+export interface ListPage<T> {
+  items: T[];
+  total: number;
+  next: string | null;
+}
+
 export interface FileAnswer {
   blob: Blob;
   fileName: string;
@@ -44,6 +51,17 @@ export class Api {
 
   get<T>(path: string): Promise<T> {
     return this.json<T>('GET', path);
+  }
+
+  /**
+   * One page of a listing (GET with limit, cursor, name…): its rows, how many match in all
+   * (X-Total-Count) and the next page's cursor (X-Next-Cursor; null on the last page).
+   */
+  async page<T>(path: string): Promise<ListPage<T>> {
+    const response = await this.send('GET', path);
+    const items = (await response.json()) as T[];
+    const total = Number(response.headers.get('x-total-count'));
+    return { items, total: Number.isFinite(total) && response.headers.has('x-total-count') ? total : items.length, next: response.headers.get('x-next-cursor') };
   }
 
   post<T>(path: string, body?: unknown): Promise<T> {

@@ -21,6 +21,11 @@ type Route =
   | { kind: 'home' | 'certificates' | 'requests' | 'acme' | 'notifications' | 'services' | 'sites' | 'users' | 'audit' }
   | { kind: 'site'; name: string };
 
+/** How many sites the Connections tree lists (by name); with more, it links to the Sites page. */
+const TREE_SITES = 50;
+/** The server as every page needs it: without the bindings' host names (100,000 of them; the pages that show some ask). */
+const SERVER = '/server?hostNames=0';
+
 type PageFn = (ctx: Ctx, route: Route) => Promise<HTMLElement>;
 
 const PAGES: Record<Route['kind'], { title: string; render: PageFn }> = {
@@ -37,7 +42,8 @@ const PAGES: Record<Route['kind'], { title: string; render: PageFn }> = {
 };
 
 function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#\/?/, '');
+  // A list's search and page (`#/certificates?q=…&page=…`) are the page's, not the route's.
+  const path = hash.replace(/^#\/?/, '').split('?')[0]!;
   const [first, ...rest] = path.split('/');
   switch (first) {
     case 'certificates': return { kind: 'certificates' };
@@ -59,7 +65,9 @@ class Console {
   #renderToken = 0;
   #session: SessionInfo | undefined;
   #ctx: Ctx | undefined;
+  /** The first TREE_SITES sites (the tree lists those; the Sites page pages through all). */
   #sites: Site[] = [];
+  #siteCount = 0;
   #tree!: HTMLElement;
   #page!: HTMLElement;
   #pageMessages!: HTMLElement;
@@ -119,7 +127,7 @@ class Console {
     this.api.csrfToken = session.csrfToken;
     this.#session = session;
     this.#signedOut = false;
-    const server = await this.api.get<ServerInfo>('/server');
+    const server = await this.api.get<ServerInfo>(SERVER);
     this.#ctx = this.makeContext(session, server);
     this.layout(session, server);
     window.addEventListener('hashchange', this.#onHash);
@@ -216,9 +224,10 @@ class Console {
     this.#page.setAttribute('aria-busy', 'true');
     const focusedKey = (document.activeElement as HTMLElement | null)?.closest?.('tr[data-key]')?.getAttribute('data-key');
     try {
-      const [sites, server] = await Promise.all([this.api.get<Site[]>('/sites'), this.api.get<ServerInfo>('/server')]);
+      const [sites, server] = await Promise.all([this.api.page<Site>(`/sites?limit=${TREE_SITES}`), this.api.get<ServerInfo>(SERVER)]);
       if (token !== this.#renderToken) return;
-      this.#sites = sites;
+      this.#sites = sites.items;
+      this.#siteCount = sites.total;
       ctx.server = server;
       const pageCtx: Ctx = { ...ctx, setActions: (groups) => token === this.#renderToken && this.setActions(groups) };
       this.drawTree(route);
@@ -276,7 +285,12 @@ class Console {
               const here = route.kind === 'site' && route.name === s.name;
               return h('li', null, h('a', { ...current(siteHash(s.name), here), class: `node site ${s.state} ${here ? 'selected' : ''}` }, s.name,
                 s.state === 'stopped' ? h('span', { class: 'state' }, ' (Stopped)') : null));
-            }))))));
+            }),
+            // The site shown, when it is not among the first ones listed.
+            route.kind === 'site' && !this.#sites.some((s) => s.name === route.name)
+              ? h('li', null, h('a', { ...current(siteHash(route.name), true), class: 'node site selected' }, route.name)) : null,
+            this.#siteCount > this.#sites.length
+              ? h('li', null, h('a', { href: '#/sites', class: 'node more' }, `All ${this.#siteCount.toLocaleString('en-US')} sites…`)) : null)))));
     const had = this.#tree.contains(document.activeElement) ? (document.activeElement as HTMLAnchorElement).getAttribute('href') : null;
     replace(this.#tree, tree);
     if (had) this.#tree.querySelector<HTMLElement>(`a[href="${CSS.escape(had)}"]`)?.focus();

@@ -4,12 +4,16 @@
 // certificate?": Yes repeats the assignment with overwrite, No changes nothing. The completion shows
 // what was assigned and replaced, and the API's warnings.
 import { ApiError, InputProblem } from './api.js';
-import { bindingText, certificateNames, reachedNotes } from './bindings-dialog.js';
+import { bindingText, reachedNotes } from './bindings-dialog.js';
+import { certificatePicker } from './certificate-picker.js';
 import type { Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
 import { append, button, checkbox, field, h, isoDay, select, type Children } from './dom.js';
 import { certificateOption, statusBadge, statusText } from './status.js';
-import type { AssignResult, Certificate, ServiceName, ServiceView, Site } from './types.js';
+import type { AssignResult, Binding, Certificate, ServiceName, ServiceView } from './types.js';
+
+/** The most https bindings without SNI the dialog reads for its Web site list (one page of the API's). */
+const MAX_WEB_BINDINGS = 1000;
 
 /** The order of Exchange's Select Services page. */
 export const ASSIGN_ORDER: readonly ServiceName[] = ['smtp', 'https', 'imap', 'pop'];
@@ -62,26 +66,23 @@ export interface AssignOptions {
 
 export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions): Promise<void> {
   let views: ServiceView[];
-  let certs: Certificate[];
-  let sites: Site[];
+  let webBindings: Binding[];
   try {
-    [views, certs, sites] = await Promise.all([
+    // Not every certificate nor every site (100,000 may be configured): the certificate is searched
+    // for by name, and the web sites are those with https bindings without SNI (a few).
+    [views, webBindings] = await Promise.all([
       ctx.api.get<ServiceView[]>('/services'),
-      options.certificate ? Promise.resolve([options.certificate]) : ctx.api.get<Certificate[]>('/certificates'),
-      ctx.api.get<Site[]>('/sites'),
+      ctx.api.get<Binding[]>(`/bindings?protocol=https&sni=false&limit=${MAX_WEB_BINDINGS}`),
     ]);
   } catch (e) {
     ctx.fail(e);
     return;
   }
   const fixed = options.certificate;
-  const eligible = certs.filter((c) => notAssignable(c) === undefined).sort((a, b) => a.friendlyName.localeCompare(b.friendlyName));
-  const names = certificateNames(certs);
-  const certSelect = fixed ? undefined : select(
-    [{ value: '', label: 'Select a certificate' }, ...eligible.map((c) => certificateOption(c, names.get(c.thumbprint) ?? c.friendlyName))],
-    eligible.length === 1 ? eligible[0]!.thumbprint : '');
+  const picker = fixed ? undefined : certificatePicker(ctx, { offer: (c) => notAssignable(c) === undefined, none: 'Select a certificate', pickOnly: true, onChange: () => sync() });
+  const certSelect = picker?.select;
   const certInfo = h('span', { 'aria-live': 'polite' });
-  const chosen = (): Certificate | undefined => fixed ?? eligible.find((c) => c.thumbprint === certSelect?.value);
+  const chosen = (): Certificate | undefined => fixed ?? picker?.chosen();
 
   const boxes = new Map<ServiceName, HTMLInputElement>();
   const now = new Map<ServiceName, HTMLSpanElement>();
@@ -95,11 +96,11 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
 
   // Exchange's IIS service also binds the certificate to the web site its virtual directories live
   // in: by default the one with https on *:443 and no host name.
-  const defaultSite = sites.find((x) => (x.bindings ?? []).some((b) => b.protocol === 'https' && b.ip === '*' && b.port === 443 && b.host === ''));
-  const webSites = sites.filter((x) => (x.bindings ?? []).some((b) => b.protocol === 'https' && !b.sni));
+  const defaultSite = webBindings.find((b) => b.ip === '*' && b.port === 443 && b.host === '')?.site;
+  const webSites = [...new Set(webBindings.map((b) => b.site))].sort();
   const webSite = select([
-    { value: '', label: defaultSite ? `Default: ${defaultSite.name} (https on *:443)` : 'Default: none (no site has https on *:443)' },
-    ...webSites.filter((x) => x !== defaultSite).map((x) => ({ value: x.name, label: x.name })),
+    { value: '', label: defaultSite ? `Default: ${defaultSite} (https on *:443)` : 'Default: none (no site has https on *:443)' },
+    ...webSites.filter((x) => x !== defaultSite).map((x) => ({ value: x, label: x })),
   ], '');
   boxes.get('https')!.addEventListener('change', () => sync());
 
@@ -113,10 +114,9 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
           : `Now: “${v.friendlyName}” (${v.thumbprint.slice(0, 8)}…), expires ${isoDay(v.notAfter)}; status: ${statusText(v)}.`;
     }
     certInfo.textContent = c ? `${statusText(c)}. Issued to ${c.issuedTo} by ${c.issuedBy}; names: ${c.sans.join(', ') || 'none'}; expires ${isoDay(c.notAfter)}.`
-      : eligible.length === 0 ? 'There is no certificate with a private key that has not expired: complete a request, import one or create a self-signed one first.'
+      : picker?.offered() === 0 && picker.search.value.trim() === '' ? 'There is no certificate with a private key that has not expired: complete a request, import one or create a self-signed one first.'
         : 'Select the certificate the services present.';
   };
-  certSelect?.addEventListener('change', sync);
 
   const d = new Dialog('Assign Services to Certificate', { className: 'wide', onSubmit: () => assign() });
 
@@ -176,7 +176,7 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
     views = views.map((v) => (c && result.services.includes(v.service) ? { ...v, certificate: { thumbprint: c.thumbprint, friendlyName: c.friendlyName, notAfter: c.notAfter, status: c.status } } : v));
     sync();
     for (const b of boxes.values()) b.disabled = true;
-    if (certSelect) certSelect.disabled = true;
+    if (picker) picker.select.disabled = picker.search.disabled = true;
     webSite.disabled = true;
     if (notes.length > 0) d.showWarnings(`${what} Please note:`, notes);
     else d.showNotice(what);
@@ -199,12 +199,13 @@ export async function openAssignServicesDialog(ctx: Ctx, options: AssignOptions)
         h('dt', null, 'Thumbprint'), h('dd', { class: 'mono' }, fixed.thumbprint)),
     ]);
   } else {
-    d.body.append(field('Certificate', certSelect!, certInfo));
+    d.body.append(picker!.searchField, field('Certificate', picker!.select, [picker!.found, ' ', certInfo]));
   }
   d.body.append(
     h('fieldset', { class: 'services' }, h('legend', null, 'Select the services you want to assign to this certificate'), ...fields),
     field('Web site (IIS)', webSite, 'IIS also sets this certificate on the https bindings without SNI of this site (Exchange\'s virtual directories).'),
     h('p', { class: 'note' }, 'For a mail server, select at least SMTP and IIS (the Exchange guide\'s advice).'));
+  await picker?.ready;
   sync();
   d.setButtons(d.submitButton('Assign'), d.cancelButton());
   d.open();

@@ -9,6 +9,7 @@ import { confirmDialog, Dialog } from './dialog.js';
 import { breakable, button, checkbox, field, h, input, isoDay, replace, select } from './dom.js';
 import { certificateOption, nameWithStatus, statusText } from './status.js';
 import { DataTable, type Column } from './table.js';
+import { certificateNames, certificatePicker, certificatesOf } from './certificate-picker.js';
 import type { Binding, BindingResult, Certificate, ReachedSite, ServerInfo } from './types.js';
 
 /** `https *:443:www.contoso.com`, as IIS writes a binding. */
@@ -17,12 +18,7 @@ export function bindingText(b: Pick<Binding, 'protocol' | 'ip' | 'port' | 'host'
   return `${b.protocol} ${ip}:${b.port}:${b.host}`;
 }
 
-/** Thumbprint → the name to show: the friendly name, with the start of the thumbprint when two share it. */
-export function certificateNames(certs: Certificate[]): Map<string, string> {
-  const count = new Map<string, number>();
-  for (const c of certs) count.set(c.friendlyName, (count.get(c.friendlyName) ?? 0) + 1);
-  return new Map(certs.map((c) => [c.thumbprint, (count.get(c.friendlyName) ?? 0) > 1 ? `${c.friendlyName} (${c.thumbprint.slice(0, 8)})` : c.friendlyName]));
-}
+export { certificateNames };
 
 /** The columns of a bindings list (the site home's, the Site Bindings dialog's): the SSL certificate by name, with its status in words. */
 export function bindingColumns(certs: Certificate[]): Array<Column<Binding>> {
@@ -76,7 +72,9 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
   let server: ServerInfo;
   let bindings: Binding[];
   try {
-    [bindings, certs, server] = await Promise.all([ctx.api.get<Binding[]>(path), ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<ServerInfo>('/server')]);
+    [bindings, server] = await Promise.all([ctx.api.get<Binding[]>(path), ctx.api.get<ServerInfo>('/server?hostNames=0')]);
+    // Only the certificates the bindings use (100,000 may be installed); the editor searches for others.
+    certs = await certificatesOf(ctx, bindings);
   } catch (e) {
     ctx.fail(e);
     return;
@@ -111,7 +109,8 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
 
   /** Reloads the list with `select` selected and focused; without a row to focus, Add… has the focus. */
   async function reload(select?: string | null): Promise<void> {
-    [bindings, certs] = await Promise.all([ctx.api.get<Binding[]>(path), ctx.api.get<Certificate[]>('/certificates')]);
+    bindings = await ctx.api.get<Binding[]>(path);
+    certs = await certificatesOf(ctx, bindings);
     draw(select ?? undefined);
     if (select !== undefined) (tableHolder.querySelector<HTMLElement>(`tr[aria-selected="true"]`) ?? add).focus();
     await changed();
@@ -145,10 +144,11 @@ export async function openBindingsDialog(ctx: Ctx, site: string, changed: () => 
   }
 
   function openBindingEditor(existing: Binding | undefined): void {
-    openBindingEditorDialog(ctx, { site, path, existing, certs, server }, async (verb, result) => {
+    const current = existing?.certificate ? certs.find((c) => c.thumbprint === existing.certificate) : undefined;
+    openBindingEditorDialog(ctx, { site, path, existing, current, server }, async (verb, result) => {
       await reload(bindingText(result.binding));
       report(verb, result);
-    });
+    }).catch((e) => d.showError(messageOf(e)));
   }
 
   draw();
@@ -161,11 +161,12 @@ interface EditorContext {
   site: string;
   path: string;
   existing: Binding | undefined;
-  certs: Certificate[];
+  /** The existing binding's certificate. */
+  current: Certificate | undefined;
   server: ServerInfo;
 }
 
-function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: string, result: BindingResult) => Promise<void>): void {
+async function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: string, result: BindingResult) => Promise<void>): Promise<void> {
   const ex = ec.existing;
   const type = select([{ value: 'http', label: 'http' }, { value: 'https', label: 'https' }], ex?.protocol ?? 'https');
   const addresses = [...new Set([...ec.server.addresses, ...(ex && ex.ip !== '*' ? [ex.ip] : [])])];
@@ -174,9 +175,9 @@ function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: stri
   const host = input({ maxlength: '253', value: ex?.host ?? '', placeholder: 'www.contoso.com' });
   const sni = checkbox(ex?.sni ?? false);
   // Expired certificates are listed, marked, and cannot be chosen (a binding that has one keeps it until changed).
-  const withKey = ec.certs.filter((c) => c.hasPrivateKey).sort((a, b) => a.friendlyName.localeCompare(b.friendlyName));
-  const names = certificateNames(ec.certs);
-  const cert = select([{ value: '', label: 'Not selected' }, ...withKey.map((c) => certificateOption(c, names.get(c.thumbprint) ?? c.friendlyName))], ex?.certificate ?? '');
+  // The list holds what a search by name finds (100,000 may be installed), not every certificate.
+  const picker = certificatePicker(ctx, { current: ec.current, offer: (c) => c.hasPrivateKey, none: 'Not selected', onChange: () => sync() });
+  const cert = picker.select;
   const certInfo = h('span', { 'aria-live': 'polite' });
   let lastType = type.value as 'http' | 'https';
 
@@ -191,15 +192,15 @@ function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: stri
     sni.disabled = !canSni;
     if (!canSni) sni.checked = false;
     cert.disabled = !https;
-    const c = ec.certs.find((x) => x.thumbprint === cert.value);
+    picker.search.disabled = !https;
+    const c = picker.chosen();
     certInfo.textContent = !https ? 'http bindings have no certificate.'
       : c ? `${statusText(c)}. Issued to ${c.issuedTo} by ${c.issuedBy}; names: ${c.sans.join(', ')}; expires ${isoDay(c.notAfter)}.`
-        : withKey.every((x) => x.status === 'expired') ? 'There are no certificates with a private key that have not expired: complete a request, import one or create a self-signed one first.'
+        : picker.offered() === 0 && picker.search.value.trim() === '' ? 'There are no certificates with a private key that have not expired: complete a request, import one or create a self-signed one first.'
           : 'Select the certificate this binding serves.';
   };
   type.addEventListener('change', sync);
   host.addEventListener('input', sync);
-  cert.addEventListener('change', sync);
 
   const d = new Dialog(ex ? 'Edit Site Binding' : 'Add Site Binding', {
     className: 'wide',
@@ -253,7 +254,9 @@ function openBindingEditorDialog(ctx: Ctx, ec: EditorContext, saved: (verb: stri
       field('Port', port)),
     field('Host name', host, 'Leave empty to answer every host name on this IP address and port.'),
     field('Require Server Name Indication', sni, 'With a host name on https: the certificate is chosen by the name the client sends, so many sites can share one IP address and port.'),
-    field('SSL certificate', cert, certInfo));
+    picker.searchField,
+    field('SSL certificate', cert, [picker.found, ' ', certInfo]));
+  await picker.ready;
   sync();
   d.setButtons(d.submitButton('OK'), d.cancelButton());
   d.open();

@@ -13,6 +13,7 @@ import { breakable, button, copyText, h, isoDay, isoMinute, storeLabel } from '.
 import { statusBadge } from './status.js';
 import { openRenewalHistory, openRenewDialog, renewalText } from './renewal-dialogs.js';
 import { openRequestWizard } from './request-wizard.js';
+import { PagedList } from './paged-list.js';
 import { DataTable } from './table.js';
 import type { Certificate, PendingRequest, RenewalStatus } from './types.js';
 
@@ -21,12 +22,28 @@ export function shortHash(thumbprint: string): string {
   return thumbprint.length > 14 ? `${thumbprint.slice(0, 8)}…${thumbprint.slice(-4)}` : thumbprint;
 }
 
+/** The statuses the Server Certificates list can be filtered by (the API's `status`). */
+const STATUS_FILTER = [
+  { value: '', label: 'All' },
+  { value: 'valid', label: 'Valid' },
+  { value: 'expiring', label: 'Expiring within 30 days' },
+  { value: 'expired', label: 'Expired' },
+  { value: 'chain-incomplete', label: 'Chain incomplete' },
+];
+
+/** How many certificates match a status (a page of one row, for its X-Total-Count). */
+async function countOf(ctx: Ctx, status: string): Promise<number> {
+  return (await ctx.api.page<Certificate>(`/certificates?limit=1${status ? `&status=${status}` : ''}`)).total;
+}
+
 export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
-  const [certs, pending, renewalList] = await Promise.all([ctx.api.get<Certificate[]>('/certificates'), ctx.api.get<PendingRequest[]>('/requests'), ctx.api.get<RenewalStatus[]>('/renewals')]);
-  const renewals = new Map(renewalList.map((r) => [r.thumbprint, r]));
+  // One page of certificates at a time (100,000 may be installed), with the renewal state of that page's only.
+  let renewals = new Map<string, RenewalStatus>();
+  let certs: Certificate[] = [];
   const nameOf = (thumbprint: string) => certs.find((c) => c.thumbprint === thumbprint)?.friendlyName ?? thumbprint;
   const details = h('section', { class: 'selection-details', 'aria-label': 'Selected certificate' });
-  const table = new DataTable<Certificate>({
+  let table: DataTable<Certificate>;
+  const drawTable = (rows: Certificate[]) => new DataTable<Certificate>({
     caption: 'Certificates in the Web Hosting and Personal stores',
     columns: [
       { label: 'Name', cell: (c) => breakable(c.friendlyName), class: 'wrap' },
@@ -44,10 +61,11 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
       { label: 'Renewal', cell: (c) => renewalText(renewals.get(c.thumbprint), nameOf), class: 'wrap hide-lg renewal-cell' },
       { label: 'Status', cell: statusBadge, class: 'status-cell' },
     ],
-    rows: certs,
+    rows,
     key: (c) => c.thumbprint,
     rowClass: (c) => `status-${c.status}`,
-    empty: 'There are no certificates yet. Create a certificate request, complete it with the CA\'s response, or import a PFX.',
+    empty: list?.state.q || list?.state.status ? 'No certificate matches: change the search or the status.'
+      : 'There are no certificates yet. Create a certificate request, complete it with the CA\'s response, or import a PFX.',
     selected: ctx.selection.get('certificates') ?? null,
     onOpen: (c) => void openCertificateView(ctx, c),
     onSelect: (c) => {
@@ -56,6 +74,26 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
       showDetails(c);
     },
   });
+  let list: PagedList<Certificate> | undefined;
+  const [paged, pending, all, expiring, expired] = await Promise.all([
+    PagedList.open<Certificate>({
+      ctx, base: '#/certificates', path: '/certificates', noun: ['certificate', 'certificates'],
+      searchLabel: 'Search by name', searchHint: 'A part of the friendly name, the name issued to or a name (SAN), in any case.',
+      statuses: STATUS_FILTER,
+      draw: async (page) => {
+        const thumbprints = page.items.filter((c) => c.hasPrivateKey).map((c) => c.thumbprint);
+        const found = thumbprints.length === 0 ? [] : await ctx.api.get<RenewalStatus[]>(`/renewals?certificates=${thumbprints.join(',')}`);
+        certs = page.items;
+        renewals = new Map(found.map((r) => [r.thumbprint, r]));
+        table = drawTable(page.items);
+        showActions(table.selected);
+        showDetails(table.selected);
+        return table.el;
+      },
+    }),
+    ctx.api.get<PendingRequest[]>('/requests'), countOf(ctx, ''), countOf(ctx, 'expiring'), countOf(ctx, 'expired'),
+  ]);
+  list = paged;
 
   async function copyThumbprint(c: Certificate): Promise<void> {
     try {
@@ -130,18 +168,14 @@ export async function certificatesPage(ctx: Ctx): Promise<HTMLElement> {
         h('dt', null, 'Renewal'), h('dd', null, renewalText(renewals.get(c.thumbprint), nameOf))));
   }
 
-  const expiring = certs.filter((c) => c.status === 'expiring').length;
-  const expired = certs.filter((c) => c.status === 'expired').length;
-  const summary: string[] = [`${certs.length} certificate${certs.length === 1 ? '' : 's'}`];
-  if (expiring) summary.push(`${expiring} expiring within 30 days`);
-  if (expired) summary.push(`${expired} expired`);
+  const summary: string[] = [`${all.toLocaleString('en-US')} certificate${all === 1 ? '' : 's'}`];
+  if (expiring) summary.push(`${expiring.toLocaleString('en-US')} expiring within 30 days`);
+  if (expired) summary.push(`${expired.toLocaleString('en-US')} expired`);
 
-  showActions(table.selected);
-  showDetails(table.selected);
   return h('div', null,
     h('h1', { tabindex: '-1' }, 'Server Certificates'),
     h('p', { class: 'description' }, 'Use this feature to request and manage certificates that Gatehouse serves for sites bound with https.'),
     h('p', { class: `summary ${expired || expiring ? 'attention' : ''}` }, summary.join(', ') + '.'),
     pending.length > 0 ? h('p', { class: 'pending-note' }, `${pending.length} certificate request${pending.length === 1 ? ' is' : 's are'} waiting for a CA's response. `, h('a', { href: '#/requests' }, 'Pending Certificate Requests')) : null,
-    h('div', { class: 'master-detail' }, table.el, details));
+    h('div', { class: 'master-detail' }, paged.el, details));
 }

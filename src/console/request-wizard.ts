@@ -32,6 +32,10 @@ function cleanName(value: string): string {
   return value.trim().toLowerCase().replace(/\.$/, '');
 }
 
+
+/** How many of the bindings' host names the wizard reads to propose names from (by name). */
+const WIZARD_HOST_NAMES = 1000;
+
 /** The names the wizard proposes for a scope: the wildcard and the root, then the server's host names within the root. */
 export function proposeDomains(root: string, wildcard: boolean, hostNames: string[]): string[] {
   const names: string[] = [];
@@ -54,7 +58,7 @@ export async function openRequestWizard(ctx: Ctx, done: (issued?: string) => voi
   const acme = ctx.can('certificates.manage');
   try {
     [server, caReady, accounts] = await Promise.all([
-      ctx.api.get<ServerInfo>('/server'),
+      ctx.api.get<ServerInfo>(`/server?hostNames=${WIZARD_HOST_NAMES}`),
       ctx.can('ca.manage') ? ctx.caExists() : Promise.resolve(false),
       acme ? ctx.api.get<AcmeAccount[]>('/acme/accounts') : Promise.resolve([]),
     ]);

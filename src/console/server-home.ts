@@ -5,7 +5,7 @@ import { allowed, type Ctx } from './context.js';
 import { Dialog } from './dialog.js';
 import { field, h, input, isoDay, saveFile, select } from './dom.js';
 import { nameWithStatus } from './status.js';
-import type { Certificate, InternalCa } from './types.js';
+import type { Certificate, InternalCa, ServerInfo } from './types.js';
 import { KEY_TYPES } from './types.js';
 
 const FEATURES: Array<{ hash: string; name: string; text: string }> = [
@@ -19,10 +19,18 @@ const FEATURES: Array<{ hash: string; name: string; text: string }> = [
   { hash: '#/audit', name: 'Audit Log', text: 'Every change: who made it, when, from where, and what it changed.' },
 ];
 
+/** How many of the bindings' host names the home page lists (100,000 may be bound). */
+const HOME_HOST_NAMES = 20;
+
 export async function serverHomePage(ctx: Ctx): Promise<HTMLElement> {
-  const [ca, certs] = await Promise.all([internalCa(ctx), ctx.api.get<Certificate[]>('/certificates')]);
   const httpsDefault = ctx.server.services.https;
-  const defaultCert = httpsDefault ? certs.find((c) => c.thumbprint === httpsDefault) : undefined;
+  // The default certificate only (not every certificate: 100,000 may be installed).
+  const [ca, defaultCert, hosts] = await Promise.all([
+    internalCa(ctx),
+    httpsDefault ? ctx.api.get<Certificate>(`/certificates/${encodeURIComponent(httpsDefault)}`).catch(() => undefined) : Promise.resolve(undefined),
+    ctx.api.get<ServerInfo>(`/server?hostNames=${HOME_HOST_NAMES}`),
+  ]);
+  const more = (hosts.hostNameCount ?? hosts.hostNames.length) - hosts.hostNames.length;
   ctx.setActions(allowed(ctx, [{
     heading: 'Internal CA',
     items: ca ? [] : [{ label: 'Create Internal CA…', needs: 'ca.manage', run: () => createCaDialog(ctx) }],
@@ -35,7 +43,7 @@ export async function serverHomePage(ctx: Ctx): Promise<HTMLElement> {
     h('dl', { class: 'details' },
       h('dt', null, 'Name'), h('dd', null, ctx.server.name),
       h('dt', null, 'IP addresses'), h('dd', null, ctx.server.addresses.join(', ') || 'none found'),
-      h('dt', null, 'Host names in bindings'), h('dd', null, ctx.server.hostNames.join(', ') || 'none yet'),
+      h('dt', null, 'Host names in bindings'), h('dd', null, (hosts.hostNames.join(', ') || 'none yet') + (more > 0 ? `, and ${more.toLocaleString('en-US')} more` : '')),
       h('dt', null, 'Default HTTPS certificate'), h('dd', null, ...(defaultCert ? nameWithStatus(defaultCert.friendlyName, defaultCert) : [httpsDefault ?? 'none (clients without a matching binding are refused)'])),
       h('dt', null, 'Internal CA'), h('dd', null, ca ? `${ca.subject}, valid until ${isoDay(ca.notAfter)} (${ca.keyType}) ` : 'not created', ca ? h('a', {
         href: '#', class: 'inline-link', onclick: (e: Event) => {

@@ -42,11 +42,15 @@ function listenerKey(l: Pick<MailListener, 'service' | 'ip' | 'port'>): string {
   return `${l.service} ${endpointText(l.ip, l.port)}`;
 }
 
+/** The statuses of a certificate that can be assigned (with its private key here). */
+const ASSIGNABLE = ['valid', 'expiring', 'chain-incomplete'];
+
 export async function servicesPage(ctx: Ctx): Promise<HTMLElement> {
-  const [views, certs] = await Promise.all([ctx.api.get<ServiceView[]>('/services'), ctx.api.get<Certificate[]>('/certificates')]);
+  // Whether any certificate can be assigned: one of each status that can (not every certificate: 100,000 may be installed).
+  const [views, ...some] = await Promise.all([ctx.api.get<ServiceView[]>('/services'), ...ASSIGNABLE.map((s) => ctx.api.page<Certificate>(`/certificates?limit=50&status=${s}`))]);
   const manage = ctx.can('sites.manage');
   const listeners = views.flatMap((v) => v.listeners);
-  const eligible = certs.filter((c) => notAssignable(c) === undefined);
+  const eligible = some.flatMap((p) => p.items).filter((c) => notAssignable(c) === undefined);
   // The selected rows (set by the tables as they are built, so kept here rather than read from them).
   let selectedService: ServiceView | undefined;
   let selectedListener: MailListener | undefined;

@@ -5,8 +5,10 @@ import { applyAnyway, bindingColumns, openBindingsDialog, bindingText, reachedNo
 import { allowed, siteHash, type ActionGroup, type Ctx } from './context.js';
 import { confirmDialog, Dialog } from './dialog.js';
 import { breakable, checkbox, field, h, input, select } from './dom.js';
+import { certificatesOf } from './certificate-picker.js';
+import { PagedList } from './paged-list.js';
 import { DataTable } from './table.js';
-import type { Binding, Certificate, ReachedSite, Site } from './types.js';
+import type { Binding, ReachedSite, Site } from './types.js';
 
 function contentText(s: Site): string {
   return s.content.kind === 'proxy' ? `proxy to ${s.content.upstream ?? ''}` : s.content.root ?? '';
@@ -54,24 +56,33 @@ function manageItems(ctx: Ctx, s: Site | undefined, after: (removed: boolean) =>
 }
 
 export async function sitesPage(ctx: Ctx): Promise<HTMLElement> {
-  const sites = await ctx.api.get<Site[]>('/sites');
-  const table = new DataTable<Site>({
-    caption: 'Sites on this server',
-    columns: [
-      { label: 'Name', cell: (s) => h('a', { href: siteHash(s.name) }, s.name) },
-      { label: 'Status', cell: (s) => h('span', { class: `state ${s.state}` }, stateText(s)) },
-      { label: 'Bindings', cell: (s) => breakable((s.bindings ?? []).map(bindingText).join(', ') || 'none'), class: 'wrap hide-sm' },
-      { label: 'Content', cell: (s) => h('span', { class: 'mono' }, contentText(s)), class: 'wrap hide-md' },
-    ],
-    rows: sites,
-    key: (s) => s.name,
-    empty: 'There are no sites yet.',
-    selected: ctx.selection.get('sites') ?? null,
-    onSelect: (s) => {
-      ctx.selection.set('sites', s?.name ?? null);
-      actions(s);
+  // One page of sites at a time (100,000 may be configured), searched by name on the server.
+  let table: DataTable<Site>;
+  const list = await PagedList.open<Site>({
+    ctx, base: '#/sites', path: '/sites', noun: ['site', 'sites'],
+    searchLabel: 'Search by name', searchHint: 'A part of the site\'s name or of a binding\'s host name, in any case.',
+    draw: (page, state) => {
+      table = new DataTable<Site>({
+        caption: 'Sites on this server',
+        columns: [
+          { label: 'Name', cell: (s) => h('a', { href: siteHash(s.name) }, s.name) },
+          { label: 'Status', cell: (s) => h('span', { class: `state ${s.state}` }, stateText(s)) },
+          { label: 'Bindings', cell: (s) => breakable((s.bindings ?? []).map(bindingText).join(', ') || 'none'), class: 'wrap hide-sm' },
+          { label: 'Content', cell: (s) => h('span', { class: 'mono' }, contentText(s)), class: 'wrap hide-md' },
+        ],
+        rows: page.items,
+        key: (s) => s.name,
+        empty: state.q ? 'No site matches: change the search.' : 'There are no sites yet.',
+        selected: ctx.selection.get('sites') ?? null,
+        onSelect: (s) => {
+          ctx.selection.set('sites', s?.name ?? null);
+          actions(s);
+        },
+        onOpen: (s) => void ctx.navigate(siteHash(s.name)),
+      });
+      actions(table.selected);
+      return table.el;
     },
-    onOpen: (s) => void ctx.navigate(siteHash(s.name)),
   });
 
   function actions(s: Site | undefined): void {
@@ -92,15 +103,15 @@ export async function sitesPage(ctx: Ctx): Promise<HTMLElement> {
     ]));
   }
 
-  actions(table.selected);
   return h('div', null,
     h('h1', { tabindex: '-1' }, 'Sites'),
     h('p', { class: 'description' }, 'Each site serves a folder of static files or proxies to an upstream server, on the bindings (IP address, port, host name) you give it.'),
-    table.el);
+    list.el);
 }
 
 export async function sitePage(ctx: Ctx, name: string): Promise<HTMLElement> {
-  const [site, certs] = await Promise.all([ctx.api.get<Site>(`/sites/${encodeURIComponent(name)}`), ctx.api.get<Certificate[]>('/certificates')]);
+  const site = await ctx.api.get<Site>(`/sites/${encodeURIComponent(name)}`);
+  const certs = await certificatesOf(ctx, site.bindings ?? []);
   const bindings = new DataTable<Binding>({
     caption: `Bindings of ${site.name}`,
     columns: bindingColumns(certs),

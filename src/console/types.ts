@@ -14,7 +14,10 @@ export interface SessionInfo {
 export interface ServerInfo {
   name: string;
   addresses: string[];
+  /** The host names the bindings use: none when asked with hostNames=0 (the shell's), the first N with hostNames=N. */
   hostNames: string[];
+  /** How many there are in all (when asked with hostNames=N, N > 0). */
+  hostNameCount?: number;
   services: { https: string | null } & Record<string, unknown>;
 }
 

@@ -75,11 +75,11 @@ export class BindingManager {
    * after the cursor a previous page gave, of one site or all, those whose host or site name contains
    * `name` (any case); with how many match in all and the next page's cursor (null on the last).
    */
-  page(filter: { site?: string | undefined; name?: string | undefined; limit: number; cursor?: string | undefined }): Page<Binding> {
+  page(filter: { site?: string | undefined; name?: string | undefined; protocol?: 'http' | 'https' | undefined; sni?: boolean | undefined; limit: number; cursor?: string | undefined }): Page<Binding> {
     if (filter.site !== undefined && !this.store.sites.get(filter.site)) throw fail('GH_SITE_NOT_FOUND', `There is no site "${filter.site}". ${act('site-list')} shows the sites.`);
     const limit = pageLimit(filter.limit);
     const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, 5);
-    const page = this.store.sites.bindingPage({ site: filter.site, name: filter.name?.trim() || undefined }, limit, after);
+    const page = this.store.sites.bindingPage({ site: filter.site, name: filter.name?.trim() || undefined, protocol: filter.protocol, sni: filter.sni }, limit, after);
     const last = page.rows.at(-1);
     return { items: page.rows, total: page.total, next: page.more && last ? encodeCursor([last.site, last.protocol, last.port, last.ip, last.host]) : null };
   }

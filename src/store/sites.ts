@@ -57,13 +57,24 @@ export class SiteRepository {
     return { rows: rows.slice(0, limit), total, more: rows.length > limit };
   }
 
-  /** One page of `bindings` (by site, protocol, port, ip, host): of one site or all, those whose host or site contains `name` (any case). */
-  bindingPage(filter: { site?: string | undefined; name?: string | undefined }, limit: number, after?: readonly SqlValue[]): StorePage<Binding> {
+  /**
+   * One page of `bindings` (by site, protocol, port, ip, host): of one site or all, those whose host
+   * or site contains `name` (any case), of one protocol, with or without SNI.
+   */
+  bindingPage(filter: { site?: string | undefined; name?: string | undefined; protocol?: string | undefined; sni?: boolean | undefined }, limit: number, after?: readonly SqlValue[]): StorePage<Binding> {
     const where: string[] = [];
     const args: SqlValue[] = [];
     if (filter.site !== undefined) {
       where.push('site = ?');
       args.push(filter.site);
+    }
+    if (filter.protocol !== undefined) {
+      where.push('protocol = ?');
+      args.push(filter.protocol);
+    }
+    if (filter.sni !== undefined) {
+      where.push('sni = ?');
+      args.push(filter.sni ? 1 : 0);
     }
     if (filter.name) {
       const like = containsPattern(filter.name);
