@@ -175,8 +175,10 @@ export class SiteRepository {
     const was = new Map(before.map((b) => [key(b), b]));
     const will = new Map(after.map((b) => [key(b), b]));
     const db = this.engine.db;
+    let wrote = false;
     for (const [k, b] of was) {
       if (will.has(k)) continue;
+      wrote = true;
       db.run('DELETE FROM bindings WHERE protocol = ? AND ip = ? AND port = ? AND host = ?', b.protocol, b.ip, b.port, b.host);
       this.engine.noteChange('binding', k);
     }
@@ -187,7 +189,12 @@ export class SiteRepository {
         ON CONFLICT (protocol, ip, port, host) DO UPDATE SET site = excluded.site, sni = excluded.sni, certificate = excluded.certificate`,
       b.protocol, b.ip, b.port, b.host, b.site, b.sni ? 1 : 0, b.certificate);
       this.engine.noteChange('binding', k);
+      wrote = true;
     }
+    // Nothing differed (an edit to what already is): note one binding the change was about, so the
+    // revision it makes is read as that one row — a change that notes nothing is read in full.
+    const about = will.keys().next().value ?? was.keys().next().value;
+    if (!wrote && about !== undefined) this.engine.noteChange('binding', about);
   }
 }
 

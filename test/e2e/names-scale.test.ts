@@ -56,6 +56,9 @@ test('20,000 names on one port: a fresh name and a changed one are served, each 
     ghJson(data, ['binding', 'edit', 'extra12345', '--protocol', 'https', '--port', String(PORT), '--host', 'extra12345.test', '--cert', wildcard]);
     await eventually(`extra12345.test gets the new certificate\n${server.log()}`, () => sClient(PORT, 'extra12345.test').thumbprint === wildcard, 30_000);
     await eventually('serve logged the change applied', () => applied(server!).length >= 2);
+    // The same edit again (nothing differs): its revision is read by the change log too, not in full.
+    ghJson(data, ['binding', 'edit', 'extra12345', '--protocol', 'https', '--port', String(PORT), '--host', 'extra12345.test', '--cert', wildcard]);
+    await eventually(`serve logged the unchanged edit applied\n${server.log()}`, () => applied(server!).length >= 3, 30_000);
     const reads = applied(server);
     for (const read of reads) {
       const m = /^read (\d+) changed rows?$/.exec(read);
