@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The admin API's changes to one of 100,000 names (issue #13 item 5): the calls `binding edit`,
-// `binding add`, `site add` and `site set` make, through `curl` with an API token against a running
-// `serve --admin`, ROUNDS times each (median), and the default page of each list. Usage:
+// `binding add`, `site add`, `site set`, `site stop` / `site start`, `site remove` and `binding
+// explain` make, and the console Home's `GET /server?hostNames=…`, through `curl` with an API token
+// against a running `serve --admin`, ROUNDS times each (median), and the default page of each list. Usage:
 //
-//   node bench/names-api.mjs --data DIR [--port 19453] [--admin-port 19454] [--rounds 3] [--repo REPO]
+//   node bench/names-api.mjs --data DIR [--port 19453] [--admin-port 19454] [--rounds 3] [--repo REPO] [--only WORD,…]
+//
+// --only: the calls whose label contains one of the words.
 //
 // DIR: a COPY of a store seeded by bench/seed-store.mjs + bench/seed-sites.mjs (the calls change it).
 // REPO (default: this checkout) is the checkout whose dist/ runs: a second checkout gives "before".
@@ -25,6 +28,7 @@ const repo = arg('repo', here);
 const port = Number(arg('port', 19453));
 const adminPort = Number(arg('admin-port', 19454));
 const rounds = Number(arg('rounds', 3));
+const only = arg('only')?.split(',');
 const node = join(here, 'node_modules', '.bin', 'node');
 const entry = join(repo, 'dist', 'src', 'cli', 'entry.js');
 const work = mkdtempSync(join(tmpdir(), 'gh-names-api-'));
@@ -66,11 +70,18 @@ try {
   const stamp = Date.now().toString(36);
   const times = {};
   const time = (label, method, path, body) => {
+    if (only && !only.some((w) => label.includes(w))) return;
     const r = call(method, path, body);
     if (r.status >= 300) throw new Error(`${label}: HTTP ${r.status}`);
     (times[label] ??= []).push(r.s);
   };
   for (let i = 0; i < rounds; i++) {
+    // Sites from 50 on are stopped, started and removed here (one SNI binding each).
+    time('POST /sites/NAME/stop (site stop)', 'POST', `/sites/site${50 + i}/stop`);
+    time('POST /sites/NAME/start (site start)', 'POST', `/sites/site${50 + i}/start`);
+    time('DELETE /sites/NAME (site remove)', 'DELETE', `/sites/site${60 + i}`);
+    time('GET /bindings/explain (binding explain)', 'GET', `/bindings/explain?port=${port}&sni=site${70 + i}.test`);
+    time('GET /server?hostNames=20 (console Home)', 'GET', '/server?hostNames=20');
     time('PATCH /sites/site7/bindings (binding edit)', 'PATCH', '/sites/site7/bindings', { protocol: 'https', port, host: 'site7.test', sni: true, cert: i % 2 ? t7 : t8 });
     time('POST /sites/site9/bindings (binding add)', 'POST', '/sites/site9/bindings', { protocol: 'https', port, host: `api${i}-${stamp}.site9.test`, sni: true, cert: t8 });
     time('POST /sites (site add)', 'POST', '/sites', { name: `api-${stamp}-${i}`, root });

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // CLI changes to one of 100,000 names (issue #13 item 5): `binding edit`, `binding add`, `site add`,
-// `site set`, `cert import`, each a whole `gatehouse` process, ROUNDS times (median), plus the
-// default pages of `cert list`, `site list` and `binding list`. Usage:
+// `site set`, `cert import`, `site stop` / `site start`, `site remove`, `binding explain`, each a
+// whole `gatehouse` process, ROUNDS times (median), plus the default pages of `cert list`, `site list`
+// and `binding list`. Usage:
 //
-//   node bench/names-cli.mjs --data DIR [--port 19453] [--rounds 3] [--repo REPO]
+//   node bench/names-cli.mjs --data DIR [--port 19453] [--rounds 3] [--repo REPO] [--only LABEL,…]
+//
+// --only: the commands whose label contains one of the words (e.g. `--only site stop,explain`).
 //
 // DIR: a COPY of a store seeded by bench/seed-store.mjs + bench/seed-sites.mjs (the calls change it).
 // REPO (default: this checkout) is the checkout whose dist/ is run: a second checkout gives "before".
@@ -25,6 +28,7 @@ if (!data) throw new Error('--data DIR (a copy of a seeded store) is required');
 const repo = arg('repo', here);
 const port = Number(arg('port', 19453));
 const rounds = Number(arg('rounds', 3));
+const only = arg('only')?.split(',');
 const node = join(here, 'node_modules', '.bin', 'node');
 const entry = join(repo, 'dist', 'src', 'cli', 'entry.js');
 const work = mkdtempSync(join(tmpdir(), 'gh-names-cli-'));
@@ -65,13 +69,20 @@ const t7 = thumbprintOf('site7.test');
 const t8 = thumbprintOf('site8.test');
 const stamp = Date.now().toString(36);
 const times = {};
-const time = (label, args) => (times[label] ??= []).push(gh(args).s);
+const time = (label, args) => {
+  if (!only || only.some((w) => label.includes(w))) (times[label] ??= []).push(gh(args).s);
+};
 for (let i = 0; i < rounds; i++) {
+  // site7, site8 are the edit's; sites from 20 on are stopped, started and removed (one SNI binding each).
+  time('site stop', ['site', 'stop', `site${20 + i}`, '--json']);
+  time('site start', ['site', 'start', `site${20 + i}`, '--json']);
+  time('site remove', ['site', 'remove', `site${30 + i}`, '--json']);
+  time('binding explain', ['binding', 'explain', '--port', String(port), '--sni', `site${40 + i}.test`, '--json']);
   time('binding edit', ['binding', 'edit', 'site7', '--protocol', 'https', '--port', String(port), '--host', 'site7.test', '--sni', '--cert', i % 2 ? t7 : t8, '--json']);
   time('binding add', ['binding', 'add', 'site9', '--protocol', 'https', '--port', String(port), '--host', `extra${i}-${stamp}.site9.test`, '--sni', '--cert', t8, '--json']);
   time('site add', ['site', 'add', `bench-${stamp}-${i}`, '--root', root, '--json']);
   time('site set', ['site', 'set', 'site11', '--hsts', i % 2 ? 'off' : 'on', '--json']);
-  const p = pfx(`import${i}-${stamp}.test`);
+  const p = !only || only.some((w) => 'cert import'.includes(w)) ? pfx(`import${i}-${stamp}.test`) : { file: '', password: '' };
   time('cert import', ['cert', 'import', '--file', p.file, '--password-file', p.password, '--json']);
   time('cert list (default page)', ['cert', 'list', '--limit', '100', '--json']);
   time('site list (default page)', ['site', 'list', '--limit', '100', '--json']);

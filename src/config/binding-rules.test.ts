@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { GatehouseError } from '../model/gatehouse-error.js';
-import { nearbyBindings, planBindingChange, storeOrder } from './binding-rules.js';
+import { nearbyBindings, planBindingChange, probeNeighbourhood, siteNeighbourhood, storeOrder } from './binding-rules.js';
+import { CertificateSelector } from './certificate-selector.js';
+import { HostRouter } from './host-router.js';
 import { wildcardOf } from './host-match.js';
 import { reachedSites, reachedText } from './reached-sites.js';
 import type { CertificateSummary, ServingConfig } from './serving-config.js';
@@ -121,11 +123,11 @@ test('stopping a site whose address of its own kept clients from another site\'s
   assert.deepEqual(reachedSites(alone, { ...alone, sites: [site('A'), { ...site('B'), state: 'stopped' as const }] }, new Set(['B'])), []);
 });
 
-test('a change planned against its nearby bindings (nearbyBindings) is planned as against all of them: the same refusal, warnings, reached sites and rows to write', () => {
-  // Random configurations of three sites (one stopped) on two ports, three addresses, exact, wildcard
-  // and no host names, with and without SNI, http and https, built by accepted additions; then random
-  // additions, edits and removals, each planned against the whole list and against nearbyBindings.
-  let seed = 13;
+/**
+ * Random configurations for the neighbourhood tests: sites on two ports, three addresses, exact,
+ * wildcard and no host names, with and without SNI, http and https, built by accepted additions.
+ */
+function randomWorld(seed: number) {
   const rnd = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return Math.floor(seed / 65536) % n;
@@ -138,6 +140,34 @@ test('a change planned against its nearby bindings (nearbyBindings) is planned a
     const sni = protocol === 'https' && host !== '' && rnd(3) > 0;
     return { site: pick(['A', 'B', 'C']), protocol, ip: pick(['*', '*', '10.0.0.1', '10.0.0.2']), port: pick([443, 443, 8443]), host, sni, certificate: protocol === 'https' ? pick(['C1', 'C2']) : null };
   };
+  /** Twelve random additions (the refused ones left out), in the store's order. */
+  const randomConfig = (sites: Site[]): ServingConfig => {
+    let config: ServingConfig = { ...cfg([]), sites };
+    for (let i = 0; i < 12; i++) {
+      try {
+        config = { ...config, bindings: planBindingChange(config, { op: 'add', binding: randomBinding() }, lookup, now).bindings };
+      } catch {
+        // refused: not added
+      }
+    }
+    return { ...config, bindings: [...config.bindings].sort(storeOrder) };
+  };
+  /** The store's look-ups, over a list. */
+  const neighbours = (all: Binding[]) => ({
+    byHost: (port: number, hs: readonly string[]) => all.filter((x) => x.port === port && hs.includes(x.host)),
+    onPort: (port: number) => all.filter((x) => x.port === port),
+    withoutSni: (port: number) => all.filter((x) => x.port === port && x.protocol === 'https' && !x.sni),
+    under: (port: number, wildcard: string) => all.filter((x) => x.port === port && x.host !== wildcard && wildcardOf(x.host) === wildcard),
+    otherProtocol: (port: number, protocol: string, ip: string) => all.find((x) => x.port === port && x.protocol !== protocol && (x.ip === ip || x.ip === '*' || ip === '*')),
+  });
+  return { rnd, pick, hosts, randomBinding, randomConfig, neighbours };
+}
+
+test('a change planned against its nearby bindings (nearbyBindings) is planned as against all of them: the same refusal, warnings, reached sites and rows to write', () => {
+  // Random configurations of three sites (one stopped) on two ports, three addresses, exact, wildcard
+  // and no host names, with and without SNI, http and https, built by accepted additions; then random
+  // additions, edits and removals, each planned against the whole list and against nearbyBindings.
+  const { rnd, pick, randomBinding, randomConfig, neighbours } = randomWorld(13);
   const key = (b: Binding) => `${b.protocol}/${b.ip}/${b.port}/${b.host}`;
   const diff = (before: Binding[], after: Binding[]) => {
     const was = new Map(before.map((b) => [key(b), JSON.stringify(b)]));
@@ -159,23 +189,9 @@ test('a change planned against its nearby bindings (nearbyBindings) is planned a
   let compared = 0;
   for (let round = 0; round < 400; round++) {
     const sites = [site('A'), site('B'), { ...site('C'), state: 'stopped' as const }];
-    let config: ServingConfig = { ...cfg([]), sites };
-    for (let i = 0; i < 12; i++) {
-      try {
-        config = { ...config, bindings: planBindingChange(config, { op: 'add', binding: randomBinding() }, lookup, now).bindings };
-      } catch {
-        // refused: not added
-      }
-    }
-    const all = [...config.bindings].sort(storeOrder);
-    config = { ...config, bindings: all };
-    const from = {
-      byHost: (port: number, hs: readonly string[]) => all.filter((x) => x.port === port && hs.includes(x.host)),
-      onPort: (port: number) => all.filter((x) => x.port === port),
-      withoutSni: (port: number) => all.filter((x) => x.port === port && x.protocol === 'https' && !x.sni),
-      under: (port: number, wildcard: string) => all.filter((x) => x.port === port && x.host !== wildcard && wildcardOf(x.host) === wildcard),
-      otherProtocol: (port: number, protocol: string, ip: string) => all.find((x) => x.port === port && x.protocol !== protocol && (x.ip === ip || x.ip === '*' || ip === '*')),
-    };
+    const config = randomConfig(sites);
+    const all = config.bindings;
+    const from = neighbours(all);
     for (let i = 0; i < 8; i++) {
       const existing = all.length > 0 && rnd(2) === 0 ? pick(all) : undefined;
       const op = existing ? pick(['edit', 'remove'] as const) : 'add';
@@ -184,6 +200,56 @@ test('a change planned against its nearby bindings (nearbyBindings) is planned a
       const sitesNear = sites.filter((s) => s.name === binding.site || near.some((x) => x.site === s.name));
       assert.deepEqual(outcome({ ...config, sites: sitesNear, bindings: near }, { op, binding }), outcome(config, { op, binding }),
         `${op} ${JSON.stringify(binding)} in ${JSON.stringify(all)}`);
+      compared++;
+    }
+  }
+  assert.equal(compared, 3200);
+});
+
+test('removing, stopping or starting a site planned against its neighbourhood (siteNeighbourhood) reaches the same sites as against all bindings', () => {
+  const { pick, randomConfig, neighbours } = randomWorld(29);
+  let compared = 0;
+  let reached = 0;
+  for (let round = 0; round < 600; round++) {
+    const stopped = pick(['A', 'B', 'C', 'none']);
+    const sites = ['A', 'B', 'C'].map((n) => ({ ...site(n), state: n === stopped ? ('stopped' as const) : ('started' as const) }));
+    const config = randomConfig(sites);
+    const name = pick(['A', 'B', 'C']);
+    const own = config.bindings.filter((b) => b.site === name);
+    const near = siteNeighbourhood(own, neighbours(config.bindings));
+    const part: ServingConfig = { ...config, sites: sites.filter((s) => s.name === name || near.some((x) => x.site === s.name)), bindings: near };
+    const removal = (c: ServingConfig) => ({ ...c, sites: c.sites.filter((s) => s.name !== name), bindings: c.bindings.filter((b) => b.site !== name) });
+    const flip = (c: ServingConfig) => ({ ...c, sites: c.sites.map((s) => (s.name === name ? { ...s, state: s.state === 'started' ? ('stopped' as const) : ('started' as const) } : s)) });
+    const live = new Set(sites.filter((s) => s.state === 'started' || s.name === name).map((s) => s.name));
+    const addresses = (port: number) => [...new Set(config.bindings.filter((b) => b.port === port && live.has(b.site)).map((b) => b.ip))];
+    for (const change of [removal, flip]) {
+      const all = reachedSites(config, change(config), new Set([name]));
+      assert.deepEqual(reachedSites(part, change(part), new Set([name]), addresses), all, `${name} in ${JSON.stringify(config.bindings)} (stopped: ${stopped})`);
+      compared++;
+      if (all.length > 0) reached++;
+    }
+  }
+  assert.equal(compared, 1200);
+  assert.ok(reached > 100, `only ${reached} changes reached another site: the comparison says little`);
+});
+
+test('a client explained from its neighbourhood (probeNeighbourhood) gets the certificate, rule, binding and site it gets from all bindings', () => {
+  const { pick, hosts, randomConfig, neighbours } = randomWorld(41);
+  const names = [...hosts.filter((h) => !h.startsWith('*.')), 'q.x.test', 'z.test', 'Q.X.TEST.', undefined];
+  let compared = 0;
+  for (let round = 0; round < 400; round++) {
+    const sites = [site('A'), site('B'), { ...site('C'), state: 'stopped' as const }];
+    const config = { ...randomConfig(sites), httpsDefault: pick([null, 'C2']) };
+    for (let i = 0; i < 8; i++) {
+      const probe = { port: pick([443, 8443]), localAddress: pick(['*', '10.0.0.1', '10.0.0.2', '10.0.0.3']), sni: pick(names), host: pick([...names, undefined, undefined]), protocol: pick(['http', 'https'] as const) };
+      const near = probeNeighbourhood(probe.port, [probe.sni, probe.host], neighbours(config.bindings));
+      const part: ServingConfig = { ...config, sites: sites.filter((s) => near.some((x) => x.site === s.name)), bindings: near };
+      const answer = (c: ServingConfig) => {
+        const sel = new CertificateSelector(c).select({ localAddress: probe.localAddress, port: probe.port, servername: probe.sni });
+        const route = new HostRouter(c).route({ protocol: probe.protocol, localAddress: probe.localAddress, port: probe.port, host: probe.host ?? probe.sni });
+        return { thumbprint: sel.thumbprint, rule: sel.rule, binding: sel.binding, site: route?.site, route: route?.rule, routeBinding: route?.binding };
+      };
+      assert.deepEqual(answer(part), answer(config), `${JSON.stringify(probe)} in ${JSON.stringify(config.bindings)}`);
       compared++;
     }
   }

@@ -3,7 +3,7 @@ import { fail } from '../model/gatehouse-error.js';
 import { act, opt } from '../model/wording.js';
 import { CertificateSelector } from './certificate-selector.js';
 import { type AffectedSite, reachedSites } from './reached-sites.js';
-import { namesCover, wildcardOf } from './host-match.js';
+import { namesCover, normalizeHost, wildcardOf } from './host-match.js';
 import type { CertificateSummary, ServingConfig } from './serving-config.js';
 
 export type { AffectedSite } from './reached-sites.js';
@@ -68,6 +68,45 @@ export function nearbyBindings(b: Pick<Binding, 'protocol' | 'ip' | 'port' | 'ho
   const clash = from.otherProtocol(b.port, b.protocol, b.ip);
   if (clash) found.push(clash);
   // In the store's order (site, protocol, port, address, host): refusals name the same binding as with the whole list.
+  return [...new Map(found.map((x) => [bindingKey(x), x])).values()].sort(storeOrder);
+}
+
+/**
+ * The bindings a change to a whole site is planned against (removing it, starting or stopping it:
+ * every binding of the site leaves or joins what clients get at once): what each of its bindings
+ * can meet (`nearbyBindings`), together. A client whose outcome the change can alter asks for a
+ * name one of the site's bindings names (or falls through to one without a host name or SNI, which
+ * brings in the whole port): the bindings that answer it are in that binding's neighbourhood.
+ */
+export function siteNeighbourhood(own: readonly Binding[], from: BindingNeighbours): Binding[] {
+  // A site's bindings share ports: each port's bindings without SNI (or all) are read once.
+  const onPort = new Map<number, Binding[]>();
+  const withoutSni = new Map<number, Binding[]>();
+  const once: BindingNeighbours = {
+    ...from,
+    onPort: (port) => [...(onPort.get(port) ?? onPort.set(port, from.onPort(port)).get(port)!)],
+    withoutSni: (port) => [...(withoutSni.get(port) ?? withoutSni.set(port, from.withoutSni(port)).get(port)!)],
+  };
+  const found = new Map<string, Binding>();
+  for (const b of own) for (const x of nearbyBindings(b, once)) found.set(bindingKey(x), x);
+  return [...found.values()].sort(storeOrder);
+}
+
+/**
+ * The bindings that decide what a client gets on `port` (binding explain): the ones naming the SNI
+ * name or the Host, their wildcards or no host name, and the https ones without SNI (the address's
+ * certificate) — CertificateSelector and HostRouter answer that client from these as from all.
+ */
+export function probeNeighbourhood(port: number, names: ReadonlyArray<string | undefined>, from: Pick<BindingNeighbours, 'byHost' | 'withoutSni'>): Binding[] {
+  const hosts = new Set<string>(['']);
+  for (const n of names) {
+    const name = normalizeHost(n);
+    if (name === '') continue;
+    hosts.add(name);
+    const w = wildcardOf(name);
+    if (w) hosts.add(w);
+  }
+  const found = [...from.withoutSni(port), ...from.byHost(port, [...hosts])];
   return [...new Map(found.map((x) => [bindingKey(x), x])).values()].sort(storeOrder);
 }
 

@@ -57,8 +57,12 @@ interface Probe {
  * one address takes the clients of that address from the `*` bindings of every site, which is the
  * spill-over this exists to name. Clients that reach no site before or after (400 either way) are
  * nobody's. A site whose clients would be left with nothing (no certificate, or 400) is reached.
+ *
+ * `addresses`: when the configurations hold only part of the bindings (the ones a change can meet),
+ * the addresses that the live bindings of a port use in the whole configuration, so clients of each
+ * are asked as they would be with all the bindings.
  */
-export function reachedSites(before: ServingConfig, after: ServingConfig, changed: ReadonlySet<string>): AffectedSite[] {
+export function reachedSites(before: ServingConfig, after: ServingConfig, changed: ReadonlySet<string>, addresses?: (port: number) => readonly string[]): AffectedSite[] {
   const ports = new Set([...before.bindings, ...after.bindings].filter((b) => changed.has(b.site)).map((b) => b.port));
   const selector = { before: new CertificateSelector(before), after: new CertificateSelector(after) };
   const router = { before: new HostRouter(before), after: new HostRouter(after) };
@@ -66,7 +70,7 @@ export function reachedSites(before: ServingConfig, after: ServingConfig, change
   const out = new Map<string, AffectedSite>();
   for (const port of ports) {
     const onPort = [...before.bindings, ...after.bindings].filter((b) => b.port === port && live.has(b.site));
-    for (const probe of probesOf(onPort, port)) {
+    for (const probe of probesOf(onPort, port, addresses?.(port) ?? [])) {
       const was = outcome(selector.before, router.before, probe);
       const will = outcome(selector.after, router.after, probe);
       if (was.certificate === will.certificate && was.site === will.site) continue;
@@ -107,8 +111,8 @@ export function reachRefusal(what: string, affected: readonly AffectedSite[], ce
   return fail('GH_BINDING_AFFECTS_OTHERS', `${what} reaches other sites (${sites}): ${list}. Nothing was changed. ${advice}`);
 }
 
-function probesOf(bindings: Binding[], port: number): Probe[] {
-  const addresses = ['*', ...new Set(bindings.map((b) => b.ip).filter((ip) => ip !== '*'))];
+function probesOf(bindings: Binding[], port: number, others: readonly string[]): Probe[] {
+  const addresses = ['*', ...[...new Set([...bindings.map((b) => b.ip), ...others])].filter((ip) => ip !== '*').sort()];
   const out: Probe[] = [];
   for (const protocol of new Set(bindings.map((b) => b.protocol))) {
     const own = bindings.filter((b) => b.protocol === protocol);

@@ -10,7 +10,7 @@ import { canonicalAddress } from '../config/ip-address.js';
 import type { CertificateSummary } from '../config/serving-config.js';
 import { parseSubjectName } from '../pki/host-name.js';
 import type { GatehouseStore } from '../store/gatehouse-store.js';
-import { readBindingNeighbourhood, readServingConfig } from './serving.js';
+import { readBindingNeighbourhood, readProbeNeighbourhood } from './serving.js';
 import type { CertificateManager } from './certificate-manager.js';
 
 export interface BindingInput {
@@ -96,19 +96,26 @@ export class BindingManager {
     return this.apply('remove', input);
   }
 
+  /**
+   * The host names the bindings use, in order: the first `first` (all without it) and how many in
+   * all — what the request wizard proposes and the console's Home counts.
+   */
+  hostNames(first?: number): { names: string[]; count: number } {
+    return this.store.sites.hostNames(first);
+  }
+
   /** Answers from the same selection and routing code the server runs. */
   explain(probe: { port: number | undefined; ip?: string | undefined; sni?: string | undefined; host?: string | undefined; protocol?: string | undefined }): Explanation {
     const port = validPort(probe.port);
     const ip = probe.ip === undefined ? '*' : address(probe.ip);
-    const config = readServingConfig(this.store);
     const protocol = parseProtocol(probe.protocol ?? 'https');
-    const started = new Set(config.sites.filter((s) => s.state === 'started').map((s) => s.name));
-    const onPort = config.bindings.filter((b) => b.port === port && started.has(b.site));
-    if (!onPort.some((b) => b.ip === '*' || b.ip === ip)) {
+    // From the bindings that answer this client (its names, their wildcards, none, no SNI), not all of them.
+    const { config, addresses } = readProbeNeighbourhood(this.store, port, [probe.sni, probe.host]);
+    if (!addresses.some((a) => a === '*' || a === ip)) {
       const where = ip === '*' ? `port ${port}` : `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
       const mail = config.mailListeners.find((l) => l.port === port && (l.ip === '*' || ip === '*' || l.ip === ip));
       const why = mail ? `it is the ${mail.service.toUpperCase()} listener's port, not a web binding's (${act('service-list')})`
-        : onPort.length > 0 ? `the bindings on port ${port} are on ${[...new Set(onPort.map((b) => b.ip))].join(', ')} only`
+        : addresses.length > 0 ? `the bindings on port ${port} are on ${addresses.join(', ')} only`
           : 'no binding of any started site uses it';
       return { listening: false, certificate: null, rule: 'none', ruleText: `nothing listens on ${where}: ${why}`, tlsBinding: null, site: null, routeRule: null, routeBinding: null };
     }

@@ -8,7 +8,7 @@ import type { Binding } from '../model/binding.js';
 import type { Site } from '../model/site.js';
 import { bindingKey, parseBindingKey } from '../store/sites.js';
 import { isRootDer } from '../pki/certificate-chain.js';
-import { nearbyBindings } from '../config/binding-rules.js';
+import { type BindingNeighbours, nearbyBindings, probeNeighbourhood, siteNeighbourhood } from '../config/binding-rules.js';
 import { privateKeyFromPkcs8 } from '../pki/key-pair.js';
 
 /** A certificate's key and the certificates a handshake sends (leaf first). */
@@ -54,22 +54,52 @@ export function readServingConfig(store: GatehouseStore): ServingConfig {
   }));
 }
 
+/** The store's index look-ups a change is planned against (config/binding-rules.ts). */
+function neighbours(store: GatehouseStore): BindingNeighbours {
+  return {
+    byHost: (port, hosts) => store.sites.bindingsByHost(port, hosts),
+    onPort: (port) => store.sites.bindingsOnPort(port),
+    withoutSni: (port) => store.sites.bindingsWithoutSni(port),
+    under: (port, wildcard) => store.sites.bindingsUnder(port, wildcard),
+    otherProtocol: (port, protocol, ip) => store.sites.bindingOfOtherProtocol(port, protocol, ip),
+  };
+}
+
+/** `bindings`, their sites and `also`, and the small tables: a configuration of the part a change or question can meet. */
+function partOf(store: GatehouseStore, bindings: Binding[], also: readonly string[]): ServingConfig {
+  const sites = [...new Set([...also, ...bindings.map((x) => x.site)])].flatMap((name) => store.sites.get(name) ?? []);
+  return { ...readSmallTables(store), sites, bindings, preload: [] };
+}
+
 /**
  * What a change to binding `b` is planned against (config/binding-rules.ts `nearbyBindings`): the
  * bindings it can meet, their sites and `b`'s, and the small tables — not the whole configuration.
  */
 export function readBindingNeighbourhood(store: GatehouseStore, b: Pick<Binding, 'site' | 'protocol' | 'ip' | 'port' | 'host' | 'sni'>): ServingConfig {
+  return store.read(() => partOf(store, nearbyBindings(b, neighbours(store)), [b.site]));
+}
+
+/**
+ * What removing, starting or stopping site `site` is planned against (`siteNeighbourhood`): its
+ * bindings and what each can meet, their sites, and the small tables; with the addresses the live
+ * bindings (the started sites' and this one's) of each of its ports use (reachedSites asks the clients of each).
+ */
+export function readSiteNeighbourhood(store: GatehouseStore, site: string): { config: ServingConfig; addresses: Map<number, string[]> } {
   return store.read(() => {
-    const bindings = nearbyBindings(b, {
-      byHost: (port, hosts) => store.sites.bindingsByHost(port, hosts),
-      onPort: (port) => store.sites.bindingsOnPort(port),
-      withoutSni: (port) => store.sites.bindingsWithoutSni(port),
-      under: (port, wildcard) => store.sites.bindingsUnder(port, wildcard),
-      otherProtocol: (port, protocol, ip) => store.sites.bindingOfOtherProtocol(port, protocol, ip),
-    });
-    const sites = [...new Set([b.site, ...bindings.map((x) => x.site)])].flatMap((name) => store.sites.get(name) ?? []);
-    return { ...readSmallTables(store), sites, bindings, preload: [] };
+    const own = store.sites.bindings(site);
+    const addresses = new Map<number, string[]>();
+    for (const b of own) addresses.set(b.port, [...new Set([...(addresses.get(b.port) ?? store.sites.startedAddresses(b.port)), b.ip])]);
+    return { config: partOf(store, siteNeighbourhood(own, neighbours(store)), [site]), addresses };
   });
+}
+
+/**
+ * What `binding explain` answers from (`probeNeighbourhood`): the bindings of `port` that decide a
+ * client sending `names` (SNI, Host), their sites, the small tables; and the addresses that the
+ * started sites' bindings of the port use (`*` first when one does), to say whether anything listens.
+ */
+export function readProbeNeighbourhood(store: GatehouseStore, port: number, names: ReadonlyArray<string | undefined>): { config: ServingConfig; addresses: string[] } {
+  return store.read(() => ({ config: partOf(store, probeNeighbourhood(port, names, neighbours(store)), []), addresses: store.sites.startedAddresses(port) }));
 }
 
 /** How a revision was read: in full, or only the rows the change log names (and how many rows that was). */

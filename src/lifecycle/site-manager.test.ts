@@ -95,3 +95,32 @@ test('remove takes the site and its bindings; other sites keep theirs', async (t
   await refusedUnchanged(g, 'GH_SITE_NOT_FOUND', () => g.sites.remove('A'));
   await refused('GH_SITE_NOT_FOUND', () => g.sites.show('A'));
 });
+
+test('remove, stop and start are planned against what the site can meet: a site reached through a binding far from it is named, refused, and the store is unchanged', async (t) => {
+  const { g } = fixture(t);
+  const app = await selfSigned(g, 'app.test');
+  const filler = await selfSigned(g, 'filler.test', { sans: Array.from({ length: 30 }, (_, i) => `f${i}.test`) });
+  // Shop answers app.test on 10.0.0.1 only; Zeta (listed last, after 30 other sites on the port) on every other address.
+  g.sites.add({ name: 'Shop', proxy: PROXY });
+  g.bindings.add({ site: 'Shop', protocol: 'https', port: 443, ip: '10.0.0.1', host: 'app.test', sni: true, cert: app.thumbprint });
+  for (let i = 0; i < 30; i++) {
+    g.sites.add({ name: `Site${String(i).padStart(2, '0')}`, proxy: PROXY });
+    g.bindings.add({ site: `Site${String(i).padStart(2, '0')}`, protocol: 'https', port: 443, host: `f${i}.test`, sni: true, cert: filler.thumbprint });
+  }
+  g.sites.add({ name: 'Zeta', proxy: PROXY });
+  g.bindings.add({ site: 'Zeta', protocol: 'https', port: 443, host: 'app.test', sni: true, cert: filler.thumbprint, force: true });
+  const reachesZeta = (e: unknown) => e instanceof Error && /"Zeta"/.test(e.message) && /10\.0\.0\.1:443 for app\.test/.test(e.message) && !/Site\d\d/.test(e.message);
+  for (const change of [() => g.sites.remove('Shop'), () => g.sites.setState('Shop', 'stopped')]) {
+    const before = storeState(g);
+    assert.throws(change, reachesZeta);
+    assert.deepEqual(storeState(g), before);
+  }
+  const stopped = g.sites.setState('Shop', 'stopped', true);
+  assert.deepEqual(stopped.affected.map((a) => [a.site, a.address, a.hosts, a.beforeSite, a.afterSite]), [['Zeta', '10.0.0.1', ['app.test'], 'Shop', 'Zeta']]);
+  const before = storeState(g);
+  assert.throws(() => g.sites.setState('Shop', 'started'), reachesZeta);
+  assert.deepEqual(storeState(g), before);
+  // A site whose names are its own reaches no one, however many sites share the port.
+  assert.deepEqual(g.sites.remove('Site17').affected, []);
+  assert.deepEqual(g.sites.remove('Shop', true).affected.length, 0);
+});

@@ -9,7 +9,7 @@ import type { GatehouseStore } from '../store/gatehouse-store.js';
 import { reachedSites } from '../config/reached-sites.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import { Reach, type ReachedSite } from './reach.js';
-import { readServingConfig } from './serving.js';
+import { readSiteNeighbourhood } from './serving.js';
 
 export interface SiteInput {
   name: string;
@@ -110,8 +110,9 @@ export class SiteManager {
   }
 
   private reached(name: string, change: (config: ServingConfig) => ServingConfig) {
-    const before = readServingConfig(this.store);
-    return reachedSites(before, change(before), new Set([name]));
+    // Against the site's bindings and what they can meet, not every binding (100,000 names: a few rows).
+    const { config: before, addresses } = readSiteNeighbourhood(this.store, name);
+    return reachedSites(before, change(before), new Set([name]), (port) => addresses.get(port) ?? []);
   }
 
   private get(name: string): Site {

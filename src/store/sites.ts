@@ -146,6 +146,22 @@ export class SiteRepository {
       .map(toBinding);
   }
 
+  /** The addresses the bindings of started sites on `port` use, each once (`*` sorts first): whether anything listens there. */
+  startedAddresses(port: number): string[] {
+    return this.engine.db.all<{ ip: string }>("SELECT DISTINCT b.ip AS ip FROM bindings b JOIN sites s ON s.name = b.site WHERE b.port = ? AND s.state = 'started' ORDER BY b.ip", port).map((r) => r.ip);
+  }
+
+  /**
+   * The host names bindings use, each once, in order: the first `limit` (all without one), and how many there are —
+   * an index's distinct values, not every binding read (the console's Home at 100,000 names).
+   */
+  hostNames(limit?: number): { names: string[]; count: number } {
+    const names = limit !== undefined && limit <= 0 ? []
+      : this.engine.db.all<{ host: string }>(`SELECT DISTINCT host FROM bindings WHERE host <> '' ORDER BY host${limit === undefined ? '' : ' LIMIT ?'}`, ...(limit === undefined ? [] : [limit])).map((r) => r.host);
+    const count = Number(this.engine.db.get<{ n: number }>("SELECT COUNT(DISTINCT host) AS n FROM bindings WHERE host <> ''")!.n);
+    return { names, count };
+  }
+
   /**
    * One binding on `port` of the other protocol than `protocol`, on `ip`, on `*`, or anywhere when
    * `ip` is `*` — the first in `bindings` order (a port speaks one protocol, so there is none but
