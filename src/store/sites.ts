@@ -146,7 +146,7 @@ export class SiteRepository {
       .map(toBinding);
   }
 
-  /** The addresses the bindings of started sites on `port` use, each once (`*` sorts first): whether anything listens there. */
+  /** The addresses the bindings of started sites on `port` use, each once: whether anything listens there. */
   startedAddresses(port: number): string[] {
     return this.engine.db.all<{ ip: string }>("SELECT DISTINCT b.ip AS ip FROM bindings b JOIN sites s ON s.name = b.site WHERE b.port = ? AND s.state = 'started' ORDER BY b.ip", port).map((r) => r.ip);
   }
