@@ -21,8 +21,12 @@ import type { RevisionEvents } from './revision-listener.js';
 
 /** A serving process's longest store call on PostgreSQL (as long as the connect timeout: a reconnect fits, a full read of 100,000 names too). */
 export const SERVING_CALL_MS = 10_000;
-/** A serving process's heartbeat, poll or staple read: small statements, given up on after this long. */
-export const BRIEF_CALL_MS = 2_000;
+/**
+ * A serving process's heartbeat, poll or staple read: small statements, given up on after this long.
+ * Not shorter: a give-up takes the store for down (the admin API then answers 503 until a background
+ * probe finds it), and a loaded machine can hold a healthy server's answer for a second or two.
+ */
+export const BRIEF_CALL_MS = 5_000;
 /** A serving process's read of a revision (in full: 100,000 names may take seconds on a loaded server), only after a poll got an answer. */
 export const REVISION_READ_MS = 60_000;
 

@@ -16,7 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { dataDir, describeRun, eventually, freePorts, gh, ghAsync, issueCert, ServeProcess, tmpDir } from '../support/cli.js';
 import { PG_PASSWORD, startCluster, type Cluster } from '../support/postgres.js';
 
-/** How long the client waits for one handshake and its 200 (the new code stalls at most a 2 s poll; the old one 120 s). */
+/** How long the client waits for one handshake and its 200 (the new code stalls at most a 5 s poll; the old one 120 s). */
 const CLIENT_TIMEOUT_MS = 8_000;
 
 /** A TCP proxy to PostgreSQL that can stop forwarding (both ways, open and new connections alike) and start again. */
